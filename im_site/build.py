@@ -1,0 +1,127 @@
+"""build(config, options) -> BuildResult: the whole pipeline, top to bottom, in memory.
+
+It never touches the output folder: `write`, `check`, `publish` and `serve`
+decide what to do with the OutputSet.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import extras, kpi_pages, lint, search, sources, training, whatsnew
+from .cache import Cache
+from .config import Config
+from .content import Content, load_content
+from .diagnostics import Diagnostics
+from .feeds import feed_jobs, manifest, sitemap
+from .images import ImageStore
+from .listings import plan
+from .model import Page, Site
+from .options import BuildOptions
+from .output import OutputSet
+from .render import RenderContext, add_theme_assets, check_menu, install_globals, render_job
+from .rules import judge
+from .theme import load_theme
+
+
+@dataclass
+class BuildResult:
+    config: Config
+    options: BuildOptions
+    diagnostics: Diagnostics
+    outputs: OutputSet = field(default_factory=OutputSet)
+    site: Site | None = None
+    content: Content | None = None
+    hidden: list[tuple[Page, str]] = field(default_factory=list)
+    next_change: datetime | None = None
+    schedule: list[tuple[datetime, str, Page]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics.has_errors()
+
+
+def build(config: Config, options: BuildOptions) -> BuildResult:
+    """Read content/, apply the publishing rules, render everything to memory."""
+    diagnostics = Diagnostics()
+    result = BuildResult(config, options, diagnostics)
+    settings = config.settings
+    cache = Cache(config.root / settings.cache_dir if options.use_cache else None)
+    files = sources.walk(config.content_dir, config.root, diagnostics, int(settings.limits.file_size_mb * 1_000_000))
+    result.content = content = load_content(config, files, cache, diagnostics)
+    published = _apply_rules(result, content.pages)
+    result.site = site = Site.from_pages(config, published)
+    theme = load_theme(config, diagnostics)
+    if theme is None:
+        return result
+    ctx = RenderContext(site, theme, options, diagnostics,
+                        hidden={part.rel: why for page, why in result.hidden for part in page.parts},
+                        files=content.files, images=ImageStore(config.content_dir, diagnostics))
+    add_theme_assets(ctx)
+    install_globals(ctx)
+    jobs = plan(ctx) + feed_jobs(ctx)
+    # Each content feature adds its own pages (and validates its own fields).
+    for feature in (training, kpi_pages, extras, whatsnew):
+        jobs.extend(feature.jobs(ctx, result))
+    ctx.planned = {job.file for job in jobs}
+    check_menu(ctx)
+    for job in jobs:
+        render_job(ctx, job)
+    _add_files(ctx)
+    lint.check(ctx, result)
+    search.finish(ctx, result)
+    ctx.outputs.add("sitemap.xml", sitemap(ctx), "sitemap", diagnostics)
+    ctx.outputs.add("manifest.json", manifest(ctx, result.next_change), "manifest", diagnostics)
+    scan_for_leaks(ctx.outputs, result.hidden, published, diagnostics)
+    result.outputs = ctx.outputs
+    return result
+
+
+def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
+    """Split pages into published and hidden; remember the schedule of future changes."""
+    published = []
+    tz = result.config.tz
+    for page in pages:
+        verdict = judge(page.meta, result.options, tz)
+        if verdict.next_change is not None and verdict.hidden_because in (None, "scheduled"):
+            action = "goes live" if verdict.hidden_because == "scheduled" else "expires"
+            result.schedule.append((verdict.next_change, action, page))
+        if verdict.hidden_because is None:
+            published.append(page)
+        else:
+            result.hidden.append((page, verdict.hidden_because))
+    result.schedule.sort(key=lambda item: (item[0], item[2].path))
+    result.next_change = result.schedule[0][0] if result.schedule else None
+    return published
+
+
+def _add_files(ctx: RenderContext) -> None:
+    """Images and downloads that published pages use; nothing else from content/."""
+    for path, data in sorted(ctx.images.outputs().items()):
+        if path not in ctx.outputs:
+            ctx.outputs.add(path, data, "images", ctx.diagnostics)
+    for rel in sorted(ctx.used_files):
+        source = ctx.files.get(rel)
+        if source is not None:
+            ctx.outputs.add(f"files/{rel}", source.abs_path.read_bytes(), source.path, ctx.diagnostics)
+
+
+def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published: list[Page],
+                   diagnostics: Diagnostics) -> None:
+    """Defence in depth: no hidden page's title may appear in any output file."""
+    shown = {page.title for page in published}
+    titles = sorted({page.title for page, _ in hidden if len(page.title) >= 8 and page.title not in shown})
+    if not titles:
+        return
+    needles = sorted({form for title in titles for form in (title, html.escape(title), html.escape(title, quote=False))})
+    pattern = re.compile("|".join(re.escape(n) for n in needles).encode())
+    owner = {form: page for page, _ in hidden for form in (page.title, html.escape(page.title), html.escape(page.title, quote=False))}
+    for path in outputs.sorted_paths():
+        match = pattern.search(outputs.files[path])
+        if match:
+            page = owner.get(match.group(0).decode(), None)
+            diagnostics.error(page.path if page else path, None, "IM060",
+                              f"the title of an unpublished page appears in {path}; refusing to publish it")

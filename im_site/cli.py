@@ -1,0 +1,111 @@
+"""The command line: flags -> options -> one call. The only importer of click.
+
+Exit codes: 0 success, 1 content or build errors and refused operations,
+2 usage errors, 130 interrupted. Tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .config import Config, load_config
+from .diagnostics import Diagnostics, SiteError
+from .options import BuildOptions, ClockError, read_clock
+
+
+class Context:
+    """Global flags shared by every command."""
+
+    def __init__(self, config: str, quiet: bool, verbose: bool, debug: bool):
+        self.config_path = Path(config)
+        self.quiet = quiet
+        self.verbose = verbose
+        self.debug = debug
+
+    def load(self) -> Config:
+        return load_config(self.config_path)
+
+    def options(self, now: str | None = None, **values: Any) -> BuildOptions:
+        try:
+            moment = read_clock(now)
+        except ClockError as exc:
+            raise click.UsageError(str(exc)) from None
+        return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
+
+    def report(self, diagnostics: Diagnostics, *, always: bool = False) -> None:
+        """Problems on stderr, one per line, with a summary when there were any."""
+        if diagnostics.items and (always or not self.quiet or diagnostics.errors):
+            click.echo(diagnostics.format_text(), err=True)
+            click.echo(diagnostics.summary(), err=True)
+
+    def info(self, message: str) -> None:
+        """Progress for people: only on a terminal, or with --verbose."""
+        if not self.quiet and (self.verbose or sys.stderr.isatty()):
+            click.echo(message, err=True)
+
+
+def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Map SiteError to exit 1 with its diagnostics; Ctrl-C to 130; crashes to 1 with a hint."""
+    @functools.wraps(command)
+    @click.pass_obj
+    def wrapper(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(ctx, *args, **kwargs)
+        except SiteError as exc:
+            ctx.report(exc.diagnostics, always=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted; the previous output is untouched", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if ctx.debug:
+                traceback.print_exc()
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", default="site.yaml", show_default=True, help="Path of site.yaml.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Print progress even when not on a terminal.")
+@click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
+@click.version_option(package_name="im-site")
+@click.pass_context
+def main(click_ctx: click.Context, config: str, quiet: bool, verbose: bool, debug: bool) -> None:
+    """im-site: an intranet for internal brand communication, from Markdown."""
+    click_ctx.obj = Context(config, quiet, verbose, debug)
+
+
+def _now_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--now", help="Fix the clock for publishing rules (ISO 8601).")(command)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: output_dir).")
+@_now_option
+@click.option("--drafts", is_flag=True, help="Include drafts (preview only).")
+@click.option("--future", is_flag=True, help="Include scheduled pages (preview only).")
+@click.option("--audience", help="Build the site of one audience only.")
+@click.option("--version", "version", help="Version id recorded in the build.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@handles_errors
+def build(ctx: Context, output: str | None, now: str | None, drafts: bool, future: bool,
+          audience: str | None, version: str | None, strict: bool) -> None:
+    """Build the site into the output folder (replaced atomically on success)."""
+    from .write import build_and_write
+
+    config = ctx.load()
+    options = ctx.options(now, drafts=drafts, future=future, audience=audience, version=version,
+                          output_dir=Path(output) if output else None)
+    result = build_and_write(config, options, strict=strict, progress=ctx.info)
+    ctx.report(result.diagnostics)
+    ctx.info(f"built {len(result.outputs.files)} files into {result.output_path}")

@@ -1,0 +1,250 @@
+"""site.yaml -> a frozen, validated Config; every problem reported with its line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from . import sources
+from .diagnostics import Diagnostics, SiteError
+from .schema import Strict, validate
+from .urls import SAFE_SCHEMES, is_safe_url
+from .yamldoc import YamlDoc, YamlProblem, load
+
+Label = str | dict[str, str]
+_HEX = re.compile(r"#[0-9a-fA-F]{6}$")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]*$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"{value!r} is not a valid id (lowercase letters, digits, '-' and '_')")
+    return value
+
+
+class IdLabel(Strict):
+    """An audience or pillar: a stable id and a label (text, or one per language)."""
+
+    id: str
+    label: Label
+    description: Label | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return _check_id(value)
+
+
+class MenuItem(Strict):
+    label: Label
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        if not is_safe_url(value):
+            raise ValueError(f"URL scheme not allowed (use {', '.join(SAFE_SCHEMES)} or a path)")
+        return value
+
+
+class Colors(Strict):
+    """Brand colours, as #RRGGBB; they become CSS custom properties."""
+
+    primary: str = "#1B7F3B"
+    secondary: str = "#F2A900"
+    text: str = "#1A1A1A"
+    background: str = "#FFFFFF"
+
+    @field_validator("primary", "secondary", "text", "background")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX.match(value):
+            raise ValueError(f"{value!r} is not a colour like #1B7F3B")
+        return value.upper()
+
+
+class Fonts(Strict):
+    """Font files (WOFF2), relative to content/; shipped with the site."""
+
+    heading: str | None = None
+    body: str | None = None
+
+
+class Voice(Strict):
+    """Brand voice: terms to avoid, and preferred replacements."""
+
+    avoid: list[str] = Field(default_factory=list)
+    prefer: dict[str, str] = Field(default_factory=dict)
+
+
+class Brand(Strict):
+    name: str = "Intranet"
+    logo: str | None = None
+    colors: Colors = Field(default_factory=Colors)
+    fonts: Fonts = Field(default_factory=Fonts)
+    voice: Voice = Field(default_factory=Voice)
+
+
+class Versions(Strict):
+    keep: int = Field(default=20, ge=1)
+
+
+class KpiSettings(Strict):
+    min_group_size: int = Field(default=5, ge=1)
+
+
+class MarkdownSettings(Strict):
+    html: bool = False
+
+
+class SearchSettings(Strict):
+    enabled: bool = True
+
+
+class ImageSettings(Strict):
+    widths: list[int] = Field(default_factory=lambda: [480, 960, 1600])
+    quality: int = Field(default=82, ge=1, le=100)
+
+
+class Limits(Strict):
+    file_size_mb: float = Field(default=5, gt=0)
+
+
+class SiteSettings(Strict):
+    """The keys of site.yaml; see the README for each one's meaning."""
+
+    title: str
+    base_url: str = "/"
+    language: str = "de"
+    languages: list[str] | None = None
+    timezone: str = "UTC"
+    theme: str = "default"
+    output_dir: str = "_site"
+    brand: Brand = Field(default_factory=Brand)
+    audiences: list[IdLabel] = Field(default_factory=list)
+    pillars: list[IdLabel] = Field(default_factory=list)
+    menu: list[MenuItem] = Field(default_factory=list)
+    feedback: str | None = None
+    acknowledge_url: str | None = None
+    versions: Versions = Field(default_factory=Versions)
+    kpis: KpiSettings = Field(default_factory=KpiSettings)
+    markdown: MarkdownSettings = Field(default_factory=MarkdownSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    limits: Limits = Field(default_factory=Limits)
+    per_page: int = Field(default=20, ge=1)
+    cache_dir: str = ".im-site-cache"
+
+    @field_validator("feedback", "acknowledge_url")
+    @classmethod
+    def _safe_link(cls, value: str | None) -> str | None:
+        if value is not None and not is_safe_url(value):
+            raise ValueError(f"URL scheme not allowed (use {', '.join(SAFE_SCHEMES)})")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not (value.startswith("/") or value.startswith(("http://", "https://"))):
+            raise ValueError("base_url must be a path starting with / or an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated site.yaml plus where it lives."""
+
+    settings: SiteSettings
+    path: Path
+    doc: YamlDoc
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def languages(self) -> list[str]:
+        """The default language first, then the others in the order given."""
+        extra = [lang for lang in (self.settings.languages or []) if lang != self.settings.language]
+        return [self.settings.language, *extra]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    @property
+    def audience_ids(self) -> list[str]:
+        return [audience.id for audience in self.settings.audiences]
+
+    @property
+    def pillar_ids(self) -> list[str]:
+        return [pillar.id for pillar in self.settings.pillars]
+
+    def line_of(self, *keys: Any) -> int:
+        return self.doc.line_of(keys)
+
+
+def label_for(label: Label | None, lang: str, fallback: str = "") -> str:
+    """The text of a label in `lang`, else its first language, else `fallback`."""
+    if label is None:
+        return fallback
+    if isinstance(label, str):
+        return label
+    return label.get(lang) or next(iter(label.values()), fallback)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate site.yaml; raises SiteError with every problem found."""
+    diagnostics = Diagnostics()
+    rel = path.name
+    if not path.is_file():
+        diagnostics.error(rel, None, "IM001", f"no configuration file {path}",
+                          hint="run im-site in the site folder, pass --config, or create one with im-site init")
+        raise SiteError(diagnostics)
+    text = sources.read_text(path, rel, diagnostics, max_bytes=1_000_000)
+    if text is None:
+        raise SiteError(diagnostics)
+    try:
+        doc = load(text)
+    except YamlProblem as problem:
+        diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column)
+        raise SiteError(diagnostics) from None
+    if not isinstance(doc.data, dict):
+        diagnostics.error(rel, 1, "IM001", "site.yaml must be a mapping of keys (title: ..., theme: ...)")
+        raise SiteError(diagnostics)
+    settings = validate(SiteSettings, doc, rel, diagnostics)
+    if settings is not None:
+        _check_consistency(settings, doc, rel, diagnostics)
+    if diagnostics.has_errors():
+        raise SiteError(diagnostics)
+    return Config(settings, path.resolve(), doc)
+
+
+def _check_consistency(settings: SiteSettings, doc: YamlDoc, rel: str, diagnostics: Diagnostics) -> None:
+    """Rules that span keys: known timezone, unique ids, the default language listed."""
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        diagnostics.error(rel, doc.line_of(("timezone",)), "IM001",
+                          f"unknown timezone {settings.timezone!r}", hint="e.g. Europe/Berlin or UTC")
+    for key in ("audiences", "pillars"):
+        seen: set[str] = set()
+        for index, item in enumerate(getattr(settings, key)):
+            if item.id in seen:
+                diagnostics.error(rel, doc.line_of((key, index)), "IM001", f"duplicate {key[:-1]} id {item.id!r}")
+            seen.add(item.id)
+    for index, lang in enumerate(settings.languages or []):
+        if not re.match(r"[a-z]{2,3}(-[A-Za-z]{2,4})?$", lang):
+            diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"{lang!r} is not a language code")
+    if settings.languages and settings.language not in settings.languages:
+        diagnostics.error(rel, doc.line_of(("languages",)), "IM001",
+                          f"languages does not list the default language {settings.language!r}")

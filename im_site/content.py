@@ -1,0 +1,182 @@
+"""Sources -> Pages: front matter, language, slug, URL, rendered Markdown (cached by content).
+
+Everything here depends only on the files; what is published is decided
+afterwards by rules.py.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+
+from . import frontmatter
+from .cache import Cache, digest
+from .config import Config
+from .diagnostics import Diagnostics
+from .markdown import Rendered, make_parser, render_markdown
+from .model import Page, Part
+from .slugs import slugify
+from .sources import SourceFile
+
+MARKDOWN_CACHE_VERSION = "md-1"
+_NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
+
+
+@dataclass
+class Content:
+    """All pages parsed from content/ (before publishing rules), plus the other files."""
+
+    pages: list[Page] = field(default_factory=list)
+    files: dict[str, SourceFile] = field(default_factory=dict)  # by rel: assets, kpi data
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    source: SourceFile
+    parsed: frontmatter.Parsed
+    lang: str
+    stem: str
+
+
+def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics) -> Content:
+    """Parse every Markdown source into a Page; lessons join their module."""
+    content = Content()
+    md = make_parser(config.settings.markdown.html)
+    parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
+    for source in sources:
+        if source.kind in frontmatter.META_BY_KIND:
+            item = _parse(source, config, diagnostics)
+            if item is not None:
+                parsed_by_kind[source.kind].append(item)
+        else:
+            content.files[source.rel] = source
+    lessons = _group_lessons(parsed_by_kind["lesson"], md, cache, diagnostics)
+    for kind in ("message", "training", "kpi_snapshot", "page"):
+        for item in parsed_by_kind[kind]:
+            extra = lessons.pop((posixpath.dirname(item.source.rel), item.lang), ()) if kind == "training" else ()
+            content.pages.append(_page(item, md, cache, extra, config, diagnostics))
+    for (folder, lang), orphans in sorted(lessons.items()):
+        for part in orphans:
+            diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
+    return content
+
+
+def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
+    assert source.text is not None
+    parsed = frontmatter.parse(source.text, source.path, source.kind, diagnostics)
+    if parsed is None:
+        return None
+    name = posixpath.basename(source.rel)[: -len(".md")]
+    stem, _, suffix = name.rpartition(".")
+    if not stem or suffix not in config.languages:
+        stem, suffix = name, ""
+    lang = getattr(parsed.meta, "lang", None) or suffix or config.settings.language
+    if lang not in config.languages:
+        diagnostics.error(source.path, parsed.doc.line_of(("lang",)), "IM160",
+                          f"language {lang!r} is not in site.yaml languages {config.languages}")
+        return None
+    return _Parsed(source, parsed, lang, stem)
+
+
+def render_cached(md: MarkdownIt, body: str, allow_html: bool, cache: Cache) -> Rendered:
+    """Rendered Markdown, from the cache when this exact body was rendered before."""
+    key = digest(MARKDOWN_CACHE_VERSION, str(allow_html), body)
+    hit = cache.get("markdown", key)
+    if hit is not None:
+        try:
+            return Rendered.from_json(json.loads(hit))
+        except (ValueError, KeyError, TypeError):
+            pass
+    rendered = render_markdown(md, body)
+    cache.put("markdown", key, json.dumps(rendered.to_json(), ensure_ascii=False).encode())
+    return rendered
+
+
+def _part(item: _Parsed, md: MarkdownIt, cache: Cache, *, title: str | None = None,
+          anchor: str | None = None) -> Part:
+    allow_html = bool(md.options.get("html"))
+    rendered = render_cached(md, item.parsed.body, allow_html, cache)
+    return Part(item.source.path, item.source.rel, item.parsed.body_line, rendered, title, anchor)
+
+
+def _group_lessons(items: list[_Parsed], md: MarkdownIt, cache: Cache,
+                   diagnostics: Diagnostics) -> dict[tuple[str, str], list[Part]]:
+    """Lesson files by (module folder, language), ordered by weight, then number prefix, then name."""
+    grouped: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
+    for item in items:
+        if not item.parsed.meta.draft:
+            grouped[(posixpath.dirname(item.source.rel), item.lang)].append(item)
+    lessons: dict[tuple[str, str], list[Part]] = {}
+    for key, members in grouped.items():
+        members.sort(key=_lesson_order)
+        used: set[str] = set()
+        parts = []
+        for item in members:
+            anchor = _unique(slugify(item.parsed.meta.title), used)
+            parts.append(_part(item, md, cache, title=item.parsed.meta.title, anchor=anchor))
+        lessons[key] = parts
+    return lessons
+
+
+def _lesson_order(item: _Parsed) -> tuple:
+    match = _NUMBER_PREFIX.match(item.stem)
+    weight = item.parsed.meta.weight
+    return (weight if weight is not None else (int(match.group(1)) if match else 10**6), item.stem)
+
+
+def _unique(anchor: str, used: set[str]) -> str:
+    candidate, number = anchor, 1
+    while candidate in used:
+        candidate, number = f"{anchor}-{number}", number + 1
+    used.add(candidate)
+    return candidate
+
+
+def _page(item: _Parsed, md: MarkdownIt, cache: Cache, lessons: tuple[Part, ...] | list[Part],
+          config: Config, diagnostics: Diagnostics) -> Page:
+    source, meta = item.source, item.parsed.meta
+    slug, url = _url(item, config)
+    parts = (_part(item, md, cache), *lessons)
+    key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
+    source_hash = digest(*(p.rendered.html for p in parts), meta.title)[:12]
+    page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),
+                source_hash, item.parsed.doc.line_of)
+    _check_ids(page, config, diagnostics)
+    return page
+
+
+def _url(item: _Parsed, config: Config) -> tuple[str, str]:
+    """(slug, folder URL) by content type, with the language prefix outside the default."""
+    source, meta = item.source, item.parsed.meta
+    folders = posixpath.dirname(source.rel).split("/") if "/" in source.rel else []
+    if source.kind == "training" and len(folders) == 2:
+        slug = meta.slug or slugify(folders[1])
+        url = f"training/{slug}/"
+    elif source.kind == "kpi_snapshot":
+        slug = meta.slug or slugify(meta.period)
+        url = f"kpis/{slug}/"
+    elif source.kind in ("message", "training"):
+        slug = meta.slug or slugify(item.stem)
+        url = f"{folders[0]}/{slug}/"
+    else:
+        slug = meta.slug or slugify(item.stem)
+        segments = [slugify(folder) for folder in folders]
+        url = "/".join(segments + ([] if item.stem == "index" and not meta.slug else [slug]))
+        url = f"{url}/" if url else ""
+    prefix = "" if item.lang == config.settings.language else f"{item.lang}/"
+    return slug, prefix + url
+
+
+def _check_ids(page: Page, config: Config, diagnostics: Diagnostics) -> None:
+    """Audiences and pillars must be ids from site.yaml."""
+    for field_name, known in (("audiences", config.audience_ids), ("pillars", config.pillar_ids)):
+        for index, value in enumerate(getattr(page.meta, field_name, None) or []):
+            if value not in known:
+                diagnostics.error(page.path, page.line_of((field_name, index)), "IM020",
+                                  f"unknown {field_name[:-1]} id {value!r}",
+                                  hint=f"defined in site.yaml: {', '.join(known) or 'none'}")

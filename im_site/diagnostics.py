@@ -1,0 +1,151 @@
+"""Problems found in the user's files, collected as values until a stage ends.
+
+Every problem is a Diagnostic with a path relative to the site root, a line
+where known, a severity, and a stable code, so that `check --format json` and
+CI scripts can rely on it. Nothing here raises on the first problem: stages
+add to a Diagnostics collector, and the caller decides whether to stop.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+#: Stable codes with a short name each; `check` prints both.
+CODES: dict[str, str] = {
+    "IM001": "config",
+    "IM002": "encoding",
+    "IM003": "yaml",
+    "IM004": "front-matter",
+    "IM005": "unknown-key",
+    "IM006": "wrong-type",
+    "IM007": "missing-field",
+    "IM008": "file-size",
+    "IM009": "empty-file",
+    "IM010": "unreadable",
+    "IM011": "path",
+    "IM020": "unknown-id",
+    "IM030": "url-collision",
+    "IM040": "template",
+    "IM050": "output",
+    "IM060": "leak",
+    "IM101": "broken-link",
+    "IM102": "broken-anchor",
+    "IM103": "unsafe-link",
+    "IM104": "link-to-unpublished",
+    "IM105": "link-to-other-audience",
+    "IM106": "markdown-nesting",
+    "IM110": "missing-image",
+    "IM111": "missing-alt",
+    "IM112": "bad-image",
+    "IM120": "brand-voice",
+    "IM121": "contrast",
+    "IM130": "training",
+    "IM131": "prerequisite-cycle",
+    "IM132": "review-due",
+    "IM133": "quiz",
+    "IM140": "kpi",
+    "IM141": "kpi-missing",
+    "IM150": "schedule",
+    "IM151": "translation-stale",
+    "IM160": "language",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem, located in a user's file (path relative to the site root)."""
+
+    path: str
+    line: int | None
+    severity: Severity
+    code: str
+    message: str
+    hint: str | None = None
+    column: int | None = None
+
+    def location(self) -> str:
+        parts = [self.path or "<site>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def format(self) -> str:
+        text = f"{self.location()}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["name"] = CODES.get(self.code, "")
+        return data
+
+
+@dataclass
+class Diagnostics:
+    """A collector of diagnostics; duplicates are dropped, output is sorted."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        if diagnostic not in self.items:
+            self.items.append(diagnostic)
+
+    def error(self, path: str, line: int | None, code: str, message: str, *,
+              hint: str | None = None, column: int | None = None) -> None:
+        self.add(Diagnostic(path, line, "error", code, message, hint, column))
+
+    def warning(self, path: str, line: int | None, code: str, message: str, *,
+                hint: str | None = None, column: int | None = None) -> None:
+        self.add(Diagnostic(path, line, "warning", code, message, hint, column))
+
+    def extend(self, others: Iterable[Diagnostic]) -> None:
+        for diagnostic in others:
+            self.add(diagnostic)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.sorted() if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.sorted() if d.severity == "warning"]
+
+    def has_errors(self, strict: bool = False) -> bool:
+        return bool(self.errors) or (strict and bool(self.warnings))
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self.items, key=lambda d: (d.path, d.line or 0, d.column or 0, d.code, d.message))
+
+    def format_text(self) -> str:
+        return "\n".join(d.format() for d in self.sorted())
+
+    def summary(self) -> str:
+        errors, warnings = len(self.errors), len(self.warnings)
+        return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+
+    def to_json(self) -> str:
+        return json.dumps({"diagnostics": [d.as_dict() for d in self.sorted()],
+                           "errors": len(self.errors), "warnings": len(self.warnings)},
+                          ensure_ascii=False, indent=2)
+
+
+class SiteError(Exception):
+    """Raised by a verb when the user's files stop it; carries every diagnostic."""
+
+    def __init__(self, diagnostics: Diagnostics):
+        super().__init__(diagnostics.format_text())
+        self.diagnostics = diagnostics
+
+
+def fail(path: str, line: int | None, code: str, message: str, hint: str | None = None) -> SiteError:
+    """A SiteError with a single diagnostic, for refusals outside a build."""
+    diagnostics = Diagnostics()
+    diagnostics.error(path, line, code, message, hint=hint)
+    return SiteError(diagnostics)

@@ -1,0 +1,82 @@
+"""Machine-readable outputs: Atom feeds per language, sitemap.xml, manifest.json.
+
+Feeds and the sitemap carry absolute URLs from `base_url` in folder form; the
+manifest lists every published content page with a hash of its HTML, which
+is what `diff` and "What's new" compare between versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from .model import Page, message_order
+from .render import Job, RenderContext, folder_url, page_html
+from .rules import as_moment
+from .urls import absolute
+
+FEED_ENTRIES = 50
+
+
+def feed_jobs(ctx: RenderContext) -> list[Job]:
+    """One Atom feed per language that has messages."""
+    jobs = []
+    for lang in ctx.config.languages:
+        messages = ctx.site.messages(lang)[:FEED_ENTRIES]
+        if not messages:
+            continue
+        file = ctx.lang_prefix(lang) + "feed.xml"
+        entries = [{"page": page, "url": absolute(ctx.config.settings.base_url, page.url),
+                    "updated": _stamp(ctx, page), "content": page_html(ctx, page)} for page in messages]
+        jobs.append(Job(file, "feed.xml", lang, f"feed ({lang})", {
+            "entries": entries, "feed_url": absolute(ctx.config.settings.base_url, file),
+            "home_url": absolute(ctx.config.settings.base_url, ctx.lang_prefix(lang)),
+            "updated": max(entry["updated"] for entry in entries)}))
+    return jobs
+
+
+def _stamp(ctx: RenderContext, page: Page) -> str:
+    return as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sitemap(ctx: RenderContext) -> bytes:
+    """Every HTML page of the build (not 404), absolute, sorted."""
+    base = ctx.config.settings.base_url
+    urls = sorted(folder_url(path) for path in ctx.outputs.files
+                  if path.endswith("index.html") and not path.startswith(("media/", "assets/")))
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"  <url><loc>{_xml(absolute(base, url))}</loc></url>" for url in urls]
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def manifest(ctx: RenderContext, next_change: datetime | None) -> bytes:
+    """manifest.json: the published content pages and when the schedule changes next."""
+    pages = [_manifest_entry(ctx, page) for page in ctx.site.pages if page.file in ctx.outputs.files]
+    data: dict[str, Any] = {
+        "generator": "im-site",
+        "version": ctx.options.version,
+        "audience": ctx.options.audience,
+        "next_change": next_change.isoformat() if next_change else None,
+        "pages": sorted(pages, key=lambda entry: entry["url"]),
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
+    date = getattr(page.meta, "date", None)
+    return {
+        "url": page.url, "file": page.file, "source": page.path, "type": page.kind, "title": page.title,
+        "lang": page.lang, "audiences": page.audiences, "pillars": page.pillars,
+        "translation_key": page.translation_key, "source_hash": page.source_hash,
+        "date": date.isoformat() if date else None,
+        "must_read": bool(getattr(page.meta, "must_read", False)),
+        "hash": hashlib.sha256(ctx.outputs.files[page.file]).hexdigest(),
+    }

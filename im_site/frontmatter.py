@@ -1,0 +1,207 @@
+"""Front matter: split the YAML block off a Markdown file and validate it per content type.
+
+Line numbers in every problem are lines of the .md file, not of the block.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from .diagnostics import Diagnostics
+from .schema import Strict, validate
+from .sources import Kind
+from .urls import SAFE_SCHEMES, is_safe_url
+from .yamldoc import YamlDoc, YamlProblem, load
+
+Moment = date | datetime
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*$")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def check_slug(value: str) -> str:
+    """A slug is one safe path segment: no '/', '..', percent escapes or reserved names."""
+    if not _SLUG.match(value) or ".." in value or len(value.encode()) > 200:
+        raise ValueError(f"{value!r} is not a valid slug (lowercase letters, digits, '-', at most 200 bytes)")
+    if value.split(".")[0] in _WINDOWS_RESERVED:
+        raise ValueError(f"{value!r} is a reserved file name on Windows")
+    return value
+
+
+def _safe_url_or_path(value: str | None) -> str | None:
+    if value is not None and not is_safe_url(value):
+        raise ValueError(f"URL scheme not allowed (use {', '.join(SAFE_SCHEMES)} or a path)")
+    return value
+
+
+class CommonMeta(Strict):
+    """Fields every Markdown file may have."""
+
+    title: str
+    summary: str | None = None
+    lang: str | None = None
+    translation_key: str | None = None
+    translated_from: str | None = None
+    audiences: list[str] | None = None
+    pillars: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    draft: bool = False
+    publish_at: Moment | None = None
+    expires: Moment | None = None
+    weight: int = 0
+    slug: str | None = None
+    image: str | None = None
+    image_alt: str | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        return None if value is None else check_slug(value)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        return _safe_url_or_path(value)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("title is empty")
+        return value
+
+
+class MessageMeta(CommonMeta):
+    date: Moment
+    author: str | None = None
+    author_url: str | None = None
+    role: str | None = None
+    pinned: bool = False
+    must_read: bool = False
+
+    @field_validator("author_url")
+    @classmethod
+    def _author_url(cls, value: str | None) -> str | None:
+        return _safe_url_or_path(value)
+
+
+class QuizItem(Strict):
+    question: str
+    options: list[str] = Field(min_length=2)
+    answer: int | list[int]
+    explain: str | None = None
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> "QuizItem":
+        answers = self.answer if isinstance(self.answer, list) else [self.answer]
+        if not answers:
+            raise ValueError("answer lists no option")
+        for index in answers:
+            if not 0 <= index < len(self.options):
+                raise ValueError(f"answer {index} is outside the options (0 to {len(self.options) - 1})")
+        return self
+
+    @property
+    def answers(self) -> list[int]:
+        return sorted(self.answer) if isinstance(self.answer, list) else [self.answer]
+
+
+class ModuleMeta(CommonMeta):
+    duration: int | None = Field(default=None, ge=0)
+    level: str | None = None
+    objectives: list[str] = Field(default_factory=list)
+    prerequisites: list[str] = Field(default_factory=list)
+    owner: str | None = None
+    review_by: date | None = None
+    quiz: list[QuizItem] = Field(default_factory=list)
+
+
+class LessonMeta(Strict):
+    title: str
+    weight: int | None = None
+    draft: bool = False
+
+
+Number = int | float
+
+
+class SnapshotMeta(CommonMeta):
+    period: str
+    date: Moment | None = None
+    baseline: bool = False
+    values: dict[str, Number] = Field(default_factory=dict)
+    segments: dict[str, dict[str, Number]] = Field(default_factory=dict)
+    respondents: dict[str, int] = Field(default_factory=dict)
+    data: str | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _finite(cls, values: dict[str, Number]) -> dict[str, Number]:
+        for key, value in values.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"value of {key!r} is {value}, not a finite number")
+        return values
+
+    @field_validator("segments")
+    @classmethod
+    def _finite_segments(cls, segments: dict[str, dict[str, Number]]) -> dict[str, dict[str, Number]]:
+        for segment, values in segments.items():
+            for key, value in values.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValueError(f"value of {key!r} in segment {segment!r} is {value}, not a finite number")
+        return segments
+
+
+META_BY_KIND: dict[str, type[CommonMeta] | type[LessonMeta]] = {
+    "message": MessageMeta, "training": ModuleMeta, "lesson": LessonMeta,
+    "kpi_snapshot": SnapshotMeta, "page": CommonMeta,
+}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A Markdown file split into validated metadata and body."""
+
+    meta: Any
+    doc: YamlDoc
+    body: str
+    body_line: int  # the 1-based line of the file on which the body starts
+
+
+def split(text: str) -> tuple[str | None, str, int]:
+    """(front matter text or None, body, body's first line). Raises YamlProblem if unclosed."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None, text, 1
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise YamlProblem("front matter starts with '---' on line 1 but is never closed", 1)
+
+
+def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed | None:
+    """Split and validate a Markdown file; None after reporting its problems."""
+    try:
+        block, body, body_line = split(text)
+        doc = load(block, line_offset=1) if block is not None else YamlDoc({}, {}, 1)
+    except YamlProblem as problem:
+        diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column)
+        return None
+    if doc.data is None:
+        doc.data = {}
+    if not isinstance(doc.data, dict):
+        diagnostics.error(path, doc.first_line, "IM004", "front matter must be a mapping of keys (title: ...)")
+        return None
+    if block is None and "title" not in doc.data:
+        diagnostics.error(path, 1, "IM007", "missing front matter with a title",
+                          hint="start the file with ---, title: ..., ---")
+        return None
+    meta = validate(META_BY_KIND[kind], doc, path, diagnostics)
+    if meta is None:
+        return None
+    return Parsed(meta, doc, body, body_line)

@@ -1,0 +1,116 @@
+"""The plan of a build: one Job per output page (content pages and listings), per language.
+
+Listings are computed once from the Site's indexes; a tag, pillar or audience
+with no published page gets no page at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import label_for
+from .model import Page
+from .render import Job, RenderContext
+from .slugs import slugify
+
+TEMPLATES = {"message": "message.html", "training": "module.html", "kpi_snapshot": "snapshot.html",
+             "page": "page.html"}
+HOME_MESSAGES = 10
+
+
+def plan(ctx: RenderContext) -> list[Job]:
+    """Every HTML page of the build, content pages first, then listings per language."""
+    jobs = [_page_job(page) for page in ctx.site.pages if not is_home_intro(ctx, page)]
+    for lang in ctx.config.languages:
+        jobs.extend(_listing_jobs(ctx, lang))
+    jobs.append(Job("404.html", "404.html", ctx.config.settings.language, "404.html"))
+    return jobs
+
+
+def is_home_intro(ctx: RenderContext, page: Page) -> bool:
+    """`content/index.md` (and its translations) is the home page's introduction."""
+    return page.kind == "page" and page.url == ctx.lang_prefix(page.lang)
+
+
+def _page_job(page: Page) -> Job:
+    return Job(page.file, TEMPLATES[page.kind], page.lang, page.path, {}, page)
+
+
+def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
+    site, prefix = ctx.site, ctx.lang_prefix(lang)
+    messages = site.messages(lang)
+    if not site.pages_in(lang):
+        return []
+    intro = next((p for p in site.pages if is_home_intro(ctx, p) and p.lang == lang), None)
+    jobs = [Job(f"{prefix}index.html", "home.html", lang, "home", {
+        "messages": site.pinned_first(lang)[:HOME_MESSAGES],
+        "must_read": [p for p in messages if p.meta.must_read],
+        "modules": sorted(site.of_kind("training", lang), key=lambda p: (p.meta.weight, p.title))[:3],
+        "intro": intro, "switch_targets": _switch_targets(ctx, "")})]
+    jobs.extend(_paginated(ctx, lang, f"{prefix}messages/", messages, "messages_title", "messages"))
+    jobs.extend(_grouped(ctx, lang, "pillars", site.pillar_pages(lang),
+                         {p.id: p for p in ctx.config.settings.pillars}))
+    jobs.extend(_grouped(ctx, lang, "audiences", site.audience_pages(lang),
+                         {a.id: a for a in ctx.config.settings.audiences}))
+    jobs.extend(_tag_jobs(ctx, lang, site.tags(lang)))
+    modules = site.of_kind("training", lang)
+    if modules:
+        jobs.append(Job(f"{prefix}training/index.html", "training_index.html", lang, "training catalogue",
+                        {"modules": sorted(modules, key=lambda p: (p.meta.weight, p.title)),
+                         "switch_targets": _switch_targets(ctx, "training/")}))
+    return jobs
+
+
+def _switch_targets(ctx: RenderContext, path: str) -> dict[str, str]:
+    return {lang: f"{ctx.lang_prefix(lang)}{path}index.html" for lang in ctx.config.languages}
+
+
+def _paginated(ctx: RenderContext, lang: str, base: str, pages: list[Page], title_key: str,
+               section: str) -> list[Job]:
+    per_page = ctx.config.settings.per_page
+    chunks = [pages[i:i + per_page] for i in range(0, len(pages), per_page)] or [[]]
+    files = [f"{base}index.html"] + [f"{base}page/{n}/index.html" for n in range(2, len(chunks) + 1)]
+    jobs = []
+    for number, (chunk, file) in enumerate(zip(chunks, files), start=1):
+        jobs.append(Job(file, "list.html", lang, f"{section} listing", {
+            "title": ctx.strings(lang).get(title_key, section), "pages": chunk, "section": section,
+            "pagination": {"number": number, "count": len(chunks),
+                           "previous": files[number - 2] if number > 1 else None,
+                           "next": files[number] if number < len(chunks) else None},
+            "switch_targets": _switch_targets(ctx, base.removeprefix(ctx.lang_prefix(lang)))}))
+    return jobs
+
+
+def _grouped(ctx: RenderContext, lang: str, section: str, groups: dict[str, list[Page]],
+             defined: dict[str, Any]) -> list[Job]:
+    prefix = ctx.lang_prefix(lang)
+    groups = {key: pages for key, pages in groups.items() if pages and key in defined}
+    if not groups:
+        return []
+    entries = [{"id": key, "label": label_for(defined[key].label, lang), "count": len(pages),
+                "file": f"{prefix}{section}/{key}/index.html"} for key, pages in groups.items()]
+    jobs = [Job(f"{prefix}{section}/index.html", "groups.html", lang, f"{section} index",
+                {"title": ctx.strings(lang).get(f"{section}_title", section), "groups": entries,
+                 "section": section, "switch_targets": _switch_targets(ctx, f"{section}/")})]
+    for entry in entries:
+        description = getattr(defined[entry["id"]], "description", None)
+        jobs.append(Job(entry["file"], "list.html", lang, f"{section}:{entry['id']}", {
+            "title": entry["label"], "pages": groups[entry["id"]], "section": section,
+            "description": label_for(description, lang) if description else None, "pagination": None,
+            "group": entry["id"]}))
+    return jobs
+
+
+def _tag_jobs(ctx: RenderContext, lang: str, tags: dict[str, list[Page]]) -> list[Job]:
+    if not tags:
+        return []
+    prefix = ctx.lang_prefix(lang)
+    entries = [{"id": tag, "label": tag, "count": len(pages), "file": f"{prefix}tags/{slugify(tag)}/index.html"}
+               for tag, pages in tags.items()]
+    jobs = [Job(f"{prefix}tags/index.html", "groups.html", lang, "tags index",
+                {"title": ctx.strings(lang).get("tags_title", "Tags"), "groups": entries, "section": "tags"})]
+    for entry in entries:
+        jobs.append(Job(entry["file"], "list.html", lang, f"tag:{entry['id']}", {
+            "title": f"#{entry['label']}", "pages": tags[entry["id"]], "section": "tags",
+            "description": None, "pagination": None, "group": entry["id"]}))
+    return jobs

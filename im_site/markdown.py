@@ -1,0 +1,216 @@
+"""The one Markdown setup: markdown-it-py with our plugins and a safe link policy.
+
+`render_markdown` returns HTML that does not yet know where the page lives:
+internal links, images, `{kpi}` roles and callout titles are NUL-delimited
+placeholders (NUL never survives into a source: sources.decode refuses it),
+filled in per page by `fill`. That keeps the expensive part cacheable by the
+body's content alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any, Callable
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.myst_role import myst_role_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .slugs import slugify
+from .urls import is_external, is_safe_url, scheme_of
+
+CALLOUTS = ("note", "tip", "warning", "info")
+MAX_NESTING = 20
+_PLACEHOLDER = re.compile("\x00([LIKC])([^\x00]*)\x00")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A link or image target written in the Markdown, with its body line (1-based)."""
+
+    target: str
+    line: int
+    alt: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    id: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """HTML with placeholders plus everything later stages need to know about the body."""
+
+    html: str
+    links: tuple[Reference, ...] = ()
+    images: tuple[Reference, ...] = ()
+    kpis: tuple[Reference, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    text: tuple[tuple[int, str], ...] = ()
+    problems: tuple[tuple[int, str, str], ...] = ()  # (line, code, message), errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {"html": self.html, "links": [r.__dict__ for r in self.links],
+                "images": [r.__dict__ for r in self.images], "kpis": [r.__dict__ for r in self.kpis],
+                "headings": [h.__dict__ for h in self.headings], "text": [list(t) for t in self.text],
+                "problems": [list(p) for p in self.problems]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Rendered":
+        return cls(data["html"], tuple(Reference(**r) for r in data["links"]),
+                   tuple(Reference(**r) for r in data["images"]), tuple(Reference(**r) for r in data["kpis"]),
+                   tuple(Heading(**h) for h in data["headings"]), tuple((t[0], t[1]) for t in data["text"]),
+                   tuple((p[0], p[1], p[2]) for p in data["problems"]))
+
+    @property
+    def plain_text(self) -> str:
+        return " ".join(text for _, text in self.text)
+
+
+@dataclass
+class _Collector:
+    links: list[Reference] = field(default_factory=list)
+    images: list[Reference] = field(default_factory=list)
+    kpis: list[Reference] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    text: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def make_parser(allow_html: bool) -> MarkdownIt:
+    """CommonMark + tables, strikethrough, task lists, footnotes, anchors, callouts, roles."""
+    md = MarkdownIt("commonmark", {"html": allow_html, "linkify": False, "typographer": False,
+                                   "maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough"])
+    md.validateLink = lambda url: True  # every URL is judged in _walk, with a diagnostic
+    md.use(footnote_plugin).use(tasklists_plugin).use(myst_role_plugin)
+    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
+    for name in CALLOUTS:
+        md.use(container_plugin, name=name, render=_callout_renderer(name))
+    md.add_render_rule("myst_role", _render_role)
+    md.add_render_rule("image", _render_image)
+    md.add_render_rule("table_open", lambda *a: '<div class="table-scroll" tabindex="0"><table>\n')
+    md.add_render_rule("table_close", lambda *a: "</table></div>\n")
+    return md
+
+
+def _callout_renderer(name: str) -> Callable[..., str]:
+    def render(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        if token.nesting != 1:
+            return "</div>\n"
+        title = token.info.strip()[len(name):].strip()
+        heading = escape(title) if title else f"\x00C{name}\x00"
+        return f'<div class="callout callout-{name}" role="note"><p class="callout-title">{heading}</p>\n'
+    return render
+
+
+def _render_role(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    return f"\x00K{token.meta.get('index', 0)}\x00"
+
+
+def _render_image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    return f"\x00I{tokens[idx].meta.get('index', 0)}\x00"
+
+
+def render_markdown(md: MarkdownIt, body: str) -> Rendered:
+    """Parse and render a body; links and images are recorded, not yet resolved."""
+    tokens = md.parse(body, {})
+    collected = _Collector()
+    _walk(tokens, collected)
+    html = md.renderer.render(tokens, md.options, {})
+    return Rendered(html, tuple(collected.links), tuple(collected.images), tuple(collected.kpis),
+                    tuple(collected.headings), tuple(collected.text), tuple(collected.problems))
+
+
+def _walk(tokens: list[Token], out: _Collector) -> None:
+    for index, token in enumerate(tokens):
+        line = token.map[0] + 1 if token.map else 1
+        if token.level >= MAX_NESTING - 1 and token.nesting == 1:
+            out.problems.append((line, "IM106", f"Markdown nested deeper than {MAX_NESTING} levels; "
+                                                "the inner text would be lost"))
+        if token.type == "heading_open":
+            inline = tokens[index + 1]
+            text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+            out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
+        if token.type == "inline":
+            _walk_inline(token, line, out)
+
+
+def _walk_inline(inline: Token, line: int, out: _Collector) -> None:
+    for child in inline.children or []:
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child.type == "text" and child.content.strip():
+            out.text.append((line, child.content))
+        elif child.type == "link_open":
+            _link(child, line, out)
+        elif child.type == "image":
+            _image(child, line, out)
+        elif child.type == "myst_role":
+            _role(child, line, out)
+        elif child.type == "footnote_ref":
+            continue
+
+
+def _link(token: Token, line: int, out: _Collector) -> None:
+    href = str(token.attrGet("href") or "")
+    if not is_safe_url(href):
+        out.problems.append((line, "IM103", f"link scheme '{scheme_of(href)}:' is not allowed "
+                                            "(only http, https, mailto, tel and relative links)"))
+        token.attrSet("href", "#")
+        return
+    if is_external(href):
+        if href.startswith(("http://", "https://", "//")):
+            token.attrSet("rel", "noopener")
+        return
+    if href.startswith("#"):
+        out.links.append(Reference(href, line))
+        return
+    out.links.append(Reference(href, line))
+    token.attrSet("href", f"\x00L{len(out.links) - 1}\x00")
+
+
+def _image(token: Token, line: int, out: _Collector) -> None:
+    src = str(token.attrGet("src") or "")
+    alt = "".join(c.content for c in token.children or [] if c.type in ("text", "code_inline"))
+    if is_external(src) or not src:
+        out.problems.append((line, "IM110", f"image {src!r} must be a file under content/; "
+                                            "pages load nothing from other hosts"))
+    token.meta["index"] = len(out.images)
+    out.images.append(Reference(src, line, alt, str(token.attrGet("title") or "")))
+
+
+def _role(token: Token, line: int, out: _Collector) -> None:
+    name = token.meta.get("name")
+    if name != "kpi":
+        out.problems.append((line, "IM004", f"unknown role {{{name}}} (known: {{kpi}})"))
+    token.meta["index"] = len(out.kpis)
+    out.kpis.append(Reference(token.content.strip(), line))
+
+
+def fill(html: str, link: Callable[[int], str], image: Callable[[int], str],
+         kpi: Callable[[int], str], callout: Callable[[str], str]) -> str:
+    """Replace the placeholders with this page's resolved links, images, KPI values, titles."""
+    def replace(match: re.Match[str]) -> str:
+        kind, value = match.group(1), match.group(2)
+        if kind == "L":
+            return escape(link(int(value)))
+        if kind == "I":
+            return image(int(value))
+        if kind == "K":
+            return kpi(int(value))
+        return escape(callout(value))
+    return _PLACEHOLDER.sub(replace, html)

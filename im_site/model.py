@@ -1,0 +1,153 @@
+"""The site model: pages and the indexes listings need. No I/O, no Jinja.
+
+A Site holds only published pages: rules.py has already removed everything
+a build must not show, so no index below can leak a hidden page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from .config import Config
+from .markdown import Heading, Rendered
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Markdown file's contribution to a page (a module has one per lesson file)."""
+
+    path: str  # relative to the site root, for diagnostics
+    rel: str  # relative to content/, for resolving links
+    body_line: int
+    rendered: Rendered
+    title: str | None = None  # a lesson file's title, rendered as its heading
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    kind: str  # message | training | kpi_snapshot | page
+    path: str
+    rel: str
+    lang: str
+    slug: str
+    url: str  # folder URL relative to the site root: "messages/x/" or "en/messages/x/"
+    translation_key: str
+    meta: Any
+    parts: tuple[Part, ...]
+    source_hash: str
+    line_of: Any = field(default=None, compare=False, repr=False)  # key path -> line
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def file(self) -> str:
+        return self.url + "index.html" if self.url else "index.html"
+
+    @property
+    def audiences(self) -> list[str]:
+        return list(self.meta.audiences or [])
+
+    @property
+    def pillars(self) -> list[str]:
+        return list(getattr(self.meta, "pillars", []) or [])
+
+    @property
+    def tags(self) -> list[str]:
+        return list(getattr(self.meta, "tags", []) or [])
+
+    @property
+    def date(self) -> date | None:
+        value = getattr(self.meta, "date", None)
+        return value.date() if isinstance(value, datetime) else value
+
+    @property
+    def headings(self) -> list[Heading]:
+        found: list[Heading] = []
+        for part in self.parts:
+            if part.title and part.anchor:
+                found.append(Heading(2, part.title, part.anchor, part.body_line))
+            found.extend(part.rendered.headings)
+        return found
+
+    @property
+    def anchors(self) -> set[str]:
+        return {heading.id for heading in self.headings}
+
+    @property
+    def plain_text(self) -> str:
+        return " ".join(part.rendered.plain_text for part in self.parts)
+
+
+def message_order(page: Page) -> tuple:
+    """Newest first; pinned ahead where a listing wants it (see pinned_first)."""
+    moment = page.meta.date
+    stamp = moment.isoformat() if isinstance(moment, datetime) else f"{moment.isoformat()}T00:00:00"
+    return (stamp, page.url)
+
+
+@dataclass
+class Site:
+    """Published pages with the indexes that listings, feeds and links read."""
+
+    config: Config
+    pages: list[Page]
+    by_rel: dict[str, Page] = field(default_factory=dict)
+    by_url: dict[str, Page] = field(default_factory=dict)
+    translations: dict[str, dict[str, Page]] = field(default_factory=dict)
+
+    @classmethod
+    def from_pages(cls, config: Config, pages: list[Page]) -> "Site":
+        pages = sorted(pages, key=lambda p: p.url)
+        site = cls(config, pages)
+        translations: dict[str, dict[str, Page]] = defaultdict(dict)
+        for page in pages:
+            for part in page.parts:
+                site.by_rel[part.rel] = page
+            site.by_url[page.url] = page
+            translations[page.translation_key][page.lang] = page
+        site.translations = dict(translations)
+        return site
+
+    def pages_in(self, lang: str) -> list[Page]:
+        return [p for p in self.pages if p.lang == lang]
+
+    def of_kind(self, kind: str, lang: str | None = None) -> list[Page]:
+        return [p for p in self.pages if p.kind == kind and (lang is None or p.lang == lang)]
+
+    def messages(self, lang: str) -> list[Page]:
+        """Messages in `lang`, newest first."""
+        return sorted(self.of_kind("message", lang), key=message_order, reverse=True)
+
+    def pinned_first(self, lang: str) -> list[Page]:
+        newest = self.messages(lang)
+        return [p for p in newest if p.meta.pinned] + [p for p in newest if not p.meta.pinned]
+
+    def translations_of(self, page: Page) -> dict[str, Page]:
+        """Other-language versions of `page`, by language, in the configured order."""
+        found = self.translations.get(page.translation_key, {})
+        return {lang: found[lang] for lang in self.config.languages if lang in found and lang != page.lang}
+
+    def tags(self, lang: str) -> dict[str, list[Page]]:
+        return _group(self.messages(lang), lambda p: p.tags)
+
+    def pillar_pages(self, lang: str) -> dict[str, list[Page]]:
+        listed = self.messages(lang) + sorted(self.of_kind("training", lang), key=lambda p: p.url)
+        return _group(listed, lambda p: p.pillars)
+
+    def audience_pages(self, lang: str) -> dict[str, list[Page]]:
+        listed = self.messages(lang) + sorted(self.of_kind("training", lang), key=lambda p: p.url)
+        return _group(listed, lambda p: p.audiences)
+
+
+def _group(pages: list[Page], keys: Any) -> dict[str, list[Page]]:
+    grouped: dict[str, list[Page]] = defaultdict(list)
+    for page in pages:
+        for key in keys(page):
+            grouped[key].append(page)
+    return {key: grouped[key] for key in sorted(grouped)}

@@ -1,0 +1,63 @@
+"""Options of one build, and the clock: the only place that reads the time.
+
+Visibility (drafts, embargoes, expiry) is decided once from `BuildOptions.now`,
+a timezone-aware moment read here at the start of a command, so that a build
+never sees two different "nows".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+class ClockError(ValueError):
+    """`--now` or SOURCE_DATE_EPOCH could not be read."""
+
+
+def read_clock(now_iso: str | None) -> datetime:
+    """The build's moment: `--now`, else SOURCE_DATE_EPOCH, else the system clock (UTC).
+
+    A `--now` without a timezone is read as UTC.
+    """
+    if now_iso:
+        try:
+            moment = datetime.fromisoformat(now_iso.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ClockError(f"--now {now_iso!r} is not an ISO 8601 date or datetime") from exc
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ClockError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
+    return datetime.now(tz=timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What a command asks of a build; the config file says the rest."""
+
+    config_path: Path
+    now: datetime
+    drafts: bool = False
+    future: bool = False
+    audience: str | None = None
+    version: str | None = None
+    output_dir: Path | None = None
+    #: Inject the live-reload client (dev server only; never in `build` output).
+    live_reload: bool = False
+    #: Use and fill the content-hash cache in `cache_dir`.
+    use_cache: bool = True
+    #: Worker processes for rendering (1 = in this process).
+    jobs: int = 1
+
+    @property
+    def root(self) -> Path:
+        return self.config_path.parent
+
+    def but(self, **changes: object) -> "BuildOptions":
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,134 @@
+"""OutputSet (path -> bytes) with a collision check, and the atomic write of a whole site.
+
+A build is rendered to memory first. Writing stages it in a folder beside
+the output and swaps it in with renames only when every byte is on disk, so a
+failed or interrupted build leaves the previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import posixpath
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from .diagnostics import Diagnostics, SiteError, fail
+from .urls import collision_key
+
+
+@dataclass
+class OutputSet:
+    """Every file of a build, by POSIX path relative to the output folder."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    _keys: dict[str, str] = field(default_factory=dict)
+
+    def add(self, path: str, data: bytes | str, origin: str, diagnostics: Diagnostics) -> bool:
+        """Add a file; two sources writing one path (after case folding) is an error naming both."""
+        path = posixpath.normpath(path)
+        if path.startswith(("../", "/")) or path == "..":
+            diagnostics.error(origin, None, "IM011", f"output path {path!r} would leave the output folder")
+            return False
+        key = collision_key(path)
+        if key in self._keys:
+            other = self._keys[key]
+            diagnostics.error(origin, None, "IM030",
+                              f"writes {path!r}, which {self.origins[other]} already writes",
+                              hint="give one of them another slug")
+            return False
+        self._keys[key] = path
+        self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
+        self.origins[path] = origin
+        return True
+
+    def __contains__(self, path: str) -> bool:
+        return collision_key(posixpath.normpath(path)) in self._keys
+
+    def sorted_paths(self) -> list[str]:
+        return sorted(self.files)
+
+
+def check_output_dir(output: Path, root: Path) -> None:
+    """Refuse output folders whose replacement would destroy something precious."""
+    target = output.resolve()
+    home = Path.home().resolve()
+    protected = {Path("/"), home, root.resolve(), (root / "content").resolve(), (root / "themes").resolve()}
+    if target in protected or any(p.is_relative_to(target) for p in protected if p != Path("/")) or target == Path("/"):
+        raise fail(str(output), None, "IM050", "refusing to write the site here: it would replace "
+                   "the project, its content, the home folder or /", hint="choose a folder such as _site")
+    if (target / ".git").exists():
+        raise fail(str(output), None, "IM050", "refusing to replace a folder that holds a .git repository")
+    if target.exists() and not target.is_dir():
+        raise fail(str(output), None, "IM050", "output path exists and is not a folder")
+
+
+@contextlib.contextmanager
+def locked(output: Path) -> Iterator[None]:
+    """Hold a lock beside `output`; a second build or publish into it fails fast."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output.parent / f".{output.name}.lock"
+    handle = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise fail(str(output), None, "IM050", "another im-site build or publish is writing here; try again when it ends") from None
+            raise
+        yield
+    finally:
+        handle.close()
+
+
+def write_atomic(outputs: OutputSet, output: Path) -> None:
+    """Stage every file beside `output`, then swap; on any failure the old output stays."""
+    output = output.absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-", dir=output.parent))
+    try:
+        write_tree(outputs, staging)
+        _swap(staging, output)
+    except OSError as exc:
+        raise fail(str(exc.filename or output), None, "IM050", f"cannot write the site: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_tree(outputs: OutputSet, folder: Path) -> None:
+    """Write every file of `outputs` below `folder` (which must be new or empty)."""
+    made: set[str] = set()
+    for path in outputs.sorted_paths():
+        parent = posixpath.dirname(path)
+        if parent and parent not in made:
+            (folder / parent).mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        with open(folder / path, "wb") as stream:
+            stream.write(outputs.files[path])
+    folder.chmod(0o755)
+
+
+def _swap(staging: Path, output: Path) -> None:
+    if not output.exists():
+        os.replace(staging, output)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
+    os.rmdir(old)
+    os.replace(output, old)
+    try:
+        os.replace(staging, output)
+    except OSError:
+        os.replace(old, output)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def raise_if_errors(diagnostics: Diagnostics, strict: bool = False) -> None:
+    if diagnostics.has_errors(strict):
+        raise SiteError(diagnostics)

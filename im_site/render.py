@@ -1,0 +1,411 @@
+"""Site -> OutputSet: plan every output file, then render each through the theme.
+
+Planning first means every link can be checked against the full list of
+files before a byte is rendered, and listings are computed once, not per page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote
+
+import jinja2
+from markupsafe import Markup
+
+from .config import label_for
+from .diagnostics import Diagnostics
+from .images import ImageStore, img_tag
+from .markdown import Reference, fill
+from .model import Page, Part, Site
+from .options import BuildOptions
+from .output import OutputSet
+from .slugs import slugify
+from .theme import BUILTIN, Theme, brand_css
+from .urls import absolute, page_file, relative
+
+_DROP = "\x01drop\x01"
+_DROPPED_LINK = re.compile(r'<a href="\x01drop\x01"[^>]*>(.*?)</a>', re.S)
+MONTHS = {
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+           "Oktober", "November", "Dezember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"],
+}
+
+
+@dataclass
+class Job:
+    """One output file to render: a template, the values it needs, and where it came from."""
+
+    file: str
+    template: str
+    lang: str
+    origin: str
+    values: dict[str, Any] = field(default_factory=dict)
+    page: Page | None = None
+
+
+@dataclass
+class RenderContext:
+    """What every stage of rendering shares for one build."""
+
+    site: Site
+    theme: Theme
+    options: BuildOptions
+    diagnostics: Diagnostics
+    hidden: dict[str, str]  # content rel -> why hidden
+    files: dict[str, Any]  # content rel -> SourceFile (assets, data)
+    images: ImageStore
+    outputs: OutputSet = field(default_factory=OutputSet)
+    assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
+    planned: set[str] = field(default_factory=set)
+    used_files: set[str] = field(default_factory=set)
+    kpi_embed: Callable[[str, str, str], str | None] | None = None
+    extra_globals: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def styles(self) -> list[str]:
+        """Theme stylesheets after site.css, in name order (a brand's own come last)."""
+        return sorted(n for n in self.assets if n.endswith(".css") and n not in ("site.css", "brand.css")
+                      and "/" not in n)
+
+    @property
+    def scripts(self) -> list[str]:
+        """Theme scripts in name order; livereload.js only when serving."""
+        return sorted(n for n in self.assets if n.endswith(".js") and "/" not in n
+                      and (n != "livereload.js" or self.options.live_reload))
+
+    @property
+    def config(self):  # noqa: ANN201
+        return self.site.config
+
+    def strings(self, lang: str) -> dict[str, str]:
+        return self.theme.strings_for(lang)
+
+    def lang_prefix(self, lang: str) -> str:
+        return "" if lang == self.config.settings.language else f"{lang}/"
+
+
+# ---------------------------------------------------------------- assets
+
+def fingerprint(path: str, data: bytes) -> str:
+    stem, suffix = posixpath.splitext(path)
+    return f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
+
+
+def add_theme_assets(ctx: RenderContext) -> None:
+    """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
+    for name, path in ctx.theme.static_files().items():
+        data = path.read_bytes()
+        output = "assets/" + fingerprint(name, data)
+        ctx.assets[name] = output
+        ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
+    brand = ctx.config.settings.brand
+    font_urls: dict[str, str] = {}
+    for role, rel in (("logo", brand.logo), ("heading", brand.fonts.heading), ("body", brand.fonts.body)):
+        if not rel:
+            continue
+        output = _brand_file(ctx, role, rel)
+        if output and role != "logo":
+            font_urls[role] = posixpath.relpath(output, "assets")
+    css = brand_css(ctx.config, ctx.theme.tokens, font_urls).encode()
+    ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
+    ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
+
+
+def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
+    path = ctx.config.content_dir / rel
+    key = ("brand", "fonts", role) if role != "logo" else ("brand", "logo")
+    if not path.is_file() or not path.resolve().is_relative_to(ctx.config.content_dir.resolve()):
+        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM110",
+                              f"brand {role} {rel!r} not found under content/")
+        return None
+    data = path.read_bytes()
+    output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
+    ctx.assets[f"brand:{role}"] = output
+    ctx.used_files.add(rel)
+    ctx.outputs.add(output, data, f"site.yaml:brand.{role}", ctx.diagnostics)
+    return output
+
+
+# ---------------------------------------------------------------- environment
+
+def format_date(value: date | datetime | None, lang: str) -> str:
+    if value is None:
+        return ""
+    months = MONTHS.get(lang)
+    if not months:
+        return value.strftime("%Y-%m-%d")
+    if lang == "de":
+        return f"{value.day}. {months[value.month - 1]} {value.year}"
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def install_globals(ctx: RenderContext) -> None:
+    """Functions templates call; `href` and `asset` are relative to the file being rendered."""
+    env = ctx.theme.env
+    assert env is not None
+
+    @jinja2.pass_context
+    def href(context: Any, url_path: str) -> str:
+        return link_from(ctx, context["current_file"], page_file(url_path))
+
+    @jinja2.pass_context
+    def asset(context: Any, name: str) -> str:
+        if name not in ctx.assets:
+            raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
+        return link_from(ctx, context["current_file"], ctx.assets[name])
+
+    @jinja2.pass_context
+    def label(context: Any, value: Any) -> str:
+        return label_for(value, context["lang"])
+
+    env.globals.update(href=href, asset=asset, label=label, has_asset=lambda name: name in ctx.assets,
+                       tag_slug=slugify,
+                       **ctx.extra_globals)
+    env.filters["date"] = lambda value, lang: format_date(value, lang)
+    env.filters["iso"] = lambda value: value.isoformat() if value else ""
+
+
+def folder_url(file: str) -> str:
+    """`messages/x/index.html` -> `messages/x/`; the folder form used in feeds and sitemaps."""
+    if file == "index.html":
+        return ""
+    return file[: -len("index.html")] if file.endswith("/index.html") else file
+
+
+def link_from(ctx: RenderContext, current_file: str | None, target_file: str) -> str:
+    """A relative link, or a base-path link from pages served at any URL (404.html)."""
+    if current_file is None:
+        base = ctx.config.settings.base_url
+        base_path = "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
+        return base_path.rstrip("/") + "/" + target_file
+    return relative(current_file, target_file)
+
+
+# ---------------------------------------------------------------- page bodies
+
+def page_html(ctx: RenderContext, page: Page) -> Markup:
+    """The page's Markdown parts, with links, images and KPI values filled in for its file."""
+    chunks = []
+    for part in page.parts:
+        html = _fill_part(ctx, page, part)
+        if part.title:
+            html = (f'<section class="lesson" id="{part.anchor}" aria-labelledby="{part.anchor}-h">'
+                    f'<h2 id="{part.anchor}-h">{Markup.escape(part.title)}</h2>\n{html}</section>\n')
+        chunks.append(html)
+    return Markup("".join(chunks))
+
+
+def _fill_part(ctx: RenderContext, page: Page, part: Part) -> str:
+    rendered = part.rendered
+    for line, code, message in rendered.problems:
+        ctx.diagnostics.error(part.path, part.body_line + line - 1, code, message)
+    strings = ctx.strings(page.lang)
+    html = fill(rendered.html,
+                link=lambda i: resolve_link(ctx, page, part, rendered.links[i]),
+                image=lambda i: _image(ctx, page, part, rendered.images[i]),
+                kpi=lambda i: _kpi(ctx, page, part, rendered.kpis[i]),
+                callout=lambda name: strings.get(f"callout_{name}", name.title()))
+    return _DROPPED_LINK.sub(r"\1", html)
+
+
+def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
+    """The relative URL of a link written in Markdown; problems become diagnostics."""
+    line = part.body_line + ref.line - 1
+    target, _, fragment = ref.target.partition("#")
+    suffix = f"#{fragment}" if fragment else ""
+    if not target:
+        if fragment and fragment not in page.anchors and not fragment.startswith("fn"):
+            ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{fragment}' on this page")
+        return suffix or "#"
+    target = unquote(target)
+    rel = posixpath.normpath(target.lstrip("/") if target.startswith("/") else
+                             posixpath.join(posixpath.dirname(part.rel), target))
+    if target.startswith("/") and not target.endswith(".md"):
+        return _site_url(ctx, page, part, line, target, suffix)
+    if rel.startswith("..") or rel.startswith("/"):
+        ctx.diagnostics.error(part.path, line, "IM101", f"link {ref.target!r} leaves content/")
+        return "#"
+    if rel.endswith(".md"):
+        return _page_link(ctx, page, part, line, rel, fragment, ref.target)
+    if rel in ctx.files:
+        ctx.used_files.add(rel)
+        return link_from(ctx, page.file, f"files/{rel}") + suffix
+    return _site_url(ctx, page, part, line, target, suffix)
+
+
+def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, fragment: str, written: str) -> str:
+    target_page = ctx.site.by_rel.get(rel)
+    if target_page is not None:
+        if fragment and fragment not in target_page.anchors:
+            ctx.diagnostics.warning(part.path, line, "IM102",
+                                    f"{target_page.path} has no heading with id '#{fragment}'")
+        return link_from(ctx, page.file, target_page.file) + (f"#{fragment}" if fragment else "")
+    reason = ctx.hidden.get(rel)
+    if reason == "audience":
+        ctx.diagnostics.warning(part.path, line, "IM105",
+                                f"link to {rel} (another audience's page) shown as plain text in this build")
+        return _DROP
+    if reason:
+        ctx.diagnostics.error(part.path, line, "IM104", f"link to content/{rel}, which is {reason} "
+                              "and not published in this build",
+                              hint="publish the target first, or remove the link")
+        return "#"
+    ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})")
+    return "#"
+
+
+def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str, suffix: str) -> str:
+    path = target.lstrip("/")
+    candidates = [path] if path.endswith((".html", ".xml", ".json")) else [page_file(path.rstrip("/") + "/" if path else "")]
+    for candidate in candidates:
+        if candidate in ctx.planned:
+            return link_from(ctx, page.file, candidate) + suffix
+    ctx.diagnostics.error(part.path, line, "IM101", f"link target {target!r} not found",
+                          hint="link to the .md file of the page, e.g. ../messages/x.md")
+    return "#"
+
+
+def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
+    line = part.body_line + ref.line - 1
+    if not ref.alt.strip():
+        ctx.diagnostics.warning(part.path, line, "IM111", f"image {ref.target!r} has no alt text",
+                                hint="describe the picture: ![Obststand in Berlin-Mitte](...)")
+    rel = posixpath.normpath(posixpath.join(posixpath.dirname(part.rel), unquote(ref.target)))
+    if rel.startswith(".."):
+        ctx.diagnostics.error(part.path, line, "IM110", f"image {ref.target!r} leaves content/")
+        return ""
+    image = ctx.images.get(rel, part.path, line)
+    if image is None:
+        return ""
+    return img_tag(image, link_from(ctx, page.file, image.output), ref.alt, ref.title)
+
+
+def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
+    html = ctx.kpi_embed(ref.target, page.lang, page.file) if ctx.kpi_embed else None
+    if html is None:
+        ctx.diagnostics.error(part.path, part.body_line + ref.line - 1, "IM020", f"unknown KPI id {ref.target!r}")
+        return ""
+    return html
+
+
+def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | None:
+    """The `image` of a message or module as an <img>, if it has one."""
+    rel = getattr(page.meta, "image", None)
+    if not rel:
+        return None
+    image = ctx.images.get(posixpath.normpath(rel), page.path, page.line_of(("image",)))
+    if image is None:
+        return None
+    alt = page.meta.image_alt or ""
+    return Markup(img_tag(image, link_from(ctx, current_file, image.output), alt, css_class="hero-image"))
+
+
+# ---------------------------------------------------------------- rendering
+
+def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
+    settings = ctx.config.settings
+    return {
+        "site": settings, "config": ctx.config, "lang": job.lang, "t": ctx.strings(job.lang),
+        "current_file": job.file, "page": job.page, "languages": ctx.config.languages,
+        "home": ctx.lang_prefix(job.lang), "menu": _menu(ctx, job.lang),
+        "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
+        "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
+        "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
+        "canonical": absolute(settings.base_url, folder_url(job.file)),
+        "feed": ctx.lang_prefix(job.lang) + "feed.xml",
+        "switch": language_switch(ctx, job),
+        "styles": ctx.styles, "scripts": ctx.scripts,
+    }
+
+
+def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
+    items = []
+    for item in ctx.config.settings.menu:
+        url = item.url
+        if url.startswith("/"):
+            path = url.strip("/")
+            localized = ctx.lang_prefix(lang) + path
+            url = page_file(localized + "/" if localized else "")
+            if url not in ctx.planned:
+                url = page_file(path + "/" if path else "")
+        items.append((label_for(item.label, lang), url))
+    return items
+
+
+def check_menu(ctx: RenderContext) -> None:
+    for index, item in enumerate(ctx.config.settings.menu):
+        if item.url.startswith("/") and page_file(item.url.strip("/") + "/" if item.url.strip("/") else "") not in ctx.planned:
+            ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
+                                  f"menu link {item.url!r} points to no page of this site")
+
+
+def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
+    """For each site language: the translation of this page, else that language's home."""
+    entries = []
+    translations = ctx.site.translations_of(job.page) if job.page else {}
+    for lang in ctx.config.languages:
+        if job.page is not None and lang == job.page.lang:
+            target, current = job.file, True
+        elif lang in translations:
+            target, current = translations[lang].file, False
+        else:
+            target = job.values.get("switch_targets", {}).get(lang) or page_file(ctx.lang_prefix(lang))
+            current = lang == job.lang
+        entries.append({"lang": lang, "file": target, "current": current, "exact": lang in translations})
+    return entries
+
+
+def render_job(ctx: RenderContext, job: Job) -> None:
+    env = ctx.theme.env
+    assert env is not None
+    values = {**common_values(ctx, job), **job.values}
+    if job.page is not None:
+        values["content"] = page_html(ctx, job.page)
+        values["hero"] = front_image(ctx, job.page, job.file)
+    if job.values.get("intro") is not None:
+        values["intro_html"] = page_html(ctx, job.values["intro"])
+    try:
+        html = env.get_template(job.template).render(values)
+    except jinja2.TemplateSyntaxError as exc:
+        ctx.diagnostics.error(_template_path(ctx, exc.filename or exc.name), exc.lineno, "IM040",
+                              f"template syntax error: {exc.message} (rendering {job.origin})")
+        return
+    except jinja2.TemplateNotFound as exc:
+        ctx.diagnostics.error(job.origin, None, "IM040", f"template {exc.name!r} not found in the theme")
+        return
+    except (jinja2.UndefinedError, jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        path, line = _template_frame(ctx, exc)
+        ctx.diagnostics.error(path, line, "IM040", f"template error: {exc} (rendering {job.origin})")
+        return
+    ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics)
+
+
+def _template_path(ctx: RenderContext, filename: str | None) -> str:
+    if not filename:
+        return "<template>"
+    path = Path(filename)
+    if path.is_relative_to(ctx.config.root):
+        return path.relative_to(ctx.config.root).as_posix()
+    if path.is_relative_to(BUILTIN):
+        return f"<default theme>/{path.relative_to(BUILTIN).as_posix()}"
+    return path.as_posix()
+
+
+def _template_frame(ctx: RenderContext, exc: BaseException) -> tuple[str, int | None]:
+    """The innermost template file and line in a traceback (Jinja maps its frames)."""
+    found: tuple[str, int | None] = ("<template>", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".j2")):
+            found = (_template_path(ctx, filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found

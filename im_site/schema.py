@@ -1,0 +1,147 @@
+"""Validate YAML data against a pydantic model and report problems at their YAML lines.
+
+Models are strict: a field gets the type it declares or an error, never a
+silent cast (YAML's `NO`, `12:30` and `0755` stay strings or numbers, and a
+string field given a number is reported). Unknown keys are errors with a
+"did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any, TypeVar, get_args
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .diagnostics import Diagnostics
+from .yamldoc import YamlDoc
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base of every schema: frozen, strict, unknown keys forbidden."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+_EXPECTED = {
+    "string_type": "a text", "int_type": "a whole number", "float_type": "a number",
+    "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+    "date_type": "a date (YYYY-MM-DD)", "datetime_type": "a date and time",
+    "model_type": "a mapping", "int_from_float": "a whole number",
+    "finite_number": "a finite number",
+}
+
+
+def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
+             *, prefix: tuple[Any, ...] = ()) -> M | None:
+    """The model instance, or None after adding every problem to `diagnostics`."""
+    data = doc.data if not prefix else _lookup(doc.data, prefix)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        reported: set[tuple[Any, ...]] = set()
+        for error in exc.errors(include_url=False):
+            key_path, message = _describe(error, data, model)
+            if key_path in reported:
+                continue
+            reported.add(key_path)
+            diagnostics.error(path, doc.line_of(prefix + key_path), _code(error["type"]), message,
+                              hint=_hint(error, key_path, data, model))
+        return None
+
+
+def _lookup(data: Any, keys: tuple[Any, ...]) -> Any:
+    for key in keys:
+        data = data[key]
+    return data
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """The part of a pydantic location that names real keys (union tags dropped)."""
+    kept: list[Any] = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def _dotted(keys: tuple[Any, ...]) -> str:
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text or "document"
+
+
+def _describe(error: dict[str, Any], data: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
+    kind, loc = error["type"], tuple(error["loc"])
+    if kind == "missing":
+        parent = _data_path(loc[:-1], data)
+        return parent + (loc[-1],), f"missing required key '{_dotted(parent + (loc[-1],))}'"
+    if kind == "extra_forbidden":
+        parent = _data_path(loc[:-1], data)
+        return parent + (loc[-1],), f"unknown key '{_dotted(parent + (loc[-1],))}'"
+    key_path = _data_path(loc, data)
+    value = error.get("input")
+    if kind in _EXPECTED or kind.endswith("_type"):
+        expected = _EXPECTED.get(kind, kind.removesuffix("_type").replace("_", " "))
+        return key_path, f"'{_dotted(key_path)}' should be {expected}, not {_show(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return key_path, f"'{_dotted(key_path)}' should be a finite number, not {value}"
+    message = error.get("msg", "invalid value")
+    message = message.removeprefix("Value error, ")
+    return key_path, f"'{_dotted(key_path)}': {message}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return f"{text[:60]}…" if len(text) > 60 else f"{text} ({type(value).__name__})"
+
+
+def _code(kind: str) -> str:
+    return {"missing": "IM007", "extra_forbidden": "IM005"}.get(kind, "IM006")
+
+
+def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:
+    if error["type"] != "extra_forbidden" or not key_path:
+        return None
+    known = _field_names(model, key_path[:-1])
+    match = difflib.get_close_matches(str(key_path[-1]), known, n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else (f"known keys: {', '.join(sorted(known))}" if known else None)
+
+
+def _field_names(model: type[BaseModel], parent: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) model at `parent`, following model-typed fields."""
+    current: Any = model
+    for key in parent:
+        if isinstance(key, int):
+            current = _inner_model(current)
+            continue
+        fields = getattr(current, "model_fields", {})
+        if key not in fields:
+            return []
+        current = _inner_model(fields[key].annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,167 @@
+"""A sorted walk of content/ into SourceFiles, and the one careful text reader.
+
+Editor leftovers are skipped, symlinks that leave content/ are refused, and
+text must be UTF-8 (a BOM and CRLF are accepted; the lines stay right).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .diagnostics import Diagnostics
+
+Kind = Literal["message", "training", "lesson", "kpi_defs", "kpi_snapshot", "kpi_data", "page", "asset"]
+
+_IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "4913"}
+_IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".part", ".crdownload")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file under content/: `rel` is relative to content/, `path` to the site root."""
+
+    rel: str
+    path: str
+    kind: Kind
+    abs_path: Path
+    text: str | None = None
+
+
+def is_ignored(name: str) -> bool:
+    """Editor leftovers and hidden files never become part of a site."""
+    return (name.startswith((".", "#", "~$")) or name in _IGNORED_NAMES
+            or name.endswith(_IGNORED_SUFFIXES))
+
+
+def kind_of(rel: str) -> Kind:
+    parts = rel.split("/")
+    name = parts[-1]
+    if not name.endswith(".md"):
+        if parts[0] == "kpis" and len(parts) == 2 and name in ("kpis.yaml", "kpis.yml"):
+            return "kpi_defs"
+        if parts[0] == "kpis" and len(parts) == 2 and name.endswith(".csv"):
+            return "kpi_data"
+        return "asset"
+    if parts[0] == "messages" and len(parts) == 2:
+        return "message"
+    if parts[0] == "training" and len(parts) == 2:
+        return "training"
+    if parts[0] == "training" and len(parts) == 3:
+        return "training" if name in ("index.md",) or _is_index_translation(name) else "lesson"
+    if parts[0] == "kpis" and len(parts) == 2:
+        return "kpi_snapshot"
+    return "page"
+
+
+def _is_index_translation(name: str) -> bool:
+    stem = name[: -len(".md")]
+    return stem.startswith("index.") and len(stem.split(".")) == 2
+
+
+def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes: int) -> list[SourceFile]:
+    """Every usable file under content/, sorted by path; Markdown and data read as text."""
+    files: list[SourceFile] = []
+    if not content_dir.is_dir():
+        diagnostics.error("content", None, "IM011", "no content/ folder next to site.yaml")
+        return files
+    real_root = content_dir.resolve()
+    for abs_path in _sorted_files(content_dir, real_root, site_root, diagnostics):
+        rel = abs_path.relative_to(content_dir).as_posix()
+        path = abs_path.relative_to(site_root).as_posix()
+        kind = kind_of(rel)
+        text = None
+        if kind != "asset":
+            text = read_text(abs_path, path, diagnostics, max_bytes=max_bytes)
+            if text is None:
+                continue
+        files.append(SourceFile(rel, path, kind, abs_path, text))
+    return files
+
+
+def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: Diagnostics) -> list[Path]:
+    found: list[Path] = []
+    seen_dirs: set[str] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        real = os.path.realpath(current)
+        if real in seen_dirs:
+            diagnostics.error(current.relative_to(site_root).as_posix(), None, "IM011", "symlink loop")
+            continue
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as exc:
+            diagnostics.error(current.relative_to(site_root).as_posix(), None, "IM010", f"cannot read folder: {exc.strerror}")
+            continue
+        for entry in entries:
+            if is_ignored(entry.name):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink() and not _inside(path, real_root):
+                diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM011",
+                                  "symlink points outside content/", hint="copy the file into content/ instead")
+                continue
+            if entry.is_dir():
+                stack.append(path)
+            elif entry.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(real_root)
+    except OSError:
+        return False
+
+
+def read_text(abs_path: Path, path: str, diagnostics: Diagnostics, *, max_bytes: int) -> str | None:
+    """The file as text with LF line ends, or None after reporting why not."""
+    try:
+        size = abs_path.stat().st_size
+        if size > max_bytes:
+            diagnostics.error(path, None, "IM008", f"file is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:g} MB",
+                              hint="raise limits.file_size_mb in site.yaml if this is intended")
+            return None
+        data = abs_path.read_bytes()
+    except FileNotFoundError:
+        diagnostics.error(path, None, "IM010", "file vanished while building")
+        return None
+    except OSError as exc:
+        diagnostics.error(path, None, "IM010", f"cannot read file: {exc.strerror or exc}")
+        return None
+    return decode(data, path, diagnostics)
+
+
+def decode(data: bytes, path: str, diagnostics: Diagnostics) -> str | None:
+    """UTF-8 (BOM allowed) with CRLF/CR normalised, or None after reporting the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        diagnostics.error(path, 1, "IM002", "file is UTF-16; save it as UTF-8")
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        diagnostics.error(path, None, "IM009", "file is empty")
+        return None
+    if b"\x00" in data:
+        line, column = _position(data, data.index(b"\x00"))
+        diagnostics.error(path, line, "IM002", "file contains NUL bytes (binary data?)", column=column)
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start)
+        diagnostics.error(path, line, "IM002", f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                          column=column, hint="save the file as UTF-8")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    return before.count(b"\n") + (before.count(b"\r") - before.count(b"\r\n")) + 1, offset - line_start + 1

@@ -1,0 +1,124 @@
+"""Themes: the `extends` chain -> one Jinja Environment, merged strings, static files, brand CSS.
+
+Lookup order is the site theme, then its parents, then the built-in `default`.
+Each theme is also reachable by prefix, so a brand template can extend the
+one it overrides: `{% extends "default:base.html" %}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .config import Config
+from .diagnostics import Diagnostics
+from .schema import Strict, validate
+from .yamldoc import YamlProblem, load
+
+BUILTIN = Path(__file__).parent / "themes" / "default"
+
+
+class ThemeSettings(Strict):
+    """theme.yaml: parent theme, CSS token defaults, UI strings per language."""
+
+    name: str | None = None
+    extends: str | None = None
+    tokens: dict[str, str] = {}
+    strings: dict[str, dict[str, str]] = {}
+
+
+@dataclass
+class Theme:
+    """The resolved chain: child first, `default` last."""
+
+    chain: list[tuple[str, Path]]
+    tokens: dict[str, str] = field(default_factory=dict)
+    strings: dict[str, dict[str, str]] = field(default_factory=dict)
+    env: jinja2.Environment | None = None
+
+    def static_files(self) -> dict[str, Path]:
+        """Static files by path, the child's file winning over its parents'."""
+        files: dict[str, Path] = {}
+        for _, folder in reversed(self.chain):
+            static = folder / "static"
+            if static.is_dir():
+                for path in sorted(static.rglob("*")):
+                    if path.is_file() and not path.name.startswith("."):
+                        files[path.relative_to(static).as_posix()] = path
+        return dict(sorted(files.items()))
+
+    def strings_for(self, lang: str) -> dict[str, str]:
+        """UI strings in `lang`, falling back to English, then to the first language given."""
+        merged: dict[str, str] = {}
+        for fallback in (next(iter(self.strings), None), "en", lang):
+            if fallback:
+                merged.update(self.strings.get(fallback, {}))
+        return merged
+
+
+def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
+    """Resolve the chain and build the Environment; None after reporting problems."""
+    chain: list[tuple[str, Path]] = []
+    name: str | None = config.settings.theme
+    settings_chain: list[ThemeSettings] = []
+    while name:
+        if any(name == seen for seen, _ in chain):
+            diagnostics.error("site.yaml", config.line_of("theme"), "IM040", f"theme {name!r} extends itself in a cycle")
+            return None
+        folder = BUILTIN if name == "default" else config.root / "themes" / name
+        if not folder.is_dir():
+            diagnostics.error("site.yaml", config.line_of("theme"), "IM040", f"theme {name!r} not found in themes/")
+            return None
+        settings = _read_settings(folder, config, diagnostics)
+        if settings is None:
+            return None
+        chain.append((name, folder))
+        settings_chain.append(settings)
+        name = None if name == "default" else (settings.extends or "default")
+    theme = Theme(chain)
+    for settings in reversed(settings_chain):
+        theme.tokens.update(settings.tokens)
+        for lang, strings in settings.strings.items():
+            theme.strings.setdefault(lang, {}).update(strings)
+    theme.env = _environment(chain)
+    return theme
+
+
+def _read_settings(folder: Path, config: Config, diagnostics: Diagnostics) -> ThemeSettings | None:
+    path = folder / "theme.yaml"
+    rel = path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else f"<default theme>/{path.name}"
+    if not path.is_file():
+        return ThemeSettings()
+    try:
+        doc = load(path.read_text(encoding="utf-8-sig"))
+    except (YamlProblem, UnicodeDecodeError) as problem:
+        diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem))
+        return None
+    return validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
+
+
+def _environment(chain: list[tuple[str, Path]]) -> jinja2.Environment:
+    folders = [str(folder / "templates") for _, folder in chain]
+    prefixed = {name: jinja2.FileSystemLoader(str(folder / "templates")) for name, folder in chain}
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folders), jinja2.PrefixLoader(prefixed, delimiter=":")])
+    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              extensions=["jinja2.ext.loopcontrols"])
+
+
+def brand_css(config: Config, tokens: dict[str, Any], font_urls: dict[str, str]) -> str:
+    """The brand as CSS custom properties (and @font-face for shipped fonts)."""
+    colors = config.settings.brand.colors
+    values = {**tokens, "color-primary": colors.primary, "color-secondary": colors.secondary,
+              "color-text": colors.text, "color-background": colors.background}
+    lines = [f"@font-face{{font-family:\"Brand {role.title()}\";src:url(\"{url}\") format(\"woff2\");"
+             f"font-display:swap;font-weight:100 900;}}" for role, url in sorted(font_urls.items())]
+    if "heading" in font_urls:
+        values["font-heading"] = '"Brand Heading", ' + str(values.get("font-heading", "system-ui, sans-serif"))
+    if "body" in font_urls:
+        values["font-body"] = '"Brand Body", ' + str(values.get("font-body", "system-ui, sans-serif"))
+    lines.append(":root{" + "".join(f"--{key}:{value};" for key, value in sorted(values.items())) + "}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""URL rules: which schemes may reach a page, and relative links between output files.
+
+Pages live at folder URLs (`messages/x/`) written as `messages/x/index.html`.
+Every internal link is relative and names the file, so that one build works
+under any base path, under `/versions/<id>/`, and opened from disk.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from urllib.parse import quote
+
+SAFE_SCHEMES = ("http", "https", "mailto", "tel")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+def scheme_of(url: str) -> str | None:
+    """The scheme of `url` as a browser would read it (control and blank characters ignored)."""
+    match = _SCHEME.match(_INVISIBLE.sub("", url))
+    return match.group(1).lower() if match else None
+
+
+def is_safe_url(url: str, schemes: tuple[str, ...] = SAFE_SCHEMES) -> bool:
+    """True for relative URLs and for the allowed schemes; False for javascript:, data:, ..."""
+    scheme = scheme_of(url)
+    return scheme is None or scheme in schemes
+
+
+def is_external(url: str) -> bool:
+    return scheme_of(url) is not None or url.startswith("//")
+
+
+def page_file(url_path: str) -> str:
+    """The output file of a folder URL: `messages/x/` -> `messages/x/index.html`."""
+    if url_path.endswith(".html") or url_path.endswith(".xml") or url_path.endswith(".json"):
+        return url_path
+    return posixpath.join(url_path, "index.html") if url_path else "index.html"
+
+
+def relative(from_file: str, to_file: str) -> str:
+    """A relative link from one output file to another, naming the target file."""
+    start = posixpath.dirname(from_file) or "."
+    return quote(posixpath.relpath(to_file, start), safe="/#%.-_~")
+
+
+def absolute(base_url: str, url_path: str) -> str:
+    """An absolute URL in folder form, for feeds, sitemap and canonical links."""
+    return base_url.rstrip("/") + "/" + quote(url_path, safe="/#%.-_~")
+
+
+def collision_key(path: str) -> str:
+    """Two output paths that differ only by case or Unicode form collide on many disks."""
+    return unicodedata.normalize("NFC", path).casefold()

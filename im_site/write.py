@@ -1,0 +1,55 @@
+"""The `build` verb: build in memory, then replace the output folder atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .build import BuildResult, build
+from .config import Config
+from .diagnostics import SiteError, fail
+from .options import BuildOptions
+from .output import check_output_dir, locked, write_atomic
+
+
+@dataclass
+class Written:
+    result: BuildResult
+    output_path: Path
+
+    @property
+    def diagnostics(self):  # noqa: ANN201
+        return self.result.diagnostics
+
+    @property
+    def outputs(self):  # noqa: ANN201
+        return self.result.outputs
+
+
+def output_path(config: Config, options: BuildOptions) -> Path:
+    if options.output_dir is not None:
+        return options.output_dir.absolute()
+    return (config.root / config.settings.output_dir).absolute()
+
+
+def check_audience(config: Config, audience: str | None) -> None:
+    if audience is not None and audience not in config.audience_ids:
+        raise fail("site.yaml", config.line_of("audiences"), "IM020", f"unknown audience {audience!r}",
+                   hint=f"defined: {', '.join(config.audience_ids) or 'none'}")
+
+
+def build_and_write(config: Config, options: BuildOptions, *, strict: bool = False,
+                    progress: Callable[[str], None] = lambda message: None) -> Written:
+    """Build; on success swap the new site in. On failure the old output is untouched."""
+    check_audience(config, options.audience)
+    target = output_path(config, options)
+    check_output_dir(target, config.root)
+    with locked(target):
+        progress("building…")
+        result = build(config, options)
+        if result.diagnostics.has_errors(strict):
+            raise SiteError(result.diagnostics)
+        progress(f"writing {len(result.outputs.files)} files…")
+        write_atomic(result.outputs, target)
+    return Written(result, target)
