@@ -1,0 +1,68 @@
+"""Shared fixtures: small real sites written as files, built through the real CLI."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from click.testing import CliRunner, Result
+
+from im_site.cli import main
+
+NOW = "2026-11-26T12:00:00+00:00"
+
+BASIC_SITE_YAML = """\
+title: Test Intranet
+language: de
+languages: [de, en]
+audiences:
+  - {id: filiale, label: Filialteams}
+  - {id: zentrale, label: Zentrale}
+pillars:
+  - {id: leadership, label: Führung}
+  - {id: training, label: Training}
+menu:
+  - {label: Nachrichten, url: /messages/}
+feedback: mailto:intern@example.com
+"""
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    """Write {relative path: text or bytes}; text is dedented."""
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """make_site({path: text}) -> the site folder (site.yaml defaults to BASIC_SITE_YAML)."""
+    def make(files: dict[str, str | bytes], *, site_yaml: str | None = None, folder: str = "site") -> Path:
+        root = tmp_path / folder
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "content").mkdir(exist_ok=True)
+        (root / "site.yaml").write_text(site_yaml if site_yaml is not None else BASIC_SITE_YAML, encoding="utf-8")
+        write_files(root, files)
+        return root
+    return make
+
+
+def run_cli(root: Path, *args: str) -> Result:
+    """Run `im-site --config root/site.yaml ARGS` through click's runner (stderr kept apart)."""
+    return CliRunner().invoke(main, ["--config", str(root / "site.yaml"), *args], catch_exceptions=False)
+
+
+def build_site(root: Path, *args: str, now: str = NOW) -> Result:
+    """`im-site build --now NOW [args]` in root."""
+    return run_cli(root, "build", "--now", now, *args)
+
+
+def snapshot_tree(folder: Path) -> dict[str, bytes]:
+    """Every file below folder by relative path, for before/after comparisons."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
