@@ -59,7 +59,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
         return result
     ctx = RenderContext(site, theme, options, diagnostics,
                         hidden={part.rel: why for page, why in result.hidden for part in page.parts},
-                        files=content.files, images=ImageStore(config.content_dir, diagnostics))
+                        files=content.files, images=ImageStore(config.content_dir, diagnostics, cache,
+                                                                 tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
     install_globals(ctx)
     jobs = plan(ctx) + feed_jobs(ctx)

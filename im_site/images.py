@@ -1,92 +1,283 @@
-"""Images used by published pages: validated with Pillow, written under content-hashed names.
+"""Images used by published pages: resized with Pillow, stripped of EXIF, cached by content.
 
 Only images that a published page uses reach the output, so an unpublished
-page's pictures leave no trace.
+page's pictures leave no trace. Each raster image becomes several widths in
+its own format plus WebP; the encoded variants are cached by a hash of the
+source bytes and the settings, so a rebuild re-encodes nothing unchanged and
+writes the same bytes as a clean build. SVG is copied as is: never
+rasterised, never inlined.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import posixpath
 import warnings
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .cache import Cache, digest
 from .diagnostics import Diagnostics
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PIXELS = 50_000_000
+EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
+MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif",
+        ".svg": "image/svg+xml"}
+PIPELINE_VERSION = "images-1"  # bump when the encoding below changes, to miss old cache entries
+DEFAULT_WIDTHS = (480, 960, 1600)
+SIZES = "(min-width: 50rem) 48rem, 100vw"
+_BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
+              Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One encoded file of an image: its output path, pixel size and bytes."""
+
+    output: str
+    width: int
+    height: int
+    data: bytes = field(repr=False)
+
+    @property
+    def mime(self) -> str:
+        return MIME[posixpath.splitext(self.output)[1]]
 
 
 @dataclass(frozen=True)
 class ImageFile:
-    output: str  # path in the output
+    """A processed image: `output` is the fallback src (largest width, original format)."""
+
+    output: str
     width: int | None
     height: int | None
-    data: bytes
+    data: bytes = field(repr=False)
+    variants: tuple[Variant, ...] = ()
+
+    def of_type(self, mime: str) -> list[Variant]:
+        return [v for v in self.variants if v.mime == mime]
+
+
+class ImageError(Exception):
+    """Why a source image cannot be used (reported as IM112 with the page using it)."""
 
 
 @dataclass
 class ImageStore:
-    """Processes each source image once per build and remembers what pages used."""
+    """Processes each source image once per build and reports problems per page using it."""
 
     content_dir: Path
     diagnostics: Diagnostics
-    processed: dict[str, ImageFile | None] = field(default_factory=dict)
+    cache: Cache = field(default_factory=lambda: Cache(None))
+    widths: tuple[int, ...] = DEFAULT_WIDTHS
+    quality: int = 82
+    processed: dict[str, ImageFile | str] = field(default_factory=dict)  # rel -> image or error
+    encoded: int = 0  # images encoded in this build (cache misses); tests read it
 
     def get(self, rel: str, used_by: str, line: int | None) -> ImageFile | None:
         """The processed image for `rel` (relative to content/), or None after an error."""
         if rel not in self.processed:
-            self.processed[rel] = self._process(rel, used_by, line)
-        return self.processed[rel]
+            self.processed[rel] = self._process(rel)
+        found = self.processed[rel]
+        if isinstance(found, str):
+            code = "IM110" if found.startswith("not found") else "IM112"
+            self.diagnostics.error(used_by, line, code, f"image content/{rel} cannot be used: {found}",
+                                   hint="use a JPEG, PNG, WebP, GIF or SVG file that opens in an image viewer")
+            return None
+        return found
 
-    def _process(self, rel: str, used_by: str, line: int | None) -> ImageFile | None:
+    def _process(self, rel: str) -> ImageFile | str:
         path = self.content_dir / rel
         try:
+            if not path.resolve().is_relative_to(self.content_dir.resolve()):
+                return "not found under content/"
             data = path.read_bytes()
         except OSError:
-            self.diagnostics.error(used_by, line, "IM110", f"image {rel!r} not found under content/")
-            return None
-        digest = hashlib.sha256(data).hexdigest()[:10]
+            return "not found under content/"
         stem, suffix = posixpath.splitext(posixpath.basename(rel))
-        output = f"media/{stem}.{digest}{suffix.lower()}"
         if suffix.lower() == ".svg":
-            return ImageFile(output, None, None, data)
-        size = self._measure(data, rel, used_by, line)
-        return ImageFile(output, size[0], size[1], data) if size else None
-
-    def _measure(self, data: bytes, rel: str, used_by: str, line: int | None) -> tuple[int, int] | None:
+            return _svg(data, stem)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(data)) as image:
-                    if image.format not in ALLOWED_FORMATS:
-                        raise ValueError(f"format {image.format} is not allowed (JPEG, PNG, WebP, GIF, SVG)")
-                    if image.width * image.height > MAX_PIXELS:
-                        raise ValueError(f"{image.width}x{image.height} pixels is too large")
-                    image.load()
-                    return image.size
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
-                Image.DecompressionBombWarning, SyntaxError) as exc:
-            self.diagnostics.error(used_by, line, "IM112", f"image {rel!r} cannot be used: {exc}")
-            return None
+            return self._raster(data, stem)
+        except ImageError as exc:
+            return str(exc)
+
+    def _raster(self, data: bytes, stem: str) -> ImageFile:
+        settings = json.dumps([PIPELINE_VERSION, list(self.widths), self.quality])
+        key = digest(data, settings)
+        cached = self.cache.get("images", key)
+        variants = _unpack(cached) if cached is not None else None
+        if variants is None:
+            variants = encode_variants(data, self.widths, self.quality)
+            self.encoded += 1
+            self.cache.put("images", key, _pack(variants))
+        name = f"media/{stem}.{key[:10]}"
+        files = tuple(Variant(f"{name}-{w}{ext}", w, h, blob) for ext, w, h, blob in variants)
+        fallback = [v for v in files if not v.output.endswith(".webp")] or list(files)
+        largest = max(fallback, key=lambda v: v.width)
+        return ImageFile(largest.output, largest.width, largest.height, largest.data, files)
 
     def outputs(self) -> dict[str, bytes]:
-        return {image.output: image.data for image in self.processed.values() if image is not None}
+        """Every file of every image used, by output path."""
+        found: dict[str, bytes] = {}
+        for image in self.processed.values():
+            if isinstance(image, ImageFile):
+                found[image.output] = image.data
+                found.update({v.output: v.data for v in image.variants})
+        return dict(sorted(found.items()))
 
+
+def _svg(data: bytes, stem: str) -> ImageFile | str:
+    """SVG is copied byte for byte (it is only ever shown through <img>, where scripts do not run)."""
+    if b"<svg" not in data[:4096]:
+        return "not an SVG file (no <svg> element at the start)"
+    output = f"media/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.svg"
+    return ImageFile(output, None, None, data)
+
+
+# ---------------------------------------------------------------- encoding
+
+def open_checked(data: bytes) -> Image.Image:
+    """Open, check format and size, decode fully: every failure becomes an ImageError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ALLOWED_FORMATS:
+                raise ImageError(f"format {image.format} is not allowed (JPEG, PNG, WebP, GIF, SVG)")
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(f"{image.width}x{image.height} pixels is too large (a decompression bomb?)")
+            image.load()
+            return image
+    except ImageError:
+        raise
+    except _BAD_IMAGE as exc:
+        raise ImageError(_describe(exc)) from None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image Pillow can read"
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return "too many pixels (a decompression bomb?)"
+    return f"broken or truncated image ({exc})"
+
+
+def target_widths(original: int, widths: tuple[int, ...]) -> list[int]:
+    """The configured widths below the original, plus the original capped at the largest width."""
+    wanted = sorted({w for w in widths if 0 < w < original})
+    top = min(original, max(widths)) if widths else original
+    return sorted(set(wanted) | {top})
+
+
+def encode_variants(data: bytes, widths: tuple[int, ...], quality: int) -> list[tuple[str, int, int, bytes]]:
+    """(extension, width, height, bytes) for every width, in the original format and in WebP."""
+    source = open_checked(data)
+    original_format = source.format or "PNG"
+    if original_format == "GIF" and getattr(source, "n_frames", 1) > 1:
+        return [(".gif", source.width, source.height, data)]  # resizing would flatten the animation
+    icc = source.info.get("icc_profile")
+    try:
+        upright = _normalise(ImageOps.exif_transpose(source))
+    except _BAD_IMAGE as exc:
+        raise ImageError(_describe(exc)) from None
+    found = []
+    for width in target_widths(upright.width, widths):
+        height = max(1, round(upright.height * width / upright.width))
+        resized = upright if width == upright.width else upright.resize((width, height), Image.Resampling.LANCZOS)
+        resized.info = {}  # drops EXIF, XMP, comments and text chunks; the ICC profile is passed back below
+        found.append((EXTENSIONS[original_format], width, height, _save(resized, original_format, quality, icc)))
+        if original_format != "WEBP":
+            found.append((".webp", width, height, _save(resized, "WEBP", quality, icc)))
+    return found
+
+
+def _normalise(image: Image.Image) -> Image.Image:
+    """A mode Lanczos can resample and every encoder accepts (palette and 16-bit expanded)."""
+    if image.mode in ("P", "PA"):
+        return image.convert("RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB")
+    if image.mode in ("1", "I;16", "I", "F"):
+        return image.convert("L")
+    return image
+
+
+def _save(image: Image.Image, fmt: str, quality: int, icc: bytes | None) -> bytes:
+    """Encode with no metadata but the colour profile (dropped only when CMYK became RGB)."""
+    ready = _mode_for(image, fmt)
+    ready.info = {}
+    options: dict[str, object] = {}
+    if icc and (ready.mode == "CMYK") == (image.mode == "CMYK"):
+        options["icc_profile"] = icc
+    if fmt == "JPEG":
+        options.update(quality=quality, optimize=True, progressive=True)
+    elif fmt == "WEBP":
+        options.update(quality=quality, method=4)
+    out = io.BytesIO()
+    ready.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def _mode_for(image: Image.Image, fmt: str) -> Image.Image:
+    if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+        return image.convert("RGB")
+    if fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
+        return image.convert("RGBA" if image.mode.endswith("A") else "RGB")
+    return image.copy()
+
+
+def _pack(variants: list[tuple[str, int, int, bytes]]) -> bytes:
+    header = json.dumps([[ext, w, h, len(blob)] for ext, w, h, blob in variants]).encode()
+    return len(header).to_bytes(4, "big") + header + b"".join(blob for *_, blob in variants)
+
+
+def _unpack(value: bytes) -> list[tuple[str, int, int, bytes]] | None:
+    """Cached variants, or None for a damaged entry (treated as a miss)."""
+    try:
+        size = int.from_bytes(value[:4], "big")
+        header = json.loads(value[4:4 + size])
+        offset, found = 4 + size, []
+        for ext, width, height, length in header:
+            found.append((ext, width, height, value[offset:offset + length]))
+            offset += length
+        return found if offset == len(value) else None
+    except (ValueError, TypeError):
+        return None
+
+
+# ---------------------------------------------------------------- markup
 
 def img_tag(image: ImageFile, src: str, alt: str, title: str = "", css_class: str = "") -> str:
-    """An <img> with intrinsic size and lazy loading."""
+    """An <img> with intrinsic size, srcset and lazy loading; a <picture> when WebP exists.
+
+    `src` is the link to `image.output` from the page; every variant sits in the
+    same folder, so their links share its directory part.
+    """
+    folder = posixpath.dirname(src)
     attrs = [f'src="{escape(src)}"', f'alt="{escape(alt)}"']
     if image.width and image.height:
         attrs.append(f'width="{image.width}" height="{image.height}"')
+    own = image.of_type(MIME[posixpath.splitext(image.output)[1]])
+    if len(own) > 1:
+        attrs.append(f'srcset="{_srcset(folder, own)}" sizes="{SIZES}"')
     if title:
         attrs.append(f'title="{escape(title)}"')
     if css_class:
         attrs.append(f'class="{escape(css_class)}"')
     attrs.append('loading="lazy" decoding="async"')
-    return f"<img {' '.join(attrs)}>"
+    tag = f"<img {' '.join(attrs)}>"
+    webp = image.of_type("image/webp") if not image.output.endswith(".webp") else []
+    if not webp:
+        return tag
+    source = f'<source type="image/webp" srcset="{_srcset(folder, webp)}" sizes="{SIZES}">'
+    return f"<picture>{source}{tag}</picture>"
+
+
+def _srcset(folder: str, variants: list[Variant]) -> str:
+    return ", ".join(f"{escape(posixpath.join(folder, posixpath.basename(v.output)))} {v.width}w"
+                     for v in sorted(variants, key=lambda v: v.width))
