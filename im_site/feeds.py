@@ -29,7 +29,7 @@ def feed_jobs(ctx: RenderContext) -> list[Job]:
             continue
         file = ctx.lang_prefix(lang) + "feed.xml"
         entries = [{"page": page, "url": absolute(ctx.config.settings.base_url, page.url),
-                    "updated": _stamp(ctx, page), "content": page_html(ctx, page)} for page in messages]
+                    "updated": _stamp(ctx, page), "content": str.__str__(page_html(ctx, page))} for page in messages]
         jobs.append(Job(file, "feed.xml", lang, f"feed ({lang})", {
             "entries": entries, "feed_url": absolute(ctx.config.settings.base_url, file),
             "home_url": absolute(ctx.config.settings.base_url, ctx.lang_prefix(lang)),

@@ -102,6 +102,8 @@ def fingerprint(path: str, data: bytes) -> str:
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
     for name, path in ctx.theme.static_files().items():
+        if name == "livereload.js" and not ctx.options.live_reload:
+            continue  # the dev server's client never ships in a build
         data = path.read_bytes()
         output = "assets/" + fingerprint(name, data)
         ctx.assets[name] = output
@@ -323,6 +325,8 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "feed": ctx.lang_prefix(job.lang) + "feed.xml",
         "switch": language_switch(ctx, job),
         "styles": ctx.styles, "scripts": ctx.scripts,
+        # Booleans only: a version id in page HTML would change every page's hash between versions.
+        "versioning": {"whats_new": ctx.options.version is not None, "list": ctx.options.published},
     }
 
 
@@ -358,6 +362,8 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
             target, current = translations[lang].file, False
         else:
             target = job.values.get("switch_targets", {}).get(lang) or page_file(ctx.lang_prefix(lang))
+            if target not in ctx.planned:
+                target = page_file(ctx.lang_prefix(lang)) if page_file(ctx.lang_prefix(lang)) in ctx.planned else "index.html"
             current = lang == job.lang
         entries.append({"lang": lang, "file": target, "current": current, "exact": lang in translations})
     return entries

@@ -1,0 +1,172 @@
+"""Bad input from BAD_INPUTS.md: a clear `path:line: error[CODE]` message, exit 1,
+the previous output byte-identical, and nothing written outside the output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import BASIC_SITE_YAML, build_site, snapshot_tree, write_files
+
+GOOD = {
+    "content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
+    "content/messages/entwurf.md": "---\ntitle: Entwurf\ndate: 2026-01-06\ndraft: true\n---\nText.\n",
+}
+
+# (name, files to add, expected location prefix, expected code, expected words)
+CASES = [
+    ("invalid-utf8", {"content/x.md": b"---\ntitle: A\n---\nok\nbad \xff here\n"},
+     "content/x.md:5:5", "IM002", "not valid UTF-8"),
+    ("utf16", {"content/x.md": "---\ntitle: A\n---\n".encode("utf-16")}, "content/x.md:1", "IM002", "UTF-16"),
+    ("nul-bytes", {"content/x.md": b"---\ntitle: A\n---\nab\x00c\n"}, "content/x.md:4:3", "IM002", "NUL"),
+    ("empty-file", {"content/x.md": b""}, "content/x.md", "IM009", "empty"),
+    ("unclosed-front-matter", {"content/x.md": "---\ntitle: A\nText ohne Ende\n"}, "content/x.md:1", "IM003",
+     "never closed"),
+    ("malformed-yaml", {"content/x.md": "---\ntitle: A\ntags: [a, b\ndate: x\n---\n"}, "content/x.md:", "IM003", ""),
+    ("duplicate-key", {"content/x.md": "---\ntitle: A\ndraft: true\ndraft: false\n---\n"}, "content/x.md:4",
+     "IM003", "first on line 3"),
+    ("tabs", {"content/x.md": "---\ntitle: A\ntags:\n\t- a\n---\n"}, "content/x.md:4", "IM003", "tab"),
+    ("unknown-key", {"content/x.md": "---\ntitel: A\n---\n"}, "content/x.md:2", "IM005", "did you mean 'title'"),
+    ("wrong-type", {"content/messages/x.md": "---\ntitle: A\ndate: bald\n---\n"}, "content/messages/x.md:3",
+     "IM006", "should be"),
+    ("missing-title", {"content/x.md": "---\nsummary: A\n---\n"}, "content/x.md:", "IM007", "title"),
+    ("missing-date", {"content/messages/x.md": "---\ntitle: A\n---\n"}, "content/messages/x.md:", "IM007", "date"),
+    ("python-tag", {"content/x.md": "---\ntitle: !!python/object:os.system A\n---\n"}, "content/x.md:2", "IM003",
+     "tag"),
+    ("alias", {"content/x.md": "---\na: &x A\ntitle: *x\n---\n"}, "content/x.md:3", "IM003", "aliases"),
+    ("yaml11-no", {"content/x.md": "---\ntitle: A\ndraft: NO\n---\n"}, "content/x.md:3", "IM006", "true or false"),
+    ("not-a-mapping", {"content/x.md": "---\n- a\n- b\n---\n"}, "content/x.md:2", "IM004", "mapping"),
+    ("yaml11-octal", {"content/x.md": "---\ntitle: 0755\n---\n"}, "content/x.md:2", "IM006", "should be a text"),
+    ("javascript-link", {"content/x.md": "---\ntitle: A\n---\n\n[klick](javascript:alert(1))\n"},
+     "content/x.md:5", "IM103", "not allowed"),
+    ("javascript-image-field", {"content/messages/x.md": "---\ntitle: A\ndate: 2026-01-01\nimage: javascript:x\n---\n"},
+     "content/messages/x.md:4", "IM006", "scheme"),
+    ("broken-link", {"content/x.md": "---\ntitle: A\n---\n\nSiehe\n[weg](nicht-da.md).\n"}, "content/x.md:6",
+     "IM101", "not found"),
+    ("link-to-draft", {"content/x.md": "---\ntitle: A\n---\n[E](messages/entwurf.md)\n"}, "content/x.md:4",
+     "IM104", "draft"),
+    ("unknown-audience", {"content/x.md": "---\ntitle: A\naudiences: [filiale, niemand]\n---\n"},
+     "content/x.md:3", "IM020", "niemand"),
+    ("unknown-pillar", {"content/x.md": "---\ntitle: A\npillars:\n  - leadership\n  - mond\n---\n"},
+     "content/x.md:5", "IM020", "mond"),
+    ("slug-traversal", {"content/x.md": "---\ntitle: A\nslug: ../../etc\n---\n"}, "content/x.md:3", "IM006", "slug"),
+    ("windows-reserved-slug", {"content/x.md": "---\ntitle: A\nslug: con\n---\n"}, "content/x.md:3", "IM006",
+     "reserved"),
+    ("template-syntax", {"themes/t/templates/page.html": "{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}"},
+     "themes/t/templates/page.html:3", "IM040", "syntax"),
+    ("template-undefined", {"themes/t/templates/page.html": "{% extends 'base.html' %}\n{% block main %}\n{{ nope.x }}\n{% endblock %}"},
+     "themes/t/templates/page.html:3", "IM040", "nope"),
+    ("deep-nesting", {"content/x.md": "---\ntitle: A\n---\n" + "> " * 30 + "tief\n"}, "content/x.md:4", "IM106",
+     "nested"),
+    ("deep-yaml", {"content/x.md": "---\ntitle: A\nsummary: " + "[" * 200 + "]" * 200 + "\n---\n"}, "content/x.md",
+     "IM003", "nested"),
+    ("too-large", {"content/x.md": "---\ntitle: A\n---\n" + "x" * 6_000_000}, "content/x.md", "IM008", "limit"),
+    ("external-image", {"content/x.md": "---\ntitle: A\n---\n![Logo](https://example.com/x.png)\n"}, "content/x.md:4",
+     "IM110", "other hosts"),
+]
+
+
+@pytest.mark.parametrize("name,files,location,code,words", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_and_output_untouched(make_site, tmp_path, name, files, location, code, words):
+    site_yaml = BASIC_SITE_YAML + ("theme: t\n" if any(k.startswith("themes/t/") for k in files) else "")
+    theme = {"themes/t/theme.yaml": "extends: default\n"} if "theme: t" in site_yaml else {}
+    root = make_site({**GOOD, **theme}, site_yaml=site_yaml)
+    assert build_site(root).exit_code == 0
+    before = snapshot_tree(root / "_site")
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data) if isinstance(data, bytes) else write_files(root, {rel: data})
+    outside_before = _outside(tmp_path)
+    result = build_site(root)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if ": error[" in line]
+    assert any(line.startswith(location) and (not code or f"error[{code}]" in line) and words in line
+               for line in lines), result.stderr
+    assert snapshot_tree(root / "_site") == before
+    assert _outside(tmp_path) == outside_before
+
+
+def _outside(folder: Path) -> dict[str, bytes]:
+    """Every file outside the output folder, the cache and the lock file beside the output."""
+    return {path: data for path, data in snapshot_tree(folder).items()
+            if not any(part in ("_site", ".im-site-cache", "._site.lock") for part in path.split("/"))}
+
+
+def test_all_problems_are_reported_at_once(make_site):
+    root = make_site({"content/a.md": "---\ntitel: A\n---\n", "content/b.md": "---\ntitle: B\n---\n[x](weg.md)\n",
+                      "content/c.md": b"\xff"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    for path in ("content/a.md:2", "content/b.md:4", "content/c.md:1"):
+        assert path in result.stderr
+    assert "4 errors" in result.stderr
+
+
+def test_site_yaml_problems_name_key_and_line(make_site):
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "colour: red\nbrand:\n  colors: {primary: green}\nversions: {keep: many}\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "site.yaml:13: error[IM005]: unknown key 'colour'" in result.stderr
+    assert "site.yaml:15:" in result.stderr and "primary" in result.stderr
+    assert "site.yaml:16:" in result.stderr and "keep" in result.stderr
+
+
+def test_yaml_1_1_surprises_stay_text(make_site):
+    root = make_site({"content/x.md": "---\ntitle: 12:30\ntags: [NO, yes, on]\n---\n"})
+    assert build_site(root).exit_code == 0
+    assert "<h1>12:30</h1>" in (root / "_site/x/index.html").read_text()
+
+
+def test_second_yaml_document_in_site_yaml(make_site):
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "---\ntitle: B\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "site.yaml:13:" in result.stderr and "second YAML document" in result.stderr
+
+
+def test_bom_and_crlf_are_accepted_with_right_lines(make_site):
+    text = "\ufeff---\r\ntitle: A\r\n---\r\n\r\nText\r\n[weg](fehlt.md)\r\n"
+    root = make_site({"content/x.md": text.encode("utf-8")})
+    result = build_site(root)
+    assert "content/x.md:6: error[IM101]" in result.stderr
+
+
+def test_raw_html_is_escaped_unless_allowed(make_site):
+    files = {"content/x.md": "---\ntitle: <b>Fett</b>\n---\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n"}
+    root = make_site(files)
+    assert build_site(root).exit_code == 0
+    html = (root / "_site/x/index.html").read_text()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    assert "<img src=x" not in html
+    assert "<h1>&lt;b&gt;Fett&lt;/b&gt;</h1>" in html
+
+
+def test_editor_leftovers_are_ignored(make_site):
+    root = make_site({**GOOD, "content/messages/gut.md~": "junk", "content/.#gut.md": "junk",
+                      "content/messages/.gut.md.swp": b"\x00\x01", "content/.DS_Store": b"\x00"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    names = [p.name for p in (root / "_site").rglob("*")]
+    assert not any(n.endswith(("~", ".swp")) or n == ".DS_Store" for n in names)
+
+
+def test_symlink_leaving_content_is_refused(make_site, tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: Secret\n---\nSECRET\n")
+    root = make_site(GOOD)
+    (root / "content" / "leak.md").symlink_to(secret)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/leak.md: error[IM011]: symlink points outside content/" in result.stderr
+
+
+def test_output_folder_with_git_is_refused(make_site, tmp_path):
+    root = make_site(GOOD)
+    target = tmp_path / "repo"
+    (target / ".git").mkdir(parents=True)
+    result = build_site(root, "-o", str(target))
+    assert result.exit_code == 1 and ".git" in result.stderr
+    assert (target / ".git").is_dir()

@@ -1,0 +1,315 @@
+"""The core build: publishing rules, determinism, relative links, languages, output layout."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from conftest import build_site, run_cli, snapshot_tree
+
+SITE = {
+    "content/messages/frische.md": """
+        ---
+        title: Frische ist Haltung
+        summary: Warum Frische bei uns beginnt.
+        date: 2026-03-01
+        author: Katrin Vogt
+        role: Vorstandsvorsitzende
+        pillars: [leadership]
+        tags: [frische]
+        pinned: true
+        ---
+        Siehe [das Modul](../training/modul.md#erste-lektion) und [Über uns](../ueber.md).
+
+        ## Worum es geht
+
+        ::: tip
+        Ein Tipp für die Filiale.
+        :::
+
+        | Was | Wer |
+        |-----|-----|
+        | Obst | Team |
+
+        - [x] erledigt
+        - [ ] offen
+
+        Fußnote[^1].
+
+        [^1]: Quelle: Umfrage.
+        """,
+    "content/messages/frische.en.md": """
+        ---
+        title: Freshness is an attitude
+        date: 2026-03-01
+        pillars: [leadership]
+        ---
+        See [the German original](frische.md).
+        """,
+    "content/messages/service.md": """
+        ---
+        title: Service für Filialteams
+        date: 2026-04-01
+        must_read: true
+        audiences: [filiale]
+        ---
+        Nur für Filialen.
+        """,
+    "content/messages/zentrale.md": """
+        ---
+        title: Nachricht an die Zentrale
+        date: 2026-04-02
+        audiences: [zentrale]
+        ---
+        Nur für die Zentrale: ZENTRALEMARKER.
+        """,
+    "content/messages/entwurf.md": """
+        ---
+        title: Geheimer Entwurf DRAFTMARKER
+        date: 2026-04-03
+        draft: true
+        tags: [nurentwurf]
+        ---
+        DRAFTMARKER body.
+        """,
+    "content/messages/zukunft.md": """
+        ---
+        title: Embargo Nachricht FUTUREMARKER
+        date: 2026-12-01
+        publish_at: 2026-12-01T08:00:00
+        ---
+        FUTUREMARKER body.
+        """,
+    "content/messages/alt.md": """
+        ---
+        title: Abgelaufene Aktion EXPIREDMARKER
+        date: 2026-01-01
+        expires: 2026-02-01
+        ---
+        EXPIREDMARKER body.
+        """,
+    "content/training/modul.md": """
+        ---
+        title: Frische erklären
+        duration: 20
+        ---
+        ## Erste Lektion
+        Text.
+        """,
+    "content/ueber.md": """
+        ---
+        title: Über uns
+        ---
+        Das interne Kundenprinzip.
+        """,
+}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "link" and ("rel", "canonical") in attrs:
+            return  # canonical URLs are absolute from base_url by design
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.targets.append(value)
+
+
+def _output_text(site: Path) -> dict[str, str]:
+    return {path: data.decode("utf-8", "replace") for path, data in snapshot_tree(site / "_site").items()}
+
+
+@pytest.fixture
+def built(make_site):
+    root = make_site(SITE)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    return root
+
+
+def test_layout_has_pages_listings_feeds_and_manifest(built):
+    out = built / "_site"
+    for path in ["index.html", "404.html", "sitemap.xml", "manifest.json", "feed.xml", "en/feed.xml",
+                 "messages/index.html", "messages/frische/index.html", "en/messages/frische/index.html",
+                 "training/modul/index.html", "ueber/index.html", "pillars/leadership/index.html",
+                 "tags/frische/index.html", "audiences/filiale/index.html", "en/index.html"]:
+        assert (out / path).is_file(), path
+    manifest = json.loads((out / "manifest.json").read_text())
+    urls = {page["url"]: page for page in manifest["pages"]}
+    assert urls["messages/frische/"]["type"] == "message"
+    assert urls["messages/frische/"]["source"] == "content/messages/frische.md"
+    assert urls["messages/service/"]["audiences"] == ["filiale"]
+    assert len(urls["messages/frische/"]["hash"]) == 64
+
+
+@pytest.mark.parametrize("marker", ["DRAFTMARKER", "FUTUREMARKER", "EXPIREDMARKER", "nurentwurf"])
+def test_unpublished_pages_leave_no_trace(built, marker):
+    for path, text in _output_text(built).items():
+        assert marker not in text, f"{marker} leaked into {path}"
+
+
+def test_drafts_and_future_flags_preview_them(make_site):
+    root = make_site(SITE)
+    assert build_site(root, "--drafts", "--future").exit_code == 0
+    texts = _output_text(root)
+    assert "DRAFTMARKER" in texts["messages/entwurf/index.html"]
+    assert "FUTUREMARKER" in texts["messages/zukunft/index.html"]
+    assert "EXPIREDMARKER" not in "".join(texts.values())
+
+
+def test_clock_decides_embargo(make_site):
+    root = make_site(SITE)
+    assert build_site(root, now="2026-12-01T08:00:00+00:00").exit_code == 0
+    assert (root / "_site/messages/zukunft/index.html").is_file()
+
+
+def test_audience_build_leaves_no_trace_of_other_audiences(make_site):
+    root = make_site(SITE)
+    assert build_site(root, "--audience", "filiale").exit_code == 0
+    texts = _output_text(root)
+    assert "messages/service/index.html" in texts
+    for path, text in texts.items():
+        assert "ZENTRALEMARKER" not in text and "Nachricht an die Zentrale" not in text, path
+
+
+def test_unknown_audience_is_refused(make_site):
+    root = make_site(SITE)
+    result = build_site(root, "--audience", "nobody")
+    assert result.exit_code == 1
+    assert "unknown audience 'nobody'" in result.stderr
+
+
+def test_build_is_deterministic(make_site, tmp_path):
+    root = make_site(SITE)
+    assert build_site(root, "-o", str(tmp_path / "a")).exit_code == 0
+    assert build_site(root, "-o", str(tmp_path / "b")).exit_code == 0
+    # A clean build (no cache) gives the same bytes as a cached one.
+    import shutil
+    shutil.rmtree(root / ".im-site-cache", ignore_errors=True)
+    assert build_site(root, "-o", str(tmp_path / "c")).exit_code == 0
+    a, b, c = (snapshot_tree(tmp_path / name) for name in "abc")
+    assert a == b == c
+
+
+def test_every_internal_link_resolves(built):
+    out = built / "_site"
+    checked = 0
+    for html_file in sorted(out.rglob("*.html")):
+        if html_file.name == "404.html":
+            continue
+        parser = _Links()
+        parser.feed(html_file.read_text())
+        for target in parser.targets:
+            parts = urlsplit(target)
+            if parts.scheme or target.startswith(("#", "//")):
+                continue
+            assert not target.startswith("/"), f"absolute internal link {target} in {html_file}"
+            resolved = (html_file.parent / unquote(parts.path)).resolve()
+            assert resolved.is_file(), f"{html_file.relative_to(out)} links to missing {target}"
+            assert resolved.is_relative_to(out.resolve())
+            checked += 1
+    assert checked > 50
+
+
+def test_markdown_features_render(built):
+    html = (built / "_site/messages/frische/index.html").read_text()
+    assert 'href="../../training/modul/index.html#erste-lektion"' in html
+    assert 'class="callout callout-tip"' in html and "Tipp" in html
+    assert '<div class="table-scroll"' in html and "<th>Was</th>" in html
+    assert 'type="checkbox"' in html
+    assert "footnote" in html
+    assert 'id="worum-es-geht"' in html
+    assert "Katrin Vogt" in html and "Vorstandsvorsitzende" in html
+
+
+def test_home_lists_pinned_first_and_must_read(built):
+    html = (built / "_site/index.html").read_text()
+    latest = html[html.index('id="latest-h"'):]
+    assert latest.index("Frische ist Haltung") < latest.index("Nachricht an die Zentrale")
+    assert "Pflichtlektüre" in html
+    assert "mailto:intern@example.com" in html
+
+
+def test_language_switcher_links_translation(built):
+    html = (built / "_site/messages/frische/index.html").read_text()
+    assert 'href="../../en/messages/frische/index.html" hreflang="en"' in html
+    english = (built / "_site/en/messages/frische/index.html").read_text()
+    assert '<html lang="en"' in english
+    assert 'href="../../../messages/frische/index.html"' in english
+
+
+def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
+    root = make_site(SITE, site_yaml=(Path(__file__).parent / "conftest.py").read_text().split('BASIC_SITE_YAML = """\\\n')[1].split('"""')[0]
+                     + "base_url: https://intranet.example.com/\n")
+    assert build_site(root).exit_code == 0
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.parse(root / "_site/feed.xml").getroot()
+    links = [e.find("a:link", ns).get("href") for e in feed.findall("a:entry", ns)]
+    assert links[0] == "https://intranet.example.com/messages/zentrale/"
+    assert all(link.startswith("https://intranet.example.com/") for link in links)
+    sitemap = ET.parse(root / "_site/sitemap.xml").getroot()
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://intranet.example.com/messages/frische/" in locs
+    assert not any("entwurf" in loc for loc in locs)
+
+
+def test_no_other_host_is_referenced(built):
+    for path, text in _output_text(built).items():
+        if path.endswith(".html"):
+            parser = _Links()
+            parser.feed(text)
+            for target in parser.targets:
+                if target.startswith(("http://", "https://", "//")):
+                    pytest.fail(f"{path} references {target}")
+
+
+def test_quiet_successful_build_prints_nothing(built):
+    result = build_site(built)
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_custom_theme_extends_default_and_brand_tokens(make_site):
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\ntokens: {radius: 2px}\n",
+        "themes/marke/templates/message.html": '{% extends "default:message.html" %}'
+                                                 '{% block article_kicker %}<p class="marke">MARKE</p>{% endblock %}',
+        "themes/marke/static/brand-theme.css": ".marke{color:var(--color-primary)}",
+    }, site_yaml=run_site_yaml("theme: marke\nbrand: {colors: {primary: '#123456'}}\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    html = (root / "_site/messages/frische/index.html").read_text()
+    assert '<p class="marke">MARKE</p>' in html
+    css = "".join(p.read_text() for p in (root / "_site/assets").glob("brand.*.css"))
+    assert "--color-primary:#123456" in css and "--radius:2px" in css
+    assert any((root / "_site/assets").glob("brand-theme.*.css"))
+
+
+def run_site_yaml(extra: str) -> str:
+    from conftest import BASIC_SITE_YAML
+    return BASIC_SITE_YAML + extra
+
+
+def test_output_paths_collide_case_insensitively(make_site):
+    root = make_site({"content/Seite.md": "---\ntitle: A\nslug: seite\n---\n",
+                      "content/seite.md": "---\ntitle: B\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "IM030" in result.stderr and "content/seite.md" in result.stderr
+
+
+def test_home_folder_or_project_root_refused_as_output(built):
+    result = run_cli(built, "build", "-o", str(built))
+    assert result.exit_code == 1
+    assert "refusing" in result.stderr
+    assert (built / "content").is_dir()
