@@ -109,3 +109,50 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
     result = build_and_write(config, options, strict=strict, progress=ctx.info)
     ctx.report(result.diagnostics)
     ctx.info(f"built {len(result.outputs.files)} files into {result.output_path}")
+
+
+@main.command()
+@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--version", "version", help="Version id (default: git commit date and hash, else the clock).")
+@click.option("--audience", help="Publish the site of one audience, under DEST/<audience>/.")
+@_now_option
+@click.option("--drafts", is_flag=True, help="Refused: publish never includes drafts.")
+@click.option("--future", is_flag=True, help="Refused: publish never includes scheduled pages.")
+@handles_errors
+def publish(ctx: Context, dest: str, version: str | None, audience: str | None, now: str | None,
+            drafts: bool, future: bool) -> None:
+    """Build and add the site as a new version under DEST (DEST/versions/<id>/, latest, versions.json)."""
+    from .publish import publish as publish_version
+
+    config = ctx.load()
+    options = ctx.options(now, drafts=drafts, future=future, audience=audience, version=version)
+    published = publish_version(config, options, Path(dest), progress=ctx.info)
+    ctx.report(published.result.diagnostics)
+    pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""
+    ctx.info(f"published version {published.version.id} into {published.folder}{pruned}")
+
+
+@main.command()
+@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--audience", help="The versions of one audience's site.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handles_errors
+def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
+    """List the published versions, newest first."""
+    from .publish import format_versions, list_versions
+
+    click.echo(format_versions(list_versions(Path(dest), audience), fmt))
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--audience", help="Compare versions of one audience's site.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handles_errors
+def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt: str) -> None:
+    """Pages added, removed and changed between two published versions."""
+    from .publish import diff_versions, format_diff
+
+    click.echo(format_diff(diff_versions(Path(dest), old, new, audience), fmt))

@@ -52,6 +52,8 @@ CODES: dict[str, str] = {
     "IM150": "schedule",
     "IM151": "translation-stale",
     "IM160": "language",
+    "IM170": "publish",
+    "IM171": "version-id",
 }
 
 

@@ -54,6 +54,10 @@ class BuildOptions:
     use_cache: bool = True
     #: Worker processes for rendering (1 = in this process).
     jobs: int = 1
+    #: manifest.json of the version published before this one ("What's new" compares with it).
+    previous_manifest: Path | None = None
+    #: Set by `publish`: pages link to the list of published versions.
+    published: bool = False
 
     @property
     def root(self) -> Path:

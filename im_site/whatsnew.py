@@ -1,14 +1,107 @@
-"""Extension point filled by its issue: pages and checks of this feature."""
+"""The "What's new" page of a published version: pages added and changed since the previous one.
+
+Changes are found by comparing each page's HTML hash with the previous
+version's manifest.json, by URL. The hashes of this build exist only once its
+pages are rendered, so the page's values are computed lazily: the what's-new
+job is planned after every content page and rendered after them.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .model import Page, message_order
+from .render import Job, RenderContext
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import Job, RenderContext
 
 
-def jobs(ctx: "RenderContext", result: "BuildResult") -> "list[Job]":
-    """Validate this feature's content and plan its pages."""
-    return []
+@dataclass(frozen=True)
+class Previous:
+    """What this build is compared with: the previous version's id and page hashes by URL."""
+
+    version: str | None
+    hashes: dict[str, str]
+
+
+def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
+    """One what's-new page per language with pages, in versioned builds only."""
+    if ctx.options.version is None:
+        return []
+    previous = read_previous(ctx, ctx.options.previous_manifest)
+    planned = []
+    for lang in ctx.config.languages:
+        if not ctx.site.pages_in(lang):
+            continue
+        file = f"{ctx.lang_prefix(lang)}whats-new/index.html"
+        planned.append(Job(file, "whats_new.html", lang, f"what's new ({lang})",
+                           {"changes": Changes(ctx, lang, previous), "previous": previous,
+                            "switch_targets": {other: f"{ctx.lang_prefix(other)}whats-new/index.html"
+                                               for other in ctx.config.languages}}))
+    return planned
+
+
+def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
+    """The previous manifest's hashes; None for a first version. A broken manifest is an error."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        hashes = {str(entry["url"]): str(entry["hash"]) for entry in data["pages"]}
+        version = data.get("version")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        ctx.diagnostics.error(str(path), None, "IM170", f"cannot read the previous version's manifest: {exc}",
+                              hint="the published folder may be damaged; restore it or publish into a new one")
+        return None
+    return Previous(str(version) if version is not None else None, hashes)
+
+
+class Changes:
+    """Pages of one language added or changed since `previous`; computed on first use."""
+
+    def __init__(self, ctx: RenderContext, lang: str, previous: Previous | None):
+        self._ctx, self._lang, self._previous = ctx, lang, previous
+
+    @cached_property
+    def _split(self) -> tuple[list[Page], list[Page]]:
+        added, changed = [], []
+        for page in self._listed_pages():
+            data = self._ctx.outputs.files.get(page.file)
+            if data is None:
+                continue
+            old = self._previous.hashes.get(page.url) if self._previous else None
+            if old is None:
+                added.append(page)
+            elif old != hashlib.sha256(data).hexdigest():
+                changed.append(page)
+        return added, changed
+
+    def _listed_pages(self) -> list[Page]:
+        """Messages newest first, then the other pages by kind and title; not the home intro."""
+        home = self._ctx.lang_prefix(self._lang)
+        pages = [p for p in self._ctx.site.pages_in(self._lang) if p.url != home]
+        messages = sorted((p for p in pages if p.kind == "message"), key=message_order, reverse=True)
+        others = sorted((p for p in pages if p.kind != "message"), key=lambda p: (p.kind, p.title, p.url))
+        return messages + others
+
+    @property
+    def added(self) -> list[Page]:
+        return self._split[0]
+
+    @property
+    def changed(self) -> list[Page]:
+        return self._split[1]
+
+    @property
+    def first(self) -> bool:
+        return self._previous is None
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed)
+

@@ -1,0 +1,369 @@
+"""The `publish` verb: add a build as a new, never-modified version of the published folder.
+
+Layout of DIR (or DIR/<audience>/ for `--audience`):
+
+    versions/<id>/          a complete build; written once, never modified
+    versions/versions.html  the list of versions, for readers inside a version folder
+    versions.json           [{id, date, commit, pages, latest}], newest first
+    versions.html           the list of versions (the no-JavaScript fallback of the switcher)
+    latest -> versions/<id> a relative symlink, swapped atomically
+    index.html              redirects to latest/
+
+Everything is built in memory first. Changes to DIR are made one by one in a
+Transaction that remembers how to undo each; any failure (a full disk, a
+read-only folder, Ctrl-C) undoes them, so DIR is left byte-for-byte as it
+was. Each file is replaced by a rename, so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from .build import BuildResult, build
+from .config import Config
+from .diagnostics import SiteError, fail
+from .options import BuildOptions
+from .output import OutputSet, check_output_dir, locked, write_tree
+from .write import check_audience
+
+VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: Names beside the version folders that an id must not take.
+RESERVED_IDS = {"versions.html", "versions.json", "index.html", "latest"}
+LIST_STRINGS = {
+    "de": {"title": "Alle Versionen", "version": "Version", "date": "Datum", "pages": "Seiten",
+           "latest": "aktuell", "commit": "Commit"},
+    "en": {"title": "All versions", "version": "Version", "date": "Date", "pages": "Pages",
+           "latest": "latest", "commit": "Commit"},
+}
+
+
+@dataclass(frozen=True)
+class Version:
+    """One entry of versions.json."""
+
+    id: str
+    date: str
+    commit: str | None
+    pages: int
+    latest: bool
+
+
+@dataclass(frozen=True)
+class Published:
+    version: Version
+    folder: Path
+    pruned: list[str]
+    result: BuildResult
+
+
+@dataclass(frozen=True)
+class GitCommit:
+    hash: str
+    version_id: str  # commit date and short hash: 20260101-120000-abc1234
+
+
+# ---------------------------------------------------------------- publish
+
+def publish(config: Config, options: BuildOptions, dest: Path, *,
+            progress: Callable[[str], None] = lambda message: None) -> Published:
+    """Build, then add the build as a new version under `dest`; refuse anything that would hide a page."""
+    if options.drafts or options.future:
+        raise fail("site.yaml", None, "IM170", "publish refuses drafts/scheduled pages",
+                   hint="use `im-site serve --drafts --future` to preview them")
+    check_audience(config, options.audience)
+    dest = dest.absolute()
+    check_output_dir(dest, config.root)
+    folder = site_folder(dest, options.audience)
+    commit = git_commit(config.root)
+    version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
+    check_version_id(version_id)
+    with locked(dest):
+        versions = read_versions(folder)
+        refuse_existing(folder, versions, version_id)
+        progress(f"building version {version_id}…")
+        result = build(config, options.but(version=version_id, published=True,
+                                           previous_manifest=previous_manifest(folder, versions)))
+        if result.diagnostics.has_errors():
+            raise SiteError(result.diagnostics)
+        entry = Version(version_id, options.now.isoformat(), commit.hash if commit else None,
+                        count_pages(result.outputs), latest=True)
+        kept, pruned = prune_plan([entry] + [replace(v, latest=False) for v in versions],
+                                  config.settings.versions.keep)
+        progress(f"writing {len(result.outputs.files)} files…")
+        add_version(folder, result.outputs, entry, kept, config.settings.language)
+        remove_versions(folder, pruned)
+    return Published(entry, folder, pruned, result)
+
+
+def site_folder(dest: Path, audience: str | None) -> Path:
+    """The published folder of the whole site, or of one audience below it."""
+    return dest / audience if audience else dest
+
+
+def check_version_id(version_id: str) -> None:
+    """Ids become folder names and URLs: letters, digits, `.`, `_`, `-`; no `..`; at most 64."""
+    if (not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS):
+        raise fail("--version", None, "IM171", f"invalid version id {version_id!r}",
+                   hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'")
+
+
+def clock_version_id(now: datetime) -> str:
+    return now.strftime("%Y%m%d-%H%M%S")
+
+
+def git_commit(root: Path) -> GitCommit | None:
+    """The checked-out commit, when the site is in a git checkout and git is installed."""
+    try:
+        done = subprocess.run(["git", "log", "-1", "--format=%H %cd-%h", "--date=format:%Y%m%d-%H%M%S"],
+                              cwd=root, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = done.stdout.split()
+    if done.returncode != 0 or len(parts) != 2:
+        return None
+    return GitCommit(parts[0], parts[1])
+
+
+def refuse_existing(folder: Path, versions: list[Version], version_id: str) -> None:
+    if any(v.id == version_id for v in versions) or os.path.lexists(folder / "versions" / version_id):
+        raise fail(str(folder / "versions" / version_id), None, "IM170",
+                   f"version {version_id!r} is already published; a version is never modified",
+                   hint="publish with another --version")
+
+
+def previous_manifest(folder: Path, versions: list[Version]) -> Path | None:
+    """manifest.json of the latest version, which "What's new" compares with."""
+    latest = next((v for v in versions if v.latest), versions[0] if versions else None)
+    if latest is None:
+        return None
+    path = folder / "versions" / latest.id / "manifest.json"
+    return path if path.is_file() else None
+
+
+def count_pages(outputs: OutputSet) -> int:
+    return len(json.loads(outputs.files["manifest.json"])["pages"]) if "manifest.json" in outputs.files else 0
+
+
+def prune_plan(versions: list[Version], keep: int) -> tuple[list[Version], list[str]]:
+    """Keep the newest `keep` versions, and always the latest one."""
+    kept = [v for index, v in enumerate(versions) if index < keep or v.latest]
+    return kept, [v.id for v in versions if v not in kept]
+
+
+# ---------------------------------------------------------------- versions.json
+
+def read_versions(folder: Path) -> list[Version]:
+    """versions.json, newest first; [] before the first publish. A damaged file is refused, not overwritten."""
+    path = folder / "versions.json"
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        versions = [Version(str(e["id"]), str(e["date"]), e.get("commit"), int(e["pages"]), bool(e["latest"]))
+                    for e in data]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise fail(str(path), None, "IM170", f"cannot read versions.json: {exc}",
+                   hint="restore it from a backup; publishing will not overwrite it") from None
+    return versions
+
+
+def versions_json(versions: list[Version]) -> bytes:
+    return (json.dumps([asdict(v) for v in versions], ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def versions_page(versions: list[Version], lang: str, prefix: str) -> bytes:
+    """The list of versions as plain HTML: no script, no style, so it works under any CSP and from disk."""
+    words = LIST_STRINGS.get(lang, LIST_STRINGS["en"])
+    rows = []
+    for v in versions:
+        marker = f" <strong>({html.escape(words['latest'])})</strong>" if v.latest else ""
+        rows.append(f'<tr><td><a href="{html.escape(prefix + v.id)}/index.html">{html.escape(v.id)}</a>{marker}</td>'
+                    f"<td>{html.escape(v.date)}</td><td>{v.pages}</td><td>{html.escape((v.commit or '')[:12])}</td></tr>")
+    head = "".join(f"<th>{html.escape(words[key])}</th>" for key in ("version", "date", "pages", "commit"))
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(words['title'])}</title>\n</head>\n<body>\n<h1>{html.escape(words['title'])}</h1>\n"
+            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) +
+            "\n</tbody>\n</table>\n</body>\n</html>\n").encode()
+
+
+def redirect_page(lang: str) -> bytes:
+    """DIR/index.html: a meta refresh and a link (no script, for a strict CSP)."""
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta http-equiv="refresh" content="0; url=latest/index.html">\n'
+            '<link rel="canonical" href="latest/">\n<title>latest</title>\n</head>\n<body>\n'
+            '<p><a href="latest/index.html">latest/</a></p>\n</body>\n</html>\n').encode()
+
+
+# ---------------------------------------------------------------- writing
+
+def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list[Version], lang: str) -> None:
+    """Write the version folder, then the files that point at it, all or nothing."""
+    transaction = Transaction()
+    staging: Path | None = None
+    try:
+        transaction.make_dirs(folder / "versions")
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder / "versions"))
+        write_tree(outputs, staging)
+        transaction.move_in(staging, folder / "versions" / entry.id)
+        transaction.replace_file(folder / "versions.json", versions_json(versions))
+        transaction.replace_file(folder / "versions.html", versions_page(versions, lang, "versions/"))
+        transaction.replace_file(folder / "versions" / "versions.html", versions_page(versions, lang, ""))
+        transaction.replace_file(folder / "index.html", redirect_page(lang))
+        transaction.replace_link(folder / "latest", f"versions/{entry.id}")
+    except BaseException as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        transaction.rollback()
+        if isinstance(exc, OSError):
+            raise fail(str(exc.filename or folder), None, "IM050",
+                       f"cannot publish: {exc.strerror or exc}; {folder} is unchanged") from None
+        raise
+
+
+def remove_versions(folder: Path, version_ids: list[str]) -> None:
+    """Pruning, after a successful publish: out of sight by a rename first, then deleted."""
+    for version_id in version_ids:
+        path = folder / "versions" / version_id
+        trash = folder / "versions" / f".pruned-{version_id}"
+        try:
+            os.replace(path, trash)
+        except OSError:
+            continue
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+class Transaction:
+    """Changes to a folder, each with its undo, undone newest first on failure."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], Any]] = []
+
+    def rollback(self) -> None:
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except OSError:
+                pass
+        self._undo.clear()
+
+    def make_dirs(self, path: Path) -> None:
+        missing = [p for p in [path, *path.parents] if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            self._undo.append(lambda folder=folder: shutil.rmtree(folder))
+
+    def move_in(self, source: Path, target: Path) -> None:
+        """Rename a new folder into place (the target must not exist)."""
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "already exists", str(target))
+        os.replace(source, target)
+        self._undo.append(lambda: shutil.rmtree(target))
+
+    def replace_file(self, path: Path, data: bytes) -> None:
+        old = path.read_bytes() if path.is_file() else None
+        if old == data:
+            return
+        _write_beside(path, data)
+        self._undo.append(lambda: _write_beside(path, old) if old is not None else path.unlink())
+
+    def replace_link(self, path: Path, target: str) -> None:
+        old = os.readlink(path) if path.is_symlink() else None
+        _link_beside(path, target)
+        self._undo.append(lambda: _link_beside(path, old) if old is not None else path.unlink())
+
+
+def _write_beside(path: Path, data: bytes) -> None:
+    """Write a temporary file in the same folder, then rename it over `path`."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _link_beside(path: Path, target: str) -> None:
+    """Create the symlink under a temporary name, then rename it over `path` (atomic swap)."""
+    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- listing and comparing
+
+def list_versions(dest: Path, audience: str | None = None) -> list[Version]:
+    folder = site_folder(dest.absolute(), audience)
+    if not (folder / "versions.json").exists():
+        raise fail(str(folder), None, "IM170", "no published versions here",
+                   hint="publish one with `im-site publish --dest DIR`")
+    return read_versions(folder)
+
+
+def format_versions(versions: list[Version], fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps([asdict(v) for v in versions], ensure_ascii=False, indent=1)
+    width = max((len(v.id) for v in versions), default=0)
+    lines = [f"{v.id:<{width}}  {v.date}  {v.pages:>5} pages  {(v.commit or '-')[:12]:<12}"
+             f"{'  latest' if v.latest else ''}".rstrip() for v in versions]
+    return "\n".join(lines)
+
+
+def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
+    """A published version's pages by URL."""
+    check_version_id(version_id)
+    path = folder / "versions" / version_id / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(page["url"]): page for page in data["pages"]}
+    except FileNotFoundError:
+        raise fail(str(path.parent), None, "IM170", f"no published version {version_id!r}",
+                   hint="list them with `im-site versions --dest DIR`") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise fail(str(path), None, "IM170", f"cannot read the manifest: {exc}") from None
+
+
+def diff_versions(dest: Path, old: str, new: str, audience: str | None = None) -> dict[str, Any]:
+    """Pages added, removed and changed (by the hash of their HTML) between two versions."""
+    folder = site_folder(dest.absolute(), audience)
+    before, after = read_manifest(folder, old), read_manifest(folder, new)
+
+    def brief(page: dict[str, Any]) -> dict[str, Any]:
+        return {key: page.get(key) for key in ("url", "title", "type", "lang")}
+
+    return {
+        "old": old, "new": new,
+        "added": [brief(after[url]) for url in sorted(after.keys() - before.keys())],
+        "removed": [brief(before[url]) for url in sorted(before.keys() - after.keys())],
+        "changed": [brief(after[url]) for url in sorted(after.keys() & before.keys())
+                    if after[url].get("hash") != before[url].get("hash")],
+    }
+
+
+def format_diff(diff: dict[str, Any], fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps(diff, ensure_ascii=False, indent=1)
+    lines = [f"{diff['old']} -> {diff['new']}"]
+    for key, sign in (("added", "+"), ("removed", "-"), ("changed", "~")):
+        lines.append(f"{key} ({len(diff[key])}):")
+        lines.extend(f"  {sign} /{page['url']}  {page['title']}" for page in diff[key])
+    return "\n".join(lines)

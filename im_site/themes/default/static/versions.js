@@ -1,0 +1,72 @@
+/* Version switcher: progressive enhancement for sites published with `im-site publish`.
+ *
+ * A page knows the relative path to its version's root (<body data-root>). The
+ * version root is either DIR/versions/<id>/ or DIR/latest/; versions.json lives
+ * in DIR. The current version comes from the URL (never from the page HTML, so
+ * unchanged pages hash the same in every version). Without JavaScript, from
+ * file:// or outside a published folder, nothing happens: the plain link to the
+ * version list stays.
+ */
+(function () {
+  "use strict";
+
+  var box = document.querySelector("[data-version-switch]");
+  // Only builds made by `publish` carry the version-list link; others have no versions.json.
+  var listLink = document.querySelector("[data-version-list]");
+  if (!box || !listLink || !window.fetch || location.protocol === "file:") { return; }
+  var root = new URL(document.body.getAttribute("data-root") || "./", location.href);
+  var rootParts = root.pathname.replace(/\/$/, "").split("/");
+  var folder = rootParts[rootParts.length - 1];
+  var inVersions = rootParts[rootParts.length - 2] === "versions";
+  var dir = new URL(inVersions ? "../../" : "../", root);
+  var pagePath = location.pathname.indexOf(root.pathname) === 0 ?
+    location.pathname.slice(root.pathname.length) : "";
+
+  function exists(url) {
+    return fetch(url, { method: "HEAD", cache: "no-store" })
+      .then(function (response) { return response.ok; })
+      .catch(function () { return false; });
+  }
+
+  function go(id) {
+    var home = new URL("versions/" + encodeURIComponent(id) + "/", dir);
+    var target = new URL(pagePath, home);
+    exists(target.href).then(function (found) {
+      location.href = (found ? target : home).href + location.hash;
+    });
+  }
+
+  function build(versions) {
+    var current = inVersions ? decodeURIComponent(folder) : null;
+    if (!current) {
+      versions.forEach(function (v) { if (v.latest) { current = v.id; } });
+    }
+    if (!versions.some(function (v) { return v.id === current; })) { return; }
+    var id = "version-switch-select";
+    var label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = box.getAttribute("data-label") || "Version";
+    var select = document.createElement("select");
+    select.id = id;
+    versions.forEach(function (v) {
+      var option = document.createElement("option");
+      option.value = v.id;
+      option.textContent = v.id + (v.latest ? " (" + (box.getAttribute("data-latest") || "latest") + ")" : "");
+      option.selected = v.id === current;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", function () {
+      if (select.value !== current) { go(select.value); }
+    });
+    box.appendChild(label);
+    box.appendChild(select);
+    box.hidden = false;
+  }
+
+  fetch(new URL("versions.json", dir).href, { cache: "no-store" })
+    .then(function (response) { return response.ok ? response.json() : null; })
+    .then(function (versions) {
+      if (Array.isArray(versions) && versions.length) { build(versions); }
+    })
+    .catch(function () { /* not a published folder: keep the plain link */ });
+})();

@@ -1,0 +1,318 @@
+"""Versioned publishing: three versions with changes between them, refusals, and failures that leave DIR alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import BASIC_SITE_YAML, NOW, run_cli, snapshot_tree, write_files
+
+MESSAGE = """
+---
+title: {title}
+date: {date}
+---
+{body}
+"""
+
+
+def message(title: str, date: str, body: str = "Text.") -> str:
+    return MESSAGE.format(title=title, date=date, body=body)
+
+
+V1 = {
+    "content/messages/alpha.md": message("Alpha kommt", "2026-01-10"),
+    "content/messages/beta.md": message("Beta kommt", "2026-02-10"),
+    "content/info.md": "---\ntitle: Info-Seite\n---\nÜber uns.\n",
+}
+
+
+class Links(HTMLParser):
+    """Every link, the meta refresh and the script tags of an HTML file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.refresh: str | None = None
+        self.scripts: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "a" and found.get("href"):
+            self.hrefs.append(str(found["href"]))
+        if tag == "meta" and found.get("http-equiv") == "refresh":
+            self.refresh = found.get("content")
+        if tag == "script":
+            self.scripts.append(found)
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def publish(root: Path, dest: Path, *args: str, now: str = NOW):
+    return run_cli(root, "publish", "--dest", str(dest), "--now", now, *args)
+
+
+def snapshot(folder: Path) -> dict[str, object]:
+    """Files by content and symlinks by target: what "DIR unchanged" means."""
+    links = {p.relative_to(folder).as_posix(): os.readlink(p) for p in sorted(folder.rglob("*")) if p.is_symlink()}
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+             if p.is_file() and not p.is_symlink() and not any(part.is_symlink() for part in p.parents)}
+    return {"files": files, "links": links, "names": sorted(os.listdir(folder))} if folder.exists() else {}
+
+
+@pytest.fixture
+def three_versions(make_site, tmp_path: Path) -> tuple[Path, Path]:
+    """v1; v2 adds gamma and changes alpha; v3 removes beta and changes the info page."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    result = publish(root, dest, "--version", "v1")
+    assert result.exit_code == 0, result.stderr
+    write_files(root, {"content/messages/gamma.md": message("Gamma kommt", "2026-03-10"),
+                       "content/messages/alpha.md": message("Alpha kommt", "2026-01-10", "Neuer Text.")})
+    result = publish(root, dest, "--version", "v2")
+    assert result.exit_code == 0, result.stderr
+    (root / "content/messages/beta.md").unlink()
+    write_files(root, {"content/info.md": "---\ntitle: Info-Seite\n---\nÜber uns, neu.\n"})
+    result = publish(root, dest, "--version", "v3")
+    assert result.exit_code == 0, result.stderr
+    return root, dest
+
+
+def test_layout_versions_json_latest_and_redirect(three_versions):
+    _, dest = three_versions
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["v1", "v2", "v3", "versions.html"]
+    for version in ("v1", "v2", "v3"):
+        assert (dest / "versions" / version / "index.html").is_file()
+        assert (dest / "versions" / version / "manifest.json").is_file()
+    versions = json.loads((dest / "versions.json").read_text())
+    assert [v["id"] for v in versions] == ["v3", "v2", "v1"]
+    assert [v["latest"] for v in versions] == [True, False, False]
+    assert [v["pages"] for v in versions] == [3, 4, 3]
+    assert set(versions[0]) == {"id", "date", "commit", "pages", "latest"}
+    assert (dest / "latest").is_symlink() and os.readlink(dest / "latest") == "versions/v3"
+    assert (dest / "latest" / "index.html").read_bytes() == (dest / "versions/v3/index.html").read_bytes()
+    index = parse(dest / "index.html")
+    assert index.refresh and "latest/" in index.refresh and not index.scripts
+    assert any(href.startswith("latest/") for href in index.hrefs)
+    assert "versions/v3/index.html" in parse(dest / "versions.html").hrefs
+    assert "v1/index.html" in parse(dest / "versions" / "versions.html").hrefs
+    assert not list(dest.rglob(".*")), "no staging or temporary files left"
+
+
+def test_pages_link_to_versions_and_whats_new_without_version_ids(three_versions):
+    _, dest = three_versions
+    page = dest / "versions/v3/messages/gamma/index.html"
+    hrefs = parse(page).hrefs
+    assert "../../whats-new/index.html" in hrefs
+    assert "../../../versions.html" in hrefs  # the no-JavaScript version list, from any version folder
+    text = page.read_text()
+    assert "v3" not in text and "v2" not in text
+    v2 = json.loads((dest / "versions/v2/manifest.json").read_text())["pages"]
+    v3 = json.loads((dest / "versions/v3/manifest.json").read_text())["pages"]
+    hashes = {p["url"]: p["hash"] for p in v2}
+    assert {p["url"]: p["hash"] for p in v3}["messages/gamma/"] == hashes["messages/gamma/"]
+
+
+def whats_new(dest: Path, version: str) -> dict[str, list[str]]:
+    """The links of the "New" and "Changed" sections of a version's what's-new page."""
+    html = (dest / "versions" / version / "whats-new/index.html").read_text()
+    sections = {}
+    for name in ("added", "changed"):
+        start = html.find(f'class="whats-new-{name}"')
+        if start < 0:
+            sections[name] = []
+            continue
+        chunk = html[start:html.find("</section>", start)]
+        parser = Links()
+        parser.feed(chunk)
+        sections[name] = parser.hrefs
+    return sections
+
+
+def test_whats_new_lists_added_and_changed_pages(three_versions):
+    _, dest = three_versions
+    assert whats_new(dest, "v1") == {
+        "added": ["../messages/beta/index.html", "../messages/alpha/index.html", "../info/index.html"],
+        "changed": []}
+    assert whats_new(dest, "v2") == {"added": ["../messages/gamma/index.html"],
+                                     "changed": ["../messages/alpha/index.html"]}
+    assert whats_new(dest, "v3") == {"added": [], "changed": ["../info/index.html"]}
+    assert "v2" in (dest / "versions/v3/whats-new/index.html").read_text()
+
+
+def test_diff_text_and_json(three_versions):
+    root, dest = three_versions
+    result = run_cli(root, "diff", "v1", "v3", "--dest", str(dest), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    diff = json.loads(result.stdout)
+    assert [p["url"] for p in diff["added"]] == ["messages/gamma/"]
+    assert [p["url"] for p in diff["removed"]] == ["messages/beta/"]
+    assert [p["url"] for p in diff["changed"]] == ["info/", "messages/alpha/"]
+    text = run_cli(root, "diff", "v2", "v3", "--dest", str(dest)).stdout
+    assert "- /messages/beta/  Beta kommt" in text
+    assert "~ /info/  Info-Seite" in text
+    assert "added (0):" in text
+    missing = run_cli(root, "diff", "v2", "v9", "--dest", str(dest))
+    assert missing.exit_code == 1 and "no published version 'v9'" in missing.stderr
+
+
+def test_versions_command(three_versions):
+    root, dest = three_versions
+    result = run_cli(root, "versions", "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["v3", "v2", "v1"]
+    assert lines[0].endswith("latest") and not lines[1].endswith("latest")
+    listed = json.loads(run_cli(root, "versions", "--dest", str(dest), "--format", "json").stdout)
+    assert listed[0]["id"] == "v3" and listed[0]["latest"] is True
+
+
+def test_pruning_keeps_the_newest(make_site, tmp_path):
+    root = make_site(V1, site_yaml=BASIC_SITE_YAML + "versions: {keep: 2}\n")
+    dest = tmp_path / "public"
+    for version in ("a1", "a2", "a3"):
+        assert publish(root, dest, "--version", version).exit_code == 0
+    assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a3", "a2"]
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a2", "a3", "versions.html"]
+    assert os.readlink(dest / "latest") == "versions/a3"
+
+
+def test_duplicate_id_is_refused_and_dir_unchanged(three_versions):
+    root, dest = three_versions
+    before = snapshot(dest)
+    result = publish(root, dest, "--version", "v2")
+    assert result.exit_code == 1
+    assert "already published" in result.stderr
+    assert snapshot(dest) == before
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "..", ".hidden", "x" * 65, "latest", "a b", "ä"])
+def test_invalid_version_ids_are_refused(make_site, tmp_path, bad):
+    root = make_site(V1)
+    result = publish(root, tmp_path / "public", "--version", bad)
+    assert result.exit_code == 1
+    assert "IM171" in result.stderr
+    assert not (tmp_path / "public").exists()
+
+
+def test_drafts_and_future_are_refused(make_site, tmp_path):
+    root = make_site(V1)
+    for flag in ("--drafts", "--future"):
+        result = publish(root, tmp_path / "public", flag)
+        assert result.exit_code == 1
+        assert "publish refuses drafts/scheduled pages" in result.stderr
+    assert not (tmp_path / "public").exists()
+
+
+def test_build_error_leaves_dir_unchanged(three_versions):
+    root, dest = three_versions
+    before, tree = snapshot(dest), snapshot_tree(dest)
+    write_files(root, {"content/messages/broken.md": message("Kaputt", "2026-04-01", "[weg](nirgends.md)")})
+    result = publish(root, dest, "--version", "v4")
+    assert result.exit_code == 1
+    assert "IM101" in result.stderr
+    assert snapshot(dest) == before
+    assert snapshot_tree(dest) == tree
+
+
+@pytest.mark.parametrize("failing_call", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_failure_midway_leaves_dir_unchanged(three_versions, monkeypatch, failing_call, error):
+    """Disk full or Ctrl-C at each rename of the commit: everything done so far is undone."""
+    import im_site.publish as publish_module
+
+    root, dest = three_versions
+    write_files(root, {"content/messages/delta.md": message("Delta kommt", "2026-04-10")})
+    before = snapshot(dest)
+    calls = []
+    real_replace = os.replace
+
+    def flaky_replace(source, target):
+        calls.append(target)
+        if len(calls) == failing_call:
+            raise error
+        return real_replace(source, target)
+
+    monkeypatch.setattr(publish_module.os, "replace", flaky_replace)
+    if isinstance(error, KeyboardInterrupt):
+        result = publish(root, dest, "--version", "v4")
+        assert result.exit_code == 130
+    else:
+        result = publish(root, dest, "--version", "v4")
+        assert result.exit_code == 1
+        assert "No space left" in result.stderr
+    assert snapshot(dest) == before
+
+
+def test_read_only_destination_leaves_dir_unchanged(three_versions):
+    root, dest = three_versions
+    write_files(root, {"content/messages/delta.md": message("Delta kommt", "2026-04-10")})
+    before = snapshot(dest)
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(dest)], capture_output=True).returncode:
+            pytest.skip("root ignores permission bits and chattr +i is unavailable here")
+        undo = ["chattr", "-i", str(dest)]
+    else:
+        dest.chmod(0o555)
+        undo = None
+    try:
+        result = publish(root, dest, "--version", "v4")
+    finally:
+        subprocess.run(undo, check=True) if undo else dest.chmod(0o755)
+    assert result.exit_code == 1
+    assert "cannot publish" in result.stderr
+    assert snapshot(dest) == before
+
+
+def test_audience_publish_goes_into_its_own_folder(make_site, tmp_path):
+    root = make_site({**V1, "content/messages/filiale.md": "---\ntitle: Nur Filialen\ndate: 2026-02-01\n"
+                      "audiences: [filiale]\n---\nText.\n"})
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "f1", "--audience", "filiale").exit_code == 0
+    assert publish(root, dest, "--version", "z1", "--audience", "zentrale").exit_code == 0
+    assert os.readlink(dest / "filiale" / "latest") == "versions/f1"
+    assert (dest / "filiale/versions/f1/messages/filiale/index.html").is_file()
+    assert not (dest / "zentrale/versions/z1/messages/filiale").exists()
+    assert not (dest / "index.html").exists()
+    unknown = publish(root, dest, "--version", "x1", "--audience", "nobody")
+    assert unknown.exit_code == 1 and "IM020" in unknown.stderr
+
+
+def test_version_id_from_clock_outside_git(make_site, tmp_path):
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    env_git = shutil.which("git")
+    result = publish(root, dest, now="2026-11-26T12:34:56+00:00")
+    assert result.exit_code == 0, result.stderr
+    ids = [v["id"] for v in json.loads((dest / "versions.json").read_text())]
+    if env_git and subprocess.run(["git", "rev-parse"], cwd=root, capture_output=True).returncode == 0:
+        pytest.skip("the temporary folder is inside a git checkout")
+    assert ids == ["20261126-123456"]
+
+
+def test_version_id_from_git(make_site, tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = make_site(V1)
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-03-04T05:06:07+00:00", "GIT_COMMITTER_DATE": "2026-03-04T05:06:07+00:00",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for command in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-q", "-m", "x"]):
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    dest = tmp_path / "public"
+    result = publish(root, dest)
+    assert result.exit_code == 0, result.stderr
+    entry = json.loads((dest / "versions.json").read_text())[0]
+    assert entry["id"] == f"20260304-050607-{head[:7]}"
+    assert entry["commit"] == head
