@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
@@ -96,15 +96,30 @@ class QuizItem(Strict):
     answer: int | list[int]
     explain: str | None = None
 
-    @model_validator(mode="after")
-    def _answer_in_range(self) -> "QuizItem":
-        answers = self.answer if isinstance(self.answer, list) else [self.answer]
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_in_range(cls, value: int | list[int], info: ValidationInfo) -> int | list[int]:
+        """Checked on the field itself so the problem is reported at the `answer:` line."""
+        answers = value if isinstance(value, list) else [value]
         if not answers:
             raise ValueError("answer lists no option")
+        if len(set(answers)) != len(answers):
+            raise ValueError("answer names the same option twice")
+        options = info.data.get("options")
+        if options is None:  # options are invalid themselves and reported already
+            return value
         for index in answers:
-            if not 0 <= index < len(self.options):
-                raise ValueError(f"answer {index} is outside the options (0 to {len(self.options) - 1})")
-        return self
+            if not 0 <= index < len(options):
+                raise ValueError(f"answer {index} is outside the options (0 to {len(options) - 1}; "
+                                 "the first option is 0)")
+        return value
 
     @property
     def answers(self) -> list[int]:

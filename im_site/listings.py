@@ -20,7 +20,8 @@ HOME_MESSAGES = 10
 
 def plan(ctx: RenderContext) -> list[Job]:
     """Every HTML page of the build, content pages first, then listings per language."""
-    jobs = [_page_job(page) for page in ctx.site.pages if not is_home_intro(ctx, page)]
+    # Module pages and the catalogue come from training.jobs (prerequisites, quiz).
+    jobs = [_page_job(page) for page in ctx.site.pages if not is_home_intro(ctx, page) and page.kind != "training"]
     for lang in ctx.config.languages:
         jobs.extend(_listing_jobs(ctx, lang))
     jobs.append(Job("404.html", "404.html", ctx.config.settings.language, "404.html"))
@@ -50,14 +51,8 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
     jobs.extend(_paginated(ctx, lang, f"{prefix}messages/", messages, "messages_title", "messages"))
     jobs.extend(_grouped(ctx, lang, "pillars", site.pillar_pages(lang),
                          {p.id: p for p in ctx.config.settings.pillars}))
-    jobs.extend(_grouped(ctx, lang, "audiences", site.audience_pages(lang),
-                         {a.id: a for a in ctx.config.settings.audiences}))
+    # Audience pages (home page and feed per audience) come from extras.jobs.
     jobs.extend(_tag_jobs(ctx, lang, site.tags(lang)))
-    modules = site.of_kind("training", lang)
-    if modules:
-        jobs.append(Job(f"{prefix}training/index.html", "training_index.html", lang, "training catalogue",
-                        {"modules": sorted(modules, key=lambda p: (p.meta.weight, p.title)),
-                         "switch_targets": _switch_targets(ctx, "training/")}))
     return jobs
 
 

@@ -1,14 +1,312 @@
-"""Extension point filled by its issue: pages and checks of this feature."""
+"""Training modules: prerequisites resolved and checked, module pages with quiz, the catalogue.
+
+Prerequisites name module slugs. They are resolved once per build, against
+the published modules only (rules.py has removed the rest), so that a module
+never links to a draft, a scheduled module or another audience's module.
+The same resolution orders the catalogue: prerequisites come first.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import difflib
+import heapq
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from .config import label_for
+from .model import Page
+from .render import Job, RenderContext
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import Job, RenderContext
+
+#: Share of quiz questions (rounded up) a reader must answer right to pass.
+PASS_SHARE = 0.8
+#: localStorage key prefix of the completion state; the module's translation key follows.
+STORAGE_PREFIX = "im-site.training.completed:"
 
 
-def jobs(ctx: "RenderContext", result: "BuildResult") -> "list[Job]":
-    """Validate this feature's content and plan its pages."""
-    return []
+@dataclass(frozen=True)
+class Prerequisite:
+    """One entry of a module's `prerequisites`: the module it names, if shown in this build."""
+
+    slug: str
+    page: Page | None  # None: shown as plain text (unknown, or another audience's module)
+    index: int  # position in the front matter list, for line numbers
+
+
+def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
+    """Validate every published module and plan its page and the catalogue per language."""
+    modules = sorted(ctx.site.of_kind("training"), key=lambda p: p.url)
+    hidden = {page.slug: why for page, why in sorted(result.hidden, key=lambda item: item[0].url)
+              if page.kind == "training"}
+    resolved = {page.url: resolve_prerequisites(ctx, page, modules, hidden) for page in modules}
+    for lang in ctx.config.languages:
+        report_cycles(ctx, [p for p in modules if p.lang == lang], resolved)
+    today = ctx.options.now.astimezone(ctx.config.tz).date()
+    for page in modules:
+        check_review(ctx, page, today)
+    planned = [_module_job(ctx, page, resolved[page.url], today) for page in modules]
+    for lang in ctx.config.languages:
+        planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang))
+    return planned
+
+
+# ---------------------------------------------------------------- validation
+
+def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page],
+                          hidden: dict[str, str]) -> list[Prerequisite]:
+    """The modules `page` names as prerequisites; problems become diagnostics at the list item."""
+    found = []
+    for index, slug in enumerate(page.meta.prerequisites):
+        target = _module_by_slug(ctx, slug, page.lang, modules)
+        if target is None:
+            _report_missing(ctx, page, index, slug, modules, hidden)
+        found.append(Prerequisite(slug, target, index))
+    return found
+
+
+def _module_by_slug(ctx: RenderContext, slug: str, lang: str, modules: list[Page]) -> Page | None:
+    """The published module with `slug`, in `lang` if it or a translation exists there."""
+    matches = sorted((p for p in modules if p.slug == slug),
+                     key=lambda p: (p.lang != lang, ctx.config.languages.index(p.lang)))
+    if not matches:
+        return None
+    target = matches[0]
+    translation = ctx.site.translations.get(target.translation_key, {}).get(lang)
+    return translation if translation is not None and translation.kind == "training" else target
+
+
+def _report_missing(ctx: RenderContext, page: Page, index: int, slug: str, modules: list[Page],
+                    hidden: dict[str, str]) -> None:
+    line = page.line_of(("prerequisites", index))
+    reason = hidden.get(slug)
+    if reason == "audience":
+        ctx.diagnostics.warning(page.path, line, "IM105", f"prerequisite {slug!r} is another audience's "
+                                "module; shown as plain text in this build")
+    elif reason:
+        ctx.diagnostics.error(page.path, line, "IM104", f"prerequisite {slug!r} is {reason} and not "
+                              "published in this build; the link would be dead",
+                              hint="publish that module first, or remove the prerequisite")
+    else:
+        known = sorted({p.slug for p in modules})
+        close = difflib.get_close_matches(slug, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known module slugs: {', '.join(known) or 'none'}"
+        ctx.diagnostics.error(page.path, line, "IM020", f"unknown prerequisite {slug!r}: no training "
+                              "module has this slug", hint=hint)
+
+
+def report_cycles(ctx: RenderContext, modules: list[Page], resolved: dict[str, list[Prerequisite]]) -> None:
+    """One error per group of modules that require each other, naming one cycle through it."""
+    graph = _graph(modules, resolved)
+    for group in strongly_connected(graph):
+        start = min(group)
+        if len(group) == 1 and start not in graph[start]:
+            continue
+        cycle = _cycle_through(start, graph, set(group))
+        by_url = {p.url: p for p in modules}
+        first = by_url[start]
+        index = next(pr.index for pr in resolved[start] if pr.page is not None and pr.page.url == cycle[1])
+        names = " → ".join(by_url[url].slug for url in cycle)
+        ctx.diagnostics.error(first.path, first.line_of(("prerequisites", index)), "IM131",
+                              f"prerequisites form a cycle: {names}",
+                              hint="a module cannot (indirectly) require itself; remove one prerequisite")
+
+
+def _graph(modules: list[Page], resolved: dict[str, list[Prerequisite]]) -> dict[str, list[str]]:
+    """Module URL -> the URLs of its prerequisites in the same language (sorted, unique)."""
+    urls = {p.url for p in modules}
+    return {p.url: sorted({pr.page.url for pr in resolved[p.url] if pr.page is not None and pr.page.url in urls})
+            for p in modules}
+
+
+def strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iteratively (no recursion limit), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    groups.append(_pop_group(node, stack, on_stack))
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(graph[child])))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return sorted(sorted(group) for group in groups)
+
+
+def _pop_group(node: str, stack: list[str], on_stack: set[str]) -> list[str]:
+    group = []
+    while True:
+        member = stack.pop()
+        on_stack.discard(member)
+        group.append(member)
+        if member == node:
+            return group
+
+
+def _cycle_through(start: str, graph: dict[str, list[str]], group: set[str]) -> list[str]:
+    """The shortest cycle start → … → start inside one strongly connected group (breadth first)."""
+    previous: dict[str, str] = {}
+    queue = [start]
+    for node in queue:
+        for child in graph[node]:
+            if child == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(previous[path[-1]])
+                return [*reversed(path), start]
+            if child in group and child not in previous:
+                previous[child] = node
+                queue.append(child)
+    return [start, start]
+
+
+def check_review(ctx: RenderContext, page: Page, today: date) -> None:
+    if is_overdue(page, today):
+        ctx.diagnostics.warning(page.path, page.line_of(("review_by",)), "IM132",
+                                f"training is past its review date {page.meta.review_by.isoformat()}",
+                                hint="review the module, then move review_by to the next review date")
+
+
+def is_overdue(page: Page, today: date) -> bool:
+    return page.meta.review_by is not None and page.meta.review_by < today
+
+
+# ---------------------------------------------------------------- module pages
+
+def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite], today: date) -> Job:
+    strings = ctx.strings(page.lang)
+    return Job(page.file, "module.html", page.lang, page.path, {
+        "prerequisites": prerequisites,
+        "lessons": [heading for heading in page.headings if heading.level == 2],
+        "overdue": is_overdue(page, today),
+        "module_key": page.translation_key,
+        "storage_key": STORAGE_PREFIX + page.translation_key,
+        "quiz": [_question(item, number) for number, item in enumerate(page.meta.quiz, start=1)],
+        "quiz_data": quiz_data(page, strings),
+        "pass_count": pass_count(len(page.meta.quiz)),
+    }, page)
+
+
+def _question(item: Any, number: int) -> dict[str, Any]:
+    return {"number": number, "id": f"quiz-q{number}", "text": item.question, "options": item.options,
+            "answers": item.answers, "multiple": isinstance(item.answer, list), "explain": item.explain}
+
+
+def pass_count(questions: int) -> int:
+    return math.ceil(questions * PASS_SHARE)
+
+
+def quiz_data(page: Page, strings: dict[str, str]) -> dict[str, Any]:
+    """What training.js needs to check the quiz: right answers, pass mark and UI strings."""
+    keys = ("quiz_right", "quiz_wrong", "quiz_unanswered", "quiz_score", "quiz_passed", "quiz_failed")
+    return {
+        "key": STORAGE_PREFIX + page.translation_key,
+        "pass": pass_count(len(page.meta.quiz)),
+        "questions": [{"answers": item.answers, "multiple": isinstance(item.answer, list)}
+                      for item in page.meta.quiz],
+        "strings": {key: strings.get(key, key) for key in keys},
+    }
+
+
+# ---------------------------------------------------------------- catalogue
+
+def prerequisite_order(modules: list[Page], resolved: dict[str, list[Prerequisite]]) -> list[Page]:
+    """Prerequisites before the modules that need them; ties by weight, title, URL.
+
+    Modules caught in a cycle (already an error) follow in the same tie order.
+    """
+    graph = _graph(modules, resolved)
+    by_url = {p.url: p for p in modules}
+    waiting = {url: len(needs) for url, needs in graph.items()}
+    needed_by: dict[str, list[str]] = {url: [] for url in graph}
+    for url, needs in graph.items():
+        for need in needs:
+            needed_by[need].append(url)
+    ready = [_order_key(by_url[url]) for url, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    ordered: list[Page] = []
+    while ready:
+        page = by_url[heapq.heappop(ready)[-1]]
+        ordered.append(page)
+        for url in needed_by[page.url]:
+            waiting[url] -= 1
+            if waiting[url] == 0:
+                heapq.heappush(ready, _order_key(by_url[url]))
+    placed = {p.url for p in ordered}
+    return ordered + sorted((p for p in modules if p.url not in placed), key=_order_key)
+
+
+def _order_key(page: Page) -> tuple[int, str, str]:
+    return (page.meta.weight, page.title.casefold(), page.url)
+
+
+def format_minutes(minutes: int, lang: str) -> str:
+    """`95` -> "1 Std. 35 Min." / "1 h 35 min"."""
+    hours, rest = divmod(minutes, 60)
+    unit_h, unit_m = ("Std.", "Min.") if lang == "de" else ("h", "min")
+    if not hours:
+        return f"{rest} {unit_m}"
+    return f"{hours} {unit_h} {rest} {unit_m}" if rest else f"{hours} {unit_h}"
+
+
+def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str, list[Prerequisite]],
+                    today: date, lang: str) -> list[Job]:
+    if not modules:
+        return []
+    prefix = ctx.lang_prefix(lang)
+    ordered = prerequisite_order(modules, resolved)
+    entries = [{"page": page, "number": number, "prerequisites": resolved[page.url],
+                "overdue": is_overdue(page, today), "storage_key": STORAGE_PREFIX + page.translation_key}
+               for number, page in enumerate(ordered, start=1)]
+    levels = sorted({p.meta.level for p in modules if p.meta.level})
+    return [Job(f"{prefix}training/index.html", "training_index.html", lang, "training catalogue", {
+        "modules": entries, "totals": duration_totals(ctx, modules, lang), "levels": levels,
+        "filter_audiences": _filter_audiences(ctx, lang),
+        "switch_targets": {other: f"{ctx.lang_prefix(other)}training/index.html" for other in ctx.config.languages},
+    })]
+
+
+def _filter_audiences(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
+    if ctx.options.audience:
+        return []
+    return [(a.id, label_for(a.label, lang)) for a in ctx.config.settings.audiences]
+
+
+def duration_totals(ctx: RenderContext, modules: list[Page], lang: str) -> list[dict[str, Any]]:
+    """Minutes of training per audience (modules for everyone count for every audience), then all."""
+    rows = []
+    for audience in ctx.config.settings.audiences:
+        if ctx.options.audience and audience.id != ctx.options.audience:
+            continue
+        chosen = [p for p in modules if not p.audiences or audience.id in p.audiences]
+        rows.append(_total_row(label_for(audience.label, lang), audience.id, chosen, lang))
+    rows.append(_total_row(ctx.strings(lang).get("all_modules", "All modules"), "", modules, lang))
+    return rows
+
+
+def _total_row(label: str, audience: str, modules: list[Page], lang: str) -> dict[str, Any]:
+    minutes = sum(p.meta.duration or 0 for p in modules)
+    return {"label": label, "audience": audience, "count": len(modules), "minutes": minutes,
+            "text": format_minutes(minutes, lang)}
