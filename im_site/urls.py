@@ -7,6 +7,7 @@ under any base path, under `/versions/<id>/`, and opened from disk.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -40,10 +41,20 @@ def page_file(url_path: str) -> str:
     return posixpath.join(url_path, "index.html") if url_path else "index.html"
 
 
+@functools.lru_cache(maxsize=65536)
 def relative(from_file: str, to_file: str) -> str:
-    """A relative link from one output file to another, naming the target file."""
-    start = posixpath.dirname(from_file) or "."
-    return quote(posixpath.relpath(to_file, start), safe="/#%.-_~")
+    """A relative link from one output file to another, naming the target file.
+
+    Both are normalised POSIX paths inside the output (no '..'), so the common
+    folder prefix is enough; this runs for every link of every page.
+    """
+    start = from_file.split("/")[:-1]
+    target = to_file.split("/")
+    common = 0
+    while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
+        common += 1
+    path = "/".join([".."] * (len(start) - common) + target[common:])
+    return quote(path, safe="/#%.-_~")
 
 
 def absolute(base_url: str, url_path: str) -> str:

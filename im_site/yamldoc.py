@@ -41,15 +41,15 @@ class YamlProblem(Exception):
         self.column = column
 
 
-class _Loader(yaml.SafeLoader):
-    """Composes nodes with YAML 1.2 core resolution and no aliases."""
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlProblem("aliases (*name) are not allowed", event.start_mark.line + 1,
-                              event.start_mark.column + 1)
-        return super().compose_node(parent, index)
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """Composes nodes (with libyaml when present) using YAML 1.2 core resolution.
+
+    Aliases are refused while converting (an alias is the same node object
+    seen twice), which works with both the C and the pure-Python composer.
+    """
 
 
 _Loader.yaml_implicit_resolvers = {}
@@ -103,7 +103,7 @@ def load(text: str, *, line_offset: int = 0) -> YamlDoc:
         message = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         if "expected a single document" in message:
             message = "a second YAML document ('---') is not allowed here"
-        if mark is not None and "\t" in (mark.buffer or "") and "tab" not in message:
+        if "\t" in text and "tab" not in message:
             message += " (tabs are not allowed for indentation in YAML)"
         raise YamlProblem(message, mark.line + 1 + line_offset if mark else None,
                           mark.column + 1 if mark else None) from None
@@ -122,37 +122,46 @@ def _shift(line: int | None, offset: int) -> int | None:
     return None if line is None else line + offset
 
 
-def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], offset: int, depth: int) -> Any:
+def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], offset: int, depth: int,
+             seen: set[int] | None = None) -> Any:
     line = node.start_mark.line + 1 + offset
     lines.setdefault(path, line)
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        raise YamlProblem("aliases (*name) are not allowed", line)
+    seen.add(id(node))
     if depth > MAX_DEPTH:
         raise YamlProblem(f"YAML nested deeper than {MAX_DEPTH} levels", line)
     if isinstance(node, yaml.MappingNode):
-        return _convert_mapping(node, path, lines, offset, depth)
+        return _convert_mapping(node, path, lines, offset, depth, seen)
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             raise YamlProblem(f"unsupported YAML tag {node.tag}", line)
-        return [_convert(item, path + (i,), lines, offset, depth + 1) for i, item in enumerate(node.value)]
+        return [_convert(item, path + (i,), lines, offset, depth + 1, seen) for i, item in enumerate(node.value)]
     return _scalar(node, line)
 
 
-def _convert_mapping(node: yaml.MappingNode, path: Path, lines: dict[Path, int], offset: int, depth: int) -> dict:
+def _convert_mapping(node: yaml.MappingNode, path: Path, lines: dict[Path, int], offset: int, depth: int,
+                     seen: set[int]) -> dict:
     if node.tag != "tag:yaml.org,2002:map":
         raise YamlProblem(f"unsupported YAML tag {node.tag}", node.start_mark.line + 1 + offset)
     result: dict[Any, Any] = {}
-    seen: dict[Any, int] = {}
+    first_lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1 + offset
         if key_node.tag == "tag:yaml.org,2002:merge":
             raise YamlProblem("merge keys (<<) are not allowed", key_line)
-        key = _convert(key_node, path + ("<key>",), {}, offset, depth + 1)
+        key = _convert(key_node, path + ("<key>",), {}, offset, depth + 1, seen)
         if isinstance(key, (dict, list)):
             raise YamlProblem("a mapping key must be a plain value", key_line)
-        if key in seen:
-            raise YamlProblem(f"duplicate key {key!r} (first on line {seen[key]}, again on line {key_line})", key_line)
-        seen[key] = key_line
+        if key in first_lines:
+            raise YamlProblem(f"duplicate key {key!r} (first on line {first_lines[key]}, again on line {key_line})",
+                              key_line)
+        first_lines[key] = key_line
         lines[path + (key,)] = key_line
-        result[key] = _convert(value_node, path + (key,), lines, offset, depth + 1)
+        if id(value_node) in seen:
+            raise YamlProblem("aliases (*name) are not allowed", key_line)
+        result[key] = _convert(value_node, path + (key,), lines, offset, depth + 1, seen)
         lines[path + (key,)] = key_line
     return result
 
