@@ -63,10 +63,12 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                                                                  tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
     install_globals(ctx)
-    jobs = plan(ctx) + feed_jobs(ctx)
+    jobs = plan(ctx)
     # Each content feature adds its own pages (and validates its own fields).
     for feature in (training, kpi_pages, extras, whatsnew):
         jobs.extend(feature.jobs(ctx, result))
+    # Feeds render message bodies now, so after the features that fill them ({kpi} embeds).
+    jobs.extend(feed_jobs(ctx))
     ctx.planned = {job.file for job in jobs}
     check_menu(ctx)
     for job in jobs:

@@ -1,0 +1,300 @@
+"""KPI files -> validated values: kpis.yaml, the snapshots' front matter and their CSV files.
+
+Every mistake becomes a diagnostic with the file and line (CSV lines too),
+all of them collected before anything is computed. Only published snapshots
+are read, so an embargoed period never reaches a figure, chart or data file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import Field
+
+from .config import Label
+from .diagnostics import Diagnostics
+from .kpis import Definition, Snapshot
+from .model import Page
+from .schema import Strict, validate
+from .sources import SourceFile
+from .yamldoc import YamlDoc, YamlProblem, load
+
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]*$")
+CSV_HEADER = ["kpi", "segment", "value"]
+CSV_OPTIONAL = "respondents"
+
+
+class KpiModel(Strict):
+    """One entry of `kpis:` in kpis.yaml."""
+
+    id: str
+    label: Label
+    category: Literal["engagement", "behavior", "impact"]
+    unit: Label
+    direction: Literal["up", "down"]
+    target: int | float | None = None
+    description: Label | None = None
+
+
+class KpiFile(Strict):
+    """content/kpis/kpis.yaml."""
+
+    kpis: list[KpiModel] = Field(min_length=1)
+    correlations: list[list[str]] = Field(default_factory=list)
+
+
+@dataclass
+class Definitions:
+    """The validated kpis.yaml."""
+
+    kpis: list[Definition]
+    correlations: list[tuple[str, str]]
+    path: str
+
+    @property
+    def ids(self) -> set[str]:
+        return {kpi.id for kpi in self.kpis}
+
+
+@dataclass
+class SnapshotData:
+    """One snapshot page's values, inline and from its CSV, before small groups are withheld."""
+
+    page: Page
+    values: dict[str, float] = field(default_factory=dict)
+    segments: dict[str, dict[str, float]] = field(default_factory=dict)
+    respondents: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.values or self.segments)
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(self.page.meta.period, self.page.meta.baseline, dict(self.values),
+                        {name: dict(values) for name, values in self.segments.items()}, dict(self.respondents))
+
+
+# ---------------------------------------------------------------- kpis.yaml
+
+def load_definitions(files: dict[str, SourceFile], diagnostics: Diagnostics) -> Definitions | None:
+    """Read content/kpis/kpis.yaml; None when there is none or it has errors."""
+    found = [source for _, source in sorted(files.items()) if source.kind == "kpi_defs"]
+    if not found:
+        return None
+    for extra in found[1:]:
+        diagnostics.error(extra.path, 1, "IM140", f"KPI definitions are already read from {found[0].path}",
+                          hint="keep one of kpis.yaml and kpis.yml")
+    source = found[0]
+    try:
+        doc = load(source.text or "")
+    except YamlProblem as problem:
+        diagnostics.error(source.path, problem.line, "IM003", problem.message, column=problem.column)
+        return None
+    if not isinstance(doc.data, dict):
+        diagnostics.error(source.path, doc.first_line, "IM004", "kpis.yaml must be a mapping with a `kpis:` list")
+        return None
+    model = validate(KpiFile, doc, source.path, diagnostics)
+    if model is None:
+        return None
+    return _check_definitions(model, doc, source.path, diagnostics)
+
+
+def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Diagnostics) -> Definitions | None:
+    """Ids valid and unique; targets finite; correlations name two known, different KPIs."""
+    before = len(diagnostics.errors)
+    seen: set[str] = set()
+    for index, kpi in enumerate(model.kpis):
+        if not _ID.match(kpi.id):
+            diagnostics.error(path, doc.line_of(("kpis", index, "id")), "IM140",
+                              f"{kpi.id!r} is not a valid KPI id (lowercase letters, digits, '-' and '_')")
+        if kpi.id in seen:
+            diagnostics.error(path, doc.line_of(("kpis", index, "id")), "IM140", f"duplicate KPI id {kpi.id!r}")
+        seen.add(kpi.id)
+        if kpi.target is not None and not math.isfinite(kpi.target):
+            diagnostics.error(path, doc.line_of(("kpis", index, "target")), "IM140",
+                              f"target of {kpi.id!r} is {kpi.target}, not a finite number")
+    pairs = []
+    for index, pair in enumerate(model.correlations):
+        line = doc.line_of(("correlations", index))
+        if len(pair) != 2 or pair[0] == pair[1]:
+            diagnostics.error(path, line, "IM140", "a correlation names two different KPI ids: [first, second]")
+            continue
+        for kpi_id in pair:
+            if kpi_id not in seen:
+                diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r} in correlations",
+                                  hint=_known(seen))
+        pairs.append((pair[0], pair[1]))
+    if len(diagnostics.errors) > before:
+        return None
+    kpis = [Definition(k.id, k.label, k.category, k.unit, k.direction,  # type: ignore[arg-type]
+                       None if k.target is None else k.target, k.description) for k in model.kpis]
+    return Definitions(kpis, pairs, path)
+
+
+def _known(ids: set[str]) -> str:
+    return "known KPIs: " + ", ".join(sorted(ids)) if ids else "define it in content/kpis/kpis.yaml"
+
+
+# ---------------------------------------------------------------- snapshots
+
+def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], diagnostics: Diagnostics) -> SnapshotData:
+    """Inline values and the CSV named by `data:`, merged; unknown ids and doubles reported."""
+    meta, data = page.meta, SnapshotData(page)
+    for kpi_id, value in sorted(meta.values.items()):
+        if _known_id(kpi_id, known, page.path, page.line_of(("values", kpi_id)), diagnostics):
+            data.values[kpi_id] = value
+    for segment, values in sorted(meta.segments.items()):
+        for kpi_id, value in sorted(values.items()):
+            if _known_id(kpi_id, known, page.path, page.line_of(("segments", segment, kpi_id)), diagnostics):
+                data.segments.setdefault(segment, {})[kpi_id] = value
+    data.respondents.update(meta.respondents)
+    for segment, count in sorted(meta.respondents.items()):
+        if count < 0:
+            diagnostics.error(page.path, page.line_of(("respondents", segment)), "IM140",
+                              f"respondents of {segment!r} is {count}, not a count")
+    if meta.data:
+        _merge_csv(data, page, files, known, diagnostics)
+    for segment in sorted(set(data.respondents) - set(data.segments)):
+        diagnostics.warning(page.path, page.line_of(("respondents", segment)), "IM140",
+                            f"respondents given for segment {segment!r}, which has no values")
+    return data
+
+
+def _known_id(kpi_id: str, known: set[str], path: str, line: int | None, diagnostics: Diagnostics) -> bool:
+    if kpi_id in known:
+        return True
+    diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r}", hint=_known(known))
+    return False
+
+
+def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], known: set[str],
+               diagnostics: Diagnostics) -> None:
+    rel = posixpath.normpath(posixpath.join(posixpath.dirname(page.rel), page.meta.data))
+    source = files.get(rel)
+    line = page.line_of(("data",))
+    if source is None or source.kind != "kpi_data":
+        diagnostics.error(page.path, line, "IM140", f"data file {page.meta.data!r} not found beside the snapshot",
+                          hint="put a .csv file with the header kpi,segment,value in content/kpis/")
+        return
+    for row in read_csv(source, known, diagnostics):
+        segment, target = row.segment, (data.values if not row.segment else data.segments.setdefault(row.segment, {}))
+        if row.kpi in target:
+            where = f"segment {segment!r}" if segment else "the company-wide values"
+            diagnostics.error(source.path, row.line, "IM140",
+                              f"{row.kpi!r} for {where} is given twice (in {page.path} or earlier in this file)")
+            continue
+        target[row.kpi] = row.value
+        if row.respondents is not None and segment:
+            if data.respondents.get(segment, row.respondents) != row.respondents:
+                diagnostics.error(source.path, row.line, "IM140",
+                                  f"respondents of {segment!r} differ: {data.respondents[segment]} and {row.respondents}")
+            data.respondents[segment] = row.respondents
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    kpi: str
+    segment: str
+    value: float
+    respondents: int | None
+
+
+def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> list[CsvRow]:
+    """Rows of a KPI CSV; a bad header stops reading, a bad row is reported and skipped."""
+    reader = csv.reader(io.StringIO(source.text or "", newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        diagnostics.error(source.path, reader.line_num or 1, "IM140", f"unreadable CSV: {exc}")
+        return []
+    columns = [name.strip() for name in header or []]
+    if columns not in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL]):
+        unknown = sorted(set(columns) - set(CSV_HEADER) - {CSV_OPTIONAL})
+        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown else ""
+        diagnostics.error(source.path, 1, "IM140",
+                          f"CSV header must be 'kpi,segment,value' (optionally ',respondents'), "
+                          f"not {','.join(columns)!r}{detail}")
+        return []
+    rows: list[CsvRow] = []
+    try:
+        for cells in reader:
+            row = _csv_row(cells, len(columns), reader.line_num, source.path, known, diagnostics)
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        diagnostics.error(source.path, reader.line_num, "IM140", f"unreadable CSV: {exc}")
+    return rows
+
+
+def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str],
+             diagnostics: Diagnostics) -> CsvRow | None:
+    if not cells or all(not cell.strip() for cell in cells):
+        return None
+    if len(cells) != width:
+        diagnostics.error(path, line, "IM140", f"row has {len(cells)} fields, the header {width}")
+        return None
+    kpi_id, segment, raw = (cell.strip() for cell in cells[:3])
+    if not _known_id(kpi_id, known, path, line, diagnostics):
+        return None
+    value = parse_number(raw)
+    if value is None:
+        diagnostics.error(path, line, "IM140", f"value {raw!r} of {kpi_id!r} is not a finite number",
+                          hint="write numbers with a dot: 71.5")
+        return None
+    respondents = None
+    if width == 4 and cells[3].strip():
+        text = cells[3].strip()
+        if not text.isdigit():
+            diagnostics.error(path, line, "IM140", f"respondents {text!r} is not a whole number")
+            return None
+        respondents = int(text)
+    return CsvRow(line, kpi_id, segment, value, respondents)
+
+
+def parse_number(text: str) -> float | None:
+    """A finite decimal number (ints stay ints); None for text, NaN and infinity."""
+    if re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text)
+    if not re.fullmatch(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+# ---------------------------------------------------------------- periods
+
+def choose_sources(loaded: list[SnapshotData], languages: list[str], diagnostics: Diagnostics) -> list[SnapshotData]:
+    """One snapshot per period: the default language's when it has values, else a translation's.
+
+    Two snapshots of one period in the same language are an error naming both files.
+    """
+    by_period: dict[str, dict[str, SnapshotData]] = {}
+    for data in sorted(loaded, key=lambda d: d.page.path):
+        page = data.page
+        same = by_period.setdefault(page.meta.period, {})
+        if page.lang in same:
+            diagnostics.error(page.path, page.line_of(("period",)), "IM140",
+                              f"duplicate period {page.meta.period!r}: also in {same[page.lang].page.path}")
+            continue
+        same[page.lang] = data
+    chosen = []
+    for period in sorted(by_period):
+        candidates = [by_period[period][lang] for lang in languages if lang in by_period[period]]
+        chosen.append(next((c for c in candidates if c.has_data), candidates[0]))
+    return chosen
+
+
+def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnostics: Diagnostics) -> None:
+    """A snapshot without a company-wide value for a defined KPI leaves a gap in the trend."""
+    for data in chosen:
+        for kpi in definitions.kpis:
+            if kpi.id not in data.values:
+                diagnostics.warning(data.page.path, data.page.line_of(("period",)), "IM141",
+                                    f"snapshot {data.page.meta.period} has no value for KPI {kpi.id!r}")

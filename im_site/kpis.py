@@ -1,0 +1,244 @@
+"""Pure KPI arithmetic: changes, baselines, targets, series, correlations, number formats.
+
+No I/O and no templates: kpi_pages.py validates the files and feeds plain
+values in, so every figure a page or data/kpis.json shows can be tested here
+(and recomputed independently in the tests).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+Direction = Literal["up", "down"]
+MIN_CORRELATION_SEGMENTS = 3
+JSON_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One KPI as kpis.yaml defines it (labels may be per language)."""
+
+    id: str
+    label: str | dict[str, str]
+    category: str
+    unit: str
+    direction: Direction
+    target: float | None = None
+    description: str | dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The values of one period, after small groups are withheld."""
+
+    period: str
+    baseline: bool
+    values: dict[str, float]  # company-wide value per KPI id
+    segments: dict[str, dict[str, float]] = field(default_factory=dict)  # segment -> KPI id -> value
+    respondents: dict[str, int] = field(default_factory=dict)  # segment -> respondents
+
+
+@dataclass(frozen=True)
+class Change:
+    """value minus the value of an earlier period, in the KPI's unit."""
+
+    period: str
+    earlier: float
+    delta: float
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What the site shows for one KPI in one snapshot."""
+
+    kpi: str
+    period: str
+    value: float
+    previous: Change | None
+    baseline: Change | None
+    target_met: bool | None
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Pearson's r across segments; r is None below MIN_CORRELATION_SEGMENTS or without spread."""
+
+    first: str
+    second: str
+    period: str | None
+    points: tuple[tuple[str, float, float], ...]  # (segment, first value, second value)
+    r: float | None
+
+    @property
+    def n(self) -> int:
+        return len(self.points)
+
+
+def withhold_small_groups(snapshot: Snapshot, min_group_size: int) -> tuple[Snapshot, list[str]]:
+    """The snapshot without segments whose respondents are below the minimum, and their names.
+
+    A segment without respondents information is kept: the rule protects survey
+    answers, and figures such as sales per store carry no respondents.
+    """
+    withheld = sorted(name for name, count in snapshot.respondents.items() if count < min_group_size)
+    kept_segments = {name: values for name, values in snapshot.segments.items() if name not in withheld}
+    kept_respondents = {name: count for name, count in snapshot.respondents.items() if name not in withheld}
+    return Snapshot(snapshot.period, snapshot.baseline, dict(snapshot.values), kept_segments, kept_respondents), withheld
+
+
+def target_met(value: float, target: float | None, direction: Direction) -> bool | None:
+    """Up: the value reaches the target or more; down: it stays at or below it."""
+    if target is None:
+        return None
+    return value >= target if direction == "up" else value <= target
+
+
+def is_improvement(delta: float, direction: Direction) -> bool | None:
+    """Whether a change is good news for this KPI (None when nothing changed)."""
+    if delta == 0:
+        return None
+    return delta > 0 if direction == "up" else delta < 0
+
+
+def ordered(snapshots: list[Snapshot]) -> list[Snapshot]:
+    """Oldest first: periods sort as strings (2025-Q4 < 2026-Q1)."""
+    return sorted(snapshots, key=lambda snapshot: snapshot.period)
+
+
+def previous_change(kpi: str, index: int, history: list[Snapshot]) -> Change | None:
+    """Against the nearest earlier period that has a value for this KPI."""
+    current = history[index].values[kpi]
+    for earlier in reversed(history[:index]):
+        if kpi in earlier.values:
+            return Change(earlier.period, earlier.values[kpi], current - earlier.values[kpi])
+    return None
+
+
+def baseline_for(index: int, history: list[Snapshot]) -> Snapshot | None:
+    """The latest baseline at or before this period; a baseline itself has none."""
+    if history[index].baseline:
+        return None
+    for earlier in reversed(history[:index]):
+        if earlier.baseline:
+            return earlier
+    return None
+
+
+def baseline_change(kpi: str, index: int, history: list[Snapshot]) -> Change | None:
+    baseline = baseline_for(index, history)
+    if baseline is None or kpi not in baseline.values:
+        return None
+    current = history[index].values[kpi]
+    return Change(baseline.period, baseline.values[kpi], current - baseline.values[kpi])
+
+
+def figures(definitions: list[Definition], snapshots: list[Snapshot]) -> dict[str, dict[str, Figure]]:
+    """period -> KPI id -> Figure, for every company-wide value of every snapshot."""
+    history = ordered(snapshots)
+    result: dict[str, dict[str, Figure]] = {}
+    for index, snapshot in enumerate(history):
+        row: dict[str, Figure] = {}
+        for definition in definitions:
+            if definition.id not in snapshot.values:
+                continue
+            value = snapshot.values[definition.id]
+            row[definition.id] = Figure(definition.id, snapshot.period, value,
+                                        previous_change(definition.id, index, history),
+                                        baseline_change(definition.id, index, history),
+                                        target_met(value, definition.target, definition.direction))
+        result[snapshot.period] = row
+    return result
+
+
+def series(kpi: str, snapshots: list[Snapshot]) -> list[tuple[str, float]]:
+    """(period, value) over every period that has this KPI, oldest first."""
+    return [(s.period, s.values[kpi]) for s in ordered(snapshots) if kpi in s.values]
+
+
+def latest_figure(kpi: str, table: dict[str, dict[str, Figure]]) -> Figure | None:
+    """The newest period's figure for this KPI."""
+    for period in sorted(table, reverse=True):
+        if kpi in table[period]:
+            return table[period][kpi]
+    return None
+
+
+def pearson(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson's r, or None with fewer than 3 pairs or when one side does not vary."""
+    n = len(xs)
+    if n != len(ys) or n < MIN_CORRELATION_SEGMENTS:
+        return None
+    mean_x, mean_y = math.fsum(xs) / n, math.fsum(ys) / n
+    dx = [x - mean_x for x in xs]
+    dy = [y - mean_y for y in ys]
+    spread = math.sqrt(math.fsum(d * d for d in dx) * math.fsum(d * d for d in dy))
+    if spread == 0:
+        return None
+    return max(-1.0, min(1.0, math.fsum(a * b for a, b in zip(dx, dy)) / spread))
+
+
+def correlate(first: str, second: str, snapshots: list[Snapshot]) -> Correlation:
+    """The pair across the segments of the latest snapshot that have both values."""
+    history = ordered(snapshots)
+    if not history:
+        return Correlation(first, second, None, (), None)
+    latest = history[-1]
+    points = tuple((name, values[first], values[second]) for name, values in sorted(latest.segments.items())
+                   if first in values and second in values)
+    r = pearson([p[1] for p in points], [p[2] for p in points])
+    return Correlation(first, second, latest.period, points, r)
+
+
+# ---------------------------------------------------------------- numbers as text
+
+_DECIMAL_MARK = {"de": ",", "en": "."}
+_GROUP_MARK = {"de": ".", "en": ","}
+PERCENT_POINTS = {"de": "Pp.", "en": "pp"}
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+
+def json_number(value: float) -> float | int:
+    """Rounded for data/kpis.json, so float noise (3.2999999) never reaches the file."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    rounded = round(float(value), JSON_DECIMALS)
+    return 0.0 if rounded == 0 else rounded
+
+
+def format_number(value: float, lang: str, decimals: int | None = None) -> str:
+    """71.5 -> '71,5' (de) or '71.5' (en); up to 2 decimals unless `decimals` is given."""
+    if decimals is None:
+        text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{abs(value):,.{decimals}f}"
+    whole, _, fraction = text.partition(".")
+    whole = whole.replace(",", _GROUP_MARK.get(lang, ","))
+    text = whole + (_DECIMAL_MARK.get(lang, ".") + fraction if fraction else "")
+    return (MINUS + text) if value < 0 and text.strip("0,.") else text
+
+
+def with_unit(number: str, unit: str, lang: str) -> str:
+    """'71,5 %' in German, '71.5%' in English; other units after a no-break space."""
+    if not unit:
+        return number
+    if unit == "%" and lang == "en":
+        return number + unit
+    return number + NBSP + unit
+
+
+def format_value(value: float, unit: str, lang: str) -> str:
+    return with_unit(format_number(value, lang), unit, lang)
+
+
+def format_change(delta: float, unit: str, lang: str) -> str:
+    """'+3,3 Pp.' / '+3.3 pp' for percentages, '−2 Punkte' otherwise; '±0' for no change."""
+    number = format_number(delta, lang)
+    if number.lstrip(MINUS).strip("0,.") == "":
+        number = "\u00b10"
+    elif not number.startswith(MINUS):
+        number = "+" + number
+    change_unit = PERCENT_POINTS.get(lang, "pp") if unit == "%" else unit
+    return number + (NBSP + change_unit if change_unit else "")
