@@ -156,3 +156,108 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
     from .publish import diff_versions, format_diff
 
     click.echo(format_diff(diff_versions(Path(dest), old, new, audience), fmt))
+
+
+# ---------------------------------------------------------------- authoring: init, new, serve, check
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Write the starter files even if DIR is not empty.")
+@handles_errors
+def init(ctx: Context, directory: str, force: bool) -> None:
+    """Create a new working site (site.yaml, content, theme stub) in DIRECTORY."""
+    from .scaffold import init_site
+
+    moment = ctx.options(None).now
+    written = init_site(Path(directory), moment, force=force)
+    if not ctx.quiet:
+        click.echo(f"created a site with {len(written)} files in {directory}; "
+                   f"try: cd {directory} && im-site serve")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["message", "module", "kpi"]))
+@click.argument("title")
+@click.option("--lang", help="Language of the new file (default: the site's language).")
+@_now_option
+@handles_errors
+def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) -> None:
+    """Write a new message, module or KPI snapshot (TITLE is the period for kpi)."""
+    from .scaffold import new_page
+
+    config = ctx.load()
+    path = new_page(config, kind, title, lang, ctx.options(now).now)
+    if not ctx.quiet:
+        click.echo(f"created {path.relative_to(config.root).as_posix()}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (others only when asked).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
+@click.option("--drafts", is_flag=True, help="Include drafts (preview only).")
+@click.option("--future", is_flag=True, help="Include scheduled pages (preview only).")
+@_now_option
+@handles_errors
+def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: str | None) -> None:
+    """Build in memory, serve, rebuild on change and reload open pages; Ctrl-C stops."""
+    from .serve import serve as run_server
+
+    ctx.load()  # a broken site.yaml at start is reported like any build's
+    options = ctx.options(now, drafts=drafts, future=future)
+
+    def log(message: str) -> None:
+        if not ctx.quiet or "error" in message:
+            click.echo(message, err=True)
+
+    try:
+        run_server(ctx.config_path.absolute(), options, host, port, log, fixed_clock=now is not None)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--hashes", is_flag=True, help="Also list each translation source's content hash.")
+@_now_option
+@click.option("--drafts", is_flag=True, help="Include drafts.")
+@click.option("--future", is_flag=True, help="Include scheduled pages.")
+@handles_errors
+def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, drafts: bool, future: bool) -> None:
+    """Build in memory and report every problem, the schedule, and a summary."""
+    from .check import Report, check_site
+
+    options = ctx.options(now, drafts=drafts, future=future)
+    try:
+        config = ctx.load()
+    except SiteError as exc:
+        report = Report(exc.diagnostics)
+    else:
+        report = check_site(config, options.but(config_path=config.path))
+    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes))
+    sys.exit(1 if report.failed(strict) else 0)
+
+
+@main.command()
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write; the plain-text part goes beside it as FILE.txt.")
+@click.option("--since", help="Messages published since this date or datetime (default: 7 days before now).")
+@click.option("--audience", help="Only what this audience's site shows.")
+@click.option("--lang", help="Language of the digest (default: the site's language).")
+@_now_option
+@handles_errors
+def digest(ctx: Context, output: str, since: str | None, audience: str | None, lang: str | None,
+           now: str | None) -> None:
+    """Write an e-mail-ready HTML digest of the messages published since a date."""
+    from .digest import DigestUsage, make_digest
+
+    config = ctx.load()
+    options = ctx.options(now, audience=audience)
+    try:
+        diagnostics, count = make_digest(config, options, since, lang, Path(output))
+    except DigestUsage as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx.report(diagnostics)
+    ctx.info(f"wrote {count} message{'s' if count != 1 else ''} to {output} and {output}.txt")

@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "IM009": "empty-file",
     "IM010": "unreadable",
     "IM011": "path",
+    "IM012": "exists",
     "IM020": "unknown-id",
     "IM030": "url-collision",
     "IM040": "template",

@@ -1,14 +1,123 @@
-"""Warnings that need the whole build: brand voice, contrast, review dates (filled by issue 5)."""
+"""Warnings that need the whole build: brand voice in page text, and brand colour contrast.
+
+Both are warnings, reported by `build` and `check` alike (errors only with
+`--strict`): wording and colours are editorial choices that should be seen,
+not blocked.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
     from .build import BuildResult
+    from .config import Config
+    from .diagnostics import Diagnostics
+    from .model import Page
     from .render import RenderContext
+
+#: WCAG 2.2 AA minimum contrast for normal-size text.
+AA_NORMAL = 4.5
+WHITE = "#FFFFFF"
+DARK_TEXT = "#1A1A1A"
+_HEX = re.compile(r"#[0-9a-fA-F]{6}$")
 
 
 def check(ctx: "RenderContext", result: "BuildResult") -> None:
-    """Add warnings to ctx.diagnostics."""
-    return None
+    """Add brand-voice and contrast warnings to ctx.diagnostics."""
+    pages = result.content.pages if result.content is not None else ctx.site.pages
+    rules = voice_rules(ctx.config)
+    if rules:
+        for page in sorted(pages, key=lambda p: p.path):
+            check_voice(page, rules, ctx.diagnostics)
+    check_contrast(ctx.config, ctx.theme.tokens, ctx.diagnostics)
+
+
+# ---------------------------------------------------------------- brand voice
+
+@dataclass(frozen=True)
+class VoiceRule:
+    """A term to avoid, with its preferred replacement when site.yaml names one."""
+
+    term: str
+    replacement: str | None
+    pattern: re.Pattern[str]
+
+    def message(self, found: str) -> tuple[str, str | None]:
+        if self.replacement:
+            return f"brand voice: write {self.replacement!r} instead of {found!r}", None
+        return f"brand voice: avoid {found!r}", "rephrase; site.yaml brand.voice.avoid lists this term"
+
+
+def voice_rules(config: "Config") -> list[VoiceRule]:
+    """`avoid` terms and `prefer` keys as whole-word, case-insensitive patterns."""
+    voice = config.settings.brand.voice
+    terms: dict[str, str | None] = {term: None for term in voice.avoid if term.strip()}
+    terms.update({term: better for term, better in voice.prefer.items() if term.strip()})
+    return [VoiceRule(term, better, re.compile(rf"(?<!\w){re.escape(term.strip())}(?!\w)", re.IGNORECASE))
+            for term, better in sorted(terms.items())]
+
+
+def _texts(page: "Page") -> Iterator[tuple[str, int | None, str]]:
+    """(path, line, text) of a page's title, summary and body text (code excluded)."""
+    yield page.path, page.line_of(("title",)) if page.line_of else None, page.title
+    summary = getattr(page.meta, "summary", None)
+    if summary:
+        yield page.path, page.line_of(("summary",)) if page.line_of else None, summary
+    for part in page.parts:
+        if part.title:
+            yield part.path, None, part.title
+        for line, text in part.rendered.text:
+            yield part.path, part.body_line + line - 1, text
+
+
+def check_voice(page: "Page", rules: list[VoiceRule], diagnostics: "Diagnostics") -> None:
+    """A warning for each avoided term found in the page's words (not in code or URLs)."""
+    for path, line, text in _texts(page):
+        for rule in rules:
+            match = rule.pattern.search(text)
+            if match:
+                message, hint = rule.message(match.group(0))
+                diagnostics.warning(path, line, "IM120", message, hint=hint)
+
+
+# ---------------------------------------------------------------- contrast
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.2 relative luminance of #RRGGBB."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG contrast ratio, from 1 (none) to 21 (black on white)."""
+    first, second = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (first + 0.05) / (second + 0.05)
+
+
+def colour_pairs(config: "Config", tokens: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """(what, foreground, background, site.yaml colour key) for each pair the theme uses."""
+    colors = config.settings.brand.colors
+    link = tokens.get("color-link", colors.primary)
+    on_secondary = tokens.get("color-on-secondary", DARK_TEXT)
+    pairs = [
+        ("text on background", colors.text, colors.background, "text"),
+        ("white on primary (header, buttons)", WHITE, colors.primary, "primary"),
+        ("links (primary) on background", link, colors.background, "primary"),
+        ("text on secondary (must-read flag)", on_secondary, colors.secondary, "secondary"),
+    ]
+    return [pair for pair in pairs if _HEX.match(pair[1]) and _HEX.match(pair[2])]
+
+
+def check_contrast(config: "Config", tokens: dict[str, str], diagnostics: "Diagnostics") -> None:
+    """Warn on site.yaml's colour line for each pair below WCAG AA (4.5:1)."""
+    for what, foreground, background, key in colour_pairs(config, tokens):
+        ratio = contrast_ratio(foreground, background)
+        if ratio < AA_NORMAL:
+            diagnostics.warning("site.yaml", config.line_of("brand", "colors", key), "IM121",
+                                f"contrast of {what} is {ratio:.2f}:1 ({foreground.upper()} on "
+                                f"{background.upper()}), below WCAG AA {AA_NORMAL}:1",
+                                hint="darken or lighten one of the brand colours")

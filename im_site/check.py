@@ -1,0 +1,93 @@
+"""The `check` verb: build in memory, write nothing, report every problem and the schedule.
+
+CI runs `im-site check --strict` before merging; the JSON form is for its
+scripts, the text form for people. Besides diagnostics it prints the
+embargo schedule (when pages go live or expire) and each translation
+source's content hash, which translators put in `translated_from:`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from .build import build
+from .config import Config
+from .diagnostics import CODES, Diagnostic, Diagnostics
+from .model import Page
+from .options import BuildOptions
+
+
+@dataclass
+class ScheduledChange:
+    """One future change of visibility: a page goes live or expires."""
+
+    at: datetime
+    action: str  # "goes live" | "expires"
+    page: Page
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "action": self.action, "path": self.page.path,
+                "url": self.page.url, "lang": self.page.lang, "title": self.page.title}
+
+
+@dataclass
+class Report:
+    """What `check` found: diagnostics, the schedule, and the source hashes."""
+
+    diagnostics: Diagnostics
+    schedule: list[ScheduledChange] = field(default_factory=list)
+    sources: list[Page] = field(default_factory=list)
+    tz: tzinfo | None = None
+
+    def failed(self, strict: bool) -> bool:
+        return self.diagnostics.has_errors(strict)
+
+    def to_json(self) -> str:
+        data = {
+            "diagnostics": [d.as_dict() for d in self.diagnostics.sorted()],
+            "schedule": [change.as_dict() for change in self.schedule],
+            "sources": [_source_dict(page) for page in self.sources],
+            "errors": len(self.diagnostics.errors),
+            "warnings": len(self.diagnostics.warnings),
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    def to_text(self, *, hashes: bool = False) -> str:
+        lines = [format_diagnostic(d) for d in self.diagnostics.sorted()]
+        if self.schedule:
+            lines += ["", "schedule:"] + [self._schedule_line(change) for change in self.schedule]
+        if hashes and self.sources:
+            lines += ["", "translation sources (content hash for translated_from):"]
+            lines += [f"  {page.source_hash}  {page.path}" for page in self.sources]
+        lines += ["", self.diagnostics.summary()]
+        return "\n".join(lines).lstrip("\n")
+
+    def _schedule_line(self, change: ScheduledChange) -> str:
+        moment = change.at.astimezone(self.tz) if self.tz else change.at
+        return f"  {moment.isoformat()}  {change.action:<9}  {change.page.path}  ({change.page.title})"
+
+
+def format_diagnostic(diagnostic: Diagnostic) -> str:
+    """`path:line: severity[IM101 broken-link]: message (hint: ...)`."""
+    name = CODES.get(diagnostic.code, "")
+    code = f"{diagnostic.code} {name}" if name else diagnostic.code
+    text = f"{diagnostic.location()}: {diagnostic.severity}[{code}]: {diagnostic.message}"
+    return text + (f" (hint: {diagnostic.hint})" if diagnostic.hint else "")
+
+
+def _source_dict(page: Page) -> dict[str, Any]:
+    return {"path": page.path, "lang": page.lang, "translation_key": page.translation_key,
+            "hash": page.source_hash}
+
+
+def check_site(config: Config, options: BuildOptions) -> Report:
+    """Build in memory (only the content cache is written) and gather the report."""
+    result = build(config, options)
+    schedule = [ScheduledChange(at, action, page) for at, action, page in result.schedule]
+    pages = result.content.pages if result.content is not None else []
+    default = config.settings.language
+    sources = sorted((p for p in pages if p.lang == default), key=lambda p: p.path)
+    return Report(result.diagnostics, schedule, sources, config.tz)

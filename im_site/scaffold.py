@@ -1,0 +1,126 @@
+"""`init` and `new`: start a site, and start a content file, from the templates in scaffold/.
+
+The templates are plain files with `__NAME__` placeholders, so that what a
+user gets is exactly what is in the package, comments included. Nothing is
+ever overwritten silently: `init` refuses a non-empty folder without
+`--force`, and `new` refuses an existing file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from .config import Config
+from .diagnostics import fail
+from .slugs import slugify
+from .yamldoc import YamlProblem, load
+
+TEMPLATES = Path(__file__).parent / "scaffold"
+SITE_TEMPLATE = TEMPLATES / "site"
+#: `init` writes a site for this timezone (its site.yaml says so).
+INIT_TIMEZONE = "Europe/Berlin"
+KINDS = ("message", "module", "kpi")
+_PERIOD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        text = text.replace(f"__{name}__", value)
+    return text
+
+
+def init_site(target: Path, now: datetime, *, force: bool = False) -> list[Path]:
+    """Write a new working site into `target`; returns the files written, sorted."""
+    if target.exists() and not target.is_dir():
+        raise fail(str(target), None, "IM012", "exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise fail(str(target), None, "IM012", "folder is not empty; refusing to write a site into it",
+                   hint="choose a new folder, or pass --force to add the starter files anyway")
+    from zoneinfo import ZoneInfo
+    today = now.astimezone(ZoneInfo(INIT_TIMEZONE)).date()
+    values = {"TITLE": "Intranet", "THEME": slugify(target.absolute().name, max_length=40) or "brand",
+              "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
+              "PERIOD": quarter_of(today)}
+    written = []
+    for source in sorted(SITE_TEMPLATE.rglob("*")):
+        if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
+            continue
+        rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
+        destination = target / rel
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
+        written.append(destination)
+    return sorted(written)
+
+
+def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
+    """Where `new` writes: messages/<slug>.md, training/<slug>.md, kpis/<period>.md (+ .<lang>)."""
+    suffix = "" if lang == config.settings.language else f".{lang}"
+    if kind == "kpi":
+        period = title.strip()
+        if not _PERIOD.match(period):
+            raise fail("content/kpis", None, "IM011", f"{title!r} is not a period like 2026-Q4",
+                       hint="letters, digits, '-' and '_' only")
+        return config.content_dir / "kpis" / f"{period}{suffix}.md"
+    folder = "messages" if kind == "message" else "training"
+    return config.content_dir / folder / f"{slugify(title)}{suffix}.md"
+
+
+def new_page(config: Config, kind: str, title: str, lang: str | None, now: datetime) -> Path:
+    """Write a new content file with its front matter to fill in; never overwrites."""
+    lang = lang or config.settings.language
+    if lang not in config.languages:
+        raise fail("site.yaml", config.line_of("languages"), "IM160",
+                   f"language {lang!r} is not in site.yaml languages {config.languages}")
+    if not title.strip():
+        raise fail("content", None, "IM007", "the title is empty")
+    path = new_file_path(config, kind, title, lang)
+    rel = path.relative_to(config.root).as_posix()
+    if path.exists():
+        raise fail(rel, None, "IM012", "already exists; refusing to overwrite it",
+                   hint="pick another title, or edit the existing file")
+    today = now.astimezone(config.tz).date()
+    text = _fill(_template(kind), {
+        "TITLE": _yaml_string(_title(kind, title, lang)), "PERIOD": _yaml_string(title.strip()),
+        "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
+        "KPI_LINES": _kpi_lines(config) if kind == "kpi" else "",
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as stream:  # "x": a race never overwrites either
+        stream.write(text)
+    return path
+
+
+def _template(kind: str) -> str:
+    name = {"message": "message.md", "module": "module.md", "kpi": "kpi.md"}[kind]
+    return (TEMPLATES / "new" / name).read_text(encoding="utf-8")
+
+
+def _title(kind: str, title: str, lang: str) -> str:
+    if kind != "kpi":
+        return title.strip()
+    return f"{'Kennzahlen' if lang == 'de' else 'KPIs'} {title.strip()}"
+
+
+def _yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar (JSON strings are valid YAML), safe for ':' and '#'."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _kpi_lines(config: Config) -> str:
+    """Commented example lines, one per KPI id defined in kpis/kpis.yaml."""
+    path = config.content_dir / "kpis" / "kpis.yaml"
+    try:
+        data = load(path.read_text(encoding="utf-8-sig")).data
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        return ""
+    kpis = data.get("kpis") if isinstance(data, dict) else None
+    ids = sorted(str(item["id"]) for item in kpis or [] if isinstance(item, dict) and "id" in item)
+    return "".join(f"#   {kpi_id}: 0\n" for kpi_id in ids)

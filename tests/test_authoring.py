@@ -1,0 +1,345 @@
+"""The authoring loop: init, new, serve with live reload, check (SPEC sections 3 and 10)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import NOW, build_site, run_cli, write_files
+from im_site.cli import main
+from im_site.lint import contrast_ratio
+
+MESSAGE = """\
+---
+title: Hallo Team
+date: 2026-01-01
+---
+Erster Absatz.
+"""
+
+
+# ---------------------------------------------------------------- init
+
+
+def test_init_creates_a_site_that_builds(tmp_path: Path) -> None:
+    target = tmp_path / "neu"
+    result = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    for rel in ("site.yaml", "content/kpis/kpis.yaml", "themes/neu/theme.yaml", "themes/neu/static/brand-theme.css"):
+        assert (target / rel).is_file(), rel
+    assert list((target / "content" / "messages").glob("*.md"))
+    module = next((target / "content" / "training").glob("*.md")).read_text(encoding="utf-8")
+    assert "quiz:" in module
+    assert list((target / "content" / "kpis").glob("*.md"))
+    assert "#" in (target / "site.yaml").read_text(encoding="utf-8")  # commented for people
+    assert "extends: default" in (target / "themes/neu/theme.yaml").read_text(encoding="utf-8")
+    built = build_site(target)
+    assert built.exit_code == 0, built.stderr
+    assert (target / "_site" / "index.html").is_file()
+    assert not any("livereload" in p.name for p in (target / "_site").rglob("*"))
+
+
+def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
+    assert refused.exit_code == 1
+    assert "not empty" in refused.stderr
+    assert not (target / "site.yaml").exists()
+    forced = CliRunner().invoke(main, ["init", str(target), "--force"], catch_exceptions=False)
+    assert forced.exit_code == 0
+    assert (target / "site.yaml").is_file() and (target / "notes.txt").read_text() == "mine"
+
+
+# ---------------------------------------------------------------- new
+
+
+@pytest.mark.parametrize("kind, title, rel, expected", [
+    ("message", "Frische für alle", "content/messages/frische-fuer-alle.md", ['title: "Frische für alle"', "date: 2026-11-26"]),
+    ("module", "Kasse: Grundlagen", "content/training/kasse-grundlagen.md", ['title: "Kasse: Grundlagen"', "review_by: 2027-11-26", "objectives:"]),
+    ("kpi", "2026-Q4", "content/kpis/2026-Q4.md", ['period: "2026-Q4"', "date: 2026-11-26", "#   nps: 0"]),
+])
+def test_new_writes_front_matter_to_fill_in(make_site, kind, title, rel, expected) -> None:
+    root = make_site({"content/kpis/kpis.yaml": """
+        kpis:
+          - {id: nps, label: NPS, category: impact, unit: "", direction: up}
+        """})
+    result = run_cli(root, "new", kind, title, "--now", NOW)
+    assert result.exit_code == 0, result.stderr
+    assert rel in result.stdout
+    text = (root / rel).read_text(encoding="utf-8")
+    for snippet in expected:
+        assert snippet in text
+    assert "draft: true" in text
+    # The new file is valid: the site still builds (drafts included, so it is rendered).
+    built = build_site(root, "--drafts")
+    assert built.exit_code == 0, built.stderr
+    again = run_cli(root, "new", kind, title, "--now", NOW)
+    assert again.exit_code == 1
+    assert "already exists" in again.stderr
+    assert (root / rel).read_text(encoding="utf-8") == text
+
+
+def test_new_in_another_language_and_the_site_timezone(make_site) -> None:
+    root = make_site({}, site_yaml="title: T\nlanguage: de\nlanguages: [de, en]\ntimezone: Europe/Berlin\n")
+    result = run_cli(root, "new", "message", "Fresh for all", "--lang", "en", "--now", "2026-11-26T23:30:00+00:00")
+    assert result.exit_code == 0, result.stderr
+    text = (root / "content/messages/fresh-for-all.en.md").read_text(encoding="utf-8")
+    assert "date: 2026-11-27" in text  # already the 27th in Berlin
+    unknown = run_cli(root, "new", "message", "Hola", "--lang", "es")
+    assert unknown.exit_code == 1
+
+
+# ---------------------------------------------------------------- check
+
+BAD_SITE_YAML = """\
+title: Test
+language: de
+audiences:
+  - {id: filiale, label: Filialteams}
+brand:
+  colors:
+    primary: "#7FD39A"
+  voice:
+    avoid: [Humankapital]
+    prefer: {Personal: Team}
+"""
+
+PROBLEMS = {
+    "content/messages/a.md": """
+        ---
+        title: Neues für das Personal
+        date: 2026-01-01
+        audiences: [filale]
+        ---
+        Ein Absatz über Humankapital.
+
+        Ein [kaputter Link](fehlt.md) und ein [Anker](c.md#gibt-es-nicht).
+
+        ![](bild.png)
+
+        ```
+        Humankapital im Code ist in Ordnung
+        ```
+
+        `Personal` im Code auch, und [ein Link](https://example.com/personal) auch.
+        """,
+    "content/messages/b.md": """
+        ---
+        title: Bald
+        date: 2026-01-01
+        publish_at: 2026-12-01T08:00:00+00:00
+        ---
+        Später.
+        """,
+    "content/messages/c.md": """
+        ---
+        title: Ziel
+        date: 2026-01-01
+        ---
+        Ohne Überschriften.
+        """,
+}
+
+
+def _check_json(root: Path, *args: str) -> tuple[int, dict]:
+    result = run_cli(root, "check", "--now", NOW, "--format", "json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_check_reports_each_problem_with_code_and_line(make_site) -> None:
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    code, report = _check_json(root)
+    assert code == 1
+    found = {(d["path"], d["line"], d["code"], d["severity"]) for d in report["diagnostics"]}
+    a = "content/messages/a.md"
+    assert (a, 4, "IM020", "error") in found  # unknown audience, on its line
+    assert (a, 8, "IM101", "error") in found  # broken link
+    assert (a, 8, "IM102", "warning") in found  # broken anchor
+    assert (a, 10, "IM110", "error") in found  # missing image
+    assert (a, 10, "IM111", "warning") in found  # missing alt text
+    assert (a, 2, "IM120", "warning") in found  # "Personal" in the title
+    assert (a, 6, "IM120", "warning") in found  # "Humankapital" in the text
+    assert ("site.yaml", 7, "IM121", "warning") in found  # white on a light primary
+    names = {d["code"]: d["name"] for d in report["diagnostics"]}
+    assert names["IM101"] == "broken-link" and names["IM120"] == "brand-voice"
+    assert report["errors"] == sum(d["severity"] == "error" for d in report["diagnostics"])
+
+
+def test_brand_voice_ignores_code_and_urls(make_site) -> None:
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    _, report = _check_json(root)
+    voice_lines = sorted(d["line"] for d in report["diagnostics"] if d["code"] == "IM120")
+    assert voice_lines == [2, 6]  # not the code block (12-14), inline code or the URL (16)
+    messages = " ".join(d["message"] for d in report["diagnostics"] if d["code"] == "IM120")
+    assert "'Team'" in messages  # the preferred replacement is suggested
+
+
+def test_check_text_lists_schedule_codes_and_summary(make_site) -> None:
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    result = run_cli(root, "check", "--now", NOW, "--hashes")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "content/messages/a.md:8: error[IM101 broken-link]:" in out
+    assert "site.yaml:7: warning[IM121 contrast]:" in out
+    assert "schedule:" in out and "goes live" in out and "content/messages/b.md" in out
+    assert "2026-12-01T08:00:00+00:00" in out
+    assert out.rstrip().splitlines()[-1].endswith("warnings")
+    assert "translation sources" in out
+
+
+def test_check_json_schedule_and_hashes(make_site) -> None:
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    _, report = _check_json(root)
+    assert report["schedule"] == [{"at": "2026-12-01T08:00:00+00:00", "action": "goes live",
+                                   "path": "content/messages/b.md", "url": "messages/b/", "lang": "de",
+                                   "title": "Bald"}]
+    assert {s["path"] for s in report["sources"]} == {"content/messages/a.md", "content/messages/b.md",
+                                                         "content/messages/c.md"}
+    assert all(len(s["hash"]) == 12 for s in report["sources"])
+
+
+def test_check_strict_exit_codes_and_writes_nothing(make_site) -> None:
+    root = make_site({"content/messages/a.md": MESSAGE + "\nUnser Humankapital.\n"},
+                     site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")
+    assert run_cli(root, "check", "--now", NOW).exit_code == 0
+    strict = run_cli(root, "check", "--now", NOW, "--strict")
+    assert strict.exit_code == 1
+    assert "IM120" in strict.stdout
+    assert not (root / "_site").exists()
+    clean = make_site({"content/messages/a.md": MESSAGE}, folder="clean")
+    assert run_cli(clean, "check", "--now", NOW, "--strict").exit_code == 0
+
+
+def test_check_reports_a_broken_site_yaml_as_json(make_site) -> None:
+    root = make_site({}, site_yaml="title: T\ncolour: red\n")
+    code, report = _check_json(root)
+    assert code == 1
+    assert report["diagnostics"][0]["path"] == "site.yaml" and report["diagnostics"][0]["line"] == 2
+
+
+def test_contrast_pairs_follow_wcag() -> None:
+    assert round(contrast_ratio("#000000", "#FFFFFF"), 1) == 21.0
+    assert contrast_ratio("#FFFFFF", "#1B7F3B") >= 4.5  # the default brand passes
+    assert contrast_ratio("#1A1A1A", "#F2A900") >= 4.5
+
+
+def test_build_also_reports_contrast_and_voice_as_warnings(make_site) -> None:
+    site_yaml = 'title: T\nbrand:\n  colors:\n    secondary: "#444444"\n'
+    root = make_site({"content/messages/a.md": MESSAGE}, site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 0
+    assert "site.yaml:4: warning[IM121]" in result.stderr
+    assert build_site(root, "--strict").exit_code == 1
+
+
+# ---------------------------------------------------------------- serve
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def _until(condition, timeout: float = 15.0):  # noqa: ANN001, ANN202 - polling helper
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = condition()
+        except (urllib.error.URLError, ConnectionError, OSError):
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def _first_event(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as stream:
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        for raw in stream:
+            line = raw.decode().strip()
+            if line.startswith("data:"):
+                return json.loads(line[len("data:"):])
+    raise AssertionError("no event")
+
+
+def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
+    root = make_site({"content/messages/hallo.md": MESSAGE})
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from im_site.cli import main; main()", "--config", str(root / "site.yaml"),
+         "serve", "--port", str(port), "--now", NOW],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _until(lambda: _get(base)[0] == 200, timeout=30)
+        status, kind, page = _get(base + "messages/hallo/")
+        assert status == 200 and kind.startswith("text/html") and "Erster Absatz" in page
+        assert "livereload" in page  # the client is injected when serving
+        status, kind, missing = _get(base + "gibt/es/nicht/")
+        assert status == 404 and kind.startswith("text/html") and "<html" in missing
+        assert _get(base + "messages")[0] == 200  # redirected to the folder
+        css = next(part.split('"')[0] for part in page.split('href="')[1:] if ".css" in part.split('"')[0])
+        assert _get(base + "messages/hallo/" + css)[1].startswith("text/css")
+
+        message = root / "content/messages/hallo.md"
+        message.write_text(MESSAGE.replace("Erster Absatz", "Geänderter Absatz"), encoding="utf-8")
+        _until(lambda: "Geänderter Absatz" in _get(base + "messages/hallo/")[2])
+        good = json.loads(_get(base + "__im-site/status")[2])
+        assert good["error"] is None
+
+        message.write_text("---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n", encoding="utf-8")
+        broken = _until(lambda: json.loads(_get(base + "__im-site/status")[2])["error"])
+        assert "content/messages/hallo.md" in broken
+        event = _first_event(base + "__im-site/events")
+        assert event["build"] == good["build"] and "content/messages/hallo.md" in event["error"]
+        assert "Geänderter Absatz" in _get(base + "messages/hallo/")[2]  # the last good build
+
+        message.write_text(MESSAGE.replace("Erster Absatz", "Repariert"), encoding="utf-8")
+        _until(lambda: "Repariert" in _get(base + "messages/hallo/")[2])
+        fixed = json.loads(_get(base + "__im-site/status")[2])
+        assert fixed["error"] is None and fixed["build"] > good["build"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    stderr = process.stderr.read() if process.stderr else ""
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert "build failed" in stderr  # the terminal shows the error too
+
+
+def test_build_output_never_contains_the_live_reload_client(make_site) -> None:
+    root = make_site({"content/messages/hallo.md": MESSAGE})
+    assert build_site(root).exit_code == 0
+    for path in (root / "_site").rglob("*"):
+        assert "livereload" not in path.name
+        if path.suffix in (".html", ".xml", ".json", ".js"):
+            assert "livereload" not in path.read_text(encoding="utf-8"), path
