@@ -52,6 +52,8 @@ CODES: dict[str, str] = {
     "IM141": "kpi-missing",
     "IM150": "schedule",
     "IM151": "translation-stale",
+    "IM152": "acknowledge",
+    "IM153": "digest",
     "IM160": "language",
     "IM170": "publish",
     "IM171": "version-id",

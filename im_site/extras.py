@@ -1,14 +1,249 @@
-"""Extension point filled by its issue: pages and checks of this feature."""
+"""What a comms team needs beyond a website, planned into the build.
+
+- per-audience entry points (`audiences/<id>/`) and one Atom feed per audience,
+- the reach report (`reach/`): who the published material addresses, and
+  which pillars no recent message covers,
+- translation freshness: a translation whose `translated_from` hash no longer
+  matches its original gets a visible note and warning IM151,
+- must-read acknowledgement links filled from `acknowledge_url`.
+
+Templates reach the last two through Jinja globals registered here
+(`translation_status(page)`, `acknowledge_link(page)`, `has_page(url_path)`),
+because content pages are planned by listings.py, not by this module.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .config import IdLabel, label_for
+from .feeds import FEED_ENTRIES
+from .model import Page
+from .render import Job, page_html
+from .rules import as_moment
+from .urls import absolute, page_file
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import Job, RenderContext
+    from .render import RenderContext
+
+#: The reach report looks this many days back from the build's clock for pillar coverage.
+REACH_DAYS = 90
+AUDIENCE_GENERAL_MESSAGES = 10
 
 
-def jobs(ctx: "RenderContext", result: "BuildResult") -> "list[Job]":
-    """Validate this feature's content and plan its pages."""
-    return []
+def jobs(ctx: "RenderContext", result: "BuildResult") -> list[Job]:
+    """Register the template helpers, check the settings, plan audience pages and the reach report."""
+    statuses = stale_translations(ctx)
+    env = ctx.theme.env
+    assert env is not None
+    env.globals.update(translation_status=lambda page: statuses.get(page.path) if page else None,
+                       acknowledge_link=lambda page: acknowledge_link(ctx, page),
+                       has_page=lambda url_path: page_file(url_path) in ctx.planned)
+    _check_acknowledge_url(ctx)
+    planned = audience_jobs(ctx)
+    if ctx.options.audience is None:
+        planned.append(reach_job(ctx))
+    return planned
+
+
+# ---------------------------------------------------------------- translation freshness
+
+@dataclass(frozen=True)
+class TranslationStatus:
+    """A translation made from an older version of its original."""
+
+    original: Page
+    recorded: str  # the hash in `translated_from`
+    current: str  # the original's hash now
+
+
+def stale_translations(ctx: "RenderContext") -> dict[str, TranslationStatus]:
+    """Translations whose `translated_from` differs from their original's current hash, by path.
+
+    The original is the page with the same translation_key in the site's
+    default language; each stale translation is reported as warning IM151.
+    """
+    default = ctx.config.settings.language
+    found: dict[str, TranslationStatus] = {}
+    for page in ctx.site.pages:
+        recorded = (getattr(page.meta, "translated_from", None) or "").strip().lower()
+        original = ctx.site.translations.get(page.translation_key, {}).get(default)
+        if not recorded or page.lang == default or original is None or recorded == original.source_hash:
+            continue
+        found[page.path] = TranslationStatus(original, recorded, original.source_hash)
+        ctx.diagnostics.warning(
+            page.path, page.line_of(("translated_from",)), "IM151",
+            f"{original.path} has changed since {page.path} was translated from it "
+            f"(translated_from {recorded}, now {original.source_hash})",
+            hint=f"update the translation, then set translated_from: {original.source_hash}")
+    return found
+
+
+# ---------------------------------------------------------------- acknowledgement
+
+def acknowledge_link(ctx: "RenderContext", page: Page | None) -> dict[str, str] | None:
+    """The acknowledgement button of a must-read message: its href and a template for the script.
+
+    `{id}` is the page's translation key (the same in every language);
+    `{version}` is "dev" in the HTML, so that a page's bytes (and the hash
+    "What's new" compares) do not change with every published version;
+    extras.js fills in the version from the URL it is served under.
+    """
+    template = ctx.config.settings.acknowledge_url
+    if not template or page is None or page.kind != "message" or not getattr(page.meta, "must_read", False):
+        return None
+    with_id = template.replace("{id}", quote(page.translation_key, safe=""))
+    return {"href": with_id.replace("{version}", "dev"), "template": with_id}
+
+
+def _check_acknowledge_url(ctx: "RenderContext") -> None:
+    template = ctx.config.settings.acknowledge_url
+    if template and "{id}" not in template:
+        ctx.diagnostics.warning("site.yaml", ctx.config.line_of("acknowledge_url"), "IM152",
+                                "acknowledge_url has no {id}: the form cannot tell which message was read",
+                                hint="e.g. https://forms.example.com/ack?page={id}&version={version}")
+
+
+# ---------------------------------------------------------------- audiences
+
+def visible_to(page: Page, audience: str) -> bool:
+    """Pages without `audiences` are for everyone."""
+    return not page.audiences or audience in page.audiences
+
+
+def _audience_list(ctx: "RenderContext") -> list[IdLabel]:
+    """The audiences this build shows: all of them, or only the one of an --audience build."""
+    return [a for a in ctx.config.settings.audiences if ctx.options.audience in (None, a.id)]
+
+
+def _addressed(ctx: "RenderContext", lang: str, audience: str) -> bool:
+    """An audience gets pages only when a published message or module names it."""
+    return any(audience in page.audiences for page in ctx.site.pages_in(lang)
+               if page.kind in ("message", "training"))
+
+
+def audience_jobs(ctx: "RenderContext") -> list[Job]:
+    """Per language: the audiences index, one home page and one Atom feed per addressed audience."""
+    present = {lang: [a for a in _audience_list(ctx) if _addressed(ctx, lang, a.id)] for lang in ctx.config.languages}
+    planned: list[Job] = []
+    for lang, audiences in present.items():
+        if not audiences:
+            continue
+        planned.append(_audience_index_job(ctx, lang, audiences, present))
+        for audience in audiences:
+            switch = {other: f"{ctx.lang_prefix(other)}audiences/{audience.id}/index.html"
+                      for other, listed in present.items() if audience in listed}
+            planned.append(_audience_home_job(ctx, lang, audience, switch))
+            planned.extend(_audience_feed_job(ctx, lang, audience))
+    return planned
+
+
+def _audience_index_job(ctx: "RenderContext", lang: str, audiences: list[IdLabel],
+                        present: dict[str, list[IdLabel]]) -> Job:
+    prefix = ctx.lang_prefix(lang)
+    groups = [{"id": a.id, "label": label_for(a.label, lang),
+               "count": sum(1 for p in ctx.site.pages_in(lang) if a.id in p.audiences
+                            and p.kind in ("message", "training")),
+               "file": f"{prefix}audiences/{a.id}/index.html"} for a in audiences]
+    switch = {other: f"{ctx.lang_prefix(other)}audiences/index.html" for other, listed in present.items() if listed}
+    return Job(f"{prefix}audiences/index.html", "groups.html", lang, "audiences index",
+               {"title": ctx.strings(lang).get("audiences_title", "audiences"), "groups": groups,
+                "section": "audiences", "switch_targets": switch})
+
+
+def _audience_home_job(ctx: "RenderContext", lang: str, audience: IdLabel, switch: dict[str, str]) -> Job:
+    prefix, site = ctx.lang_prefix(lang), ctx.site
+    messages = [p for p in site.messages(lang) if visible_to(p, audience.id)]
+    modules = sorted((p for p in site.of_kind("training", lang) if visible_to(p, audience.id)),
+                     key=lambda p: (p.meta.weight, p.title))
+    return Job(f"{prefix}audiences/{audience.id}/index.html", "audience_home.html", lang, f"audiences:{audience.id}", {
+        "audience": {"id": audience.id, "label": label_for(audience.label, lang),
+                     "description": label_for(audience.description, lang) if audience.description else None},
+        "must_read": [p for p in messages if p.meta.must_read],
+        "targeted": [p for p in messages if audience.id in p.audiences],
+        "general": [p for p in messages if not p.audiences][:AUDIENCE_GENERAL_MESSAGES],
+        "modules": modules,
+        "audience_feed": f"{prefix}audiences/{audience.id}/feed.xml",
+        "feed": f"{prefix}audiences/{audience.id}/feed.xml",
+        "switch_targets": switch})
+
+
+class _FeedEntry:
+    """A feed entry whose HTML is filled in when the feed is rendered (after every file is planned)."""
+
+    def __init__(self, ctx: "RenderContext", page: Page):
+        self._ctx, self.page = ctx, page
+        self.url = absolute(ctx.config.settings.base_url, page.url)
+        self.updated = as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def content(self) -> str:
+        """Plain text to the template, so that the XML escapes the HTML once (Atom type="html")."""
+        return str.__str__(page_html(self._ctx, self.page))
+
+
+def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel) -> list[Job]:
+    """The audience's messages and those for everyone, like its own site's main feed."""
+    messages = [p for p in ctx.site.messages(lang) if visible_to(p, audience.id)][:FEED_ENTRIES]
+    if not messages:
+        return []
+    base, folder = ctx.config.settings.base_url, f"{ctx.lang_prefix(lang)}audiences/{audience.id}/"
+    entries = [_FeedEntry(ctx, page) for page in messages]
+    return [Job(f"{folder}feed.xml", "feed.xml", lang, f"feed ({lang}, {audience.id})", {
+        "entries": entries, "feed_url": absolute(base, f"{folder}feed.xml"), "home_url": absolute(base, folder),
+        "updated": max(entry.updated for entry in entries),
+        "feed_title": f"{ctx.config.settings.title} – {label_for(audience.label, lang)}"})]
+
+
+# ---------------------------------------------------------------- reach report
+
+def reach_job(ctx: "RenderContext") -> Job:
+    """`reach/index.html` in the default language: audience reach per language, and pillar gaps."""
+    lang = ctx.config.settings.language
+    return Job("reach/index.html", "reach.html", lang, "reach report", {
+        "report": reach_report(ctx), "days": REACH_DAYS, "now": ctx.options.now,
+        "switch_targets": {}})
+
+
+def reach_report(ctx: "RenderContext") -> dict[str, Any]:
+    """Counts per audience and language (audience-less pages count for everyone) and pillar coverage."""
+    languages = ctx.config.languages
+    rows = []
+    for audience in ctx.config.settings.audiences:
+        cells = []
+        for lang in languages:
+            pages = [p for p in ctx.site.pages_in(lang) if p.kind in ("message", "training")]
+            cells.append({"lang": lang, **_counts(pages, audience.id)})
+        rows.append({"id": audience.id, "label": label_for(audience.label, ctx.config.settings.language),
+                     "cells": cells})
+    totals = [{"lang": lang, "messages": len(ctx.site.of_kind("message", lang)),
+               "modules": len(ctx.site.of_kind("training", lang))} for lang in languages]
+    return {"languages": languages, "rows": rows, "totals": totals, "pillars": pillar_coverage(ctx)}
+
+
+def _counts(pages: list[Page], audience: str) -> dict[str, int]:
+    shown = [p for p in pages if visible_to(p, audience)]
+    return {"messages": sum(1 for p in shown if p.kind == "message"),
+            "messages_targeted": sum(1 for p in shown if p.kind == "message" and p.audiences),
+            "modules": sum(1 for p in shown if p.kind == "training"),
+            "modules_targeted": sum(1 for p in shown if p.kind == "training" and p.audiences)}
+
+
+def pillar_coverage(ctx: "RenderContext") -> list[dict[str, Any]]:
+    """For each pillar: messages (counted once across translations) dated in the last REACH_DAYS days."""
+    now, tz = ctx.options.now, ctx.config.tz
+    since = now - timedelta(days=REACH_DAYS)
+    coverage = []
+    for pillar in ctx.config.settings.pillars:
+        dated = [(as_moment(p.meta.date, tz), p) for p in ctx.site.of_kind("message") if pillar.id in p.pillars]
+        recent = {p.translation_key for moment, p in dated if since <= moment <= now}
+        latest = max((moment for moment, _ in dated if moment <= now), default=None)
+        coverage.append({"id": pillar.id, "label": label_for(pillar.label, ctx.config.settings.language),
+                         "recent": len(recent), "latest": latest.date() if latest else None,
+                         "gap": not recent})
+    return coverage
+

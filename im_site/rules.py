@@ -40,11 +40,14 @@ def judge(meta: Any, options: BuildOptions, tz: tzinfo) -> Verdict:
     next_change = min(upcoming) if upcoming else None
     if getattr(meta, "draft", False) and not options.drafts:
         return Verdict("draft", None)
-    if publish_at and publish_at > now and not options.future:
-        return Verdict("scheduled", next_change)
     if expires and expires <= now:
         return Verdict("expired", None)
+    # Another audience's schedule is no business of this audience's build (its manifest, its rebuilds).
     audiences = getattr(meta, "audiences", None)
     if options.audience and audiences and options.audience not in audiences:
         return Verdict("audience", None)
+    if publish_at and publish_at > now and not options.future:
+        # A page that expires before it would go live never changes this build.
+        goes_live = publish_at if not expires or expires > publish_at else None
+        return Verdict("scheduled", goes_live)
     return Verdict(None, next_change)

@@ -19,6 +19,8 @@ from .schema import Strict, validate
 from .yamldoc import YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
+#: Re-exported so that verbs rendering their own template (digest) need not import jinja2.
+TemplateError = jinja2.TemplateError
 
 
 class ThemeSettings(Strict):

@@ -1,0 +1,215 @@
+"""The `digest` verb: one e-mail-ready HTML file of the messages published since a date.
+
+E-mail clients ignore stylesheets and scripts and cannot follow relative
+links, so the digest is a table layout with inline styles in the brand
+colours, absolute links from `base_url` and images by absolute URL, plus a
+plain-text part beside it (FILE.txt). It builds the site in memory for the
+audience asked for, so it can only show what that build publishes.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from .build import BuildResult, build
+from .config import Config, label_for
+from .diagnostics import Diagnostics, SiteError, fail
+from .model import Page
+from .options import BuildOptions
+from .render import format_date
+from .rules import as_moment
+from .theme import TemplateError, load_theme
+from .urls import absolute, is_external
+from .write import check_audience
+
+DEFAULT_DAYS = 7
+EXCERPT_CHARS = 320
+
+
+class DigestUsage(ValueError):
+    """A flag of the digest command that cannot be used (exit 2)."""
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One message as the digest shows it: everything absolute, nothing to resolve later."""
+
+    page: Page
+    url: str
+    excerpt: str
+    image: str | None
+    image_alt: str
+    date_text: str
+    published: datetime
+
+
+def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
+    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago."""
+    if not value:
+        return now - timedelta(days=DEFAULT_DAYS)
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        if len(text) == 10:
+            return as_moment(date.fromisoformat(text), tz)
+        return as_moment(datetime.fromisoformat(text), tz)
+    except ValueError:
+        raise DigestUsage(f"--since {value!r} is not an ISO 8601 date or datetime (e.g. 2026-11-01)") from None
+
+
+def published_at(page: Page, tz: tzinfo) -> datetime:
+    """When a message reached readers: its `publish_at` when that is later than its `date`."""
+    moment = as_moment(page.meta.date, tz)
+    publish_at = getattr(page.meta, "publish_at", None)
+    return max(moment, as_moment(publish_at, tz)) if publish_at else moment
+
+
+def make_digest(config: Config, options: BuildOptions, since: str | None, lang: str | None,
+                output: Path) -> tuple[Diagnostics, int]:
+    """Build in memory, select the messages, write FILE and FILE.txt; (diagnostics, message count)."""
+    lang = lang or config.settings.language
+    if lang not in config.languages:
+        raise DigestUsage(f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})")
+    start = parse_since(since, options.now, config.tz)
+    check_audience(config, options.audience)
+    result = build(config, options)
+    if result.diagnostics.has_errors():
+        raise SiteError(result.diagnostics)
+    if not config.settings.base_url.startswith(("http://", "https://")):
+        result.diagnostics.warning(
+            "site.yaml", config.line_of("base_url"), "IM153",
+            f"base_url {config.settings.base_url!r} is only a path: links in the digest will not work in e-mail",
+            hint="set base_url to the full address, e.g. https://intranet.example.com/")
+    items = select(result, lang, start)
+    html, text = render_digest(config, result.diagnostics, lang, items, start, options)
+    _write(output, html.encode())
+    _write(output.with_name(output.name + ".txt"), text.encode())
+    return result.diagnostics, len(items)
+
+
+def select(result: BuildResult, lang: str, start: datetime) -> list[DigestItem]:
+    """Published messages in `lang` since `start` (and not after the clock): must-read first, then newest."""
+    assert result.site is not None
+    config, now, tz = result.config, result.options.now, result.config.tz
+    chosen = [page for page in result.site.messages(lang) if start <= published_at(page, tz) <= now]
+    chosen.sort(key=lambda page: (not page.meta.must_read, -published_at(page, tz).timestamp(), page.url))
+    return [_item(result, page, lang) for page in chosen]
+
+
+def _item(result: BuildResult, page: Page, lang: str) -> DigestItem:
+    base = result.config.settings.base_url
+    bits = _PageBits(result.outputs.files.get(page.file, b"").decode("utf-8", "replace"))
+    excerpt = page.meta.summary or bits.first_paragraph or page.plain_text
+    image = None
+    if bits.hero_src and not is_external(bits.hero_src):
+        image = absolute(base, posixpath.normpath(posixpath.join(posixpath.dirname(page.file), bits.hero_src)))
+    return DigestItem(page, absolute(base, page.url), _shorten(excerpt), image, page.meta.image_alt or "",
+                      format_date(page.date, lang), published_at(page, result.config.tz))
+
+
+def _shorten(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0].rstrip(",.;:–-") + " …"
+
+
+class _PageBits(HTMLParser):
+    """The hero image and the first paragraph of the body, read from a built page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hero_src: str | None = None
+        self.first_paragraph = ""
+        self._prose_depth = 0
+        self._in_paragraph = False
+        self._done = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        classes = (values.get("class") or "").split()
+        if tag == "img" and "hero-image" in classes and self.hero_src is None:
+            self.hero_src = values.get("src")
+        if tag == "div" and "prose" in classes:
+            self._prose_depth = 1
+        elif tag == "div" and self._prose_depth:
+            self._prose_depth += 1
+        if tag == "p" and self._prose_depth and not self._done:
+            self._in_paragraph = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._prose_depth:
+            self._prose_depth -= 1
+        if tag == "p" and self._in_paragraph:
+            self._in_paragraph, self._done = False, bool(self.first_paragraph.strip())
+
+    def handle_data(self, data: str) -> None:
+        if self._in_paragraph:
+            self.first_paragraph += data
+
+
+def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: list[DigestItem],
+                  start: datetime, options: BuildOptions) -> tuple[str, str]:
+    """The HTML part (theme template digest.html) and the plain-text part."""
+    theme = load_theme(config, diagnostics)
+    if theme is None or theme.env is None:
+        raise SiteError(diagnostics)
+    settings = config.settings
+    strings = theme.strings_for(lang)
+    audience = next((a for a in settings.audiences if a.id == options.audience), None)
+    values: dict[str, Any] = {
+        "site": settings, "lang": lang, "t": strings, "items": items,
+        "colors": settings.brand.colors, "home_url": absolute(settings.base_url, _prefix(config, lang)),
+        "since_text": format_date(start, lang), "now_text": format_date(options.now, lang),
+        "audience": label_for(audience.label, lang) if audience else None,
+        "feedback": settings.feedback,
+    }
+    try:
+        html = theme.env.get_template("digest.html").render(values)
+    except TemplateError as exc:
+        raise fail("<template>", getattr(exc, "lineno", None), "IM040", f"template error in digest.html: {exc}") from None
+    return html, plain_text(values)
+
+
+def _prefix(config: Config, lang: str) -> str:
+    return "" if lang == config.settings.language else f"{lang}/"
+
+
+def plain_text(values: dict[str, Any]) -> str:
+    """The text/plain alternative: the same messages, one block each, URLs spelled out."""
+    t, site = values["t"], values["site"]
+    title = t.get("digest_title", "Digest")
+    lines = [f"{site.brand.name} · {site.title}", title + (f" – {values['audience']}" if values["audience"] else ""),
+             t.get("digest_period", "{since} – {now}").replace("{since}", values["since_text"])
+             .replace("{now}", values["now_text"]), ""]
+    if not values["items"]:
+        lines += [t.get("digest_empty", "No new messages."), ""]
+    for item in values["items"]:
+        flag = f"[{t.get('must_read', 'Must read').upper()}] " if item.page.meta.must_read else ""
+        lines += [f"{flag}{item.page.title}", item.date_text, item.excerpt, item.url, ""]
+    lines.append(values["home_url"])
+    if values["feedback"]:
+        lines.append(f"{t.get('feedback', 'Feedback')}: {values['feedback']}")
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Replace `path` atomically, so a reader never sees half a digest."""
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        raise fail(str(path), None, "IM050", f"folder {folder} does not exist")
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except OSError as exc:
+        raise fail(str(path), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None

@@ -1,0 +1,306 @@
+"""Comms extras: schedule, translation freshness, audience entry points, reach report,
+must-read acknowledgement and the e-mail digest, each on a small real site."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import BASIC_SITE_YAML, build_site, run_cli
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITE_YAML = BASIC_SITE_YAML + """\
+base_url: https://intranet.example.com/
+timezone: Europe/Berlin
+brand:
+  colors: {primary: "#0A5C36"}
+acknowledge_url: https://forms.example.com/ack?page={id}&version={version}
+"""
+
+
+class Page(HTMLParser):
+    """Elements with their attributes and text, enough to query a built page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.elements: list[dict] = []
+        self._open: list[dict] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = {"tag": tag, "attrs": dict(attrs), "text": ""}
+        self.elements.append(element)
+        if tag not in ("img", "br", "meta", "link", "input", "source", "hr"):
+            self._open.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index]["tag"] == tag:
+                del self._open[index:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        for element in self._open:
+            element["text"] += data
+
+    def find(self, tag: str, **attrs: str) -> list[dict]:
+        return [e for e in self.elements if e["tag"] == tag
+                and all(attrs_value in (e["attrs"].get(name.rstrip("_").replace("_", "-")) or "").split()
+                        or e["attrs"].get(name.rstrip("_").replace("_", "-")) == attrs_value
+                        for name, attrs_value in attrs.items())]
+
+
+def parse(path: Path) -> Page:
+    return Page(path.read_text(encoding="utf-8"))
+
+
+def message(title: str, date: str, *extra: str, body: str = "Text.") -> str:
+    lines = "\n".join(extra)
+    return f"---\ntitle: {title}\ndate: {date}\n{lines}\n---\n{body}\n"
+
+
+# ---------------------------------------------------------------- schedule
+
+def test_next_change_is_the_next_embargo_or_expiry_with_offset(make_site):
+    root = make_site({
+        "content/messages/bald.md": message("Bald", "2026-12-01", "publish_at: 2026-12-01T08:00:00"),
+        "content/messages/endet.md": message("Endet", "2026-11-01", "expires: 2026-11-28"),
+        "content/messages/spaeter.md": message("Später", "2027-01-01", "publish_at: 2027-01-01"),
+        "content/messages/entwurf.md": message("Entwurf", "2026-11-01", "draft: true",
+                                               "publish_at: 2026-11-27"),
+        "content/messages/heute.md": message("Heute", "2026-11-20"),
+    }, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    manifest = json.loads((root / "_site/manifest.json").read_text())
+    # expires: 2026-11-28 is shown through that day (Europe/Berlin), so it ends at midnight after it.
+    assert manifest["next_change"] == "2026-11-29T00:00:00+01:00"
+    assert build_site(root, now="2026-11-29T12:00:00+00:00").exit_code == 0
+    manifest = json.loads((root / "_site/manifest.json").read_text())
+    assert manifest["next_change"] == "2026-12-01T08:00:00+01:00"
+
+
+def test_next_change_is_null_without_a_schedule(make_site):
+    root = make_site({"content/messages/a.md": message("A", "2026-01-01")}, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    assert json.loads((root / "_site/manifest.json").read_text())["next_change"] is None
+
+
+def test_audience_build_ignores_other_audiences_schedule(make_site):
+    root = make_site({
+        "content/messages/a.md": message("A", "2026-01-01"),
+        "content/messages/z.md": message("Z", "2026-12-01", "publish_at: 2026-12-01", "audiences: [zentrale]"),
+    }, site_yaml=SITE_YAML)
+    assert build_site(root, "--audience", "filiale").exit_code == 0
+    assert json.loads((root / "_site/manifest.json").read_text())["next_change"] is None
+    assert build_site(root).exit_code == 0
+    assert json.loads((root / "_site/manifest.json").read_text())["next_change"] == "2026-12-01T00:00:00+01:00"
+
+
+# ---------------------------------------------------------------- translation freshness
+
+def _translated_site(make_site, translated_from: str) -> Path:
+    return make_site({
+        "content/messages/frische.md": message("Frische", "2026-03-01", body="Frische ist Haltung."),
+        "content/messages/frische.en.md": message("Freshness", "2026-03-01", f"translated_from: '{translated_from}'",
+                                                  body="Freshness is an attitude."),
+    }, site_yaml=SITE_YAML)
+
+
+def _source_hash(root: Path, url: str) -> str:
+    pages = json.loads((root / "_site/manifest.json").read_text())["pages"]
+    return next(page["source_hash"] for page in pages if page["url"] == url)
+
+
+def test_stale_translation_gets_note_and_warning(make_site):
+    root = _translated_site(make_site, "000000000000")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert "content/messages/frische.en.md:4: warning[IM151]" in result.stderr
+    assert "content/messages/frische.md has changed" in result.stderr
+    page = parse(root / "_site/en/messages/frische/index.html")
+    [note] = page.find("p", class_="translation-stale")
+    assert "The original has changed since this translation" in note["text"]
+    [link] = [a for a in page.find("a") if a["attrs"].get("hreflang") == "de" and "Frische" in a["text"]]
+    assert link["attrs"]["href"] == "../../../messages/frische/index.html"
+    assert not parse(root / "_site/messages/frische/index.html").find("p", class_="translation-stale")
+
+
+def test_up_to_date_translation_has_no_note(make_site):
+    root = _translated_site(make_site, "000000000000")
+    assert build_site(root).exit_code == 0
+    current = _source_hash(root, "messages/frische/")
+    root = _translated_site(make_site, current)
+    result = build_site(root)
+    assert result.exit_code == 0
+    assert "IM151" not in result.stderr
+    assert not parse(root / "_site/en/messages/frische/index.html").find("p", class_="translation-stale")
+
+
+# ---------------------------------------------------------------- audiences
+
+AUDIENCE_SITE = {
+    "content/messages/alle.md": message("Für alle Teams", "2026-11-01"),
+    "content/messages/filiale.md": message("Kasse neu", "2026-11-10", "audiences: [filiale]", "must_read: true"),
+    "content/messages/zentrale.md": message("Nur Zentrale ZMARKER", "2026-11-11", "audiences: [zentrale]"),
+    "content/messages/entwurf.md": message("Entwurf DRAFTMARKER", "2026-11-12", "audiences: [filiale]",
+                                           "draft: true"),
+    "content/messages/filiale.en.md": message("New tills", "2026-11-10", "audiences: [filiale]"),
+    "content/training/kasse.md": "---\ntitle: Kassentraining\naudiences: [filiale]\n---\n## Lektion\nText.\n",
+    "content/training/werte.md": "---\ntitle: Werte im Alltag\n---\n## Lektion\nText.\n",
+}
+
+
+def test_audience_home_lists_its_messages_modules_and_feed(make_site):
+    root = make_site(AUDIENCE_SITE, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    out = root / "_site"
+    text = (out / "audiences/filiale/index.html").read_text()
+    for title in ("Kasse neu", "Für alle Teams", "Kassentraining", "Werte im Alltag"):
+        assert title in text
+    assert "ZMARKER" not in text and "DRAFTMARKER" not in text
+    page = parse(out / "audiences/filiale/index.html")
+    assert any(a["attrs"].get("href") == "feed.xml" for a in page.find("a"))
+    assert (out / "audiences/zentrale/index.html").is_file()
+    assert (out / "en/audiences/filiale/index.html").is_file()
+    assert not (out / "en/audiences/zentrale/index.html").exists()  # nothing addresses it in English
+    index = (out / "audiences/index.html").read_text()
+    assert "Filialteams" in index and "Zentrale" in index
+
+
+def test_audience_feed_has_its_messages_and_those_for_everyone(make_site):
+    root = make_site(AUDIENCE_SITE, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    feed = ET.parse(root / "_site/audiences/filiale/feed.xml").getroot()
+    titles = [entry.findtext(f"{ATOM}title") for entry in feed.iter(f"{ATOM}entry")]
+    assert titles == ["Kasse neu", "Für alle Teams"]
+    assert feed.findtext(f"{ATOM}title") == "Test Intranet – Filialteams"
+    self_link = next(link for link in feed.iter(f"{ATOM}link") if link.get("rel") == "self")
+    assert self_link.get("href") == "https://intranet.example.com/audiences/filiale/feed.xml"
+
+
+def test_audience_build_has_only_its_own_entry_point_and_no_reach(make_site):
+    root = make_site(AUDIENCE_SITE, site_yaml=SITE_YAML)
+    assert build_site(root, "--audience", "filiale").exit_code == 0
+    out = root / "_site"
+    assert (out / "audiences/filiale/index.html").is_file()
+    assert (out / "audiences/filiale/feed.xml").is_file()
+    assert not (out / "audiences/zentrale").exists()
+    assert not (out / "reach").exists()
+
+
+# ---------------------------------------------------------------- reach report
+
+def test_reach_report_counts_audiences_and_finds_pillar_gaps(make_site):
+    files = dict(AUDIENCE_SITE)
+    files["content/messages/fuehrung.md"] = message("Führung vor Ort", "2026-10-01", "pillars: [leadership]")
+    files["content/messages/alt.md"] = message("Alte Schulung", "2026-03-01", "pillars: [training]")
+    root = make_site(files, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    page = parse(root / "_site/reach/index.html")
+    cells = {(td["attrs"]["data-audience"], td["attrs"]["data-lang"], td["attrs"]["data-kind"]): td["text"].split()[0]
+             for td in page.find("td") if "data-audience" in td["attrs"]}
+    # filiale: its own message and the three for everyone (alle, fuehrung, alt); modules: kasse + werte.
+    assert cells[("filiale", "de", "messages")] == "4"
+    assert cells[("filiale", "de", "modules")] == "2"
+    assert cells[("zentrale", "de", "messages")] == "4"
+    assert cells[("zentrale", "de", "modules")] == "1"
+    assert cells[("filiale", "en", "messages")] == "1"
+    assert cells[("zentrale", "en", "messages")] == "0"
+    gaps = {row["attrs"]["data-pillar"]: "is-gap" in (row["attrs"].get("class") or "")
+            for row in page.find("tr") if "data-pillar" in row["attrs"]}
+    assert gaps == {"leadership": False, "training": True}
+    assert "reach/index.html" not in (root / "_site/index.html").read_text()
+
+
+
+# ---------------------------------------------------------------- acknowledgement
+
+def test_must_read_message_has_acknowledge_button(make_site):
+    root = make_site({
+        "content/messages/pflicht.md": message("Pflicht", "2026-11-01", "must_read: true",
+                                               "translation_key: kasse 2026"),
+        "content/messages/normal.md": message("Normal", "2026-11-02"),
+    }, site_yaml=SITE_YAML)
+    assert build_site(root, "--version", "v7").exit_code == 0
+    page = parse(root / "_site/messages/pflicht/index.html")
+    [button] = [a for a in page.find("a") if "data-ack-template" in a["attrs"]]
+    assert button["attrs"]["href"] == "https://forms.example.com/ack?page=kasse%202026&version=dev"
+    assert button["attrs"]["data-ack-template"] == "https://forms.example.com/ack?page=kasse%202026&version={version}"
+    assert "data-ack-template" not in (root / "_site/messages/normal/index.html").read_text()
+    assert "v7" not in (root / "_site/messages/pflicht/index.html").read_text()
+
+
+def test_acknowledge_url_without_id_warns(make_site):
+    root = make_site({"content/messages/a.md": message("A", "2026-11-01", "must_read: true")},
+                     site_yaml=SITE_YAML.replace("page={id}&", ""))
+    result = build_site(root)
+    assert result.exit_code == 0
+    assert "warning[IM152]" in result.stderr
+
+
+# ---------------------------------------------------------------- digest
+
+DIGEST_SITE = {
+    "content/messages/alt.md": message("Alte Nachricht OLDMARKER", "2026-10-01"),
+    "content/messages/neu.md": message("Neu für alle", "2026-11-24", "summary: 'Kurz gesagt: alles frisch.'"),
+    "content/messages/neuer.md": message("Noch neuer", "2026-11-25", body="Erster Absatz mit *Betonung*.\n\nZweiter."),
+    "content/messages/pflicht.md": message("Pflicht Kasse", "2026-11-21", "must_read: true", "audiences: [filiale]"),
+    "content/messages/zentrale.md": message("Nur Zentrale ZMARKER", "2026-11-24", "audiences: [zentrale]"),
+    "content/messages/entwurf.md": message("Entwurf DRAFTMARKER", "2026-11-24", "draft: true"),
+    "content/messages/embargo.md": message("Embargo FUTUREMARKER", "2026-11-24", "publish_at: 2026-12-01"),
+    "content/messages/neu.en.md": message("New for everyone", "2026-11-24"),
+}
+
+
+def _digest_titles(path: Path) -> list[str]:
+    page = parse(path)
+    return [h2["text"].strip() for h2 in page.find("h2")]
+
+
+def test_digest_for_an_audience_lists_its_messages_must_read_first(make_site, tmp_path):
+    root = make_site(DIGEST_SITE, site_yaml=SITE_YAML)
+    out = tmp_path / "digest.html"
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "filiale", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert _digest_titles(out) == ["Pflicht Kasse", "Noch neuer", "Neu für alle"]
+    text = out.read_text()
+    for marker in ("OLDMARKER", "ZMARKER", "DRAFTMARKER", "FUTUREMARKER", "New for everyone"):
+        assert marker not in text
+    page = parse(out)
+    assert "<table" in text and "<link" not in text and "<script" not in text
+    assert any("#0A5C36" in (e["attrs"].get("style") or "") for e in page.elements)
+    links = [a["attrs"]["href"] for a in page.find("a")]
+    assert "https://intranet.example.com/messages/pflicht/" in links
+    assert all(link.startswith(("https://", "mailto:")) for link in links)
+    assert "Kurz gesagt: alles frisch." in text and "Erster Absatz mit Betonung." in text
+    plain = (tmp_path / "digest.html.txt").read_text()
+    assert plain.index("Pflicht Kasse") < plain.index("Noch neuer")
+    assert "https://intranet.example.com/messages/neu/" in plain
+
+
+def test_digest_since_and_language(make_site, tmp_path):
+    root = make_site(DIGEST_SITE, site_yaml=SITE_YAML)
+    out = tmp_path / "d.html"
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--since", "2026-09-01",
+                     "--lang", "en", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert _digest_titles(out) == ["New for everyone"]
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--since", "2026-09-01", "-o", str(out))
+    assert "Alte Nachricht OLDMARKER" in _digest_titles(out)
+    assert "Nur Zentrale ZMARKER" in _digest_titles(out)  # no --audience: everything published
+
+
+def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_site, tmp_path):
+    root = make_site(DIGEST_SITE)
+    out = tmp_path / "d.html"
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
+    assert result.exit_code == 0
+    assert "warning[IM153]" in result.stderr
+    assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
+    assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 2
+    assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
