@@ -1,0 +1,302 @@
+"""Training modules: prerequisites, cycles, quiz validation, module pages and the catalogue.
+
+Every test builds a small real site through the CLI and reads the HTML it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import build_site, run_cli
+
+
+class Elements(HTMLParser):
+    """Start tags in document order with their attributes, the text outside <script>,
+    and the text of each <script type="application/json">."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.json_blocks: list[str] = []
+        self._in_json = False
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if tag == "script":
+            self._in_script = True
+            self._in_json = found.get("type") == "application/json"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = self._in_json = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_json:
+            self.json_blocks.append(data)
+        elif not self._in_script:
+            self.text.append(data)
+
+    def having(self, attribute: str, tag: str | None = None) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if attribute in attrs and (tag is None or name == tag)]
+
+    def with_class(self, css_class: str, tag: str | None = None) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags
+                if css_class in (attrs.get("class") or "").split() and (tag is None or name == tag)]
+
+    @property
+    def visible_text(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def parse(path: Path) -> Elements:
+    parser = Elements()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def module(title: str, *, extra: str = "", body: str = "Text.") -> str:
+    return f"---\ntitle: {title}\nduration: 20\n{extra}---\n{body}\n"
+
+
+QUIZ = """\
+quiz:
+  - question: Wie lange darf Hackfleisch liegen?
+    options: [Einen Tag, Eine Woche]
+    answer: 0
+    explain: Hackfleisch verdirbt schnell.
+  - question: Welche Ware wird reduziert?
+    options: [Joghurt mit MHD morgen, Kaffee mit MHD in drei Monaten, Reife Bananen]
+    answer: [0, 2]
+"""
+
+
+def test_catalogue_lists_prerequisites_first_then_weight_and_title(make_site):
+    root = make_site({
+        "content/training/alpha.md": module("Alpha", extra="prerequisites: [zeta]\n"),
+        "content/training/beta.md": module("Beta"),
+        "content/training/gamma.md": module("Gamma", extra="weight: 1\nprerequisites: [beta]\n"),
+        "content/training/zeta.md": module("Zeta", extra="weight: 5\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    cards = parse(root / "_site/training/index.html").having("data-module-card")
+    assert [card["id"] for card in cards] == ["module-beta", "module-gamma", "module-zeta", "module-alpha"]
+
+
+def test_catalogue_totals_and_filter_controls(make_site):
+    root = make_site({
+        "content/training/kasse.md": module("Kasse", extra="audiences: [filiale]\nlevel: basis\n"),
+        "content/training/marke.md": module("Marke", extra="level: aufbau\n"),
+        "content/training/planung.md": module("Planung", extra="audiences: [zentrale]\nlevel: aufbau\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    page = parse(root / "_site/training/index.html")
+    totals = {attrs["data-total-audience"]: attrs for attrs in page.having("data-total-audience")}
+    assert set(totals) == {"filiale", "zentrale", ""}
+    assert "Filialteams 40 Min. (2 Module)" in page.visible_text
+    assert "Alle Module 1 Std. (3 Module)" in page.visible_text
+    filters = {attrs["data-filter"] for attrs in page.having("data-filter", "select")}
+    assert filters == {"audience", "level"}
+    assert "hidden" in page.having("data-training-filters")[0]  # shown by training.js only
+    cards = {attrs["id"]: attrs for attrs in page.having("data-module-card")}
+    assert cards["module-kasse"]["data-audiences"] == "filiale"
+    assert cards["module-marke"]["data-audiences"] == ""
+    assert cards["module-planung"]["data-level"] == "aufbau"
+    assert all(card["data-completed"] == "false" and card["data-module-key"] for card in cards.values())
+
+
+def test_prerequisite_links_to_the_same_language_translation(make_site):
+    root = make_site({
+        "content/training/basis.md": module("Grundlagen"),
+        "content/training/basis.en.md": module("Basics"),
+        "content/training/vertiefung.md": module("Vertiefung", extra="prerequisites: [basis]\n"),
+        "content/training/vertiefung.en.md": module("Going deeper", extra="prerequisites: [basis]\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    german = parse(root / "_site/training/vertiefung/index.html").having("data-prerequisite", "a")
+    english = parse(root / "_site/en/training/vertiefung/index.html").having("data-prerequisite", "a")
+    assert german[0]["href"] == "../basis/index.html"
+    assert english[0]["href"] == "../basis/index.html"  # en/training/basis/, the English version
+    assert "Basics" in (root / "_site/en/training/vertiefung/index.html").read_text(encoding="utf-8")
+    catalogue = parse(root / "_site/en/training/index.html").having("data-prerequisite", "a")
+    assert catalogue[0]["href"] == "basis/index.html"
+
+
+def test_unknown_prerequisite_is_an_error_at_its_list_item(make_site):
+    root = make_site({
+        "content/training/frische.md": module("Frische"),
+        "content/training/service.md": "---\ntitle: Service\nprerequisites:\n  - frische\n  - frishe\n---\nText.\n",
+    })
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/training/service.md:5: error[IM020]: unknown prerequisite 'frishe'" in result.stderr
+    assert "did you mean 'frische'?" in result.stderr
+    assert not (root / "_site").exists()
+
+
+def test_prerequisite_cycle_is_an_error_naming_the_cycle(make_site):
+    root = make_site({
+        "content/training/a.md": module("Modul A", extra="prerequisites: [b]\n"),
+        "content/training/b.md": module("Modul B", extra="prerequisites: [c]\n"),
+        "content/training/c.md": module("Modul C", extra="prerequisites:\n  - a\n"),
+        "content/training/self.md": module("Selbst", extra="prerequisites: [self]\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/training/a.md:4: error[IM131]: prerequisites form a cycle: a → b → c → a" in result.stderr
+    assert "content/training/self.md:4: error[IM131]: prerequisites form a cycle: self → self" in result.stderr
+    assert result.stderr.count("IM131") == 2
+
+
+def test_prerequisite_that_is_a_draft_is_an_error(make_site):
+    root = make_site({
+        "content/training/entwurf.md": module("Entwurf eines Moduls", extra="draft: true\n"),
+        "content/training/kurs.md": module("Kurs", extra="prerequisites: [entwurf]\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/training/kurs.md:4: error[IM104]: prerequisite 'entwurf' is draft" in result.stderr
+
+
+def test_prerequisite_for_another_audience_is_plain_text_in_an_audience_build(make_site):
+    root = make_site({
+        "content/training/zentrale-kurs.md": module("Nur für die Zentrale", extra="audiences: [zentrale]\n"),
+        "content/training/kurs.md": module("Kurs", extra="prerequisites: [zentrale-kurs]\n"),
+    })
+    result = build_site(root, "--audience", "filiale")
+    assert result.exit_code == 0, result.stderr
+    assert "content/training/kurs.md:4: warning[IM105]" in result.stderr
+    page = parse(root / "_site/training/kurs/index.html")
+    plain = page.having("data-prerequisite")
+    assert plain and all(attrs.get("href") is None for attrs in plain)
+    assert "Nur für die Zentrale" not in (root / "_site/training/kurs/index.html").read_text(encoding="utf-8")
+
+
+def test_answer_outside_the_options_is_an_error_at_the_answer_line(make_site):
+    root = make_site({"content/training/quiz.md": """\
+        ---
+        title: Quiz
+        quiz:
+          - question: Eins?
+            options: [ja, nein]
+            answer: 0
+          - question: Zwei?
+            options: [ja, nein, vielleicht]
+            answer: 3
+        ---
+        Text.
+        """})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/training/quiz.md:9: error" in result.stderr
+    assert "answer 3 is outside the options (0 to 2" in result.stderr
+
+
+def test_missing_question_is_an_error_at_the_quiz_item(make_site):
+    root = make_site({"content/training/quiz.md": """\
+        ---
+        title: Quiz
+        quiz:
+          - question: Eins?
+            options: [ja, nein]
+            answer: 0
+          - options: [ja, nein]
+            answer: 1
+        ---
+        Text.
+        """})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/training/quiz.md:7: error[IM007]: missing required key 'quiz[1].question'" in result.stderr
+
+
+def test_review_by_in_the_past_warns_and_shows_a_note(make_site):
+    root = make_site({
+        "content/training/alt.md": module("Alt", extra="review_by: 2026-11-25\n"),
+        "content/training/heute.md": module("Heute", extra="review_by: 2026-11-26\n"),
+    })
+    result = build_site(root)  # --now 2026-11-26T12:00 UTC
+    assert result.exit_code == 0, result.stderr
+    assert "content/training/alt.md:4: warning[IM132]" in result.stderr
+    assert "heute.md" not in result.stderr
+    old = parse(root / "_site/training/alt/index.html")
+    assert old.with_class("note-review")
+    assert "wird gerade überarbeitet" in old.visible_text
+    assert not parse(root / "_site/training/heute/index.html").with_class("note-review")
+    assert parse(root / "_site/training/index.html").with_class("flag-review")
+
+
+def test_review_by_warning_fails_a_strict_check(make_site):
+    root = make_site({"content/training/alt.md": module("Alt", extra="review_by: 2026-01-01\n")})
+    result = run_cli(root, "check", "--strict", "--now", "2026-11-26T12:00:00+00:00")
+    assert result.exit_code == 1
+    assert "IM132" in result.stderr + result.stdout
+
+
+def test_quiz_markup_fieldsets_and_answer_data(make_site):
+    root = make_site({"content/training/quiz.md": module("Quiz", extra=QUIZ)})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    html = (root / "_site/training/quiz/index.html").read_text(encoding="utf-8")
+    page = parse(root / "_site/training/quiz/index.html")
+    assert len(page.with_class("quiz", "section")) == 1
+    questions = page.with_class("quiz-question", "fieldset")
+    assert [q["data-multiple"] for q in questions] == ["false", "true"]
+    assert html.count("<legend>") == 2
+    inputs = [attrs for attrs in page.having("type", "input") if (attrs.get("name") or "").startswith("quiz-")]
+    assert [i["type"] for i in inputs] == ["radio", "radio", "checkbox", "checkbox", "checkbox"]
+    labels = {attrs["for"] for attrs in page.having("for", "label")}
+    assert {i["id"] for i in inputs} <= labels
+    assert "hidden" in page.with_class("quiz-check", "button")[0]
+    assert page.with_class("quiz-result") and page.with_class("quiz-score")
+    data = json.loads(page.json_blocks[0])
+    assert [q["answers"] for q in data["questions"]] == [[0], [0, 2]]
+    assert data["pass"] == 2
+    assert data["key"].startswith("im-site.training.completed:")
+    assert page.having("data-completed")
+    assert "onclick" not in html and "<script>" not in html
+
+
+def test_quiz_is_readable_without_javascript(make_site):
+    root = make_site({"content/training/quiz.md": module("Quiz", extra=QUIZ)})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    page = parse(root / "_site/training/quiz/index.html")
+    text = page.visible_text
+    for needle in ("Wie lange darf Hackfleisch liegen?", "Eine Woche", "Welche Ware wird reduziert?",
+                   "Kaffee mit MHD in drei Monaten", "Lösung anzeigen", "Hackfleisch verdirbt schnell.",
+                   "Richtige Antworten: Joghurt mit MHD morgen; Reife Bananen"):
+        assert needle in text
+    assert len(page.with_class("quiz-solution", "details")) == 2
+
+
+def test_folder_module_lessons_in_order_with_anchors(make_site):
+    root = make_site({
+        "content/training/kasse/index.md": module("Kasse", body="Einleitung.\n\n## Überblick\n\nText."),
+        "content/training/kasse/02-abschluss.md": "---\ntitle: Der Abschluss\n---\nZwei.\n",
+        "content/training/kasse/01-begruessung.md": "---\ntitle: Die Begrüßung\n---\nEins.\n",
+        "content/training/kasse/10-bonus.md": "---\ntitle: Bonus\nweight: 0\n---\nNull.\n",
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    page = parse(root / "_site/training/kasse/index.html")
+    html = (root / "_site/training/kasse/index.html").read_text(encoding="utf-8")
+    nav = html[html.index('class="lesson-list"'):html.index("</nav>", html.index('class="lesson-list"'))]
+    links = [attrs["href"] for attrs in elements_of(nav).having("href", "a")]
+    assert links == ["#ueberblick", "#bonus", "#die-begruessung", "#der-abschluss"]
+    ids = {attrs["id"] for attrs in page.having("id")}
+    assert {link[1:] for link in links} <= ids
+    assert html.index("Null.") < html.index("Eins.") < html.index("Zwei.")
+
+
+def elements_of(fragment: str) -> Elements:
+    parser = Elements()
+    parser.feed(fragment)
+    return parser
