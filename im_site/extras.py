@@ -79,7 +79,7 @@ def stale_translations(ctx: "RenderContext") -> dict[str, TranslationStatus]:
             page.path, page.line_of(("translated_from",)), "IM151",
             f"{original.path} has changed since {page.path} was translated from it "
             f"(translated_from {recorded}, now {original.source_hash})",
-            hint=f"update the translation, then set translated_from: {original.source_hash}")
+            hint=f"update the translation, then set translated_from: '{original.source_hash}'")
     return found
 
 
