@@ -85,7 +85,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
         theme.tokens.update(settings.tokens)
         for lang, strings in settings.strings.items():
             theme.strings.setdefault(lang, {}).update(strings)
-    theme.env = _environment(chain)
+    theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     return theme
 
 
@@ -102,13 +102,43 @@ def _read_settings(folder: Path, config: Config, diagnostics: Diagnostics) -> Th
     return validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
 
 
-def _environment(chain: list[tuple[str, Path]]) -> jinja2.Environment:
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates in cache_dir, keyed by source checksum; unwritable means uncached.
+
+    Compiling the templates is about half of a small site's build, and the dev
+    server rebuilds with a fresh Environment after every save.
+    """
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            return
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError):
+            bucket.reset()
+
+
+def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _BytecodeCache(str(folder))
+
+
+def _environment(chain: list[tuple[str, Path]], cache_folder: Path | None = None) -> jinja2.Environment:
     folders = [str(folder / "templates") for _, folder in chain]
     prefixed = {name: jinja2.FileSystemLoader(str(folder / "templates")) for name, folder in chain}
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folders), jinja2.PrefixLoader(prefixed, delimiter=":")])
     return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              extensions=["jinja2.ext.loopcontrols"])
+                              extensions=["jinja2.ext.loopcontrols"], bytecode_cache=_bytecode_cache(cache_folder))
 
 
 def brand_css(config: Config, tokens: dict[str, Any], font_urls: dict[str, str]) -> str:
