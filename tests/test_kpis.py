@@ -1,0 +1,453 @@
+"""KPI snapshots: figures recomputed independently, direction, baselines, small groups, embargo,
+charts, embeds and every validation error with its file and line."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import build_site
+from im_site import kpis
+
+DEFS = """
+    kpis:
+      - id: satisfaction
+        label: {de: Mitarbeiterzufriedenheit, en: Employee satisfaction}
+        category: engagement
+        unit: "%"
+        direction: up
+        target: 75
+      - id: nps
+        label: NPS
+        category: impact
+        unit: ""
+        direction: up
+      - id: complaints
+        label: {de: Beschwerden, en: Complaints}
+        category: behavior
+        unit: {de: je 1000 Kunden, en: per 1000 customers}
+        direction: down
+        target: 3
+    correlations:
+      - [satisfaction, nps]
+      - [satisfaction, complaints]
+"""
+
+# Two baselines: 2025-Q3 compares with 2025-Q2, 2026-Q1 with 2025-Q4 (the latest at or before it).
+SNAPSHOTS = {
+    "content/kpis/2025-q2.md": """
+        ---
+        title: Basismessung 2025
+        period: 2025-Q2
+        baseline: true
+        values: {satisfaction: 60, nps: 18, complaints: 6.5}
+        ---
+        Die erste Messung.
+    """,
+    "content/kpis/2025-q3.md": """
+        ---
+        title: Drittes Quartal 2025
+        period: 2025-Q3
+        date: 2025-10-10
+        values: {satisfaction: 63.4, nps: 22, complaints: 5.9}
+        ---
+        Kommentar.
+    """,
+    "content/kpis/2025-q4.md": """
+        ---
+        title: Neue Basis nach Umbau
+        period: 2025-Q4
+        baseline: true
+        values: {satisfaction: 66.1, nps: 25, complaints: 4.4}
+        ---
+        Neue Basis.
+    """,
+    "content/kpis/2026-q1.md": """
+        ---
+        title: Erstes Quartal 2026
+        period: 2026-Q1
+        data: 2026-q1.csv
+        respondents: {filiale-nord: 40}
+        segments:
+          filiale-nord: {satisfaction: 71, nps: 33}
+        ---
+        Werte je Filiale. Zufriedenheit {kpi}`satisfaction`.
+    """,
+    "content/kpis/2026-q1.csv": """
+        kpi,segment,value,respondents
+        satisfaction,,71.5,
+        nps,,38,
+        complaints,,2.9,
+        satisfaction,filiale-sued,74.25,12
+        nps,filiale-sued,41,12
+        complaints,filiale-sued,2.1,12
+        satisfaction,filiale-ost,68,9
+        nps,filiale-ost,30,9
+        complaints,filiale-ost,3.6,9
+        satisfaction,kleinteam-zz,93.17,3
+        nps,kleinteam-zz,57.13,3
+        satisfaction,lager-west,77,
+        nps,lager-west,44,
+    """,
+    "content/kpis/2026-q2.md": """
+        ---
+        title: Zweites Quartal noch unter Verschluss
+        period: 2026-Q2
+        publish_at: 2027-01-15
+        values: {satisfaction: 88.88, nps: 66.66}
+        ---
+        Embargo.
+    """,
+    "content/kpis/2026-q1.en.md": """
+        ---
+        title: First quarter 2026
+        period: 2026-Q1
+        ---
+        Values per store.
+    """,
+    "content/messages/werte.md": """
+        ---
+        title: Unsere Werte im Blick
+        date: 2026-05-01
+        ---
+        Zufriedenheit liegt bei {kpi}`satisfaction`, Beschwerden bei {kpi}`complaints`.
+    """,
+    "content/messages/werte.en.md": """
+        ---
+        title: Our values at a glance
+        date: 2026-05-01
+        ---
+        Satisfaction is {kpi}`satisfaction`.
+    """,
+}
+
+SITE = {"content/kpis/kpis.yaml": DEFS, **SNAPSHOTS}
+PUBLISHED = ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
+LATEST_SEGMENTS = {  # 2026-Q1 without the withheld kleinteam-zz (3 respondents < 5)
+    "filiale-nord": {"satisfaction": 71, "nps": 33},
+    "filiale-sued": {"satisfaction": 74.25, "nps": 41, "complaints": 2.1},
+    "filiale-ost": {"satisfaction": 68, "nps": 30, "complaints": 3.6},
+    "lager-west": {"satisfaction": 77, "nps": 44},
+}
+COMPANY = {
+    "2025-Q2": {"satisfaction": 60, "nps": 18, "complaints": 6.5},
+    "2025-Q3": {"satisfaction": 63.4, "nps": 22, "complaints": 5.9},
+    "2025-Q4": {"satisfaction": 66.1, "nps": 25, "complaints": 4.4},
+    "2026-Q1": {"satisfaction": 71.5, "nps": 38, "complaints": 2.9},
+}
+BASELINES = {"2025-Q2", "2025-Q4"}
+TARGETS = {"satisfaction": (75, "up"), "complaints": (3, "down")}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import BASIC_SITE_YAML, write_files
+    root = tmp_path_factory.mktemp("kpis") / "site"
+    root.mkdir()
+    (root / "site.yaml").write_text(BASIC_SITE_YAML + "kpis: {min_group_size: 5}\n", encoding="utf-8")
+    write_files(root, SITE)
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    return root / "_site"
+
+
+def read(site: Path, rel: str) -> str:
+    return (site / rel).read_text(encoding="utf-8")
+
+
+def data(site: Path) -> dict:
+    return json.loads(read(site, "data/kpis.json"))
+
+
+# ---------------------------------------------------------------- figures
+
+def expected_figure(kpi: str, period: str) -> dict:
+    """Computed here without im_site.kpis: previous period, latest earlier baseline, target."""
+    value = COMPANY[period][kpi]
+    earlier = [p for p in PUBLISHED if p < period and kpi in COMPANY[p]]
+    previous = earlier[-1] if earlier else None
+    baselines = [p for p in earlier if p in BASELINES] if period not in BASELINES else []
+    baseline = baselines[-1] if baselines else None
+    target = TARGETS.get(kpi)
+    met = None if target is None else (value >= target[0] if target[1] == "up" else value <= target[0])
+    return {"value": value, "target_met": met,
+            "previous": None if previous is None else (previous, value - COMPANY[previous][kpi]),
+            "baseline": None if baseline is None else (baseline, value - COMPANY[baseline][kpi])}
+
+
+def test_figures_match_an_independent_computation(built: Path) -> None:
+    document = data(built)
+    assert [s["period"] for s in document["snapshots"]] == PUBLISHED
+    for snapshot in document["snapshots"]:
+        for kpi, figure in snapshot["figures"].items():
+            expected = expected_figure(kpi, snapshot["period"])
+            assert figure["value"] == pytest.approx(expected["value"])
+            assert figure["target_met"] is expected["target_met"]
+            for key in ("previous", "baseline"):
+                if expected[key] is None:
+                    assert figure[key] is None, (snapshot["period"], kpi, key)
+                else:
+                    assert figure[key]["period"] == expected[key][0]
+                    assert figure[key]["change"] == pytest.approx(expected[key][1], abs=1e-4)
+    assert document["series"]["nps"] == [[p, COMPANY[p]["nps"]] for p in PUBLISHED]
+
+
+def test_correlations_match_statistics_correlation(built: Path) -> None:
+    document = data(built)
+    by_pair = {tuple(c["kpis"]): c for c in document["correlations"]}
+    pairs = [(n, v) for n, v in LATEST_SEGMENTS.items() if "satisfaction" in v and "nps" in v]
+    xs = [v["satisfaction"] for _, v in pairs]
+    ys = [v["nps"] for _, v in pairs]
+    first = by_pair[("satisfaction", "nps")]
+    assert first["n"] == 4 and first["period"] == "2026-Q1"
+    assert first["r"] == pytest.approx(statistics.correlation(xs, ys), abs=1e-4)
+    second = by_pair[("satisfaction", "complaints")]  # only two segments have both
+    assert second["n"] == 2 and second["r"] is None
+    dashboard = read(built, "kpis/index.html")
+    assert "Nicht genug Bereiche" in dashboard
+    assert "Korrelation ist keine Kausalität" in dashboard
+    assert "Correlation is not causation" in read(built, "en/kpis/index.html")
+
+
+def test_baseline_choice_is_the_latest_at_or_before(built: Path) -> None:
+    figures = {s["period"]: s["figures"] for s in data(built)["snapshots"]}
+    assert figures["2025-Q2"]["nps"]["baseline"] is None  # a baseline has no baseline change
+    assert figures["2025-Q3"]["nps"]["baseline"]["period"] == "2025-Q2"
+    assert figures["2025-Q4"]["nps"]["baseline"] is None
+    assert figures["2026-Q1"]["nps"]["baseline"] == {"period": "2025-Q4", "from": 25, "change": 13}
+
+
+def test_direction_down_means_lower_is_better(built: Path) -> None:
+    figures = {s["period"]: s["figures"] for s in data(built)["snapshots"]}
+    assert figures["2025-Q4"]["complaints"]["target_met"] is False  # 4.4 > 3
+    assert figures["2026-Q1"]["complaints"]["target_met"] is True  # 2.9 <= 3
+    card = section(read(built, "kpis/index.html"), 'id="kpi-complaints"')
+    assert "kpi-better" in card and "besser" in card and "kpi-worse" not in card
+    assert "Ziel erreicht" in card and "höchstens 3" in card
+    assert kpis.target_met(3, 3, "down") is True and kpis.target_met(3.1, 3, "down") is False
+    assert kpis.is_improvement(-1, "down") is True and kpis.is_improvement(-1, "up") is False
+
+
+def section(html: str, marker: str) -> str:
+    start = html.index(marker)
+    return html[start:html.index("</article>", start)]
+
+
+# ---------------------------------------------------------------- privacy and embargo
+
+def test_withheld_segment_appears_in_no_output_file(built: Path) -> None:
+    needles = [b"kleinteam-zz", b"kleinteam", b"93.17", b"93,17", b"57.13", b"57,13"]
+    files = [p for p in built.rglob("*") if p.is_file()]
+    assert len(files) > 10
+    for path in files:
+        content = path.read_bytes()
+        for needle in needles:
+            assert needle not in content, f"{needle!r} found in {path.relative_to(built)}"
+    document = data(built)
+    latest = document["snapshots"][-1]
+    assert sorted(latest["segments"]) == sorted(LATEST_SEGMENTS)
+    assert latest["respondents"] == {"filiale-nord": 40, "filiale-ost": 9, "filiale-sued": 12}
+    assert "1 Bereich(e) mit weniger als 5 Antworten" in read(built, "kpis/2026-q1/index.html")
+
+
+def test_embargoed_snapshot_is_absent_everywhere(built: Path) -> None:
+    assert not (built / "kpis/2026-q2").exists()
+    for path in (p for p in built.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        for needle in (b"2026-Q2", b"88.88", b"88,88", b"66.66", b"66,66", b"unter Verschluss"):
+            assert needle not in content, f"{needle!r} found in {path.relative_to(built)}"
+    assert data(built)["latest"] == "2026-Q1"
+
+
+# ---------------------------------------------------------------- pages and charts
+
+class SvgCheck(HTMLParser):
+    """Collects each <svg>'s role and whether it has <title> and <desc>, and table cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svgs: list[dict] = []
+        self.stack: list[str] = []
+        self.cells: list[str] = []
+        self._cell = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "svg":
+            self.svgs.append({"role": dict(attrs).get("role"), "title": False, "desc": False})
+        elif tag in ("title", "desc") and self.svgs and "svg" in self.stack:
+            self.svgs[-1][tag] = self.svgs[-1][tag] or len(self.stack) == self.stack.index("svg") + 1
+        if tag in ("td", "th"):
+            self._cell = True
+            self.cells.append("")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop() != tag:
+            pass
+        if tag in ("td", "th"):
+            self._cell = False
+
+    def handle_data(self, text: str) -> None:
+        if self._cell:
+            self.cells[-1] += text
+
+
+def test_dashboard_has_accessible_charts_and_numbers_in_tables(built: Path) -> None:
+    html = read(built, "kpis/index.html")
+    check = SvgCheck()
+    check.feed(html)
+    assert len(check.svgs) == 3 + 2  # a trend per KPI, a scatter per correlation with points
+    assert all(s["role"] == "img" and s["title"] and s["desc"] for s in check.svgs)
+    cells = [c.strip() for c in check.cells]
+    assert "71,5\u00a0%" in cells and "63,4\u00a0%" in cells and "74,25\u00a0%" in cells
+    for heading in ("Engagement", "Verhalten", "Externe Wirkung"):
+        assert f">{heading}</h2>" in html
+    assert "Ziel nicht erreicht" in html and "✗" in html  # text and icon, not colour alone
+    assert "+5,4\u00a0Pp." in html  # 71.5 - 66.1 against the 2025-Q4 baseline
+    assert "<script" not in html.split("</svg>")[0].split("<svg")[-1]
+    for period in PUBLISHED:
+        assert f'href="../kpis/{period.lower()}/index.html"' in html or f'href="{period.lower()}/index.html"' in html
+
+
+def test_numbers_follow_the_language(built: Path) -> None:
+    english = read(built, "en/kpis/index.html")
+    assert "71.5%" in english and "+5.4\u00a0pp" in english and "Employee satisfaction" in english
+    assert "External impact" in english and "Behaviour" in english
+    assert kpis.format_number(1234.5, "de") == "1.234,5" and kpis.format_number(1234.5, "en") == "1,234.5"
+    assert kpis.format_change(-0.0001, "%", "de") == "±0\u00a0Pp."
+    assert kpis.format_change(-2, "", "en") == "\u22122"
+
+
+def test_snapshot_page_shows_commentary_figures_and_kept_segments(built: Path) -> None:
+    html = read(built, "kpis/2026-q1/index.html")
+    assert "Werte je Filiale" in html
+    for name in LATEST_SEGMENTS:
+        assert f">{name}</th>" in html
+    assert "74,25\u00a0%" in html and 'href="../index.html"' in html
+    english = read(built, "en/kpis/2026-q1/index.html")  # the translation shows the default language's values
+    assert "Values per store" in english and "71.5%" in english and ">filiale-sued</th>" in english
+
+
+def test_kpi_embed_shows_latest_value_and_change_linked_to_dashboard(built: Path) -> None:
+    html = read(built, "messages/werte/index.html")
+    match = re.search(r'<a class="kpi-embed" href="([^"]+)"[^>]*>(.*?)</a>', html)
+    assert match is not None
+    assert match.group(1) == "../../kpis/index.html#kpi-satisfaction"
+    assert "71,5\u00a0%" in match.group(2) and "+5,4\u00a0Pp. ggü. 2025-Q4" in match.group(2)
+    english = read(built, "en/messages/werte/index.html")
+    assert '<a class="kpi-embed" href="../../kpis/index.html#kpi-satisfaction"' in english
+    assert "71.5%" in english and "+5.4\u00a0pp vs 2025-Q4" in english
+
+
+def test_output_is_deterministic(built: Path, tmp_path: Path) -> None:
+    first = read(built, "data/kpis.json")
+    assert json.loads(first)["definitions"][0]["id"] == "satisfaction"
+    assert first == json.dumps(json.loads(first), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- pure arithmetic
+
+def test_pearson_agrees_with_statistics_and_refuses_small_or_flat_samples() -> None:
+    xs, ys = [1.0, 2.5, 3.1, 4.8, 6.0], [2.0, 2.2, 3.9, 4.1, 7.5]
+    assert kpis.pearson(xs, ys) == pytest.approx(statistics.correlation(xs, ys))
+    assert kpis.pearson([1, 2], [3, 4]) is None
+    assert kpis.pearson([1, 1, 1], [1, 2, 3]) is None
+    snapshot = kpis.Snapshot("2026-Q1", False, {}, {"a": {"x": 1}, "b": {"x": 2}}, {"a": 4, "b": 5})
+    kept, withheld = kpis.withhold_small_groups(snapshot, 5)
+    assert withheld == ["a"] and list(kept.segments) == ["b"] and kept.respondents == {"b": 5}
+    assert not math.isnan(kpis.json_number(0.1 + 0.2)) and kpis.json_number(0.1 + 0.2) == 0.3
+
+
+# ---------------------------------------------------------------- validation errors
+
+BAD_CASES = {
+    "unknown id in values": (
+        {"content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues:\n  satisfaction: 60\n  happiness: 3\n---\n"},
+        "content/kpis/2025-q3.md:6: error[IM020]: unknown KPI id 'happiness'"),
+    "unknown id in segments": (
+        {"content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nsegments:\n  nord:\n    mood: 3\n---\n"},
+        "content/kpis/2025-q3.md:6: error[IM020]: unknown KPI id 'mood'"),
+    "non-numeric value": (
+        {"content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues:\n  nps: viel\n---\n"},
+        "content/kpis/2025-q3.md:5: error[IM006]"),
+    "NaN value": (
+        {"content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues:\n  nps: .nan\n---\n"},
+        "content/kpis/2025-q3.md:5: error[IM006]: 'values.nps' should be a finite number, not nan"),
+    "infinite value": (
+        {"content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nsegments:\n  nord:\n    nps: -.inf\n---\n"},
+        "content/kpis/2025-q3.md:6: error[IM006]: 'segments.nord.nps' should be a finite number, not -inf"),
+    "duplicate period": (
+        {"content/kpis/copy.md": "---\ntitle: Kopie\nperiod: 2025-Q3\nvalues: {nps: 1}\n---\n"},
+        "content/kpis/copy.md:3: error[IM140]: duplicate period '2025-Q3': also in content/kpis/2025-q3.md"),
+    "csv bad header": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3\n"},
+        "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value'"),
+    "csv unknown column": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value,store_manager\nnps,,3,Anna\n"},
+        "unknown column 'store_manager'"),
+    "csv ragged row": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\nsatisfaction,nord\n"},
+        "content/kpis/2026-q1.csv:3: error[IM140]: row has 2 fields, the header 3"),
+    "csv non-numeric": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\n\nsatisfaction,,71,5\n"},
+        "content/kpis/2026-q1.csv:4: error[IM140]: row has 4 fields"),
+    "csv text value": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\nsatisfaction,,hoch\n"},
+        "content/kpis/2026-q1.csv:3: error[IM140]: value 'hoch' of 'satisfaction' is not a finite number"),
+    "csv nan": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,nan\n"},
+        "content/kpis/2026-q1.csv:2: error[IM140]: value 'nan'"),
+    "csv unknown id": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\numsatz,,12\n"},
+        "content/kpis/2026-q1.csv:3: error[IM020]: unknown KPI id 'umsatz'"),
+    "csv missing": (
+        {"content/kpis/2026-q1.md": "---\ntitle: Q1\nperiod: 2026-Q1\ndata: fehlt.csv\n---\n"},
+        "content/kpis/2026-q1.md:4: error[IM140]: data file 'fehlt.csv' not found"),
+    "unknown id in correlations": (
+        {"content/kpis/kpis.yaml": DEFS.replace("[satisfaction, complaints]", "[satisfaction, umsatz]")},
+        "content/kpis/kpis.yaml:21: error[IM020]: unknown KPI id 'umsatz' in correlations"),
+    "bad category": (
+        {"content/kpis/kpis.yaml": DEFS.replace("category: impact", "category: finance")},
+        "content/kpis/kpis.yaml:10: error[IM006]: 'kpis[1].category'"),
+    "missing direction": (
+        {"content/kpis/kpis.yaml": re.sub(r" +direction: down\n", "", DEFS)},
+        "content/kpis/kpis.yaml:13: error[IM007]: missing required key 'kpis[2].direction'"),
+    "duplicate kpi id": (
+        {"content/kpis/kpis.yaml": DEFS.replace("id: nps", "id: satisfaction")},
+        "content/kpis/kpis.yaml:8: error[IM140]: duplicate KPI id 'satisfaction'"),
+    "unknown kpi role": (
+        {"content/messages/x.md": "---\ntitle: X\ndate: 2026-01-01\n---\n\nWert {kpi}`umsatz`.\n"},
+        "content/messages/x.md:6: error[IM020]: unknown KPI id 'umsatz'"),
+}
+
+SMALL_SITE = {
+    "content/kpis/kpis.yaml": DEFS,
+    "content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues: {satisfaction: 60, nps: 3, complaints: 2}\n---\n",
+    "content/kpis/2026-q1.md": "---\ntitle: Q1\nperiod: 2026-Q1\ndata: 2026-q1.csv\n---\n",
+    "content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,61\nnps,,4\ncomplaints,,2\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_validation_errors_name_file_and_line(make_site, case: str) -> None:
+    changes, expected = BAD_CASES[case]
+    root = make_site({**SMALL_SITE, **changes})
+    result = build_site(root)
+    assert result.exit_code == 1, result.output
+    assert expected in result.output, result.output
+    assert not (root / "_site").exists()
+
+
+def test_snapshot_missing_a_kpi_is_a_warning(make_site) -> None:
+    root = make_site({**SMALL_SITE,
+                      "content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues: {nps: 3}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    assert "content/kpis/2025-q3.md:3: warning[IM141]: snapshot 2025-Q3 has no value for KPI 'complaints'" \
+        in result.output
