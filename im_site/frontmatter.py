@@ -9,9 +9,9 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
@@ -142,7 +142,14 @@ class LessonMeta(Strict):
     draft: bool = False
 
 
-Number = int | float
+def _finite_number(value: int | float) -> int | float:
+    """NaN and infinity are YAML floats but no KPI value; reported at the value's own line."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} is not a finite number")
+    return value
+
+
+Number = Annotated[int | float, AfterValidator(_finite_number)]
 
 
 class SnapshotMeta(CommonMeta):
@@ -153,23 +160,6 @@ class SnapshotMeta(CommonMeta):
     segments: dict[str, dict[str, Number]] = Field(default_factory=dict)
     respondents: dict[str, int] = Field(default_factory=dict)
     data: str | None = None
-
-    @field_validator("values")
-    @classmethod
-    def _finite(cls, values: dict[str, Number]) -> dict[str, Number]:
-        for key, value in values.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"value of {key!r} is {value}, not a finite number")
-        return values
-
-    @field_validator("segments")
-    @classmethod
-    def _finite_segments(cls, segments: dict[str, dict[str, Number]]) -> dict[str, dict[str, Number]]:
-        for segment, values in segments.items():
-            for key, value in values.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    raise ValueError(f"value of {key!r} in segment {segment!r} is {value}, not a finite number")
-        return segments
 
 
 META_BY_KIND: dict[str, type[CommonMeta] | type[LessonMeta]] = {
