@@ -304,3 +304,25 @@ def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_sit
     assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
     assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 2
     assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
+
+
+def test_digest_links_the_hero_image_by_absolute_url(make_site, tmp_path):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 32), "#0A5C36").save(buffer, "PNG")
+    root = make_site({
+        "content/assets/bild.png": buffer.getvalue(),
+        "content/messages/bild.md": message("Mit Bild", "2026-11-25", "image: assets/bild.png",
+                                            "image_alt: Ein grünes Rechteck"),
+    }, site_yaml=SITE_YAML)
+    out = tmp_path / "d.html"
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    [img] = parse(out).find("img")
+    assert img["attrs"]["src"].startswith("https://intranet.example.com/")
+    assert img["attrs"]["alt"] == "Ein grünes Rechteck"
+    assert build_site(root).exit_code == 0
+    assert (root / "_site" / img["attrs"]["src"].removeprefix("https://intranet.example.com/")).is_file()
