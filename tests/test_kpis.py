@@ -451,3 +451,22 @@ def test_snapshot_missing_a_kpi_is_a_warning(make_site) -> None:
     assert result.exit_code == 0, result.output
     assert "content/kpis/2025-q3.md:3: warning[IM141]: snapshot 2025-Q3 has no value for KPI 'complaints'" \
         in result.output
+
+
+def test_snapshot_without_definitions_is_an_error(make_site) -> None:
+    root = make_site({"content/kpis/2026-q1.md": "---\ntitle: Q1\nperiod: 2026-Q1\nvalues: {nps: 3}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/kpis/2026-q1.md:3: error[IM140]: KPI snapshot without definitions" in result.output
+
+
+def test_translation_values_used_when_the_default_language_has_none(make_site) -> None:
+    root = make_site({**SMALL_SITE,
+                      "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\n---\nText.\n",
+                      "content/kpis/2026-q2.en.md": "---\ntitle: Q2 en\nperiod: 2026-Q2\n"
+                                                    "values: {satisfaction: 64, nps: 5, complaints: 1}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    document = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
+    assert document["latest"] == "2026-Q2"
+    assert document["snapshots"][-1]["figures"]["satisfaction"]["previous"]["change"] == 3
