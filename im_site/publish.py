@@ -237,6 +237,7 @@ def remove_versions(folder: Path, version_ids: list[str]) -> None:
     for version_id in version_ids:
         path = folder / "versions" / version_id
         trash = folder / "versions" / f".pruned-{version_id}"
+        shutil.rmtree(trash, ignore_errors=True)  # left by an earlier, interrupted pruning
         try:
             os.replace(path, trash)
         except OSError:
@@ -258,30 +259,32 @@ class Transaction:
                 pass
         self._undo.clear()
 
+    # Each undo is registered before its change, so an interrupt between the two is still undone.
+
     def make_dirs(self, path: Path) -> None:
         missing = [p for p in [path, *path.parents] if not p.exists()]
         for folder in reversed(missing):
+            self._undo.append(lambda folder=folder: shutil.rmtree(folder, ignore_errors=True))
             folder.mkdir()
-            self._undo.append(lambda folder=folder: shutil.rmtree(folder))
 
     def move_in(self, source: Path, target: Path) -> None:
         """Rename a new folder into place (the target must not exist)."""
         if os.path.lexists(target):
             raise FileExistsError(errno.EEXIST, "already exists", str(target))
+        self._undo.append(lambda: shutil.rmtree(target) if target.exists() else None)
         os.replace(source, target)
-        self._undo.append(lambda: shutil.rmtree(target))
 
     def replace_file(self, path: Path, data: bytes) -> None:
         old = path.read_bytes() if path.is_file() else None
         if old == data:
             return
+        self._undo.append(lambda: _write_beside(path, old) if old is not None else path.unlink(missing_ok=True))
         _write_beside(path, data)
-        self._undo.append(lambda: _write_beside(path, old) if old is not None else path.unlink())
 
     def replace_link(self, path: Path, target: str) -> None:
         old = os.readlink(path) if path.is_symlink() else None
+        self._undo.append(lambda: _link_beside(path, old) if old is not None else path.unlink(missing_ok=True))
         _link_beside(path, target)
-        self._undo.append(lambda: _link_beside(path, old) if old is not None else path.unlink())
 
 
 def _write_beside(path: Path, data: bytes) -> None:

@@ -67,7 +67,9 @@ def snapshot(folder: Path) -> dict[str, object]:
     links = {p.relative_to(folder).as_posix(): os.readlink(p) for p in sorted(folder.rglob("*")) if p.is_symlink()}
     files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
              if p.is_file() and not p.is_symlink() and not any(part.is_symlink() for part in p.parents)}
-    return {"files": files, "links": links, "names": sorted(os.listdir(folder))} if folder.exists() else {}
+    paths = sorted(os.path.relpath(os.path.join(top, name), folder)
+                   for top, dirs, names in os.walk(folder) for name in dirs + names)
+    return {"files": files, "links": links, "paths": paths} if folder.exists() else {}
 
 
 @pytest.fixture
@@ -316,3 +318,23 @@ def test_version_id_from_git(make_site, tmp_path):
     entry = json.loads((dest / "versions.json").read_text())[0]
     assert entry["id"] == f"20260304-050607-{head[:7]}"
     assert entry["commit"] == head
+
+
+def test_second_publish_while_one_runs_fails_fast(make_site, tmp_path):
+    from im_site.output import locked
+
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    with locked(dest.absolute()):
+        result = publish(root, dest, "--version", "v1")
+    assert result.exit_code == 1
+    assert "another im-site build or publish" in result.stderr
+    assert not dest.exists()
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+
+
+def test_versions_of_an_empty_folder_is_an_error(make_site, tmp_path):
+    root = make_site(V1)
+    result = run_cli(root, "versions", "--dest", str(tmp_path / "nothing"))
+    assert result.exit_code == 1
+    assert "no published versions" in result.stderr
