@@ -70,7 +70,8 @@ class Site:
         self.fixed_clock = fixed_clock
         self.options = options.but(live_reload=True)
         self.log = log
-        self.outputs = OutputSet()
+        #: The served build and its number, swapped together in one assignment.
+        self.served: tuple[OutputSet, int] = (OutputSet(), 0)
         self.state = State(0, None)
         self._changed = threading.Condition()
         self._building = threading.Lock()
@@ -93,10 +94,11 @@ class Site:
                 return False
             if report:
                 self.log(f"{report}\n{diagnostics.summary()}")
-            self.outputs = result.outputs
+            number = self.state.build + 1
+            self.served = (result.outputs, number)
             elapsed = (time.monotonic() - started) * 1000
             self.log(f"built {len(result.outputs.files)} files in {elapsed:.0f} ms")
-            self._publish(State(self.state.build + 1, None))
+            self._publish(State(number, None))
             return True
 
     def _publish(self, state: State) -> None:
@@ -111,8 +113,21 @@ class Site:
             return self.state
 
     def lookup(self, url_path: str) -> tuple[int, str, bytes] | None:
-        """(status, file, bytes) for a request path; folders get index.html, misses 404.html."""
-        files = self.outputs.files
+        """(status, file, bytes) for a request path; folders get index.html, misses 404.html.
+
+        HTML is stamped with the number of the build it comes from, so that the
+        client reloads even when a rebuild lands before it connects.
+        """
+        outputs, number = self.served
+        status, file, data = self._find(outputs.files, url_path) or (0, "", b"")
+        if not file:
+            return None
+        if file.endswith(".html"):
+            data = data.replace(b"</head>", f'<meta name="im-site-build" content="{number}">\n</head>'.encode(), 1)
+        return status, file, data
+
+    @staticmethod
+    def _find(files: dict[str, bytes], url_path: str) -> tuple[int, str, bytes] | None:
         rel = posixpath.normpath(unquote(url_path)).lstrip("/")
         rel = "" if rel == "." else rel
         if url_path.endswith("/") or rel == "":

@@ -300,6 +300,7 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
         status, kind, page = _get(base + "messages/hallo/")
         assert status == 200 and kind.startswith("text/html") and "Erster Absatz" in page
         assert "livereload" in page  # the client is injected when serving
+        assert '<meta name="im-site-build" content="1">' in page  # the build the page comes from
         status, kind, missing = _get(base + "gibt/es/nicht/")
         assert status == 404 and kind.startswith("text/html") and "<html" in missing
         assert _get(base + "messages")[0] == 200  # redirected to the folder

@@ -6,7 +6,8 @@
   "use strict";
   var EVENTS = "/__im-site/events";
   var STATUS = "/__im-site/status";
-  var seen = null;
+  var stamp = document.querySelector('meta[name="im-site-build"]');
+  var seen = stamp ? parseInt(stamp.getAttribute("content"), 10) : null;
   var overlay = null;
 
   function showError(text) {
