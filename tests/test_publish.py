@@ -338,3 +338,43 @@ def test_versions_of_an_empty_folder_is_an_error(make_site, tmp_path):
     result = run_cli(root, "versions", "--dest", str(tmp_path / "nothing"))
     assert result.exit_code == 1
     assert "no published versions" in result.stderr
+
+
+@pytest.fixture
+def served(three_versions):
+    """The published folder over HTTP on localhost (the switcher does nothing on file://)."""
+    import functools
+    import http.server
+    import threading
+
+    _, dest = three_versions
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(dest))
+    handler.log_message = lambda *args: None  # type: ignore[assignment]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_version_switcher_opens_the_same_page_or_the_home(served):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no chromium at /usr/bin/chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(served + "latest/messages/alpha/index.html")
+        select = page.locator("#version-switch-select")
+        assert select.input_value() == "v3"
+        assert page.locator("label[for=version-switch-select]").inner_text() == "Version"
+        with page.expect_navigation():
+            select.select_option("v1")
+        assert page.url == served + "versions/v1/messages/alpha/index.html"
+        assert page.locator("#version-switch-select").input_value() == "v1"
+        page.goto(served + "versions/v2/messages/gamma/")
+        with page.expect_navigation():
+            page.locator("#version-switch-select").select_option("v1")
+        assert page.url == served + "versions/v1/"  # gamma did not exist in v1
+        browser.close()
