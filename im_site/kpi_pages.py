@@ -53,6 +53,7 @@ def jobs(ctx: "RenderContext", result: "BuildResult") -> "list[Job]":
     env = ctx.theme.env
     assert env is not None
     env.globals["kpi_snapshot"] = lambda page: snapshot_view(ctx, data, page) if data else None
+    env.globals["kpi_highlights"] = lambda lang: highlights(ctx, data, lang) if data else None
     if data is None:
         return []
     ctx.kpi_embed = lambda kpi_id, lang, from_file: embed(ctx, data, kpi_id, lang, from_file)
@@ -225,6 +226,18 @@ def _page_in(ctx: "RenderContext", page: Page, lang: str) -> Page:
 
 def _same_period(ctx: "RenderContext", page: Page, lang: str) -> Page | None:
     return next((p for p in ctx.site.of_kind("kpi_snapshot", lang) if p.meta.period == page.meta.period), None)
+
+
+def highlights(ctx: "RenderContext", data: KpiData, lang: str) -> dict[str, Any] | None:
+    """For the home page: the latest figure of the first KPI of each category."""
+    t, items = ctx.strings(lang), []
+    for category in CATEGORIES:
+        for definition in (kpi for kpi in data.definitions.kpis if kpi.category == category):
+            latest = kpis.latest_figure(definition.id, data.table)
+            if latest is not None:
+                items.append({**figure_view(latest, definition, lang, t), "category": t[f"kpi_category_{category}"]})
+                break
+    return {"dashboard": dashboard_file(ctx, lang), "items": items} if items else None
 
 
 # ---------------------------------------------------------------- snapshot pages

@@ -470,3 +470,9 @@ def test_translation_values_used_when_the_default_language_has_none(make_site) -
     document = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
     assert document["latest"] == "2026-Q2"
     assert document["snapshots"][-1]["figures"]["satisfaction"]["previous"]["change"] == 3
+
+
+def test_home_page_shows_the_latest_kpis(built: Path) -> None:
+    home = read(built, "index.html")
+    assert 'class="kpi-home"' in home and 'href="kpis/index.html#kpi-satisfaction"' in home
+    assert "71,5\u00a0%" in home and "2,9\u00a0je 1000 Kunden" in home
