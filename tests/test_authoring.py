@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW, build_site, run_cli, write_files
+from conftest import NOW, build_site, run_cli
 from im_site.cli import main
 from im_site.lint import contrast_ratio
 
@@ -68,7 +68,8 @@ def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind, title, rel, expected", [
     ("message", "Frische für alle", "content/messages/frische-fuer-alle.md", ['title: "Frische für alle"', "date: 2026-11-26"]),
-    ("module", "Kasse: Grundlagen", "content/training/kasse-grundlagen.md", ['title: "Kasse: Grundlagen"', "review_by: 2027-11-26", "objectives:"]),
+    ("module", "Kasse: Grundlagen", "content/training/kasse-grundlagen.md",
+     ['title: "Kasse: Grundlagen"', "review_by: 2027-11-26", "objectives:"]),
     ("kpi", "2026-Q4", "content/kpis/2026-Q4.md", ['period: "2026-Q4"', "date: 2026-11-26", "#   nps: 0"]),
 ])
 def test_new_writes_front_matter_to_fill_in(make_site, kind, title, rel, expected) -> None:
