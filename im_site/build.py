@@ -22,7 +22,7 @@ from .listings import plan
 from .model import Page, Site
 from .options import BuildOptions
 from .output import OutputSet
-from .render import RenderContext, add_theme_assets, check_menu, install_globals, render_job
+from .render import RenderContext, add_theme_assets, check_menu, install_globals, render_jobs
 from .rules import judge
 from .theme import load_theme
 
@@ -51,7 +51,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     settings = config.settings
     cache = Cache(config.root / settings.cache_dir if options.use_cache else None)
     files = sources.walk(config.content_dir, config.root, diagnostics, int(settings.limits.file_size_mb * 1_000_000))
-    result.content = content = load_content(config, files, cache, diagnostics)
+    result.content = content = load_content(config, files, cache, diagnostics, options.jobs)
     published = _apply_rules(result, content.pages)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics)
@@ -71,8 +71,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     jobs.extend(feed_jobs(ctx))
     ctx.planned = {job.file for job in jobs}
     check_menu(ctx)
-    for job in jobs:
-        render_job(ctx, job)
+    render_jobs(ctx, jobs)
     _add_files(ctx)
     lint.check(ctx, result)
     search.finish(ctx, result)

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 content or build errors and refused operations,
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -82,6 +83,9 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def main(click_ctx: click.Context, config: str, quiet: bool, verbose: bool, debug: bool) -> None:
     """im-site: an intranet for internal brand communication, from Markdown."""
+    # A build makes millions of small, long-lived objects; Python's default
+    # collector thresholds rescan them all the time (measured: half the build).
+    gc.set_threshold(100_000, 50, 100)
     click_ctx.obj = Context(config, quiet, verbose, debug)
 
 

@@ -20,6 +20,7 @@ from .config import Config
 from .diagnostics import Diagnostics
 from .markdown import Rendered, make_parser, render_markdown
 from .model import Page, Part
+from .parallel import fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
@@ -43,7 +44,8 @@ class _Parsed:
     stem: str
 
 
-def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics) -> Content:
+def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics,
+                 workers: int = 1) -> Content:
     """Parse every Markdown source into a Page; lessons join their module."""
     content = Content()
     md = make_parser(config.settings.markdown.html)
@@ -55,11 +57,13 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
                 parsed_by_kind[source.kind].append(item)
         else:
             content.files[source.rel] = source
-    lessons = _group_lessons(parsed_by_kind["lesson"], md, cache, diagnostics)
+    bodies = [item.parsed.body for items in parsed_by_kind.values() for item in items]
+    rendered = render_all(md, bodies, cache, workers)
+    lessons = _group_lessons(parsed_by_kind["lesson"], rendered)
     for kind in ("message", "training", "kpi_snapshot", "page"):
         for item in parsed_by_kind[kind]:
             extra = lessons.pop((posixpath.dirname(item.source.rel), item.lang), ()) if kind == "training" else ()
-            content.pages.append(_page(item, md, cache, extra, config, diagnostics))
+            content.pages.append(_page(item, rendered, extra, config, diagnostics))
     for (folder, lang), orphans in sorted(lessons.items()):
         for part in orphans:
             diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
@@ -83,29 +87,32 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
     return _Parsed(source, parsed, lang, stem)
 
 
-def render_cached(md: MarkdownIt, body: str, allow_html: bool, cache: Cache) -> Rendered:
-    """Rendered Markdown, from the cache when this exact body was rendered before."""
-    key = digest(MARKDOWN_CACHE_VERSION, str(allow_html), body)
-    hit = cache.get("markdown", key)
-    if hit is not None:
-        try:
-            return Rendered.from_json(json.loads(hit))
-        except (ValueError, KeyError, TypeError):
-            pass
-    rendered = render_markdown(md, body)
-    cache.put("markdown", key, json.dumps(rendered.to_json(), ensure_ascii=False).encode())
+def render_all(md: MarkdownIt, bodies: list[str], cache: Cache, workers: int) -> dict[str, Rendered]:
+    """Rendered Markdown by body text: cache hits read, misses rendered across processes."""
+    allow_html = bool(md.options.get("html"))
+    keys = {body: digest(MARKDOWN_CACHE_VERSION, str(allow_html), body) for body in bodies}
+    rendered: dict[str, Rendered] = {}
+    for body, key in keys.items():
+        hit = cache.get("markdown", key)
+        if hit is not None:
+            try:
+                rendered[body] = Rendered.from_json(json.loads(hit))
+            except (ValueError, KeyError, TypeError):
+                pass
+    missing = sorted(body for body in keys if body not in rendered)
+    chunks = fork_chunks(lambda chunk: [render_markdown(md, body) for body in chunk], missing, workers)
+    for body, result in zip(missing, (result for chunk in chunks for result in chunk)):
+        rendered[body] = result
+        cache.put("markdown", keys[body], json.dumps(result.to_json(), ensure_ascii=False).encode())
     return rendered
 
 
-def _part(item: _Parsed, md: MarkdownIt, cache: Cache, *, title: str | None = None,
+def _part(item: _Parsed, rendered: dict[str, Rendered], *, title: str | None = None,
           anchor: str | None = None) -> Part:
-    allow_html = bool(md.options.get("html"))
-    rendered = render_cached(md, item.parsed.body, allow_html, cache)
-    return Part(item.source.path, item.source.rel, item.parsed.body_line, rendered, title, anchor)
+    return Part(item.source.path, item.source.rel, item.parsed.body_line, rendered[item.parsed.body], title, anchor)
 
 
-def _group_lessons(items: list[_Parsed], md: MarkdownIt, cache: Cache,
-                   diagnostics: Diagnostics) -> dict[tuple[str, str], list[Part]]:
+def _group_lessons(items: list[_Parsed], rendered: dict[str, Rendered]) -> dict[tuple[str, str], list[Part]]:
     """Lesson files by (module folder, language), ordered by weight, then number prefix, then name."""
     grouped: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
     for item in items:
@@ -118,7 +125,7 @@ def _group_lessons(items: list[_Parsed], md: MarkdownIt, cache: Cache,
         parts = []
         for item in members:
             anchor = _unique(slugify(item.parsed.meta.title), used)
-            parts.append(_part(item, md, cache, title=item.parsed.meta.title, anchor=anchor))
+            parts.append(_part(item, rendered, title=item.parsed.meta.title, anchor=anchor))
         lessons[key] = parts
     return lessons
 
@@ -137,11 +144,11 @@ def _unique(anchor: str, used: set[str]) -> str:
     return candidate
 
 
-def _page(item: _Parsed, md: MarkdownIt, cache: Cache, lessons: tuple[Part, ...] | list[Part],
+def _page(item: _Parsed, rendered: dict[str, Rendered], lessons: tuple[Part, ...] | list[Part],
           config: Config, diagnostics: Diagnostics) -> Page:
     source, meta = item.source, item.parsed.meta
     slug, url = _url(item, config)
-    parts = (_part(item, md, cache), *lessons)
+    parts = (_part(item, rendered), *lessons)
     key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
     source_hash = digest(*(p.rendered.html for p in parts), meta.title)[:12]
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),

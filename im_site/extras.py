@@ -15,14 +15,14 @@ because content pages are planned by listings.py, not by this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .config import IdLabel, label_for
-from .feeds import FEED_ENTRIES
+from .feeds import FEED_ENTRIES, FeedEntry
 from .model import Page
-from .render import Job, page_html
+from .render import Job
 from .rules import as_moment
 from .urls import absolute, page_file
 
@@ -172,27 +172,13 @@ def _audience_home_job(ctx: "RenderContext", lang: str, audience: IdLabel, switc
         "switch_targets": switch})
 
 
-class _FeedEntry:
-    """A feed entry whose HTML is filled in when the feed is rendered (after every file is planned)."""
-
-    def __init__(self, ctx: "RenderContext", page: Page):
-        self._ctx, self.page = ctx, page
-        self.url = absolute(ctx.config.settings.base_url, page.url)
-        self.updated = as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    @property
-    def content(self) -> str:
-        """Plain text to the template, so that the XML escapes the HTML once (Atom type="html")."""
-        return str.__str__(page_html(self._ctx, self.page))
-
-
 def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel) -> list[Job]:
     """The audience's messages and those for everyone, like its own site's main feed."""
     messages = [p for p in ctx.site.messages(lang) if visible_to(p, audience.id)][:FEED_ENTRIES]
     if not messages:
         return []
     base, folder = ctx.config.settings.base_url, f"{ctx.lang_prefix(lang)}audiences/{audience.id}/"
-    entries = [_FeedEntry(ctx, page) for page in messages]
+    entries = [FeedEntry(ctx, page) for page in messages]
     return [Job(f"{folder}feed.xml", "feed.xml", lang, f"feed ({lang}, {audience.id})", {
         "entries": entries, "feed_url": absolute(base, f"{folder}feed.xml"), "home_url": absolute(base, folder),
         "updated": max(entry.updated for entry in entries),

@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from .model import Page, message_order
+from .model import Page
 from .render import Job, RenderContext, folder_url, page_html
 from .rules import as_moment
 from .urls import absolute
@@ -28,17 +28,26 @@ def feed_jobs(ctx: RenderContext) -> list[Job]:
         if not messages:
             continue
         file = ctx.lang_prefix(lang) + "feed.xml"
-        entries = [{"page": page, "url": absolute(ctx.config.settings.base_url, page.url),
-                    "updated": _stamp(ctx, page), "content": str.__str__(page_html(ctx, page))} for page in messages]
+        entries = [FeedEntry(ctx, page) for page in messages]
         jobs.append(Job(file, "feed.xml", lang, f"feed ({lang})", {
             "entries": entries, "feed_url": absolute(ctx.config.settings.base_url, file),
             "home_url": absolute(ctx.config.settings.base_url, ctx.lang_prefix(lang)),
-            "updated": max(entry["updated"] for entry in entries)}))
+            "updated": max(entry.updated for entry in entries)}))
     return jobs
 
 
-def _stamp(ctx: RenderContext, page: Page) -> str:
-    return as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+class FeedEntry:
+    """A feed entry whose HTML is filled in when the feed is rendered (after every file is planned)."""
+
+    def __init__(self, ctx: RenderContext, page: Page):
+        self._ctx, self.page = ctx, page
+        self.url = absolute(ctx.config.settings.base_url, page.url)
+        self.updated = as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def content(self) -> str:
+        """Plain text to the template, so that the XML escapes the HTML once (Atom type="html")."""
+        return str.__str__(page_html(self._ctx, self.page))
 
 
 def sitemap(ctx: RenderContext) -> bytes:

@@ -8,9 +8,11 @@ never sees two different "nows".
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .parallel import default_workers
 
 
 class ClockError(ValueError):
@@ -52,8 +54,8 @@ class BuildOptions:
     live_reload: bool = False
     #: Use and fill the content-hash cache in `cache_dir`.
     use_cache: bool = True
-    #: Worker processes for rendering (1 = in this process).
-    jobs: int = 1
+    #: Processes for Markdown and page rendering (1 = this process only).
+    jobs: int = field(default_factory=default_workers)
     #: manifest.json of the version published before this one ("What's new" compares with it).
     previous_manifest: Path | None = None
     #: Set by `publish`: pages link to the list of published versions.

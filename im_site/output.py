@@ -13,6 +13,8 @@ import fcntl
 import os
 import posixpath
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +128,28 @@ def _swap(staging: Path, output: Path) -> None:
     except OSError:
         os.replace(old, output)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    remove_later(old)
+
+
+def remove_later(folder: Path) -> None:
+    """Delete a replaced output tree in a detached process.
+
+    The new site is complete once the rename above is done; deleting thousands
+    of old files can take longer than the whole build on some disks, so the
+    command does not wait for it. A leftover `.<name>.old-*` folder (after a
+    power cut, say) is harmless and removed by the next build.
+    """
+    leftovers = [folder, *sorted(folder.parent.glob(f".{folder.name.split('.old-')[0].lstrip('.')}.old-*"))]
+    targets = sorted({str(path) for path in leftovers if path.exists()})
+    if not targets:
+        return
+    try:
+        subprocess.Popen([sys.executable, "-c", "import shutil, sys\nfor p in sys.argv[1:]: shutil.rmtree(p, True)",
+                          *targets], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+    except OSError:
+        for target in targets:
+            shutil.rmtree(target, ignore_errors=True)
 
 
 def raise_if_errors(diagnostics: Diagnostics, strict: bool = False) -> None:

@@ -7,6 +7,7 @@ files before a byte is rendered, and listings are computed once, not per page.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from .markdown import Reference, fill
 from .model import Page, Part, Site
 from .options import BuildOptions
 from .output import OutputSet
+from .parallel import fork_chunks
 from .slugs import slugify
 from .theme import BUILTIN, Theme, brand_css
 from .urls import absolute, page_file, relative
@@ -68,6 +70,7 @@ class RenderContext:
     used_files: set[str] = field(default_factory=set)
     kpi_embed: Callable[[str, str, str], str | None] | None = None
     extra_globals: dict[str, Any] = field(default_factory=dict)
+    parent_pid: int = field(default_factory=os.getpid)
 
     @property
     def styles(self) -> list[str]:
@@ -367,6 +370,42 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
             current = lang == job.lang
         entries.append({"lang": lang, "file": target, "current": current, "exact": lang in translations})
     return entries
+
+
+def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
+    """Render every job, across `options.jobs` forked processes when the build is large.
+
+    Each child renders a contiguous slice with its own copy of the context and
+    sends back only what it added: files, diagnostics, used files, images.
+    """
+    for payload in fork_chunks(lambda chunk: _render_chunk(ctx, chunk), jobs, ctx.options.jobs):
+        if payload is None:
+            continue
+        files, diagnostics, used_files, images, encoded = payload
+        for path, (data, origin) in files.items():
+            ctx.outputs.add(path, data, origin, ctx.diagnostics)
+        ctx.diagnostics.extend(diagnostics)
+        ctx.used_files.update(used_files)
+        for rel, image in images.items():
+            ctx.images.processed.setdefault(rel, image)
+        ctx.images.encoded += encoded
+
+
+def _render_chunk(ctx: RenderContext, chunk: list[Job]) -> tuple | None:
+    """Render a slice; in the parent (first slice) in place, in a child as a payload of changes."""
+    if os.getpid() == ctx.parent_pid:
+        for job in chunk:
+            render_job(ctx, job)
+        return None
+    known_files, known_diagnostics = set(ctx.outputs.files), len(ctx.diagnostics.items)
+    known_images, encoded = set(ctx.images.processed), ctx.images.encoded
+    for job in chunk:
+        render_job(ctx, job)
+    files = {path: (data, ctx.outputs.origins[path]) for path, data in ctx.outputs.files.items()
+             if path not in known_files}
+    images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
+    return (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
+            ctx.images.encoded - encoded)
 
 
 def render_job(ctx: RenderContext, job: Job) -> None:

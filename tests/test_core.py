@@ -25,7 +25,8 @@ SITE = {
         tags: [frische]
         pinned: true
         ---
-        Siehe [das Modul](../training/modul.md#erste-lektion) und [Über uns](../ueber.md).
+        Siehe [das Modul](../training/modul.md#erste-lektion) und [Über uns](../ueber.md),
+        [alle Nachrichten](/messages/).
 
         ## Worum es geht
 
@@ -223,6 +224,7 @@ def test_every_internal_link_resolves(built):
 def test_markdown_features_render(built):
     html = (built / "_site/messages/frische/index.html").read_text()
     assert 'href="../../training/modul/index.html#erste-lektion"' in html
+    assert 'href="../index.html">alle Nachrichten' in html
     assert 'class="callout callout-tip"' in html and "Tipp" in html
     assert '<div class="table-scroll"' in html and "<th>Was</th>" in html
     assert 'type="checkbox"' in html
