@@ -47,7 +47,7 @@ class KpiData:
         return next(s for s in self.snapshots if s.period == period)
 
 
-def jobs(ctx: "RenderContext", result: "BuildResult") -> "list[Job]":
+def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
     """Validate the KPI files, compute every figure, and plan the dashboards."""
     data = collect(ctx, result)
     env = ctx.theme.env
@@ -61,7 +61,7 @@ def jobs(ctx: "RenderContext", result: "BuildResult") -> "list[Job]":
     return [dashboard_job(ctx, data, lang) for lang in dashboard_languages(ctx)]
 
 
-def collect(ctx: "RenderContext", result: "BuildResult") -> KpiData | None:
+def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
     """Definitions, published snapshots (one per period) and the computed figures."""
     files = result.content.files if result.content else {}
     published = sorted(ctx.site.of_kind("kpi_snapshot"), key=lambda page: page.path)
@@ -87,20 +87,20 @@ def collect(ctx: "RenderContext", result: "BuildResult") -> KpiData | None:
                    correlations, minimum)
 
 
-def dashboard_languages(ctx: "RenderContext") -> list[str]:
+def dashboard_languages(ctx: RenderContext) -> list[str]:
     """The default language always; others when the site has pages in them."""
     default = ctx.config.settings.language
     return [lang for lang in ctx.config.languages if lang == default or ctx.site.pages_in(lang)]
 
 
-def dashboard_file(ctx: "RenderContext", lang: str) -> str:
+def dashboard_file(ctx: RenderContext, lang: str) -> str:
     languages = dashboard_languages(ctx)
     return f"{ctx.lang_prefix(lang if lang in languages else ctx.config.settings.language)}kpis/index.html"
 
 
 # ---------------------------------------------------------------- text for one KPI
 
-def _axis_number(lang: str) -> "svg.NumberText":
+def _axis_number(lang: str) -> svg.NumberText:
     return lambda value: kpis.format_number(value, lang, 1)
 
 
@@ -144,7 +144,7 @@ def figure_view(figure: Figure, definition: Definition, lang: str, t: dict[str, 
 
 # ---------------------------------------------------------------- dashboard
 
-def dashboard_job(ctx: "RenderContext", data: KpiData, lang: str) -> Job:
+def dashboard_job(ctx: RenderContext, data: KpiData, lang: str) -> Job:
     file = f"{ctx.lang_prefix(lang)}kpis/index.html"
     t = ctx.strings(lang)
     categories = []
@@ -161,7 +161,7 @@ def dashboard_job(ctx: "RenderContext", data: KpiData, lang: str) -> Job:
         "switch_targets": {other: f"{ctx.lang_prefix(other)}kpis/index.html" for other in dashboard_languages(ctx)}})
 
 
-def kpi_card(ctx: "RenderContext", data: KpiData, definition: Definition, lang: str,
+def kpi_card(ctx: RenderContext, data: KpiData, definition: Definition, lang: str,
              t: dict[str, str]) -> dict[str, Any]:
     unit = _unit(definition, lang)
     latest = kpis.latest_figure(definition.id, data.table)
@@ -208,7 +208,7 @@ def correlation_view(data: KpiData, item: Correlation, index: int, lang: str, t:
             "status": status, "chart": chart, "rows": rows}
 
 
-def snapshot_links(ctx: "RenderContext", data: KpiData, lang: str, current: str) -> list[dict[str, Any]]:
+def snapshot_links(ctx: RenderContext, data: KpiData, lang: str, current: str) -> list[dict[str, Any]]:
     """Each period's page, in this language when translated; newest first."""
     links = []
     for source in reversed(data.sources):
@@ -218,17 +218,17 @@ def snapshot_links(ctx: "RenderContext", data: KpiData, lang: str, current: str)
     return links
 
 
-def _page_in(ctx: "RenderContext", page: Page, lang: str) -> Page:
+def _page_in(ctx: RenderContext, page: Page, lang: str) -> Page:
     if page.lang == lang:
         return page
     return ctx.site.translations_of(page).get(lang) or _same_period(ctx, page, lang) or page
 
 
-def _same_period(ctx: "RenderContext", page: Page, lang: str) -> Page | None:
+def _same_period(ctx: RenderContext, page: Page, lang: str) -> Page | None:
     return next((p for p in ctx.site.of_kind("kpi_snapshot", lang) if p.meta.period == page.meta.period), None)
 
 
-def highlights(ctx: "RenderContext", data: KpiData, lang: str) -> dict[str, Any] | None:
+def highlights(ctx: RenderContext, data: KpiData, lang: str) -> dict[str, Any] | None:
     """For the home page: the latest figure of the first KPI of each category."""
     t, items = ctx.strings(lang), []
     for category in CATEGORIES:
@@ -242,7 +242,7 @@ def highlights(ctx: "RenderContext", data: KpiData, lang: str) -> dict[str, Any]
 
 # ---------------------------------------------------------------- snapshot pages
 
-def snapshot_view(ctx: "RenderContext", data: KpiData, page: Page) -> dict[str, Any] | None:
+def snapshot_view(ctx: RenderContext, data: KpiData, page: Page) -> dict[str, Any] | None:
     """The figures table and the segments (small groups omitted) for a snapshot page."""
     period = page.meta.period
     if period not in data.table:
@@ -264,7 +264,7 @@ def snapshot_view(ctx: "RenderContext", data: KpiData, page: Page) -> dict[str, 
 
 # ---------------------------------------------------------------- {kpi} embeds
 
-def embed(ctx: "RenderContext", data: KpiData, kpi_id: str, lang: str, from_file: str) -> str | None:
+def embed(ctx: RenderContext, data: KpiData, kpi_id: str, lang: str, from_file: str) -> str | None:
     """`{kpi}`id``: the latest value with unit and change, linked to the dashboard; None if unknown."""
     definition = data.definition(kpi_id)
     if definition is None:

@@ -9,9 +9,9 @@ decimal so the same data always gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Callable
 
 NumberText = Callable[[float], str]
 
@@ -48,9 +48,9 @@ def padded_range(values: list[float]) -> tuple[float, float]:
 
 
 def _open(chart_id: str, title: str, desc: str, css_class: str) -> list[str]:
-    return [f'<svg class="kpi-chart {css_class}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-            f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg" '
-            f'preserveAspectRatio="xMidYMid meet" focusable="false">',
+    return [(f'<svg class="kpi-chart {css_class}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
+             f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg" '
+             f'preserveAspectRatio="xMidYMid meet" focusable="false">'),
             f'<title id="{chart_id}-title">{escape(title)}</title>',
             f'<desc id="{chart_id}-desc">{escape(desc)}</desc>']
 
@@ -59,10 +59,10 @@ def _frame(x_axis: Axis, y_axis: Axis, y_labels: tuple[str, str]) -> list[str]:
     """Axes with the lowest and highest value written at the left."""
     left, right = _n(x_axis.start), _n(x_axis.end)
     top, bottom = _n(y_axis.end), _n(y_axis.start)
-    return [f'<g class="chart-axes" aria-hidden="true" stroke="currentColor" stroke-opacity="0.35">',
+    return ['<g class="chart-axes" aria-hidden="true" stroke="currentColor" stroke-opacity="0.35">',
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>',
             f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/></g>',
-            f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="11" text-anchor="end">',
+            '<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="11" text-anchor="end">',
             f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis.end + 4)}">{escape(y_labels[1])}</text>',
             f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis.start)}">{escape(y_labels[0])}</text></g>']
 
