@@ -71,7 +71,9 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     jobs.extend(feed_jobs(ctx))
     ctx.planned = {job.file for job in jobs}
     check_menu(ctx)
-    render_jobs(ctx, jobs)
+    early, late = whatsnew.split(jobs)
+    render_jobs(ctx, early)
+    render_jobs(ctx, late)  # "What's new" compares the hashes of the pages rendered before it
     _add_files(ctx)
     lint.check(ctx, result)
     search.finish(ctx, result)

@@ -47,6 +47,17 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     return planned
 
 
+def split(planned: list[Job]) -> tuple[list[Job], list[Job]]:
+    """(every other job, the what's-new jobs): these must render after the pages they compare.
+
+    Rendering may be split across processes, and a page rendered in another
+    process is not in this one's outputs, so the what's-new pages render in a
+    second, separate pass.
+    """
+    late = [job for job in planned if isinstance(job.values.get("changes"), Changes)]
+    return [job for job in planned if not isinstance(job.values.get("changes"), Changes)], late
+
+
 def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
     """The previous manifest's hashes; None for a first version. A broken manifest is an error."""
     if path is None:

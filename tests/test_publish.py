@@ -378,3 +378,16 @@ def test_version_switcher_opens_the_same_page_or_the_home(served):
             page.locator("#version-switch-select").select_option("v1")
         assert page.url == served + "versions/v1/"  # gamma did not exist in v1
         browser.close()
+
+
+def test_whats_new_is_right_when_rendering_is_split_across_processes(make_site, tmp_path, monkeypatch):
+    """Pages rendered in a child process are not in the parent's outputs until the pass ends."""
+    parallel = pytest.importorskip("im_site.parallel")
+    if hasattr(parallel, "MIN_ITEMS_PER_WORKER"):
+        monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    write_files(root, {"content/messages/gamma.md": message("Gamma kommt", "2026-03-10")})
+    assert publish(root, dest, "--version", "v2").exit_code == 0
+    assert whats_new(dest, "v2") == {"added": ["../messages/gamma/index.html"], "changed": []}
