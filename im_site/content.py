@@ -24,7 +24,7 @@ from .parallel import fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
-MARKDOWN_CACHE_VERSION = "md-1"
+MARKDOWN_CACHE_VERSION = "md-2"
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 

@@ -176,9 +176,6 @@ def _link(token: Token, line: int, out: _Collector) -> None:
         if href.startswith(("http://", "https://", "//")):
             token.attrSet("rel", "noopener")
         return
-    if href.startswith("#"):
-        out.links.append(Reference(href, line))
-        return
     out.links.append(Reference(href, line))
     token.attrSet("href", f"\x00L{len(out.links) - 1}\x00")
 

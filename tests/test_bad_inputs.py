@@ -95,6 +95,15 @@ def _outside(folder: Path) -> dict[str, bytes]:
             if not any(part in ("_site", ".im-site-cache", "._site.lock") for part in path.split("/"))}
 
 
+def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
+    root = make_site({"content/x.md": "---\ntitle: A\n---\n## Da\n\n[gut](#da) und [weg](#fehlt)\n"})
+    result = build_site(root)
+    assert result.exit_code == 0
+    assert "content/x.md:6: warning[IM102]: no heading with id '#fehlt'" in result.stderr
+    assert "#da" not in result.stderr
+    assert build_site(root, "--strict").exit_code == 1
+
+
 def test_all_problems_are_reported_at_once(make_site):
     root = make_site({"content/a.md": "---\ntitel: A\n---\n", "content/b.md": "---\ntitle: B\n---\n[x](weg.md)\n",
                       "content/c.md": b"\xff"})
