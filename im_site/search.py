@@ -1,14 +1,241 @@
-"""The offline search index (filled by issue 6)."""
+"""The offline search index: written in Python from the published pages, one shard set per language.
+
+Pagefind was measured first (docs/images-and-search.md): over 10,000 pages it
+needed several times the 5 s / 300 MB budget, so the index is built here, from
+the text the build already has in hand. Words are stemmed with the Snowball
+stemmers (`snowballstemmer`, C-accelerated by PyStemmer when installed), and
+the browser maps a query onto the same stems without a JavaScript stemmer:
+every word form of the site whose stem the client's light suffix stripping
+(`candidates`, mirrored in static/search.js) would miss is shipped in a
+`forms` table. German compounds are also indexed under a known head word
+("Frischetheke" under "Theke").
+
+Files are JavaScript assigning to a global, not JSON, so search works from
+disk (file://) and under a strict script-src 'self' policy:
+`search/<lang>/docs.js` (page metadata) and `search/<lang>/t-<x>.js` (terms
+starting with x), so a phone loads one small shard per query word.
+Only ctx.site pages are indexed: unpublished and out-of-audience pages are
+not in it, so they leave no trace.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import snowballstemmer
+
+from .config import label_for
+from .model import Page
+from .render import Job, render_job
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import RenderContext
+    from .render import RenderContext  # noqa: F401
 
+FORMAT_VERSION = 1
+EXCERPT_CHARS = 160
+TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_CAP = 10, 3, 10
+ALGORITHMS = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian",
+              "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "no": "norwegian",
+              "fi": "finnish", "pl": "polish", "tr": "turkish", "ru": "russian"}
+STOPWORDS = {
+    "de": "aber als am an auch auf aus bei bis das dass dem den der des die doch du ein eine einem einen "
+          "einer eines er es für hat ich ihr im in ist ja mit nach nicht noch nur oder sich sie sind so "
+          "um und uns vom von vor war wie wir wird zu zum zur",
+    "en": "a an and are as at be but by for from has have in is it its of on or that the their this "
+          "to was we were will with you your",
+}
+# Light suffix stripping, mirrored in static/search.js: a query's candidate stems.
+SUFFIXES = {
+    "de": (("ern", "em", "er", "en", "es", "est", "st", "e", "s", "n"),
+           ("end", "ung", "isch", "lich", "heit", "keit", "ig", "ik")),
+    "en": (("ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"), ("ness", "ment", "ful", "ness")),
+}
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+MIN_HEAD = 4  # shortest head word a German compound is split into
+
+
+def fold(word: str) -> str:
+    """Lowercase, umlauts to base vowels, other accents dropped (same as search.js)."""
+    word = word.lower().translate(_FOLD)
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def candidates(folded: str, lang: str) -> set[str]:
+    """Stems the browser tries for a query word: itself and its light suffix strippings."""
+    forms = {folded}
+    if lang == "de":
+        forms.add(folded.replace("ae", "a").replace("oe", "o").replace("ue", "u"))
+    inflections, derivations = SUFFIXES.get(lang, ((), ()))
+    found = set(forms)
+    for form in forms:
+        for base in [form, *_strip(form, inflections)]:
+            found.add(base)
+            found.update(_strip(base, derivations))
+    return found
+
+
+def _strip(word: str, suffixes: tuple[str, ...]) -> list[str]:
+    return [word[: -len(s)] for s in suffixes if word.endswith(s) and len(word) - len(s) >= 3]
+
+
+def shard_key(term: str) -> str:
+    """The shard a term lives in: its first letter or digit, `_` for anything else."""
+    first = term[:1]
+    return first if first.isascii() and first.isalnum() else "_"
+
+
+@dataclass
+class Analyzer:
+    """Words -> stems for one language, memoised (a site has far fewer words than tokens)."""
+
+    lang: str
+    stems: dict[str, str] = field(default_factory=dict)
+    stop: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        algorithm = ALGORITHMS.get(self.lang)
+        stemmer = snowballstemmer.stemmer(algorithm) if algorithm else None
+        self._stem: Callable[[str], str] = stemmer.stemWord if stemmer else (lambda word: word)
+        self.stop = frozenset(fold(w) for w in STOPWORDS.get(self.lang, "").split())
+
+    def terms(self, text: str) -> Counter[str]:
+        """Stem counts of the text, without stop words and one-letter words."""
+        counts: Counter[str] = Counter()
+        for word, count in Counter(_WORD.findall(text.lower())).items():
+            stem = self.stems.get(word)
+            if stem is None:
+                stem = self.stems[word] = fold(self._stem(word)) if len(word) > 1 and fold(word) not in self.stop else ""
+            if stem:
+                counts[stem] += count
+        return counts
+
+    def forms(self) -> dict[str, str]:
+        """Folded word forms whose stem the browser's light stripping would not find."""
+        table = {}
+        for word, stem in self.stems.items():
+            folded = fold(word)
+            if stem and folded != stem and stem not in candidates(folded, self.lang):
+                table[folded] = stem
+        return table
+
+
+# ---------------------------------------------------------------- the index
 
 def finish(ctx: "RenderContext", result: "BuildResult") -> None:
-    """Write the search index into ctx.outputs from the rendered pages."""
-    return None
+    """Write the index and the search page of every language, unless search is off."""
+    if not ctx.config.settings.search.enabled:
+        return
+    for lang in ctx.config.languages:
+        for path, data in sorted(language_files(ctx, lang).items()):
+            ctx.outputs.add(path, data, "search", ctx.diagnostics)
+        render_search_page(ctx, lang)
+
+
+def language_files(ctx: "RenderContext", lang: str) -> dict[str, bytes]:
+    """search/<lang>/docs.js and the term shards, from the published pages in `lang`."""
+    pages = sorted(ctx.site.pages_in(lang), key=lambda p: p.url)
+    analyzer = Analyzer(lang)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for number, page in enumerate(pages):
+        for stem, weight in sorted(page_weights(analyzer, page).items()):
+            postings[stem] += [number, weight]
+    if lang == "de":
+        add_compound_heads(postings)
+    shards = shard_files(lang, postings, analyzer.forms())
+    hashes = {key: hashlib.sha256(data).hexdigest()[:10] for key, (_, data) in shards.items()}
+    docs = docs_payload(ctx, lang, pages, analyzer, hashes)
+    files = {path: data for path, data in shards.values()}
+    files[f"search/{lang}/docs.js"] = script(f"{lang}/docs", docs)
+    return files
+
+
+def page_weights(analyzer: Analyzer, page: Page) -> dict[str, int]:
+    """Title words count most, then the summary, then the body (capped per word)."""
+    weights: Counter[str] = Counter()
+    for stem, count in analyzer.terms(page.title).items():
+        weights[stem] += TITLE_WEIGHT * count
+    for stem, count in analyzer.terms(getattr(page.meta, "summary", None) or "").items():
+        weights[stem] += SUMMARY_WEIGHT * count
+    for stem, count in analyzer.terms(page.plain_text).items():
+        weights[stem] += min(count, BODY_CAP)
+    return weights
+
+
+def add_compound_heads(postings: dict[str, list[int]]) -> None:
+    """Index a compound under its longest known head word, at half weight ("frischethek" -> "thek")."""
+    known = set(postings)
+    for stem in sorted(known):
+        for start in range(3, len(stem) - MIN_HEAD + 1):
+            head = stem[start:]
+            if head in known and head != stem:
+                pairs = postings[stem]
+                merged = dict(zip(postings[head][::2], postings[head][1::2]))
+                for doc, weight in zip(pairs[::2], pairs[1::2]):
+                    merged.setdefault(doc, max(1, weight // 2))
+                postings[head] = [x for doc in sorted(merged) for x in (doc, merged[doc])]
+                break
+
+
+def shard_files(lang: str, postings: dict[str, list[int]], forms: dict[str, str]) -> dict[str, tuple[str, bytes]]:
+    """Terms and forms grouped by first letter: key -> (output path, bytes)."""
+    grouped: dict[str, dict[str, dict]] = defaultdict(lambda: {"terms": {}, "forms": {}})
+    for stem in sorted(postings):
+        grouped[shard_key(stem)]["terms"][stem] = postings[stem]
+    for form in sorted(forms):
+        grouped[shard_key(form)]["forms"][form] = forms[form]
+    return {key: (f"search/{lang}/t-{key}.js", script(f"{lang}/t-{key}", grouped[key]))
+            for key in sorted(grouped)}
+
+
+def docs_payload(ctx: "RenderContext", lang: str, pages: list[Page], analyzer: Analyzer,
+                 hashes: dict[str, str]) -> dict:
+    """Page metadata in index order, filter labels, stop words and shard versions."""
+    settings = ctx.config.settings
+    strings = ctx.strings(lang)
+    kinds = sorted({page.kind for page in pages})
+    return {
+        "version": FORMAT_VERSION, "lang": lang, "stop": sorted(analyzer.stop), "shards": hashes,
+        "docs": [[page.file, page.title, page.kind, sorted(page.audiences), sorted(page.pillars), excerpt(page)]
+                 for page in pages],
+        "labels": {
+            "type": {kind: strings.get(f"search_type_{kind}", kind) for kind in kinds},
+            "audience": {a.id: label_for(a.label, lang) for a in settings.audiences},
+            "pillar": {p.id: label_for(p.label, lang) for p in settings.pillars},
+        },
+    }
+
+
+def excerpt(page: Page) -> str:
+    """The summary, else the start of the text, cut at a word near EXCERPT_CHARS."""
+    text = " ".join((getattr(page.meta, "summary", None) or page.plain_text).split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    cut = text[:EXCERPT_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.-–") + " …"
+
+
+def script(name: str, payload: dict) -> bytes:
+    """A data file that a <script src> can load from disk and under a strict CSP."""
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (f"(window.imSearchData=window.imSearchData||{{}})[{json.dumps(name)}]={body};\n").encode()
+
+
+# ---------------------------------------------------------------- the search page
+
+def render_search_page(ctx: "RenderContext", lang: str) -> None:
+    """<lang prefix>search/index.html: results with filters; without JavaScript, a note."""
+    prefix = ctx.lang_prefix(lang)
+    targets = {other: f"{ctx.lang_prefix(other)}search/index.html" for other in ctx.config.languages}
+    render_job(ctx, Job(f"{prefix}search/index.html", "search.html", lang, "search",
+                        values={"switch_targets": targets, "search_page": True}))

@@ -1,0 +1,245 @@
+/* im-site search: runs in the browser over the index that the build writes
+   to search/<lang>/ (docs.js plus one t-<letter>.js shard per first letter).
+   The index files are scripts assigning to window.imSearchData, loaded on
+   demand with <script src>, so search works from disk (file://) and under a
+   strict Content-Security-Policy. Results are built with DOM methods and
+   textContent only. The query is mapped onto the index's Snowball stems by
+   the same folding and light suffix stripping as im_site/search.py
+   (`fold`, `candidates`), plus the index's `forms` table. */
+(function () {
+  "use strict";
+  var forms = document.querySelectorAll("form[data-search]");
+  if (!forms.length || !window.Promise) { return; }
+  var root = document.body.getAttribute("data-root") || "./";
+  var lang = document.documentElement.getAttribute("lang") || "de";
+  var SUFFIXES = {
+    de: [["ern", "em", "er", "en", "es", "est", "st", "e", "s", "n"],
+         ["end", "ung", "isch", "lich", "heit", "keit", "ig", "ik"]],
+    en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ness", "ment", "ful", "ness"]]
+  };
+  var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5;
+  var loading = {};
+
+  function load(name, version) {
+    if (!loading[name]) {
+      loading[name] = new Promise(function (resolve, reject) {
+        var data = window.imSearchData || {};
+        if (data[name]) { resolve(data[name]); return; }
+        var script = document.createElement("script");
+        script.src = root + "search/" + name + ".js" + (version ? "?v=" + version : "");
+        script.async = true;
+        script.onload = function () {
+          var found = (window.imSearchData || {})[name];
+          if (found) { resolve(found); } else { reject(new Error(name)); }
+        };
+        script.onerror = function () { delete loading[name]; reject(new Error(name)); };
+        document.head.appendChild(script);
+      });
+    }
+    return loading[name];
+  }
+
+  function fold(word) {
+    word = word.toLowerCase().replace(/ä/g, "a").replace(/ö/g, "o").replace(/ü/g, "u").replace(/ß/g, "ss");
+    return word.normalize ? word.normalize("NFKD").replace(/[\u0300-\u036f]/g, "") : word;
+  }
+
+  function strip(word, suffixes) {
+    var out = [];
+    suffixes.forEach(function (s) {
+      if (word.length - s.length >= 3 && word.slice(-s.length) === s) { out.push(word.slice(0, -s.length)); }
+    });
+    return out;
+  }
+
+  function candidates(folded) {
+    var variants = [folded], found = {};
+    var rules = SUFFIXES[lang] || [[], []];
+    if (lang === "de") { variants.push(folded.replace(/ae/g, "a").replace(/oe/g, "o").replace(/ue/g, "u")); }
+    variants.forEach(function (form) {
+      [form].concat(strip(form, rules[0])).forEach(function (base) {
+        found[base] = true;
+        strip(base, rules[1]).forEach(function (s) { found[s] = true; });
+      });
+    });
+    return Object.keys(found);
+  }
+
+  function shardKey(term) {
+    var first = term.charAt(0);
+    return /^[a-z0-9]$/.test(first) ? first : "_";
+  }
+
+  function words(query, stop) {
+    var parts = query.toLowerCase().split(/[^\p{L}\p{N}]+/u);
+    return parts.map(fold).filter(function (w) { return w.length > 1 && stop.indexOf(w) < 0; });
+  }
+
+  function shard(docs, key) {
+    return load(lang + "/t-" + key, docs.shards[key]);
+  }
+
+  /* {doc index: score} for one query word: exact stems, known forms, then stems it begins. */
+  function matchWord(docs, word) {
+    var key = shardKey(word);
+    if (!docs.shards[key]) { return Promise.resolve({}); }
+    return shard(docs, key).then(function (data) {
+      var stems = {};
+      candidates(word).forEach(function (c) { if (data.terms[c]) { stems[c] = 1; } });
+      var known = data.forms[word];
+      if (word.length >= 3) {
+        Object.keys(data.terms).forEach(function (t) {
+          if (!stems[t] && t.lastIndexOf(word, 0) === 0) { stems[t] = PREFIX_FACTOR; }
+        });
+      }
+      var other = known && shardKey(known) !== key && docs.shards[shardKey(known)]
+        ? shard(docs, shardKey(known)) : Promise.resolve(data);
+      return other.then(function (knownData) {
+        var scores = {};
+        if (known && knownData.terms[known]) { add(scores, knownData.terms[known], 1); }
+        Object.keys(stems).forEach(function (t) { add(scores, data.terms[t], stems[t]); });
+        return scores;
+      });
+    });
+  }
+
+  function add(scores, postings, factor) {
+    for (var i = 0; i < postings.length; i += 2) {
+      var value = postings[i + 1] * factor;
+      if (!(postings[i] in scores) || scores[postings[i]] < value) { scores[postings[i]] = value; }
+    }
+  }
+
+  /* Every query word must match (AND); scores add up; ties keep index order. */
+  function search(query) {
+    return load(lang + "/docs").then(function (docs) {
+      var list = words(query, docs.stop);
+      if (!list.length) { return { docs: docs, hits: [] }; }
+      return Promise.all(list.map(function (w) { return matchWord(docs, w); })).then(function (perWord) {
+        var hits = [];
+        Object.keys(perWord[0]).forEach(function (doc) {
+          var total = 0;
+          for (var i = 0; i < perWord.length; i++) {
+            if (!(doc in perWord[i])) { return; }
+            total += perWord[i][doc];
+          }
+          hits.push({ doc: +doc, score: total });
+        });
+        hits.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
+        return { docs: docs, hits: hits };
+      });
+    });
+  }
+
+  function passes(entry, filters) {
+    if (filters.type && entry[2] !== filters.type) { return false; }
+    if (filters.audience && entry[3].length && entry[3].indexOf(filters.audience) < 0) { return false; }
+    if (filters.pillar && entry[4].indexOf(filters.pillar) < 0) { return false; }
+    return true;
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function resultItem(docs, entry) {
+    var item = element("li", "search-result");
+    var link = element("a", "search-result-title", entry[1]);
+    link.href = root + entry[0];
+    item.appendChild(link);
+    item.appendChild(element("span", "search-result-type", docs.labels.type[entry[2]] || entry[2]));
+    if (entry[5]) { item.appendChild(element("p", "search-excerpt", entry[5])); }
+    return item;
+  }
+
+  function Box(form) {
+    this.form = form;
+    this.input = form.querySelector("input[type=search]");
+    this.list = form.querySelector(".search-results");
+    this.status = form.querySelector(".search-status");
+    this.panel = form.querySelector(".search-panel");
+    this.more = form.querySelector(".search-more a");
+    this.isPage = form.hasAttribute("data-search-page");
+    this.filters = form.querySelectorAll("select[data-filter]");
+    this.timer = null;
+    this.run = this.run.bind(this);
+  }
+
+  Box.prototype.filterValues = function () {
+    var values = {};
+    Array.prototype.forEach.call(this.filters, function (select) {
+      values[select.getAttribute("data-filter")] = select.value;
+    });
+    return values;
+  };
+
+  Box.prototype.run = function () {
+    var query = this.input.value.trim(), box = this;
+    if (this.more) { this.more.href = this.form.getAttribute("data-search-page-url") + "?q=" + encodeURIComponent(query); }
+    if (!query) { this.show(null, []); return; }
+    search(query).then(function (found) {
+      if (box.input.value.trim() !== query) { return; }
+      var filters = box.filterValues();
+      var shown = found.hits.filter(function (hit) { return passes(found.docs.docs[hit.doc], filters); });
+      box.show(found.docs, shown);
+    }, function () {
+      box.showStatus(box.form.getAttribute("data-text-unavailable"));
+    });
+  };
+
+  Box.prototype.showStatus = function (text) {
+    this.status.textContent = text;
+    if (this.panel) { this.panel.hidden = false; }
+  };
+
+  Box.prototype.show = function (docs, hits) {
+    while (this.list.firstChild) { this.list.removeChild(this.list.firstChild); }
+    if (!docs) {
+      this.status.textContent = "";
+      if (this.panel) { this.panel.hidden = true; }
+      return;
+    }
+    var limit = this.isPage ? MAX_PAGE : MAX_PANEL;
+    hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc])); }, this);
+    var text = hits.length ? this.form.getAttribute("data-text-count").replace("{count}", hits.length)
+      : this.form.getAttribute("data-text-none");
+    this.showStatus(text);
+  };
+
+  Box.prototype.schedule = function () {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.run, 120);
+  };
+
+  Box.prototype.start = function () {
+    var box = this;
+    this.input.addEventListener("input", function () { box.schedule(); });
+    Array.prototype.forEach.call(this.filters, function (select) {
+      select.addEventListener("change", box.run);
+    });
+    if (this.isPage) {
+      var fieldset = this.form.querySelector(".search-filters");
+      if (fieldset) { fieldset.hidden = false; }
+      this.form.addEventListener("submit", function (event) { event.preventDefault(); box.run(); });
+      var params = new URLSearchParams(window.location.search);
+      this.input.value = params.get("q") || "";
+      Array.prototype.forEach.call(this.filters, function (select) {
+        select.value = params.get(select.getAttribute("data-filter")) || "";
+      });
+      if (this.input.value) { this.run(); }
+    } else {
+      this.form.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") { box.panel.hidden = true; box.input.focus(); }
+      });
+      document.addEventListener("click", function (event) {
+        if (!box.form.contains(event.target)) { box.panel.hidden = true; }
+      });
+      this.input.addEventListener("focus", function () { if (box.input.value.trim()) { box.run(); } });
+    }
+  };
+
+  Array.prototype.forEach.call(forms, function (form) { new Box(form).start(); });
+})();
