@@ -52,6 +52,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     cache = Cache(config.root / settings.cache_dir if options.use_cache else None)
     files = sources.walk(config.content_dir, config.root, diagnostics, int(settings.limits.file_size_mb * 1_000_000))
     result.content = content = load_content(config, files, cache, diagnostics, options.jobs)
+    del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics)

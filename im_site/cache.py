@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import sqlite3
 from pathlib import Path
 
 
@@ -24,30 +24,63 @@ def digest(*parts: bytes | str) -> str:
 
 
 class Cache:
-    """Values by (namespace, key) under one folder; `None` folder disables caching."""
+    """Values by (namespace, key) in one SQLite file under `folder`; `None` disables caching.
+
+    One database instead of a file per entry: creating and later deleting
+    tens of thousands of small files cost seconds on our disks. Writes are
+    unsynchronised (a lost entry is only a miss), the connection is reopened
+    in a forked child, and any database error makes the cache a no-op.
+    """
+
+    FILE = "cache.sqlite3"
 
     def __init__(self, folder: Path | None):
         self.folder = folder
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._broken = folder is None
 
-    def _file(self, namespace: str, key: str) -> Path | None:
-        return None if self.folder is None else self.folder / namespace / key[:2] / key
+    def _db(self) -> sqlite3.Connection | None:
+        if self._broken:
+            return None
+        if self._connection is None or self._pid != os.getpid():
+            try:
+                assert self.folder is not None
+                self.folder.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.folder / self.FILE, timeout=10, isolation_level=None,
+                                             check_same_thread=False)
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=OFF")
+                connection.execute("CREATE TABLE IF NOT EXISTS entries (namespace TEXT, key TEXT, value BLOB, "
+                                   "PRIMARY KEY (namespace, key)) WITHOUT ROWID")
+            except (OSError, sqlite3.Error):
+                self._broken = True
+                return None
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
 
     def get(self, namespace: str, key: str) -> bytes | None:
-        path = self._file(namespace, key)
-        try:
-            return path.read_bytes() if path else None
-        except OSError:
+        db = self._db()
+        if db is None:
             return None
+        try:
+            row = db.execute("SELECT value FROM entries WHERE namespace = ? AND key = ?", (namespace, key)).fetchone()
+        except sqlite3.Error:
+            return None
+        return bytes(row[0]) if row else None
 
     def put(self, namespace: str, key: str, value: bytes) -> None:
-        path = self._file(namespace, key)
-        if path is None:
+        self.put_many(namespace, [(key, value)])
+
+    def put_many(self, namespace: str, items: list[tuple[str, bytes]]) -> None:
+        """Store many entries in one transaction."""
+        db = self._db()
+        if db is None or not items:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(value)
-            os.replace(temp, path)
-        except OSError:
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                               [(namespace, key, value) for key, value in items])
+        except sqlite3.Error:
             return

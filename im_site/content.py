@@ -24,7 +24,7 @@ from .parallel import fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
-MARKDOWN_CACHE_VERSION = "md-2"
+MARKDOWN_CACHE_VERSION = "md-3"
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 
@@ -101,9 +101,11 @@ def render_all(md: MarkdownIt, bodies: list[str], cache: Cache, workers: int) ->
                 pass
     missing = sorted(body for body in keys if body not in rendered)
     chunks = fork_chunks(lambda chunk: [render_markdown(md, body) for body in chunk], missing, workers)
+    fresh = []
     for body, result in zip(missing, (result for chunk in chunks for result in chunk)):
         rendered[body] = result
-        cache.put("markdown", keys[body], json.dumps(result.to_json(), ensure_ascii=False).encode())
+        fresh.append((keys[body], json.dumps(result.to_json(), ensure_ascii=False).encode()))
+    cache.put_many("markdown", fresh)
     return rendered
 
 

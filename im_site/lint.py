@@ -69,7 +69,7 @@ def _texts(page: "Page") -> Iterator[tuple[str, int | None, str]]:
     for part in page.parts:
         if part.title:
             yield part.path, None, part.title
-        for line, text in part.rendered.text:
+        for line, text in part.rendered.text_lines():
             yield part.path, part.body_line + line - 1, text
 
 

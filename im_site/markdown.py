@@ -57,25 +57,30 @@ class Rendered:
     images: tuple[Reference, ...] = ()
     kpis: tuple[Reference, ...] = ()
     headings: tuple[Heading, ...] = ()
-    text: tuple[tuple[int, str], ...] = ()
+    text: str = ""  # "line\ttext" per text run, one per row: compact, as every page keeps it
     problems: tuple[tuple[int, str, str], ...] = ()  # (line, code, message), errors
 
     def to_json(self) -> dict[str, Any]:
         return {"html": self.html, "links": [r.__dict__ for r in self.links],
                 "images": [r.__dict__ for r in self.images], "kpis": [r.__dict__ for r in self.kpis],
-                "headings": [h.__dict__ for h in self.headings], "text": [list(t) for t in self.text],
+                "headings": [h.__dict__ for h in self.headings], "text": self.text,
                 "problems": [list(p) for p in self.problems]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Rendered":
         return cls(data["html"], tuple(Reference(**r) for r in data["links"]),
                    tuple(Reference(**r) for r in data["images"]), tuple(Reference(**r) for r in data["kpis"]),
-                   tuple(Heading(**h) for h in data["headings"]), tuple((t[0], t[1]) for t in data["text"]),
+                   tuple(Heading(**h) for h in data["headings"]), data["text"],
                    tuple((p[0], p[1], p[2]) for p in data["problems"]))
+
+    def text_lines(self) -> list[tuple[int, str]]:
+        """(body line, text) for every run of text outside code, in order."""
+        rows = self.text.split("\n") if self.text else []
+        return [(int(line), text) for line, _, text in (row.partition("\t") for row in rows)]
 
     @property
     def plain_text(self) -> str:
-        return " ".join(text for _, text in self.text)
+        return " ".join(text for _, text in self.text_lines())
 
 
 @dataclass
@@ -132,7 +137,8 @@ def render_markdown(md: MarkdownIt, body: str) -> Rendered:
     _walk(tokens, collected)
     html = md.renderer.render(tokens, md.options, {})
     return Rendered(html, tuple(collected.links), tuple(collected.images), tuple(collected.kpis),
-                    tuple(collected.headings), tuple(collected.text), tuple(collected.problems))
+                    tuple(collected.headings), "\n".join(f"{line}\t{text}" for line, text in collected.text),
+                    tuple(collected.problems))
 
 
 def _walk(tokens: list[Token], out: _Collector) -> None:
@@ -154,7 +160,7 @@ def _walk_inline(inline: Token, line: int, out: _Collector) -> None:
         if child.type in ("softbreak", "hardbreak"):
             line += 1
         elif child.type == "text" and child.content.strip():
-            out.text.append((line, child.content))
+            out.text.append((line, child.content.replace("\n", " ").replace("\t", " ")))
         elif child.type == "link_open":
             _link(child, line, out)
         elif child.type == "image":

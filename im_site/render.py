@@ -382,8 +382,8 @@ def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
         if payload is None:
             continue
         files, diagnostics, used_files, images, encoded = payload
-        for path, (data, origin) in files.items():
-            ctx.outputs.add(path, data, origin, ctx.diagnostics)
+        for path, (packed, origin) in files.items():
+            ctx.outputs.add_packed(path, packed, origin, ctx.diagnostics)
         ctx.diagnostics.extend(diagnostics)
         ctx.used_files.update(used_files)
         for rel, image in images.items():
@@ -401,7 +401,7 @@ def _render_chunk(ctx: RenderContext, chunk: list[Job]) -> tuple | None:
     known_images, encoded = set(ctx.images.processed), ctx.images.encoded
     for job in chunk:
         render_job(ctx, job)
-    files = {path: (data, ctx.outputs.origins[path]) for path, data in ctx.outputs.files.items()
+    files = {path: (ctx.outputs.files.packed(path), ctx.outputs.origins[path]) for path in ctx.outputs.files
              if path not in known_files}
     images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
     return (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
