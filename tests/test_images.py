@@ -1,0 +1,161 @@
+"""Images: widths, markup, metadata stripped, cache reused, bad files reported with file and page."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+from PIL import Image, ImageCms
+
+from im_site import images
+
+from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
+
+SITE_YAML = BASIC_SITE_YAML + "images:\n  widths: [200, 400, 1600]\n"
+
+
+def jpeg(size: tuple[int, int] = (1000, 500), orientation: int | None = None, icc: bool = False) -> bytes:
+    """A JPEG carrying camera, author and GPS EXIF (and optionally an orientation and an sRGB profile)."""
+    image = Image.new("RGB", size, (200, 40, 40))
+    image.paste((30, 160, 60), (0, 0, size[0] // 2, size[1] // 4))
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"  # Make
+    exif[0x0110] = "CameraModel X"  # Model
+    exif[0x013B] = "Jane Photographer"  # Artist
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}  # GPS IFD: latitude
+    if orientation:
+        exif[0x0112] = orientation
+    options = {"exif": exif.tobytes()}
+    if icc:
+        options["icc_profile"] = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    image.save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+def message(body: str, extra: str = "") -> str:
+    return f"---\ntitle: Bilder im Markt\ndate: 2026-01-05\n{extra}---\n{body}\n"
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("img", "source", "picture"):
+            self.found.append((tag, dict(attrs)))
+
+
+def tags(html: str, tag: str) -> list[dict[str, str | None]]:
+    parser = Tags()
+    parser.feed(html)
+    return [attrs for name, attrs in parser.found if name == tag]
+
+
+def page_html(root: Path, url: str = "messages/bilder/") -> str:
+    return (root / "_site" / url / "index.html").read_text(encoding="utf-8")
+
+
+def test_widths_and_img_attributes(make_site):
+    root = make_site({"content/messages/bilder.md": message("![Obststand am Morgen](../img/obst.jpg)"),
+                      "content/img/obst.jpg": jpeg()}, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    img = next(i for i in tags(page_html(root), "img") if i["alt"] == "Obststand am Morgen")
+    assert (img["width"], img["height"]) == ("1000", "500")
+    assert img["loading"] == "lazy" and img["decoding"] == "async" and img["sizes"]
+    widths = [entry.split()[1] for entry in img["srcset"].split(", ")]
+    assert widths == ["200w", "400w", "1000w"]  # never wider than the original
+    assert img["src"].endswith("-1000.jpg")
+    source = tags(page_html(root), "source")[0]
+    assert source["type"] == "image/webp" and source["srcset"].count(".webp") == 3
+    media = root / "_site" / "media"
+    sizes = sorted(Image.open(path).size for path in media.iterdir() if path.suffix == ".webp")
+    assert sizes == [(200, 100), (400, 200), (1000, 500)]
+    for entry in img["srcset"].split(", "):  # every link resolves from the page's folder
+        assert (root / "_site" / "messages" / "bilder" / entry.split()[0]).resolve().is_file()
+
+
+def test_exif_removed_orientation_applied_profile_kept(make_site):
+    root = make_site({"content/messages/bilder.md": message("Text", "image: img/hoch.jpg\nimage_alt: Hochformat\n"),
+                      "content/img/hoch.jpg": jpeg((600, 300), orientation=6, icc=True)}, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    files = sorted((root / "_site" / "media").iterdir())
+    assert files
+    for path in files:
+        with Image.open(path) as image:
+            assert not dict(image.getexif()), path.name
+            assert image.info.get("icc_profile"), path.name
+            assert image.height > image.width  # rotated upright by the EXIF orientation
+            assert b"Jane Photographer" not in path.read_bytes() and b"CameraModel" not in path.read_bytes()
+    hero = tags(page_html(root), "img")[0]
+    assert (hero["width"], hero["height"]) == ("300", "600") and hero["alt"] == "Hochformat"
+
+
+def _image_entries(root) -> dict[str, bytes]:
+    import sqlite3
+    with sqlite3.connect(root / ".im-site-cache" / "cache.sqlite3") as db:
+        return dict(db.execute("SELECT key, value FROM entries WHERE namespace = 'images'").fetchall())
+
+
+def test_rebuild_uses_cache_and_matches_clean_build(make_site, monkeypatch, tmp_path):
+    root = make_site({"content/messages/bilder.md": message("![Obst](../img/obst.jpg)"),
+                      "content/img/obst.jpg": jpeg()}, site_yaml=SITE_YAML)
+    log = tmp_path / "encodes.log"  # a file, so encodes in forked render workers count too
+    real = images.encode_variants
+
+    def counting(*args: object) -> list:
+        with log.open("a") as stream:
+            stream.write("encode\n")
+        return real(*args)
+
+    monkeypatch.setattr(images, "encode_variants", counting)
+    encodes = lambda: log.read_text().count("encode") if log.exists() else 0  # noqa: E731
+    assert build_site(root).exit_code == 0
+    first = snapshot_tree(root / "_site")
+    assert encodes() == 1
+    assert build_site(root).exit_code == 0
+    assert encodes() == 1  # the rebuild took every variant from the cache
+    assert snapshot_tree(root / "_site") == first
+    shutil.rmtree(root / ".im-site-cache")  # safe to delete: a clean build gives the same bytes
+    assert build_site(root).exit_code == 0
+    assert encodes() == 2
+    assert snapshot_tree(root / "_site") == first
+
+
+def test_svg_copied_as_is(make_site):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    root = make_site({"content/messages/bilder.md": message("![Logo](../img/logo.svg)"),
+                      "content/img/logo.svg": svg}, site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    copied = list((root / "_site" / "media").glob("logo.*.svg"))
+    assert [path.read_text() for path in copied] == [svg]
+    assert "<svg" not in page_html(root).split("<main", 1)[1]  # shown through <img>, never inlined
+
+
+def bomb() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(out, "PNG")  # 81 million pixels in a small file
+    return out.getvalue()
+
+
+def bmp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "BMP")
+    return out.getvalue()
+
+
+def test_bad_images_are_errors_with_file_and_page(make_site):
+    bad = {"kaputt.jpg": jpeg()[:300], "text.png": b"not an image at all", "bombe.png": bomb(), "alt.bmp": bmp()}
+    files = {f"content/img/{name}": data for name, data in bad.items()}
+    files["content/messages/bilder.md"] = message("\n\n".join(f"![Bild](../img/{name})" for name in bad))
+    root = make_site(files, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert "Traceback" not in output
+    for name in bad:
+        line = next(line for line in output.splitlines() if f"content/img/{name}" in line)
+        assert "content/messages/bilder.md" in line and "IM112" in line
