@@ -7,6 +7,7 @@ treated as empty, never as an error.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -44,20 +45,31 @@ class Cache:
         if self._broken:
             return None
         if self._connection is None or self._pid != os.getpid():
-            try:
-                assert self.folder is not None
-                self.folder.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(self.folder / self.FILE, timeout=10, isolation_level=None,
-                                             check_same_thread=False)
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=OFF")
-                connection.execute("CREATE TABLE IF NOT EXISTS entries (namespace TEXT, key TEXT, value BLOB, "
-                                   "PRIMARY KEY (namespace, key)) WITHOUT ROWID")
-            except (OSError, sqlite3.Error):
+            assert self.folder is not None
+            connection = self._open(self.folder / self.FILE)
+            if connection is None:  # not a database (damaged?): start afresh once
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        (self.folder / (self.FILE + suffix)).unlink()
+                connection = self._open(self.folder / self.FILE)
+            if connection is None:
                 self._broken = True
                 return None
             self._connection, self._pid = connection, os.getpid()
         return self._connection
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection | None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.execute("CREATE TABLE IF NOT EXISTS entries (namespace TEXT, key TEXT, value BLOB, "
+                               "PRIMARY KEY (namespace, key)) WITHOUT ROWID")
+            return connection
+        except (OSError, sqlite3.Error):
+            return None
 
     def get(self, namespace: str, key: str) -> bytes | None:
         db = self._db()
