@@ -1,0 +1,141 @@
+"""Search index: published pages only, German and English stemming, filters' data, determinism, off switch."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from im_site.search import candidates, fold, shard_key
+
+from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
+
+
+def message(title: str, body: str, extra: str = "", date: str = "2026-01-05") -> str:
+    return f"---\ntitle: {title}\ndate: {date}\n{extra}---\n{body}\n"
+
+
+GERMAN = {
+    "content/messages/schulung.md": message("Neue Schulung startet", "Die Schulung beginnt im März.",
+                                            "audiences: [filiale]\npillars: [training]\n"),
+    "content/messages/filiale.md": message("Besuch in der Filiale", "Die Filiale in Kiel hat neue Kunden gewonnen."),
+    "content/messages/frische.md": message("Frisch und regional", "An der Frischetheke zählt die Beratung."),
+    "content/messages/uebung.md": message("Übung macht den Meister", "Jede Übung hilft den Mitarbeitern."),
+    "content/messages/theke.md": message("Die neue Theke", "Die Theke ist da."),
+    "content/messages/en.en.md": message("Training for stores", "Our stores run trainings for customers."),
+}
+
+
+def load_shards(out: Path, lang: str) -> tuple[dict, dict[str, dict]]:
+    """docs.js and every term shard of one language, decoded from their script wrappers."""
+    def decode(path: Path) -> dict:
+        text = path.read_text(encoding="utf-8")
+        match = re.fullmatch(r'\(window\.imSearchData=window\.imSearchData\|\|\{\}\)\["[^"]+"\]=(.*);\n', text, re.S)
+        assert match, path
+        return json.loads(match.group(1))
+    folder = out / "search" / lang
+    return decode(folder / "docs.js"), {p.stem[2:]: decode(p) for p in sorted(folder.glob("t-*.js"))}
+
+
+def query(out: Path, lang: str, text: str) -> list[str]:
+    """Titles found for `text`, the way static/search.js looks words up (exact stems and forms)."""
+    docs, shards = load_shards(out, lang)
+    per_word = []
+    for word in (fold(w) for w in re.findall(r"\w+", text.lower())):
+        shard = shards.get(shard_key(word), {"terms": {}, "forms": {}})
+        stems = {c for c in candidates(word, lang) if c in shard["terms"]}
+        if word in shard["forms"]:
+            stems.add(shard["forms"][word])
+        found = set()
+        for stem in stems:
+            found.update(shards[shard_key(stem)]["terms"][stem][::2])
+        per_word.append(found)
+    hits = set.intersection(*per_word) if per_word else set()
+    return sorted(docs["docs"][i][1] for i in hits)
+
+
+def test_german_inflections_umlauts_and_compounds(make_site):
+    root = make_site(GERMAN)
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de", "Schulungen") == ["Neue Schulung startet"]
+    assert query(out, "de", "Filialen") == ["Besuch in der Filiale"]
+    assert query(out, "de", "Kunde") == ["Besuch in der Filiale"]
+    assert query(out, "de", "Frische") == ["Frisch und regional"]
+    assert query(out, "de", "Übungen") == ["Übung macht den Meister"]
+    assert query(out, "de", "Uebung") == ["Übung macht den Meister"]
+    assert query(out, "de", "Mitarbeitenden") == ["Übung macht den Meister"]
+    # "Frischetheke" is also indexed under "Theke", a head word the site uses on its own
+    assert query(out, "de", "Theke") == ["Die neue Theke", "Frisch und regional"]
+    assert query(out, "de", "Schulung Kiel") == []  # every word must match
+    assert query(out, "en", "training") == ["Training for stores"]
+    assert query(out, "en", "customer") == ["Training for stores"]
+
+
+def test_index_has_published_pages_with_filter_data(make_site):
+    root = make_site(GERMAN)
+    assert build_site(root).exit_code == 0
+    docs, _ = load_shards(root / "_site", "de")
+    by_title = {entry[1]: entry for entry in docs["docs"]}
+    url, _, kind, audiences, pillars, excerpt = by_title["Neue Schulung startet"]
+    assert (url, kind, audiences, pillars) == ("messages/schulung/index.html", "message", ["filiale"], ["training"])
+    assert excerpt == "Die Schulung beginnt im März."
+    assert docs["labels"]["audience"]["filiale"] == "Filialteams"
+    assert "Training for stores" not in by_title  # English pages are in the English shard only
+    assert (root / "_site" / "search" / "index.html").is_file()
+    assert (root / "_site" / "en" / "search" / "index.html").is_file()
+
+
+def test_unpublished_and_other_audience_pages_leave_no_trace(make_site):
+    root = make_site({
+        **GERMAN,
+        "content/messages/entwurf.md": message("Entwurf", "Geheimwortentwurf steht hier.", "draft: true\n"),
+        "content/messages/spaeter.md": message("Später", "Geheimwortzukunft steht hier.",
+                                              "publish_at: 2027-06-01T08:00:00+01:00\n"),
+        "content/messages/zentrale.md": message("Nur Zentrale", "Geheimwortzentrale steht hier.",
+                                                "audiences: [zentrale]\n"),
+    })
+    assert build_site(root, "--audience", "filiale").exit_code == 0
+    search_files = b"".join(p.read_bytes() for p in sorted((root / "_site" / "search").rglob("*")) if p.is_file())
+    for marker in (b"geheimwort", b"entwurf", b"nur zentrale", b"spater", "später".encode()):
+        assert marker not in search_files.lower()
+    assert query(root / "_site", "de", "Schulung") == ["Neue Schulung startet"]  # filiale page kept
+
+
+def test_search_box_and_page_markup(make_site):
+    root = make_site(GERMAN)
+    assert build_site(root).exit_code == 0
+    page = (root / "_site" / "messages" / "filiale" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<form class="site-search" role="search"[^>]*action="\.\./\.\./search/index\.html"', page)
+    assert '<label class="visually-hidden" for="search-input">' in page
+    assert '<input type="search" id="search-input"' in page
+    assert 'class="search-results"' in page
+    search_page = (root / "_site" / "search" / "index.html").read_text(encoding="utf-8")
+    assert search_page.count('id="search-input"') == 1  # the page's own form replaces the header box
+    assert 'data-filter="audience"' in search_page and 'data-filter="pillar"' in search_page
+    assert "<noscript>" in search_page
+    assert "innerHTML" not in next((root / "_site" / "assets").glob("search.*.js")).read_text()
+
+
+def test_identical_builds_give_identical_index(make_site, tmp_path):
+    root = make_site(GERMAN)
+    assert build_site(root).exit_code == 0
+    first = {k: v for k, v in snapshot_tree(root / "_site").items() if k.startswith("search/")}
+    assert build_site(root, "-o", str(tmp_path / "again")).exit_code == 0
+    second = {k: v for k, v in snapshot_tree(tmp_path / "again").items() if k.startswith("search/")}
+    assert first and first == second
+
+
+def test_search_disabled_means_no_index_and_no_box(make_site):
+    root = make_site(GERMAN, site_yaml=BASIC_SITE_YAML + "search:\n  enabled: false\n")
+    assert build_site(root).exit_code == 0
+    assert not (root / "_site" / "search").exists()
+    page = (root / "_site" / "messages" / "filiale" / "index.html").read_text(encoding="utf-8")
+    assert 'role="search"' not in page
+
+
+def test_light_stemming_mirrors_the_client():
+    assert "schulung" in candidates("schulungen", "de")
+    assert "ubung" in candidates(fold("Uebungen"), "de")
+    assert fold("Straße") == "strasse" and fold("Café") == "cafe"
+    assert shard_key("übung") == "_" and shard_key(fold("übung")) == "u"
