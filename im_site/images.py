@@ -281,3 +281,76 @@ def img_tag(image: ImageFile, src: str, alt: str, title: str = "", css_class: st
 def _srcset(folder: str, variants: list[Variant]) -> str:
     return ", ".join(f"{escape(posixpath.join(folder, posixpath.basename(v.output)))} {v.width}w"
                      for v in sorted(variants, key=lambda v: v.width))
+
+
+# ---------------------------------------------------------------- social preview cards
+
+CARD_SIZE = (1200, 630)
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _font(font: bytes | None, size: int):  # noqa: ANN202  (a Pillow font object)
+    """The brand font (WOFF2 loads through FreeType), else Pillow's bundled font: no system fonts."""
+    from PIL import ImageFont
+
+    if font:
+        try:
+            return ImageFont.truetype(io.BytesIO(font), size)
+        except (OSError, ValueError):
+            pass
+    return ImageFont.load_default(size=size)
+
+
+def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:  # noqa: ANN001
+    """Greedy word wrap to `width` pixels; an overflowing last line ends in an ellipsis."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        last = " ".join(lines[max_lines - 1:])
+        while last and draw.textlength(last + " …", font=font) > width:
+            last = last[:-1]
+        lines = lines[: max_lines - 1] + [last.rstrip() + " …"]
+    return lines
+
+
+def draw_card(title: str, kicker: str, brand: str, colors: dict[str, str], font: bytes | None,
+              logo: bytes | None) -> bytes:
+    """A 1200x630 PNG: brand-coloured band, wrapped title, kicker, brand name and raster logo."""
+    from PIL import ImageDraw
+
+    width, height = CARD_SIZE
+    card = Image.new("RGB", CARD_SIZE, _hex(colors["background"]))
+    draw = ImageDraw.Draw(card)
+    draw.rectangle((0, 0, width, 150), fill=_hex(colors["primary"]))
+    draw.rectangle((0, 150, width, 162), fill=_hex(colors["secondary"]))
+    left = 72
+    if logo:
+        left = _paste_logo(card, logo, left)
+    draw.text((left, 75), brand, font=_font(font, 54), fill=(255, 255, 255), anchor="lm")
+    draw.text((72, 215), kicker.upper(), font=_font(font, 30), fill=_hex(colors["primary"]))
+    title_font = _font(font, 68)
+    for number, line in enumerate(_wrap(draw, title, title_font, width - 144, 4)):
+        draw.text((72, 275 + number * 82), line, font=title_font, fill=_hex(colors["text"]))
+    out = io.BytesIO()
+    card.save(out, "PNG", optimize=False, compress_level=6)
+    return out.getvalue()
+
+
+def _paste_logo(card: Image.Image, logo: bytes, left: int) -> int:
+    """The logo on a white tile left of the brand name; where the name starts next."""
+    try:
+        image = open_checked(logo).convert("RGBA")
+    except ImageError:
+        return left
+    image.thumbnail((100, 100), Image.Resampling.LANCZOS)
+    tile = Image.new("RGB", (116, 116), (255, 255, 255))
+    tile.paste(image, ((116 - image.width) // 2, (116 - image.height) // 2), image)
+    card.paste(tile, (left, 17))
+    return left + 116 + 28

@@ -28,6 +28,7 @@ from .options import BuildOptions
 from .output import OutputSet
 from .parallel import fork_chunks
 from .slugs import slugify
+from .social import og_image_url
 from .theme import BUILTIN, Theme, brand_css
 from .urls import absolute, page_file, relative
 
@@ -328,6 +329,7 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "feed": ctx.lang_prefix(job.lang) + "feed.xml",
         "switch": language_switch(ctx, job),
         "styles": ctx.styles, "scripts": ctx.scripts,
+        "og_image": og_image_url(ctx, job.page),
         # Booleans only: a version id in page HTML would change every page's hash between versions.
         "versioning": {"whats_new": ctx.options.version is not None, "list": ctx.options.published},
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -159,3 +160,17 @@ def test_bad_images_are_errors_with_file_and_page(make_site):
     for name in bad:
         line = next(line for line in output.splitlines() if f"content/img/{name}" in line)
         assert "content/messages/bilder.md" in line and "IM112" in line
+
+
+def test_social_card_per_message(make_site):
+    site_yaml = SITE_YAML.replace("title: Test Intranet\n", "title: Test Intranet\nbase_url: https://intranet.example/\n")
+    root = make_site({"content/messages/bilder.md": message("Text"),
+                      "content/pages/info.md": "---\ntitle: Info\n---\nText\n"}, site_yaml=site_yaml)
+    assert build_site(root).exit_code == 0
+    meta = re.search(r'<meta property="og:image" content="([^"]+)">', page_html(root))
+    assert meta and meta.group(1).startswith("https://intranet.example/social/")
+    card = root / "_site" / meta.group(1).removeprefix("https://intranet.example/")
+    with Image.open(card) as image:
+        assert image.size == (1200, 630) and image.format == "PNG"
+    info = next((root / "_site").rglob("info/index.html")).read_text(encoding="utf-8")
+    assert 'property="og:title" content="Info"' in info and "og:image" not in info

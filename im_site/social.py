@@ -1,0 +1,59 @@
+"""Social preview images (Open Graph) for messages and training modules.
+
+Chat tools show a link's `og:image`; an on-brand card (brand colours, the
+title, the brand name and a raster logo) makes shared links recognisable.
+Cards are drawn by images.draw_card (Pillow lives there), cached by
+everything they depend on, and named by that key, so a rebuild draws
+nothing for unchanged titles and writes the same bytes.
+An SVG logo is not drawn (SVG is never rasterised); the brand name is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from .cache import digest
+from .images import draw_card
+from .model import Page
+from .urls import absolute
+
+if TYPE_CHECKING:
+    from .render import RenderContext
+
+CARD_VERSION = "card-1"  # bump when draw_card changes, to miss old cache entries
+KINDS = ("message", "training")
+
+
+def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
+    """The absolute URL of the page's card (added to the outputs), or None for other pages."""
+    if page is None or page.kind not in KINDS:
+        return None
+    brand = ctx.config.settings.brand
+    font, logo = _brand_bytes(ctx, brand.fonts.heading), _raster_logo(ctx)
+    kicker = ctx.strings(page.lang).get("training_title" if page.kind == "training" else "messages_title", "")
+    colors = brand.colors.model_dump()
+    key = digest(CARD_VERSION, page.title, kicker, brand.name, json.dumps(colors, sort_keys=True),
+                 font or b"", logo or b"")
+    path = f"social/{key[:16]}.png"
+    if path not in ctx.outputs:
+        cache = ctx.images.cache  # the build's content-addressed cache (a no-op when disabled)
+        data = cache.get("social", key)
+        if data is None:
+            data = draw_card(page.title, kicker, brand.name, colors, font, logo)
+            cache.put("social", key, data)
+        ctx.outputs.add(path, data, f"social card of {page.path}", ctx.diagnostics)
+    return absolute(ctx.config.settings.base_url, path)
+
+
+def _brand_bytes(ctx: "RenderContext", rel: str | None) -> bytes | None:
+    path = ctx.config.content_dir / rel if rel else None
+    try:
+        return path.read_bytes() if path and path.is_file() else None
+    except OSError:
+        return None
+
+
+def _raster_logo(ctx: "RenderContext") -> bytes | None:
+    logo = ctx.config.settings.brand.logo
+    return None if not logo or logo.lower().endswith(".svg") else _brand_bytes(ctx, logo)
