@@ -55,7 +55,7 @@ STOPWORDS = {
 SUFFIXES = {
     "de": (("ern", "em", "er", "en", "es", "est", "st", "e", "s", "n"),
            ("end", "ung", "isch", "lich", "heit", "keit", "ig", "ik")),
-    "en": (("ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"), ("ness", "ment", "ful", "ness")),
+    "en": (("ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"), ("ing", "ed", "er", "ness", "ment", "ful")),
 }
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})

@@ -70,6 +70,7 @@ def test_german_inflections_umlauts_and_compounds(make_site):
     assert query(out, "de", "Schulung Kiel") == []  # every word must match
     assert query(out, "en", "training") == ["Training for stores"]
     assert query(out, "en", "customer") == ["Training for stores"]
+    assert query(out, "en", "trainings") == ["Training for stores"]
 
 
 def test_index_has_published_pages_with_filter_data(make_site):

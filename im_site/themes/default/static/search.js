@@ -15,7 +15,7 @@
   var SUFFIXES = {
     de: [["ern", "em", "er", "en", "es", "est", "st", "e", "s", "n"],
          ["end", "ung", "isch", "lich", "heit", "keit", "ig", "ik"]],
-    en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ness", "ment", "ful", "ness"]]
+    en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ing", "ed", "er", "ness", "ment", "ful"]]
   };
   var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5;
   var loading = {};
