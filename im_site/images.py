@@ -10,6 +10,7 @@ rasterised, never inlined.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -292,6 +293,7 @@ def _hex(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
+@functools.lru_cache(maxsize=16)
 def _font(font: bytes | None, size: int):  # noqa: ANN202  (a Pillow font object)
     """The brand font (WOFF2 loads through FreeType), else Pillow's bundled font: no system fonts."""
     from PIL import ImageFont
@@ -339,7 +341,7 @@ def draw_card(title: str, kicker: str, brand: str, colors: dict[str, str], font:
     for number, line in enumerate(_wrap(draw, title, title_font, width - 144, 4)):
         draw.text((72, 275 + number * 82), line, font=title_font, fill=_hex(colors["text"]))
     out = io.BytesIO()
-    card.save(out, "PNG", optimize=False, compress_level=6)
+    card.save(out, "PNG", optimize=False, compress_level=1)  # flat colours: level 1 is nearly as small
     return out.getvalue()
 
 

@@ -21,14 +21,14 @@ from .urls import absolute
 if TYPE_CHECKING:
     from .render import RenderContext
 
-CARD_VERSION = "card-1"  # bump when draw_card changes, to miss old cache entries
+CARD_VERSION = "card-2"  # bump when draw_card changes, to miss old cache entries
 KINDS = ("message", "training")
 
 
 def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
     """The absolute URL of the page's card (added to the outputs), or None for other pages."""
-    if page is None or page.kind not in KINDS:
-        return None
+    if page is None or page.kind not in KINDS or "://" not in ctx.config.settings.base_url:
+        return None  # chat tools need an absolute image URL: without a full base_url a card is no use
     brand = ctx.config.settings.brand
     font, logo = _brand_bytes(ctx, brand.fonts.heading), _raster_logo(ctx)
     kicker = ctx.strings(page.lang).get("training_title" if page.kind == "training" else "messages_title", "")
