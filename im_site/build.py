@@ -110,8 +110,14 @@ def _add_files(ctx: RenderContext) -> None:
             ctx.outputs.add(path, data, "images", ctx.diagnostics)
     for rel in sorted(ctx.used_files):
         source = ctx.files.get(rel)
-        if source is not None:
-            ctx.outputs.add(f"files/{rel}", source.abs_path.read_bytes(), source.path, ctx.diagnostics)
+        if source is None:
+            continue
+        try:
+            data = source.abs_path.read_bytes()
+        except OSError as exc:  # vanished or unreadable since the walk
+            ctx.diagnostics.error(source.path, None, "IM010", f"cannot read file: {exc.strerror or exc}")
+            continue
+        ctx.outputs.add(f"files/{rel}", data, source.path, ctx.diagnostics)
 
 
 def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published: list[Page],

@@ -24,7 +24,7 @@ from .parallel import fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
-MARKDOWN_CACHE_VERSION = "md-3"
+MARKDOWN_CACHE_VERSION = "md-4"  # md-4: heading slugs from NFC text
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 

@@ -102,6 +102,7 @@ class ImageStore:
         except OSError:
             return "not found under content/"
         stem, suffix = posixpath.splitext(posixpath.basename(rel))
+        stem = _short(stem)
         if suffix.lower() == ".svg":
             return _svg(data, stem)
         try:
@@ -132,6 +133,12 @@ class ImageStore:
                 found[image.output] = image.data
                 found.update({v.output: v.data for v in image.variants})
         return dict(sorted(found.items()))
+
+
+def _short(stem: str, limit: int = 120) -> str:
+    """A source name cut to `limit` UTF-8 bytes: the output adds a hash, width and suffix,
+    and a file name over 255 bytes cannot be written on most file systems."""
+    return stem.encode()[:limit].decode("utf-8", "ignore")
 
 
 def _svg(data: bytes, stem: str) -> ImageFile | str:

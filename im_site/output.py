@@ -83,6 +83,7 @@ class OutputSet:
     files: Blobs = field(default_factory=Blobs)
     origins: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
+    _folders: dict[str, str] = field(default_factory=dict)  # folder key -> first path below it
 
     def add(self, path: str, data: bytes | str, origin: str, diagnostics: Diagnostics) -> bool:
         """Add a file; two sources writing one path (after case folding) is an error naming both."""
@@ -96,22 +97,48 @@ class OutputSet:
             diagnostics.error(origin, None, "IM011", f"output path {path!r} would leave the output folder")
             return False
         key = collision_key(path)
-        if key in self._keys:
-            other = self._keys[key]
-            diagnostics.error(origin, None, "IM030",
-                              f"writes {path!r}, which {self.origins[other]} already writes",
-                              hint="give one of them another slug")
+        other = self._clash(key)
+        if other is not None:
+            _report_collision(path, origin, other, self.origins[other], diagnostics)
             return False
         self._keys[key] = path
+        for folder in _folders_of(key):
+            self._folders.setdefault(folder, path)
         self.files.set_packed(path, packed)
         self.origins[path] = origin
         return True
+
+    def _clash(self, key: str) -> str | None:
+        """The path already added that `key` collides with: the same file, a file where
+        `key` needs a folder (`feed.xml` vs `feed.xml/index.html`), or the reverse."""
+        if key in self._keys:
+            return self._keys[key]
+        if key in self._folders:
+            return self._folders[key]
+        return next((self._keys[folder] for folder in _folders_of(key) if folder in self._keys), None)
 
     def __contains__(self, path: str) -> bool:
         return collision_key(posixpath.normpath(path)) in self._keys
 
     def sorted_paths(self) -> list[str]:
         return sorted(self.files)
+
+
+def _folders_of(key: str) -> list[str]:
+    """`a/b/c.html` -> [`a`, `a/b`]: the folders a path needs."""
+    parts = key.split("/")[:-1]
+    return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+def _report_collision(path: str, origin: str, other: str, other_origin: str, diagnostics: Diagnostics) -> None:
+    """Name both writers; blame a content file (the one to rename) rather than a generated file."""
+    if other_origin.startswith("content/") and not origin.startswith("content/"):
+        path, origin, other, other_origin = other, other_origin, path, origin
+    clash = "also writes it" if collision_key(path) == collision_key(other) else f"writes {other!r}"
+    hint = "give one of them another slug"
+    if origin != other_origin and collision_key(origin) == collision_key(other_origin):
+        hint = "the two file names differ only in letter case or Unicode form (NFC/NFD); " + hint
+    diagnostics.error(origin, None, "IM030", f"writes {path!r}, but {other_origin} {clash}", hint=hint)
 
 
 def check_output_dir(output: Path, root: Path) -> None:

@@ -30,7 +30,7 @@ from .parallel import fork_chunks
 from .slugs import slugify
 from .social import og_image_url
 from .theme import BUILTIN, Theme, brand_css
-from .urls import absolute, page_file, relative
+from .urls import absolute, page_file, relative, scheme_of
 
 _DROP = "\x01drop\x01"
 _DROPPED_LINK = re.compile(r'<a href="\x01drop\x01"[^>]*>(.*?)</a>', re.S)
@@ -72,6 +72,7 @@ class RenderContext:
     kpi_embed: Callable[[str, str, str], str | None] | None = None
     extra_globals: dict[str, Any] = field(default_factory=dict)
     parent_pid: int = field(default_factory=os.getpid)
+    theme_ids: frozenset[str] | None = None  # literal ids in the templates (render.template_ids)
 
     @property
     def styles(self) -> list[str]:
@@ -200,13 +201,68 @@ def link_from(ctx: RenderContext, current_file: str | None, target_file: str) ->
 def page_html(ctx: RenderContext, page: Page) -> Markup:
     """The page's Markdown parts, with links, images and KPI values filled in for its file."""
     chunks = []
+    lesson_ids = {f"{part.anchor}{end}" for part in page.parts if part.title for end in ("", "-h")}
+    used = set(template_ids(ctx))
     for part in page.parts:
-        html = _fill_part(ctx, page, part)
+        own = {f"{part.anchor}{end}" for end in ("", "-h")} if part.title else set()
+        html = unique_ids(_fill_part(ctx, page, part), used, lesson_ids)
+        used |= own
         if part.title:
             html = (f'<section class="lesson" id="{part.anchor}" aria-labelledby="{part.anchor}-h">'
                     f'<h2 id="{part.anchor}-h">{Markup.escape(part.title)}</h2>\n{html}</section>\n')
         chunks.append(html)
     return Markup("".join(chunks))
+
+
+_ID_ATTR = re.compile(r'(\s(?:id|href)=")(#?)([^"]+)"')
+
+
+def unique_ids(html: str, used: set[str], reserved: set[str]) -> str:
+    """Rename ids of one part that an earlier part, a lesson or the template already uses.
+
+    Each Markdown body has unique ids, but a module joins several bodies (two
+    lessons each with footnote `fn1`, a heading titled like a lesson or like
+    the template's `#quiz`). The first keeps the id, later ones get `-1`,
+    `-2`...; links within the part (`href="#fn1"`) follow their target.
+    """
+    renamed: dict[str, str] = {}
+    for match in _ID_ATTR.finditer(html):
+        if match.group(2) or "id=" not in match.group(1):
+            continue
+        old = new = match.group(3)
+        number = 1
+        while new in used or new in reserved:
+            new, number = f"{old}-{number}", number + 1
+        used.add(new)
+        if new != old:
+            renamed[old] = new
+    if not renamed:
+        return html
+
+    def rename(match: re.Match[str]) -> str:
+        is_id = "id=" in match.group(1) and not match.group(2)
+        is_local_href = "href=" in match.group(1) and match.group(2) == "#"
+        value = match.group(3)
+        if (is_id or is_local_href) and value in renamed:
+            return f'{match.group(1)}{match.group(2)}{renamed[value]}"'
+        return match.group(0)
+    return _ID_ATTR.sub(rename, html)
+
+
+def template_ids(ctx: RenderContext) -> frozenset[str]:
+    """Literal `id="..."` values in the theme's templates (`main`, `quiz`...), found once per build."""
+    if ctx.theme_ids is None:
+        env = ctx.theme.env
+        found: set[str] = set()
+        if env is not None and env.loader is not None:
+            for name in env.list_templates(extensions=["html"]):
+                try:
+                    source = env.loader.get_source(env, name)[0]
+                except jinja2.TemplateError:
+                    continue
+                found.update(re.findall(r'\sid="([A-Za-z][\w-]*)"', source))
+        ctx.theme_ids = frozenset(found)
+    return ctx.theme_ids
 
 
 def _fill_part(ctx: RenderContext, page: Page, part: Part) -> str:
@@ -339,7 +395,10 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
     items = []
     for item in ctx.config.settings.menu:
         url = item.url
-        if url.startswith("/"):
+        scheme = scheme_of(url)
+        if scheme:  # `HTTP://x` -> `http://x`: the template tells external links by their prefix
+            url = f"{scheme}:{url.split(':', 1)[1]}"
+        elif url.startswith("/"):
             path = url.strip("/")
             localized = ctx.lang_prefix(lang) + path
             url = page_file(localized + "/" if localized else "")
@@ -351,7 +410,7 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
 
 def check_menu(ctx: RenderContext) -> None:
     for index, item in enumerate(ctx.config.settings.menu):
-        if item.url.startswith("/") and page_file(item.url.strip("/") + "/" if item.url.strip("/") else "") not in ctx.planned:
+        if scheme_of(item.url) is None and page_file(item.url.strip("/") + "/" if item.url.strip("/") else "") not in ctx.planned:
             ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
                                   f"menu link {item.url!r} points to no page of this site")
 

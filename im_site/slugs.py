@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from slugify import slugify as _slugify
 
 _GERMAN = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"], ["ẞ", "SS"]]
 
 
 def slugify(text: str, max_length: int = 80) -> str:
-    """A lowercase ASCII slug; umlauts transliterated the German way; never empty."""
-    slug = _slugify(text, replacements=_GERMAN, max_length=max_length, word_boundary=True)
+    """A lowercase ASCII slug; umlauts transliterated the German way; never empty.
+
+    NFC first: a file name typed on macOS arrives decomposed (u + U+0308), which
+    would otherwise miss the German replacements ("grusse", not "gruesse").
+    """
+    slug = _slugify(unicodedata.normalize("NFC", text), replacements=_GERMAN, max_length=max_length, word_boundary=True)
     return slug or "page"

@@ -6,6 +6,7 @@ text must be UTF-8 (a BOM and CRLF are accepted; the lines stay right).
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,11 +106,35 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
                 diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM011",
                                   "symlink points outside content/", hint="copy the file into content/ instead")
                 continue
-            if entry.is_dir():
+            kind = _entry_kind(entry)
+            if kind == "dir":
                 stack.append(path)
-            elif entry.is_file():
+            elif kind == "file":
                 found.append(path)
+            else:
+                diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM010", kind,
+                                  hint="remove it or replace it with a regular file")
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _entry_kind(entry: os.DirEntry[str]) -> str:
+    """'dir', 'file', or why the entry cannot be read as either.
+
+    A FIFO would block the build forever on reading, a broken or looping
+    symlink raises; each is a problem to report, not to skip in silence.
+    """
+    try:
+        if entry.is_dir():
+            return "dir"
+        if entry.is_file():
+            return "file"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        return f"cannot read: {exc.strerror or exc}"
+    if entry.is_symlink():
+        return "broken symlink: its target does not exist"
+    return "not a regular file (a FIFO, socket or device)"
 
 
 def _inside(path: Path, real_root: Path) -> bool:
