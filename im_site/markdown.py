@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -173,8 +174,8 @@ def _walk_inline(inline: Token, line: int, out: _Collector) -> None:
 
 def _link(token: Token, line: int, out: _Collector) -> None:
     href = str(token.attrGet("href") or "")
-    if not is_safe_url(href):
-        out.problems.append((line, "IM103", f"link scheme '{scheme_of(href)}:' is not allowed "
+    if not is_safe_url(unquote(href)):  # markdown-it has percent-encoded `java&#9;script:`
+        out.problems.append((line, "IM103", f"link scheme '{scheme_of(unquote(href))}:' is not allowed "
                                             "(only http, https, mailto, tel and relative links)"))
         token.attrSet("href", "#")
         return
@@ -189,7 +190,7 @@ def _link(token: Token, line: int, out: _Collector) -> None:
 def _image(token: Token, line: int, out: _Collector) -> None:
     src = str(token.attrGet("src") or "")
     alt = "".join(c.content for c in token.children or [] if c.type in ("text", "code_inline"))
-    if is_external(src) or not src:
+    if is_external(unquote(src)) or not src:
         out.problems.append((line, "IM110", f"image {src!r} must be a file under content/; "
                                             "pages load nothing from other hosts"))
     token.meta["index"] = len(out.images)
