@@ -7,12 +7,18 @@ a build must not show, so no index below can leak a hidden page.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from .config import Config
 from .markdown import Heading, Rendered
+
+
+#: Ids the default theme's templates give their own elements; a heading never takes one
+#: (tests/test_hardening.py keeps this list in step with the templates).
+THEME_IDS = ("main", "search-input", "lesson-list-title", "quiz", "quiz-title", "objectives-title",
+             "prerequisites-title", "acknowledge-h", "figures-h", "segments-h")
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,28 @@ class Page:
 
     @property
     def headings(self) -> list[Heading]:
-        found: list[Heading] = []
-        for part in self.parts:
+        """Every heading of the page, lesson titles included, with the id it has on the page."""
+        return [heading for _, heading, _ in self.part_headings()]
+
+    def part_headings(self) -> list[tuple[int, Heading, str | None]]:
+        """(part index, heading with its page id, the id its Markdown gave it; None for a lesson title).
+
+        Each body's ids are unique, but a module joins several bodies: lesson
+        sections keep their anchors, and a heading that repeats one, an earlier
+        part's heading, or an id of the theme's own (THEME_IDS) gets `-1`, `-2`...
+        """
+        lessons = {f"{part.anchor}{end}" for part in self.parts if part.title and part.anchor for end in ("", "-h")}
+        used = set(THEME_IDS) | lessons
+        found: list[tuple[int, Heading, str | None]] = []
+        for index, part in enumerate(self.parts):
             if part.title and part.anchor:
-                found.append(Heading(2, part.title, part.anchor, part.body_line))
-            found.extend(part.rendered.headings)
+                found.append((index, Heading(2, part.title, part.anchor, part.body_line), None))
+            for heading in part.rendered.headings:
+                new, number = heading.id, 1
+                while new in used:
+                    new, number = f"{heading.id}-{number}", number + 1
+                used.add(new)
+                found.append((index, replace(heading, id=new), heading.id))
         return found
 
     @property

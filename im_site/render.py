@@ -201,12 +201,12 @@ def link_from(ctx: RenderContext, current_file: str | None, target_file: str) ->
 def page_html(ctx: RenderContext, page: Page) -> Markup:
     """The page's Markdown parts, with links, images and KPI values filled in for its file."""
     chunks = []
-    lesson_ids = {f"{part.anchor}{end}" for part in page.parts if part.title for end in ("", "-h")}
-    used = set(template_ids(ctx))
-    for part in page.parts:
-        own = {f"{part.anchor}{end}" for end in ("", "-h")} if part.title else set()
-        html = unique_ids(_fill_part(ctx, page, part), used, lesson_ids)
-        used |= own
+    headings = page.part_headings()
+    used = set(template_ids(ctx)) | {heading.id for _, heading, _ in headings}
+    used |= {f"{part.anchor}-h" for part in page.parts if part.title}
+    for index, part in enumerate(page.parts):
+        own = {written: heading.id for number, heading, written in headings if number == index and written is not None}
+        html = unique_ids(_fill_part(ctx, page, part), used, own)
         if part.title:
             html = (f'<section class="lesson" id="{part.anchor}" aria-labelledby="{part.anchor}-h">'
                     f'<h2 id="{part.anchor}-h">{Markup.escape(part.title)}</h2>\n{html}</section>\n')
@@ -217,21 +217,20 @@ def page_html(ctx: RenderContext, page: Page) -> Markup:
 _ID_ATTR = re.compile(r'(\s(?:id|href)=")(#?)([^"]+)"')
 
 
-def unique_ids(html: str, used: set[str], reserved: set[str]) -> str:
-    """Rename ids of one part that an earlier part, a lesson or the template already uses.
+def unique_ids(html: str, used: set[str], headings: dict[str, str]) -> str:
+    """Give one part's ids their page ids: headings as Page.part_headings decided, others unique.
 
     Each Markdown body has unique ids, but a module joins several bodies (two
-    lessons each with footnote `fn1`, a heading titled like a lesson or like
-    the template's `#quiz`). The first keeps the id, later ones get `-1`,
-    `-2`...; links within the part (`href="#fn1"`) follow their target.
+    lessons each with footnote `fn1`); a later part's id that is taken gets
+    `-1`, `-2`..., and links within the part (`href="#fn1"`) follow it.
     """
-    renamed: dict[str, str] = {}
+    renamed = {old: new for old, new in headings.items() if old != new}
     for match in _ID_ATTR.finditer(html):
-        if match.group(2) or "id=" not in match.group(1):
+        old = match.group(3)
+        if match.group(2) or "id=" not in match.group(1) or old in headings:
             continue
-        old = new = match.group(3)
-        number = 1
-        while new in used or new in reserved:
+        new, number = old, 1
+        while new in used:
             new, number = f"{old}-{number}", number + 1
         used.add(new)
         if new != old:

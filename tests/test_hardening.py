@@ -1,0 +1,448 @@
+"""BAD_INPUTS.md cases that do not fit the table of test_bad_inputs.py: files that vanish or
+cannot be read, refused output folders, long names, escaping everywhere, hidden groups,
+template autoescape, bounded Markdown, unique ids, images, the leak scan, and a review of
+the theme (no innerHTML with content, |tojson inside scripts)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree
+
+GOOD = {
+    "content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
+}
+THEMES = Path(__file__).resolve().parent.parent / "im_site" / "themes"
+
+
+def errors(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if ": error[" in line]
+
+
+def built(make_site, files: dict, **kwargs) -> tuple[Path, dict[str, bytes]]:
+    """A site with GOOD + files, built once successfully; (root, snapshot of its output)."""
+    root = make_site({**GOOD, **files}, **kwargs)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    return root, snapshot_tree(root / "_site")
+
+
+def fails_cleanly(root: Path, before: dict[str, bytes], expected: str, *args: str) -> str:
+    """The build exits 1 with `expected` in an error line, no traceback, the old output intact."""
+    result = build_site(root, *args)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert any(expected in line for line in errors(result)), result.stderr
+    assert snapshot_tree(root / "_site") == before
+    return result.stderr
+
+
+# ---------------------------------------------------------------- files that vanish or cannot be read
+
+@pytest.mark.parametrize("name,make,expected", [
+    ("dangling-symlink", lambda c: os.symlink("nicht-da.md", c / "weg.md"), "content/weg.md: error[IM010]: broken symlink"),
+    ("symlink-to-itself", lambda c: os.symlink("selbst.md", c / "selbst.md"), "content/selbst.md: error[IM010]: symlink loop"),
+    ("folder-symlink-loop", lambda c: os.symlink(".", c / "schleife"), "content/schleife: error[IM011]: symlink loop"),
+    ("fifo", lambda c: os.mkfifo(c / "rohr.md"), "content/rohr.md: error[IM010]: not a regular file"),
+])
+def test_unreadable_entries_are_errors_not_hangs_or_crashes(make_site, name, make, expected):
+    root, before = built(make_site, {})
+    make(root / "content")
+    fails_cleanly(root, before, expected)
+
+
+def test_folder_named_like_a_markdown_file_is_walked(make_site):
+    root, _ = built(make_site, {"content/ordner.md/seite.md": "---\ntitle: Im Ordner\n---\nText.\n"})
+    assert (root / "_site/ordner-md/seite/index.html").is_file()
+
+
+@pytest.mark.parametrize("error,words", [(FileNotFoundError(2, "No such file or directory"), "vanished"),
+                                         (PermissionError(13, "Permission denied"), "Permission denied")])
+def test_source_vanishing_or_unreadable_while_building(make_site, monkeypatch, error, words):
+    """Simulated at the OS boundary: the file is listed by the walk, then reading it fails."""
+    root, before = built(make_site, {"content/seite.md": "---\ntitle: Seite\n---\nText.\n"})
+    real = pathlib.Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "seite.md":
+            raise error
+        return real(self)
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    fails_cleanly(root, before, f"content/seite.md: error[IM010]")
+    result = build_site(root)
+    assert words in result.stderr
+
+
+def test_download_vanishing_after_the_walk(make_site, monkeypatch):
+    root, before = built(make_site, {"content/seite.md": "---\ntitle: Seite\n---\n[Plan](plan.pdf)\n",
+                                     "content/plan.pdf": b"%PDF-1.4 plan"})
+    real = pathlib.Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "plan.pdf" and "content" in self.parts:
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(self)
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    fails_cleanly(root, before, "content/plan.pdf: error[IM010]: cannot read file")
+
+
+# ---------------------------------------------------------------- output folders that must never be replaced
+
+@pytest.mark.parametrize("where", ["/", "home", "root", "content", "themes", "parent", "symlink-to-root", "git"])
+def test_precious_output_folders_are_refused_before_anything_is_deleted(make_site, tmp_path, monkeypatch, where):
+    home = tmp_path / "home"
+    (home / "notizen").mkdir(parents=True)
+    (home / "notizen" / "wichtig.txt").write_text("bleibt")
+    monkeypatch.setenv("HOME", str(home))
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n"})
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(root)
+    target = {"/": Path("/"), "home": home, "root": root, "content": root / "content", "themes": root / "themes",
+              "parent": tmp_path, "symlink-to-root": tmp_path / "link", "git": tmp_path / "repo"}[where]
+    before = snapshot_tree(tmp_path)
+    result = build_site(root, "-o", str(target))
+    assert result.exit_code == 1
+    assert "error[IM050]: refusing" in result.stderr
+    assert snapshot_tree(tmp_path) == before
+    assert not any(p.name.startswith((".", "_")) and ".staging-" in p.name for p in target.parent.iterdir())
+
+
+def test_home_relative_to_the_project_is_refused(make_site, tmp_path, monkeypatch):
+    """The project inside the home folder: `-o ~` would replace the project too."""
+    root = make_site(GOOD, folder="home/projekt")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert build_site(root, "-o", str(tmp_path / "home")).exit_code == 1
+    assert (root / "content/messages/gut.md").is_file()
+
+
+# ---------------------------------------------------------------- names over 255 bytes
+
+def png(size: tuple[int, int] = (8, 8)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "green").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_long_names_never_make_output_names_over_255_bytes(make_site):
+    long_stem = "ä" * 120 + "b" * 8  # 248 bytes
+    root, _ = built(make_site, {
+        f"content/{long_stem}.md": f"---\ntitle: Lang\n---\n![Bild]({long_stem}.png)\n\n[Datei]({long_stem}.pdf)\n",
+        f"content/{long_stem}.png": png(),
+        f"content/{long_stem}.pdf": b"%PDF-1.4",
+        "content/t.md": "---\ntitle: Tags\ntags: ['" + "x" * 300 + "']\n---\n",
+    })
+    names = [part for path in (root / "_site").rglob("*") for part in path.relative_to(root / "_site").parts]
+    assert names and max(len(name.encode()) for name in names) <= 255
+
+
+# ---------------------------------------------------------------- timezones, escaping, hidden groups
+
+def test_publish_at_without_offset_is_read_in_the_site_timezone(make_site):
+    page = "---\ntitle: Um halb eins\ndate: 2026-11-26\npublish_at: 2026-11-26T12:30:00\n---\nText.\n"
+    berlin = make_site({**GOOD, "content/messages/mittag.md": page}, site_yaml=BASIC_SITE_YAML + "timezone: Europe/Berlin\n",
+                       folder="berlin")
+    utc = make_site({**GOOD, "content/messages/mittag.md": page}, folder="utc")
+    for root in (berlin, utc):  # 12:00 UTC is 13:00 in Berlin: past 12:30 there, not yet in UTC
+        assert build_site(root, now="2026-11-26T12:00:00+00:00").exit_code == 0
+    assert (berlin / "_site/messages/mittag/index.html").is_file()
+    assert not (utc / "_site/messages/mittag").exists()
+
+
+INJECTED = ["<script>alert(1)</script>", "<b>Fett</b>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>',
+            "<i>kursiv</i>"]
+
+
+def test_html_in_every_front_matter_text_is_escaped_in_every_file(make_site):
+    message = textwrap.dedent(f"""\
+        ---
+        title: '{INJECTED[0]} & {INJECTED[1]}'
+        summary: '{INJECTED[2]}'
+        date: 2026-01-03
+        author: '{INJECTED[4]}'
+        role: '{INJECTED[3]}'
+        tags: ['{INJECTED[1]}']
+        image_alt: '{INJECTED[3]}'
+        must_read: true
+        ---
+        Text.
+        """)
+    site_yaml = BASIC_SITE_YAML.replace("title: Test Intranet", f"title: '{INJECTED[1]}'") + \
+        f"base_url: https://intra.example/\nbrand:\n  name: '{INJECTED[4]}'\n"
+    root, _ = built(make_site, {"content/messages/boese.md": message,
+                                "content/seite.md": f"---\ntitle: '{INJECTED[2]}'\n---\n"}, site_yaml=site_yaml)
+    for path in (p for p in (root / "_site").rglob("*") if p.is_file()):
+        text = path.read_bytes().decode("utf-8", "ignore")
+        if path.suffix in (".html", ".xml"):
+            for needle in INJECTED:
+                assert needle not in text, f"{needle} unescaped in {path}"
+        if path.suffix == ".xml":
+            ET.fromstring(path.read_bytes())
+        if path.suffix == ".json":
+            json.loads(text)
+
+
+def test_a_group_whose_pages_are_all_hidden_gets_no_page_and_no_feed(make_site):
+    hidden = {
+        "content/messages/entwurf.md": "---\ntitle: Entwurf\ndate: 2026-01-02\ndraft: true\ntags: [geheimtag]\n"
+                                       "pillars: [training]\naudiences: [zentrale]\n---\n",
+        "content/messages/spaeter.md": "---\ntitle: Später\ndate: 2026-01-02\npublish_at: 2027-01-01\n"
+                                       "tags: [zukunftstag]\naudiences: [zentrale]\npillars: [training]\n---\n",
+        "content/messages/alt.md": "---\ntitle: Alt\ndate: 2026-01-01\nexpires: 2026-02-01\ntags: [alttag]\n"
+                                   "audiences: [zentrale]\n---\n",
+        "content/messages/offen.md": "---\ntitle: Offen\ndate: 2026-01-04\ntags: [offen]\npillars: [leadership]\n"
+                                     "audiences: [filiale]\n---\n",
+    }
+    root, _ = built(make_site, hidden)
+    out = root / "_site"
+    paths = [p.relative_to(out).as_posix() for p in out.rglob("*")]
+    assert any("offen" in p for p in paths) and any("filiale" in p for p in paths)  # the visible ones exist
+    for word in ("geheimtag", "zukunftstag", "alttag", "zentrale", "pillars/training"):
+        assert not any(word in p for p in paths), word
+    for path in (p for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".json", ".js")):
+        text = path.read_text(errors="ignore")
+        for word in ("geheimtag", "zukunftstag", "alttag", "pillars/training/", "zentrale/feed.xml"):
+            assert word not in text, f"{word} in {path}"
+
+
+def test_custom_xml_and_txt_templates_are_autoescaped(make_site):
+    theme = {
+        "themes/t/theme.yaml": "extends: default\n",
+        "themes/t/templates/feed.xml": "<feed>{% for e in entries %}<title>{{ e.page.title }}</title>{% endfor %}</feed>\n",
+        "themes/t/templates/notiz.txt": "TXT {{ page.title }}\n",
+        "themes/t/templates/page.html": "{% extends 'default:page.html' %}{% block main %}"
+                                        "{% include 'notiz.txt' %}{{ super() }}{% endblock %}",
+        "content/seite.md": "---\ntitle: '<b>Seite</b>'\n---\n",
+        "content/messages/boese.md": "---\ntitle: '<b>M</b> & Co'\ndate: 2026-01-06\n---\n",
+    }
+    root, _ = built(make_site, theme, site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    feed = (root / "_site/feed.xml").read_text()
+    assert "<title>&lt;b&gt;M&lt;/b&gt; &amp; Co</title>" in feed and "<b>" not in feed
+    assert "TXT &lt;b&gt;Seite&lt;/b&gt;" in (root / "_site/seite/index.html").read_text()
+
+
+# ---------------------------------------------------------------- bounded Markdown, unique ids
+
+PATHOLOGICAL = {
+    "stars": "*" * 50_000, "brackets": "[" * 50_000, "open-close": "[" * 20_000 + "]" * 20_000,
+    "images": "![" * 20_000, "underscores": "_a " * 30_000, "backticks": "`" * 50_000, "angles": "<" * 50_000,
+    "emphasis-mix": "*a **b " * 20_000, "links": "[a](" * 20_000, "entities": "&#" * 30_000,
+    "footnotes": "[^a]" * 20_000, "roles": "{kpi}`" * 20_000,
+    "wide-table": "|" + "a|" * 3000 + "\n|" + "-|" * 3000 + "\n" + ("|" + "x|" * 3000 + "\n") * 10,
+    "long-table": "|a|b|\n|-|-|\n" + "|x|y|\n" * 20_000,
+}
+
+
+def test_pathological_markdown_finishes_in_bounded_time(make_site):
+    """A subprocess with a generous timeout (no timing assertion): quadratic parsing would blow it."""
+    files = {f"content/p-{name}.md": f"---\ntitle: {name}\n---\n{body}\n" for name, body in PATHOLOGICAL.items()}
+    root = make_site(files)
+    done = subprocess.run([sys.executable, "-m", "im_site.cli", "--config", str(root / "site.yaml"), "build",
+                           "--now", "2026-11-26T12:00:00+00:00"], capture_output=True, text=True, timeout=120,
+                          cwd=root)
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.local_links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.append(values["id"])
+        href = values.get("href") or ""
+        if href.startswith("#") and len(href) > 1:
+            self.local_links.append(href[1:])
+
+
+def test_ids_are_unique_on_every_page_and_local_links_land(make_site):
+    files = {
+        "content/seite.md": "---\ntitle: A\n---\n## Ziele\n\n## Ziele\n\n### Ziele-1\n\n## Main\n\n## Quiz\n\nText[^1]\n\n[^1]: Fuß.\n",
+        "content/training/m/index.md": "---\ntitle: Modul\n---\n## Einführung\n\n## Quiz\n\nNote[^1].\n\n[^1]: eins\n",
+        "content/training/m/01-a.md": "---\ntitle: Einführung\n---\n## Einführung\n\nText[^1].\n\n[^1]: zwei\n",
+        "content/training/m/02-b.md": "---\ntitle: Lektion\n---\n## Ziele\n\nMehr[^1].\n\n[^1]: drei\n",
+        "content/training/m/03-c.md": "---\ntitle: Ziele\n---\n## Ziele\n",
+    }
+    root, _ = built(make_site, files)
+    for rel in ("seite/index.html", "training/m/index.html"):
+        parser = _Ids()
+        parser.feed((root / "_site" / rel).read_text())
+        duplicates = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+        assert not duplicates, (rel, duplicates)
+        assert set(parser.local_links) <= set(parser.ids), (rel, set(parser.local_links) - set(parser.ids))
+    html = (root / "_site/training/m/index.html").read_text()
+    assert 'id="ziele-1"' in html and 'href="#ziele"' in html  # the lesson keeps its anchor
+
+
+def test_headings_never_take_an_id_of_the_default_theme():
+    from im_site.model import THEME_IDS
+
+    templates = THEMES / "default" / "templates"
+    pages = ["base.html", "page.html", "message.html", "module.html", "snapshot.html", *
+             (f"partials/{p.name}" for p in (templates / "partials").iterdir())]
+    found = {i for name in pages for i in re.findall(r'\sid="([A-Za-z][\w-]*)"', (templates / name).read_text())}
+    assert found <= set(THEME_IDS), found - set(THEME_IDS)
+
+
+def test_ids_are_renamed_deterministically(make_site, tmp_path):
+    files = {"content/training/m/index.md": "---\ntitle: M\n---\nA[^1]\n\n[^1]: a\n",
+             "content/training/m/01-a.md": "---\ntitle: L\n---\nB[^1]\n\n[^1]: b\n"}
+    first = built(make_site, files, folder="one")[1]
+    second = built(make_site, files, folder="two")[1]
+    assert first == second
+
+
+# ---------------------------------------------------------------- images
+
+def tiff() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "TIFF")
+    return out.getvalue()
+
+
+def test_missing_empty_and_disallowed_images_name_the_page(make_site):
+    bad = {"leer.png": b"", "alt.tiff": tiff(), "fehlt.png": None}
+    files = {f"content/img/{name}": data for name, data in bad.items() if data is not None}
+    files["content/messages/bilder.md"] = "---\ntitle: Bilder\ndate: 2026-01-01\nimage: ../img/fehlt.png\n---\n" + \
+        "\n\n".join(f"![Bild](../img/{name})" for name in bad) + "\n"
+    root, before = built(make_site, {})
+    from conftest import write_files
+    write_files(root, files)
+    stderr = fails_cleanly(root, before, "content/messages/bilder.md")
+    for name, code in (("leer.png", "IM112"), ("alt.tiff", "IM112"), ("fehlt.png", "IM110")):
+        lines = [line for line in errors_of(stderr) if f"content/img/{name}" in line]
+        assert lines and all(line.startswith("content/messages/bilder.md:") and code in line for line in lines), stderr
+    assert "TIFF is not allowed" in stderr
+    assert any(line.startswith("content/messages/bilder.md:4:") for line in errors_of(stderr))  # the image: key
+
+
+def errors_of(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ": error[" in line]
+
+
+def test_svg_with_script_is_never_inlined(make_site):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert("SVGMARKER")</script><rect width="1" height="1"/></svg>'
+    root, _ = built(make_site, {"content/seite.md": "---\ntitle: S\n---\n![Logo](logo.svg)\n", "content/logo.svg": svg})
+    for path in (p for p in (root / "_site").rglob("*") if p.suffix in (".html", ".xml", ".json", ".js")):
+        assert "SVGMARKER" not in path.read_text(errors="ignore"), path
+    html = (root / "_site/seite/index.html").read_text()
+    assert re.search(r'<img [^>]*src="[^"]*logo\.[0-9a-f]+\.svg"', html)
+
+
+# ---------------------------------------------------------------- the leak scan
+
+def test_leak_scan_refuses_output_that_quotes_a_hidden_title(make_site):
+    root, before = built(make_site, {"content/messages/entwurf.md":
+                                     "---\ntitle: Fusion mit Nordmarkt\ndate: 2026-01-06\ndraft: true\n---\nGeheim.\n"})
+    (root / "content/seite.md").write_text("---\ntitle: Gerüchte\n---\nNein, es gibt keine Fusion mit Nordmarkt.\n")
+    stderr = fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
+    assert "seite/index.html" in stderr
+
+
+def test_leak_scan_finds_an_escaped_title(make_site):
+    root, before = built(make_site, {"content/messages/entwurf.md":
+                                     "---\ntitle: Preise & Rabatte 2027\ndate: 2026-01-06\ndraft: true\n---\n"})
+    (root / "content/seite.md").write_text("---\ntitle: Vorschau\n---\nBald: Preise & Rabatte 2027.\n")
+    fails_cleanly(root, before, "error[IM060]")
+
+
+# ---------------------------------------------------------------- security review of the theme
+
+def _theme_scripts() -> list[Path]:
+    roots = [THEMES, Path(__file__).resolve().parent.parent / "themes"]
+    return sorted(p for root in roots if root.is_dir() for p in root.rglob("static/**/*.js"))
+
+
+_HTML_SINKS = re.compile(r"\.(innerHTML|outerHTML)\s*(\+?=)\s*([^;\n]*)|insertAdjacentHTML|document\.write|"
+                         r"\beval\s*\(|new\s+Function\s*\(|setTimeout\s*\(\s*['\"]")
+
+
+def test_theme_scripts_never_put_strings_into_html():
+    """innerHTML only ever cleared (= "" or ''), never given content; no eval-like sinks."""
+    scripts = _theme_scripts()
+    assert scripts
+    for path in scripts:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            for match in _HTML_SINKS.finditer(line):
+                cleared = match.group(1) and match.group(2) == "=" and match.group(3).strip() in ('""', "''")
+                assert cleared, f"{path.name}:{number}: {line.strip()}"
+
+
+def _template_sources() -> list[Path]:
+    roots = [THEMES, Path(__file__).resolve().parent.parent / "themes"]
+    return sorted(p for root in roots if root.is_dir() for p in root.rglob("templates/**/*") if p.is_file())
+
+
+def test_data_inside_script_elements_goes_through_tojson():
+    for path in _template_sources():
+        for body in re.findall(r"<script\b[^>]*>(.*?)</script>", path.read_text(), re.S):
+            for expression in re.findall(r"\{\{(.*?)\}\}", body, re.S):
+                assert re.search(r"\|\s*tojson\s*$", expression.strip()), f"{path.name}: {{{{{expression}}}}}"
+
+
+def test_no_inline_script_or_event_handler_in_built_pages(make_site):
+    root, _ = built(make_site, {
+        "content/training/m/index.md": "---\ntitle: M\nquiz:\n  - question: '</script><script>alert(1)</script>'\n"
+                                       "    options: ['<b>a</b>', b]\n    answer: 0\n---\nText.\n"})
+
+    class Scripts(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.problems: list[str] = []
+            self.in_script: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            self.problems += [f"{tag} {name}" for name in values if name.startswith("on")]
+            if tag == "script" and "src" not in values:
+                self.in_script = values.get("type") or "text/javascript"
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "script":
+                self.in_script = None
+
+        def handle_data(self, data: str) -> None:
+            if self.in_script is not None and self.in_script != "application/json":
+                self.problems.append(f"inline {self.in_script} script")
+            elif self.in_script == "application/json" and data.strip():
+                json.loads(data)
+
+    for path in (root / "_site").rglob("*.html"):
+        checker = Scripts()
+        checker.feed(path.read_text())
+        assert not checker.problems, (path, checker.problems)
+    module = (root / "_site/training/m/index.html").read_text()
+    assert "<script>alert(1)" not in module and "</script><script>" not in module
+
+
+def test_every_url_field_reaching_an_attribute_is_checked():
+    """Front matter and site.yaml fields holding URLs all run through the scheme allow-list."""
+    from im_site import config, frontmatter
+
+    probes = {frontmatter.MessageMeta: {"title": "A", "date": __import__("datetime").date(2026, 1, 1)},
+              frontmatter.CommonMeta: {"title": "A"}, frontmatter.ModuleMeta: {"title": "A"}}
+    for model, base in probes.items():
+        for field in [name for name in model.model_fields if "url" in name or name == "image"]:
+            with pytest.raises(Exception, match="scheme"):
+                model.model_validate({**base, field: "javascript:alert(1)"})
+    for field in ("feedback", "acknowledge_url"):
+        with pytest.raises(Exception, match="scheme"):
+            config.SiteSettings.model_validate({"title": "A", field: "vbscript:x"})
+    with pytest.raises(Exception, match="scheme"):
+        config.MenuItem.model_validate({"label": "x", "url": "data:text/html,x"})
