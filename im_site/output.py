@@ -158,9 +158,13 @@ def check_output_dir(output: Path, root: Path) -> None:
 @contextlib.contextmanager
 def locked(output: Path) -> Iterator[None]:
     """Hold a lock beside `output`; a second build or publish into it fails fast."""
-    output.parent.mkdir(parents=True, exist_ok=True)
     lock_path = output.parent / f".{output.name}.lock"
-    handle = open(lock_path, "a+")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")
+    except OSError as exc:  # a read-only or full disk, a folder we may not write
+        raise fail(str(exc.filename or lock_path), None, "IM050",
+                   f"cannot write beside the output folder: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -176,15 +180,17 @@ def locked(output: Path) -> Iterator[None]:
 def write_atomic(outputs: OutputSet, output: Path) -> None:
     """Stage every file beside `output`, then swap; on any failure the old output stays."""
     output = output.absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-", dir=output.parent))
+    staging: Path | None = None
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-", dir=output.parent))
         write_tree(outputs, staging)
         _swap(staging, output)
     except OSError as exc:
         raise fail(str(exc.filename or output), None, "IM050", f"cannot write the site: {exc.strerror or exc}") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_tree(outputs: OutputSet, folder: Path) -> None:

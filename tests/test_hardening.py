@@ -27,6 +27,9 @@ GOOD = {
 }
 THEMES = Path(__file__).resolve().parent.parent / "im_site" / "themes"
 
+#: The real command in a fresh interpreter (cli.py has no __main__ block).
+IM_SITE = [sys.executable, "-c", "from im_site.cli import main; main()"]
+
 
 def errors(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if ": error[" in line]
@@ -249,7 +252,7 @@ def test_pathological_markdown_finishes_in_bounded_time(make_site):
     """A subprocess with a generous timeout (no timing assertion): quadratic parsing would blow it."""
     files = {f"content/p-{name}.md": f"---\ntitle: {name}\n---\n{body}\n" for name, body in PATHOLOGICAL.items()}
     root = make_site(files)
-    done = subprocess.run([sys.executable, "-m", "im_site.cli", "--config", str(root / "site.yaml"), "build",
+    done = subprocess.run([*IM_SITE, "--config", str(root / "site.yaml"), "build",
                            "--now", "2026-11-26T12:00:00+00:00"], capture_output=True, text=True, timeout=120,
                           cwd=root)
     assert done.returncode in (0, 1), done.stderr

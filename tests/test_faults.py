@@ -1,0 +1,310 @@
+"""Faults while writing: Ctrl-C at random moments, a crash in the writer, a full disk, a
+destination that cannot be written, two builds or publishes at once. After each the
+previous output is byte-identical, no staging folder is left, and the message is clear."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
+
+SMALL = {"content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
+         "content/ueber.md": "---\ntitle: Über uns\n---\nWir.\n"}
+BIG_PAGES = 900
+
+#: The real command in a fresh interpreter (cli.py has no __main__ block).
+IM_SITE = [sys.executable, "-c", "from im_site.cli import main; main()"]
+
+
+def cli(root: Path, *args: str, **kwargs) -> subprocess.Popen:
+    """`im-site` as a real process in its own session (so a signal can reach its whole group)."""
+    return subprocess.Popen([*IM_SITE, "--config", str(root / "site.yaml"), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+                            start_new_session=True, **kwargs)
+
+
+def leftovers(folder: Path, name: str = "_site") -> list[str]:
+    """Staging folders beside the output (a `.old-*` being deleted in the background is fine)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{name}.staging-"))
+
+
+def wait_for_old_trees(folder: Path, name: str = "_site", timeout: float = 30) -> None:
+    """remove_later deletes a replaced tree in a detached process; give it time to finish."""
+    deadline = time.monotonic() + timeout
+    while any(p.name.startswith(f".{name}.old-") for p in folder.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory) -> Path:
+    """A site that takes a second or two to build, so that signals land mid-way."""
+    root = tmp_path_factory.mktemp("big") / "site"
+    (root / "content/messages").mkdir(parents=True)
+    (root / "site.yaml").write_text(BASIC_SITE_YAML)
+    body = "## Abschnitt\n\nText mit *Betonung* und [einem Link](m0000.md).\n\n" * 8
+    for number in range(BIG_PAGES):
+        (root / f"content/messages/m{number:04}.md").write_text(
+            f"---\ntitle: Nachricht {number}\ndate: 2026-01-{number % 28 + 1:02}\ntags: [t{number % 7}]\n---\n{body}")
+    return root
+
+
+def copy_site(big_site: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(big_site, root, ignore=shutil.ignore_patterns("_site", ".*"))
+    return root
+
+
+# ---------------------------------------------------------------- Ctrl-C
+
+def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path):
+    root = copy_site(big_site, tmp_path)
+    first = cli(root, "build", "--now", NOW)
+    started = time.monotonic()
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    duration = time.monotonic() - started
+    before = snapshot_tree(root / "_site")
+    delays = sorted(random.Random(20261126).uniform(0.05, duration * 1.1) for _ in range(5))
+    outcomes = []
+    for delay in [0.0, *delays]:
+        process = cli(root, "build", "--now", NOW)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+        _, stderr = process.communicate(timeout=120)
+        outcomes.append(process.returncode)
+        # -SIGINT: stopped while Python itself was starting, before any handler (or byte) existed
+        assert process.returncode in (0, 130, -signal.SIGINT), (delay, stderr)
+        assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+        if process.returncode == 130:
+            assert "interrupted; the previous output is untouched" in stderr
+        wait_for_old_trees(root)
+        assert leftovers(root) == []
+        assert snapshot_tree(root / "_site") == before  # the same bytes, interrupted or finished
+    assert 130 in outcomes
+
+
+# ---------------------------------------------------------------- the writer fails
+
+@pytest.mark.parametrize("error,exit_code,words", [
+    (OSError(28, "No space left on device"), 1, "error[IM050]: cannot write the site: No space left on device"),
+    (RuntimeError("boom"), 1, "internal error: RuntimeError: boom"),
+    (KeyboardInterrupt(), 130, "interrupted"),
+])
+def test_writer_failing_midway_leaves_the_previous_output(make_site, monkeypatch, error, exit_code, words):
+    from im_site import output
+
+    root = make_site(SMALL)
+    assert build_site(root).exit_code == 0
+    before = snapshot_tree(root / "_site")
+    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    real = output.write_tree
+
+    def failing(outputs, folder):
+        paths = outputs.sorted_paths()
+        half = output.OutputSet()
+        for path in paths[: len(paths) // 2]:
+            half.add(path, outputs.files[path], "test", None)
+        real(half, folder)
+        assert any(folder.rglob("*.html"))  # really mid-way: some files are on disk
+        raise error
+    monkeypatch.setattr(output, "write_tree", failing)
+    try:
+        result = build_site(root)
+        code = result.exit_code
+        stderr = result.stderr
+    except SystemExit as exc:  # pragma: no cover - click re-raises in some versions
+        code, stderr = exc.code, ""
+    assert code == exit_code
+    assert words in stderr
+    assert snapshot_tree(root / "_site") == before
+    assert leftovers(root) == []
+
+
+def test_swap_failing_puts_the_old_output_back(make_site, monkeypatch):
+    from im_site import output
+
+    root = make_site(SMALL)
+    assert build_site(root).exit_code == 0
+    before = snapshot_tree(root / "_site")
+    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    real, calls = os.replace, []
+
+    def replace(source, target):
+        calls.append((source, target))
+        if len(calls) == 2:  # old output moved aside; now moving the new one in fails
+            raise OSError(5, "Input/output error", str(target))
+        return real(source, target)
+    monkeypatch.setattr(output.os, "replace", replace)
+    result = build_site(root)
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "error[IM050]: cannot write the site" in result.stderr
+    assert snapshot_tree(root / "_site") == before
+    assert leftovers(root) == [] and not any(p.name.startswith("._site.old-") for p in root.iterdir())
+
+
+# ---------------------------------------------------------------- full disk, unwritable destination
+
+def _mount_tmpfs(folder: Path, size: str) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    if not shutil.which("mount") or os.geteuid() != 0:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+def _unmount(folder: Path) -> None:
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_full_disk_tmpfs(make_site, tmp_path):
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "2m"):
+        pytest.skip("cannot mount a tmpfs here (needs root and mount permission); see the RLIMIT_FSIZE test")
+    try:
+        root = make_site(SMALL)
+        target = disk / "out"
+        assert build_site(root, "-o", str(target)).exit_code == 0
+        before = snapshot_tree(target)
+        (root / "content/gross.bin").write_bytes(os.urandom(3_000_000))  # under the 5 MB limit, over the disk
+        (root / "content/ueber.md").write_text("---\ntitle: Über uns\n---\n[Daten](gross.bin)\n")
+        result = build_site(root, "-o", str(target))
+        assert result.exit_code == 1
+        assert "error[IM050]: cannot write the site: No space left on device" in result.stderr
+        assert snapshot_tree(target) == before
+        assert leftovers(disk, "out") == []
+    finally:
+        _unmount(disk)
+
+
+def test_full_disk_file_size_limit(make_site, tmp_path):
+    """Where no tmpfs can be mounted: RLIMIT_FSIZE makes writes past 1 MB fail with EFBIG."""
+    root = make_site(SMALL)
+    assert build_site(root).exit_code == 0
+    before = snapshot_tree(root / "_site")
+    (root / "content/gross.bin").write_bytes(os.urandom(2_000_000))
+    (root / "content/ueber.md").write_text("---\ntitle: Über uns\n---\n[Daten](gross.bin)\n")
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills instead of failing write()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+    process = cli(root, "build", "--now", NOW, preexec_fn=limit)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "error[IM050]: cannot write the site: File too large" in stderr
+    assert "Traceback" not in stderr
+    assert snapshot_tree(root / "_site") == before
+    assert leftovers(root) == []
+
+
+def _read_only(folder: Path) -> str | None:
+    """Make `folder` unwritable even for root; the undo command, or None where impossible."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return "chmod"
+    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    if done.returncode == 0:
+        return "chattr"
+    bind = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
+    if bind.returncode == 0:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True).returncode == 0:
+            return "mount"
+        _unmount(folder)
+    return None
+
+
+def _writable(folder: Path, how: str) -> None:
+    if how == "chmod":
+        folder.chmod(0o755)
+    elif how == "chattr":
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+    else:
+        _unmount(folder)
+
+
+@pytest.mark.parametrize("first_build", [True, False], ids=["replacing", "new-output"])
+def test_destination_that_cannot_be_written(make_site, tmp_path, first_build):
+    root = make_site(SMALL)
+    parent = tmp_path / "public"
+    parent.mkdir()
+    target = parent / "site"
+    if first_build:
+        assert build_site(root, "-o", str(target)).exit_code == 0
+    before = snapshot_tree(parent)
+    how = _read_only(parent)
+    if how is None:
+        pytest.skip("cannot make a folder read-only here (root without chattr or bind mounts)")
+    try:
+        result = build_site(root, "-o", str(target))
+    finally:
+        _writable(parent, how)
+    assert result.exit_code == 1
+    assert "error[IM050]" in result.stderr and str(parent) in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert snapshot_tree(parent) == before
+
+
+# ---------------------------------------------------------------- two at once
+
+def _held(lock_path: Path) -> bool:
+    """True while another process holds the flock on `lock_path`."""
+    if not lock_path.exists():
+        return False
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _start_holding(root: Path, lock_path: Path, *args: str) -> subprocess.Popen:
+    """Start a command and wait until it holds the lock (or has already finished)."""
+    process = cli(root, *args)
+    deadline = time.monotonic() + 60
+    while not _held(lock_path) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return process
+
+
+def test_two_builds_into_one_folder(big_site, tmp_path):
+    root = copy_site(big_site, tmp_path)
+    first = _start_holding(root, root / "._site.lock", "build", "--now", NOW)
+    if first.poll() is not None:
+        pytest.skip("the first build finished before a second could start")
+    second = cli(root, "build", "--now", NOW)
+    _, second_err = second.communicate(timeout=120)
+    _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 1
+    assert "error[IM050]: another im-site build or publish is writing here" in second_err
+    assert (root / "_site/index.html").is_file() and leftovers(root) == []
+
+
+def test_two_publishes_into_one_folder(big_site, tmp_path):
+    root = copy_site(big_site, tmp_path)
+    dest = tmp_path / "public"
+    first = _start_holding(root, tmp_path / ".public.lock", "publish", "--dest", str(dest), "--version", "a",
+                           "--now", NOW)
+    if first.poll() is not None:
+        pytest.skip("the first publish finished before a second could start")
+    second = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
+    _, second_err = second.communicate(timeout=120)
+    _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 1
+    assert "another im-site build or publish is writing here" in second_err
+    assert (dest / "versions" / "a").is_dir() and not (dest / "versions" / "b").exists()
+    again = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
+    assert again.wait(timeout=120) == 0, again.stderr.read()
+    assert sorted(p.name for p in (dest / "versions").iterdir() if p.is_dir() and not p.name.startswith(".")) == ["a", "b"]
