@@ -381,13 +381,21 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
         "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
         "canonical": absolute(settings.base_url, folder_url(job.file)),
-        "feed": ctx.lang_prefix(job.lang) + "feed.xml",
+        "feed": _feed_for(ctx, job.lang),
         "switch": language_switch(ctx, job),
         "styles": ctx.styles, "scripts": ctx.scripts,
         "og_image": og_image_url(ctx, job.page),
         # Booleans only: a version id in page HTML would change every page's hash between versions.
         "versioning": {"whats_new": ctx.options.version is not None, "list": ctx.options.published},
     }
+
+
+def _feed_for(ctx: RenderContext, lang: str) -> str | None:
+    """This language's feed, else the default language's; None when no feed exists (no messages)."""
+    for candidate in (ctx.lang_prefix(lang) + "feed.xml", "feed.xml"):
+        if candidate in ctx.planned:
+            return candidate
+    return None
 
 
 def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:

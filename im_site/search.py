@@ -136,6 +136,8 @@ def finish(ctx: "RenderContext", result: "BuildResult") -> None:
     if not ctx.config.settings.search.enabled:
         return
     for lang in ctx.config.languages:
+        if f"{ctx.lang_prefix(lang)}index.html" not in ctx.planned:
+            continue  # a language with no published page has no home for the search page to link to
         for path, data in sorted(language_files(ctx, lang).items()):
             ctx.outputs.add(path, data, "search", ctx.diagnostics)
         render_search_page(ctx, lang)

@@ -11,6 +11,8 @@ from click.testing import CliRunner, Result
 
 from im_site.cli import main
 
+import hypothesis_profiles  # noqa: F401 - registers the `ci` (default) and `deep` profiles
+
 NOW = "2026-11-26T12:00:00+00:00"
 
 BASIC_SITE_YAML = """\

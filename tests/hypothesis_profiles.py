@@ -1,0 +1,11 @@
+"""Hypothesis profiles: `ci` (the default: few examples, fast) and `deep` (`--hypothesis-profile=deep`)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+               derandomize=False, print_blob=True)
+settings.register_profile("ci", max_examples=25, **_COMMON)
+settings.register_profile("deep", max_examples=500, **_COMMON)
+settings.load_profile("ci")
