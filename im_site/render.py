@@ -492,7 +492,10 @@ def render_job(ctx: RenderContext, job: Job) -> None:
                               f"template syntax error: {exc.message} (rendering {job.origin})")
         return
     except jinja2.TemplateNotFound as exc:
-        ctx.diagnostics.error(job.origin, None, "IM040", f"template {exc.name!r} not found in the theme")
+        path, line = _template_frame(ctx, exc)  # the template that extends or includes it, if any
+        where = f" (rendering {job.origin})" if line is not None else ""
+        ctx.diagnostics.error(path if line is not None else job.origin, line, "IM040",
+                              f"template {exc.name!r} not found in the theme{where}")
         return
     except (jinja2.UndefinedError, jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
         path, line = _template_frame(ctx, exc)

@@ -132,6 +132,11 @@ CASES = [
      "writes '404.html'"),
     ("case-folded-collision", {"content/messages/Gut.md": "---\ntitle: G\ndate: 2026-01-07\n---\n"},
      "content/messages/", "IM030", "'messages/gut/index.html'"),
+    ("template-missing-include", {"themes/t/templates/page.html": "{% extends 'default:page.html' %}\n{% block main %}\n"
+                                                                  "{% include 'fehlt.html' %}\n{% endblock %}"},
+     "themes/t/templates/page.html:3", "IM040", "'fehlt.html' not found in the theme (rendering content/"),
+    ("template-missing-parent", {"themes/t/templates/page.html": "{% extends 'gibtsnicht.html' %}"},
+     "themes/t/templates/page.html:1", "IM040", "'gibtsnicht.html' not found"),
     ("nfc-nfd-collision", {unicodedata.normalize("NFC", "content/grüße.md"): "---\ntitle: A\n---\n",
                            unicodedata.normalize("NFD", "content/grüße.md"): "---\ntitle: B\n---\n"},
      "content/gr", "IM030", "Unicode form"),

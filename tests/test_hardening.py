@@ -449,3 +449,40 @@ def test_every_url_field_reaching_an_attribute_is_checked():
             config.SiteSettings.model_validate({"title": "A", field: "vbscript:x"})
     with pytest.raises(Exception, match="scheme"):
         config.MenuItem.model_validate({"label": "x", "url": "data:text/html,x"})
+
+
+# ---------------------------------------------------------------- the dev server
+
+def test_serve_binds_localhost_unless_asked():
+    from im_site.cli import serve
+
+    host = next(param for param in serve.params if param.name == "host")
+    assert host.default == "127.0.0.1"
+
+
+def test_a_change_during_a_rebuild_triggers_another(tmp_path):
+    """watch.Watcher: an event that arrives while rebuild() runs leads to one more rebuild."""
+    import threading
+    import time
+
+    from im_site.watch import Watcher
+
+    (tmp_path / "content").mkdir()
+    calls: list[float] = []
+    second = threading.Event()
+
+    def rebuild() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            (tmp_path / "content" / "waehrenddessen.md").write_text("---\ntitle: B\n---\n")
+            time.sleep(0.3)  # still rebuilding when the event arrives
+        else:
+            second.set()
+
+    watcher = Watcher(tmp_path, rebuild, quiet=0.05)
+    watcher.start()
+    try:
+        (tmp_path / "content" / "erst.md").write_text("---\ntitle: A\n---\n")
+        assert second.wait(timeout=20), calls
+    finally:
+        watcher.stop()
