@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-               derandomize=False, print_blob=True)
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+           "derandomize": False, "print_blob": True}
 settings.register_profile("ci", max_examples=25, **_COMMON)
 settings.register_profile("deep", max_examples=500, **_COMMON)
 settings.load_profile("ci")

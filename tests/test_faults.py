@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
 
 SMALL = {"content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
          "content/ueber.md": "---\ntitle: Über uns\n---\nWir.\n"}
@@ -158,12 +157,12 @@ def _mount_tmpfs(folder: Path, size: str) -> bool:
     folder.mkdir(parents=True, exist_ok=True)
     if not shutil.which("mount") or os.geteuid() != 0:
         return False
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, check=False)
     return done.returncode == 0
 
 
 def _unmount(folder: Path) -> None:
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
 
 
 def test_full_disk_tmpfs(make_site, tmp_path):
@@ -211,12 +210,12 @@ def _read_only(folder: Path) -> str | None:
     if os.geteuid() != 0:
         folder.chmod(0o555)
         return "chmod"
-    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
     if done.returncode == 0:
         return "chattr"
-    bind = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
+    bind = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True, check=False)
     if bind.returncode == 0:
-        if subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True).returncode == 0:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True, check=False).returncode == 0:
             return "mount"
         _unmount(folder)
     return None
@@ -226,7 +225,7 @@ def _writable(folder: Path, how: str) -> None:
     if how == "chmod":
         folder.chmod(0o755)
     elif how == "chattr":
-        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True, check=False)
     else:
         _unmount(folder)
 
