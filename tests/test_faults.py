@@ -81,9 +81,10 @@ def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path)
         os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
         _, stderr = process.communicate(timeout=120)
         outcomes.append(process.returncode)
-        # -SIGINT: stopped while Python itself was starting, before any handler (or byte) existed
+        # -SIGINT: stopped while Python was starting or importing, before the CLI (or any byte) existed
         assert process.returncode in (0, 130, -signal.SIGINT), (delay, stderr)
-        assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+        if process.returncode != -signal.SIGINT:
+            assert "Traceback" not in stderr and "internal error" not in stderr, stderr
         if process.returncode == 130:
             assert "interrupted; the previous output is untouched" in stderr
         wait_for_old_trees(root)
