@@ -1,0 +1,35 @@
+"""The page types every browser check visits, per site and language (paths below the site root)."""
+
+from __future__ import annotations
+
+DEMO = {
+    "home": "",
+    "message": "messages/2026-04-kulanz-bis-25-euro/",
+    "module": "training/service-am-kunden/",
+    "catalogue": "training/",
+    "kpi-dashboard": "kpis/",
+    "snapshot": "kpis/2026-q3/",
+    "plain-page": "markenwerte/",
+    "listing": "messages/",
+    "search": "search/",
+}
+
+PLAIN = {
+    "home": "",
+    "message": "messages/2026-10-schulungen/",
+    "module": "training/kasse/",
+    "catalogue": "training/",
+    "kpi-dashboard": "kpis/",
+    "snapshot": "kpis/2026-q3/",
+    "plain-page": "ueber-uns/",
+    "listing": "messages/",
+    "search": "search/",
+}
+
+LANGS = {"de": "", "en": "en/"}
+
+
+def every_page(pages: dict[str, str]) -> list[tuple[str, str]]:
+    """(test id, path) for each page type in both languages, plus the 404 page."""
+    found = [(f"{lang}-{kind}", prefix + path) for lang, prefix in LANGS.items() for kind, path in pages.items()]
+    return [*found, ("404", "404.html")]

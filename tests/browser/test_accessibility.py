@@ -1,0 +1,79 @@
+"""Accessibility in a real browser: axe-core finds no serious or critical violation on any
+page type, in both languages, for the demo site and a site in the plain default theme;
+the skip link and visible focus work from the keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .pages import DEMO, PLAIN, every_page
+
+pytestmark = pytest.mark.browser
+
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def axe() -> Any:
+    return pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+
+
+def blocking_violations(axe: Any, page: Any) -> list[str]:
+    """One line per serious/critical rule violation, with the first offending elements."""
+    results = axe.run(page)
+    lines = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in BLOCKING:
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
+            lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+    return lines
+
+
+@pytest.mark.parametrize(("name", "path"), every_page(DEMO))
+def test_demo_site_has_no_serious_violations(axe, page, demo_site, name, path):
+    page.goto(demo_site.url + path)
+    assert blocking_violations(axe, page) == []
+
+
+@pytest.mark.parametrize(("name", "path"), every_page(PLAIN))
+def test_default_theme_has_no_serious_violations(axe, page, plain_site, name, path):
+    page.goto(plain_site.url + path)
+    assert blocking_violations(axe, page) == []
+
+
+def test_quiz_after_checking_has_no_serious_violations(axe, page, plain_site):
+    """The marked answers and verdict are checked too, not only the untouched page."""
+    page.goto(plain_site.url + "training/kasse/")
+    page.locator(".quiz-question").nth(0).get_by_label("Nie").check()
+    page.locator("button.quiz-check").click()
+    assert blocking_violations(axe, page) == []
+
+
+@pytest.mark.parametrize("site", ["demo_site", "plain_site"])
+def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, request, site):
+    page.goto(request.getfixturevalue(site).url + "messages/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className + '|' + document.activeElement.getAttribute('href')")
+    assert focused == "skip-link|#main"
+    box = page.locator(".skip-link").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["width"] > 0  # shown on screen when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # the next stop is inside the main content, not back in the header
+    assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
+
+
+def test_focus_is_visible_on_every_tab_stop_of_the_header(page, demo_site):
+    """Each element reached by Tab shows an outline (or a box shadow) while focused."""
+    page.goto(demo_site.url)
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        style = page.evaluate("""() => {
+            const el = document.activeElement, s = getComputedStyle(el);
+            return {tag: el.tagName, text: (el.textContent || el.value || '').trim().slice(0, 30),
+                    outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0,
+                    shadow: s.boxShadow !== 'none'};
+        }""")
+        assert style["outline"] or style["shadow"], f"no visible focus on {style}"

@@ -1,0 +1,163 @@
+"""Every interactive part, used as a reader would, under a strict Content-Security-Policy:
+the `page` fixture fails a test on any console error, CSP violation or script exception."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+MODULE = "training/kasse/"
+
+
+def question(page, number):
+    return page.locator(".quiz-question").nth(number)
+
+
+def test_quiz_scores_answers_and_shows_explanations(page, plain_site):
+    page.goto(plain_site.url + MODULE)
+    quiz = page.locator("section.quiz")
+    assert not quiz.locator(".quiz-explain").first.is_visible()  # solutions stay closed until checking
+    question(page, 0).get_by_label("Nie").check()
+    question(page, 1).get_by_label("Wein").check()
+    question(page, 1).get_by_label("Tabak").check()
+    quiz.get_by_role("button", name="Prüfen").click()
+    assert quiz.locator(".quiz-score").inner_text() == "1 von 2 richtig."
+    assert "Noch nicht bestanden" in quiz.locator(".quiz-verdict").inner_text()
+    assert question(page, 0).get_attribute("data-result") == "wrong"
+    assert question(page, 1).get_attribute("data-result") == "right"
+    assert question(page, 0).locator(".quiz-feedback").inner_text() == "Leider falsch."
+    assert question(page, 0).locator(".quiz-explain").is_visible()
+    assert "Ab drei Wartenden öffnet" in question(page, 0).locator(".quiz-explain").inner_text()
+
+    question(page, 0).get_by_label("Ab drei Wartenden").check()
+    quiz.get_by_role("button", name="Prüfen").click()
+    assert quiz.locator(".quiz-score").inner_text() == "2 von 2 richtig."
+    assert quiz.get_attribute("data-passed") == "true"
+
+
+def test_quiz_works_with_the_keyboard_only(page, plain_site):
+    page.goto(plain_site.url + MODULE)
+    page.locator(f"#{question(page, 0).get_attribute('id')}-o0").focus()  # first option of question 1
+    page.keyboard.press("Space")  # select the focused radio button: "Ab drei Wartenden"
+    page.keyboard.press("Tab")  # into question 2: its first checkbox, "Wein"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # "Tabak"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the check button
+    assert page.evaluate("document.activeElement.classList.contains('quiz-check')")
+    page.keyboard.press("Enter")
+    assert page.locator(".quiz-score").inner_text() == "2 von 2 richtig."
+    assert page.locator("section.quiz").get_attribute("data-passed") == "true"
+
+
+def test_passing_the_quiz_is_remembered_across_reloads_and_in_the_catalogue(page, plain_site):
+    page.goto(plain_site.url + MODULE)
+    status = page.locator(".module-status")
+    assert status.get_attribute("data-completed") == "false"
+    question(page, 0).get_by_label("Ab drei Wartenden").check()
+    question(page, 1).get_by_label("Wein").check()
+    question(page, 1).get_by_label("Tabak").check()
+    page.get_by_role("button", name="Prüfen").click()
+    assert status.get_attribute("data-completed") == "true"
+    page.reload()
+    assert page.locator(".module-status").get_attribute("data-completed") == "true"
+    assert page.locator(".module-status .completed-badge").is_visible()
+    page.goto(plain_site.url + "training/")
+    card = page.locator("#module-kasse")
+    assert card.get_attribute("data-completed") == "true"
+    assert card.locator(".completed-badge").is_visible()
+    assert not page.locator("#module-planung .completed-badge").is_visible()
+    # and the reader can undo it by hand
+    page.goto(plain_site.url + MODULE)
+    button = page.locator("button.mark-completed")
+    assert button.get_attribute("aria-pressed") == "true"
+    button.click()
+    page.reload()
+    assert page.locator(".module-status").get_attribute("data-completed") == "false"
+
+
+def test_catalogue_filters_by_audience_and_level(page, plain_site):
+    page.goto(plain_site.url + "training/")
+    kasse, planung = page.locator("#module-kasse"), page.locator("#module-planung")
+    assert kasse.is_visible() and planung.is_visible()
+    page.get_by_label("Zielgruppe").select_option("zentrale")
+    assert planung.is_visible() and not kasse.is_visible()
+    page.get_by_label("Zielgruppe").select_option("")
+    page.get_by_label("Niveau").select_option("basis")
+    assert kasse.is_visible() and not planung.is_visible()
+    page.get_by_label("Zielgruppe").select_option("zentrale")
+    assert not kasse.is_visible() and not planung.is_visible()
+    assert page.locator("[data-filter-empty]").is_visible()
+
+
+def test_search_finds_another_inflection_and_opens_the_result(page, plain_site):
+    page.goto(plain_site.url + "messages/")
+    box = page.locator("header #search-input")
+    box.fill("Schulungen")  # the page says "Schulung"
+    results = page.locator("header .search-results a")
+    results.first.wait_for()
+    assert "Neue Schulung für die Kasse" in results.all_inner_texts()
+    assert re.search(r"\d", page.locator("header .search-status").inner_text())
+    results.filter(has_text="Neue Schulung für die Kasse").click()
+    page.wait_for_url(re.compile(r"/messages/2026-10-schulungen/"))
+    assert page.locator("h1").inner_text() == "Neue Schulung für die Kasse"
+
+
+def test_search_page_reads_the_query_from_the_address(page, demo_site):
+    page.goto(demo_site.url + "search/?q=Schulungen")
+    results = page.locator("main .search-results a")
+    results.first.wait_for()
+    assert results.count() >= 1
+    assert any("Training" in text or "Schulung" in text for text in results.all_inner_texts())
+    results.first.click()
+    page.wait_for_load_state()
+    assert "/search/" not in page.url
+
+
+def test_language_switcher_lands_on_the_translated_page(page, demo_site):
+    page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
+    german = page.locator("h1").inner_text()
+    page.locator(".lang-switch a[hreflang=en]").click()
+    page.wait_for_url(re.compile(r"/en/messages/2026-04-kulanz-bis-25-euro/"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() != german
+    page.locator(".lang-switch a[hreflang=de]").click()
+    page.wait_for_url(re.compile(r"/messages/2026-04-kulanz-bis-25-euro/"))
+    assert page.locator("h1").inner_text() == german
+
+
+def test_version_switcher_keeps_the_page_or_falls_back_to_the_home(new_page, published):
+    watched = new_page()
+    page = watched.page
+    page.goto(published.url + "latest/messages/2026-10-schulungen/index.html")
+    select = page.locator("#version-switch-select")
+    assert select.input_value() == "v2"
+    with page.expect_navigation():
+        select.select_option("v1")
+    assert page.url == published.url + "versions/v1/messages/2026-10-schulungen/index.html"
+    assert page.locator("h1").inner_text() == "Neue Schulung für die Kasse"
+    page.goto(published.url + "versions/v2/messages/2026-11-neu/")
+    with page.expect_navigation():
+        page.locator("#version-switch-select").select_option("v1")
+    assert page.url == published.url + "versions/v1/"  # that message did not exist in v1
+    # the only console error allowed is the switcher's own probe for the missing page
+    assert [p for p in watched.problems if "404" not in p or "2026-11-neu" not in p] == []
+
+
+def test_must_read_is_flagged_and_acknowledged_with_the_published_version(page, published, plain_site):
+    page.goto(published.url + "latest/")
+    must_read = page.locator(".must-read")
+    assert must_read.get_by_role("link", name="Neue Schulung für die Kasse").is_visible()
+    must_read.get_by_role("link", name="Neue Schulung für die Kasse").click()
+    page.wait_for_url(re.compile(r"/latest/messages/2026-10-schulungen/"))
+    assert page.locator(".flag-must-read").first.is_visible()
+    ack = page.locator("a[data-ack-template]")
+    page.wait_for_function("document.querySelector('a[data-ack-template]').href.includes('version=v2')")
+    page.goto(published.url + "versions/v1/messages/2026-10-schulungen/")
+    assert "version=v1" in ack.get_attribute("href")
+    page.goto(plain_site.url + "messages/2026-10-schulungen/")  # a plain build: no version known
+    assert "version=dev" in page.locator("a[data-ack-template]").get_attribute("href")
