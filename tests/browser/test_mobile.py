@@ -1,0 +1,81 @@
+"""Phones in the stores: at 360 px no page scrolls sideways, wide tables and charts
+scroll inside their own box, and tap targets are at least 24 x 24 px (WCAG 2.5.8)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .pages import DEMO, PLAIN, every_page
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+
+# Controls, navigation and standalone links. Exempt: links inside running text (WCAG 2.5.8)
+# and card titles, whose link covers the whole card (.card-title a::after).
+TARGETS = ", ".join([
+    "header a", "header button", "header input", "header select", "nav a", "main button", "main select",
+    "main input", "main summary", "a.button", "a.badge", ".pagination a", "footer a",
+])
+
+OVERFLOW = """() => {
+  const width = window.innerWidth, bad = [];
+  const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+      const s = getComputedStyle(p).overflowX;
+      if ((s === 'auto' || s === 'scroll') && p.getBoundingClientRect().right <= width + 0.5) return true; }
+    return false; };
+  for (const el of document.querySelectorAll('table, svg, img, pre')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > width + 0.5 && !scrolls(el)) bad.push(el.tagName + '.' + el.getAttribute('class'));
+  }
+  return {page: document.documentElement.scrollWidth, width, bad};
+}"""
+
+SMALL = """(selector) => {
+  const bad = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    if (!r.width || !r.height || s.visibility === 'hidden') continue;
+    if (el.closest('.main-nav') && el.closest('.main-nav').scrollWidth > 0 && r.left >= window.innerWidth) continue;
+    const target = el.type === 'radio' || el.type === 'checkbox' ? el.closest('li, label') || el : el;
+    const t = target.getBoundingClientRect();
+    if (t.width < 24 || t.height < 24)
+      bad.push(`${el.tagName} "${(el.textContent || el.value || el.name || '').trim().slice(0, 30)}" ${Math.round(t.width)}x${Math.round(t.height)}`);
+  }
+  return bad;
+}"""
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    context = browser.new_context(**PHONE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize(("name", "path"), every_page(DEMO))
+def test_demo_pages_fit_a_phone(phone, demo_site, name, path):
+    phone.goto(demo_site.url + path)
+    found = phone.evaluate(OVERFLOW)
+    assert found["page"] <= found["width"], f"page is {found['page']} px wide"
+    assert found["bad"] == [], "wide content outside a scrolling box"
+    assert phone.evaluate(SMALL, TARGETS) == []
+
+
+@pytest.mark.parametrize(("name", "path"), every_page(PLAIN))
+def test_default_theme_pages_fit_a_phone(phone, plain_site, name, path):
+    phone.goto(plain_site.url + path)
+    found = phone.evaluate(OVERFLOW)
+    assert found["page"] <= found["width"], f"page is {found['page']} px wide"
+    assert found["bad"] == []
+    assert phone.evaluate(SMALL, TARGETS) == []
+
+
+def test_a_wide_table_scrolls_inside_its_box(phone, plain_site):
+    phone.goto(plain_site.url + "ueber-uns/")
+    box = phone.locator(".table-scroll").first
+    sizes = box.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] > sizes[1]  # wider than the screen ...
+    box.evaluate("el => el.scrollLeft = 1000")
+    assert box.evaluate("el => el.scrollLeft") > 0  # ... and scrolls on its own
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
