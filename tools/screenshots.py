@@ -67,7 +67,7 @@ def pages(site: Path) -> dict[str, str]:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     """SimpleHTTPRequestHandler without a log line per request."""
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         """Say nothing: the screenshots are the output."""
 
 

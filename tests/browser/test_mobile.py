@@ -13,10 +13,10 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touc
 
 # Controls, navigation and standalone links. Exempt: links inside running text (WCAG 2.5.8)
 # and card titles, whose link covers the whole card (.card-title a::after).
-TARGETS = ", ".join([
-    "header a", "header button", "header input", "header select", "nav a", "main button", "main select",
-    "main input", "main summary", "a.button", "a.badge", ".pagination a", "footer a",
-])
+TARGETS = (
+    "header a, header button, header input, header select, nav a, main button, main select,"
+    " main input, main summary, a.button, a.badge, .pagination a, footer a"
+)
 
 OVERFLOW = """() => {
   const width = window.innerWidth, bad = [];

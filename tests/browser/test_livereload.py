@@ -1,0 +1,74 @@
+"""`im-site serve`: an open page reloads by itself with the new text after a file is saved."""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from .conftest import NOW, REPO
+
+pytestmark = pytest.mark.browser
+
+MESSAGE = "content/messages/2026-04-kulanz-bis-25-euro.md"
+
+
+def demo_copy(target: Path) -> Path:
+    """The demo's sources (not its output or cache) in a folder the test may edit."""
+    target.mkdir()
+    shutil.copy2(REPO / "site.yaml", target / "site.yaml")
+    for folder in ("content", "themes"):
+        shutil.copytree(REPO / folder, target / folder)
+    return target
+
+
+def start_serve(root: Path) -> tuple[subprocess.Popen[str], str]:
+    """`im-site serve --port 0`, and the address it reports once it listens."""
+    command = [sys.executable, "-c", "from im_site.cli import main; main()",
+               "--config", str(root / "site.yaml"), "-v", "serve", "--port", "0", "--now", NOW]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=root)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    seen = []
+    while True:
+        try:
+            line = lines.get(timeout=60)
+        except queue.Empty:
+            process.kill()
+            pytest.fail("im-site serve printed no address:\n" + "".join(seen))
+        seen.append(line)
+        found = re.search(r"serving (http://\S+)", line)
+        if found:
+            return process, found.group(1)
+
+
+@pytest.fixture
+def served_copy(tmp_path):
+    root = demo_copy(tmp_path / "demo")
+    process, url = start_serve(root)
+    yield root, url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_an_open_page_reloads_with_the_saved_text(page, served_copy):
+    root, url = served_copy
+    page.goto(url + "messages/2026-04-kulanz-bis-25-euro/")
+    assert "Gerade gespeichert" not in page.locator("h1").inner_text()
+    page.wait_for_function("document.querySelector('meta[name=\"im-site-build\"]') !== null")
+    source = root / MESSAGE
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace('title: "Kulanz bis 25 Euro', 'title: "Gerade gespeichert: Kulanz bis 25 Euro', 1),
+                      encoding="utf-8")
+    page.wait_for_function("document.querySelector('h1').textContent.includes('Gerade gespeichert')", timeout=30_000)
+    assert page.url.endswith("/messages/2026-04-kulanz-bis-25-euro/")

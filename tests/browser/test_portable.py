@@ -1,0 +1,96 @@
+"""The site works wherever it lands: opened from disk (file://), served under a sub-path,
+and with JavaScript switched off (reading, navigation, quiz questions and solutions)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+
+
+def local_target(url: str) -> Path:
+    """The file a file:// link opens (a folder link would show a directory listing)."""
+    return Path(unquote(urlparse(url).path.split("#")[0]))
+
+
+def test_from_disk_every_link_on_the_main_pages_opens_a_file(page, demo_site):
+    start = (demo_site.folder / "index.html").as_uri()
+    for path in ["index.html", "en/index.html", "training/index.html", "kpis/index.html", "messages/index.html"]:
+        page.goto((demo_site.folder / path).as_uri())
+        for url in page.evaluate(LINKS):
+            if url.startswith("file:"):
+                assert local_target(url).is_file(), f"{path}: link to {url} opens no file"
+    page.goto(start)
+    page.locator(".main-nav").get_by_role("link", name="Training").click()
+    assert page.url.endswith("/training/index.html")
+    page.locator(".module-card .card-title a").first.click()
+    assert page.locator("section.quiz").is_visible()
+    page.locator(".lang-switch a[hreflang=en]").click()
+    assert "/en/training/" in page.url and page.locator("html").get_attribute("lang") == "en"
+    page.locator(".brand").click()
+    assert page.url.endswith("/en/index.html")
+
+
+def test_from_disk_search_and_quiz_work(page, demo_site):
+    page.goto((demo_site.folder / "index.html").as_uri())
+    page.locator("header #search-input").fill("Kulanz")
+    result = page.locator("header .search-results a").first
+    result.wait_for()
+    result.click()
+    assert local_target(page.url).is_file()
+    page.goto((demo_site.folder / "training/frische-erklaeren/index.html").as_uri())
+    page.locator("button.quiz-check").click()
+    assert page.locator(".quiz-score").inner_text().startswith("0 ")
+
+
+def test_under_a_sub_path_styles_links_search_and_quiz_work(page, plain_site):
+    page.goto(plain_site.sub)
+    header = page.locator(".site-header").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert header not in ("rgba(0, 0, 0, 0)", "transparent")  # the stylesheet was found
+    page.locator(".main-nav").get_by_role("link", name="Training").click()
+    assert page.url.startswith(plain_site.sub + "training/")
+    page.locator("#module-kasse .card-title a").click()
+    assert page.url.startswith(plain_site.sub + "training/kasse/")
+    page.locator(".quiz-question").nth(0).get_by_label("Ab drei Wartenden").check()
+    page.get_by_role("button", name="Prüfen").click()
+    assert page.locator(".quiz-score").inner_text() == "1 von 2 richtig."
+    page.locator("header #search-input").fill("Umzug")
+    result = page.locator("header .search-results a").first
+    result.wait_for()
+    result.click()
+    page.wait_for_url(re.compile(re.escape(plain_site.sub) + r"messages/2026-11-zentrale/"))
+    for url in page.evaluate(LINKS):
+        if url.startswith(plain_site.url):
+            assert url.startswith(plain_site.sub), f"link leaves the sub-path: {url}"
+
+
+def test_without_javascript_reading_navigation_and_quiz_questions_work(new_page, plain_site):
+    watched = new_page(java_script_enabled=False)
+    page = watched.page
+    page.goto(plain_site.url)
+    page.locator(".main-nav").get_by_role("link", name="Training").click()
+    assert page.locator("#module-kasse").is_visible() and page.locator("#module-planung").is_visible()
+    page.locator("#module-kasse .card-title a").click()
+    questions = page.locator(".quiz-question legend")
+    assert questions.count() == 2 and questions.first.is_visible()
+    assert "Wann öffnest du eine zweite Kasse?" in questions.first.inner_text()
+    assert page.locator(".quiz-question").first.get_by_label("Ab drei Wartenden").is_visible()
+    assert not page.locator("button.quiz-check").is_visible()  # nothing that needs a script
+    solution = page.locator(".quiz-solution").first
+    solution.locator("summary").click()
+    assert "Ab drei Wartenden öffnet" in solution.locator(".quiz-explain").inner_text()
+    page.locator(".lang-switch a[hreflang=en]").click()
+    assert page.locator("h1").inner_text() == "Checkout in five minutes"
+    page.goto(plain_site.url + "messages/2026-10-schulungen/")
+    assert page.locator(".prose").inner_text().startswith("Ab November")
+    page.locator("header #search-input").fill("Schulung")
+    page.locator("header #search-input").press("Enter")
+    assert "/search/" in page.url
+    assert page.locator(".search-needs-js").is_visible()
+    watched.assert_clean()
