@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -68,3 +71,45 @@ def build_site(root: Path, *args: str, now: str = NOW) -> Result:
 def snapshot_tree(folder: Path) -> dict[str, bytes]:
     """Every file below folder by relative path, for before/after comparisons."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------- browser (see docs/browser.md)
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_executable() -> str | None:
+    """Debian's chromium (Playwright's own browser download does not work on our network)."""
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless chromium per test process, shared by every browser test.
+
+    Skips with a reason only when no chromium is installed or it cannot start; with
+    CI set, a chromium that exists but cannot start fails instead of skipping.
+    (One Playwright per process: a second sync_playwright() in the same process fails.)
+    """
+    in_ci = bool(os.environ.get("CI"))
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("browser tests need chromium (apt-get install chromium); none found")
+    if in_ci:
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    manager = sync_playwright().start()
+    try:
+        launched = manager.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    except Exception as error:  # noqa: BLE001 - any launch failure means "no usable browser"
+        manager.stop()
+        if in_ci:
+            pytest.fail(f"chromium at {executable} exists but does not start (CI is set): {error}")
+        pytest.skip(f"chromium at {executable} does not start: {error}")
+    yield launched
+    launched.close()
+    manager.stop()

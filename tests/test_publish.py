@@ -358,13 +358,11 @@ def served(three_versions):
     server.server_close()
 
 
-def test_version_switcher_opens_the_same_page_or_the_home(served):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("no chromium at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page()
+@pytest.mark.browser
+def test_version_switcher_opens_the_same_page_or_the_home(served, browser):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
         page.goto(served + "latest/messages/alpha/index.html")
         select = page.locator("#version-switch-select")
         assert select.input_value() == "v3"
@@ -377,7 +375,8 @@ def test_version_switcher_opens_the_same_page_or_the_home(served):
         with page.expect_navigation():
             page.locator("#version-switch-select").select_option("v1")
         assert page.url == served + "versions/v1/"  # gamma did not exist in v1
-        browser.close()
+    finally:
+        context.close()
 
 
 def test_whats_new_is_right_when_rendering_is_split_across_processes(make_site, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Browser fixtures: one chromium per session, the demo site and a plain default-theme site
+"""Browser fixtures: pages on the session's chromium (tests/conftest.py), the demo site and a plain default-theme site
 built once per session, each served over HTTP (also under a sub-path) with a strict
 Content-Security-Policy.
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import subprocess
 import sys
@@ -27,8 +26,6 @@ REPO = Path(__file__).resolve().parents[2]
 NOW = "2026-11-26T12:00:00+00:00"
 CSP = "default-src 'self'; img-src 'self' data:"
 SUB_PATH = "/sub/path/"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def im_site(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,38 +44,8 @@ def write_files(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
-# ---------------------------------------------------------------- browser
-
-def chromium_executable() -> str | None:
-    """Debian's chromium (Playwright's own download does not work on our network)."""
-    if Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium"
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless chromium for the whole session."""
-    in_ci = bool(os.environ.get("CI"))
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip("browser tests need chromium (apt-get install chromium); none found")
-    if in_ci:
-        from playwright.sync_api import sync_playwright
-    else:
-        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    manager = sync_playwright().start()
-    try:
-        launched = manager.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-    except Exception as error:  # noqa: BLE001 - any launch failure means "no usable browser"
-        manager.stop()
-        if in_ci:
-            pytest.fail(f"chromium at {executable} exists but does not start (CI is set): {error}")
-        pytest.skip(f"chromium at {executable} does not start: {error}")
-    yield launched
-    launched.close()
-    manager.stop()
-
+# ---------------------------------------------------------------- pages
+# The session-wide `browser` fixture lives in tests/conftest.py (one Playwright per process).
 
 @dataclass
 class Watched:

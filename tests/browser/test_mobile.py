@@ -79,3 +79,19 @@ def test_a_wide_table_scrolls_inside_its_box(phone, plain_site):
     box.evaluate("el => el.scrollLeft = 1000")
     assert box.evaluate("el => el.scrollLeft") > 0  # ... and scrolls on its own
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_logo_keeps_its_proportions(browser, demo_site, width):
+    """A wide wordmark logo is shown 40 px high at its own width, not squeezed into a square."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(demo_site.url)
+    logo = page.locator(".brand-logo")
+    logo.evaluate("img => img.decode()")
+    shown = logo.evaluate("""img => { const s = getComputedStyle(img), r = img.getBoundingClientRect();
+        const pad = parseFloat(s.paddingLeft) + parseFloat(s.paddingRight), padY = parseFloat(s.paddingTop) + parseFloat(s.paddingBottom);
+        return [(r.width - pad) / (r.height - padY), img.naturalWidth / img.naturalHeight, r.height]; }""")
+    context.close()
+    assert shown[0] == pytest.approx(shown[1], rel=0.03)
+    assert shown[2] == 40
