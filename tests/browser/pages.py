@@ -12,6 +12,7 @@ DEMO = {
     "plain-page": "markenwerte/",
     "listing": "messages/",
     "search": "search/",
+    "audience": "audiences/filiale/",
 }
 
 PLAIN = {
@@ -24,6 +25,7 @@ PLAIN = {
     "plain-page": "ueber-uns/",
     "listing": "messages/",
     "search": "search/",
+    "audience": "audiences/filiale/",
 }
 
 LANGS = {"de": "", "en": "en/"}

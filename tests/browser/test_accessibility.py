@@ -51,6 +51,17 @@ def test_quiz_after_checking_has_no_serious_violations(axe, page, plain_site):
     assert blocking_violations(axe, page) == []
 
 
+def test_search_results_have_no_serious_violations(axe, page, demo_site):
+    """Results built by the script: the page's list and the header's open panel."""
+    page.goto(demo_site.url + "search/?q=Frische")
+    page.locator("main .search-results a").first.wait_for()
+    assert blocking_violations(axe, page) == []
+    page.goto(demo_site.url + "en/messages/")
+    page.locator("header #search-input").fill("fresh")
+    page.locator("header .search-results a").first.wait_for()
+    assert blocking_violations(axe, page) == []
+
+
 @pytest.mark.parametrize("site", ["demo_site", "plain_site"])
 def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, request, site):
     page.goto(request.getfixturevalue(site).url + "messages/")
