@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = bench.rows()
     machine = f"{os.cpu_count()} CPUs, {platform.machine()}, {platform.system()} {platform.release()}"
     print(f"Benchmark: {args.reps} repetition(s), tools rotated; {machine}")
-    print(f"Versions: " + "; ".join(f"{k} {v}" for k, v in versions.items()))
+    print("Versions: " + "; ".join(f"{k} {v}" for k, v in versions.items()))
     print()
     print(markdown_table(rows, args.reps))
     if args.json:

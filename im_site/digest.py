@@ -97,7 +97,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
 def select(result: BuildResult, lang: str, start: datetime) -> list[DigestItem]:
     """Published messages in `lang` since `start` (and not after the clock): must-read first, then newest."""
     assert result.site is not None
-    config, now, tz = result.config, result.options.now, result.config.tz
+    now, tz = result.options.now, result.config.tz
     chosen = [page for page in result.site.messages(lang) if start <= published_at(page, tz) <= now]
     chosen.sort(key=lambda page: (not page.meta.must_read, -published_at(page, tz).timestamp(), page.url))
     return [_item(result, page, lang) for page in chosen]

@@ -1,6 +1,6 @@
 """The offline search index: written in Python from the published pages, one shard set per language.
 
-Pagefind was measured first (docs/images-and-search.md): over 10,000 pages it
+Pagefind was measured first (README.md, "Why not Pagefind"): over 10,000 pages it
 needed several times the 5 s / 300 MB budget, so the index is built here, from
 the text the build already has in hand. Words are stemmed with the Snowball
 stemmers (`snowballstemmer`, C-accelerated by PyStemmer when installed), and

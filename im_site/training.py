@@ -48,7 +48,6 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     today = ctx.options.now.astimezone(ctx.config.tz).date()
     for page in modules:
         check_review(ctx, page, today)
-        check_lesson_anchors(ctx, page)
     planned = [_module_job(ctx, page, resolved[page.url], today) for page in modules]
     for lang in ctx.config.languages:
         planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang))
@@ -188,17 +187,6 @@ def check_review(ctx: RenderContext, page: Page, today: date) -> None:
         ctx.diagnostics.warning(page.path, page.line_of(("review_by",)), "IM132",
                                 f"training is past its review date {page.meta.review_by.isoformat()}",
                                 hint="review the module, then move review_by to the next review date")
-
-
-def check_lesson_anchors(ctx: RenderContext, page: Page) -> None:
-    """A lesson file titled like a heading of another part would share its anchor."""
-    seen: set[str] = set()
-    for heading in page.headings:
-        if heading.id in seen:
-            ctx.diagnostics.warning(page.path, None, "IM102", f"the anchor '#{heading.id}' is used twice in "
-                                    "this module (a lesson file and a heading with the same title)",
-                                    hint="give one of them a different title")
-        seen.add(heading.id)
 
 
 def is_overdue(page: Page, today: date) -> bool:

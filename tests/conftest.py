@@ -73,7 +73,7 @@ def snapshot_tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-# ---------------------------------------------------------------- browser (see docs/browser.md)
+# ---------------------------------------------------------------- browser (see README.md, "Browser support and accessibility")
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import posixpath
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 
 from conftest import BASIC_SITE_YAML, build_site, run_cli
 

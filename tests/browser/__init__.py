@@ -1,1 +1,1 @@
-"""Browser tests (Playwright + Debian chromium); see docs/browser.md."""
+"""Browser tests (Playwright + Debian chromium); see README.md, "Browser support and accessibility"."""

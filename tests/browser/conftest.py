@@ -24,7 +24,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = "2026-11-26T12:00:00+00:00"
-# The policy docs/publishing.md recommends for nginx (stricter than default-src 'self'; img-src 'self' data:).
+# The policy README.md recommends for nginx (stricter than default-src 'self'; img-src 'self' data:).
 CSP = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 SUB_PATH = "/sub/path/"
 
