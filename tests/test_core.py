@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -218,6 +219,8 @@ def test_every_internal_link_resolves(built):
             assert resolved.is_relative_to(out.resolve())
             checked += 1
     assert checked > 50
+    # Without a brand logo the theme's own icon is linked, so no browser asks for /favicon.ico.
+    assert re.search(r'<link rel="icon" href="assets/favicon\.[0-9a-f]+\.svg">', (out / "index.html").read_text())
 
 
 def test_markdown_features_render(built):

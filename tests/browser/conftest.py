@@ -66,7 +66,7 @@ def watch(page: Any) -> Watched:
 
     def on_console(message: Any) -> None:
         url = message.location.get("url", "")
-        if message.type == "error" and not url.endswith("/favicon.ico"):  # the browser's own guess
+        if message.type == "error":
             watched.problems.append(f"console error: {message.text} ({url})")
 
     page.on("console", on_console)
