@@ -93,6 +93,38 @@ def stop(proc: subprocess.Popen) -> None:
             continue
 
 
+def wait_idle(base: str, quiet: float = 1.0, timeout: float = 120.0) -> None:
+    """Until im-site's build number has not changed for `quiet` seconds."""
+    start = last_change = time.perf_counter()
+    last = None
+    while time.perf_counter() - start < timeout:
+        status, body = fetch(base + "/__im-site/status")
+        build = json.loads(body).get("build") if status == 200 and body else None
+        now = time.perf_counter()
+        if build != last:
+            last, last_change = build, now
+        elif now - last_change >= quiet:
+            return
+        time.sleep(0.1)
+
+
+def pick_served(messages: list[Path], base: str, count: int) -> list[tuple[Path, str]]:
+    """`count` messages spread over the list whose page is served (a draft or an embargoed one is not)."""
+    order = sorted(range(len(messages)), key=lambda i: ((i * 11 + 3) % len(messages), i))
+    picked: list[tuple[Path, str]] = []
+    for index in order:
+        slug = messages[index].name[:-3]
+        for candidate in (f"{base}/messages/{slug}/", f"{base}/messages/{slug}/index.html"):
+            if fetch(candidate)[0] == 200:
+                picked.append((messages[index], candidate))
+                break
+        if len(picked) == count:
+            return picked
+    if not picked:
+        raise Failure("no message page is served; cannot measure")
+    return picked
+
+
 def measure(args: argparse.Namespace) -> dict:
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="im-site-serve-", dir="/tmp"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -125,8 +157,7 @@ def measure(args: argparse.Namespace) -> dict:
     with open(log_file, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
-    picked = [messages[(i * 11 + 3) % len(messages)] for i in range(args.edits)]
-    saved = {p: p.read_bytes() for p in picked}
+    saved: dict[Path, bytes] = {}
     results: list[dict] = []
     try:
         t0 = time.perf_counter()
@@ -141,15 +172,8 @@ def measure(args: argparse.Namespace) -> dict:
         startup = time.perf_counter() - t0
         print(f"serving after {startup:.1f} s", file=sys.stderr)
         time.sleep(args.settle)
-        for i, path in enumerate(picked):
-            slug = path.name[:-3]
-            url = None
-            for candidate in (f"{base}/messages/{slug}/", f"{base}/messages/{slug}/index.html"):
-                if fetch(candidate)[0] == 200:
-                    url = candidate
-                    break
-            if url is None:
-                raise Failure(f"page /messages/{slug}/ is not served (404); cannot measure")
+        for i, (path, url) in enumerate(pick_served(messages, base, args.edits)):
+            saved[path] = path.read_bytes()
             marker = f"Latenzmarke{uuid.uuid4().hex[:12]}"
             with open(path, "a", encoding="utf-8") as f:
                 f.write(f"\nNachtrag: {marker} ist angekommen.\n")
@@ -171,6 +195,8 @@ def measure(args: argparse.Namespace) -> dict:
             shown = f"{latency * 1000:.0f} ms" if latency is not None else f"not seen within {args.edit_timeout:g} s"
             print(f"edit {i + 1}: {path.relative_to(content)}: {shown} ({polls} polls)", file=sys.stderr)
             results.append({"file": str(path.relative_to(content)), "latency_s": latency, "polls": polls})
+            if args.tool == "imsite":
+                wait_idle(base)  # the full rebuild after a preview: the next save comes to an idle server
             time.sleep(args.settle)
     finally:
         for p, data in saved.items():
@@ -201,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--startup-timeout", type=float, default=900)
     ap.add_argument("--edit-timeout", type=float, default=60)
     ap.add_argument("--poll", type=float, default=0.01, help="seconds between polls (default 0.01)")
-    ap.add_argument("--settle", type=float, default=1.5, help="pause before and between edits (default 1.5 s)")
+    ap.add_argument("--settle", type=float, default=1.5, help="pause before and between edits, after the server is idle (default 1.5 s)")
     ap.add_argument("--json", type=Path, help="also write the result as JSON here")
     args = ap.parse_args(argv)
     try:

@@ -22,7 +22,7 @@ from .listings import plan
 from .model import Page, Site
 from .options import BuildOptions
 from .output import OutputSet
-from .render import RenderContext, add_theme_assets, check_menu, install_globals, render_jobs
+from .render import Job, RenderContext, add_theme_assets, check_menu, install_globals, render_jobs
 from .rules import judge
 from .theme import load_theme
 
@@ -38,6 +38,8 @@ class BuildResult:
     hidden: list[tuple[Page, str]] = field(default_factory=list)
     next_change: datetime | None = None
     schedule: list[tuple[datetime, str, Page]] = field(default_factory=list)
+    #: The rendering context and every job, for the dev server's one-page preview (preview.py).
+    render: tuple[RenderContext, list[Job]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -82,6 +84,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     ctx.outputs.add("manifest.json", manifest(ctx, result.next_change), "manifest", diagnostics)
     scan_for_leaks(ctx.outputs, result.hidden, published, diagnostics)
     result.outputs = ctx.outputs
+    result.render = (ctx, jobs)
     return result
 
 

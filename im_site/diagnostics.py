@@ -16,6 +16,7 @@ Severity = Literal["error", "warning"]
 
 #: Stable codes with a short name each; `check` prints both.
 CODES: dict[str, str] = {
+    "IM000": "internal-error",
     "IM001": "config",
     "IM002": "encoding",
     "IM003": "yaml",

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIN_ITEMS_PER_WORKER = 100
+MIN_ITEMS_PER_WORKER = 40
 
 
 def default_workers() -> int:

@@ -9,6 +9,7 @@ the last good site and exposes its diagnostics to the terminal and, through
 
 from __future__ import annotations
 
+import html
 import json
 import mimetypes
 import posixpath
@@ -22,16 +23,19 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from .build import build
+from .build import BuildResult, build
 from .config import load_config
-from .diagnostics import SiteError
+from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, read_clock
-from .output import OutputSet
+from .output import Blobs, OutputSet
+from .preview import rerender
 from .render import BUILTIN
 
 EVENTS_PATH = "/__im-site/events"
 STATUS_PATH = "/__im-site/status"
 CLIENT_PATH = "/__im-site/livereload.js"
+#: A rebuild that changes more files than this tells every page to reload (the list would be long).
+MAX_CHANGED = 500
 #: Seconds between keep-alive comments on an idle event stream.
 KEEPALIVE = 15.0
 
@@ -52,13 +56,16 @@ def content_type(path: str) -> str:
 
 @dataclass(frozen=True)
 class State:
-    """What the browser is told: the number of the served build and the current error."""
+    """What the browser is told: the number of the served build, the current error, and
+    the files whose bytes changed since the build before (None: reload every page)."""
 
     build: int
     error: str | None
+    changed: tuple[str, ...] | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"build": self.build, "error": self.error}, ensure_ascii=False)
+        changed = list(self.changed) if self.changed is not None else None
+        return json.dumps({"build": self.build, "error": self.error, "changed": changed}, ensure_ascii=False)
 
 
 class Site:
@@ -70,15 +77,22 @@ class Site:
         self.fixed_clock = fixed_clock
         self.options = options.but(live_reload=True)
         self.log = log
-        #: The served build and its number, swapped together in one assignment.
-        self.served: tuple[OutputSet, int] = (OutputSet(), 0)
+        #: The served build, its number, and files shown ahead of the next build (preview.py),
+        #: swapped together in one assignment.
+        self.served: tuple[OutputSet, int, dict[str, bytes]] = (OutputSet(), 0, {})
+        self.last: BuildResult | None = None
         self.state = State(0, None)
         self._changed = threading.Condition()
         self._building = threading.Lock()
 
-    def rebuild(self) -> bool:
-        """Build everything in memory; swap it in only if it has no errors."""
+    def rebuild(self, paths: frozenset[Path] = frozenset()) -> bool:
+        """Build everything in memory; swap it in only if it has no errors.
+
+        When `paths` is one edited page, that page is shown first (preview.rerender).
+        """
         with self._building:
+            if len(paths) == 1 and self.last is not None:
+                self._preview(next(iter(paths)))
             started = time.monotonic()
             try:
                 config = load_config(self.config_path)
@@ -87,19 +101,41 @@ class Site:
                 diagnostics = result.diagnostics
             except SiteError as exc:
                 diagnostics, result = exc.diagnostics, None
+            except Exception as exc:  # noqa: BLE001 - an internal error must not stop the server
+                diagnostics, result = Diagnostics(), None
+                diagnostics.error("im-site", None, "IM000", f"internal error: {type(exc).__name__}: {exc}")
             report = diagnostics.format_text()
             if result is None or diagnostics.has_errors():
                 self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; still serving the last good build")
-                self._publish(State(self.state.build, f"{report}\n{diagnostics.summary()}"))
+                outputs, number, ahead = self.served
+                if ahead:  # take back what the preview showed
+                    self.served, number = (outputs, number + 1, {}), number + 1
+                self._publish(State(number, f"{report}\n{diagnostics.summary()}", tuple(sorted(ahead))))
                 return False
             if report:
                 self.log(f"{report}\n{diagnostics.summary()}")
             number = self.state.build + 1
-            self.served = (result.outputs, number)
+            changed = _changed_files(self.served, result.outputs) if self.last is not None else None
+            self.served, self.last = (result.outputs, number, {}), result
             elapsed = (time.monotonic() - started) * 1000
             self.log(f"built {len(result.outputs.files)} files in {elapsed:.0f} ms")
-            self._publish(State(number, None))
+            self._publish(State(number, None, changed))
             return True
+
+    def _preview(self, path: Path) -> None:
+        assert self.last is not None
+        try:
+            shown = rerender(self.last, path)
+        except Exception:  # noqa: BLE001 - a preview must never stop the full rebuild that follows
+            shown = None
+        if shown is None or self.state.error:
+            return
+        file, data = shown
+        outputs, number, ahead = self.served
+        if (ahead.get(file) or outputs.files.get(file)) == data:
+            return
+        self.served = (outputs, number + 1, {**ahead, file: data})
+        self._publish(State(number + 1, None, (file,)))
 
     def _publish(self, state: State) -> None:
         with self._changed:
@@ -118,25 +154,44 @@ class Site:
         HTML is stamped with the number of the build it comes from, so that the
         client reloads even when a rebuild lands before it connects.
         """
-        outputs, number = self.served
-        status, file, data = self._find(outputs.files, url_path) or (0, "", b"")
+        outputs, number, ahead = self.served
+        rel = self._requested(url_path)
+        if rel in ahead:
+            status, file, data = 200, rel, ahead[rel]
+        else:
+            status, file, data = self._find(outputs.files, rel) or (0, "", b"")
         if not file:
             return None
         if file.endswith(".html"):
-            data = data.replace(b"</head>", f'<meta name="im-site-build" content="{number}">\n</head>'.encode(), 1)
+            # The client reloads when the file it shows (for a 404, the one asked for) changes.
+            stamp = html.escape(rel, quote=True)
+            data = data.replace(b"</head>", f'<meta name="im-site-build" content="{number}" data-file="{stamp}">\n</head>'
+                                .encode(), 1)
         return status, file, data
 
     @staticmethod
-    def _find(files: dict[str, bytes], url_path: str) -> tuple[int, str, bytes] | None:
+    def _requested(url_path: str) -> str:
+        """The output file a request path names: `messages/x/` -> `messages/x/index.html`."""
         rel = posixpath.normpath(unquote(url_path)).lstrip("/")
         rel = "" if rel == "." else rel
-        if url_path.endswith("/") or rel == "":
-            rel = posixpath.join(rel, "index.html")
+        return posixpath.join(rel, "index.html") if url_path.endswith("/") or rel == "" else rel
+
+    @staticmethod
+    def _find(files: Blobs, rel: str) -> tuple[int, str, bytes] | None:
         if rel in files:
             return 200, rel, files[rel]
         if posixpath.join(rel, "index.html") in files:
             return None  # a folder without its slash: redirect, so relative links work
         return 404, "404.html", files.get("404.html", b"<!DOCTYPE html><title>404</title><h1>Not found</h1>")
+
+
+def _changed_files(served: tuple[OutputSet, int, dict[str, bytes]], new: OutputSet) -> tuple[str, ...] | None:
+    """Files added, removed or changed between what is served and a new build, sorted (None: too many to list)."""
+    old, _, ahead = served
+    changed = set(old.files).symmetric_difference(new.files) | {
+        path for path in new.files if path in old.files and old.files.packed(path) != new.files.packed(path)}
+    changed |= {path for path, data in ahead.items() if new.files.get(path) != data}
+    return tuple(sorted(changed)) if len(changed) <= MAX_CHANGED else None
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -18,32 +18,38 @@ from watchdog.observers import Observer
 from .sources import is_ignored
 
 #: How long the tree must stay quiet before a rebuild starts (seconds).
-QUIET_PERIOD = 0.1
+QUIET_PERIOD = 0.05
 
 
 class _Handler(FileSystemEventHandler):
-    """Forwards relevant events to the debouncer; ignores editor leftovers."""
+    """Forwards relevant events and the paths they name to the debouncer; ignores editor leftovers."""
 
-    def __init__(self, wanted: Callable[[str], bool], notify: Callable[[], None]):
+    def __init__(self, wanted: Callable[[str], bool], notify: Callable[[set[Path]], None]):
         self.wanted = wanted
         self.notify = notify
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
-        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        if any(self.wanted(str(path)) for path in paths if path):
-            self.notify()
+        paths = {Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "") or "")
+                 if path and self.wanted(str(path))}
+        if not paths:
+            return
+        if event.is_directory and event.event_type == "modified":
+            paths = set()  # a file inside changed; its own event names it
+        self.notify(paths)
 
 
 class Watcher:
-    """Calls `rebuild()` once per burst of changes below the watched paths."""
+    """Calls `rebuild(paths)` once per burst of changes below the watched paths, with the paths named."""
 
-    def __init__(self, root: Path, rebuild: Callable[[], None], *, quiet: float = QUIET_PERIOD):
+    def __init__(self, root: Path, rebuild: Callable[[frozenset[Path]], None], *, quiet: float = QUIET_PERIOD):
         self.root = root.resolve()
         self.rebuild = rebuild
         self.quiet = quiet
         self._changed = threading.Event()
+        self._paths: set[Path] = set()
+        self._paths_lock = threading.Lock()
         self._stopping = threading.Event()
         self._observer = Observer()
         self._thread = threading.Thread(target=self._loop, name="im-site-rebuild", daemon=True)
@@ -58,7 +64,7 @@ class Watcher:
         return True
 
     def start(self) -> None:
-        handler = _Handler(self._wanted, self._changed.set)
+        handler = _Handler(self._wanted, self._note)
         self._observer.schedule(handler, str(self.root), recursive=False)
         for folder in ("content", "themes"):
             if (self.root / folder).is_dir():
@@ -72,13 +78,22 @@ class Watcher:
         self._observer.stop()
         self._observer.join(timeout=2)
 
+    def _note(self, paths: set[Path]) -> None:
+        with self._paths_lock:
+            self._paths |= paths
+        self._changed.set()
+
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._changed.wait()
             if self._stopping.is_set():
                 return
             self._settle()
-            self.rebuild()
+            if self._stopping.is_set():
+                return
+            with self._paths_lock:
+                paths, self._paths = frozenset(self._paths), set()
+            self.rebuild(paths)
 
     def _settle(self) -> None:
         """Wait until no event arrived for one quiet period (the burst is over)."""

@@ -301,9 +301,10 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
         status, kind, page = _get(base + "messages/hallo/")
         assert status == 200 and kind.startswith("text/html") and "Erster Absatz" in page
         assert "livereload" in page  # the client is injected when serving
-        assert '<meta name="im-site-build" content="1">' in page  # the build the page comes from
+        assert '<meta name="im-site-build" content="1" data-file="messages/hallo/index.html">' in page  # build and file
         status, kind, missing = _get(base + "gibt/es/nicht/")
         assert status == 404 and kind.startswith("text/html") and "<html" in missing
+        assert 'data-file="gibt/es/nicht/index.html"' in missing  # reloads when that page appears
         assert _get(base + "messages")[0] == 200  # redirected to the folder
         css = next(part.split('"')[0] for part in page.split('href="')[1:] if ".css" in part.split('"')[0])
         assert _get(base + "messages/hallo/" + css)[1].startswith("text/css")
@@ -313,6 +314,8 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
         _until(lambda: "Geänderter Absatz" in _get(base + "messages/hallo/")[2])
         good = json.loads(_get(base + "__im-site/status")[2])
         assert good["error"] is None
+        # Only the files that changed are listed, so other open pages stay as they are.
+        assert isinstance(good["changed"], list) and "sitemap.xml" not in good["changed"]
 
         message.write_text("---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n", encoding="utf-8")
         broken = _until(lambda: json.loads(_get(base + "__im-site/status")[2])["error"])
@@ -336,6 +339,60 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert "build failed" in stderr  # the terminal shows the error too
+
+
+def _build_in_memory(root: Path):
+    from datetime import datetime
+
+    from im_site.build import build
+    from im_site.config import load_config
+    from im_site.options import BuildOptions
+
+    config = load_config(root / "site.yaml")
+    options = BuildOptions(config_path=config.path, now=datetime.fromisoformat(NOW), live_reload=True, jobs=1)
+    result = build(config, options)
+    assert result.ok, result.diagnostics.format_text()
+    return result
+
+
+PREVIEW_SITE = {
+    "content/messages/hallo.md": MESSAGE,
+    "content/messages/zwei.md": "---\ntitle: Zweite Nachricht\ndate: 2026-01-02\n---\nZweiter Text.\n",
+    "content/training/kurs/index.md": "---\ntitle: Kurs\nduration: 10\n---\nEinleitung.\n",
+    "content/training/kurs/01-start.md": "---\ntitle: Start\n---\nLektion.\n",
+}
+
+
+def test_preview_renders_a_body_edit_exactly_as_the_full_rebuild(make_site) -> None:
+    from im_site.preview import rerender
+
+    root = make_site(PREVIEW_SITE)
+    last = _build_in_memory(root)
+    message = root / "content/messages/hallo.md"
+    message.write_text(MESSAGE.replace("Erster Absatz.", "Neuer Absatz mit [Link](zwei.md)."), encoding="utf-8")
+    file, html = rerender(last, message)
+    assert file == "messages/hallo/index.html" and "Neuer Absatz" in html.decode()
+    # Byte for byte what the full rebuild then renders: the open page needs no second reload.
+    assert _build_in_memory(root).outputs.files[file] == html
+
+
+@pytest.mark.parametrize("case", ["front-matter", "lesson", "broken-link", "syntax", "outside"])
+def test_preview_leaves_everything_else_to_the_full_rebuild(make_site, case) -> None:
+    from im_site.preview import rerender
+
+    root = make_site(PREVIEW_SITE)
+    last = _build_in_memory(root)
+    message, lesson = root / "content/messages/hallo.md", root / "content/training/kurs/01-start.md"
+    changed = {
+        "front-matter": (message, MESSAGE.replace("Hallo Team", "Hallo alle")),  # listings and feeds change
+        "lesson": (lesson, "---\ntitle: Start\n---\nAndere Lektion.\n"),  # part of a module
+        "broken-link": (message, MESSAGE + "\n[weg](fehlt.md)\n"),  # an error: the full rebuild reports it
+        "syntax": (message, "---\ntitle: [kaputt\n---\n"),
+        "outside": (root / "site.yaml", (root / "site.yaml").read_text(encoding="utf-8") + "\n"),
+    }
+    path, text = changed[case]
+    path.write_text(text, encoding="utf-8")
+    assert rerender(last, path) is None
 
 
 def test_build_output_never_contains_the_live_reload_client(make_site) -> None:

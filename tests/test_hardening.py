@@ -468,10 +468,12 @@ def test_a_change_during_a_rebuild_triggers_another(tmp_path):
 
     (tmp_path / "content").mkdir()
     calls: list[float] = []
+    named: list[frozenset] = []
     second = threading.Event()
 
-    def rebuild() -> None:
+    def rebuild(paths: frozenset) -> None:
         calls.append(time.monotonic())
+        named.append(frozenset(path.name for path in paths))
         if len(calls) == 1:
             (tmp_path / "content" / "waehrenddessen.md").write_text("---\ntitle: B\n---\n")
             time.sleep(0.3)  # still rebuilding when the event arrives
@@ -485,3 +487,5 @@ def test_a_change_during_a_rebuild_triggers_another(tmp_path):
         assert second.wait(timeout=20), calls
     finally:
         watcher.stop()
+    # Each rebuild is told which files its burst touched (the dev server previews a lone page edit).
+    assert "erst.md" in named[0] and "waehrenddessen.md" in named[1], named

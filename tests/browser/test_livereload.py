@@ -72,3 +72,26 @@ def test_an_open_page_reloads_with_the_saved_text(page, served_copy):
                       encoding="utf-8")
     page.wait_for_function("document.querySelector('h1').textContent.includes('Gerade gespeichert')", timeout=30_000)
     assert page.url.endswith("/messages/2026-04-kulanz-bis-25-euro/")
+
+
+def test_a_body_edit_shows_at_once_and_other_open_pages_stay(new_page, served_copy):
+    """The edited page is previewed before the full rebuild; a page the edit does not change is not reloaded."""
+    root, url = served_copy
+    edited, other = new_page(), new_page()
+    edited.page.goto(url + "messages/2026-04-kulanz-bis-25-euro/")
+    other.page.goto(url + "training/service-am-kunden/")
+    for watched in (edited, other):
+        watched.page.wait_for_function("document.querySelector('meta[name=\"im-site-build\"]') !== null")
+    other.page.evaluate("window.imSiteStayed = true")
+    source = root / MESSAGE
+    source.write_text(source.read_text(encoding="utf-8") + "\nNachtrag: gerade ergänzt.\n", encoding="utf-8")
+    edited.page.wait_for_function("document.body.textContent.includes('gerade ergänzt')", timeout=30_000)
+    # Until the full rebuild that follows the preview has been announced as well:
+    shown = int(edited.page.locator('meta[name="im-site-build"]').get_attribute("content"))
+    edited.page.wait_for_function(
+        f"fetch('/__im-site/status').then(r => r.json()).then(s => s.build > {shown})", timeout=30_000)
+    edited.page.wait_for_timeout(300)  # time for an event to reach the other page
+    assert other.page.evaluate("window.imSiteStayed === true")
+    assert "gerade ergänzt" in edited.page.content()
+    edited.assert_clean()
+    other.assert_clean()

@@ -8,6 +8,7 @@
   var STATUS = "/__im-site/status";
   var stamp = document.querySelector('meta[name="im-site-build"]');
   var seen = stamp ? parseInt(stamp.getAttribute("content"), 10) : null;
+  var file = stamp ? stamp.getAttribute("data-file") : null;
   var overlay = null;
 
   function showError(text) {
@@ -36,9 +37,18 @@
     overlay = null;
   }
 
+  // The next build lists the files it changed: a page that is not among them stays as it is.
+  function unchanged(state) {
+    return state.build === seen + 1 && file !== null && Array.isArray(state.changed) &&
+      state.changed.indexOf(file) < 0;
+  }
+
   function update(state) {
     if (seen === null) { seen = state.build; }
-    else if (state.build !== seen) { window.location.reload(); return; }
+    else if (state.build !== seen) {
+      if (!unchanged(state)) { window.location.reload(); return; }
+      seen = state.build;
+    }
     if (state.error) { showError(state.error); } else { clearError(); }
   }
 
