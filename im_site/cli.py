@@ -52,10 +52,16 @@ class Context:
 
 
 def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Map SiteError to exit 1 with its diagnostics; Ctrl-C to 130; crashes to 1 with a hint."""
+    """Map SiteError to exit 1 with its diagnostics; Ctrl-C to 130; crashes to 1 with a hint.
+
+    Also gives the command the global flags, so that `im-site build --config x` works
+    as well as `im-site --config x build`.
+    """
     @functools.wraps(command)
     @click.pass_obj
-    def wrapper(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(ctx: Context, *args: Any, config: str | None, quiet: bool, verbose: bool, debug: bool,
+                **kwargs: Any) -> Any:
+        ctx = Context(config or str(ctx.config_path), ctx.quiet or quiet, ctx.verbose or verbose, ctx.debug or debug)
         try:
             return command(ctx, *args, **kwargs)
         except SiteError as exc:
@@ -71,7 +77,17 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
             sys.exit(1)
+    for option in reversed(_GLOBAL_OPTIONS):
+        wrapper = option(wrapper)
     return wrapper
+
+
+_GLOBAL_OPTIONS = (
+    click.option("--config", "config", default=None, help="Path of site.yaml (default: site.yaml)."),
+    click.option("--quiet", "-q", is_flag=True, help="Print only errors."),
+    click.option("--verbose", "-v", is_flag=True, help="Print progress even when not on a terminal."),
+    click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors."),
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,8 +10,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from click.testing import CliRunner
 
-from conftest import build_site, run_cli, snapshot_tree
+from conftest import NOW, build_site, run_cli, snapshot_tree
+from im_site.cli import main
 
 SITE = {
     "content/messages/frische.md": """
@@ -280,6 +282,17 @@ def test_quiet_successful_build_prints_nothing(built):
     result = build_site(built)
     assert result.exit_code == 0
     assert result.stdout == ""
+
+
+def test_global_flags_work_after_the_command_too(built, tmp_path):
+    """SPEC 3: every command takes --config and --quiet/--verbose, before or after its name."""
+    out = tmp_path / "elsewhere"
+    result = CliRunner().invoke(main, ["build", "--config", str(built / "site.yaml"), "--quiet", "-o", str(out),
+                                       "--now", NOW], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "index.html").is_file() and result.stdout == ""
+    missing = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "fehlt.yaml")], catch_exceptions=False)
+    assert missing.exit_code == 1 and "fehlt.yaml" in missing.stdout + missing.stderr
 
 
 def test_custom_theme_extends_default_and_brand_tokens(make_site):
