@@ -189,8 +189,9 @@ def _changed_files(served: tuple[OutputSet, int, dict[str, bytes]], new: OutputS
     """Files added, removed or changed between what is served and a new build, sorted (None: too many to list)."""
     old, _, ahead = served
     changed = set(old.files).symmetric_difference(new.files) | {
-        path for path in new.files if path in old.files and old.files.packed(path) != new.files.packed(path)}
-    changed |= {path for path, data in ahead.items() if new.files.get(path) != data}
+        path for path in new.files
+        if path in old.files and path not in ahead and old.files.packed(path) != new.files.packed(path)}
+    changed |= {path for path, data in ahead.items() if new.files.get(path) != data}  # shown ahead: compare with that
     return tuple(sorted(changed)) if len(changed) <= MAX_CHANGED else None
 
 
