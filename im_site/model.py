@@ -18,7 +18,8 @@ from .markdown import Heading, Rendered
 #: Ids the default theme's templates give their own elements; a heading never takes one
 #: (tests/test_hardening.py keeps this list in step with the templates).
 THEME_IDS = ("main", "search-input", "lesson-list-title", "quiz", "quiz-title", "objectives-title",
-             "prerequisites-title", "acknowledge-h", "figures-h", "segments-h", "must-read-h")
+             "prerequisites-title", "acknowledge-h", "figures-h", "segments-h", "must-read-h",
+             "audience-filter-select")
 
 
 @dataclass(frozen=True)

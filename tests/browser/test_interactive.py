@@ -94,6 +94,24 @@ def test_catalogue_filters_by_audience_and_level(page, plain_site):
     assert page.locator("[data-filter-empty]").is_visible()
 
 
+def test_message_listings_filter_by_audience_and_remember_it(page, plain_site):
+    page.goto(plain_site.url + "messages/")
+    kasse = page.locator(".card", has_text="Neue Schulung für die Kasse")  # for store teams
+    umzug = page.locator(".card", has_text="Die Zentrale zieht um")  # for everyone
+    assert kasse.is_visible() and umzug.is_visible()
+    page.get_by_label("Nachrichten für").select_option("zentrale")
+    assert umzug.is_visible() and not kasse.is_visible()
+    assert page.locator("[data-audience-filter-status]").inner_text() == "1 von 2 Nachrichten"
+    page.get_by_role("link", name="Startseite").or_(page.locator("a.brand")).first.click()
+    page.wait_for_url(re.compile(r"/(index\.html)?$"))
+    assert page.get_by_label("Nachrichten für").input_value() == "zentrale"  # the choice follows the reader
+    assert not page.locator(".card", has_text="Neue Schulung für die Kasse").is_visible()
+    page.get_by_label("Nachrichten für").select_option("")
+    assert page.locator(".card", has_text="Neue Schulung für die Kasse").is_visible()
+    page.reload()
+    assert page.get_by_label("Nachrichten für").input_value() == ""
+
+
 def test_search_finds_another_inflection_and_opens_the_result(page, plain_site):
     page.goto(plain_site.url + "messages/")
     box = page.locator("header #search-input")

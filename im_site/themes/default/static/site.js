@@ -4,4 +4,53 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+
+  /* Audience filter of message listings: the reader's choice is kept in
+     localStorage, so it follows them from page to page. Cards without
+     audiences are for everyone and always shown. */
+  var KEY = "im-site.audience";
+
+  function remembered() {
+    try { return window.localStorage.getItem(KEY) || ""; } catch (error) { return ""; }
+  }
+
+  function remember(value) {
+    try {
+      if (value) { window.localStorage.setItem(KEY, value); } else { window.localStorage.removeItem(KEY); }
+    } catch (error) { /* storage blocked: the choice lasts for this page only */ }
+  }
+
+  function initAudienceFilter(form) {
+    var select = form.querySelector("select");
+    var status = form.querySelector("[data-audience-filter-status]");
+    var cards = form.parentNode.querySelectorAll(".cards > .card[data-audiences]");
+    function apply() {
+      var audience = select.value;
+      var shown = 0;
+      Array.prototype.forEach.call(cards, function (card) {
+        var audiences = (card.getAttribute("data-audiences") || "").split(" ").filter(Boolean);
+        var visible = !audience || audiences.length === 0 || audiences.indexOf(audience) !== -1;
+        card.hidden = !visible;
+        if (visible) { shown += 1; }
+      });
+      status.textContent = audience ? (form.getAttribute("data-status-text") || "{shown} / {total}")
+        .replace("{shown}", String(shown)).replace("{total}", String(cards.length)) : "";
+    }
+    var saved = remembered();
+    if (saved && select.querySelector('option[value="' + saved.replace(/["\\]/g, "") + '"]')) { select.value = saved; }
+    select.addEventListener("change", function () { remember(select.value); apply(); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.hidden = false;
+    apply();
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-audience-filter]"), initAudienceFilter);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
 })();
