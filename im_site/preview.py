@@ -19,6 +19,7 @@ from .build import BuildResult
 from .cache import Cache
 from .content import load_content
 from .diagnostics import Diagnostics
+from .model import Page
 from .output import OutputSet
 from .render import render_job
 from .sources import SourceFile, kind_of, read_text
@@ -54,8 +55,14 @@ def rerender(last: BuildResult, changed: Path) -> tuple[str, bytes] | None:
     new = content.pages[0]
     if (new.meta, new.url, new.lang) != (old.meta, old.url, old.lang):
         return None  # listings, feeds and links may change: only the full rebuild knows
+    if not _images(new) <= _images(old):
+        return None  # a new picture is not served yet, and the page would keep its broken image
     scratch = dataclasses.replace(ctx, outputs=OutputSet(), diagnostics=diagnostics, used_files=set())
     render_job(scratch, dataclasses.replace(job, page=new))
     if diagnostics.has_errors() or job.file not in scratch.outputs.files:
         return None
     return job.file, scratch.outputs.files[job.file]
+
+
+def _images(page: Page) -> set[str]:
+    return {ref.target for part in page.parts for ref in part.rendered.images}

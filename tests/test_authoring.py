@@ -356,6 +356,7 @@ def _build_in_memory(root: Path):
 
 
 PREVIEW_SITE = {
+    "content/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',
     "content/messages/hallo.md": MESSAGE,
     "content/messages/zwei.md": "---\ntitle: Zweite Nachricht\ndate: 2026-01-02\n---\nZweiter Text.\n",
     "content/training/kurs/index.md": "---\ntitle: Kurs\nduration: 10\n---\nEinleitung.\n",
@@ -376,7 +377,7 @@ def test_preview_renders_a_body_edit_exactly_as_the_full_rebuild(make_site) -> N
     assert _build_in_memory(root).outputs.files[file] == html
 
 
-@pytest.mark.parametrize("case", ["front-matter", "lesson", "broken-link", "syntax", "outside"])
+@pytest.mark.parametrize("case", ["front-matter", "lesson", "broken-link", "syntax", "outside", "new-image"])
 def test_preview_leaves_everything_else_to_the_full_rebuild(make_site, case) -> None:
     from im_site.preview import rerender
 
@@ -389,6 +390,7 @@ def test_preview_leaves_everything_else_to_the_full_rebuild(make_site, case) -> 
         "broken-link": (message, MESSAGE + "\n[weg](fehlt.md)\n"),  # an error: the full rebuild reports it
         "syntax": (message, "---\ntitle: [kaputt\n---\n"),
         "outside": (root / "site.yaml", (root / "site.yaml").read_text(encoding="utf-8") + "\n"),
+        "new-image": (message, MESSAGE + "\n![Logo](../logo.svg)\n"),  # not served until the full rebuild
     }
     path, text = changed[case]
     path.write_text(text, encoding="utf-8")
