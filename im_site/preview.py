@@ -55,6 +55,8 @@ def rerender(last: BuildResult, changed: Path) -> tuple[str, bytes] | None:
     new = content.pages[0]
     if (new.meta, new.url, new.lang) != (old.meta, old.url, old.lang):
         return None  # listings, feeds and links may change: only the full rebuild knows
+    if _outline(new) != _outline(old):
+        return None  # a module's lesson list, and anchors other pages link to, come from the headings
     if not _images(new) <= _images(old):
         return None  # a new picture is not served yet, and the page would keep its broken image
     scratch = dataclasses.replace(ctx, outputs=OutputSet(), diagnostics=diagnostics, used_files=set())
@@ -66,3 +68,7 @@ def rerender(last: BuildResult, changed: Path) -> tuple[str, bytes] | None:
 
 def _images(page: Page) -> set[str]:
     return {ref.target for part in page.parts for ref in part.rendered.images}
+
+
+def _outline(page: Page) -> list[tuple[int, str, str]]:
+    return [(heading.level, heading.text, heading.id) for heading in page.headings]

@@ -377,7 +377,8 @@ def test_preview_renders_a_body_edit_exactly_as_the_full_rebuild(make_site) -> N
     assert _build_in_memory(root).outputs.files[file] == html
 
 
-@pytest.mark.parametrize("case", ["front-matter", "lesson", "broken-link", "syntax", "outside", "new-image"])
+@pytest.mark.parametrize("case", ["front-matter", "lesson", "broken-link", "syntax", "outside", "new-image",
+                                  "new-heading"])
 def test_preview_leaves_everything_else_to_the_full_rebuild(make_site, case) -> None:
     from im_site.preview import rerender
 
@@ -391,6 +392,7 @@ def test_preview_leaves_everything_else_to_the_full_rebuild(make_site, case) -> 
         "syntax": (message, "---\ntitle: [kaputt\n---\n"),
         "outside": (root / "site.yaml", (root / "site.yaml").read_text(encoding="utf-8") + "\n"),
         "new-image": (message, MESSAGE + "\n![Logo](../logo.svg)\n"),  # not served until the full rebuild
+        "new-heading": (message, MESSAGE + "\n## Neu\n"),  # lesson lists and anchors come from headings
     }
     path, text = changed[case]
     path.write_text(text, encoding="utf-8")
