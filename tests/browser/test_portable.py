@@ -28,13 +28,15 @@ def test_from_disk_every_link_on_the_main_pages_opens_a_file(page, demo_site):
                 assert local_target(url).is_file(), f"{path}: link to {url} opens no file"
     page.goto(start)
     page.locator(".main-nav").get_by_role("link", name="Training").click()
-    assert page.url.endswith("/training/index.html")
+    page.wait_for_url(re.compile(r"/training/index\.html$"))  # a click starts a navigation; wait for it
     page.locator(".module-card .card-title a").first.click()
+    page.wait_for_url(re.compile(r"/training/[^/]+/index\.html$"))
     assert page.locator("section.quiz").is_visible()
     page.locator(".lang-switch a[hreflang=en]").click()
-    assert "/en/training/" in page.url and page.locator("html").get_attribute("lang") == "en"
+    page.wait_for_url(re.compile(r"/en/training/"))
+    assert page.locator("html").get_attribute("lang") == "en"
     page.locator(".brand").click()
-    assert page.url.endswith("/en/index.html")
+    page.wait_for_url(re.compile(r"/en/index\.html$"))
 
 
 def test_from_disk_search_and_quiz_work(page, demo_site):
@@ -75,8 +77,10 @@ def test_without_javascript_reading_navigation_and_quiz_questions_work(new_page,
     page = watched.page
     page.goto(plain_site.url)
     page.locator(".main-nav").get_by_role("link", name="Training").click()
+    page.wait_for_url(re.compile(r"/training/(index\.html)?$"))
     assert page.locator("#module-kasse").is_visible() and page.locator("#module-planung").is_visible()
     page.locator("#module-kasse .card-title a").click()
+    page.wait_for_url(re.compile(r"/training/kasse/(index\.html)?$"))
     questions = page.locator(".quiz-question legend")
     assert questions.count() == 2 and questions.first.is_visible()
     assert "Wann öffnest du eine zweite Kasse?" in questions.first.inner_text()
@@ -86,11 +90,12 @@ def test_without_javascript_reading_navigation_and_quiz_questions_work(new_page,
     solution.locator("summary").click()
     assert "Ab drei Wartenden öffnet" in solution.locator(".quiz-explain").inner_text()
     page.locator(".lang-switch a[hreflang=en]").click()
+    page.wait_for_url(re.compile(r"/en/training/kasse/(index\.html)?$"))
     assert page.locator("h1").inner_text() == "Checkout in five minutes"
     page.goto(plain_site.url + "messages/2026-10-schulungen/")
     assert page.locator(".prose").inner_text().startswith("Ab November")
     page.locator("header #search-input").fill("Schulung")
     page.locator("header #search-input").press("Enter")
-    assert "/search/" in page.url
+    page.wait_for_url(re.compile(r"/search/"))
     assert page.locator(".search-needs-js").is_visible()
     watched.assert_clean()
