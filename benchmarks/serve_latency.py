@@ -93,18 +93,19 @@ def stop(proc: subprocess.Popen) -> None:
             continue
 
 
-def wait_idle(base: str, quiet: float = 1.0, timeout: float = 120.0) -> None:
-    """Until im-site's build number has not changed for `quiet` seconds."""
-    start = last_change = time.perf_counter()
-    last = None
-    while time.perf_counter() - start < timeout:
-        status, body = fetch(base + "/__im-site/status")
-        build = json.loads(body).get("build") if status == 200 and body else None
-        now = time.perf_counter()
-        if build != last:
-            last, last_change = build, now
-        elif now - last_change >= quiet:
-            return
+def builds_logged(log_file: Path) -> int:
+    """How many finished builds (`built N files in ...`) or failed ones im-site serve has logged."""
+    try:
+        text = log_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if line.startswith("built ") or "build failed" in line)
+
+
+def wait_idle(log_file: Path, before: int, timeout: float = 300.0) -> None:
+    """Until the full rebuild that followed an edit has finished (a build logged after `before`)."""
+    deadline = time.perf_counter() + timeout
+    while builds_logged(log_file) <= before and time.perf_counter() < deadline:
         time.sleep(0.1)
 
 
@@ -174,6 +175,7 @@ def measure(args: argparse.Namespace) -> dict:
         time.sleep(args.settle)
         for i, (path, url) in enumerate(pick_served(messages, base, args.edits)):
             saved[path] = path.read_bytes()
+            builds_before = builds_logged(log_file)
             marker = f"Latenzmarke{uuid.uuid4().hex[:12]}"
             with open(path, "a", encoding="utf-8") as f:
                 f.write(f"\nNachtrag: {marker} ist angekommen.\n")
@@ -196,7 +198,7 @@ def measure(args: argparse.Namespace) -> dict:
             print(f"edit {i + 1}: {path.relative_to(content)}: {shown} ({polls} polls)", file=sys.stderr)
             results.append({"file": str(path.relative_to(content)), "latency_s": latency, "polls": polls})
             if args.tool == "imsite":
-                wait_idle(base)  # the full rebuild after a preview: the next save comes to an idle server
+                wait_idle(log_file, builds_before)  # the full rebuild after a preview: the next save finds the server idle
             time.sleep(args.settle)
     finally:
         for p, data in saved.items():
