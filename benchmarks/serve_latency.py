@@ -197,7 +197,7 @@ def measure(args: argparse.Namespace) -> dict:
             shown = f"{latency * 1000:.0f} ms" if latency is not None else f"not seen within {args.edit_timeout:g} s"
             print(f"edit {i + 1}: {path.relative_to(content)}: {shown} ({polls} polls)", file=sys.stderr)
             results.append({"file": str(path.relative_to(content)), "latency_s": latency, "polls": polls})
-            if args.tool == "imsite":
+            if args.tool == "imsite" and not args.back_to_back:
                 wait_idle(log_file, builds_before)  # the full rebuild after a preview: the next save finds the server idle
             time.sleep(args.settle)
     finally:
@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--startup-timeout", type=float, default=900)
     ap.add_argument("--edit-timeout", type=float, default=60)
     ap.add_argument("--poll", type=float, default=0.01, help="seconds between polls (default 0.01)")
+    ap.add_argument("--back-to-back", action="store_true",
+                    help="do not wait for the full rebuild after an edit: the next save comes while it runs")
     ap.add_argument("--settle", type=float, default=1.5, help="pause before and between edits, after the server is idle (default 1.5 s)")
     ap.add_argument("--json", type=Path, help="also write the result as JSON here")
     args = ap.parse_args(argv)

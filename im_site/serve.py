@@ -69,7 +69,12 @@ class State:
 
 
 class Site:
-    """The served build and the rebuild that replaces it; safe to use from many threads."""
+    """The served build, the previews shown ahead of it, and the builder that replaces it.
+
+    Safe to use from many threads: `changed()` runs in the watcher's thread and
+    previews a lone page edit at once, even while the builder thread is busy
+    with a full rebuild; `served` and `state` change together under `_changed`.
+    """
 
     def __init__(self, config_path: Path, options: BuildOptions, log: Callable[[str], None],
                  *, fixed_clock: bool = False):
@@ -77,22 +82,44 @@ class Site:
         self.fixed_clock = fixed_clock
         self.options = options.but(live_reload=True)
         self.log = log
-        #: The served build, its number, and files shown ahead of the next build (preview.py),
-        #: swapped together in one assignment.
-        self.served: tuple[OutputSet, int, dict[str, bytes]] = (OutputSet(), 0, {})
+        #: The served build, its number, and the files previews show ahead of it
+        #: (file -> (preview sequence number, bytes)), swapped together in one assignment.
+        self.served: tuple[OutputSet, int, dict[str, tuple[int, bytes]]] = (OutputSet(), 0, {})
         self.last: BuildResult | None = None
         self.state = State(0, None)
-        self._changed = threading.Condition()
+        self._changed = threading.Condition()  # re-entrant: guards state and served
         self._building = threading.Lock()
+        self._previews = 0
+        self._dirty = threading.Event()
+        self._stopping = threading.Event()
 
-    def rebuild(self, paths: frozenset[Path] = frozenset()) -> bool:
-        """Build everything in memory; swap it in only if it has no errors.
+    def changed(self, paths: frozenset[Path] = frozenset()) -> None:
+        """A burst of file changes: preview a lone page edit now, and ask the builder for a full rebuild."""
+        if len(paths) == 1 and self.last is not None:
+            self._preview(next(iter(paths)))
+        self._dirty.set()
 
-        When `paths` is one edited page, that page is shown first (preview.rerender).
-        """
+    def start(self) -> None:
+        """Run full rebuilds in a thread of their own; bursts that arrive meanwhile make one more."""
+        threading.Thread(target=self._build_loop, name="im-site-builder", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._dirty.set()
+
+    def _build_loop(self) -> None:
+        while True:
+            self._dirty.wait()
+            if self._stopping.is_set():
+                return
+            self._dirty.clear()
+            self.rebuild()
+
+    def rebuild(self) -> bool:
+        """Build everything in memory; swap it in only if it has no errors."""
         with self._building:
-            if len(paths) == 1 and self.last is not None:
-                self._preview(next(iter(paths)))
+            with self._changed:
+                started_after = self._previews  # previews made later may show newer text than this build
             started = time.monotonic()
             try:
                 config = load_config(self.config_path)
@@ -105,37 +132,46 @@ class Site:
                 diagnostics, result = Diagnostics(), None
                 diagnostics.error("im-site", None, "IM000", f"internal error: {type(exc).__name__}: {exc}")
             report = diagnostics.format_text()
-            if result is None or diagnostics.has_errors():
-                self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; still serving the last good build")
+            with self._changed:
                 outputs, number, ahead = self.served
-                if ahead:  # take back what the preview showed
-                    self.served, number = (outputs, number + 1, {}), number + 1
-                self._publish(State(number, f"{report}\n{diagnostics.summary()}", tuple(sorted(ahead))))
-                return False
-            if report:
-                self.log(f"{report}\n{diagnostics.summary()}")
-            number = self.state.build + 1
-            changed = _changed_files(self.served, result.outputs) if self.last is not None else None
-            self.served, self.last = (result.outputs, number, {}), result
-            elapsed = (time.monotonic() - started) * 1000
-            self.log(f"built {len(result.outputs.files)} files in {elapsed:.0f} ms")
-            self._publish(State(number, None, changed))
-            return True
+                kept = {file: shown for file, shown in ahead.items() if shown[0] > started_after}
+                if result is None or diagnostics.has_errors():
+                    self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; still serving the last good build")
+                    taken = tuple(sorted(set(ahead) - set(kept)))  # take back what this build's previews showed
+                    if taken:
+                        number = self.state.build + 1
+                        self.served = (outputs, number, kept)
+                    self._publish(State(number if taken else self.state.build,
+                                        f"{report}\n{diagnostics.summary()}", taken))
+                    return False
+                if report:
+                    self.log(f"{report}\n{diagnostics.summary()}")
+                changed = _changed_files(self.served, result.outputs, kept) if self.last is not None else None
+                number = self.state.build + 1
+                self.served, self.last = (result.outputs, number, kept), result
+                elapsed = (time.monotonic() - started) * 1000
+                self.log(f"built {len(result.outputs.files)} files in {elapsed:.0f} ms")
+                self._publish(State(number, None, changed))
+                return True
 
     def _preview(self, path: Path) -> None:
-        assert self.last is not None
+        last = self.last
+        assert last is not None
         try:
-            shown = rerender(self.last, path)
+            shown = rerender(last, path)
         except Exception:  # noqa: BLE001 - a preview must never stop the full rebuild that follows
             shown = None
-        if shown is None or self.state.error:
+        if shown is None:
             return
         file, data = shown
-        outputs, number, ahead = self.served
-        if (ahead.get(file) or outputs.files.get(file)) == data:
-            return
-        self.served = (outputs, number + 1, {**ahead, file: data})
-        self._publish(State(number + 1, None, (file,)))
+        with self._changed:
+            outputs, _, ahead = self.served
+            if self.state.error or (ahead[file][1] if file in ahead else outputs.files.get(file)) == data:
+                return
+            self._previews += 1
+            number = self.state.build + 1
+            self.served = (outputs, number, {**ahead, file: (self._previews, data)})
+            self._publish(State(number, None, (file,)))
 
     def _publish(self, state: State) -> None:
         with self._changed:
@@ -157,7 +193,7 @@ class Site:
         outputs, number, ahead = self.served
         rel = self._requested(url_path)
         if rel in ahead:
-            status, file, data = 200, rel, ahead[rel]
+            status, file, data = 200, rel, ahead[rel][1]
         else:
             status, file, data = self._find(outputs.files, rel) or (0, "", b"")
         if not file:
@@ -185,13 +221,15 @@ class Site:
         return 404, "404.html", files.get("404.html", b"<!DOCTYPE html><title>404</title><h1>Not found</h1>")
 
 
-def _changed_files(served: tuple[OutputSet, int, dict[str, bytes]], new: OutputSet) -> tuple[str, ...] | None:
-    """Files added, removed or changed between what is served and a new build, sorted (None: too many to list)."""
+def _changed_files(served: tuple[OutputSet, int, dict[str, tuple[int, bytes]]], new: OutputSet,
+                   kept: dict[str, tuple[int, bytes]]) -> tuple[str, ...] | None:
+    """Files that read differently once `new` (with the previews `kept` ahead of it) replaces
+    what is served, sorted (None: too many to list)."""
     old, _, ahead = served
-    changed = set(old.files).symmetric_difference(new.files) | {
-        path for path in new.files
-        if path in old.files and path not in ahead and old.files.packed(path) != new.files.packed(path)}
-    changed |= {path for path, data in ahead.items() if new.files.get(path) != data}  # shown ahead: compare with that
+    changed = {path for path in set(old.files).symmetric_difference(new.files) if path not in ahead}
+    changed |= {path for path in new.files
+                if path in old.files and path not in ahead and old.files.packed(path) != new.files.packed(path)}
+    changed |= {path for path, (_, data) in ahead.items() if path not in kept and new.files.get(path) != data}
     return tuple(sorted(changed)) if len(changed) <= MAX_CHANGED else None
 
 
@@ -294,8 +332,9 @@ def serve(config_path: Path, options: BuildOptions, host: str, port: int,
 
     site = Site(config_path, options, log, fixed_clock=fixed_clock)
     site.rebuild()
+    site.start()
     server = make_server(site, host, port)
-    watcher = Watcher(config_path.parent, site.rebuild)
+    watcher = Watcher(config_path.parent, site.changed)
     watcher.start()
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     log(f"serving {address} (Ctrl-C to stop)")
@@ -304,4 +343,5 @@ def serve(config_path: Path, options: BuildOptions, host: str, port: int,
     finally:
         server.closing = True  # type: ignore[attr-defined]
         watcher.stop()
+        site.stop()
         server.server_close()

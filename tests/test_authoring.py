@@ -414,6 +414,53 @@ def test_preview_leaves_everything_else_to_the_full_rebuild(make_site, case) -> 
     assert rerender(last, path) is None
 
 
+def test_serve_previews_an_edit_while_a_full_rebuild_runs(make_site, monkeypatch) -> None:
+    """A second save during a long full rebuild shows at once, and that rebuild's older text does not replace it."""
+    import threading
+    from datetime import datetime
+
+    from im_site import serve
+    from im_site.options import BuildOptions
+
+    root = make_site(PREVIEW_SITE)
+    message = root / "content/messages/hallo.md"
+    options = BuildOptions(config_path=root / "site.yaml", now=datetime.fromisoformat(NOW), jobs=1)
+    site = serve.Site(root / "site.yaml", options, log=lambda text: None, fixed_clock=True)
+    assert site.rebuild()
+
+    def page() -> str:
+        return site.lookup("/messages/hallo/")[2].decode()
+
+    entered, release, real_build = threading.Event(), threading.Event(), serve.build
+
+    def slow_build(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - wraps serve's build
+        result = real_build(*args, **kwargs)  # the sources are read here, before the hold
+        entered.set()
+        assert release.wait(30)
+        return result
+
+    monkeypatch.setattr(serve, "build", slow_build)
+    site.start()
+    try:
+        message.write_text(MESSAGE.replace("Erster Absatz.", "Zweite Fassung."), encoding="utf-8")
+        site.changed(frozenset({message}))
+        assert "Zweite Fassung." in page()  # previewed before any full rebuild
+        assert entered.wait(30)  # the full rebuild (with "Zweite Fassung") has read the sources and is held
+        message.write_text(MESSAGE.replace("Erster Absatz.", "Dritte Fassung."), encoding="utf-8")
+        site.changed(frozenset({message}))
+        assert "Dritte Fassung." in page()  # shown at once, while the rebuild is still running
+        first = site.state.build
+        release.set()  # the held rebuild ends with the older text ...
+        _until(lambda: site.state.build >= first + 1)
+        assert "Dritte Fassung." in page()  # ... which never replaces the newer preview
+        assert "messages/hallo/index.html" not in site.state.changed
+        _until(lambda: site.served[2] == {})  # the rebuild the second save asked for has the text itself
+        assert "Dritte Fassung." in page()
+    finally:
+        release.set()
+        site.stop()
+
+
 def test_build_output_never_contains_the_live_reload_client(make_site) -> None:
     root = make_site({"content/messages/hallo.md": MESSAGE})
     assert build_site(root).exit_code == 0
