@@ -77,9 +77,7 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
             sys.exit(1)
-    for option in reversed(_GLOBAL_OPTIONS):
-        wrapper = option(wrapper)
-    return wrapper
+    return _global_options(wrapper)
 
 
 _GLOBAL_OPTIONS = (
@@ -90,19 +88,22 @@ _GLOBAL_OPTIONS = (
 )
 
 
+def _global_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_GLOBAL_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", default="site.yaml", show_default=True, help="Path of site.yaml.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-@click.option("--verbose", "-v", is_flag=True, help="Print progress even when not on a terminal.")
-@click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
+@_global_options
 @click.version_option(package_name="im-site")
 @click.pass_context
-def main(click_ctx: click.Context, config: str, quiet: bool, verbose: bool, debug: bool) -> None:
+def main(click_ctx: click.Context, config: str | None, quiet: bool, verbose: bool, debug: bool) -> None:
     """im-site: an intranet for internal brand communication, from Markdown."""
     # A build makes millions of small, long-lived objects; Python's default
     # collector thresholds rescan them all the time (measured: half the build).
     gc.set_threshold(100_000, 50, 100)
-    click_ctx.obj = Context(config, quiet, verbose, debug)
+    click_ctx.obj = Context(config or "site.yaml", quiet, verbose, debug)
 
 
 def _now_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,9 +1,10 @@
-"""Watch the site's sources and turn bursts of file events into single rebuilds.
+"""Watch the site's sources and turn bursts of file events into single calls.
 
 The only importer of watchdog. Uses its native observer (inotify, FSEvents,
 ...): polling burns CPU. An editor's save or a git checkout fires many events;
-they are collapsed until the tree has been quiet for `quiet` seconds, and an
-event that arrives during a rebuild triggers one more.
+they are collapsed until the tree has been quiet for `quiet` seconds, then
+`on_change(paths)` is called once with the files the burst named; an event
+that arrives during that call leads to one more.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from watchdog.observers import Observer
 
 from .sources import is_ignored
 
-#: How long the tree must stay quiet before a rebuild starts (seconds).
+#: How long the tree must stay quiet before `on_change` is called (seconds).
 QUIET_PERIOD = 0.05
 
 
@@ -41,18 +42,18 @@ class _Handler(FileSystemEventHandler):
 
 
 class Watcher:
-    """Calls `rebuild(paths)` once per burst of changes below the watched paths, with the paths named."""
+    """Calls `on_change(paths)` once per burst of changes below the watched paths, with the paths named."""
 
-    def __init__(self, root: Path, rebuild: Callable[[frozenset[Path]], None], *, quiet: float = QUIET_PERIOD):
+    def __init__(self, root: Path, on_change: Callable[[frozenset[Path]], None], *, quiet: float = QUIET_PERIOD):
         self.root = root.resolve()
-        self.rebuild = rebuild
+        self.on_change = on_change
         self.quiet = quiet
         self._changed = threading.Event()
         self._paths: set[Path] = set()
         self._paths_lock = threading.Lock()
         self._stopping = threading.Event()
         self._observer = Observer()
-        self._thread = threading.Thread(target=self._loop, name="im-site-rebuild", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="im-site-watch", daemon=True)
 
     def _wanted(self, path: str) -> bool:
         """content/ and themes/ files (not editor leftovers), and site.yaml itself."""
@@ -93,7 +94,7 @@ class Watcher:
                 return
             with self._paths_lock:
                 paths, self._paths = frozenset(self._paths), set()
-            self.rebuild(paths)
+            self.on_change(paths)
 
     def _settle(self) -> None:
         """Wait until no event arrived for one quiet period (the burst is over)."""
