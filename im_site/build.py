@@ -40,6 +40,8 @@ class BuildResult:
     schedule: list[tuple[datetime, str, Page]] = field(default_factory=list)
     #: The rendering context and every job, for the dev server's one-page preview (preview.py).
     render: tuple[RenderContext, list[Job]] | None = None
+    #: Content pages taken from the page cache instead of rendered (pagecache.py).
+    reused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -85,6 +87,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     scan_for_leaks(ctx.outputs, result.hidden, published, diagnostics)
     result.outputs = ctx.outputs
     result.render = (ctx, jobs)
+    result.reused = ctx.page_cache.reused if ctx.page_cache is not None else 0
     return result
 
 

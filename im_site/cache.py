@@ -81,6 +81,23 @@ class Cache:
             return None
         return bytes(row[0]) if row else None
 
+    def get_many(self, namespace: str, keys: list[str]) -> dict[str, bytes]:
+        """The entries found for `keys`, read in batches (one query per key costs more than the data)."""
+        db = self._db()
+        found: dict[str, bytes] = {}
+        if db is None:
+            return found
+        try:
+            for start in range(0, len(keys), 500):
+                batch = keys[start:start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(f"SELECT key, value FROM entries WHERE namespace = ? AND key IN ({marks})",
+                                  (namespace, *batch))
+                found.update((key, bytes(value)) for key, value in rows)
+        except sqlite3.Error:
+            return {}
+        return found
+
     def put(self, namespace: str, key: str, value: bytes) -> None:
         self.put_many(namespace, [(key, value)])
 

@@ -92,8 +92,9 @@ def render_all(md: MarkdownIt, bodies: list[str], cache: Cache, workers: int) ->
     allow_html = bool(md.options.get("html"))
     keys = {body: digest(MARKDOWN_CACHE_VERSION, str(allow_html), body) for body in bodies}
     rendered: dict[str, Rendered] = {}
+    found = cache.get_many("markdown", sorted(set(keys.values())))
     for body, key in keys.items():
-        hit = cache.get("markdown", key)
+        hit = found.get(key)
         if hit is not None:
             try:
                 rendered[body] = Rendered.from_json(json.loads(hit))
@@ -111,7 +112,8 @@ def render_all(md: MarkdownIt, bodies: list[str], cache: Cache, workers: int) ->
 
 def _part(item: _Parsed, rendered: dict[str, Rendered], *, title: str | None = None,
           anchor: str | None = None) -> Part:
-    return Part(item.source.path, item.source.rel, item.parsed.body_line, rendered[item.parsed.body], title, anchor)
+    return Part(item.source.path, item.source.rel, item.parsed.body_line, rendered[item.parsed.body], title, anchor,
+                digest(item.parsed.body))
 
 
 def _group_lessons(items: list[_Parsed], rendered: dict[str, Rendered]) -> dict[tuple[str, str], list[Part]]:

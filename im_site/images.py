@@ -80,11 +80,14 @@ class ImageStore:
     quality: int = 82
     processed: dict[str, ImageFile | str] = field(default_factory=dict)  # rel -> image or error
     encoded: int = 0  # images encoded in this build (cache misses); tests read it
+    #: While a cacheable page renders: the images it asks for (pagecache.py replays them).
+    requests: list[str] | None = field(default=None, repr=False)
 
     def get(self, rel: str, used_by: str, line: int | None) -> ImageFile | None:
         """The processed image for `rel` (relative to content/), or None after an error."""
-        if rel not in self.processed:
-            self.processed[rel] = self._process(rel)
+        if self.requests is not None:
+            self.requests.append(rel)
+        self.touch(rel)
         found = self.processed[rel]
         if isinstance(found, str):
             code = "IM110" if found.startswith("not found") else "IM112"
@@ -92,6 +95,11 @@ class ImageStore:
                                    hint="use a JPEG, PNG, WebP, GIF or SVG file that opens in an image viewer")
             return None
         return found
+
+    def touch(self, rel: str) -> None:
+        """Process `rel` for this build's outputs, reporting nothing (a cached page's image)."""
+        if rel not in self.processed:
+            self.processed[rel] = self._process(rel)
 
     def _process(self, rel: str) -> ImageFile | str:
         path = self.content_dir / rel

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from .config import Config
@@ -32,9 +33,10 @@ class Part:
     rendered: Rendered
     title: str | None = None  # a lesson file's title, rendered as its heading
     anchor: str | None = None
+    body_key: str = ""  # a hash of the Markdown body (pagecache.py keys pages by it)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Page:
     kind: str  # message | training | kpi_snapshot | page
     path: str
@@ -47,6 +49,9 @@ class Page:
     parts: tuple[Part, ...]
     source_hash: str
     line_of: Any = field(default=None, compare=False, repr=False)  # key path -> line
+
+    def __repr__(self) -> str:  # short: job values holding pages are keyed by it (pagecache.stable)
+        return f"<page {self.path}>"
 
     @property
     def title(self) -> str:
@@ -79,6 +84,10 @@ class Page:
         return [heading for _, heading, _ in self.part_headings()]
 
     def part_headings(self) -> list[tuple[int, Heading, str | None]]:
+        return list(self._part_headings)
+
+    @cached_property
+    def _part_headings(self) -> tuple[tuple[int, Heading, str | None], ...]:
         """(part index, heading with its page id, the id its Markdown gave it; None for a lesson title).
 
         Each body's ids are unique, but a module joins several bodies: lesson
@@ -97,7 +106,7 @@ class Page:
                     new, number = f"{heading.id}-{number}", number + 1
                 used.add(new)
                 found.append((index, replace(heading, id=new), heading.id))
-        return found
+        return tuple(found)
 
     @property
     def anchors(self) -> set[str]:

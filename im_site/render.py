@@ -26,6 +26,7 @@ from .markdown import Reference, fill
 from .model import Page, Part, Site
 from .options import BuildOptions
 from .output import OutputSet
+from .pagecache import PageCache
 from .parallel import fork_chunks
 from .slugs import slugify
 from .social import og_image_url
@@ -73,6 +74,7 @@ class RenderContext:
     extra_globals: dict[str, Any] = field(default_factory=dict)
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (render.template_ids)
+    page_cache: Any = None  # pagecache.PageCache, made by its first use
 
     @property
     def styles(self) -> list[str]:
@@ -443,13 +445,18 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
 def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
     """Render every job, across `options.jobs` forked processes when the build is large.
 
-    Each child renders a contiguous slice with its own copy of the context and
-    sends back only what it added: files, diagnostics, used files, images.
+    Content pages whose inputs are unchanged come from the page cache
+    (pagecache.py). Each child renders a contiguous slice of the rest with its
+    own copy of the context and sends back only what it added: files,
+    diagnostics, used files, images, and what the page cache should keep.
     """
-    for payload in fork_chunks(lambda chunk: _render_chunk(ctx, chunk), jobs, ctx.options.jobs):
+    pages = PageCache.of(ctx)
+    todo = pages.replay(jobs) if pages is not None else jobs
+    records: dict[str, tuple] = {}
+    for payload in fork_chunks(lambda chunk: _render_chunk(ctx, chunk, records), todo, ctx.options.jobs):
         if payload is None:
             continue
-        files, diagnostics, used_files, images, encoded = payload
+        files, diagnostics, used_files, images, encoded, recorded = payload
         for path, (packed, origin) in files.items():
             ctx.outputs.add_packed(path, packed, origin, ctx.diagnostics)
         ctx.diagnostics.extend(diagnostics)
@@ -457,23 +464,34 @@ def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
         for rel, image in images.items():
             ctx.images.processed.setdefault(rel, image)
         ctx.images.encoded += encoded
+        records.update(recorded)
+    if pages is not None:
+        pages.store(records)
 
 
-def _render_chunk(ctx: RenderContext, chunk: list[Job]) -> tuple | None:
+def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple]) -> tuple | None:
     """Render a slice; in the parent (first slice) in place, in a child as a payload of changes."""
+    pages = ctx.page_cache
+
+    def render(job: Job) -> None:
+        if pages is None:
+            render_job(ctx, job)
+        else:
+            pages.render(job, render_job, records)
+
     if os.getpid() == ctx.parent_pid:
         for job in chunk:
-            render_job(ctx, job)
+            render(job)
         return None
     known_files, known_diagnostics = set(ctx.outputs.files), len(ctx.diagnostics.items)
     known_images, encoded = set(ctx.images.processed), ctx.images.encoded
     for job in chunk:
-        render_job(ctx, job)
+        render(job)
     files = {path: (ctx.outputs.files.packed(path), ctx.outputs.origins[path]) for path in ctx.outputs.files
              if path not in known_files}
     images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
     return (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
-            ctx.images.encoded - encoded)
+            ctx.images.encoded - encoded, records)
 
 
 def render_job(ctx: RenderContext, job: Job) -> None:

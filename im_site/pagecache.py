@@ -1,0 +1,239 @@
+"""Content pages reused between builds: the per-page output cache.
+
+A content page's HTML depends on its own source files and on what its
+templates and link checks can read of the rest of the site: the code,
+site.yaml, the theme, the build's options and day, the other files under
+content/, the files planned, and every published page's front matter, URL
+and heading ids. All of that is one *site key*. A page's entry is keyed by
+the site key, its own sources, its translations' hashes (the
+translation-status notice) and its job's template and values (by their
+repr, which `faithful` checks in the tests), so editing one
+page's body changes that page's key only: every other page is replayed from
+the cache with the diagnostics its rendering reported, the files and images
+it used and its social card. Listings, feeds and the other generated pages
+are rendered every time.
+
+Entries are stored by output file and overwritten when the key changes, so
+the cache holds one entry per page however many builds run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from .cache import Cache, digest
+from .diagnostics import Diagnostic
+from .model import Page
+from .social import og_image_url
+
+if TYPE_CHECKING:
+    from .render import Job, RenderContext
+
+NAMESPACE = "pages"
+VERSION = "pages-1"
+_PACKAGE = Path(__file__).parent
+#: Files under content/ up to this size are keyed by their bytes, larger ones by size and time.
+_HASH_LIMIT = 16_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """What rendering one page did: its bytes and every side effect to replay."""
+
+    key: str
+    packed: tuple[bool, bytes]
+    origin: str
+    diagnostics: tuple[Diagnostic, ...]
+    used_files: tuple[str, ...]
+    images: tuple[str, ...]
+
+
+class PageCache:
+    """The keys of one build's content pages, the hits found for them, and the records to store."""
+
+    def __init__(self, ctx: "RenderContext", cache: Cache):
+        self.ctx, self.cache = ctx, cache
+        self.site_key = site_key(ctx)
+        self.keys: dict[str, str] = {}  # output file -> key, for the cacheable jobs of this build
+        self.reused = 0
+
+    @classmethod
+    def of(cls, ctx: "RenderContext") -> "PageCache | None":
+        """The build's page cache, made on first use; None when the build runs without a cache."""
+        if ctx.page_cache is None and ctx.images.cache.folder is not None:
+            ctx.page_cache = cls(ctx, ctx.images.cache)
+        return ctx.page_cache
+
+    def replay(self, jobs: list["Job"]) -> list["Job"]:
+        """Add every cached page of `jobs` to the build; return the jobs still to render."""
+        wanted = {}
+        for job in jobs:
+            key = self._key(job)
+            if key is not None:
+                wanted[job.file] = self.keys[job.file] = key
+        found = self.cache.get_many(NAMESPACE, sorted(wanted))
+        todo = []
+        for job in jobs:
+            record = _load(found.get(job.file))
+            if record is None or record.key != wanted.get(job.file) or record.origin != job.origin:
+                todo.append(job)
+                continue
+            self._apply(job, record)
+            self.reused += 1
+        return todo
+
+    def _apply(self, job: "Job", record: Record) -> None:
+        ctx = self.ctx
+        og_image_url(ctx, job.page)  # the social card, added as rendering would (from its own cache)
+        ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics)
+        ctx.diagnostics.extend(record.diagnostics)
+        ctx.used_files.update(record.used_files)
+        for rel in record.images:
+            ctx.images.touch(rel)
+
+    def _key(self, job: "Job") -> str | None:
+        if job.page is None:
+            return None
+        values = repr(job.values)
+        if " at 0x" in values:  # an object without a faithful repr: render it every time
+            return None
+        page = job.page
+        own = [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
+               meta_text(page.meta), page.source_hash]
+        for part in page.parts:
+            own += [part.path, part.rel, str(part.body_line), part.title or "", part.anchor or "", part.body_key]
+        translations = [f"{lang}:{other.path}:{other.source_hash}"
+                        for lang, other in self.ctx.site.translations_of(page).items()]
+        return digest(self.site_key, job.file, job.template, job.lang, job.origin, values, *own, *translations)
+
+    def render(self, job: "Job", render_job: Any, records: dict[str, tuple]) -> None:
+        """Render `job`, noting in `records` what it did when the page can be cached."""
+        ctx = self.ctx
+        if job.file not in self.keys:
+            render_job(ctx, job)
+            return
+        mark = len(ctx.diagnostics.items)
+        used, ctx.used_files = ctx.used_files, set()
+        ctx.images.requests, ctx.outputs.journal = [], []
+        try:
+            render_job(ctx, job)
+        finally:
+            mine, ctx.used_files = ctx.used_files, used
+            used.update(mine)
+            images, ctx.images.requests = ctx.images.requests, None
+            added, ctx.outputs.journal = ctx.outputs.journal, None
+        diagnostics = tuple(ctx.diagnostics.items[mark:])
+        # Only what replay reproduces: the page itself and a social card, no errors.
+        if (job.file not in added or any(not path.startswith("social/") for path in added if path != job.file)
+                or any(d.severity == "error" for d in diagnostics)):
+            return
+        records[job.file] = (diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)))
+
+    def store(self, records: dict[str, tuple]) -> None:
+        """Save the pages rendered in this build (in every process) for the next one."""
+        outputs = self.ctx.outputs
+        items = []
+        for file in sorted(records):
+            if file not in outputs.files:
+                continue
+            diagnostics, used, images = records[file]
+            record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images)
+            items.append((file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.cache.put_many(NAMESPACE, items)
+
+
+def _load(value: bytes | None) -> Record | None:
+    if value is None:
+        return None
+    try:
+        record = pickle.loads(value)
+    except Exception:  # noqa: BLE001 - a damaged or foreign entry is a miss
+        return None
+    return record if isinstance(record, Record) else None
+
+
+# ---------------------------------------------------------------- keys
+
+def site_key(ctx: "RenderContext") -> str:
+    """Everything about the build that a content page can read, except the other pages' bodies."""
+    config, options = ctx.config, ctx.options
+    parts: list[bytes | str] = [VERSION, code_key(), str(config.root), _read(config.path)]
+    for name, folder in ctx.theme.chain:
+        parts += [name, _folder_key(folder)]
+    parts += [repr((options.drafts, options.future, options.audience, options.version, options.live_reload,
+                    options.published, options.now.astimezone(config.tz).date().isoformat())),
+              _read(options.previous_manifest) if options.previous_manifest else ""]
+    parts += [repr(sorted(ctx.hidden.items())), repr(sorted(ctx.planned)), repr(sorted(ctx.assets.items()))]
+    for rel, source in sorted(ctx.files.items()):
+        parts += [rel, _file_key(source.abs_path)]
+    for page in ctx.site.pages:
+        parts += [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
+                  meta_text(page.meta), " ".join(sorted(page.anchors)),
+                  repr([(part.rel, part.title, part.anchor) for part in page.parts])]
+    return digest(*parts)
+
+
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """A hash of im-site's own code and built-in theme: a new version renders afresh."""
+    return _folder_key(_PACKAGE)
+
+
+def _folder_key(folder: Path) -> str:
+    hasher = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
+            hasher.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            hasher.update(_read(path) + b"\0")
+    return hasher.hexdigest()
+
+
+def _file_key(path: Path) -> str:
+    try:
+        stat = path.stat()
+        if stat.st_size > _HASH_LIMIT:
+            return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"unreadable"
+
+
+def meta_text(meta: Any) -> str:
+    """Every field of a page's front matter as text (faster than the model's own repr)."""
+    return f"{type(meta).__name__}{meta.__dict__!r}"
+
+
+def faithful(value: Any) -> bool:
+    """Whether `repr(value)` shows all of it, as job values must for their page's key.
+
+    Builtins, dates, Markup, dataclasses and pydantic models do; a Page shows
+    only its path, which is enough because every page's data is in the site
+    key. tests/test_pagecache.py checks the job values of real builds with this.
+    """
+    if value is None or isinstance(value, (bool, int, float, str, date, datetime, Page)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(faithful(item) for item in value)
+    if isinstance(value, dict):
+        return all(faithful(key) and faithful(item) for key, item in value.items())
+    if isinstance(value, BaseModel):
+        return all(faithful(item) for item in value.__dict__.values())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__repr__ is not object.__repr__ and all(
+            f.repr and faithful(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
