@@ -121,7 +121,7 @@ def _now_option(command: Callable[..., Any]) -> Callable[..., Any]:
 @handles_errors
 def build(ctx: Context, output: str | None, now: str | None, drafts: bool, future: bool,
           audience: str | None, version: str | None, strict: bool) -> None:
-    """Build the site into the output folder (replaced atomically on success)."""
+    """Build the site into the output folder (updated or replaced atomically on success)."""
     from .write import build_and_write
 
     config = ctx.load()
@@ -129,7 +129,11 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
                           output_dir=Path(output) if output else None)
     result = build_and_write(config, options, strict=strict, progress=ctx.info)
     ctx.report(result.diagnostics)
-    ctx.info(f"built {len(result.outputs.files)} files into {result.output_path}")
+    reuse = [f"{result.result.reused} pages reused from the cache"] if result.result.reused else []
+    if result.changed is not None:
+        reuse.append(f"{result.changed} file{'s' if result.changed != 1 else ''} changed in place")
+    ctx.info(f"built {len(result.outputs.files)} files into {result.output_path}"
+             + (f" ({', '.join(reuse)})" if reuse else ""))
 
 
 @main.command()

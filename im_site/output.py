@@ -21,7 +21,7 @@ from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .diagnostics import Diagnostics, SiteError, fail
 from .urls import collision_key
@@ -84,6 +84,8 @@ class OutputSet:
     origins: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
     _folders: dict[str, str] = field(default_factory=dict)  # folder key -> first path below it
+    #: While a cacheable page renders: the paths it adds (pagecache.py).
+    journal: list[str] | None = field(default=None, repr=False)
 
     def add(self, path: str, data: bytes | str, origin: str, diagnostics: Diagnostics) -> bool:
         """Add a file; two sources writing one path (after case folding) is an error naming both."""
@@ -106,6 +108,8 @@ class OutputSet:
             self._folders.setdefault(folder, path)
         self.files.set_packed(path, packed)
         self.origins[path] = origin
+        if self.journal is not None:
+            self.journal.append(path)
         return True
 
     def _clash(self, key: str) -> str | None:
@@ -177,14 +181,19 @@ def locked(output: Path) -> Iterator[None]:
         handle.close()
 
 
-def write_atomic(outputs: OutputSet, output: Path) -> None:
-    """Stage every file beside `output`, then swap; on any failure the old output stays."""
+def write_atomic(outputs: OutputSet, output: Path, on_staged: Callable[[Path], None] | None = None) -> None:
+    """Stage every file beside `output`, then swap; on any failure the old output stays.
+
+    `on_staged` sees the complete staging folder just before the swap (update.py records it).
+    """
     output = output.absolute()
     staging: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-", dir=output.parent))
         write_tree(outputs, staging)
+        if on_staged is not None:
+            on_staged(staging)
         _swap(staging, output)
     except OSError as exc:
         raise fail(str(exc.filename or output), None, "IM050", f"cannot write the site: {exc.strerror or exc}") from None

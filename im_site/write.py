@@ -1,4 +1,4 @@
-"""The `build` verb: build in memory, then replace the output folder atomically."""
+"""The `build` verb: build in memory, then update the output folder (update.py) or replace it whole."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from pathlib import Path
 from typing import Callable
 
 from .build import BuildResult, build
+from .cache import Cache
 from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
-from .output import check_output_dir, locked, write_atomic
+from .output import check_output_dir, locked
+from .update import write_site
 
 
 @dataclass
 class Written:
     result: BuildResult
     output_path: Path
+    #: Files written or removed in place; None when the whole folder was replaced.
+    changed: int | None = None
 
     @property
     def diagnostics(self):  # noqa: ANN201
@@ -41,7 +45,7 @@ def check_audience(config: Config, audience: str | None) -> None:
 
 def build_and_write(config: Config, options: BuildOptions, *, strict: bool = False,
                     progress: Callable[[str], None] = lambda message: None) -> Written:
-    """Build; on success swap the new site in. On failure the old output is untouched."""
+    """Build; on success write what changed (update.py). On failure the old output is untouched."""
     check_audience(config, options.audience)
     target = output_path(config, options)
     check_output_dir(target, config.root)
@@ -51,5 +55,10 @@ def build_and_write(config: Config, options: BuildOptions, *, strict: bool = Fal
         if result.diagnostics.has_errors(strict):
             raise SiteError(result.diagnostics)
         progress(f"writing {len(result.outputs.files)} files…")
-        write_atomic(result.outputs, target)
-    return Written(result, target)
+        cache = Cache(config.root / config.settings.cache_dir) if options.use_cache else None
+        try:
+            changed = write_site(result.outputs, target, cache)
+        except OSError as exc:
+            raise fail(str(exc.filename or target), None, "IM050",
+                       f"cannot write the site: {exc.strerror or exc}") from None
+    return Written(result, target, changed)

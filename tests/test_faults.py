@@ -66,47 +66,79 @@ def copy_site(big_site: Path, tmp_path: Path) -> Path:
 
 # ---------------------------------------------------------------- Ctrl-C
 
-def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path):
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path, cache):
+    """cold: every build renders all pages and swaps the whole folder in; warm: each build follows
+    an edit, reuses the cache and updates the folder in place. Either way an interrupted build
+    leaves the previous output, a finished one the new output, never a mix."""
     root = copy_site(big_site, tmp_path)
     first = cli(root, "build", "--now", NOW)
-    started = time.monotonic()
     assert first.wait(timeout=120) == 0, first.stderr.read()
-    duration = time.monotonic() - started
+    edited = root / "content/messages/m0001.md"
+    original = edited.read_text()
+
+    def prepare(number: int) -> dict[str, bytes] | None:
+        """Set up build `number`; return what a finished build must produce (None: the same as before)."""
+        if cache == "cold":
+            shutil.rmtree(root / ".im-site-cache", ignore_errors=True)
+            return None
+        edited.write_text(original + f"\nNachtrag {number}.\n")
+        reference = cli(root, "build", "--now", NOW, "-o", str(tmp_path / "reference"))
+        assert reference.wait(timeout=120) == 0, reference.stderr.read()
+        return snapshot_tree(tmp_path / "reference")
+
+    prepare(0)
+    started = time.monotonic()
+    timed = cli(root, "build", "--now", NOW)
+    assert timed.wait(timeout=120) == 0, timed.stderr.read()
+    duration = time.monotonic() - started  # one build of this kind, start-up included
     before = snapshot_tree(root / "_site")
-    delays = sorted(random.Random(20261126).uniform(0.05, duration * 1.1) for _ in range(5))
+    chance = random.Random(20261126)
+    delays = sorted(chance.uniform(0.05, duration * 1.1) for _ in range(8))
     outcomes = []
-    for delay in [0.0, *delays]:
+    for number, delay in enumerate([0.0, *delays], start=1):
+        expected = prepare(number) or before
         process = cli(root, "build", "--now", NOW)
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
         _, stderr = process.communicate(timeout=120)
         outcomes.append(process.returncode)
-        # -SIGINT: stopped while Python was starting or importing, before the CLI (or any byte) existed
-        assert process.returncode in (0, 130, -signal.SIGINT), (delay, stderr)
-        if process.returncode != -signal.SIGINT:
+        # -SIGINT, or Python's own "Fatal Python error: init_import_site": stopped while Python was
+        # starting or importing, before the CLI (or any byte) existed
+        starting = process.returncode == -signal.SIGINT or (
+            process.returncode == 1 and "Fatal Python error: init_import_site" in stderr)
+        assert process.returncode in (0, 130) or starting, (delay, stderr)
+        if not starting:
             assert "Traceback" not in stderr and "internal error" not in stderr, stderr
         if process.returncode == 130:
             assert "interrupted; the previous output is untouched" in stderr
         wait_for_old_trees(root)
         assert leftovers(root) == []
-        assert snapshot_tree(root / "_site") == before  # the same bytes, interrupted or finished
-    assert 130 in outcomes
+        after = snapshot_tree(root / "_site")
+        assert after == (expected if process.returncode == 0 else before), (delay, process.returncode)
+        before = after
+    assert 130 in outcomes, (duration, delays, outcomes)
 
 
 # ---------------------------------------------------------------- the writer fails
 
-@pytest.mark.parametrize("error,exit_code,words", [
+FAILURES = [
     (OSError(28, "No space left on device"), 1, "error[IM050]: cannot write the site: No space left on device"),
     (RuntimeError("boom"), 1, "internal error: RuntimeError: boom"),
     (KeyboardInterrupt(), 130, "interrupted"),
-])
+]
+
+
+@pytest.mark.parametrize("error,exit_code,words", FAILURES)
 def test_writer_failing_midway_leaves_the_previous_output(make_site, monkeypatch, error, exit_code, words):
+    """The whole-folder write (no cache record of the old output: it is staged and swapped)."""
     from im_site import output
 
     root = make_site(SMALL)
     assert build_site(root).exit_code == 0
     before = snapshot_tree(root / "_site")
     (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    shutil.rmtree(root / ".im-site-cache")
     real = output.write_tree
 
     def failing(outputs, folder):
@@ -118,6 +150,11 @@ def test_writer_failing_midway_leaves_the_previous_output(make_site, monkeypatch
         assert any(folder.rglob("*.html"))  # really mid-way: some files are on disk
         raise error
     monkeypatch.setattr(output, "write_tree", failing)
+    _assert_failed_cleanly(root, error, exit_code, words)
+
+
+def _assert_failed_cleanly(root: Path, error: BaseException, exit_code: int, words: str) -> None:
+    before = snapshot_tree(root / "_site")
     try:
         result = build_site(root)
         code = result.exit_code
@@ -128,6 +165,56 @@ def test_writer_failing_midway_leaves_the_previous_output(make_site, monkeypatch
     assert words in stderr
     assert snapshot_tree(root / "_site") == before
     assert leftovers(root) == []
+
+
+@pytest.mark.parametrize("error,exit_code,words", FAILURES)
+def test_in_place_update_failing_midway_leaves_the_previous_output(make_site, monkeypatch, error, exit_code, words):
+    """The in-place update (the cache recorded the old output): fails after writing half its new files."""
+    from im_site import update
+
+    root = make_site(SMALL)
+    assert build_site(root).exit_code == 0
+    before = snapshot_tree(root / "_site")
+    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    opened = []
+
+    def failing(path, mode="r", *args, **kwargs):
+        opened.append(path)
+        if len(opened) == 3:
+            assert len(list((root / "_site").rglob("*.im-site-new"))) == 2  # really mid-way
+            raise error
+        return open(path, mode, *args, **kwargs)
+    monkeypatch.setattr(update, "open", failing, raising=False)
+    _assert_failed_cleanly(root, error, exit_code, words)
+    assert len(opened) == 3  # the in-place path ran, and failed where meant
+    monkeypatch.undo()
+    assert snapshot_tree(root / "_site") == before
+    assert build_site(root).exit_code == 0  # and the next build still updates the folder
+
+
+def test_in_place_rename_failing_puts_the_old_files_back(make_site, monkeypatch):
+    from im_site import update
+
+    root = make_site(SMALL)
+    assert build_site(root).exit_code == 0
+    before = snapshot_tree(root / "_site")
+    (root / "content/ueber.md").write_text("---\ntitle: Über uns\n---\nWir sind viele.\n")
+    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    real, calls = os.replace, []
+
+    def replace(source, target):
+        calls.append((source, target))
+        if len(calls) == 3:  # two files renamed into place already
+            raise OSError(5, "Input/output error", str(target))
+        return real(source, target)
+    monkeypatch.setattr(update.os, "replace", replace)
+    result = build_site(root)
+    monkeypatch.undo()
+    assert len(calls) >= 3
+    assert result.exit_code == 1 and "error[IM050]: cannot write the site" in result.stderr
+    assert snapshot_tree(root / "_site") == before
+    assert build_site(root).exit_code == 0
+    assert b"Wir sind viele" in (root / "_site/ueber/index.html").read_bytes()
 
 
 def test_swap_failing_puts_the_old_output_back(make_site, monkeypatch):
@@ -239,14 +326,18 @@ def test_destination_that_cannot_be_written(make_site, tmp_path, first_build):
     target = parent / "site"
     if first_build:
         assert build_site(root, "-o", str(target)).exit_code == 0
+        (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")  # something to write
     before = snapshot_tree(parent)
-    how = _read_only(parent)
-    if how is None:
-        pytest.skip("cannot make a folder read-only here (root without chattr or bind mounts)")
+    locked = [folder for folder in (parent, target) if folder.exists()]  # the output too: it is updated in place
+    undo = [(folder, _read_only(folder)) for folder in locked]
     try:
+        if any(how is None for _, how in undo):
+            pytest.skip("cannot make a folder read-only here (root without chattr or bind mounts)")
         result = build_site(root, "-o", str(target))
     finally:
-        _writable(parent, how)
+        for folder, how in reversed(undo):
+            if how is not None:
+                _writable(folder, how)
     assert result.exit_code == 1
     assert "error[IM050]" in result.stderr and str(parent) in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -1,0 +1,235 @@
+"""Updating an output folder in place: only the files whose bytes changed are written.
+
+A rebuild after a small edit changes a few files of thousands, and staging
+the whole tree again costs seconds of mkdir and write on our disks. So when
+the folder is exactly as the last build left it (every path, size,
+modification time and inode as recorded in the cache), the new and changed
+files are first written beside their targets under temporary names, then
+renamed over them with Ctrl-C held back, and files no longer built are
+removed. A failure while writing removes the temporary files and leaves the
+old output exactly as it was; a failure while renaming puts the old files
+back. Anything unexpected (no record, a file changed by hand, a foreign
+file, most of the site changed) takes the full staged write of
+`output.write_atomic` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import posixpath
+import signal
+from pathlib import Path
+from typing import Iterator
+
+from .cache import Cache
+from .output import OutputSet, write_atomic
+
+NAMESPACE = "output"
+_NEW, _OLD = ".im-site-new", ".im-site-old"
+#: (size, mtime_ns, inode) of a file on disk, and the hash of its stored form.
+Entry = tuple[int, int, int, str]
+
+
+def write_site(outputs: OutputSet, output: Path, cache: Cache | None) -> int | None:
+    """Make `output` hold exactly `outputs`: the number of files written or removed in place,
+    or None when the whole folder was staged and swapped."""
+    output = output.absolute()
+    if cache is None:
+        write_atomic(outputs, output)
+        return None
+    changes = update_in_place(outputs, output, cache)
+    if changes is not None:
+        return changes
+    staged: list[dict[str, tuple[int, int, int]] | None] = []
+    write_atomic(outputs, output, on_staged=lambda folder: staged.append(scan(folder)))
+    _remember(cache, output, staged[0] if staged else None, outputs)  # renaming the folder kept every inode
+    return None
+
+
+def update_in_place(outputs: OutputSet, output: Path, cache: Cache) -> int | None:
+    """Write only what changed and return how many files that was; None (nothing touched)
+    when the folder is not as last recorded."""
+    recorded = _recall(cache, output)
+    if recorded is None or not output.is_dir():
+        return None
+    found = scan(output)
+    if found is None or found.keys() != recorded.keys() or any(found[p] != recorded[p][:3] for p in found):
+        return None
+    hashes = {path: _hash(outputs.files.packed(path)) for path in outputs.files}
+    changed = [path for path in sorted(hashes) if path not in recorded or recorded[path][3] != hashes[path]]
+    removed = sorted(set(recorded) - set(hashes))
+    if len(changed) + len(removed) > max(len(hashes) // 2, 50) or not _fits(changed, set(recorded), output):
+        return None
+    with _cleanup_on_failure() as made:
+        made.folders = _make_folders(output, changed)
+        for path in changed:
+            target = output / path
+            made.temps.append(target)
+            with open(f"{target}{_NEW}", "wb") as stream:
+                stream.write(outputs.files[path])
+        _commit(output, changed, removed)
+    state = {path: entry for path, entry in recorded.items() if path in hashes}
+    for path in changed:
+        stat = os.stat(output / path)
+        state[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino, hashes[path])
+    _prune_folders(output, removed, set(hashes))
+    _save(cache, output, state)
+    return len(changed) + len(removed)
+
+
+def scan(folder: Path) -> dict[str, tuple[int, int, int]] | None:
+    """(size, mtime_ns, inode) of every file below `folder`; None if it holds anything else
+    (a link, a special file, an empty folder) that a build would not have made."""
+    found: dict[str, tuple[int, int, int]] = {}
+    pending = [("", str(folder))]
+    while pending:
+        prefix, path = pending.pop()
+        empty = True
+        with os.scandir(path) as entries:
+            for entry in entries:
+                empty = False
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((rel + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                else:
+                    return None
+        if empty and prefix:
+            return None
+    return found
+
+
+def _hash(packed: tuple[bool, bytes]) -> str:
+    return hashlib.blake2b(packed[1], digest_size=16, person=b"z" if packed[0] else b"r").hexdigest()
+
+
+def _fits(changed: list[str], existing: set[str], output: Path) -> bool:
+    """No changed path needs a folder where a file is, or is a folder now, or looks like our temporaries."""
+    for path in changed:
+        if path.endswith((_NEW, _OLD)) or (output / path).is_dir():
+            return False
+        parts = path.split("/")[:-1]
+        if any("/".join(parts[:n]) in existing for n in range(1, len(parts) + 1)):
+            return False
+    return True
+
+
+class _Made:
+    def __init__(self) -> None:
+        self.folders: list[Path] = []
+        self.temps: list[Path] = []
+
+
+@contextlib.contextmanager
+def _cleanup_on_failure() -> Iterator[_Made]:
+    """Remove the temporary files and new folders if anything before the commit fails."""
+    made = _Made()
+    try:
+        yield made
+    except BaseException:
+        for target in made.temps:
+            with contextlib.suppress(OSError):
+                os.unlink(f"{target}{_NEW}")
+        for folder in reversed(made.folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _make_folders(output: Path, changed: list[str]) -> list[Path]:
+    """The folders new files need, made top-down; returns those that did not exist."""
+    made = []
+    for folder in sorted({posixpath.dirname(path) for path in changed} - {""}):
+        path = output
+        for part in folder.split("/"):
+            path = path / part
+            if not path.is_dir():
+                path.mkdir()
+                made.append(path)
+    return made
+
+
+def _commit(output: Path, changed: list[str], removed: list[str]) -> None:
+    """Rename the new files over the old ones and set removed files aside; all or nothing.
+
+    Ctrl-C and termination wait until this ends (a few renames), so an
+    interrupted build never leaves a half-renamed folder. Old files are kept
+    as hard links until every rename has succeeded.
+    """
+    done: list[tuple[Path, bool]] = []  # (target, had an old file)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+    try:
+        try:
+            for path in changed:
+                target = output / path
+                existed = target.exists()
+                if existed:
+                    os.link(target, f"{target}{_OLD}")
+                done.append((target, existed))
+                os.replace(f"{target}{_NEW}", target)
+            for path in removed:
+                target = output / path
+                os.replace(target, f"{target}{_OLD}")
+                done.append((target, True))
+        except BaseException:
+            _roll_back(done, [output / path for path in changed])
+            raise
+        for target, existed in done:
+            if existed:
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{target}{_OLD}")
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _roll_back(done: list[tuple[Path, bool]], targets: list[Path]) -> None:
+    for target, existed in reversed(done):
+        with contextlib.suppress(OSError):
+            if existed:
+                os.replace(f"{target}{_OLD}", target)
+            else:
+                os.unlink(target)
+    for target in targets:  # temporaries not yet renamed, and a link made just before a failure
+        for suffix in (_NEW, _OLD):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{target}{suffix}")
+
+
+def _prune_folders(output: Path, removed: list[str], kept: set[str]) -> None:
+    """Remove the folders that only held removed files, deepest first."""
+    needed = {"/".join(path.split("/")[:n]) for path in kept for n in range(1, path.count("/") + 1)}
+    empty = {"/".join(path.split("/")[:n]) for path in removed for n in range(1, path.count("/") + 1)} - needed
+    for folder in sorted(empty, key=lambda f: (-f.count("/"), f)):
+        with contextlib.suppress(OSError):
+            (output / folder).rmdir()
+
+
+# ---------------------------------------------------------------- the record in the cache
+
+def _remember(cache: Cache, output: Path, found: dict[str, tuple[int, int, int]] | None,
+              outputs: OutputSet) -> None:
+    if found is None:
+        return
+    state = {path: (*stat, _hash(outputs.files.packed(path))) for path, stat in found.items() if path in outputs.files}
+    if len(state) == len(found):
+        _save(cache, output, state)
+
+
+def _recall(cache: Cache, output: Path) -> dict[str, Entry] | None:
+    value = cache.get(NAMESPACE, str(output))
+    if value is None:
+        return None
+    try:
+        state = pickle.loads(value)
+    except Exception:  # noqa: BLE001 - a damaged entry: write the whole folder
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _save(cache: Cache, output: Path, state: dict[str, Entry]) -> None:
+    cache.put(NAMESPACE, str(output), pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))

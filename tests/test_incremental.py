@@ -1,0 +1,190 @@
+"""Rebuilds with the cache: reused pages (pagecache.py) and the in-place update of the output
+(update.py) must give exactly the bytes of a clean build, after every kind of edit."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import NOW, build_site, snapshot_tree
+
+from im_site.build import build
+from im_site.config import load_config
+from im_site.options import BuildOptions, read_clock
+from im_site.pagecache import faithful
+
+REPO = Path(__file__).resolve().parent.parent
+MESSAGE = "content/messages/2026-01-frische-versprechen.md"
+LESSON = "content/training/marke-im-alltag/02-frische-sichtbar-machen.md"
+UNLINKED = "content/messages/2026-06-rampenkarte.md"  # no other page links to it
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    for folder in ("content", "themes"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def clean_build(root: Path, folder: Path, *args: str) -> dict[str, bytes]:
+    """The same sources built with no cache into a new folder."""
+    kept = root / ".kept-cache"
+    (root / ".im-site-cache").rename(kept)
+    try:
+        result = build_site(root, "-o", str(folder), *args)
+        assert result.exit_code == 0, result.stderr
+    finally:
+        shutil.rmtree(root / ".im-site-cache", ignore_errors=True)
+        kept.rename(root / ".im-site-cache")
+    return snapshot_tree(folder)
+
+
+def _edit(path: Path, change: Callable[[str], str]) -> None:
+    text = path.read_text(encoding="utf-8")
+    changed = change(text)
+    assert changed != text, path
+    path.write_text(changed, encoding="utf-8")
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "body": lambda root: _edit(root / MESSAGE, lambda t: t + "\nEin neuer Absatz am Ende.\n"),
+    "title": lambda root: _edit(root / MESSAGE, lambda t: t.replace(
+        'title: "Unser Frische-Versprechen beginnt bei uns"', 'title: "Frische beginnt bei uns"')),
+    "heading": lambda root: _edit(root / MESSAGE, lambda t: t.replace("## Wo wir heute stehen", "## Wo wir stehen")),
+    "lesson": lambda root: _edit(root / LESSON, lambda t: t + "\nNoch ein Satz zur Lektion.\n"),
+    "template": lambda root: _edit(root / "themes/frischmarkt/templates/base.html",
+                                   lambda t: t.replace("brand-frischmarkt", "brand-frischmarkt brand-neu")),
+    "site.yaml": lambda root: _edit(root / "site.yaml", lambda t: re.sub(r"(?m)^title: .*$", "title: Frischmarkt Intern", t, count=1)),
+    "image": lambda root: shutil.copy(root / "content/assets/images/team-anerkennung.jpg",
+                                      root / "content/assets/images/obst-und-gemuese.jpg"),
+    "new page": lambda root: (root / "content/messages/2026-11-neu.md").write_text(
+        "---\ntitle: Ganz neu\ndate: 2026-11-20\npillars: [communication]\n---\nNeu hier.\n", encoding="utf-8"),
+    "removed page": lambda root: [(root / UNLINKED).unlink(), (root / UNLINKED.replace(".md", ".en.md")).unlink()],
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_cached_rebuild_after_an_edit_equals_a_clean_build(demo, tmp_path, edit):
+    assert build_site(demo).exit_code == 0
+    untouched = demo / "_site/ueber-internes-marketing/index.html"
+    inode = untouched.stat().st_ino
+    EDITS[edit](demo)
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0, result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    if edit in ("body", "lesson"):  # other pages' data unchanged: they come from the cache
+        assert re.search(r"\(\d+ pages reused from the cache", result.stderr), result.stderr
+    if edit not in ("template", "site.yaml"):  # most files unchanged: the folder is updated in place
+        assert re.search(r"\d+ files? changed in place\)", result.stderr), result.stderr
+        assert untouched.stat().st_ino == inode  # untouched files are not even rewritten
+    if edit == "removed page":
+        assert not (demo / "_site/messages/2026-06-rampenkarte").exists()  # its folder is gone too
+
+
+def test_one_body_edit_renders_one_page_and_writes_few_files(demo):
+    assert build_site(demo).exit_code == 0
+    again = build_site(demo, "-v")
+    pages = int(re.search(r"\((\d+) pages reused", again.stderr).group(1))
+    assert "0 files changed in place" in again.stderr  # nothing changed, nothing written
+    EDITS["body"](demo)
+    result = build_site(demo, "-v")
+    # The page and its English translation, which tells whether its original changed since.
+    assert f"({pages - 2} pages reused from the cache" in result.stderr
+    written = int(re.search(r"(\d+) files? changed in place", result.stderr).group(1))
+    assert 1 <= written <= 10  # the page, and the feeds, search shards and manifest that hold its text
+
+
+def test_translation_status_follows_an_edit_of_the_original(make_site, tmp_path):
+    """A translation's page shows whether its original changed: it depends on another page's body."""
+    root = make_site({
+        "content/messages/info.md": "---\ntitle: Info\ndate: 2026-01-05\n---\nErster Text.\n",
+        "content/messages/info.en.md": "---\ntitle: Info EN\ndate: 2026-01-05\n---\nFirst text.\n",
+    })
+    assert build_site(root).exit_code == 0
+    pages = json.loads((root / "_site/manifest.json").read_text())["pages"]
+    recorded = next(entry["source_hash"] for entry in pages if entry["source"] == "content/messages/info.md")
+    _edit(root / "content/messages/info.en.md", lambda t: t.replace("date: 2026-01-05", f"date: 2026-01-05\ntranslated_from: '{recorded}'"))
+    assert build_site(root).exit_code == 0
+    fresh = (root / "_site/en/messages/info/index.html").read_text()
+    _edit(root / "content/messages/info.md", lambda t: t.replace("Erster Text.", "Geänderter Text."))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM151" in result.stderr
+    stale = (root / "_site/en/messages/info/index.html").read_text()
+    assert stale != fresh
+    assert snapshot_tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+def test_output_changed_by_hand_is_rewritten_whole(demo, tmp_path):
+    assert build_site(demo).exit_code == 0
+    page = demo / "_site/markenwerte/index.html"
+    page.write_text("von Hand geändert")
+    (demo / "_site/fremd.txt").write_text("nicht von im-site")
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0
+    assert "changed in place" not in result.stderr  # the folder was not as recorded: replaced whole
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    assert "changed in place" in build_site(demo, "-v").stderr  # and recorded again
+
+
+def test_no_temporary_files_are_left(demo):
+    assert build_site(demo).exit_code == 0
+    EDITS["new page"](demo)
+    assert build_site(demo).exit_code == 0
+    names = [path.name for path in (demo / "_site").rglob("*")]
+    assert not [name for name in names if name.endswith((".im-site-new", ".im-site-old"))]
+
+
+def test_a_failed_build_leaves_the_output_and_the_next_one_updates_it(demo, tmp_path):
+    assert build_site(demo).exit_code == 0
+    before = snapshot_tree(demo / "_site")
+    _edit(demo / MESSAGE, lambda t: t + "\n[kaputt](gibt-es-nicht.md)\n")
+    assert build_site(demo).exit_code == 1
+    assert snapshot_tree(demo / "_site") == before
+    _edit(demo / MESSAGE, lambda t: t.replace("[kaputt](gibt-es-nicht.md)", "[heil](../markenwerte.md)"))
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "changed in place" in result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def test_job_values_of_cached_pages_have_faithful_reprs(demo):
+    """Pages are keyed by repr(job.values): every value a real build gives a page must show all of itself."""
+    config = load_config(demo / "site.yaml")
+    options = BuildOptions(demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1)
+    result = build(config, options)
+    assert result.ok and result.render is not None
+    _, jobs = result.render
+    page_jobs = [job for job in jobs if job.page is not None]
+    assert len(page_jobs) >= 30
+    for job in page_jobs:
+        assert faithful(job.values), job.file
+    assert not faithful({"x": object()}) and not faithful({1, 2})
+
+
+def test_cache_holds_one_entry_per_page(demo):
+    import sqlite3
+
+    assert build_site(demo).exit_code == 0
+    for number in range(3):
+        _edit(demo / MESSAGE, lambda t, n=number: re.sub(r'(?m)^title: .*$', f'title: "Titel {n}"', t, count=1))
+        assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache/cache.sqlite3") as db:
+        entries = db.execute("SELECT COUNT(*) FROM entries WHERE namespace = 'pages'").fetchone()[0]
+    pages = len(list((demo / "_site").rglob("index.html")))
+    assert 30 <= entries <= pages
+
+
+def test_without_the_cache_the_folder_is_replaced_whole_and_recorded_again(demo, tmp_path):
+    assert build_site(demo).exit_code == 0
+    shutil.rmtree(demo / ".im-site-cache")
+    EDITS["body"](demo)
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "changed in place" not in result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    assert "changed in place" in build_site(demo, "-v").stderr
