@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -21,6 +22,25 @@ def digest(*parts: bytes | str) -> str:
         data = part.encode("utf-8") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
+    return hasher.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """A hash of im-site's own code and built-in theme: a new version computes everything afresh."""
+    return folder_key(Path(__file__).parent)
+
+
+def folder_key(folder: Path) -> str:
+    """A hash of every file's name and bytes below `folder` (no hidden files, no __pycache__)."""
+    hasher = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
+            hasher.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            try:
+                hasher.update(path.read_bytes() + b"\0")
+            except OSError:
+                hasher.update(b"unreadable\0")
     return hasher.hexdigest()
 
 

@@ -6,7 +6,7 @@ afterwards by rules.py.
 
 from __future__ import annotations
 
-import json
+import pickle
 import posixpath
 import re
 from collections import defaultdict
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 
 from . import frontmatter
-from .cache import Cache, digest
+from .cache import Cache, code_key, digest
 from .config import Config
 from .diagnostics import Diagnostics
 from .markdown import Rendered, make_parser, render_markdown
@@ -24,7 +24,8 @@ from .parallel import fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
-MARKDOWN_CACHE_VERSION = "md-4"  # md-4: heading slugs from NFC text
+MARKDOWN_CACHE_VERSION = "md-5"  # md-4: heading slugs from NFC text; md-5: pickled
+SOURCE_CACHE_VERSION = "src-1"
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 
@@ -50,13 +51,8 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     content = Content()
     md = make_parser(config.settings.markdown.html)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
-    for source in sources:
-        if source.kind in frontmatter.META_BY_KIND:
-            item = _parse(source, config, diagnostics)
-            if item is not None:
-                parsed_by_kind[source.kind].append(item)
-        else:
-            content.files[source.rel] = source
+    for item in _parse_all(sources, config, cache, diagnostics, content.files):
+        parsed_by_kind[item.source.kind].append(item)
     bodies = [item.parsed.body for items in parsed_by_kind.values() for item in items]
     rendered = render_all(md, bodies, cache, workers)
     lessons = _group_lessons(parsed_by_kind["lesson"], rendered)
@@ -68,6 +64,50 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
         for part in orphans:
             diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
     return content
+
+
+def _parse_all(sources: list[SourceFile], config: Config, cache: Cache, diagnostics: Diagnostics,
+               files: dict[str, SourceFile]) -> list[_Parsed]:
+    """Every Markdown source parsed, in order; other files go to `files`.
+
+    A source parsed without problems before (same text, path, languages and
+    im-site version) comes from the cache: reading and validating its front
+    matter is the costliest step of a rebuild. Its YAML line map is parsed
+    again only if a later problem needs a line.
+    """
+    settings = repr((config.languages, config.settings.language))
+    keys = {source.rel: digest(SOURCE_CACHE_VERSION, code_key(), settings, source.kind, source.path, source.text or "")
+            for source in sources if source.kind in frontmatter.META_BY_KIND}
+    found = cache.get_many("sources", sorted(set(keys.values())))
+    items, fresh = [], []
+    for source in sources:
+        if source.rel not in keys:
+            files[source.rel] = source
+            continue
+        key = keys[source.rel]
+        item = _from_cache(source, found.get(key))
+        if item is None:
+            before = len(diagnostics.items)
+            item = _parse(source, config, diagnostics)
+            if item is not None and len(diagnostics.items) == before:
+                parsed = item.parsed
+                fresh.append((key, pickle.dumps((parsed.meta, parsed.block, len(parsed.body), parsed.body_line,
+                                                 item.lang, item.stem), protocol=pickle.HIGHEST_PROTOCOL)))
+        if item is not None:
+            items.append(item)
+    cache.put_many("sources", fresh)
+    return items
+
+
+def _from_cache(source: SourceFile, value: bytes | None) -> _Parsed | None:
+    if value is None or source.text is None:
+        return None
+    try:
+        meta, block, body_length, body_line, lang, stem = pickle.loads(value)
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+        return None
+    body = source.text[len(source.text) - body_length:] if body_length else ""
+    return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem)
 
 
 def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
@@ -97,15 +137,17 @@ def render_all(md: MarkdownIt, bodies: list[str], cache: Cache, workers: int) ->
         hit = found.get(key)
         if hit is not None:
             try:
-                rendered[body] = Rendered.from_json(json.loads(hit))
-            except (ValueError, KeyError, TypeError):
-                pass
+                value = pickle.loads(hit)
+            except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                continue
+            if isinstance(value, Rendered):
+                rendered[body] = value
     missing = sorted(body for body in keys if body not in rendered)
     chunks = fork_chunks(lambda chunk: [render_markdown(md, body) for body in chunk], missing, workers)
     fresh = []
     for body, result in zip(missing, (result for chunk in chunks for result in chunk)):
         rendered[body] = result
-        fresh.append((keys[body], json.dumps(result.to_json(), ensure_ascii=False).encode()))
+        fresh.append((keys[body], pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
     cache.put_many("markdown", fresh)
     return rendered
 

@@ -178,7 +178,7 @@ def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel) -> li
     if not messages:
         return []
     base, folder = ctx.config.settings.base_url, f"{ctx.lang_prefix(lang)}audiences/{audience.id}/"
-    entries = [FeedEntry(ctx, page) for page in messages]
+    entries = [FeedEntry.of(ctx, page) for page in messages]
     return [Job(f"{folder}feed.xml", "feed.xml", lang, f"feed ({lang}, {audience.id})", {
         "entries": entries, "feed_url": absolute(base, f"{folder}feed.xml"), "home_url": absolute(base, folder),
         "updated": max(entry.updated for entry in entries),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,7 +29,7 @@ def feed_jobs(ctx: RenderContext) -> list[Job]:
         if not messages:
             continue
         file = ctx.lang_prefix(lang) + "feed.xml"
-        entries = [FeedEntry(ctx, page) for page in messages]
+        entries = [FeedEntry.of(ctx, page) for page in messages]
         jobs.append(Job(file, "feed.xml", lang, f"feed ({lang})", {
             "entries": entries, "feed_url": absolute(ctx.config.settings.base_url, file),
             "home_url": absolute(ctx.config.settings.base_url, ctx.lang_prefix(lang)),
@@ -36,18 +37,28 @@ def feed_jobs(ctx: RenderContext) -> list[Job]:
     return jobs
 
 
+@dataclass(frozen=True)
 class FeedEntry:
-    """A feed entry whose HTML is filled in when the feed is rendered (after every file is planned)."""
+    """A feed entry whose HTML is filled in when the feed is rendered (after every file is planned).
 
-    def __init__(self, ctx: RenderContext, page: Page):
-        self._ctx, self.page = ctx, page
-        self.url = absolute(ctx.config.settings.base_url, page.url)
-        self.updated = as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    Its repr shows the page, URL and time (the page cache keys feeds by it); the context it
+    renders with is marked `derived`: what it contributes is in the cache's site key.
+    """
+
+    page: Page
+    url: str
+    updated: str
+    ctx: RenderContext = field(repr=False, compare=False, metadata={"derived": True})
+
+    @classmethod
+    def of(cls, ctx: RenderContext, page: Page) -> "FeedEntry":
+        updated = as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(page, absolute(ctx.config.settings.base_url, page.url), updated, ctx)
 
     @property
     def content(self) -> str:
         """Plain text to the template, so that the XML escapes the HTML once (Atom type="html")."""
-        return str.__str__(page_html(self._ctx, self.page))
+        return str.__str__(page_html(self.ctx, self.page))
 
 
 def sitemap(ctx: RenderContext) -> bytes:

@@ -173,9 +173,25 @@ class Parsed:
     """A Markdown file split into validated metadata and body."""
 
     meta: Any
-    doc: YamlDoc
+    doc: "YamlDoc | LazyDoc"
     body: str
     body_line: int  # the 1-based line of the file on which the body starts
+    block: str | None = None  # the front matter's text
+
+
+class LazyDoc:
+    """The line map of a front matter block read from the cache, parsed only if a problem needs a line."""
+
+    def __init__(self, block: str | None):
+        self._block, self._doc = block, None
+
+    def line_of(self, path: Any) -> int:
+        if self._doc is None:
+            try:
+                self._doc = load(self._block, line_offset=1) if self._block is not None else YamlDoc({}, {}, 1)
+            except YamlProblem:  # cannot happen for a block that parsed before; no line then
+                self._doc = YamlDoc({}, {}, 1)
+        return self._doc.line_of(path)
 
 
 def split(text: str) -> tuple[str | None, str, int]:
@@ -209,4 +225,4 @@ def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed 
     meta = validate(META_BY_KIND[kind], doc, path, diagnostics)
     if meta is None:
         return None
-    return Parsed(meta, doc, body, body_line)
+    return Parsed(meta, doc, body, body_line, block)

@@ -61,19 +61,6 @@ class Rendered:
     text: str = ""  # "line\ttext" per text run, one per row: compact, as every page keeps it
     problems: tuple[tuple[int, str, str], ...] = ()  # (line, code, message), errors
 
-    def to_json(self) -> dict[str, Any]:
-        return {"html": self.html, "links": [r.__dict__ for r in self.links],
-                "images": [r.__dict__ for r in self.images], "kpis": [r.__dict__ for r in self.kpis],
-                "headings": [h.__dict__ for h in self.headings], "text": self.text,
-                "problems": [list(p) for p in self.problems]}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Rendered":
-        return cls(data["html"], tuple(Reference(**r) for r in data["links"]),
-                   tuple(Reference(**r) for r in data["images"]), tuple(Reference(**r) for r in data["kpis"]),
-                   tuple(Heading(**h) for h in data["headings"]), data["text"],
-                   tuple((p[0], p[1], p[2]) for p in data["problems"]))
-
     def text_lines(self) -> list[tuple[int, str]]:
         """(body line, text) for every run of text outside code, in order."""
         rows = self.text.split("\n") if self.text else []

@@ -1,4 +1,4 @@
-"""Content pages reused between builds: the per-page output cache.
+"""Pages reused between builds: the per-page output cache.
 
 A content page's HTML depends on its own source files and on what its
 templates and link checks can read of the rest of the site: the code,
@@ -7,11 +7,12 @@ content/, the files planned, and every published page's front matter, URL
 and heading ids. All of that is one *site key*. A page's entry is keyed by
 the site key, its own sources, its translations' hashes (the
 translation-status notice) and its job's template and values (by their
-repr, which `faithful` checks in the tests), so editing one
-page's body changes that page's key only: every other page is replayed from
-the cache with the diagnostics its rendering reported, the files and images
-it used and its social card. Listings, feeds and the other generated pages
-are rendered every time.
+repr, which `faithful` checks in the tests), so editing one page's body
+changes that page's key only: every other page is replayed from the cache
+with the diagnostics its rendering reported, the files and images it used
+and its social card. Listings and feeds (LISTINGS) are cached the same way,
+keyed also by the sources of every page they hold; the few other generated
+pages render every time.
 
 Entries are stored by output file and overwritten when the key changes, so
 the cache holds one entry per page however many builds run.
@@ -23,13 +24,13 @@ import dataclasses
 import hashlib
 import pickle
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .cache import Cache, digest
+from .cache import Cache, code_key, digest, folder_key
 from .diagnostics import Diagnostic
 from .model import Page
 from .social import og_image_url
@@ -38,8 +39,11 @@ if TYPE_CHECKING:
     from .render import Job, RenderContext
 
 NAMESPACE = "pages"
-VERSION = "pages-1"
-_PACKAGE = Path(__file__).parent
+VERSION = "pages-2"
+#: Generated pages that show only what their job values hold (listings, feeds, catalogues), also
+#: cached; the others (reach report, KPI dashboard, what's new, search, 404) render every time.
+LISTINGS = frozenset({"list.html", "groups.html", "home.html", "audience_home.html", "training_index.html",
+                      "feed.xml"})
 #: Files under content/ up to this size are keyed by their bytes, larger ones by size and time.
 _HASH_LIMIT = 16_000_000
 
@@ -63,6 +67,7 @@ class PageCache:
         self.ctx, self.cache = ctx, cache
         self.site_key = site_key(ctx)
         self.keys: dict[str, str] = {}  # output file -> key, for the cacheable jobs of this build
+        self._by_page: dict[str, str] = {}
         self.reused = 0
 
     @classmethod
@@ -100,19 +105,29 @@ class PageCache:
             ctx.images.touch(rel)
 
     def _key(self, job: "Job") -> str | None:
-        if job.page is None:
+        if job.page is None and job.template not in LISTINGS:
             return None
         values = repr(job.values)
         if " at 0x" in values:  # an object without a faithful repr: render it every time
             return None
-        page = job.page
-        own = [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
-               meta_text(page.meta), page.source_hash]
-        for part in page.parts:
-            own += [part.path, part.rel, str(part.body_line), part.title or "", part.anchor or "", part.body_key]
-        translations = [f"{lang}:{other.path}:{other.source_hash}"
-                        for lang, other in self.ctx.site.translations_of(page).items()]
-        return digest(self.site_key, job.file, job.template, job.lang, job.origin, values, *own, *translations)
+        # A page job shows its own page's text; a listing or feed may show any page it holds.
+        shown = [job.page] if job.page is not None else sorted({p.path: p for p in pages_in(job.values)}.values(),
+                                                                key=lambda p: p.path)
+        return digest(self.site_key, job.file, job.template, job.lang, job.origin, values,
+                      *(self._sources(page) for page in shown))
+
+    def _sources(self, page: Page) -> str:
+        """A page's own data and text, and its translations' hashes (the translation-status notice)."""
+        found = self._by_page.get(page.path)
+        if found is None:
+            own = [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
+                   meta_text(page.meta), page.source_hash]
+            for part in page.parts:
+                own += [part.path, part.rel, str(part.body_line), part.title or "", part.anchor or "", part.body_key]
+            own += [f"{lang}:{other.path}:{other.source_hash}"
+                    for lang, other in self.ctx.site.translations_of(page).items()]
+            found = self._by_page[page.path] = digest(*own)
+        return found
 
     def render(self, job: "Job", render_job: Any, records: dict[str, tuple]) -> None:
         """Render `job`, noting in `records` what it did when the page can be cached."""
@@ -167,7 +182,7 @@ def site_key(ctx: "RenderContext") -> str:
     config, options = ctx.config, ctx.options
     parts: list[bytes | str] = [VERSION, code_key(), str(config.root), _read(config.path)]
     for name, folder in ctx.theme.chain:
-        parts += [name, _folder_key(folder)]
+        parts += [name, folder_key(folder)]
     parts += [repr((options.drafts, options.future, options.audience, options.version, options.live_reload,
                     options.published, options.now.astimezone(config.tz).date().isoformat())),
               _read(options.previous_manifest) if options.previous_manifest else ""]
@@ -179,21 +194,6 @@ def site_key(ctx: "RenderContext") -> str:
                   meta_text(page.meta), " ".join(sorted(page.anchors)),
                   repr([(part.rel, part.title, part.anchor) for part in page.parts])]
     return digest(*parts)
-
-
-@lru_cache(maxsize=1)
-def code_key() -> str:
-    """A hash of im-site's own code and built-in theme: a new version renders afresh."""
-    return _folder_key(_PACKAGE)
-
-
-def _folder_key(folder: Path) -> str:
-    hasher = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith("."):
-            hasher.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            hasher.update(_read(path) + b"\0")
-    return hasher.hexdigest()
 
 
 def _file_key(path: Path) -> str:
@@ -213,6 +213,22 @@ def _read(path: Path) -> bytes:
         return b"unreadable"
 
 
+def pages_in(value: Any) -> Iterator[Page]:
+    """Every Page inside job values (lists, dicts, dataclasses such as a prerequisite)."""
+    if isinstance(value, Page):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from pages_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from pages_in(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            if not f.metadata.get("derived"):
+                yield from pages_in(getattr(value, f.name))
+
+
 def meta_text(meta: Any) -> str:
     """Every field of a page's front matter as text (faster than the model's own repr)."""
     return f"{type(meta).__name__}{meta.__dict__!r}"
@@ -223,7 +239,10 @@ def faithful(value: Any) -> bool:
 
     Builtins, dates, Markup, dataclasses and pydantic models do; a Page shows
     only its path, which is enough because every page's data is in the site
-    key. tests/test_pagecache.py checks the job values of real builds with this.
+    key and its text in the job's key. A dataclass field marked
+    `metadata={"derived": True}` (a feed entry's context) is left out: what it
+    contributes is in the site key. tests/test_incremental.py checks the job
+    values of real builds with this.
     """
     if value is None or isinstance(value, (bool, int, float, str, date, datetime, Page)):
         return True
@@ -235,5 +254,6 @@ def faithful(value: Any) -> bool:
         return all(faithful(item) for item in value.__dict__.values())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return type(value).__repr__ is not object.__repr__ and all(
-            f.repr and faithful(getattr(value, f.name)) for f in dataclasses.fields(value))
+            f.metadata.get("derived") or (f.repr and faithful(getattr(value, f.name)))
+            for f in dataclasses.fields(value))
     return False
