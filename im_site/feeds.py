@@ -87,7 +87,22 @@ def manifest(ctx: RenderContext, next_change: datetime | None) -> bytes:
         "next_change": next_change.isoformat() if next_change else None,
         "pages": sorted(pages, key=lambda entry: entry["url"]),
     }
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    return _json_lines(data).encode()
+
+
+def _json_lines(data: dict[str, Any]) -> str:
+    """JSON with a line per key and per page entry: readable, and written by the C encoder
+    (an indented dump goes through the pure-Python one: a second for 10,000 pages)."""
+    lines = []
+    for key in sorted(data):
+        value = data[key]
+        if key == "pages" and value:
+            text = "[\n" + ",\n".join("  " + json.dumps(entry, ensure_ascii=False, sort_keys=True)
+                                       for entry in value) + "\n ]"
+        else:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        lines.append(f" {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
@@ -98,5 +113,5 @@ def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
         "translation_key": page.translation_key, "source_hash": page.source_hash,
         "date": date.isoformat() if date else None,
         "must_read": bool(getattr(page.meta, "must_read", False)),
-        "hash": hashlib.sha256(ctx.outputs.files[page.file]).hexdigest(),
+        "hash": ctx.page_hashes.get(page.file) or hashlib.sha256(ctx.outputs.files[page.file]).hexdigest(),
     }

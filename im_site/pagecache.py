@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .render import Job, RenderContext
 
 NAMESPACE = "pages"
-VERSION = "pages-2"
+VERSION = "pages-3"
 #: Generated pages that show only what their job values hold (listings, feeds, catalogues), also
 #: cached; the others (reach report, KPI dashboard, what's new, search, 404) render every time.
 LISTINGS = frozenset({"list.html", "groups.html", "home.html", "audience_home.html", "training_index.html",
@@ -58,6 +58,7 @@ class Record:
     diagnostics: tuple[Diagnostic, ...]
     used_files: tuple[str, ...]
     images: tuple[str, ...]
+    sha256: str  # of the bytes, for manifest.json
 
 
 class PageCache:
@@ -99,6 +100,7 @@ class PageCache:
         ctx = self.ctx
         og_image_url(ctx, job.page)  # the social card, added as rendering would (from its own cache)
         ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics)
+        ctx.page_hashes[job.file] = record.sha256
         ctx.diagnostics.extend(record.diagnostics)
         ctx.used_files.update(record.used_files)
         for rel in record.images:
@@ -160,7 +162,9 @@ class PageCache:
             if file not in outputs.files:
                 continue
             diagnostics, used, images = records[file]
-            record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images)
+            sha = self.ctx.page_hashes[file] = hashlib.sha256(outputs.files[file]).hexdigest()
+            record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images,
+                            sha)
             items.append((file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)))
         self.cache.put_many(NAMESPACE, items)
 

@@ -75,6 +75,8 @@ class RenderContext:
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (render.template_ids)
     page_cache: Any = None  # pagecache.PageCache, made by its first use
+    _strings: dict[str, dict[str, str]] = field(default_factory=dict)
+    page_hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256 of pages from the page cache
 
     @property
     def styles(self) -> list[str]:
@@ -93,7 +95,11 @@ class RenderContext:
         return self.site.config
 
     def strings(self, lang: str) -> dict[str, str]:
-        return self.theme.strings_for(lang)
+        """The theme's UI strings in `lang`, merged once per build (read-only)."""
+        found = self._strings.get(lang)
+        if found is None:
+            found = self._strings[lang] = self.theme.strings_for(lang)
+        return found
 
     def lang_prefix(self, lang: str) -> str:
         return "" if lang == self.config.settings.language else f"{lang}/"

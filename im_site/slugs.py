@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from slugify import slugify as _slugify
 
 _GERMAN = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"], ["ẞ", "SS"]]
 
 
+@lru_cache(maxsize=65536)  # the same titles and names are slugged again and again
 def slugify(text: str, max_length: int = 80) -> str:
     """A lowercase ASCII slug; umlauts transliterated the German way; never empty.
 

@@ -69,9 +69,9 @@ def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes
         diagnostics.error("content", None, "IM011", "no content/ folder next to site.yaml")
         return files
     real_root = content_dir.resolve()
-    for abs_path in _sorted_files(content_dir, real_root, site_root, diagnostics):
-        rel = abs_path.relative_to(content_dir).as_posix()
-        path = abs_path.relative_to(site_root).as_posix()
+    prefix = content_dir.relative_to(site_root).as_posix() + "/"
+    for rel, abs_path in _sorted_files(content_dir, real_root, site_root, diagnostics):
+        path = prefix + rel
         kind = kind_of(rel)
         text = None
         if kind != "asset":
@@ -82,12 +82,13 @@ def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes
     return files
 
 
-def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: Diagnostics) -> list[Path]:
-    found: list[Path] = []
+def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: Diagnostics) -> list[tuple[str, Path]]:
+    """(path relative to `folder`, absolute path) of every file below it, sorted by the first."""
+    found: list[tuple[str, Path]] = []
     seen_dirs: set[str] = set()
-    stack = [folder]
+    stack = [(folder, "")]
     while stack:
-        current = stack.pop()
+        current, prefix = stack.pop()
         real = os.path.realpath(current)
         if real in seen_dirs:
             diagnostics.error(current.relative_to(site_root).as_posix(), None, "IM011", "symlink loop")
@@ -108,13 +109,13 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
                 continue
             kind = _entry_kind(entry)
             if kind == "dir":
-                stack.append(path)
+                stack.append((path, f"{prefix}{entry.name}/"))
             elif kind == "file":
-                found.append(path)
+                found.append((prefix + entry.name, path))
             else:
                 diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM010", kind,
                                   hint="remove it or replace it with a regular file")
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    return sorted(found, key=lambda item: item[0])
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:
