@@ -10,9 +10,8 @@ import pickle
 import posixpath
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from markdown_it import MarkdownIt
 
 from . import frontmatter
 from .cache import Cache, code_key, digest
@@ -24,8 +23,8 @@ from .parallel import fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
-MARKDOWN_CACHE_VERSION = "md-5"  # md-4: heading slugs from NFC text; md-5: pickled
-SOURCE_CACHE_VERSION = "src-1"
+MARKDOWN_CACHE_VERSION = "md-5"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source
+SOURCE_CACHE_VERSION = "src-2"
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 
@@ -43,71 +42,80 @@ class _Parsed:
     parsed: frontmatter.Parsed
     lang: str
     stem: str
+    rendered: Rendered | None = None  # the body's Markdown, once rendered
 
 
 def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics,
                  workers: int = 1) -> Content:
-    """Parse every Markdown source into a Page; lessons join their module."""
+    """Parse every Markdown source into a Page; lessons join their module.
+
+    A source parsed without problems before (same text, path, settings and
+    im-site version) comes from the cache with its rendered Markdown: reading
+    and validating front matter and rendering Markdown are the costliest
+    steps of a rebuild. Its YAML line map is parsed again only if a later
+    problem needs a line.
+    """
     content = Content()
-    md = make_parser(config.settings.markdown.html)
+    allow_html = config.settings.markdown.html
+    settings = repr((MARKDOWN_CACHE_VERSION, SOURCE_CACHE_VERSION, allow_html, config.languages, config.settings.language))
+    keys = {source.rel: digest(code_key(), settings, source.kind, source.path, source.text or "")
+            for source in sources if source.kind in frontmatter.META_BY_KIND}
+    found = cache.get_many("sources", sorted(set(keys.values())))
+    items: list[_Parsed] = []
+    fresh: list[tuple[str, _Parsed]] = []
+    for source in sources:
+        if source.rel not in keys:
+            content.files[source.rel] = source
+            continue
+        item = _from_cache(source, found.get(keys[source.rel]))
+        if item is None:
+            before = len(diagnostics.items)
+            item = _parse(source, config, diagnostics)
+            if item is not None and len(diagnostics.items) == before:
+                fresh.append((keys[source.rel], item))
+        if item is not None:
+            items.append(item)
+    missing = sorted({item.parsed.body for item in items if item.rendered is None})
+    if missing:
+        md = make_parser(allow_html)
+        chunks = fork_chunks(lambda chunk: [render_markdown(md, body) for body in chunk], missing, workers)
+        rendered = dict(zip(missing, (result for chunk in chunks for result in chunk)))
+        items = [item if item.rendered is not None else replace(item, rendered=rendered[item.parsed.body])
+                 for item in items]
+    by_source = {item.source.rel: item for item in items}
+    cache.put_many("sources", [(key, _to_cache(by_source[item.source.rel])) for key, item in fresh])
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
-    for item in _parse_all(sources, config, cache, diagnostics, content.files):
+    for item in items:
         parsed_by_kind[item.source.kind].append(item)
-    bodies = [item.parsed.body for items in parsed_by_kind.values() for item in items]
-    rendered = render_all(md, bodies, cache, workers)
-    lessons = _group_lessons(parsed_by_kind["lesson"], rendered)
+    lessons = _group_lessons(parsed_by_kind["lesson"])
     for kind in ("message", "training", "kpi_snapshot", "page"):
         for item in parsed_by_kind[kind]:
             extra = lessons.pop((posixpath.dirname(item.source.rel), item.lang), ()) if kind == "training" else ()
-            content.pages.append(_page(item, rendered, extra, config, diagnostics))
+            content.pages.append(_page(item, extra, config, diagnostics))
     for (folder, lang), orphans in sorted(lessons.items()):
         for part in orphans:
             diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
     return content
 
 
-def _parse_all(sources: list[SourceFile], config: Config, cache: Cache, diagnostics: Diagnostics,
-               files: dict[str, SourceFile]) -> list[_Parsed]:
-    """Every Markdown source parsed, in order; other files go to `files`.
-
-    A source parsed without problems before (same text, path, languages and
-    im-site version) comes from the cache: reading and validating its front
-    matter is the costliest step of a rebuild. Its YAML line map is parsed
-    again only if a later problem needs a line.
-    """
-    settings = repr((config.languages, config.settings.language))
-    keys = {source.rel: digest(SOURCE_CACHE_VERSION, code_key(), settings, source.kind, source.path, source.text or "")
-            for source in sources if source.kind in frontmatter.META_BY_KIND}
-    found = cache.get_many("sources", sorted(set(keys.values())))
-    items, fresh = [], []
-    for source in sources:
-        if source.rel not in keys:
-            files[source.rel] = source
-            continue
-        key = keys[source.rel]
-        item = _from_cache(source, found.get(key))
-        if item is None:
-            before = len(diagnostics.items)
-            item = _parse(source, config, diagnostics)
-            if item is not None and len(diagnostics.items) == before:
-                parsed = item.parsed
-                fresh.append((key, pickle.dumps((parsed.meta, parsed.block, len(parsed.body), parsed.body_line,
-                                                 item.lang, item.stem), protocol=pickle.HIGHEST_PROTOCOL)))
-        if item is not None:
-            items.append(item)
-    cache.put_many("sources", fresh)
-    return items
+def _to_cache(item: _Parsed) -> bytes:
+    parsed = item.parsed
+    return pickle.dumps((parsed.meta, parsed.block, len(parsed.body), parsed.body_line, item.lang, item.stem,
+                         item.rendered), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _from_cache(source: SourceFile, value: bytes | None) -> _Parsed | None:
     if value is None or source.text is None:
         return None
     try:
-        meta, block, body_length, body_line, lang, stem = pickle.loads(value)
+        meta, block, body_length, body_line, lang, stem, rendered = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
+    if not isinstance(rendered, Rendered):
+        return None
     body = source.text[len(source.text) - body_length:] if body_length else ""
-    return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem)
+    return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem,
+                   rendered)
 
 
 def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
@@ -127,38 +135,13 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
     return _Parsed(source, parsed, lang, stem)
 
 
-def render_all(md: MarkdownIt, bodies: list[str], cache: Cache, workers: int) -> dict[str, Rendered]:
-    """Rendered Markdown by body text: cache hits read, misses rendered across processes."""
-    allow_html = bool(md.options.get("html"))
-    keys = {body: digest(MARKDOWN_CACHE_VERSION, str(allow_html), body) for body in bodies}
-    rendered: dict[str, Rendered] = {}
-    found = cache.get_many("markdown", sorted(set(keys.values())))
-    for body, key in keys.items():
-        hit = found.get(key)
-        if hit is not None:
-            try:
-                value = pickle.loads(hit)
-            except Exception:  # noqa: BLE001 - a damaged entry is a miss
-                continue
-            if isinstance(value, Rendered):
-                rendered[body] = value
-    missing = sorted(body for body in keys if body not in rendered)
-    chunks = fork_chunks(lambda chunk: [render_markdown(md, body) for body in chunk], missing, workers)
-    fresh = []
-    for body, result in zip(missing, (result for chunk in chunks for result in chunk)):
-        rendered[body] = result
-        fresh.append((keys[body], pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
-    cache.put_many("markdown", fresh)
-    return rendered
-
-
-def _part(item: _Parsed, rendered: dict[str, Rendered], *, title: str | None = None,
-          anchor: str | None = None) -> Part:
-    return Part(item.source.path, item.source.rel, item.parsed.body_line, rendered[item.parsed.body], title, anchor,
+def _part(item: _Parsed, *, title: str | None = None, anchor: str | None = None) -> Part:
+    assert item.rendered is not None
+    return Part(item.source.path, item.source.rel, item.parsed.body_line, item.rendered, title, anchor,
                 digest(item.parsed.body))
 
 
-def _group_lessons(items: list[_Parsed], rendered: dict[str, Rendered]) -> dict[tuple[str, str], list[Part]]:
+def _group_lessons(items: list[_Parsed]) -> dict[tuple[str, str], list[Part]]:
     """Lesson files by (module folder, language), ordered by weight, then number prefix, then name."""
     grouped: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
     for item in items:
@@ -171,7 +154,7 @@ def _group_lessons(items: list[_Parsed], rendered: dict[str, Rendered]) -> dict[
         parts = []
         for item in members:
             anchor = _unique(slugify(item.parsed.meta.title), used)
-            parts.append(_part(item, rendered, title=item.parsed.meta.title, anchor=anchor))
+            parts.append(_part(item, title=item.parsed.meta.title, anchor=anchor))
         lessons[key] = parts
     return lessons
 
@@ -190,11 +173,10 @@ def _unique(anchor: str, used: set[str]) -> str:
     return candidate
 
 
-def _page(item: _Parsed, rendered: dict[str, Rendered], lessons: tuple[Part, ...] | list[Part],
-          config: Config, diagnostics: Diagnostics) -> Page:
+def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config, diagnostics: Diagnostics) -> Page:
     source, meta = item.source, item.parsed.meta
     slug, url = _url(item, config)
-    parts = (_part(item, rendered), *lessons)
+    parts = (_part(item), *lessons)
     key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
     source_hash = digest(*(p.rendered.html for p in parts), meta.title)[:12]
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),

@@ -194,9 +194,11 @@ def site_key(ctx: "RenderContext") -> str:
     for rel, source in sorted(ctx.files.items()):
         parts += [rel, _file_key(source.abs_path)]
     for page in ctx.site.pages:
+        # The heading ids each body gave decide the page's anchors (Page.part_headings), cheaper to list.
         parts += [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
-                  meta_text(page.meta), " ".join(sorted(page.anchors)),
-                  repr([(part.rel, part.title, part.anchor) for part in page.parts])]
+                  meta_text(page.meta), repr([(part.rel, part.title, part.anchor,
+                                               " ".join(heading.id for heading in part.rendered.headings))
+                                              for part in page.parts])]
     return digest(*parts)
 
 
