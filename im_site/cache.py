@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 from functools import lru_cache
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -121,15 +122,16 @@ class Cache:
     def put(self, namespace: str, key: str, value: bytes) -> None:
         self.put_many(namespace, [(key, value)])
 
-    def put_many(self, namespace: str, items: list[tuple[str, bytes]]) -> None:
-        """Store many entries in one transaction."""
+    def put_many(self, namespace: str, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store many entries in one transaction; `items` may be a generator (consumed as written,
+        so that a build's thousands of entries never sit in memory all at once)."""
         db = self._db()
-        if db is None or not items:
+        if db is None:
             return
         try:
             with db:
                 db.execute("BEGIN")
                 db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                               [(namespace, key, value) for key, value in items])
+                               ((namespace, key, value) for key, value in items))
         except sqlite3.Error:
             return

@@ -83,7 +83,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
         items = [item if item.rendered is not None else replace(item, rendered=rendered[item.parsed.body])
                  for item in items]
     by_source = {item.source.rel: item for item in items}
-    cache.put_many("sources", [(key, _to_cache(by_source[item.source.rel])) for key, item in fresh])
+    cache.put_many("sources", ((key, _to_cache(by_source[item.source.rel])) for key, item in fresh))
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
         parsed_by_kind[item.source.kind].append(item)

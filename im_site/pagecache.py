@@ -156,8 +156,10 @@ class PageCache:
 
     def store(self, records: dict[str, tuple]) -> None:
         """Save the pages rendered in this build (in every process) for the next one."""
+        self.cache.put_many(NAMESPACE, self._entries(records))
+
+    def _entries(self, records: dict[str, tuple]) -> Iterator[tuple[str, bytes]]:
         outputs = self.ctx.outputs
-        items = []
         for file in sorted(records):
             if file not in outputs.files:
                 continue
@@ -165,8 +167,7 @@ class PageCache:
             sha = self.ctx.page_hashes[file] = hashlib.sha256(outputs.files[file]).hexdigest()
             record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images,
                             sha)
-            items.append((file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)))
-        self.cache.put_many(NAMESPACE, items)
+            yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _load(value: bytes | None) -> Record | None:
