@@ -11,12 +11,13 @@ import posixpath
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 from . import frontmatter
 from .cache import Cache, code_key, digest
 from .config import Config
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostic, Diagnostics
 from .markdown import Rendered, make_parser, render_markdown
 from .model import Page, Part
 from .parallel import fork_chunks
@@ -61,29 +62,34 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     keys = {source.rel: digest(code_key(), settings, source.kind, source.path, source.text or "")
             for source in sources if source.kind in frontmatter.META_BY_KIND}
     found = cache.get_many("sources", sorted(set(keys.values())))
+    markdown = [source for source in sources if source.rel in keys]
+    content.files.update((source.rel, source) for source in sources if source.rel not in keys)
+    todo = [source for source in markdown if found.get(keys[source.rel]) is None]
+    # Sources not in the cache: front matter and Markdown in forked processes, each result
+    # coming back in its cache form (pickled once, in the process that made it).
+    md = make_parser(allow_html) if todo else None
+    done: dict[str, tuple[bytes | None, list[Diagnostic]]] = {}
+    for results in fork_chunks(lambda chunk: [_parse_and_render(source, config, md) for source in chunk],
+                               todo, workers):
+        done.update(results)
     items: list[_Parsed] = []
-    fresh: list[tuple[str, _Parsed]] = []
-    for source in sources:
-        if source.rel not in keys:
-            content.files[source.rel] = source
-            continue
-        item = _from_cache(source, found.get(keys[source.rel]))
-        if item is None:
-            before = len(diagnostics.items)
-            item = _parse(source, config, diagnostics)
-            if item is not None and len(diagnostics.items) == before:
-                fresh.append((keys[source.rel], item))
+    fresh: list[tuple[str, bytes]] = []
+    for source in markdown:
+        key = keys[source.rel]
+        value = found.get(key)
+        if value is None:
+            value, problems = done[source.rel]
+            diagnostics.extend(problems)
+            if value is not None and not problems:
+                fresh.append((key, value))
+        item = _from_cache(source, value)
         if item is not None:
             items.append(item)
-    missing = sorted({item.parsed.body for item in items if item.rendered is None})
-    if missing:
-        md = make_parser(allow_html)
-        chunks = fork_chunks(lambda chunk: [render_markdown(md, body) for body in chunk], missing, workers)
-        rendered = dict(zip(missing, (result for chunk in chunks for result in chunk)))
-        items = [item if item.rendered is not None else replace(item, rendered=rendered[item.parsed.body])
-                 for item in items]
-    by_source = {item.source.rel: item for item in items}
-    cache.put_many("sources", ((key, _to_cache(by_source[item.source.rel])) for key, item in fresh))
+        elif value is not None:  # damaged cache entry: parse here
+            item = _parse(source, config, diagnostics)
+            if item is not None:
+                items.append(replace(item, rendered=render_markdown(md or make_parser(allow_html), item.parsed.body)))
+    cache.put_many("sources", fresh)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
         parsed_by_kind[item.source.kind].append(item)
@@ -96,6 +102,15 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
         for part in orphans:
             diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
     return content
+
+
+def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str, tuple[bytes | None, list[Diagnostic]]]:
+    """(rel, (the cache form of the parsed and rendered source or None, its problems))."""
+    local = Diagnostics()
+    item = _parse(source, config, local)
+    if item is None:
+        return source.rel, (None, local.items)
+    return source.rel, (_to_cache(replace(item, rendered=render_markdown(md, item.parsed.body))), local.items)
 
 
 def _to_cache(item: _Parsed) -> bytes:
