@@ -3,16 +3,18 @@
 A content page's HTML depends on its own source files and on what its
 templates and link checks can read of the rest of the site: the code,
 site.yaml, the theme, the build's options and day, the other files under
-content/, the files planned, and every published page's front matter, URL
-and heading ids. All of that is one *site key*. A page's entry is keyed by
-the site key, its own sources, its translations' hashes (the
-translation-status notice) and its job's template and values (by their
-repr, which `faithful` checks in the tests), so editing one page's body
-changes that page's key only: every other page is replayed from the cache
-with the diagnostics its rendering reported, the files and images it used
-and its social card. Listings and feeds (LISTINGS) are cached the same way,
-keyed also by the sources of every page they hold; the few other generated
-pages render every time.
+content/, the files planned, every published page's place (path, URL,
+translation key) and heading ids, and the KPI snapshots' front matter. All
+of that is one *site key*. A page's entry is keyed by the site key, its own
+sources and front matter, its translations' (the translation-status notice
+names the original), those of the pages its job values hold
+(prerequisites), and its job's template and values (by their repr, which
+`faithful` checks in the tests). So editing one page's body or title
+changes the keys of that page, its translations and what lists it: every
+other page is replayed from the cache with the diagnostics its rendering
+reported, the files and images it used and its social card. Listings and
+feeds (LISTINGS) are cached the same way, keyed by the sources of every page
+they hold; the few other generated pages render every time.
 
 Entries are stored by output file and overwritten when the key changes, so
 the cache holds one entry per page however many builds run.
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from .render import Job, RenderContext
 
 NAMESPACE = "pages"
-VERSION = "pages-3"
+VERSION = "pages-4"
 #: Generated pages that show only what their job values hold (listings, feeds, catalogues), also
 #: cached; the others (reach report, KPI dashboard, what's new, search, 404) render every time.
 LISTINGS = frozenset({"list.html", "groups.html", "home.html", "audience_home.html", "training_index.html",
@@ -112,9 +114,10 @@ class PageCache:
         values = repr(job.values)
         if " at 0x" in values:  # an object without a faithful repr: render it every time
             return None
-        # A page job shows its own page's text; a listing or feed may show any page it holds.
-        shown = [job.page] if job.page is not None else sorted({p.path: p for p in pages_in(job.values)}.values(),
-                                                                key=lambda p: p.path)
+        # A page job shows its own page and names those in its values (prerequisites); a listing
+        # or feed may show anything of the pages it holds.
+        held = sorted({p.path: p for p in pages_in(job.values)}.values(), key=lambda p: p.path)
+        shown = [job.page, *held] if job.page is not None else held
         return digest(self.site_key, job.file, job.template, job.lang, job.origin, values,
                       *(self._sources(page) for page in shown))
 
@@ -126,7 +129,7 @@ class PageCache:
                    meta_text(page.meta), page.source_hash]
             for part in page.parts:
                 own += [part.path, part.rel, str(part.body_line), part.title or "", part.anchor or "", part.body_key]
-            own += [f"{lang}:{other.path}:{other.source_hash}"
+            own += [f"{lang}:{other.path}:{other.source_hash}:{meta_text(other.meta)}"
                     for lang, other in self.ctx.site.translations_of(page).items()]
             found = self._by_page[page.path] = digest(*own)
         return found
@@ -195,11 +198,15 @@ def site_key(ctx: "RenderContext") -> str:
     for rel, source in sorted(ctx.files.items()):
         parts += [rel, _file_key(source.abs_path)]
     for page in ctx.site.pages:
-        # The heading ids each body gave decide the page's anchors (Page.part_headings), cheaper to list.
+        # What links and the language switch resolve against: where each page is and its anchors
+        # (decided by the heading ids each body gave, cheaper to list than Page.anchors). Not the
+        # front matter: a page's title, summary or date shows only on pages whose keys hold that
+        # page (its own, its translations', listings and feeds, modules naming it a prerequisite),
+        # except a KPI snapshot's, which the KPI figures on other pages read.
         parts += [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
-                  meta_text(page.meta), repr([(part.rel, part.title, part.anchor,
-                                               " ".join(heading.id for heading in part.rendered.headings))
-                                              for part in page.parts])]
+                  meta_text(page.meta) if page.kind == "kpi_snapshot" else "",
+                  repr([(part.rel, part.title, part.anchor, " ".join(heading.id for heading in part.rendered.headings))
+                        for part in page.parts])]
     return digest(*parts)
 
 
