@@ -70,6 +70,9 @@ class PageCache:
         self.ctx, self.cache = ctx, cache
         self.site_key = site_key(ctx)
         self.keys: dict[str, str] = {}  # output file -> key, for the cacheable jobs of this build
+        # The dev server's pages differ (live reload): their own entries, so that `serve` and
+        # `build` in turn do not overwrite each other's.
+        self.namespace = NAMESPACE + ("-serve" if ctx.options.live_reload else "")
         self._by_page: dict[str, str] = {}
         self.reused = 0
 
@@ -87,7 +90,7 @@ class PageCache:
             key = self._key(job)
             if key is not None:
                 wanted[job.file] = self.keys[job.file] = key
-        found = self.cache.get_many(NAMESPACE, sorted(wanted))
+        found = self.cache.get_many(self.namespace, sorted(wanted))
         todo = []
         for job in jobs:
             record = _load(found.get(job.file))
@@ -159,7 +162,7 @@ class PageCache:
 
     def store(self, records: dict[str, tuple]) -> None:
         """Save the pages rendered in this build (in every process) for the next one."""
-        self.cache.put_many(NAMESPACE, self._entries(records))
+        self.cache.put_many(self.namespace, self._entries(records))
 
     def _entries(self, records: dict[str, tuple]) -> Iterator[tuple[str, bytes]]:
         outputs = self.ctx.outputs
