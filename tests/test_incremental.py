@@ -18,6 +18,7 @@ from im_site.options import BuildOptions, read_clock
 from im_site.pagecache import LISTINGS, faithful
 
 REPO = Path(__file__).resolve().parent.parent
+
 MESSAGE = "content/messages/2026-01-frische-versprechen.md"
 LESSON = "content/training/marke-im-alltag/02-frische-sichtbar-machen.md"
 UNLINKED = "content/messages/2026-06-rampenkarte.md"  # no other page links to it
@@ -199,3 +200,30 @@ def test_without_the_cache_the_folder_is_replaced_whole_and_recorded_again(demo,
     assert result.exit_code == 0 and "changed in place" not in result.stderr
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
     assert "changed in place" in build_site(demo, "-v").stderr
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "#2a7").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_warnings_of_reused_pages_are_reported_again(make_site):
+    """A reused page's diagnostics come from its cache entry: every build reports the same problems."""
+    root = make_site({
+        "content/messages/a.md": "---\ntitle: Anker\ndate: 2026-01-05\n---\nSiehe [dort](b.md#gibt-es-nicht) und ![](bild.png).\n",
+        "content/messages/b.md": "---\ntitle: Ziel\ndate: 2026-01-06\n---\n## Da\n\nText.\n",
+        "content/messages/bild.png": _png(),
+    })
+    first = build_site(root, "-v")
+    assert first.exit_code == 0
+    warnings = sorted(line for line in first.stderr.splitlines() if "warning[" in line)
+    assert any("IM102" in line for line in warnings) and any("IM111" in line for line in warnings)
+    _edit(root / "content/messages/b.md", lambda t: t + "\nMehr Text.\n")  # b changes, a is reused
+    again = build_site(root, "-v")
+    assert "pages reused from the cache" in again.stderr
+    assert sorted(line for line in again.stderr.splitlines() if "warning[" in line) == warnings
