@@ -194,9 +194,10 @@ def site_key(ctx: "RenderContext") -> str:
     parts: list[bytes | str] = [VERSION, code_key(), str(config.root), _read(config.path)]
     for name, folder in ctx.theme.chain:
         parts += [name, folder_key(folder)]
-    parts += [repr((options.drafts, options.future, options.audience, options.version, options.live_reload,
-                    options.published, options.now.astimezone(config.tz).date().isoformat())),
-              _read(options.previous_manifest) if options.previous_manifest else ""]
+    # Pages show whether the build is a version, never its id; the previous version's manifest
+    # is read by the what's-new page only, which is not cached: so one publish reuses the last.
+    parts += [repr((options.drafts, options.future, options.audience, options.version is not None,
+                    options.live_reload, options.published, options.now.astimezone(config.tz).date().isoformat()))]
     parts += [repr(sorted(ctx.hidden.items())), repr(sorted(ctx.planned)), repr(sorted(ctx.assets.items()))]
     for rel, source in sorted(ctx.files.items()):
         parts += [rel, _file_key(source.abs_path)]

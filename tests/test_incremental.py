@@ -227,3 +227,29 @@ def test_warnings_of_reused_pages_are_reported_again(make_site):
     again = build_site(root, "-v")
     assert "pages reused from the cache" in again.stderr
     assert sorted(line for line in again.stderr.splitlines() if "warning[" in line) == warnings
+
+
+def test_a_publish_after_an_edit_reuses_pages_and_equals_a_clean_publish(demo, tmp_path, monkeypatch):
+    """Pages never show the version id, so publishing version 2 reuses version 1's pages."""
+    from conftest import run_cli
+
+    from im_site import pagecache
+
+    dest, clean_dest = tmp_path / "published", tmp_path / "clean-published"
+    for folder in (dest, clean_dest):
+        assert run_cli(demo, "publish", "--dest", str(folder), "--now", NOW, "--version", "v1").exit_code == 0
+    EDITS["body"](demo)
+    reused, replay = [], pagecache.PageCache.replay
+
+    def counting(self, jobs):
+        todo = replay(self, jobs)
+        reused.append(len(jobs) - len(todo))
+        return todo
+    monkeypatch.setattr(pagecache.PageCache, "replay", counting)
+    assert run_cli(demo, "publish", "--dest", str(dest), "--now", NOW, "--version", "v2").exit_code == 0
+    monkeypatch.undo()
+    assert sum(reused) >= 60
+    shutil.rmtree(demo / ".im-site-cache")
+    assert run_cli(demo, "publish", "--dest", str(clean_dest), "--now", NOW, "--version", "v2").exit_code == 0
+    assert snapshot_tree(dest / "versions/v2") == snapshot_tree(clean_dest / "versions/v2")
+    assert b"Ein neuer Absatz am Ende" in (dest / "versions/v2/messages/2026-01-frische-versprechen/index.html").read_bytes()
