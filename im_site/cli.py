@@ -19,6 +19,7 @@ import click
 from .config import Config, load_config
 from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, ClockError, read_clock
+from .output import committed
 
 
 class Context:
@@ -63,12 +64,15 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(ctx: Context, *args: Any, config: str | None, quiet: bool, verbose: bool, debug: bool,
                 **kwargs: Any) -> Any:
         ctx = Context(config or str(ctx.config_path), ctx.quiet or quiet, ctx.verbose or verbose, ctx.debug or debug)
+        committed.clear()
         try:
             return command(ctx, *args, **kwargs)
         except SiteError as exc:
             ctx.report(exc.diagnostics, always=True)
             sys.exit(1)
         except KeyboardInterrupt:
+            if committed:  # the new output was complete: nothing is left to interrupt
+                return None
             click.echo("interrupted; the previous output is untouched", err=True)
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):

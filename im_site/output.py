@@ -13,9 +13,11 @@ import fcntl
 import os
 import posixpath
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import zlib
 from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -181,10 +183,41 @@ def locked(output: Path) -> Iterator[None]:
         handle.close()
 
 
-def write_atomic(outputs: OutputSet, output: Path, on_staged: Callable[[Path], None] | None = None) -> None:
+#: Output folders this command has finished writing (cli.py: a Ctrl-C after that is no failure).
+committed: list[Path] = []
+_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, hang-up and termination over renames that must not be cut in half.
+
+    A signal that arrives meanwhile is delivered if the block fails (the old
+    output is back by then, so "interrupted" is true) and dropped if it
+    succeeds: the new output is complete, the command is done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    pending = signal.sigpending() & _HELD
+    handlers = {number: signal.signal(number, signal.SIG_IGN) for number in pending}  # discards them
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
+
+
+def write_atomic(outputs: OutputSet, output: Path, on_staged: Callable[[Path], None] | None = None,
+                 on_swapped: Callable[[], None] | None = None) -> None:
     """Stage every file beside `output`, then swap; on any failure the old output stays.
 
-    `on_staged` sees the complete staging folder just before the swap (update.py records it).
+    `on_staged` sees the complete staging folder just before the swap, `on_swapped` runs
+    right after it with signals still held (update.py records the new folder).
     """
     output = output.absolute()
     staging: Path | None = None
@@ -194,7 +227,11 @@ def write_atomic(outputs: OutputSet, output: Path, on_staged: Callable[[Path], N
         write_tree(outputs, staging)
         if on_staged is not None:
             on_staged(staging)
-        _swap(staging, output)
+        with signals_held():
+            _swap(staging, output)
+            committed.append(output)
+            if on_swapped is not None:
+                on_swapped()
     except OSError as exc:
         raise fail(str(exc.filename or output), None, "IM050", f"cannot write the site: {exc.strerror or exc}") from None
     finally:

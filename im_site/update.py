@@ -20,12 +20,11 @@ import hashlib
 import os
 import pickle
 import posixpath
-import signal
 from pathlib import Path
 from typing import Iterator
 
 from .cache import Cache
-from .output import OutputSet, write_atomic
+from .output import OutputSet, committed, signals_held, write_atomic
 
 NAMESPACE = "output"
 _NEW, _OLD = ".im-site-new", ".im-site-old"
@@ -44,8 +43,8 @@ def write_site(outputs: OutputSet, output: Path, cache: Cache | None) -> int | N
     if changes is not None:
         return changes
     staged: list[dict[str, tuple[int, int, int]] | None] = []
-    write_atomic(outputs, output, on_staged=lambda folder: staged.append(scan(folder)))
-    _remember(cache, output, staged[0] if staged else None, outputs)  # renaming the folder kept every inode
+    write_atomic(outputs, output, on_staged=lambda folder: staged.append(scan(folder)),
+                 on_swapped=lambda: _remember(cache, output, staged[0], outputs))  # the rename kept every inode
     return None
 
 
@@ -70,13 +69,15 @@ def update_in_place(outputs: OutputSet, output: Path, cache: Cache) -> int | Non
             made.temps.append(target)
             with open(f"{target}{_NEW}", "wb") as stream:
                 stream.write(outputs.files[path])
-        _commit(output, changed, removed)
-    state = {path: entry for path, entry in recorded.items() if path in hashes}
-    for path in changed:
-        stat = os.stat(output / path)
-        state[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino, hashes[path])
-    _prune_folders(output, removed, set(hashes))
-    _save(cache, output, state)
+        with signals_held():
+            _commit(output, changed, removed)
+            committed.append(output)
+            state = {path: entry for path, entry in recorded.items() if path in hashes}
+            for path in changed:
+                stat = os.stat(output / path)
+                state[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino, hashes[path])
+            _prune_folders(output, removed, set(hashes))
+            _save(cache, output, state)
     return len(changed) + len(removed)
 
 
@@ -157,34 +158,30 @@ def _make_folders(output: Path, changed: list[str]) -> list[Path]:
 def _commit(output: Path, changed: list[str], removed: list[str]) -> None:
     """Rename the new files over the old ones and set removed files aside; all or nothing.
 
-    Ctrl-C and termination wait until this ends (a few renames), so an
+    The caller holds Ctrl-C and termination (output.signals_held), so an
     interrupted build never leaves a half-renamed folder. Old files are kept
     as hard links until every rename has succeeded.
     """
     done: list[tuple[Path, bool]] = []  # (target, had an old file)
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
     try:
-        try:
-            for path in changed:
-                target = output / path
-                existed = target.exists()
-                if existed:
-                    os.link(target, f"{target}{_OLD}")
-                done.append((target, existed))
-                os.replace(f"{target}{_NEW}", target)
-            for path in removed:
-                target = output / path
-                os.replace(target, f"{target}{_OLD}")
-                done.append((target, True))
-        except BaseException:
-            _roll_back(done, [output / path for path in changed])
-            raise
-        for target, existed in done:
+        for path in changed:
+            target = output / path
+            existed = target.exists()
             if existed:
-                with contextlib.suppress(OSError):
-                    os.unlink(f"{target}{_OLD}")
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                os.link(target, f"{target}{_OLD}")
+            done.append((target, existed))
+            os.replace(f"{target}{_NEW}", target)
+        for path in removed:
+            target = output / path
+            os.replace(target, f"{target}{_OLD}")
+            done.append((target, True))
+    except BaseException:
+        _roll_back(done, [output / path for path in changed])
+        raise
+    for target, existed in done:
+        if existed:
+            with contextlib.suppress(OSError):
+                os.unlink(f"{target}{_OLD}")
 
 
 def _roll_back(done: list[tuple[Path, bool]], targets: list[Path]) -> None:

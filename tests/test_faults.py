@@ -134,10 +134,7 @@ def test_writer_failing_midway_leaves_the_previous_output(make_site, monkeypatch
     """The whole-folder write (no cache record of the old output: it is staged and swapped)."""
     from im_site import output
 
-    root = make_site(SMALL)
-    assert build_site(root).exit_code == 0
-    before = snapshot_tree(root / "_site")
-    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    root = _built_then_edited(make_site)
     shutil.rmtree(root / ".im-site-cache")
     real = output.write_tree
 
@@ -150,10 +147,18 @@ def test_writer_failing_midway_leaves_the_previous_output(make_site, monkeypatch
         assert any(folder.rglob("*.html"))  # really mid-way: some files are on disk
         raise error
     monkeypatch.setattr(output, "write_tree", failing)
-    _assert_failed_cleanly(root, error, exit_code, words)
+    _assert_failed_cleanly(root, exit_code, words)
 
 
-def _assert_failed_cleanly(root: Path, error: BaseException, exit_code: int, words: str) -> None:
+def _built_then_edited(make_site) -> Path:
+    """A small site built once, then given a new page: the next build has files to write."""
+    root = make_site(SMALL)
+    assert build_site(root).exit_code == 0
+    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
+    return root
+
+
+def _assert_failed_cleanly(root: Path, exit_code: int, words: str) -> None:
     before = snapshot_tree(root / "_site")
     try:
         result = build_site(root)
@@ -172,10 +177,8 @@ def test_in_place_update_failing_midway_leaves_the_previous_output(make_site, mo
     """The in-place update (the cache recorded the old output): fails after writing half its new files."""
     from im_site import update
 
-    root = make_site(SMALL)
-    assert build_site(root).exit_code == 0
+    root = _built_then_edited(make_site)
     before = snapshot_tree(root / "_site")
-    (root / "content/neu.md").write_text("---\ntitle: Neu\n---\nNeu.\n")
     opened = []
 
     def failing(path, mode="r", *args, **kwargs):
@@ -185,7 +188,7 @@ def test_in_place_update_failing_midway_leaves_the_previous_output(make_site, mo
             raise error
         return open(path, mode, *args, **kwargs)
     monkeypatch.setattr(update, "open", failing, raising=False)
-    _assert_failed_cleanly(root, error, exit_code, words)
+    _assert_failed_cleanly(root, exit_code, words)
     assert len(opened) == 3  # the in-place path ran, and failed where meant
     monkeypatch.undo()
     assert snapshot_tree(root / "_site") == before
@@ -399,3 +402,18 @@ def test_two_publishes_into_one_folder(big_site, tmp_path):
     again = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
     assert again.wait(timeout=120) == 0, again.stderr.read()
     assert sorted(p.name for p in (dest / "versions").iterdir() if p.is_dir() and not p.name.startswith(".")) == ["a", "b"]
+
+
+def test_signals_held_over_renames_are_dropped_on_success_and_delivered_on_failure():
+    """output.signals_held: a Ctrl-C during the final renames never cuts them in half; after they
+    succeed the build is complete (the signal is dropped), after they fail it is an interruption."""
+    from im_site.output import signals_held
+
+    with signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # delivered now, were it not held
+    time.sleep(0.05)  # and not after the block either
+    with pytest.raises(KeyboardInterrupt):
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            raise OSError(5, "Input/output error")
