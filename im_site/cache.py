@@ -11,7 +11,9 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import sys
 from functools import lru_cache
+from importlib import metadata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,10 +28,22 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
+#: Libraries whose version can change what a build writes (Markdown, templates, YAML, slugs, images).
+_RENDERING_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "jinja2", "markupsafe", "pyyaml", "pydantic",
+                        "python-slugify", "pillow", "snowballstemmer")
+
+
 @lru_cache(maxsize=1)
 def code_key() -> str:
-    """A hash of im-site's own code and built-in theme: a new version computes everything afresh."""
-    return folder_key(Path(__file__).parent)
+    """A hash of im-site's own code and built-in theme, Python's version and the versions of the
+    libraries that render: after an upgrade of any of them everything is computed afresh."""
+    versions = []
+    for name in _RENDERING_LIBRARIES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=none")
+    return digest(folder_key(Path(__file__).parent), sys.version, *versions)
 
 
 def folder_key(folder: Path) -> str:

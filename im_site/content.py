@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-
 from . import frontmatter
 from .cache import Cache, code_key, digest
 from .config import Config
@@ -85,7 +84,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
         item = _from_cache(source, value)
         if item is not None:
             items.append(item)
-        elif value is not None:  # damaged cache entry: parse here
+        elif value is not None:  # a damaged cache entry: parse here
             item = _parse(source, config, diagnostics)
             if item is not None:
                 items.append(replace(item, rendered=render_markdown(md or make_parser(allow_html), item.parsed.body)))

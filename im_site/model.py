@@ -50,7 +50,7 @@ class Page:
     source_hash: str
     line_of: Any = field(default=None, compare=False, repr=False)  # key path -> line
 
-    def __repr__(self) -> str:  # short: job values holding pages are keyed by it (pagecache.stable)
+    def __repr__(self) -> str:  # short: the page cache keys job values holding pages by their repr
         return f"<page {self.path}>"
 
     @property

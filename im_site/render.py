@@ -74,9 +74,9 @@ class RenderContext:
     extra_globals: dict[str, Any] = field(default_factory=dict)
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (render.template_ids)
-    page_cache: Any = None  # pagecache.PageCache, made by its first use
+    page_cache: PageCache | None = None  # made by its first use (PageCache.of)
+    page_hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256 of each cached page, for manifest.json
     _strings: dict[str, dict[str, str]] = field(default_factory=dict)
-    page_hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256 of pages from the page cache
 
     @property
     def styles(self) -> list[str]:
