@@ -23,7 +23,7 @@ from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .diagnostics import Diagnostics, SiteError, fail
 from .urls import collision_key
@@ -192,22 +192,30 @@ _HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 def signals_held() -> Iterator[None]:
     """Hold Ctrl-C, hang-up and termination over renames that must not be cut in half.
 
-    A signal that arrives meanwhile is delivered if the block fails (the old
+    A signal that arrives meanwhile (in any thread: Python runs its handlers
+    in the main one) is noted, then raised again if the block fails (the old
     output is back by then, so "interrupted" is true) and dropped if it
     succeeds: the new output is complete, the command is done.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    arrived: list[int] = []
+    held = {number: signal.getsignal(number) for number in _HELD}
+    held = {number: handler for number, handler in held.items() if handler is not None}
+    for number in held:
+        signal.signal(number, lambda signum, frame: arrived.append(signum))
     try:
         yield
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        _restore(held)
+        for number in dict.fromkeys(arrived):
+            signal.raise_signal(number)  # Ctrl-C: KeyboardInterrupt from here
         raise
-    pending = signal.sigpending() & _HELD
-    handlers = {number: signal.signal(number, signal.SIG_IGN) for number in pending}  # discards them
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    _restore(held)
+
+
+def _restore(handlers: dict[int, Any]) -> None:
     for number, handler in handlers.items():
         signal.signal(number, handler)
 
