@@ -14,8 +14,9 @@ import sqlite3
 import sys
 from functools import lru_cache
 from importlib import metadata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 
 def digest(*parts: bytes | str) -> str:
@@ -27,6 +28,8 @@ def digest(*parts: bytes | str) -> str:
         hasher.update(data)
     return hasher.hexdigest()
 
+
+T = TypeVar("T")
 
 #: Libraries whose version can change what a build writes (Markdown, templates, YAML, slugs, images).
 _RENDERING_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "jinja2", "markupsafe", "pyyaml", "pydantic",
@@ -116,10 +119,15 @@ class Cache:
             return None
         return bytes(row[0]) if row else None
 
-    def get_many(self, namespace: str, keys: list[str]) -> dict[str, bytes]:
-        """The entries found for `keys`, read in batches (one query per key costs more than the data)."""
+    def get_many(self, namespace: str, keys: list[str], decode: Callable[[bytes], T]) -> dict[str, T]:
+        """The entries found for `keys`, each passed through `decode` as it is read.
+
+        Read in batches (one query per key costs more than the data), and
+        decoded at once, so that the raw bytes of thousands of entries never
+        sit in memory beside what they decode to.
+        """
         db = self._db()
-        found: dict[str, bytes] = {}
+        found: dict[str, T] = {}
         if db is None:
             return found
         try:
@@ -128,7 +136,7 @@ class Cache:
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(f"SELECT key, value FROM entries WHERE namespace = ? AND key IN ({marks})",
                                   (namespace, *batch))
-                found.update((key, bytes(value)) for key, value in rows)
+                found.update((key, decode(value)) for key, value in rows)
         except sqlite3.Error:
             return {}
         return found

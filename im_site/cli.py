@@ -308,6 +308,8 @@ def entry() -> None:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:  # outside a command, or after it ended
+        code = 0 if committed else 130
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -60,7 +60,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     settings = repr((MARKDOWN_CACHE_VERSION, SOURCE_CACHE_VERSION, allow_html, config.languages, config.settings.language))
     keys = {source.rel: digest(code_key(), settings, source.kind, source.path, source.text or "")
             for source in sources if source.kind in frontmatter.META_BY_KIND}
-    found = cache.get_many("sources", sorted(set(keys.values())))
+    found = cache.get_many("sources", sorted(set(keys.values())), _decode)
     markdown = [source for source in sources if source.rel in keys]
     content.files.update((source.rel, source) for source in sources if source.rel not in keys)
     todo = [source for source in markdown if found.get(keys[source.rel]) is None]
@@ -75,19 +75,16 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     fresh: list[tuple[str, bytes]] = []
     for source in markdown:
         key = keys[source.rel]
-        value = found.get(key)
-        if value is None:
+        entry = found.get(key)
+        if entry is None:
             value, problems = done[source.rel]
             diagnostics.extend(problems)
-            if value is not None and not problems:
+            if value is None:
+                continue
+            if not problems:
                 fresh.append((key, value))
-        item = _from_cache(source, value)
-        if item is not None:
-            items.append(item)
-        elif value is not None:  # a damaged cache entry: parse here
-            item = _parse(source, config, diagnostics)
-            if item is not None:
-                items.append(replace(item, rendered=render_markdown(md or make_parser(allow_html), item.parsed.body)))
+            entry = _decode(value)
+        items.append(_from_cache(source, entry))
     cache.put_many("sources", fresh)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
@@ -118,16 +115,19 @@ def _to_cache(item: _Parsed) -> bytes:
                          item.rendered), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _from_cache(source: SourceFile, value: bytes | None) -> _Parsed | None:
-    if value is None or source.text is None:
-        return None
+def _decode(value: bytes) -> tuple | None:
+    """A cache entry of `_to_cache`; None if damaged (the source is parsed again)."""
     try:
-        meta, block, body_length, body_line, lang, stem, rendered = pickle.loads(value)
+        entry = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
-    if not isinstance(rendered, Rendered):
-        return None
-    body = source.text[len(source.text) - body_length:] if body_length else ""
+    return entry if isinstance(entry, tuple) and len(entry) == 7 and isinstance(entry[6], Rendered) else None
+
+
+def _from_cache(source: SourceFile, entry: tuple) -> _Parsed:
+    meta, block, body_length, body_line, lang, stem, rendered = entry
+    text = source.text or ""
+    body = text[len(text) - body_length:] if body_length else ""
     return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem,
                    rendered)
 

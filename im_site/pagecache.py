@@ -90,10 +90,10 @@ class PageCache:
             key = self._key(job)
             if key is not None:
                 wanted[job.file] = self.keys[job.file] = key
-        found = self.cache.get_many(self.namespace, sorted(wanted))
+        found = self.cache.get_many(self.namespace, sorted(wanted), _load)
         todo = []
         for job in jobs:
-            record = _load(found.get(job.file))
+            record = found.get(job.file)
             if record is None or record.key != wanted.get(job.file) or record.origin != job.origin:
                 todo.append(job)
                 continue
@@ -176,9 +176,7 @@ class PageCache:
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _load(value: bytes | None) -> Record | None:
-    if value is None:
-        return None
+def _load(value: bytes) -> Record | None:
     try:
         record = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged or foreign entry is a miss

@@ -115,7 +115,10 @@ def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path,
         wait_for_old_trees(root)
         assert leftovers(root) == []
         after = snapshot_tree(root / "_site")
-        assert after == (expected if process.returncode == 0 else before), (delay, process.returncode)
+        if process.returncode == -signal.SIGINT:  # Python stopped by the signal itself: during start-up,
+            assert after in (before, expected), delay  # or while exiting after a finished build
+        else:
+            assert after == (expected if process.returncode == 0 else before), (delay, process.returncode)
         before = after
     assert 130 in outcomes, (duration, delays, outcomes)
 
