@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,15 @@ from click.testing import CliRunner, Result
 from im_site.cli import main
 
 import hypothesis_profiles  # noqa: F401 - registers the `ci` (default) and `deep` profiles
+
+# A test run started in the background by a non-interactive shell (`cmd &`) inherits SIGINT
+# ignored, and so would every im-site process the tests start: the Ctrl-C and dev-server tests
+# need Ctrl-C to work. A Python handler here resets to the default in every child at exec.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: nothing to do from here
+        pass
 
 NOW = "2026-11-26T12:00:00+00:00"
 
