@@ -77,13 +77,16 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
         key = keys[source.rel]
         entry = found.get(key)
         if entry is None:
-            value, problems = done[source.rel]
+            value, problems = done.pop(source.rel)
             diagnostics.extend(problems)
             if value is None:
                 continue
             if not problems:
                 fresh.append((key, value))
             entry = _decode(value)
+            if len(fresh) >= 500:  # stored as they are decoded: their bytes need not wait for the rest
+                cache.put_many("sources", fresh)
+                fresh = []
         items.append(_from_cache(source, entry))
     cache.put_many("sources", fresh)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
