@@ -25,9 +25,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -125,7 +125,7 @@ class PageCache:
                       *(self._sources(page) for page in shown))
 
     def _sources(self, page: Page) -> str:
-        """A page's own data and text, and its translations' hashes (the translation-status notice)."""
+        """A page's own front matter and text, and its translations' (the translation-status notice)."""
         found = self._by_page.get(page.path)
         if found is None:
             own = [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
@@ -187,7 +187,7 @@ def _load(value: bytes) -> Record | None:
 # ---------------------------------------------------------------- keys
 
 def site_key(ctx: "RenderContext") -> str:
-    """Everything about the build that a content page can read, except the other pages' bodies."""
+    """Everything about the build that any cached page can read, except other pages' front matter and text."""
     config, options = ctx.config, ctx.options
     parts: list[bytes | str] = [VERSION, code_key(), str(config.root), _read(config.path)]
     for name, folder in ctx.theme.chain:
@@ -254,8 +254,8 @@ def faithful(value: Any) -> bool:
     """Whether `repr(value)` shows all of it, as job values must for their page's key.
 
     Builtins, dates, Markup, dataclasses and pydantic models do; a Page shows
-    only its path, which is enough because every page's data is in the site
-    key and its text in the job's key. A dataclass field marked
+    only its path, which is enough because the job's key holds the front
+    matter and text of every page in its values (`pages_in`). A dataclass field marked
     `metadata={"derived": True}` (a feed entry's context) is left out: what it
     contributes is in the site key. tests/test_incremental.py checks the job
     values of real builds with this.
