@@ -19,12 +19,14 @@ from .config import Config
 from .diagnostics import Diagnostic, Diagnostics
 from .markdown import Rendered, make_parser, render_markdown
 from .model import Page, Part
-from .parallel import fork_chunks
+from .parallel import batched, fork_chunks
 from .slugs import slugify
 from .sources import SourceFile
 
-MARKDOWN_CACHE_VERSION = "md-5"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source
-SOURCE_CACHE_VERSION = "src-2"
+MARKDOWN_CACHE_VERSION = "md-6"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed
+SOURCE_CACHE_VERSION = "src-3"
+#: Sources a parsing child sends back at a time.
+PARSE_BATCH = 250
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 
@@ -43,6 +45,7 @@ class _Parsed:
     lang: str
     stem: str
     rendered: Rendered | None = None  # the body's Markdown, once rendered
+    own_hash: str = ""  # the source hash of a page made of this file alone (see _page)
 
 
 def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics,
@@ -68,8 +71,8 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     # coming back in its cache form (pickled once, in the process that made it).
     md = make_parser(allow_html) if todo else None
     done: dict[str, tuple[bytes | None, list[Diagnostic]]] = {}
-    for results in fork_chunks(lambda chunk: [_parse_and_render(source, config, md) for source in chunk],
-                               todo, workers):
+    for results in fork_chunks(lambda chunk: ([_parse_and_render(source, config, md) for source in batch]
+                                              for batch in batched(chunk, PARSE_BATCH)), todo, workers):
         done.update(results)
     items: list[_Parsed] = []
     fresh: list[tuple[str, bytes]] = []
@@ -113,9 +116,10 @@ def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str,
 
 
 def _to_cache(item: _Parsed) -> bytes:
-    parsed = item.parsed
+    parsed, rendered = item.parsed, item.rendered
+    assert rendered is not None
     return pickle.dumps((parsed.meta, parsed.block, len(parsed.body), parsed.body_line, item.lang, item.stem,
-                         item.rendered), protocol=pickle.HIGHEST_PROTOCOL)
+                         rendered, _source_hash([rendered], parsed.meta.title)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _decode(value: bytes) -> tuple | None:
@@ -124,15 +128,15 @@ def _decode(value: bytes) -> tuple | None:
         entry = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
-    return entry if isinstance(entry, tuple) and len(entry) == 7 and isinstance(entry[6], Rendered) else None
+    return entry if isinstance(entry, tuple) and len(entry) == 8 and isinstance(entry[6], Rendered) else None
 
 
 def _from_cache(source: SourceFile, entry: tuple) -> _Parsed:
-    meta, block, body_length, body_line, lang, stem, rendered = entry
+    meta, block, body_length, body_line, lang, stem, rendered, own_hash = entry
     text = source.text or ""
     body = text[len(text) - body_length:] if body_length else ""
     return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem,
-                   rendered)
+                   rendered, own_hash)
 
 
 def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
@@ -195,11 +199,16 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
     slug, url = _url(item, config)
     parts = (_part(item), *lessons)
     key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
-    source_hash = digest(*(p.rendered.html for p in parts), meta.title)[:12]
+    source_hash = item.own_hash if not lessons else _source_hash([p.rendered for p in parts], meta.title)
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),
                 source_hash, item.parsed.doc.line_of)
     _check_ids(page, config, diagnostics)
     return page
+
+
+def _source_hash(bodies: list[Rendered], title: str) -> str:
+    """What a translation's `translated_from` names: the page's HTML and title, hashed."""
+    return digest(*(body.html for body in bodies), title)[:12]
 
 
 def _url(item: _Parsed, config: Config) -> tuple[str, str]:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from .model import Page, Part, Site
 from .options import BuildOptions
 from .output import OutputSet
 from .pagecache import PageCache
-from .parallel import fork_chunks
+from .parallel import batched, fork_chunks
 from .slugs import slugify
 from .social import og_image_url
 from .theme import BUILTIN, Theme, brand_css
@@ -448,6 +449,10 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
     return entries
 
 
+#: Pages a render child sends back at a time (a child holds no more output than this).
+RENDER_BATCH = 200
+
+
 def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
     """Render every job, across `options.jobs` forked processes when the build is large.
 
@@ -460,8 +465,6 @@ def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
     todo = pages.replay(jobs) if pages is not None else jobs
     records: dict[str, tuple] = {}
     for payload in fork_chunks(lambda chunk: _render_chunk(ctx, chunk, records), todo, ctx.options.jobs):
-        if payload is None:
-            continue
         files, diagnostics, used_files, images, encoded, recorded = payload
         for path, (packed, origin) in files.items():
             ctx.outputs.add_packed(path, packed, origin, ctx.diagnostics)
@@ -475,8 +478,13 @@ def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
         pages.store(records)
 
 
-def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple]) -> tuple | None:
-    """Render a slice; in the parent (first slice) in place, in a child as a payload of changes."""
+def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple]) -> Iterator[tuple]:
+    """Render a slice: in this process in place; in a child, yielding what each batch added.
+
+    A child hands over the files of each batch as it goes and forgets their
+    bytes (keeping their paths for the collision check), so it never holds
+    more than a batch of output.
+    """
     pages = ctx.page_cache
 
     def render(job: Job) -> None:
@@ -488,16 +496,22 @@ def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple
     if os.getpid() == ctx.parent_pid:
         for job in chunk:
             render(job)
-        return None
-    known_files, known_diagnostics = set(ctx.outputs.files), len(ctx.diagnostics.items)
-    known_images, encoded = set(ctx.images.processed), ctx.images.encoded
-    for job in chunk:
-        render(job)
-    files = {path: (ctx.outputs.files.packed(path), ctx.outputs.origins[path]) for path in ctx.outputs.files
-             if path not in known_files}
-    images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
-    return (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
-            ctx.images.encoded - encoded, records)
+        return
+    outputs = ctx.outputs
+    for batch in batched(chunk, RENDER_BATCH):
+        known_files, known_diagnostics = set(outputs.origins), len(ctx.diagnostics.items)
+        known_images, encoded = set(ctx.images.processed), ctx.images.encoded
+        ctx.used_files = set()
+        for job in batch:
+            render(job)
+        files = {path: (outputs.files.packed(path), outputs.origins[path]) for path in outputs.origins
+                 if path not in known_files}
+        for path in files:
+            outputs.files.set_packed(path, (False, b""))  # sent: only the path is still needed here
+        images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
+        yield (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
+               ctx.images.encoded - encoded, dict(records))
+        records.clear()
 
 
 def render_job(ctx: RenderContext, job: Job) -> None:

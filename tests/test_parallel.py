@@ -1,0 +1,85 @@
+"""Work split across forked processes (im_site/parallel.py): order, failures, and the same site either way."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import NOW, snapshot_tree
+
+from im_site import content, parallel, render
+from im_site.build import build
+from im_site.config import load_config
+from im_site.options import BuildOptions, read_clock
+from im_site.output import write_atomic
+
+REPO = Path(__file__).resolve().parent.parent
+needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="this platform cannot fork: everything runs in one process")
+
+
+def _batches_with_pids(chunk: list[int]):
+    for batch in parallel.batched(chunk, 7):
+        yield os.getpid(), list(batch)
+
+
+@needs_fork
+def test_results_come_in_item_order_from_every_child_batch_by_batch():
+    results = list(parallel.fork_chunks(_batches_with_pids, list(range(300)), workers=3))
+    assert [item for _, batch in results for item in batch] == list(range(300))
+    pids = {pid for pid, _ in results}
+    assert len(pids) == 3 and os.getpid() not in pids  # the parent only collects
+    assert all(len(batch) <= 7 for _, batch in results)
+
+
+def test_small_work_runs_in_this_process():
+    results = list(parallel.fork_chunks(_batches_with_pids, list(range(10)), workers=4))
+    assert {pid for pid, _ in results} == {os.getpid()}
+    assert [item for _, batch in results for item in batch] == list(range(10))
+
+
+def _fails_in_the_second_chunk(chunk: list[int]):
+    yield chunk[:1]
+    if 150 in chunk:
+        raise ValueError("broken item 150")
+    yield chunk[1:]
+
+
+@needs_fork
+def test_a_failing_child_is_reported_with_its_traceback_and_no_child_is_left():
+    with pytest.raises(RuntimeError, match="broken item 150"):
+        list(parallel.fork_chunks(_fails_in_the_second_chunk, list(range(300)), workers=3))
+    assert multiprocessing.active_children() == []
+
+
+@needs_fork
+def test_a_caller_that_stops_early_leaves_no_child():
+    results = parallel.fork_chunks(_batches_with_pids, list(range(3000)), workers=2)
+    next(results)
+    results.close()
+    assert multiprocessing.active_children() == []
+
+
+@needs_fork
+def test_a_site_rendered_across_processes_equals_one_rendered_in_one(tmp_path, monkeypatch):
+    """Every stage split into children (small chunks, several batches each) gives the same bytes."""
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    for folder in ("content", "themes"):
+        shutil.copytree(REPO / folder, root / folder)
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    monkeypatch.setattr(content, "PARSE_BATCH", 4)
+    monkeypatch.setattr(render, "RENDER_BATCH", 3)
+    trees = []
+    for jobs in (1, 3):
+        config = load_config(root / "site.yaml")
+        result = build(config, BuildOptions(root / "site.yaml", read_clock(NOW), use_cache=False, jobs=jobs))
+        assert result.ok, result.diagnostics.items
+        out = tmp_path / f"out-{jobs}"
+        write_atomic(result.outputs, out)
+        trees.append(snapshot_tree(out))
+    assert len(trees[0]) > 60 and trees[0] == trees[1]
