@@ -24,7 +24,7 @@ from .slugs import slugify
 from .sources import SourceFile
 
 MARKDOWN_CACHE_VERSION = "md-6"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed
-SOURCE_CACHE_VERSION = "src-3"
+SOURCE_CACHE_VERSION = "src-4"
 #: Sources a parsing child sends back at a time.
 PARSE_BATCH = 250
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
@@ -46,6 +46,8 @@ class _Parsed:
     stem: str
     rendered: Rendered | None = None  # the body's Markdown, once rendered
     own_hash: str = ""  # the source hash of a page made of this file alone (see _page)
+    place: tuple[str, str] = ("", "")  # its slug and URL (see _url)
+    key: str = ""  # its entry in the "sources" cache: a hash of everything parsing and rendering read
 
 
 def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics,
@@ -90,7 +92,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
             if len(fresh) >= 500:  # stored as they are decoded: their bytes need not wait for the rest
                 cache.put_many("sources", fresh)
                 fresh = []
-        items.append(_from_cache(source, entry))
+        items.append(_from_cache(source, entry, key))
     cache.put_many("sources", fresh)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
@@ -112,14 +114,17 @@ def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str,
     item = _parse(source, config, local)
     if item is None:
         return source.rel, (None, local.items)
-    return source.rel, (_to_cache(replace(item, rendered=render_markdown(md, item.parsed.body))), local.items)
+    rendered = render_markdown(md, item.parsed.body)
+    place = _url(item, config) if source.kind != "lesson" else ("", "")  # a lesson lives on its module's page
+    return source.rel, (_to_cache(replace(item, rendered=rendered, place=place)), local.items)
 
 
 def _to_cache(item: _Parsed) -> bytes:
     parsed, rendered = item.parsed, item.rendered
     assert rendered is not None
     return pickle.dumps((parsed.meta, parsed.block, len(parsed.body), parsed.body_line, item.lang, item.stem,
-                         rendered, _source_hash([rendered], parsed.meta.title)), protocol=pickle.HIGHEST_PROTOCOL)
+                         rendered, _source_hash([rendered], parsed.meta.title), item.place),
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _decode(value: bytes) -> tuple | None:
@@ -128,15 +133,15 @@ def _decode(value: bytes) -> tuple | None:
         entry = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
-    return entry if isinstance(entry, tuple) and len(entry) == 8 and isinstance(entry[6], Rendered) else None
+    return entry if isinstance(entry, tuple) and len(entry) == 9 and isinstance(entry[6], Rendered) else None
 
 
-def _from_cache(source: SourceFile, entry: tuple) -> _Parsed:
-    meta, block, body_length, body_line, lang, stem, rendered, own_hash = entry
+def _from_cache(source: SourceFile, entry: tuple, key: str) -> _Parsed:
+    meta, block, body_length, body_line, lang, stem, rendered, own_hash, place = entry
     text = source.text or ""
     body = text[len(text) - body_length:] if body_length else ""
     return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem,
-                   rendered, own_hash)
+                   rendered, own_hash, place, key)
 
 
 def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
@@ -159,7 +164,7 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
 def _part(item: _Parsed, *, title: str | None = None, anchor: str | None = None) -> Part:
     assert item.rendered is not None
     return Part(item.source.path, item.source.rel, item.parsed.body_line, item.rendered, title, anchor,
-                digest(item.parsed.body))
+                item.key)
 
 
 def _group_lessons(items: list[_Parsed]) -> dict[tuple[str, str], list[Part]]:
@@ -196,7 +201,7 @@ def _unique(anchor: str, used: set[str]) -> str:
 
 def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config, diagnostics: Diagnostics) -> Page:
     source, meta = item.source, item.parsed.meta
-    slug, url = _url(item, config)
+    slug, url = item.place
     parts = (_part(item), *lessons)
     key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
     source_hash = item.own_hash if not lessons else _source_hash([p.rendered for p in parts], meta.title)

@@ -33,7 +33,9 @@ class Part:
     rendered: Rendered
     title: str | None = None  # a lesson file's title, rendered as its heading
     anchor: str | None = None
-    body_key: str = ""  # a hash of the Markdown body (pagecache.py keys pages by it)
+    #: A hash of the file's text and of everything parsing and rendering it read (content.py);
+    #: pagecache.py keys pages by it.
+    source_key: str = ""
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,15 +63,16 @@ class Page:
     def file(self) -> str:
         return self.url + "index.html" if self.url else "index.html"
 
-    @property
+    # Read for every page by every listing, report and feed: made once (do not modify them).
+    @cached_property
     def audiences(self) -> list[str]:
         return list(self.meta.audiences or [])
 
-    @property
+    @cached_property
     def pillars(self) -> list[str]:
         return list(getattr(self.meta, "pillars", []) or [])
 
-    @property
+    @cached_property
     def tags(self) -> list[str]:
         return list(getattr(self.meta, "tags", []) or [])
 
@@ -105,7 +108,7 @@ class Page:
                 while new in used:
                     new, number = f"{heading.id}-{number}", number + 1
                 used.add(new)
-                found.append((index, replace(heading, id=new), heading.id))
+                found.append((index, heading if new == heading.id else replace(heading, id=new), heading.id))
         return tuple(found)
 
     @property

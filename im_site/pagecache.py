@@ -6,9 +6,9 @@ site.yaml, the theme, the build's options and day, the other files under
 content/, the files planned, every published page's place (path, URL,
 translation key) and heading ids, and the KPI snapshots' front matter. All
 of that is one *site key*. A page's entry is keyed by the site key, its own
-sources and front matter, its translations' (the translation-status notice
-names the original), those of the pages its job values hold
-(prerequisites), and its job's template and values (by their repr, which
+files (by their source keys: text and everything parsing read), its
+translations' (the translation-status notice names the original), those
+of the pages its job values hold (prerequisites), and its job's template and values (by their repr, which
 `faithful` checks in the tests). So editing one page's body or title
 changes the keys of that page, its translations and what lists it: every
 other page is replayed from the cache with the diagnostics its rendering
@@ -119,21 +119,25 @@ class PageCache:
             return None
         # A page job shows its own page and names those in its values (prerequisites); a listing
         # or feed may show anything of the pages it holds.
-        held = sorted({p.path: p for p in pages_in(job.values)}.values(), key=lambda p: p.path)
+        held = sorted({p.path: p for p in pages_in(job.values)}.values(), key=lambda p: p.path) if job.values else []
         shown = [job.page, *held] if job.page is not None else held
         return digest(self.site_key, job.file, job.template, job.lang, job.origin, values,
                       *(self._sources(page) for page in shown))
 
     def _sources(self, page: Page) -> str:
-        """A page's own front matter and text, and its translations' (the translation-status notice)."""
+        """A page's own files and its translations' (the translation-status notice names the original).
+
+        Each part's `source_key` stands for its file's text and everything parsing
+        it read, so for its front matter, HTML and headings; the rest is where
+        the page sits.
+        """
         found = self._by_page.get(page.path)
         if found is None:
-            own = [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
-                   meta_text(page.meta), page.source_hash]
+            own = [page.path, page.kind, page.lang, page.slug, page.url, page.translation_key]
             for part in page.parts:
-                own += [part.path, part.rel, str(part.body_line), part.title or "", part.anchor or "", part.body_key]
-            own += [f"{lang}:{other.path}:{other.source_hash}:{meta_text(other.meta)}"
-                    for lang, other in self.ctx.site.translations_of(page).items()]
+                own += [part.rel, part.title or "", part.anchor or "", part.source_key]
+            for lang, other in self.ctx.site.translations_of(page).items():
+                own += [lang, other.path, *(part.source_key for part in other.parts)]
             found = self._by_page[page.path] = digest(*own)
         return found
 
@@ -231,11 +235,16 @@ def _read(path: Path) -> bytes:
 
 def pages_in(value: Any) -> Iterator[Page]:
     """Every Page inside job values (lists, dicts, dataclasses such as a prerequisite)."""
+    if type(value) in _LEAVES:
+        return
     if isinstance(value, Page):
         yield value
     elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from pages_in(item)
+        for item in value:  # listings hold thousands of pages: those without a call each
+            if type(item) is Page:
+                yield item
+            elif type(item) not in _LEAVES:
+                yield from pages_in(item)
     elif isinstance(value, dict):
         for item in value.values():
             yield from pages_in(item)
@@ -243,6 +252,10 @@ def pages_in(value: Any) -> Iterator[Page]:
         for f in dataclasses.fields(value):
             if not f.metadata.get("derived"):
                 yield from pages_in(getattr(value, f.name))
+
+
+#: Values that hold no page, skipped at once (most job values are these).
+_LEAVES = frozenset({str, int, float, bool, type(None), date, datetime})
 
 
 def meta_text(meta: Any) -> str:
