@@ -254,11 +254,15 @@ def write_tree(outputs: OutputSet, folder: Path) -> None:
     threads, since creating many small files waits on the disk, not the CPU.
     """
     paths = outputs.sorted_paths()
-    for parent in sorted({posixpath.dirname(path) for path in paths} - {""}):
-        (folder / parent).mkdir(parents=True, exist_ok=True)
+    base = str(folder)
+    for needed in sorted({parent for path in paths for parent in _folders_of(path)}):  # a folder before its own
+        try:
+            os.mkdir(os.path.join(base, needed))
+        except FileExistsError:
+            pass
 
     def write(path: str) -> None:
-        with open(folder / path, "wb") as stream:
+        with open(os.path.join(base, path), "wb") as stream:
             stream.write(outputs.files[path])
 
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
