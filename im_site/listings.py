@@ -48,7 +48,9 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
         "must_read": [p for p in messages if p.meta.must_read],
         "modules": sorted(site.of_kind("training", lang), key=lambda p: (p.meta.weight, p.title))[:3],
         "intro": intro, "switch_targets": _switch_targets(ctx, "")})]
-    jobs.extend(_paginated(ctx, lang, f"{prefix}messages/", messages, "messages_title", "messages"))
+    jobs.extend(_paginated(ctx, lang, f"{prefix}messages/", messages, "messages listing", {
+        "title": ctx.strings(lang).get("messages_title", "messages"), "section": "messages",
+        "switch_targets": _switch_targets(ctx, "messages/")}))
     jobs.extend(_grouped(ctx, lang, "pillars", site.pillar_pages(lang),
                          {p.id: p for p in ctx.config.settings.pillars}))
     # Audience pages (home page and feed per audience) come from extras.jobs.
@@ -60,19 +62,19 @@ def _switch_targets(ctx: RenderContext, path: str) -> dict[str, str]:
     return {lang: f"{ctx.lang_prefix(lang)}{path}index.html" for lang in ctx.config.languages}
 
 
-def _paginated(ctx: RenderContext, lang: str, base: str, pages: list[Page], title_key: str,
-               section: str) -> list[Job]:
+def _paginated(ctx: RenderContext, lang: str, base: str, pages: list[Page], origin: str,
+               values: dict[str, Any]) -> list[Job]:
+    """`<base>index.html`, then `<base>page/2/index.html`...: `per_page` cards each, with links between them."""
     per_page = ctx.config.settings.per_page
     chunks = [pages[i:i + per_page] for i in range(0, len(pages), per_page)] or [[]]
     files = [f"{base}index.html"] + [f"{base}page/{n}/index.html" for n in range(2, len(chunks) + 1)]
     jobs = []
     for number, (chunk, file) in enumerate(zip(chunks, files), start=1):
-        jobs.append(Job(file, "list.html", lang, f"{section} listing", {
-            "title": ctx.strings(lang).get(title_key, section), "pages": chunk, "section": section,
+        jobs.append(Job(file, "list.html", lang, origin, {
+            **values, "pages": chunk,
             "pagination": {"number": number, "count": len(chunks),
                            "previous": files[number - 2] if number > 1 else None,
-                           "next": files[number] if number < len(chunks) else None},
-            "switch_targets": _switch_targets(ctx, base.removeprefix(ctx.lang_prefix(lang)))}))
+                           "next": files[number] if number < len(chunks) else None}}))
     return jobs
 
 
@@ -89,10 +91,10 @@ def _grouped(ctx: RenderContext, lang: str, section: str, groups: dict[str, list
                  "section": section, "switch_targets": _switch_targets(ctx, f"{section}/")})]
     for entry in entries:
         description = getattr(defined[entry["id"]], "description", None)
-        jobs.append(Job(entry["file"], "list.html", lang, f"{section}:{entry['id']}", {
-            "title": entry["label"], "pages": groups[entry["id"]], "section": section,
-            "description": label_for(description, lang) if description else None, "pagination": None,
-            "group": entry["id"]}))
+        jobs.extend(_paginated(ctx, lang, entry["file"].removesuffix("index.html"), groups[entry["id"]],
+                               f"{section}:{entry['id']}", {
+                                   "title": entry["label"], "section": section, "group": entry["id"],
+                                   "description": label_for(description, lang) if description else None}))
     return jobs
 
 
@@ -105,7 +107,8 @@ def _tag_jobs(ctx: RenderContext, lang: str, tags: dict[str, list[Page]]) -> lis
     jobs = [Job(f"{prefix}tags/index.html", "groups.html", lang, "tags index",
                 {"title": ctx.strings(lang).get("tags_title", "Tags"), "groups": entries, "section": "tags"})]
     for entry in entries:
-        jobs.append(Job(entry["file"], "list.html", lang, f"tag:{entry['id']}", {
-            "title": f"#{entry['label']}", "pages": tags[entry["id"]], "section": "tags",
-            "description": None, "pagination": None, "group": entry["id"]}))
+        jobs.extend(_paginated(ctx, lang, entry["file"].removesuffix("index.html"), tags[entry["id"]],
+                               f"tag:{entry['id']}", {
+                                   "title": f"#{entry['label']}", "section": "tags", "description": None,
+                                   "group": entry["id"]}))
     return jobs

@@ -330,3 +330,34 @@ def test_home_folder_or_project_root_refused_as_output(built):
     assert result.exit_code == 1
     assert "refusing" in result.stderr
     assert (built / "content").is_dir()
+
+
+def _cards(html: str) -> list[str]:
+    return re.findall(r'<h3 class="card-title"><a href="[^"]*">([^<]*)</a>', html)
+
+
+def test_pillar_and_tag_pages_are_paginated_like_the_archive(make_site):
+    """With more messages than `per_page`, /pillars/<id>/ and /tags/<tag>/ go on at page/2/, page/3/..."""
+    messages = {f"content/messages/m{n}.md": f"""
+        ---
+        title: Meldung {n}
+        date: 2026-01-{n:02d}
+        pillars: [leadership]
+        tags: [frische]
+        ---
+        Text {n}.
+        """ for n in range(1, 6)}
+    root = make_site(messages, site_yaml=run_site_yaml("per_page: 2\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    out = root / "_site"
+    for base in ("messages", "pillars/leadership", "tags/frische"):
+        pages = [out / base / "index.html", out / base / "page/2/index.html", out / base / "page/3/index.html"]
+        assert [_cards(page.read_text()) for page in pages] == [
+            ["Meldung 5", "Meldung 4"], ["Meldung 3", "Meldung 2"], ["Meldung 1"]], base
+        assert not (out / base / "page/4").exists()
+        second = pages[1].read_text()
+        assert 'rel="prev" href="../../index.html"' in second and 'rel="next" href="../3/index.html"' in second
+        assert 'rel="next"' not in pages[2].read_text()
+    groups = (out / "pillars/index.html").read_text()
+    assert '<a href="leadership/index.html">Führung</a> <span class="count">5</span>' in groups  # all five
