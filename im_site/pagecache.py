@@ -8,10 +8,10 @@ translation key) and heading ids, and the KPI snapshots' front matter. All
 of that is one *site key*. A page's entry is keyed by the site key, its own
 files (by their source keys: text and everything parsing read), its
 translations' (the translation-status notice names the original), those
-of the pages its job values hold (prerequisites), and its job's template and values (by their repr, which
-`faithful` checks in the tests). So editing one page's body or title
-changes the keys of that page, its translations and what lists it: every
-other page is replayed from the cache with the diagnostics its rendering
+of the pages its job values hold (prerequisites), and its job's template
+and values (by their repr, which `faithful` checks in the tests). So
+editing one page's body or title changes the keys of that page, its
+translations and what lists it: every other page is replayed from the cache with the diagnostics its rendering
 reported, the files and images it used and its social card. Listings and
 feeds (LISTINGS) are cached the same way, keyed by the sources of every page
 they hold; the few other generated pages render every time.
