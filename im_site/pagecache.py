@@ -11,8 +11,9 @@ translations' (the translation-status notice names the original), those
 of the pages its job values hold (prerequisites), and its job's template
 and values (by their repr, which `faithful` checks in the tests). So
 editing one page's body or title changes the keys of that page, its
-translations and what lists it: every other page is replayed from the cache with the diagnostics its rendering
-reported, the files and images it used and its social card. Listings and
+translations and what lists it: every other page is replayed from the
+cache with the diagnostics its rendering reported, the files and images it
+used and its social card. Listings and
 feeds (LISTINGS) are cached the same way, keyed by the sources of every page
 they hold; the few other generated pages render every time.
 

@@ -15,6 +15,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import traceback
+from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, Callable, Sequence, TypeVar
@@ -72,7 +73,7 @@ def _collect(children: list[tuple[Any, Any]]) -> Iterator[Any]:
     Reading only the child whose turn it is would stall the others as soon as
     their pipe is full; results that arrive early wait here for their turn.
     """
-    early: list[list[Any]] = [[] for _ in children]
+    early: list[deque[tuple[str, Any]]] = [deque() for _ in children]
     open_ = {receiver: index for index, (_, receiver) in enumerate(children)}
     turn = 0
     while turn < len(children):
@@ -92,7 +93,7 @@ def _collect(children: list[tuple[Any, Any]]) -> Iterator[Any]:
                     del open_[receiver]
                     process.join()
         while turn < len(children) and early[turn]:
-            status, payload = early[turn].pop(0)
+            status, payload = early[turn].popleft()
             if status == "done":
                 turn += 1
             else:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -499,13 +500,14 @@ def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple
         return
     outputs = ctx.outputs
     for batch in batched(chunk, RENDER_BATCH):
-        known_files, known_diagnostics = set(outputs.origins), len(ctx.diagnostics.items)
+        known_files, known_diagnostics = len(outputs.origins), len(ctx.diagnostics.items)
         known_images, encoded = set(ctx.images.processed), ctx.images.encoded
         ctx.used_files = set()
         for job in batch:
             render(job)
-        files = {path: (outputs.files.packed(path), outputs.origins[path]) for path in outputs.origins
-                 if path not in known_files}
+        # Paths are only ever added, in order: this batch's are the last ones.
+        files = {path: (outputs.files.packed(path), outputs.origins[path])
+                 for path in islice(outputs.origins, known_files, None)}
         for path in files:
             outputs.files.set_packed(path, (False, b""))  # sent: only the path is still needed here
         images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
