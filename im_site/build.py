@@ -14,7 +14,7 @@ from datetime import datetime
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
 from .cache import Cache
 from .config import Config
-from .content import Content, load_content
+from .content import Content, SourceIndex, load_content
 from .diagnostics import Diagnostics
 from .feeds import feed_jobs, manifest, sitemap
 from .images import ImageStore
@@ -54,8 +54,9 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     result = BuildResult(config, options, diagnostics)
     settings = config.settings
     cache = Cache(config.root / settings.cache_dir if options.use_cache else None)
-    files = sources.walk(config.content_dir, config.root, diagnostics, int(settings.limits.file_size_mb * 1_000_000))
-    result.content = content = load_content(config, files, cache, diagnostics, options.jobs)
+    index = SourceIndex(config, cache)
+    files = sources.walk(config.content_dir, config.root, diagnostics, config.max_file_bytes, index.unchanged)
+    result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index)
     del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
     result.site = site = Site.from_pages(config, published)

@@ -172,6 +172,10 @@ class Config:
         return self.root / "content"
 
     @property
+    def max_file_bytes(self) -> int:
+        return int(self.settings.limits.file_size_mb * 1_000_000)
+
+    @property
     def languages(self) -> list[str]:
         """The default language first, then the others in the order given."""
         extra = [lang for lang in (self.settings.languages or []) if lang != self.settings.language]

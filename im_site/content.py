@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 import posixpath
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,10 +22,10 @@ from .markdown import Rendered, make_parser, render_markdown
 from .model import Page, Part
 from .parallel import batched, fork_chunks
 from .slugs import slugify
-from .sources import SourceFile
+from .sources import SourceFile, Stamp, read_text
 
 MARKDOWN_CACHE_VERSION = "md-6"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed
-SOURCE_CACHE_VERSION = "src-4"
+SOURCE_CACHE_VERSION = "src-5"  # src-5: without the body's length
 #: Sources a parsing child sends back at a time.
 PARSE_BATCH = 250
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
@@ -50,37 +51,94 @@ class _Parsed:
     key: str = ""  # its entry in the "sources" cache: a hash of everything parsing and rendering read
 
 
+class SourceIndex:
+    """The last build's Markdown sources by file stamp: the unchanged ones are not read again.
+
+    A rebuild after one edit used to read and hash every source to find its
+    cache entry. A file whose stamp (size, modification and change times,
+    inode) is the one recorded gets the recorded cache key instead. Only files
+    last changed MARGIN_NS before that build began are recorded: a file
+    written twice within one tick of the file system's clock can keep its
+    stamp, so a recent file is always read (git's "racily clean" rule). A
+    source whose cache entry has gone missing is read after all.
+    """
+
+    NAMESPACE = "source-stamps"
+    MARGIN_NS = 2_000_000_000
+
+    def __init__(self, config: Config, cache: Cache):
+        self.cache = cache
+        self.key = digest(code_key(), _settings(config), str(config.content_dir.absolute()))
+        self.started = time.time_ns()
+        self.recorded: dict[str, tuple[Stamp, str]] = {}
+        raw = cache.get(self.NAMESPACE, self.key)
+        try:
+            recorded = pickle.loads(raw) if raw is not None else {}
+        except Exception:  # noqa: BLE001 - a damaged index is an empty one
+            recorded = {}
+        if isinstance(recorded, dict):
+            self.recorded = recorded
+
+    def unchanged(self, path: str, kind: str, stamp: Stamp) -> bool:
+        entry = self.recorded.get(path)
+        return entry is not None and entry[0] == stamp and kind in frontmatter.META_BY_KIND
+
+    def key_of(self, source: SourceFile) -> str:
+        return self.recorded[source.path][1]
+
+    def save(self, cached: list[_Parsed]) -> None:
+        """Record the sources whose parsed form is in the cache, if they are old enough."""
+        before = self.started - self.MARGIN_NS
+        recorded = {item.source.path: (item.source.stamp, item.key) for item in cached
+                    if item.source.stamp is not None and max(item.source.stamp[1:3]) < before}
+        if recorded != self.recorded:
+            self.cache.put(self.NAMESPACE, self.key, pickle.dumps(recorded, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _settings(config: Config) -> str:
+    """Everything besides a source itself that parsing and rendering it reads."""
+    return repr((MARKDOWN_CACHE_VERSION, SOURCE_CACHE_VERSION, config.settings.markdown.html, config.languages,
+                 config.settings.language))
+
+
+def _source_key(source: SourceFile, settings: str) -> str:
+    return digest(code_key(), settings, source.kind, source.path, source.text or "")
+
+
 def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics,
-                 workers: int = 1) -> Content:
+                 workers: int = 1, index: SourceIndex | None = None) -> Content:
     """Parse every Markdown source into a Page; lessons join their module.
 
     A source parsed without problems before (same text, path, settings and
     im-site version) comes from the cache with its rendered Markdown: reading
     and validating front matter and rendering Markdown are the costliest
     steps of a rebuild. Its YAML line map is parsed again only if a later
-    problem needs a line.
+    problem needs a line. Sources the `index` found unchanged come unread.
     """
     content = Content()
-    allow_html = config.settings.markdown.html
-    settings = repr((MARKDOWN_CACHE_VERSION, SOURCE_CACHE_VERSION, allow_html, config.languages, config.settings.language))
-    keys = {source.rel: digest(code_key(), settings, source.kind, source.path, source.text or "")
-            for source in sources if source.kind in frontmatter.META_BY_KIND}
+    settings = _settings(config)
+    markdown = [source for source in sources if source.kind in frontmatter.META_BY_KIND]
+    content.files.update((source.rel, source) for source in sources if source.kind not in frontmatter.META_BY_KIND)
+    keys = {source.rel: _source_key(source, settings) if source.text is not None or index is None else index.key_of(source)
+            for source in markdown}
     found = cache.get_many("sources", sorted(set(keys.values())), _decode)
-    markdown = [source for source in sources if source.rel in keys]
-    content.files.update((source.rel, source) for source in sources if source.rel not in keys)
+    if any(source.text is None and found.get(keys[source.rel]) is None for source in markdown):
+        markdown = _read_lost(markdown, keys, found, config, cache, diagnostics)
     todo = [source for source in markdown if found.get(keys[source.rel]) is None]
     # Sources not in the cache: front matter and Markdown in forked processes, each result
     # coming back in its cache form (pickled once, in the process that made it).
-    md = make_parser(allow_html) if todo else None
+    md = make_parser(config.settings.markdown.html) if todo else None
     done: dict[str, tuple[bytes | None, list[Diagnostic]]] = {}
     for results in fork_chunks(lambda chunk: ([_parse_and_render(source, config, md) for source in batch]
                                               for batch in batched(chunk, PARSE_BATCH)), todo, workers):
         done.update(results)
     items: list[_Parsed] = []
+    cached: list[_Parsed] = []
     fresh: list[tuple[str, bytes]] = []
     for source in markdown:
         key = keys[source.rel]
         entry = found.get(key)
+        stored = entry is not None
         if entry is None:
             value, problems = done.pop(source.rel)
             diagnostics.extend(problems)
@@ -88,12 +146,17 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
                 continue
             if not problems:
                 fresh.append((key, value))
+                stored = True
             entry = _decode(value)
             if len(fresh) >= 500:  # stored as they are decoded: their bytes need not wait for the rest
                 cache.put_many("sources", fresh)
                 fresh = []
         items.append(_from_cache(source, entry, key))
+        if stored:
+            cached.append(items[-1])
     cache.put_many("sources", fresh)
+    if index is not None:
+        index.save(cached)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
         parsed_by_kind[item.source.kind].append(item)
@@ -106,6 +169,22 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
         for part in orphans:
             diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
     return content
+
+
+def _read_lost(markdown: list[SourceFile], keys: dict[str, str], found: dict[str, tuple | None], config: Config,
+               cache: Cache, diagnostics: Diagnostics) -> list[SourceFile]:
+    """Read the sources taken as unchanged whose cache entry is missing or damaged after all."""
+    settings, read = _settings(config), []
+    for source in markdown:
+        if source.text is None and found.get(keys[source.rel]) is None:
+            text = read_text(source.abs_path, source.path, diagnostics, max_bytes=config.max_file_bytes)
+            if text is None:
+                continue
+            source = replace(source, text=text)
+            keys[source.rel] = _source_key(source, settings)
+        read.append(source)
+    found.update(cache.get_many("sources", sorted({keys[source.rel] for source in read}), _decode))
+    return read
 
 
 def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str, tuple[bytes | None, list[Diagnostic]]]:
@@ -122,7 +201,7 @@ def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str,
 def _to_cache(item: _Parsed) -> bytes:
     parsed, rendered = item.parsed, item.rendered
     assert rendered is not None
-    return pickle.dumps((parsed.meta, parsed.block, len(parsed.body), parsed.body_line, item.lang, item.stem,
+    return pickle.dumps((parsed.meta, parsed.block, parsed.body_line, item.lang, item.stem,
                          rendered, _source_hash([rendered], parsed.meta.title), item.place),
                         protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -133,14 +212,13 @@ def _decode(value: bytes) -> tuple | None:
         entry = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
-    return entry if isinstance(entry, tuple) and len(entry) == 9 and isinstance(entry[6], Rendered) else None
+    return entry if isinstance(entry, tuple) and len(entry) == 8 and isinstance(entry[5], Rendered) else None
 
 
 def _from_cache(source: SourceFile, entry: tuple, key: str) -> _Parsed:
-    meta, block, body_length, body_line, lang, stem, rendered, own_hash, place = entry
-    text = source.text or ""
-    body = text[len(text) - body_length:] if body_length else ""
-    return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block), lang, stem,
+    """The parsed source from its cache entry (without its Markdown body, which is rendered already)."""
+    meta, block, body_line, lang, stem, rendered, own_hash, place = entry
+    return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), "", body_line, block), lang, stem,
                    rendered, own_hash, place, key)
 
 

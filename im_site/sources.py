@@ -10,11 +10,14 @@ import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from .diagnostics import Diagnostics
 
 Kind = Literal["message", "training", "lesson", "kpi_defs", "kpi_snapshot", "kpi_data", "page", "asset"]
+#: What tells that a file has not changed since it was read: size, modification and change
+#: times (ns) and inode. Any write or rename changes the change time (which no tool can set back).
+Stamp = tuple[int, int, int, int]
 
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "4913"}
 _IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".part", ".crdownload")
@@ -22,13 +25,18 @@ _IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".par
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file under content/: `rel` is relative to content/, `path` to the site root."""
+    """One file under content/: `rel` is relative to content/, `path` to the site root.
+
+    `text` is None for assets, and for Markdown files that `walk` was told are
+    unchanged since the last build (they are not read at all).
+    """
 
     rel: str
     path: str
     kind: Kind
     abs_path: Path
     text: str | None = None
+    stamp: Stamp | None = None  # taken before the text was read
 
 
 def is_ignored(name: str) -> bool:
@@ -62,8 +70,10 @@ def _is_index_translation(name: str) -> bool:
     return stem.startswith("index.") and len(stem.split(".")) == 2
 
 
-def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes: int) -> list[SourceFile]:
-    """Every usable file under content/, sorted by path; Markdown and data read as text."""
+def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes: int,
+         unchanged: Callable[[str, Kind, Stamp], bool] | None = None) -> list[SourceFile]:
+    """Every usable file under content/, sorted by path; Markdown and data read as text,
+    unless `unchanged(path, kind, stamp)` says the file need not be read."""
     files: list[SourceFile] = []
     if not content_dir.is_dir():
         diagnostics.error("content", None, "IM011", "no content/ folder next to site.yaml")
@@ -73,13 +83,25 @@ def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes
     for rel, abs_path in _sorted_files(content_dir, real_root, site_root, diagnostics):
         path = prefix + rel
         kind = kind_of(rel)
-        text = None
+        text, stamp = None, None
         if kind != "asset":
+            stamp = _stamp(abs_path)
+            if stamp is not None and unchanged is not None and unchanged(path, kind, stamp):
+                files.append(SourceFile(rel, path, kind, abs_path, None, stamp))
+                continue
             text = read_text(abs_path, path, diagnostics, max_bytes=max_bytes)
             if text is None:
                 continue
-        files.append(SourceFile(rel, path, kind, abs_path, text))
+        files.append(SourceFile(rel, path, kind, abs_path, text, stamp))
     return files
+
+
+def _stamp(abs_path: Path) -> Stamp | None:
+    try:
+        st = abs_path.stat()
+    except OSError:  # read_text reports it
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: Diagnostics) -> list[tuple[str, Path]]:

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import NOW, build_site, snapshot_tree
 
+from im_site import sources
 from im_site.build import build
 from im_site.config import load_config
+from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
 from im_site.pagecache import LISTINGS, faithful
 
@@ -25,7 +29,10 @@ UNLINKED = "content/messages/2026-06-rampenkarte.md"  # no other page links to i
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
+def demo(tmp_path: Path, monkeypatch) -> Path:
+    # Files here were all written a moment ago, and a source is only taken as unchanged by its
+    # stamp once it is MARGIN_NS old: no margin, so that every rebuild below goes that way.
+    monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)
     root = tmp_path / "demo"
     root.mkdir()
     shutil.copy(REPO / "site.yaml", root / "site.yaml")
@@ -200,6 +207,53 @@ def test_without_the_cache_the_folder_is_replaced_whole_and_recorded_again(demo,
     assert result.exit_code == 0 and "changed in place" not in result.stderr
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
     assert "changed in place" in build_site(demo, "-v").stderr
+
+
+def _reads(monkeypatch) -> list[str]:
+    """The content files read as text from now on."""
+    read, real = [], sources.read_text
+
+    def counting(abs_path, path, *args, **kwargs):
+        read.append(path)
+        return real(abs_path, path, *args, **kwargs)
+    monkeypatch.setattr(sources, "read_text", counting)
+    return read
+
+
+def test_unchanged_sources_are_not_read_again(demo, tmp_path, monkeypatch):
+    assert build_site(demo).exit_code == 0
+    read = _reads(monkeypatch)
+    EDITS["body"](demo)
+    assert build_site(demo).exit_code == 0
+    assert [path for path in read if path.endswith(".md")] == [MESSAGE]
+    # An edit that keeps the size and puts the modification time back still shows: the
+    # change time moved (no tool can set it back).
+    path, before = demo / MESSAGE, (demo / MESSAGE).stat()
+    _edit(path, lambda t: t.replace("Ein neuer Absatz am Ende.", "Ein neuer Absatz am Ziel."))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert build_site(demo).exit_code == 0
+    assert b"Ein neuer Absatz am Ziel." in (demo / "_site/messages/2026-01-frische-versprechen/index.html").read_bytes()
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def test_sources_whose_cache_entry_is_lost_are_read_after_all(demo, tmp_path):
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache/cache.sqlite3") as db:  # every parsed source gone
+        db.execute("DELETE FROM entries WHERE namespace = 'sources'")
+    shutil.rmtree(demo / "_site")
+    assert build_site(demo).exit_code == 0
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def test_recently_changed_sources_are_always_read(demo, monkeypatch):
+    """Within MARGIN_NS of a build's start, a file can change without changing its stamp."""
+    monkeypatch.setattr(SourceIndex, "MARGIN_NS", 3600 * 10**9)
+    assert build_site(demo).exit_code == 0
+    markdown = sorted(str(path.relative_to(demo)) for path in (demo / "content").rglob("*.md"))
+    read = _reads(monkeypatch)
+    assert build_site(demo).exit_code == 0
+    assert sorted(path for path in read if path.endswith(".md")) == markdown
 
 
 def _png() -> bytes:
