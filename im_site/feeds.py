@@ -106,12 +106,13 @@ def _json_lines(data: dict[str, Any]) -> str:
 
 
 def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
-    date = getattr(page.meta, "date", None)
+    fields = page.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
+    date = fields.get("date")
     return {
         "url": page.url, "file": page.file, "source": page.path, "type": page.kind, "title": page.title,
         "lang": page.lang, "audiences": page.audiences, "pillars": page.pillars,
         "translation_key": page.translation_key, "source_hash": page.source_hash,
         "date": date.isoformat() if date else None,
-        "must_read": bool(getattr(page.meta, "must_read", False)),
+        "must_read": bool(fields.get("must_read", False)),
         "hash": ctx.page_hashes.get(page.file) or hashlib.sha256(ctx.outputs.files[page.file]).hexdigest(),
     }

@@ -10,11 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 from .config import Config
 from .markdown import Heading, Rendered
-
 
 #: Ids the default theme's templates give their own elements; a heading never takes one
 #: (tests/test_hardening.py keeps this list in step with the templates).
@@ -136,6 +135,7 @@ class Site:
     by_rel: dict[str, Page] = field(default_factory=dict)
     by_url: dict[str, Page] = field(default_factory=dict)
     translations: dict[str, dict[str, Page]] = field(default_factory=dict)
+    _selections: dict[tuple, list[Page]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_pages(cls, config: Config, pages: list[Page]) -> "Site":
@@ -150,15 +150,26 @@ class Site:
         site.translations = dict(translations)
         return site
 
+    # The selections below are asked for dozens of times a build: each is made once and
+    # shared, so callers must not change the lists they get.
+
     def pages_in(self, lang: str) -> list[Page]:
-        return [p for p in self.pages if p.lang == lang]
+        return self._once(("lang", lang), lambda: [p for p in self.pages if p.lang == lang])
 
     def of_kind(self, kind: str, lang: str | None = None) -> list[Page]:
-        return [p for p in self.pages if p.kind == kind and (lang is None or p.lang == lang)]
+        return self._once(("kind", kind, lang),
+                          lambda: [p for p in self.pages if p.kind == kind and (lang is None or p.lang == lang)])
 
     def messages(self, lang: str) -> list[Page]:
         """Messages in `lang`, newest first."""
-        return sorted(self.of_kind("message", lang), key=message_order, reverse=True)
+        return self._once(("messages", lang),
+                          lambda: sorted(self.of_kind("message", lang), key=message_order, reverse=True))
+
+    def _once(self, key: tuple, make: Callable[[], list[Page]]) -> list[Page]:
+        found = self._selections.get(key)
+        if found is None:
+            found = self._selections[key] = make()
+        return found
 
     def pinned_first(self, lang: str) -> list[Page]:
         newest = self.messages(lang)

@@ -28,6 +28,7 @@ import hashlib
 import pickle
 from collections.abc import Iterator
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from pydantic import BaseModel
 
 from .cache import Cache, code_key, digest, folder_key
 from .diagnostics import Diagnostic
+from .markdown import Heading
 from .model import Page
 from .social import og_image_url
 
@@ -248,15 +250,23 @@ def pages_in(value: Any) -> Iterator[Page]:
                 yield from pages_in(item)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from pages_in(item)
+            if type(item) is Page:
+                yield item
+            elif type(item) not in _LEAVES:
+                yield from pages_in(item)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            if not f.metadata.get("derived"):
-                yield from pages_in(getattr(value, f.name))
+        for name in _held_fields(type(value)):
+            yield from pages_in(getattr(value, name))
+
+
+@lru_cache(maxsize=None)
+def _held_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a dataclass that `pages_in` looks into (not those marked derived)."""
+    return tuple(f.name for f in dataclasses.fields(kind) if not f.metadata.get("derived"))
 
 
 #: Values that hold no page, skipped at once (most job values are these).
-_LEAVES = frozenset({str, int, float, bool, type(None), date, datetime})
+_LEAVES = frozenset({str, int, float, bool, type(None), date, datetime, Heading})
 
 
 def meta_text(meta: Any) -> str:
