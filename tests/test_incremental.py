@@ -307,3 +307,17 @@ def test_a_publish_after_an_edit_reuses_pages_and_equals_a_clean_publish(demo, t
     assert run_cli(demo, "publish", "--dest", str(clean_dest), "--now", NOW, "--version", "v2").exit_code == 0
     assert snapshot_tree(dest / "versions/v2") == snapshot_tree(clean_dest / "versions/v2")
     assert b"Ein neuer Absatz am Ende" in (dest / "versions/v2/messages/2026-01-frische-versprechen/index.html").read_bytes()
+
+
+def test_search_terms_of_unchanged_pages_come_from_the_cache(demo, tmp_path, monkeypatch):
+    from im_site import search
+
+    assert build_site(demo).exit_code == 0
+    assert b'"absatz":' not in (demo / "_site/search/de/t-a.js").read_bytes()
+    stemmed, real = [], search._page_terms
+    monkeypatch.setattr(search, "_page_terms", lambda analyzer, page: stemmed.append(page.path) or real(analyzer, page))
+    EDITS["body"](demo)
+    assert build_site(demo).exit_code == 0
+    assert stemmed == [MESSAGE]
+    assert b'"absatz":' in (demo / "_site/search/de/t-a.js").read_bytes()  # the new word, stemmed
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
