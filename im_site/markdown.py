@@ -117,8 +117,9 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.validateLink = lambda url: True  # every URL is judged in _walk, with a diagnostic
     md.use(footnote_plugin).use(tasklists_plugin).use(myst_role_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
-    for name in CALLOUTS:
-        md.use(container_plugin, name=name, render=_callout_renderer(name))
+    # One container rule for every kind of callout: markdown-it tries each block rule on every
+    # line, and four rules (one per kind) cost 5% of the Markdown time.
+    md.use(container_plugin, name="callout", validate=_is_callout, render=_render_callout)
     md.add_render_rule("myst_role", _render_role)
     md.add_render_rule("image", _render_image)
     md.add_render_rule("table_open", lambda *a: '<div class="table-scroll" tabindex="0"><table>\n')
@@ -126,15 +127,17 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     return md
 
 
-def _callout_renderer(name: str) -> Callable[..., str]:
-    def render(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-        token = tokens[idx]
-        if token.nesting != 1:
-            return "</div>\n"
-        title = token.info.strip()[len(name):].strip()
-        heading = escape(title) if title else f"\x00C{name}\x00"
-        return f'<div class="callout callout-{name}" role="note"><p class="callout-title">{heading}</p>\n'
-    return render
+def _is_callout(params: str, *args: Any) -> bool:
+    return params.strip().split(" ", 1)[0] in CALLOUTS
+
+
+def _render_callout(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    if token.nesting != 1:
+        return "</div>\n"
+    name, _, title = token.info.strip().partition(" ")
+    heading = escape(title.strip()) if title.strip() else f"\x00C{name}\x00"
+    return f'<div class="callout callout-{name}" role="note"><p class="callout-title">{heading}</p>\n'
 
 
 def _render_role(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
