@@ -69,9 +69,16 @@ class Cache:
     tens of thousands of small files cost seconds on our disks. Writes are
     unsynchronised (a lost entry is only a miss), the connection is reopened
     in a forked child, and any database error makes the cache a no-op.
+
+    Values live in a rowid table with the keys in an index of their own: in
+    a table keyed by (namespace, key) itself (WITHOUT ROWID), SQLite reads
+    a row's whole value every time a lookup compares a key with it, and a
+    build storing 11,000 pages beside a few megabyte-sized rows spent 4 s in
+    that instead of 0.2 s.
     """
 
-    FILE = "cache.sqlite3"
+    FILE = "cache-2.sqlite3"
+    OLD_FILES = ("cache.sqlite3",)  # earlier layouts, removed on sight
 
     def __init__(self, folder: Path | None):
         self.folder = folder
@@ -93,6 +100,10 @@ class Cache:
             if connection is None:
                 self._broken = True
                 return None
+            for name in self.OLD_FILES:
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        (self.folder / (name + suffix)).unlink()
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
@@ -104,7 +115,7 @@ class Cache:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=OFF")
             connection.execute("CREATE TABLE IF NOT EXISTS entries (namespace TEXT, key TEXT, value BLOB, "
-                               "PRIMARY KEY (namespace, key)) WITHOUT ROWID")
+                               "UNIQUE (namespace, key))")
             return connection
         except (OSError, sqlite3.Error):
             return None

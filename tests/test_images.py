@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageCms
 
 from im_site import images
+from im_site.cache import Cache
 
 from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
 
@@ -97,7 +98,7 @@ def test_exif_removed_orientation_applied_profile_kept(make_site):
 
 def _image_entries(root) -> dict[str, bytes]:
     import sqlite3
-    with sqlite3.connect(root / ".im-site-cache" / "cache.sqlite3") as db:
+    with sqlite3.connect(root / ".im-site-cache" / Cache.FILE) as db:
         return dict(db.execute("SELECT key, value FROM entries WHERE namespace = 'images'").fetchall())
 
 

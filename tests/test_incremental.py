@@ -16,6 +16,7 @@ from conftest import NOW, build_site, snapshot_tree
 
 from im_site import sources
 from im_site.build import build
+from im_site.cache import Cache
 from im_site.config import load_config
 from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
@@ -193,7 +194,7 @@ def test_cache_holds_one_entry_per_page(demo):
     for number in range(3):
         _edit(demo / MESSAGE, lambda t, n=number: re.sub(r'(?m)^title: .*$', f'title: "Titel {n}"', t, count=1))
         assert build_site(demo).exit_code == 0
-    with sqlite3.connect(demo / ".im-site-cache/cache.sqlite3") as db:
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
         entries = db.execute("SELECT COUNT(*) FROM entries WHERE namespace = 'pages'").fetchone()[0]
     pages = len(list((demo / "_site").rglob("index.html"))) + len(list((demo / "_site").rglob("feed.xml")))
     assert 30 <= entries <= pages
@@ -239,7 +240,7 @@ def test_unchanged_sources_are_not_read_again(demo, tmp_path, monkeypatch):
 
 def test_sources_whose_cache_entry_is_lost_are_read_after_all(demo, tmp_path):
     assert build_site(demo).exit_code == 0
-    with sqlite3.connect(demo / ".im-site-cache/cache.sqlite3") as db:  # every parsed source gone
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:  # every parsed source gone
         db.execute("DELETE FROM entries WHERE namespace = 'sources'")
     shutil.rmtree(demo / "_site")
     assert build_site(demo).exit_code == 0
