@@ -173,7 +173,9 @@ def test_must_read_is_flagged_and_acknowledged_with_the_published_version(page, 
     page.wait_for_url(re.compile(r"/latest/messages/2026-10-schulungen/"))
     assert page.locator(".flag-must-read").first.is_visible()
     ack = page.locator("a[data-ack-template]")
-    page.wait_for_function("document.querySelector('a[data-ack-template]').href.includes('version=v2')")
+    # A selector, not wait_for_function: that evaluates a string in the page, which the served
+    # Content-Security-Policy (no 'unsafe-eval') refuses whenever it has to poll.
+    page.locator("a[data-ack-template][href*='version=v2']").wait_for()
     page.goto(published.url + "versions/v1/messages/2026-10-schulungen/")
     assert "version=v1" in ack.get_attribute("href")
     page.goto(plain_site.url + "messages/2026-10-schulungen/")  # a plain build: no version known
