@@ -152,6 +152,30 @@ class Cache:
             return {}
         return found
 
+    def prune(self, namespace: str, keep: set[str], slack: int = 3) -> int:
+        """Delete the entries of `namespace` not in `keep` once they outnumber it `slack` times
+        over (plus a thousand); how many went. Entries keyed by content (a source's parsed form,
+        a page's search terms) pile up with every edit otherwise; the slack keeps those of
+        other builds of the site (an --audience build, a checkout a few commits back)."""
+        db = self._db()
+        if db is None:
+            return 0
+        try:
+            (count,) = db.execute("SELECT COUNT(*) FROM entries WHERE namespace = ?", (namespace,)).fetchone()
+            if count <= slack * len(keep) + 1000:
+                return 0
+            with db:
+                db.execute("BEGIN")
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM keep")
+                db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((key,) for key in keep))
+                removed = db.execute("DELETE FROM entries WHERE namespace = ? AND key NOT IN (SELECT key FROM keep)",
+                                     (namespace,)).rowcount
+                db.execute("DELETE FROM keep")
+            return removed
+        except sqlite3.Error:
+            return 0
+
     def put(self, namespace: str, key: str, value: bytes) -> None:
         self.put_many(namespace, [(key, value)])
 

@@ -87,12 +87,14 @@ class SourceIndex:
         return self.recorded[source.path][1]
 
     def save(self, cached: list[_Parsed]) -> None:
-        """Record the sources whose parsed form is in the cache, if they are old enough."""
+        """Record the sources whose parsed form is in the cache, if they are old enough (called
+        by full builds only: the entries of sources not among `cached` may be pruned)."""
         before = self.started - self.MARGIN_NS
         recorded = {item.source.path: (item.source.stamp, item.key) for item in cached
                     if item.source.stamp is not None and max(item.source.stamp[1:3]) < before}
         if recorded != self.recorded:
             self.cache.put(self.NAMESPACE, self.key, pickle.dumps(recorded, protocol=pickle.HIGHEST_PROTOCOL))
+        self.cache.prune("sources", {item.key for item in cached})  # old versions of the files
 
 
 def _settings(config: Config) -> str:

@@ -154,21 +154,24 @@ def finish(ctx: "RenderContext", result: "BuildResult") -> None:
     """Write the index and the search page of every language, unless search is off."""
     if not ctx.config.settings.search.enabled:
         return
+    used: set[str] = set()
     for lang in ctx.config.languages:
         if f"{ctx.lang_prefix(lang)}index.html" not in ctx.planned:
             continue  # a language with no published page has no home for the search page to link to
-        for path, data in sorted(language_files(ctx, lang).items()):
+        for path, data in sorted(language_files(ctx, lang, used).items()):
             ctx.outputs.add(path, data, "search", ctx.diagnostics)
         render_search_page(ctx, lang)
+    ctx.images.cache.prune("search", used)  # the terms of pages as they were before edits
 
 
-def language_files(ctx: "RenderContext", lang: str) -> dict[str, bytes]:
-    """search/<lang>/docs.js and the term shards, from the published pages in `lang`."""
+def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None) -> dict[str, bytes]:
+    """search/<lang>/docs.js and the term shards, from the published pages in `lang`
+    (the cache keys of their terms are added to `used`)."""
     pages = sorted(ctx.site.pages_in(lang), key=lambda p: p.url)
     postings: dict[str, list[int]] = defaultdict(list)
     forms: dict[str, str] = {}
     excerpts = []
-    for number, entry in enumerate(page_terms(ctx, lang, pages)):
+    for number, entry in enumerate(page_terms(ctx, lang, pages, used if used is not None else set())):
         for stem, weight in zip(entry.stems, entry.weights):
             postings[stem] += [number, weight]
         for folded, stem in entry.forms.items():  # one word form, two stems (rare): the first in order
@@ -185,7 +188,7 @@ def language_files(ctx: "RenderContext", lang: str) -> dict[str, bytes]:
     return files
 
 
-def page_terms(ctx: "RenderContext", lang: str, pages: list[Page]) -> Iterator[PageTerms]:
+def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str]) -> Iterator[PageTerms]:
     """Every page's PageTerms in order, from the cache where its sources are unchanged.
 
     Stemming every word of every page took two thirds of a rebuild after one
@@ -195,6 +198,7 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page]) -> Iterator[P
     cache = ctx.images.cache
     keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, page.meta.__dict__.get("summary") or "",
                    *(part.source_key for part in page.parts)) for page in pages]
+    used.update(keys)
     found = cache.get_many("search", sorted(set(keys)), _decode_terms)
     analyzer = Analyzer(lang)
     fresh: list[tuple[str, bytes]] = []

@@ -322,3 +322,19 @@ def test_search_terms_of_unchanged_pages_come_from_the_cache(demo, tmp_path, mon
     assert stemmed == [MESSAGE]
     assert b'"absatz":' in (demo / "_site/search/de/t-a.js").read_bytes()  # the new word, stemmed
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def test_entries_of_old_versions_are_pruned_once_they_pile_up(demo):
+    """Parsed sources and search terms are keyed by content: every edit adds entries."""
+    assert build_site(demo).exit_code == 0
+    cache = Cache(demo / ".im-site-cache")
+    db = cache._db()
+    live = {namespace: {key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = ?", (namespace,))}
+            for namespace in ("sources", "search")}
+    assert all(live.values())
+    for namespace in live:  # as if thousands of edits had been built
+        cache.put_many(namespace, ((f"old-{number}", b"stale") for number in range(3 * len(live[namespace]) + 1001)))
+    again = build_site(demo, "-v")
+    assert again.exit_code == 0 and "0 files changed in place" in again.stderr
+    for namespace, keys in live.items():
+        assert {key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = ?", (namespace,))} == keys
