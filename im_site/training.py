@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,10 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     modules = sorted(ctx.site.of_kind("training"), key=lambda p: p.url)
     hidden = {page.slug: why for page, why in sorted(result.hidden, key=lambda item: item[0].url)
               if page.kind == "training"}
-    resolved = {page.url: resolve_prerequisites(ctx, page, modules, hidden) for page in modules}
+    by_slug: dict[str, list[Page]] = defaultdict(list)
+    for page in modules:
+        by_slug[page.slug].append(page)
+    resolved = {page.url: resolve_prerequisites(ctx, page, modules, hidden, by_slug) for page in modules}
     for lang in ctx.config.languages:
         report_cycles(ctx, [p for p in modules if p.lang == lang], resolved)
     today = ctx.options.now.astimezone(ctx.config.tz).date()
@@ -56,22 +60,22 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
 
 # ---------------------------------------------------------------- validation
 
-def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page],
-                          hidden: dict[str, str]) -> list[Prerequisite]:
-    """The modules `page` names as prerequisites; problems become diagnostics at the list item."""
+def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page], hidden: dict[str, str],
+                          by_slug: dict[str, list[Page]]) -> list[Prerequisite]:
+    """The modules `page` names as prerequisites (`by_slug`: the modules by slug); problems
+    become diagnostics at the list item."""
     found = []
     for index, slug in enumerate(page.meta.prerequisites):
-        target = _module_by_slug(ctx, slug, page.lang, modules)
+        target = _module_for(ctx, page.lang, by_slug.get(slug, []))
         if target is None:
             _report_missing(ctx, page, index, slug, modules, hidden)
         found.append(Prerequisite(slug, target, index))
     return found
 
 
-def _module_by_slug(ctx: RenderContext, slug: str, lang: str, modules: list[Page]) -> Page | None:
-    """The published module with `slug`, in `lang` if it or a translation exists there."""
-    matches = sorted((p for p in modules if p.slug == slug),
-                     key=lambda p: (p.lang != lang, ctx.config.languages.index(p.lang)))
+def _module_for(ctx: RenderContext, lang: str, matches: list[Page]) -> Page | None:
+    """Of the published modules with one slug, the one in `lang` if it or a translation exists there."""
+    matches = sorted(matches, key=lambda p: (p.lang != lang, ctx.config.languages.index(p.lang)))
     if not matches:
         return None
     target = matches[0]
