@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 SEARCH_CACHE_VERSION = "search-1"
+TERMS_BATCH = 500
 EXCERPT_CHARS = 160
 TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_CAP = 10, 3, 10
 ALGORITHMS = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian",
@@ -199,20 +200,19 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
     keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, page.meta.__dict__.get("summary") or "",
                    *(part.source_key for part in page.parts)) for page in pages]
     used.update(keys)
-    found = cache.get_many("search", sorted(set(keys)), _decode_terms)
     analyzer = Analyzer(lang)
-    fresh: list[tuple[str, bytes]] = []
-    for page, key in zip(pages, keys):
-        entry = found.get(key)
-        if entry is None:
-            entry = _page_terms(analyzer, page)
-            if all(part.source_key for part in page.parts):
-                fresh.append((key, marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt))))
-            if len(fresh) >= 500:  # stored as they come: thousands of entries need not wait in memory
-                cache.put_many("search", fresh)
-                fresh = []
-        yield entry
-    cache.put_many("search", fresh)
+    for start in range(0, len(pages), TERMS_BATCH):  # read and stored a batch at a time, to keep memory flat
+        batch = keys[start:start + TERMS_BATCH]
+        found = cache.get_many("search", sorted(set(batch)), _decode_terms)
+        fresh: list[tuple[str, bytes]] = []
+        for page, key in zip(pages[start:start + TERMS_BATCH], batch):
+            entry = found.get(key)
+            if entry is None:
+                entry = _page_terms(analyzer, page)
+                if all(part.source_key for part in page.parts):
+                    fresh.append((key, marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt))))
+            yield entry
+        cache.put_many("search", fresh)
 
 
 def _decode_terms(value: bytes) -> PageTerms | None:
