@@ -154,7 +154,7 @@ class PageCache:
         used, ctx.used_files = ctx.used_files, set()
         ctx.images.requests, ctx.outputs.journal = [], []
         try:
-            render_job(ctx, job)
+            html = render_job(ctx, job)
         finally:
             mine, ctx.used_files = ctx.used_files, used
             used.update(mine)
@@ -165,7 +165,10 @@ class PageCache:
         if (job.file not in added or any(not path.startswith("social/") for path in added if path != job.file)
                 or any(d.severity == "error" for d in diagnostics)):
             return
-        records[job.file] = (diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)))
+        # The page's hash for manifest.json, made here (in the rendering child, from the text
+        # in hand) rather than by the parent unpacking every page after the children are done.
+        sha = hashlib.sha256(html.encode("utf-8")).hexdigest() if html is not None else ""
+        records[job.file] = (diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha)
 
     def store(self, records: dict[str, tuple]) -> None:
         """Save the pages rendered in this build (in every process) for the next one."""
@@ -176,8 +179,8 @@ class PageCache:
         for file in sorted(records):
             if file not in outputs.files:
                 continue
-            diagnostics, used, images = records[file]
-            sha = self.ctx.page_hashes[file] = hashlib.sha256(outputs.files[file]).hexdigest()
+            diagnostics, used, images, sha = records[file]
+            sha = self.ctx.page_hashes[file] = sha or hashlib.sha256(outputs.files[file]).hexdigest()
             record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images,
                             sha)
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)

@@ -516,7 +516,8 @@ def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple
         records.clear()
 
 
-def render_job(ctx: RenderContext, job: Job) -> None:
+def render_job(ctx: RenderContext, job: Job) -> str | None:
+    """Render `job` into ctx.outputs; its text, or None when it failed (reported)."""
     env = ctx.theme.env
     assert env is not None
     values = {**common_values(ctx, job), **job.values}
@@ -530,18 +531,18 @@ def render_job(ctx: RenderContext, job: Job) -> None:
     except jinja2.TemplateSyntaxError as exc:
         ctx.diagnostics.error(_template_path(ctx, exc.filename or exc.name), exc.lineno, "IM040",
                               f"template syntax error: {exc.message} (rendering {job.origin})")
-        return
+        return None
     except jinja2.TemplateNotFound as exc:
         path, line = _template_frame(ctx, exc)  # the template that extends or includes it, if any
         where = f" (rendering {job.origin})" if line is not None else ""
         ctx.diagnostics.error(path if line is not None else job.origin, line, "IM040",
                               f"template {exc.name!r} not found in the theme{where}")
-        return
+        return None
     except (jinja2.UndefinedError, jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
         path, line = _template_frame(ctx, exc)
         ctx.diagnostics.error(path, line, "IM040", f"template error: {exc} (rendering {job.origin})")
-        return
-    ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics)
+        return None
+    return html if ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics) else None
 
 
 def _template_path(ctx: RenderContext, filename: str | None) -> str:
