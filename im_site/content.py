@@ -130,33 +130,28 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     # Sources not in the cache: front matter and Markdown in forked processes, each result
     # coming back in its cache form (pickled once, in the process that made it).
     md = make_parser(config.settings.markdown.html) if todo else None
-    done: dict[str, tuple[bytes | None, list[Diagnostic]]] = {}
+    # Each batch is decoded and stored as it arrives, while the children go on working.
+    done: dict[str, tuple[tuple | None, list[Diagnostic]]] = {}
     for results in fork_chunks(lambda chunk: ([_parse_and_render(source, config, md) for source in batch]
                                               for batch in batched(chunk, PARSE_BATCH)), todo, workers):
-        done.update(results)
+        cache.put_many("sources", [(keys[rel], value) for rel, (value, problems) in results
+                                   if value is not None and not problems])
+        done.update((rel, (_decode(value) if value is not None else None, problems)) for rel, (value, problems) in results)
     items: list[_Parsed] = []
     cached: list[_Parsed] = []
-    fresh: list[tuple[str, bytes]] = []
     for source in markdown:
         key = keys[source.rel]
         entry = found.get(key)
         stored = entry is not None
         if entry is None:
-            value, problems = done.pop(source.rel)
-            diagnostics.extend(problems)
-            if value is None:
+            entry, problems = done.pop(source.rel)
+            diagnostics.extend(problems)  # in the order of the sources, whichever child found them
+            if entry is None:
                 continue
-            if not problems:
-                fresh.append((key, value))
-                stored = True
-            entry = _decode(value)
-            if len(fresh) >= 500:  # stored as they are decoded: their bytes need not wait for the rest
-                cache.put_many("sources", fresh)
-                fresh = []
+            stored = not problems
         items.append(_from_cache(source, entry, key))
         if stored:
             cached.append(items[-1])
-    cache.put_many("sources", fresh)
     if index is not None:
         index.save(cached)
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
