@@ -338,3 +338,14 @@ def test_entries_of_old_versions_are_pruned_once_they_pile_up(demo):
     assert again.exit_code == 0 and "0 files changed in place" in again.stderr
     for namespace, keys in live.items():
         assert {key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = ?", (namespace,))} == keys
+
+
+def test_a_damaged_record_of_source_stamps_reads_every_source_again(demo, tmp_path, monkeypatch):
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        db.execute("UPDATE entries SET value = ? WHERE namespace = ?", (b"not a pickle", SourceIndex.NAMESPACE))
+    read = _reads(monkeypatch)
+    EDITS["body"](demo)
+    assert build_site(demo).exit_code == 0
+    assert len([path for path in read if path.endswith(".md")]) == len(list((demo / "content").rglob("*.md")))
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
