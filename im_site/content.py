@@ -9,7 +9,6 @@ from __future__ import annotations
 import pickle
 import posixpath
 import re
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,6 +19,7 @@ from .config import Config
 from .diagnostics import Diagnostic, Diagnostics
 from .markdown import Rendered, make_parser, render_markdown
 from .model import Page, Part
+from .options import file_clock_ns
 from .parallel import batched, fork_chunks
 from .slugs import slugify
 from .sources import SourceFile, Stamp, read_text
@@ -69,7 +69,7 @@ class SourceIndex:
     def __init__(self, config: Config, cache: Cache):
         self.cache = cache
         self.key = digest(code_key(), _settings(config), str(config.content_dir.absolute()))
-        self.started = time.time_ns()
+        self.started = file_clock_ns()
         self.recorded: dict[str, tuple[Stamp, str]] = {}
         raw = cache.get(self.NAMESPACE, self.key)
         try:

@@ -8,6 +8,7 @@ never sees two different "nows".
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +38,12 @@ def read_clock(now_iso: str | None) -> datetime:
         except (ValueError, OverflowError, OSError) as exc:
             raise ClockError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds") from exc
     return datetime.now(tz=timezone.utc).replace(microsecond=0)
+
+
+def file_clock_ns() -> int:
+    """The system clock in nanoseconds, to compare with the times of files on disk (never for
+    publishing rules: `--now` and SOURCE_DATE_EPOCH do not move the file system's clock)."""
+    return time.time_ns()
 
 
 @dataclass(frozen=True)
