@@ -100,10 +100,11 @@ class Cache:
             if connection is None:
                 self._broken = True
                 return None
-            for name in self.OLD_FILES:
-                for suffix in ("", "-wal", "-shm"):
-                    with contextlib.suppress(OSError):
-                        (self.folder / (name + suffix)).unlink()
+            if self._connection is None:  # once, not again in every forked child
+                for name in self.OLD_FILES:
+                    for suffix in ("", "-wal", "-shm"):
+                        with contextlib.suppress(OSError):
+                            (self.folder / (name + suffix)).unlink()
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 

@@ -162,12 +162,12 @@ class PageCache:
             added, ctx.outputs.journal = ctx.outputs.journal, None
         diagnostics = tuple(ctx.diagnostics.items[mark:])
         # Only what replay reproduces: the page itself and a social card, no errors.
-        if (job.file not in added or any(not path.startswith("social/") for path in added if path != job.file)
+        if (html is None or job.file not in added or any(not path.startswith("social/") for path in added if path != job.file)
                 or any(d.severity == "error" for d in diagnostics)):
             return
         # The page's hash for manifest.json, made here (in the rendering child, from the text
         # in hand) rather than by the parent unpacking every page after the children are done.
-        sha = hashlib.sha256(html.encode("utf-8")).hexdigest() if html is not None else ""
+        sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
         records[job.file] = (diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha)
 
     def store(self, records: dict[str, tuple]) -> None:
@@ -180,7 +180,7 @@ class PageCache:
             if file not in outputs.files:
                 continue
             diagnostics, used, images, sha = records[file]
-            sha = self.ctx.page_hashes[file] = sha or hashlib.sha256(outputs.files[file]).hexdigest()
+            self.ctx.page_hashes[file] = sha
             record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images,
                             sha)
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
@@ -245,15 +245,9 @@ def pages_in(value: Any) -> Iterator[Page]:
         return
     if isinstance(value, Page):
         yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:  # listings hold thousands of pages: those without a call each
-            if type(item) is Page:
-                yield item
-            elif type(item) not in _LEAVES:
-                yield from pages_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            if type(item) is Page:
+    elif isinstance(value, (list, tuple, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
+            if type(item) is Page:  # listings hold thousands of pages: those without a call each
                 yield item
             elif type(item) not in _LEAVES:
                 yield from pages_in(item)

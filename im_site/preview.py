@@ -45,7 +45,7 @@ def rerender(last: BuildResult, changed: Path) -> tuple[str, bytes] | None:
     if job is None:
         return None
     diagnostics = Diagnostics()
-    text = read_text(changed, old.path, diagnostics, max_bytes=int(config.settings.limits.file_size_mb * 1_000_000))
+    text = read_text(changed, old.path, diagnostics, max_bytes=config.max_file_bytes)
     if text is None:
         return None
     content = load_content(config, [SourceFile(rel, old.path, kind_of(rel), changed, text)],

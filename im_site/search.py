@@ -197,7 +197,7 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
     bodies, which its parts' source keys stand for (see content.py).
     """
     cache = ctx.images.cache
-    keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, page.meta.__dict__.get("summary") or "",
+    keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, _summary(page),
                    *(part.source_key for part in page.parts)) for page in pages]
     used.update(keys)
     analyzer = Analyzer(lang)
@@ -225,7 +225,7 @@ def _decode_terms(value: bytes) -> PageTerms | None:
 
 def _page_terms(analyzer: Analyzer, page: Page) -> PageTerms:
     """Title words count most, then the summary, then the body (capped per word)."""
-    summary = page.meta.__dict__.get("summary") or ""
+    summary = _summary(page)
     text = page.plain_text
     counted = [Counter(_WORD.findall(part.lower())) for part in (page.title, summary, text)]
     weights: Counter[str] = Counter()
@@ -290,8 +290,14 @@ def docs_payload(ctx: "RenderContext", lang: str, pages: list[Page], excerpts: l
     }
 
 
+def _summary(page: Page) -> str:
+    """The front matter's summary, or "" (a model's fields are in its __dict__; getattr on one
+    the type lacks raises inside pydantic, which costs more)."""
+    return page.meta.__dict__.get("summary") or ""
+
+
 def excerpt(text: str) -> str:
-    """The summary, else the start of the text, cut at a word near EXCERPT_CHARS."""
+    """`text` with its white space collapsed, cut at a word near EXCERPT_CHARS."""
     text = " ".join(text.split())
     if len(text) <= EXCERPT_CHARS:
         return text

@@ -89,7 +89,7 @@ def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes
             if stamp is not None and unchanged is not None and unchanged(path, kind, stamp):
                 files.append(SourceFile(rel, path, kind, abs_path, None, stamp))
                 continue
-            text = read_text(abs_path, path, diagnostics, max_bytes=max_bytes)
+            text = read_text(abs_path, path, diagnostics, max_bytes=max_bytes, size=stamp[0] if stamp else None)
             if text is None:
                 continue
         files.append(SourceFile(rel, path, kind, abs_path, text, stamp))
@@ -167,10 +167,12 @@ def _inside(path: Path, real_root: Path) -> bool:
         return False
 
 
-def read_text(abs_path: Path, path: str, diagnostics: Diagnostics, *, max_bytes: int) -> str | None:
-    """The file as text with LF line ends, or None after reporting why not."""
+def read_text(abs_path: Path, path: str, diagnostics: Diagnostics, *, max_bytes: int,
+              size: int | None = None) -> str | None:
+    """The file as text with LF line ends, or None after reporting why not (`size`: its size
+    if the caller has just read it)."""
     try:
-        size = abs_path.stat().st_size
+        size = abs_path.stat().st_size if size is None else size
         if size > max_bytes:
             diagnostics.error(path, None, "IM008", f"file is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:g} MB",
                               hint="raise limits.file_size_mb in site.yaml if this is intended")
