@@ -12,9 +12,9 @@ import hashlib
 import os
 import sqlite3
 import sys
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import metadata
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 

@@ -20,14 +20,14 @@ from .diagnostics import Diagnostic, Diagnostics
 from .markdown import Rendered, make_parser, render_markdown
 from .model import Page, Part
 from .options import file_clock_ns
-from .parallel import batched, fork_chunks
+from .parallel import fork_batches
 from .slugs import slugify
 from .sources import SourceFile, Stamp, read_text
 
 MARKDOWN_CACHE_VERSION = "md-6"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed
 SOURCE_CACHE_VERSION = "src-5"  # src-5: without the body's length
-#: Sources a parsing child sends back at a time.
-PARSE_BATCH = 250
+#: Sources a parsing child takes (and sends back) at a time.
+PARSE_BATCH = 100
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
 
 
@@ -132,8 +132,8 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     md = make_parser(config.settings.markdown.html) if todo else None
     # Each batch is decoded and stored as it arrives, while the children go on working.
     done: dict[str, tuple[tuple | None, list[Diagnostic]]] = {}
-    for results in fork_chunks(lambda chunk: ([_parse_and_render(source, config, md) for source in batch]
-                                              for batch in batched(chunk, PARSE_BATCH)), todo, workers):
+    for results in fork_batches(lambda batch: ([_parse_and_render(source, config, md) for source in batch],),
+                                todo, workers, PARSE_BATCH):
         cache.put_many("sources", [(keys[rel], value) for rel, (value, problems) in results
                                    if value is not None and not problems])
         done.update((rel, (_decode(value) if value is not None else None, problems)) for rel, (value, problems) in results)

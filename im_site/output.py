@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterator
 from .diagnostics import Diagnostics, SiteError, fail
 from .urls import collision_key
 
-
 WRITE_THREADS = 4
 
 

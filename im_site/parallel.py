@@ -2,9 +2,9 @@
 
 With the fork start method a child inherits the whole build (site, theme,
 caches) for free; only what it computed travels back through a pipe. One
-child per chunk: the parent only collects, so the garbage of the work (and
-its memory) ends with the children, and the parent's peak memory is what it
-keeps. Where fork is unavailable, or the work is small, everything runs in
+child per worker, each taking the next batch of work until none is left:
+the parent only collects, so the garbage of the work (and its memory) ends
+with the children, and the parent's peak memory is what it keeps. Where fork is unavailable, or the work is small, everything runs in
 this process: the result is the same either way.
 """
 
@@ -15,7 +15,6 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import traceback
-from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, Callable, Sequence, TypeVar
@@ -34,31 +33,35 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def fork_chunks(work: Callable[[list[T]], Iterable[R]], items: Sequence[T], workers: int) -> Iterator[R]:
-    """Everything `work` yields for each contiguous chunk of `items`, chunk by chunk, in order.
+def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T], workers: int,
+                 size: int) -> Iterator[R]:
+    """Everything `work` yields for each batch of `size` consecutive `items`, batch by batch, in order.
 
-    Each chunk runs in a child, which sends each result as soon as it is
-    yielded: work that yields in batches keeps neither the child nor the
-    parent holding more than a batch in flight. The caller should fold each
-    result in before taking the next.
+    Each child takes the next batch nobody has taken yet, until none is
+    left, and sends each result as soon as `work` yields it: a child that
+    drew cheap batches (short pages) takes more of them, so the children
+    finish together however the cost is spread over the items. Results are
+    handed on in the order of the batches, whichever child made them; the
+    caller should fold each in before taking the next.
     """
     workers = min(workers, max(1, len(items) // MIN_ITEMS_PER_WORKER))
+    batches = list(batched(items, size))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from work(list(items))
+        for batch in batches:
+            yield from work(batch)
         return
-    size = -(-len(items) // workers)
-    chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
+    taken = context.Value("q", 0)  # the next batch to take, in memory shared with the children
     release_free_memory()  # children start from the parent's pages: no freed ones among them
     children = []
-    for chunk in chunks:
+    for _ in range(workers):
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(work, chunk, sender), daemon=True)
+        process = context.Process(target=_child, args=(work, batches, taken, sender), daemon=True)
         process.start()
         sender.close()
         children.append((process, receiver))
     try:
-        yield from _collect(children)
+        yield from _collect(children, len(batches))
     finally:  # also when stopped early (an error, Ctrl-C): no child outlives the build
         for process, receiver in children:
             if process.exitcode is None:
@@ -67,37 +70,38 @@ def fork_chunks(work: Callable[[list[T]], Iterable[R]], items: Sequence[T], work
             receiver.close()
 
 
-def _collect(children: list[tuple[Any, Any]]) -> Iterator[Any]:
-    """The children's results in chunk order, read from whichever child has sent one.
+def _collect(children: list[tuple[Any, Any]], count: int) -> Iterator[Any]:
+    """The results of `count` batches in batch order, read from whichever child has sent one.
 
-    Reading only the child whose turn it is would stall the others as soon as
-    their pipe is full; results that arrive early wait here for their turn.
+    Reading only the child whose batch is next would stall the others as soon
+    as their pipe is full; results that arrive early wait here for their turn.
     """
-    early: list[deque[tuple[str, Any]]] = [deque() for _ in children]
-    open_ = {receiver: index for index, (_, receiver) in enumerate(children)}
+    results: dict[int, list[Any]] = {}
+    finished: set[int] = set()
+    open_ = {receiver: process for process, receiver in children}
     turn = 0
-    while turn < len(children):
-        if open_:
-            for receiver in multiprocessing.connection.wait(list(open_)):
-                index = open_[receiver]
-                process = children[index][0]
-                try:
-                    status, payload = receiver.recv()
-                except EOFError:
-                    process.join()
-                    raise RuntimeError(f"a build worker died (exit code {process.exitcode})") from None
-                if status == "error":
-                    raise RuntimeError(f"a build worker failed:\n{payload}")
-                early[index].append((status, payload))
-                if status == "done":
-                    del open_[receiver]
-                    process.join()
-        while turn < len(children) and early[turn]:
-            status, payload = early[turn].popleft()
-            if status == "done":
-                turn += 1
+    while turn < count:
+        if not open_:
+            raise RuntimeError(f"the build workers stopped before batch {turn} of {count}")
+        for receiver in multiprocessing.connection.wait(list(open_)):
+            process = open_[receiver]
+            try:
+                status, index, payload = receiver.recv()
+            except EOFError:
+                process.join()
+                raise RuntimeError(f"a build worker died (exit code {process.exitcode})") from None
+            if status == "error":
+                raise RuntimeError(f"a build worker failed:\n{payload}")
+            if status == "item":
+                results.setdefault(index, []).append(payload)
+            elif status == "batch":
+                finished.add(index)
             else:
-                yield payload
+                del open_[receiver]
+                process.join()
+        while turn in finished:
+            yield from results.pop(turn, [])
+            turn += 1
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -128,14 +132,22 @@ def _libc() -> Any:
         return None
 
 
-def _child(work: Callable[[list[Any]], Iterable[Any]], chunk: list[Any], sender: Any) -> None:
+def _child(work: Callable[[Sequence[Any]], Iterable[Any]], batches: list[Sequence[Any]], taken: Any,
+           sender: Any) -> None:
     try:
-        for result in work(chunk):
-            sender.send(("item", result))
-        sender.send(("done", None))
+        while True:
+            with taken.get_lock():
+                index = taken.value
+                taken.value += 1
+            if index >= len(batches):
+                break
+            for result in work(batches[index]):
+                sender.send(("item", index, result))
+            sender.send(("batch", index, None))
+        sender.send(("done", None, None))
     except KeyboardInterrupt:
         os._exit(130)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
-        sender.send(("error", traceback.format_exc()))
+        sender.send(("error", None, traceback.format_exc()))
     finally:
         sender.close()

@@ -10,7 +10,7 @@ import hashlib
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -29,7 +29,7 @@ from .model import Page, Part, Site
 from .options import BuildOptions
 from .output import OutputSet
 from .pagecache import PageCache
-from .parallel import batched, fork_chunks
+from .parallel import fork_batches
 from .slugs import slugify
 from .social import og_image_url
 from .theme import BUILTIN, Theme, brand_css
@@ -450,22 +450,26 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
     return entries
 
 
-#: Pages a render child sends back at a time (a child holds no more output than this).
-RENDER_BATCH = 200
+#: Pages a render child takes at a time (and sends back: it holds no more output than this); small
+#: batches let the children finish together.
+RENDER_BATCH = 50
 
 
 def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
     """Render every job, across `options.jobs` forked processes when the build is large.
 
     Content pages whose inputs are unchanged come from the page cache
-    (pagecache.py). Each child renders a contiguous slice of the rest with its
-    own copy of the context and sends back only what it added: files,
+    (pagecache.py). The children take the rest batch by batch, each with its
+    own copy of the context, and send back only what a batch added: files,
     diagnostics, used files, images, and what the page cache should keep.
     """
     pages = PageCache.of(ctx)
     todo = pages.replay(jobs) if pages is not None else jobs
+    # Pages that list others (home pages, indexes, listings, feeds) cost up to a hundred times
+    # a content page: taken first, so that no child is left with them once the rest is done.
+    todo = sorted(todo, key=lambda job: job.page is not None)
     records: dict[str, tuple] = {}
-    for payload in fork_chunks(lambda chunk: _render_chunk(ctx, chunk, records), todo, ctx.options.jobs):
+    for payload in fork_batches(lambda batch: _render_batch(ctx, batch, records), todo, ctx.options.jobs, RENDER_BATCH):
         files, diagnostics, used_files, images, encoded, recorded = payload
         for path, (packed, origin) in files.items():
             ctx.outputs.add_packed(path, packed, origin, ctx.diagnostics)
@@ -479,12 +483,12 @@ def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
         pages.store(records)
 
 
-def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple]) -> Iterator[tuple]:
-    """Render a slice: in this process in place; in a child, yielding what each batch added.
+def _render_batch(ctx: RenderContext, batch: Sequence[Job], records: dict[str, tuple]) -> Iterator[tuple]:
+    """Render a batch: in this process in place; in a child, yielding what the batch added.
 
-    A child hands over the files of each batch as it goes and forgets their
-    bytes (keeping their paths for the collision check), so it never holds
-    more than a batch of output.
+    A child hands over the files of each batch and forgets their bytes
+    (keeping their paths for the collision check), so it never holds more
+    than a batch of output.
     """
     pages = ctx.page_cache
 
@@ -495,25 +499,24 @@ def _render_chunk(ctx: RenderContext, chunk: list[Job], records: dict[str, tuple
             pages.render(job, render_job, records)
 
     if os.getpid() == ctx.parent_pid:
-        for job in chunk:
+        for job in batch:
             render(job)
         return
     outputs = ctx.outputs
-    for batch in batched(chunk, RENDER_BATCH):
-        known_files, known_diagnostics = len(outputs.origins), len(ctx.diagnostics.items)
-        known_images, encoded = set(ctx.images.processed), ctx.images.encoded
-        ctx.used_files = set()
-        for job in batch:
-            render(job)
-        # Paths are only ever added, in order: this batch's are the last ones.
-        files = {path: (outputs.files.packed(path), outputs.origins[path])
-                 for path in islice(outputs.origins, known_files, None)}
-        for path in files:
-            outputs.files.set_packed(path, (False, b""))  # sent: only the path is still needed here
-        images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
-        yield (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
-               ctx.images.encoded - encoded, dict(records))
-        records.clear()
+    known_files, known_diagnostics = len(outputs.origins), len(ctx.diagnostics.items)
+    known_images, encoded = set(ctx.images.processed), ctx.images.encoded
+    ctx.used_files = set()
+    for job in batch:
+        render(job)
+    # Paths are only ever added, in order: this batch's are the last ones.
+    files = {path: (outputs.files.packed(path), outputs.origins[path])
+             for path in islice(outputs.origins, known_files, None)}
+    for path in files:
+        outputs.files.set_packed(path, (False, b""))  # sent: only the path is still needed here
+    images = {rel: image for rel, image in ctx.images.processed.items() if rel not in known_images}
+    yield (files, ctx.diagnostics.items[known_diagnostics:], ctx.used_files, images,
+           ctx.images.encoded - encoded, dict(records))
+    records.clear()
 
 
 def render_job(ctx: RenderContext, job: Job) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -21,43 +22,58 @@ needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_meth
                                 reason="this platform cannot fork: everything runs in one process")
 
 
-def _batches_with_pids(chunk: list[int]):
-    for batch in parallel.batched(chunk, 7):
-        yield os.getpid(), list(batch)
+def _with_pid(batch: list[int]):
+    time.sleep(0.01)  # long enough for every child to start and take some
+    yield os.getpid(), list(batch)
 
 
 @needs_fork
 def test_results_come_in_item_order_from_every_child_batch_by_batch():
-    results = list(parallel.fork_chunks(_batches_with_pids, list(range(300)), workers=3))
+    results = list(parallel.fork_batches(_with_pid, list(range(300)), workers=3, size=7))
     assert [item for _, batch in results for item in batch] == list(range(300))
     pids = {pid for pid, _ in results}
     assert len(pids) == 3 and os.getpid() not in pids  # the parent only collects
     assert all(len(batch) <= 7 for _, batch in results)
 
 
+@needs_fork
+def test_a_child_with_a_slow_batch_leaves_the_rest_to_the_others():
+    """Batches are taken, not dealt: while one child is stuck on an expensive batch, the
+    other takes the cheap ones (a contiguous half each would leave it waiting)."""
+    def work(batch: list[int]):
+        if batch[0] == 0:
+            time.sleep(2)
+        yield os.getpid(), list(batch)
+
+    results = list(parallel.fork_batches(work, list(range(400)), workers=2, size=10))
+    assert [item for _, batch in results for item in batch] == list(range(400))
+    slow = results[0][0]
+    assert sum(pid == slow for pid, _ in results) < 10  # of 40 batches
+
+
 def test_small_work_runs_in_this_process():
-    results = list(parallel.fork_chunks(_batches_with_pids, list(range(10)), workers=4))
+    results = list(parallel.fork_batches(_with_pid, list(range(10)), workers=4, size=3))
     assert {pid for pid, _ in results} == {os.getpid()}
     assert [item for _, batch in results for item in batch] == list(range(10))
 
 
-def _fails_in_the_second_chunk(chunk: list[int]):
-    yield chunk[:1]
-    if 150 in chunk:
+def _fails_on_item_150(batch: list[int]):
+    yield batch[:1]
+    if 150 in batch:
         raise ValueError("broken item 150")
-    yield chunk[1:]
+    yield batch[1:]
 
 
 @needs_fork
 def test_a_failing_child_is_reported_with_its_traceback_and_no_child_is_left():
     with pytest.raises(RuntimeError, match="broken item 150"):
-        list(parallel.fork_chunks(_fails_in_the_second_chunk, list(range(300)), workers=3))
+        list(parallel.fork_batches(_fails_on_item_150, list(range(300)), workers=3, size=20))
     assert multiprocessing.active_children() == []
 
 
 @needs_fork
 def test_a_caller_that_stops_early_leaves_no_child():
-    results = parallel.fork_chunks(_batches_with_pids, list(range(3000)), workers=2)
+    results = parallel.fork_batches(_with_pid, list(range(3000)), workers=2, size=10)
     next(results)
     results.close()
     assert multiprocessing.active_children() == []
@@ -65,7 +81,7 @@ def test_a_caller_that_stops_early_leaves_no_child():
 
 @needs_fork
 def test_a_site_rendered_across_processes_equals_one_rendered_in_one(tmp_path, monkeypatch):
-    """Every stage split into children (small chunks, several batches each) gives the same bytes."""
+    """Every stage split into children (small batches, taken in turn) gives the same bytes."""
     root = tmp_path / "demo"
     root.mkdir()
     shutil.copy(REPO / "site.yaml", root / "site.yaml")
