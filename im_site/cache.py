@@ -131,6 +131,15 @@ class Cache:
             return None
         return bytes(row[0]) if row else None
 
+    def has_any(self, namespace: str) -> bool:
+        db = self._db()
+        if db is None:
+            return False
+        try:
+            return db.execute("SELECT 1 FROM entries WHERE namespace = ? LIMIT 1", (namespace,)).fetchone() is not None
+        except sqlite3.Error:
+            return False
+
     def get_many(self, namespace: str, keys: list[str], decode: Callable[[bytes], T]) -> dict[str, T]:
         """The entries found for `keys`, each passed through `decode` as it is read.
 

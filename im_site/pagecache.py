@@ -72,12 +72,14 @@ class PageCache:
     def __init__(self, ctx: "RenderContext", cache: Cache):
         self.ctx, self.cache = ctx, cache
         self.site_key = site_key(ctx)
-        self.keys: dict[str, str] = {}  # output file -> key, for the cacheable jobs of this build
+        self.keys: dict[str, str] = {}  # output file -> key, for the cacheable jobs `replay` looked up
         # The dev server's pages differ (live reload): their own entries, so that `serve` and
         # `build` in turn do not overwrite each other's.
         self.namespace = NAMESPACE + ("-serve" if ctx.options.live_reload else "")
         self._by_page: dict[str, str] = {}
         self.reused = 0
+        #: Whether keys are made where each page renders rather than in `replay` (see there).
+        self._keys_later = False
 
     @classmethod
     def of(cls, ctx: "RenderContext") -> "PageCache | None":
@@ -87,7 +89,15 @@ class PageCache:
         return ctx.page_cache
 
     def replay(self, jobs: list["Job"]) -> list["Job"]:
-        """Add every cached page of `jobs` to the build; return the jobs still to render."""
+        """Add every cached page of `jobs` to the build; return the jobs still to render.
+
+        With no page in the cache at all (a first or clean build) nothing can
+        be replayed: each page's key is then made by the process rendering it,
+        in parallel, instead of all of them here first.
+        """
+        self._keys_later = not self.cache.has_any(self.namespace)
+        if self._keys_later:
+            return jobs
         wanted = {}
         for job in jobs:
             key = self._key(job)
@@ -147,7 +157,8 @@ class PageCache:
     def render(self, job: "Job", render_job: Any, records: dict[str, tuple]) -> None:
         """Render `job`, noting in `records` what it did when the page can be cached."""
         ctx = self.ctx
-        if job.file not in self.keys:
+        key = self._key(job) if self._keys_later else self.keys.get(job.file)
+        if key is None:
             render_job(ctx, job)
             return
         mark = len(ctx.diagnostics.items)
@@ -168,7 +179,7 @@ class PageCache:
         # The page's hash for manifest.json, made here (in the rendering child, from the text
         # in hand) rather than by the parent unpacking every page after the children are done.
         sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        records[job.file] = (diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha)
+        records[job.file] = (key, diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha)
 
     def store(self, records: dict[str, tuple]) -> None:
         """Save the pages rendered in this build (in every process) for the next one."""
@@ -179,10 +190,9 @@ class PageCache:
         for file in sorted(records):
             if file not in outputs.files:
                 continue
-            diagnostics, used, images, sha = records[file]
+            key, diagnostics, used, images, sha = records[file]
             self.ctx.page_hashes[file] = sha
-            record = Record(self.keys[file], outputs.files.packed(file), outputs.origins[file], diagnostics, used, images,
-                            sha)
+            record = Record(key, outputs.files.packed(file), outputs.origins[file], diagnostics, used, images, sha)
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -187,6 +187,21 @@ def test_job_values_of_cached_pages_have_faithful_reprs(demo):  # listings and f
     assert not faithful({"x": object()}) and not faithful({1, 2})
 
 
+def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(demo, monkeypatch):
+    """With an empty page cache each page's key is made by the process rendering it; the next
+    build makes them in one process and must find every page the first one stored."""
+    import sqlite3
+
+    from im_site import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)  # children even for the demo
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        stored = db.execute("SELECT COUNT(*) FROM entries WHERE namespace = 'pages'").fetchone()[0]
+    again = build_site(demo, "-v")
+    assert stored >= 60 and f"({stored} pages reused" in again.stderr
+
+
 def test_cache_holds_one_entry_per_page(demo):
     import sqlite3
 
