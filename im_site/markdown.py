@@ -10,7 +10,6 @@ body's content alone.
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Callable
@@ -24,6 +23,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from .compress import compress, decompress
 from .slugs import slugify
 from .urls import is_external, is_safe_url, scheme_of
 
@@ -54,7 +54,7 @@ class Heading:
 class Rendered:
     """HTML with placeholders plus everything later stages need to know about the body.
 
-    The HTML and the text are kept zlib-compressed: every page of the site
+    The HTML and the text are kept compressed (compress.py): every page of the site
     holds its Rendered for the whole build, but only pages rendered again (not
     replayed from the page cache) read their HTML, and only search, linting
     and digests read the text. That takes 3-4 KB off each page in memory.
@@ -92,11 +92,11 @@ class Rendered:
 
 
 def _pack(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 1) if text else b""
+    return compress(text.encode("utf-8")) if text else b""
 
 
 def _unpack(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8") if data else ""
+    return decompress(data).decode("utf-8") if data else ""
 
 
 @dataclass
