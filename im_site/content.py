@@ -25,7 +25,7 @@ from .slugs import slugify
 from .sources import SourceFile, Stamp, read_text
 
 MARKDOWN_CACHE_VERSION = "md-7"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd
-SOURCE_CACHE_VERSION = "src-5"  # src-5: without the body's length
+SOURCE_CACHE_VERSION = "src-6"  # src-5: without the body's length; src-6: models and headings pickled as values
 #: Sources a parsing child takes (and sends back) at a time.
 PARSE_BATCH = 100
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")

@@ -7,7 +7,7 @@ a build must not show, so no index below can leak a hidden page.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Callable
@@ -107,7 +107,7 @@ class Page:
                 while new in used:
                     new, number = f"{heading.id}-{number}", number + 1
                 used.add(new)
-                found.append((index, heading if new == heading.id else replace(heading, id=new), heading.id))
+                found.append((index, heading if new == heading.id else heading._replace(id=new), heading.id))
         return tuple(found)
 
     @property

