@@ -202,6 +202,32 @@ def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(demo, monkey
     assert stored >= 60 and f"({stored} pages reused" in again.stderr
 
 
+def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(demo):
+    """Models pickle as their values and a mask of the fields given, bodies' headings and links
+    as plain tuples (schema.py, markdown.py): every page of the demo survives the round trip."""
+    import pickle
+
+    from im_site.markdown import Heading, Reference
+
+    config = load_config(demo / "site.yaml")
+    result = build(config, BuildOptions(demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1))
+    pages = result.content.pages
+    assert len(pages) > 40
+    for page in pages:
+        meta = pickle.loads(pickle.dumps(page.meta, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(meta) is type(page.meta) and meta == page.meta, page.path
+        assert meta.model_fields_set == page.meta.model_fields_set
+        assert meta.model_dump(exclude_unset=True) == page.meta.model_dump(exclude_unset=True)
+        with pytest.raises(ValueError):
+            meta.title = "changed"  # still frozen
+        for part in page.parts:
+            rendered = pickle.loads(pickle.dumps(part.rendered, protocol=pickle.HIGHEST_PROTOCOL))
+            assert rendered == part.rendered and rendered.html == part.rendered.html
+            assert all(type(heading) is Heading for heading in rendered.headings)
+            assert all(type(ref) is Reference for ref in rendered.links + rendered.images + rendered.kpis)
+    assert any(page.meta.model_fields_set and page.parts[0].rendered.headings for page in pages)
+
+
 def test_cache_holds_one_entry_per_page(demo):
     import sqlite3
 
