@@ -98,10 +98,11 @@ class Rendered:
 
 def _restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple[tuple, ...], kpis: tuple[tuple, ...],
                       headings: tuple[tuple, ...], packed_text: bytes, problems: tuple) -> Rendered:
-    new = tuple.__new__  # the tuples were made by the classes: no need to go through them again
-    return Rendered(packed_html, tuple(new(Reference, item) for item in links), tuple(new(Reference, item) for item in images),
-                    tuple(new(Reference, item) for item in kpis), tuple(new(Heading, item) for item in headings),
-                    packed_text, problems)
+    def references(items: tuple[tuple, ...]) -> tuple[Reference, ...]:
+        return tuple(tuple.__new__(Reference, item) for item in items)  # made by the class once already
+
+    return Rendered(packed_html, references(links), references(images), references(kpis),
+                    tuple(tuple.__new__(Heading, item) for item in headings), packed_text, problems)
 
 
 def _pack(text: str) -> bytes:

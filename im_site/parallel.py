@@ -4,8 +4,9 @@ With the fork start method a child inherits the whole build (site, theme,
 caches) for free; only what it computed travels back through a pipe. One
 child per worker, each taking the next batch of work until none is left:
 the parent only collects, so the garbage of the work (and its memory) ends
-with the children, and the parent's peak memory is what it keeps. Where fork is unavailable, or the work is small, everything runs in
-this process: the result is the same either way.
+with the children, and the parent's peak memory is what it keeps. Where
+fork is unavailable, or the work is small, everything runs in this process:
+the result is the same either way.
 """
 
 from __future__ import annotations
