@@ -52,12 +52,16 @@ def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T],
             yield from work(batch)
         return
     context = multiprocessing.get_context("fork")
-    taken = context.Value("q", 0)  # the next batch to take, in memory shared with the children
+    try:
+        taken = context.Value("q", 0)  # the next batch to take, in memory shared with the children
+    except (OSError, ImportError):  # no POSIX semaphores here (no /dev/shm): every workers-th batch each
+        taken = None
     release_free_memory()  # children start from the parent's pages: no freed ones among them
     children = []
-    for _ in range(workers):
+    for number in range(workers):
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(work, batches, taken, sender), daemon=True)
+        indices = _taken_in_turn(len(batches), taken) if taken is not None else range(number, len(batches), workers)
+        process = context.Process(target=_child, args=(work, batches, indices, sender), daemon=True)
         process.start()
         sender.close()
         children.append((process, receiver))
@@ -133,15 +137,21 @@ def _libc() -> Any:
         return None
 
 
-def _child(work: Callable[[Sequence[Any]], Iterable[Any]], batches: list[Sequence[Any]], taken: Any,
+def _taken_in_turn(count: int, taken: Any) -> Iterator[int]:
+    """The batches a child takes: the next one nobody has, until none is left (run in the child)."""
+    while True:
+        with taken.get_lock():
+            index = taken.value
+            taken.value += 1
+        if index >= count:
+            return
+        yield index
+
+
+def _child(work: Callable[[Sequence[Any]], Iterable[Any]], batches: list[Sequence[Any]], indices: Iterable[int],
            sender: Any) -> None:
     try:
-        while True:
-            with taken.get_lock():
-                index = taken.value
-                taken.value += 1
-            if index >= len(batches):
-                break
+        for index in indices:
             for result in work(batches[index]):
                 sender.send(("item", index, result))
             sender.send(("batch", index, None))

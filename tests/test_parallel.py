@@ -51,6 +51,19 @@ def test_a_child_with_a_slow_batch_leaves_the_rest_to_the_others():
     assert sum(pid == slow for pid, _ in results) < 10  # of 40 batches
 
 
+@needs_fork
+def test_without_shared_semaphores_each_child_takes_every_nth_batch(monkeypatch):
+    """Where POSIX semaphores are missing (no /dev/shm), batches are dealt in turn instead."""
+    def no_semaphores(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Value", no_semaphores)
+    results = list(parallel.fork_batches(_with_pid, list(range(300)), workers=3, size=7))
+    assert [item for _, batch in results for item in batch] == list(range(300))
+    pids = [pid for pid, _ in results]
+    assert len(set(pids)) == 3 and pids[:3] == pids[3:6]  # dealt round the three children
+
+
 def test_small_work_runs_in_this_process():
     results = list(parallel.fork_batches(_with_pid, list(range(10)), workers=4, size=3))
     assert {pid for pid, _ in results} == {os.getpid()}
