@@ -131,6 +131,26 @@ class Cache:
             return None
         return bytes(row[0]) if row else None
 
+    def enabled(self) -> bool:
+        """Whether entries can be stored (a folder was given and the database opens)."""
+        return self._db() is not None
+
+    def existing(self, namespace: str, keys: list[str]) -> set[str]:
+        """Which of `keys` have an entry, without reading the entries."""
+        db = self._db()
+        found: set[str] = set()
+        if db is None:
+            return found
+        try:
+            for start in range(0, len(keys), 500):
+                batch = keys[start:start + 500]
+                marks = ",".join("?" * len(batch))
+                found.update(key for (key,) in db.execute(
+                    f"SELECT key FROM entries WHERE namespace = ? AND key IN ({marks})", (namespace, *batch)))
+        except sqlite3.Error:
+            return set()
+        return found
+
     def has_any(self, namespace: str) -> bool:
         db = self._db()
         if db is None:

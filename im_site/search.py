@@ -34,6 +34,7 @@ import snowballstemmer
 from .cache import code_key, digest
 from .config import label_for
 from .model import Page
+from .parallel import fork_batches
 from .render import Job, render_job
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 SEARCH_CACHE_VERSION = "search-1"
 TERMS_BATCH = 500
+STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
 TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_CAP = 10, 3, 10
 ALGORITHMS = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian",
@@ -201,6 +203,7 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
                    *(part.source_key for part in page.parts)) for page in pages]
     used.update(keys)
     analyzer = Analyzer(lang)
+    _stem_missing(ctx, analyzer, pages, keys)
     for start in range(0, len(pages), TERMS_BATCH):  # read and stored a batch at a time, to keep memory flat
         batch = keys[start:start + TERMS_BATCH]
         found = cache.get_many("search", sorted(set(batch)), _decode_terms)
@@ -209,10 +212,36 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
             entry = found.get(key)
             if entry is None:
                 entry = _page_terms(analyzer, page)
-                if all(part.source_key for part in page.parts):
-                    fresh.append((key, marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt))))
+                if _cacheable(page):
+                    fresh.append((key, _packed(entry)))
             yield entry
         cache.put_many("search", fresh)
+
+
+def _stem_missing(ctx: "RenderContext", analyzer: Analyzer, pages: list[Page], keys: list[str]) -> None:
+    """Put the terms of the pages the cache lacks into it, stemmed across the build's workers.
+
+    A clean build stems every page, 2.7 s of serial work at 10,000 pages
+    after everything else is done; the children share it, and `page_terms`
+    then finds every page in the cache. Without a cache this is left to
+    `page_terms`, which holds no more than a batch of terms at a time.
+    """
+    cache = ctx.images.cache
+    if not cache.enabled():
+        return
+    known = cache.existing("search", keys)
+    missing = list({key: page for key, page in zip(keys, pages) if key not in known and _cacheable(page)}.items())
+    for terms in fork_batches(lambda batch: ([(key, _packed(_page_terms(analyzer, page))) for key, page in batch],),
+                              missing, ctx.options.jobs, STEM_BATCH):
+        cache.put_many("search", terms)
+
+
+def _cacheable(page: Page) -> bool:
+    return all(part.source_key for part in page.parts)
+
+
+def _packed(entry: PageTerms) -> bytes:
+    return marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt))
 
 
 def _decode_terms(value: bytes) -> PageTerms | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
-from im_site.search import candidates, fold, shard_key
-
 from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
+
+from im_site.search import candidates, fold, shard_key
 
 
 def message(title: str, body: str, extra: str = "", date: str = "2026-01-05") -> str:
@@ -125,6 +127,39 @@ def test_identical_builds_give_identical_index(make_site, tmp_path):
     assert build_site(root, "-o", str(tmp_path / "again")).exit_code == 0
     second = {k: v for k, v in snapshot_tree(tmp_path / "again").items() if k.startswith("search/")}
     assert first and first == second
+
+
+def test_pages_are_stemmed_across_processes_into_the_same_index(make_site, tmp_path, monkeypatch):
+    """A clean build stems the pages the cache lacks in the build's worker processes; the index
+    is the one a build without a cache (stemming here, a batch at a time) writes."""
+    from conftest import NOW
+
+    from im_site import parallel, search
+    from im_site.build import build
+    from im_site.config import load_config
+    from im_site.options import BuildOptions, read_clock
+    from im_site.output import write_atomic
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    monkeypatch.setattr(search, "STEM_BATCH", 1)
+    log, real = tmp_path / "stemmed.log", search._page_terms
+
+    def logging_terms(analyzer: search.Analyzer, page: object) -> search.PageTerms:
+        time.sleep(0.05)  # long enough for both children to take some
+        with log.open("a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return real(analyzer, page)
+
+    monkeypatch.setattr(search, "_page_terms", logging_terms)
+    root = make_site(GERMAN)
+    assert build_site(root).exit_code == 0
+    in_children = [pid for pid in log.read_text().split() if pid != str(os.getpid())]
+    assert len(in_children) == 5 and len(set(in_children)) == 2  # the German pages (the English one: too few)
+    result = build(load_config(root / "site.yaml"),
+                   BuildOptions(root / "site.yaml", read_clock(NOW), use_cache=False, jobs=1))
+    write_atomic(result.outputs, tmp_path / "serial")
+    index = lambda folder: {k: v for k, v in snapshot_tree(folder).items() if k.startswith("search/")}  # noqa: E731
+    assert index(root / "_site") and index(root / "_site") == index(tmp_path / "serial")
 
 
 def test_search_disabled_means_no_index_and_no_box(make_site):
