@@ -12,7 +12,7 @@ import hashlib
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -137,19 +137,10 @@ class Cache:
 
     def existing(self, namespace: str, keys: list[str]) -> set[str]:
         """Which of `keys` have an entry, without reading the entries."""
-        db = self._db()
-        found: set[str] = set()
-        if db is None:
-            return found
         try:
-            for start in range(0, len(keys), 500):
-                batch = keys[start:start + 500]
-                marks = ",".join("?" * len(batch))
-                found.update(key for (key,) in db.execute(
-                    f"SELECT key FROM entries WHERE namespace = ? AND key IN ({marks})", (namespace, *batch)))
+            return {key for (key,) in self._select(namespace, keys, "key")}
         except sqlite3.Error:
             return set()
-        return found
 
     def has_any(self, namespace: str) -> bool:
         db = self._db()
@@ -167,20 +158,21 @@ class Cache:
         decoded at once, so that the raw bytes of thousands of entries never
         sit in memory beside what they decode to.
         """
-        db = self._db()
-        found: dict[str, T] = {}
-        if db is None:
-            return found
         try:
-            for start in range(0, len(keys), 500):
-                batch = keys[start:start + 500]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(f"SELECT key, value FROM entries WHERE namespace = ? AND key IN ({marks})",
-                                  (namespace, *batch))
-                found.update((key, decode(value)) for key, value in rows)
+            return {key: decode(value) for key, value in self._select(namespace, keys, "key, value")}
         except sqlite3.Error:
             return {}
-        return found
+
+    def _select(self, namespace: str, keys: list[str], columns: str) -> Iterator[tuple]:
+        """`columns` of the entries of `keys`, 500 keys a query (raises sqlite3.Error)."""
+        db = self._db()
+        if db is None:
+            return
+        for start in range(0, len(keys), 500):
+            batch = keys[start:start + 500]
+            marks = ",".join("?" * len(batch))
+            yield from db.execute(f"SELECT {columns} FROM entries WHERE namespace = ? AND key IN ({marks})",
+                                  (namespace, *batch))
 
     def prune(self, namespace: str, keep: set[str], slack: int = 3) -> int:
         """Delete the entries of `namespace` not in `keep` once they outnumber it `slack` times
