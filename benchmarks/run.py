@@ -14,9 +14,19 @@ repetition with the order of the tools rotated each time, it measures:
   hugo    Hugo clean build (`hugo --quiet -s DIR -d OUT`, fresh cache dir);
   floor   benchmarks/floor.py with 2 processes (markdown-it-py + Jinja + write).
 
-Each run is timed (wall clock) and its peak resident memory (the largest single
-process) is read from `/usr/bin/time -v`, or, without it, from
-getrusage(RUSAGE_CHILDREN) in a fresh helper process. The result is one
+Each run is timed (wall clock and CPU time, user + system, of all its
+processes) and its peak resident memory (the largest single process) is read
+from `/usr/bin/time -v`, or, without it, from getrusage(RUSAGE_CHILDREN) in a
+fresh helper process.
+
+Outputs, caches and replaced corpora are never deleted between runs: they are
+moved into `<workdir>/discarded/` and deleted when the whole benchmark is done.
+On ext4 without a journal (this project's benchmark VM) the kernel avoids
+reusing an inode freed in the last 30 s (300 s while its table block is still
+dirty) and scans past every such inode for each new file, so deleting last
+run's 10,000 folders made the next run's file creation 2-10 times slower,
+differently for every tool and repetition. A leftover `discarded/` of an
+interrupted benchmark is deleted first, followed by a sync and a pause. The result is one
 Markdown table (median, min-max, peak MB, ratio to Hugo's clean build of the
 same size) on stdout, and the same data with every run as JSON with --json.
 A tool that fails is reported and the rest goes on. Progress goes to stderr.
@@ -39,6 +49,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -61,7 +72,7 @@ with open(out, "wb") as o, open(err, "wb") as e:
 wall = time.perf_counter() - t0
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(result, "w") as f:
-    json.dump({"rc": rc, "wall": wall, "maxrss_kb": ru.ru_maxrss}, f)
+    json.dump({"rc": rc, "wall": wall, "maxrss_kb": ru.ru_maxrss, "cpu": ru.ru_utime + ru.ru_stime}, f)
 """
 
 
@@ -77,6 +88,7 @@ class Run:
     error: str = ""
     pages_found: int | None = None
     note: str = ""
+    cpu_s: float | None = None  # user + system time of all its processes
 
 
 @dataclass
@@ -92,6 +104,7 @@ class Row:
     ratio_to_hugo: float | None
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cpu_s: float | None = None  # median
 
 
 def log(msg: str) -> None:
@@ -110,8 +123,9 @@ def _tail(path: Path, limit: int = 600) -> str:
     return data.decode("utf-8", "replace").strip()
 
 
-def measure(cmd: list[str], cwd: Path, timeout: float, scratch: Path) -> tuple[bool, float | None, float | None, int | None, str]:
-    """(ok, wall seconds, peak MB, exit code, error text) of one run of `cmd` in `cwd`."""
+def measure(cmd: list[str], cwd: Path, timeout: float,
+            scratch: Path) -> tuple[bool, float | None, float | None, int | None, str, float | None]:
+    """(ok, wall seconds, peak MB, exit code, error text, CPU seconds) of one run of `cmd` in `cwd`."""
     scratch.mkdir(parents=True, exist_ok=True)
     out, err, res = scratch / "stdout.txt", scratch / "stderr.txt", scratch / "result.txt"
     for p in (out, err, res):
@@ -135,22 +149,24 @@ def measure(cmd: list[str], cwd: Path, timeout: float, scratch: Path) -> tuple[b
     except OSError as exc:
         return False, None, None, None, f"cannot start {cmd[0]}: {exc.strerror or exc}"
     wall = time.perf_counter() - t0
-    rc, peak = None, None
+    rc, peak, cpu = None, None, None
     if use_time:
         text = res.read_text(errors="replace") if res.exists() else ""
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
         peak = int(m.group(1)) / 1024 if m else None
+        times = [float(t) for t in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)]
+        cpu = sum(times) if len(times) == 2 else None
         rc = proc.returncode  # GNU time exits with the command's status
     else:
         try:
             data = json.loads(res.read_text())
-            rc, wall, peak = data["rc"], data["wall"], data["maxrss_kb"] / 1024
+            rc, wall, peak, cpu = data["rc"], data["wall"], data["maxrss_kb"] / 1024, data["cpu"]
         except (OSError, ValueError, KeyError):
             rc = proc.returncode or 1
     if rc != 0:
         detail = _tail(err) or _tail(out) or (res.read_text(errors="replace").strip()[:300] if res.exists() else "")
-        return False, wall, peak, rc, f"exit {rc}: {detail}"
-    return True, wall, peak, rc, ""
+        return False, wall, peak, rc, f"exit {rc}: {detail}", cpu
+    return True, wall, peak, rc, "", cpu
 
 
 # --------------------------------------------------------------------------
@@ -162,7 +178,8 @@ def corpus_stamp(size: int, seed: int, hugo: bool) -> dict:
     return {"pages": size, "seed": seed, "hugo": hugo, "generator": digest}
 
 
-def ensure_corpus(workdir: Path, size: int, seed: int, hugo: bool) -> tuple[Path, Path]:
+def ensure_corpus(workdir: Path, size: int, seed: int, hugo: bool,
+                  discard: Callable[[Path], None] = shutil.rmtree) -> tuple[Path, Path]:
     base = workdir / f"corpus-{size}"
     site, hugo_dir = base / "site", base / "hugo"
     stamp_file = base / "stamp.json"
@@ -177,7 +194,7 @@ def ensure_corpus(workdir: Path, size: int, seed: int, hugo: bool) -> tuple[Path
             return site, hugo_dir
     log(f"[{size}] generating corpus in {base} ...")
     if base.exists():
-        shutil.rmtree(base)
+        discard(base)
     t0 = time.perf_counter()
     corpus.generate(size, site, hugo_dir if hugo else None, seed=seed, quiet=True)
     stamp_file.write_text(json.dumps(stamp))
@@ -270,20 +287,46 @@ class Bench:
         self.hugo = find_hugo(args.hugo) if "hugo" in args.tools else None
         self.imsite = find_imsite(args.imsite) if "imsite" in args.tools else None
         self.python = args.python or sys.executable
+        self.moved = 0
 
     def record(self, tool: str, size: int, rep: int, result, pages: int | None = None) -> Run:
-        ok, wall, peak, rc, error = result
-        run = Run(tool, size, rep, ok, wall, peak, rc, error, pages)
+        ok, wall, peak, rc, error, *measured = result
+        run = Run(tool, size, rep, ok, wall, peak, rc, error, pages, cpu_s=measured[0] if measured else None)
         self.runs.append(run)
         if ok:
             extra = f", {pages} pages" if pages is not None else ""
-            log(f"[{size}] rep {rep + 1} {tool}: {wall:.2f} s, {peak or 0:.0f} MB{extra}")
+            cpu = f", CPU {run.cpu_s:.2f} s" if run.cpu_s is not None else ""
+            log(f"[{size}] rep {rep + 1} {tool}: {wall:.2f} s{cpu}, {peak or 0:.0f} MB{extra}")
         else:
             log(f"[{size}] rep {rep + 1} {tool}: FAILED {error[:400]}")
         return run
 
     def scratch(self, name: str) -> Path:
         return self.workdir / "logs" / name
+
+    # -- never delete between runs (see the module docstring) ------------------
+    @property
+    def discarded(self) -> Path:
+        return self.workdir / "discarded"
+
+    def discard(self, path: Path) -> None:
+        """Move `path` (if it exists) out of the way, into the folder deleted at the very end."""
+        if not path.exists() and not path.is_symlink():
+            return
+        self.discarded.mkdir(exist_ok=True)
+        self.moved += 1
+        path.rename(self.discarded / f"{self.moved:05d}-{path.name}")
+
+    def delete_discarded(self, settle: float) -> None:
+        """Delete what earlier runs left; then, if anything was deleted, let the disk settle."""
+        if not self.discarded.exists():
+            return
+        log(f"deleting {self.discarded} ...")
+        shutil.rmtree(self.discarded, ignore_errors=True)
+        if settle > 0:
+            os.sync()
+            log(f"waiting {settle:.0f} s for the file system to settle after deleting")
+            time.sleep(settle)
 
     # -- im-site: clean, body edit, title edit ------------------------------
     def run_imsite(self, size: int, rep: int, site: Path) -> None:
@@ -300,7 +343,7 @@ class Bench:
         out = self.workdir / f"out-{size}" / "imsite"
         cmd = [self.imsite, "build", "-o", str(out), "--now", NOW]
         for leftover in (site / "_site", site / ".im-site-cache", out):
-            shutil.rmtree(leftover, ignore_errors=True)
+            self.discard(leftover)
         clean = self.record(names[0], size, rep, measure(cmd, site, self.args.timeout, self.scratch("imsite")))
         if clean.ok:
             clean.pages_found = count_pages(out)
@@ -335,10 +378,7 @@ class Bench:
         out = self.workdir / f"out-{size}" / "hugo"
         cache = self.workdir / "hugo-cache"
         for leftover in (out, cache, hugo_dir / "resources", hugo_dir / ".hugo_build.lock"):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            elif leftover.exists():
-                leftover.unlink()
+            self.discard(leftover)
         cmd = [self.hugo, "--quiet", "-s", str(hugo_dir), "-d", str(out), "--cacheDir", str(cache)]
         run = self.record("Hugo clean", size, rep, measure(cmd, hugo_dir, self.args.timeout, self.scratch("hugo")))
         if run.ok:
@@ -349,7 +389,7 @@ class Bench:
     # -- floor ---------------------------------------------------------------
     def run_floor(self, size: int, rep: int, site: Path) -> None:
         out = self.workdir / f"out-{size}" / "floor"
-        shutil.rmtree(out, ignore_errors=True)
+        self.discard(out)
         procs = self.args.floor_procs
         cmd = [self.python, str(HERE / "floor.py"), str(site / "content"), str(out), "--procs", str(procs)]
         run = self.record(f"floor ({procs} proc{'s' if procs > 1 else ''})", size, rep,
@@ -358,9 +398,17 @@ class Bench:
             run.pages_found = count_pages(out)
 
     def run(self) -> None:
+        self.delete_discarded(self.args.settle)
+        try:
+            self._run_sizes()
+        finally:
+            self.delete_discarded(0)
+
+    def _run_sizes(self) -> None:
         for size in self.args.sizes:
             try:
-                site, hugo_dir = ensure_corpus(self.workdir, size, self.args.seed, "hugo" in self.args.tools)
+                site, hugo_dir = ensure_corpus(self.workdir, size, self.args.seed, "hugo" in self.args.tools,
+                                               self.discard)
             except Exception as exc:  # noqa: BLE001 - report and go on with the next size
                 log(f"[{size}] corpus generation FAILED: {exc!r}")
                 continue
@@ -391,12 +439,14 @@ class Bench:
             good = [r for r in runs if r.ok and r.wall_s is not None]
             times = [r.wall_s for r in good]
             peaks = [r.peak_mb for r in good if r.peak_mb is not None]
+            cpus = [r.cpu_s for r in good if r.cpu_s is not None]
             errors = sorted({r.error for r in runs if not r.ok})
             notes = sorted({r.note for r in runs if r.note})
             row = Row(tool, size, len(runs), len(good),
                       statistics.median(times) if times else None,
                       min(times) if times else None, max(times) if times else None,
-                      max(peaks) if peaks else None, None, errors, notes)
+                      max(peaks) if peaks else None, None, errors, notes,
+                      statistics.median(cpus) if cpus else None)
             if tool == "Hugo clean" and row.median_s:
                 hugo_median[size] = row.median_s
             rows.append(row)
@@ -425,17 +475,17 @@ def summary_line(error: str) -> str:
 
 
 def markdown_table(rows: list[Row], reps: int) -> str:
-    lines = ["| tool | size | median s | min-max s | peak MB | ratio to Hugo |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| tool | size | median s | min-max s | CPU s | peak MB | ratio to Hugo |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         tool = r.tool if r.ok == r.runs else f"{r.tool} ({r.ok}/{r.runs} ok)"
         if r.median_s is None:
-            lines.append(f"| {tool} | {r.size:,} | FAILED | — | — | — |")
+            lines.append(f"| {tool} | {r.size:,} | FAILED | — | — | — | — |")
             continue
         ratio = f"{r.ratio_to_hugo:.2f}×" if r.ratio_to_hugo is not None else "—"
         peak = f"{r.peak_mb:,.0f}" if r.peak_mb is not None else "—"
         lines.append(f"| {tool} | {r.size:,} | {fmt_s(r.median_s)} | {fmt_s(r.min_s)}–{fmt_s(r.max_s)} "
-                     f"| {peak} | {ratio} |")
+                     f"| {fmt_s(r.cpu_s)} | {peak} | {ratio} |")
     notes = [(r, n) for r in rows for n in r.notes]
     if notes:
         lines += ["", "Notes:"]
@@ -462,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds before a run is killed (default 3600)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument("--settle", type=float, default=35,
+                    help="seconds to wait after deleting an interrupted benchmark's leftovers (default 35)")
     args = ap.parse_args(argv)
     try:
         args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
