@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from .config import IdLabel, label_for
 from .feeds import FEED_ENTRIES, FeedEntry
+from .listings import paginated
 from .model import Page
 from .render import Job
 from .rules import as_moment
@@ -137,7 +138,7 @@ def audience_jobs(ctx: "RenderContext") -> list[Job]:
         for audience in audiences:
             switch = {other: f"{ctx.lang_prefix(other)}audiences/{audience.id}/index.html"
                       for other, listed in present.items() if audience in listed}
-            planned.append(_audience_home_job(ctx, lang, audience, switch))
+            planned.extend(_audience_home_jobs(ctx, lang, audience, switch))
             planned.extend(_audience_feed_job(ctx, lang, audience))
     return planned
 
@@ -155,21 +156,39 @@ def _audience_index_job(ctx: "RenderContext", lang: str, audiences: list[IdLabel
                 "section": "audiences", "switch_targets": switch})
 
 
-def _audience_home_job(ctx: "RenderContext", lang: str, audience: IdLabel, switch: dict[str, str]) -> Job:
-    prefix, site = ctx.lang_prefix(lang), ctx.site
+def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, switch: dict[str, str]) -> list[Job]:
+    """The audience's entry point, and the listing of all its messages when they are more than fit.
+
+    The entry point shows `per_page` of the messages addressed to the audience
+    and of its modules, so that it stays a light page however many there are
+    (10,000 pages made it 640 KB, re-rendered on every edit of any message):
+    the rest are a click away, in `audiences/<id>/messages/` (paginated like
+    the archive) and in the training catalogue.
+    """
+    prefix, site, per_page = ctx.lang_prefix(lang), ctx.site, ctx.config.settings.per_page
     messages = [p for p in site.messages(lang) if visible_to(p, audience.id)]
+    targeted = [p for p in messages if audience.id in p.audiences]
     modules = sorted((p for p in site.of_kind("training", lang) if visible_to(p, audience.id)),
                      key=lambda p: (p.meta.weight, p.title))
-    return Job(f"{prefix}audiences/{audience.id}/index.html", "audience_home.html", lang, f"audiences:{audience.id}", {
-        "audience": {"id": audience.id, "label": label_for(audience.label, lang),
+    label = label_for(audience.label, lang)
+    folder = f"{prefix}audiences/{audience.id}/"
+    listing = paginated(ctx, lang, f"{folder}messages/", targeted, f"audiences:{audience.id}:messages", {
+        "title": ctx.strings(lang).get("audience_targeted", "{audience}").replace("{audience}", label),
+        "section": "audiences", "group": audience.id, "description": None,
+        "parent": {"file": f"{folder}index.html", "label": label}, "switch_targets": switch}) if len(targeted) > per_page else []
+    home = Job(f"{folder}index.html", "audience_home.html", lang, f"audiences:{audience.id}", {
+        "audience": {"id": audience.id, "label": label,
                      "description": label_for(audience.description, lang) if audience.description else None},
         "must_read": [p for p in messages if p.meta.must_read],
-        "targeted": [p for p in messages if audience.id in p.audiences],
+        "targeted": targeted[:per_page],
+        "targeted_all": listing[0].file if listing else None,
         "general": [p for p in messages if not p.audiences][:AUDIENCE_GENERAL_MESSAGES],
-        "modules": modules,
-        "audience_feed": f"{prefix}audiences/{audience.id}/feed.xml",
-        "feed": f"{prefix}audiences/{audience.id}/feed.xml",
+        "modules": modules[:per_page],
+        "modules_more": len(modules) > per_page,
+        "audience_feed": f"{folder}feed.xml",
+        "feed": f"{folder}feed.xml",
         "switch_targets": switch})
+    return [home, *listing]
 
 
 def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel) -> list[Job]:

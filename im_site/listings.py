@@ -48,7 +48,7 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
         "must_read": [p for p in messages if p.meta.must_read],
         "modules": sorted(site.of_kind("training", lang), key=lambda p: (p.meta.weight, p.title))[:3],
         "intro": intro, "switch_targets": _switch_targets(ctx, "")})]
-    jobs.extend(_paginated(ctx, lang, f"{prefix}messages/", messages, "messages listing", {
+    jobs.extend(paginated(ctx, lang, f"{prefix}messages/", messages, "messages listing", {
         "title": ctx.strings(lang).get("messages_title", "messages"), "section": "messages",
         "switch_targets": _switch_targets(ctx, "messages/")}))
     jobs.extend(_grouped(ctx, lang, "pillars", site.pillar_pages(lang),
@@ -62,7 +62,7 @@ def _switch_targets(ctx: RenderContext, path: str) -> dict[str, str]:
     return {lang: f"{ctx.lang_prefix(lang)}{path}index.html" for lang in ctx.config.languages}
 
 
-def _paginated(ctx: RenderContext, lang: str, base: str, pages: list[Page], origin: str,
+def paginated(ctx: RenderContext, lang: str, base: str, pages: list[Page], origin: str,
                values: dict[str, Any]) -> list[Job]:
     """`<base>index.html`, then `<base>page/2/index.html`...: `per_page` cards each, with links between them."""
     per_page = ctx.config.settings.per_page
@@ -91,7 +91,7 @@ def _grouped(ctx: RenderContext, lang: str, section: str, groups: dict[str, list
                  "section": section, "switch_targets": _switch_targets(ctx, f"{section}/")})]
     for entry in entries:
         description = getattr(defined[entry["id"]], "description", None)
-        jobs.extend(_paginated(ctx, lang, entry["file"].removesuffix("index.html"), groups[entry["id"]],
+        jobs.extend(paginated(ctx, lang, entry["file"].removesuffix("index.html"), groups[entry["id"]],
                                f"{section}:{entry['id']}", {
                                    "title": entry["label"], "section": section, "group": entry["id"],
                                    "description": label_for(description, lang) if description else None}))
@@ -107,7 +107,7 @@ def _tag_jobs(ctx: RenderContext, lang: str, tags: dict[str, list[Page]]) -> lis
     jobs = [Job(f"{prefix}tags/index.html", "groups.html", lang, "tags index",
                 {"title": ctx.strings(lang).get("tags_title", "Tags"), "groups": entries, "section": "tags"})]
     for entry in entries:
-        jobs.extend(_paginated(ctx, lang, entry["file"].removesuffix("index.html"), tags[entry["id"]],
+        jobs.extend(paginated(ctx, lang, entry["file"].removesuffix("index.html"), tags[entry["id"]],
                                f"tag:{entry['id']}", {
                                    "title": f"#{entry['label']}", "section": "tags", "description": None,
                                    "group": entry["id"]}))

@@ -171,6 +171,37 @@ def test_audience_home_lists_its_messages_modules_and_feed(make_site):
     assert "Filialteams" in index and "Zentrale" in index
 
 
+def test_audience_home_shows_per_page_and_links_to_the_rest(make_site):
+    """A large audience's entry point stays light: `per_page` targeted messages and modules,
+    the rest in a paginated listing of its messages and in the training catalogue."""
+    files = {f"content/messages/f{n}.md": message(f"Filialmeldung {n}", f"2026-10-{n:02d}", "audiences: [filiale]")
+             for n in range(1, 6)}
+    files.update({f"content/training/modul-{n}.md": f"---\ntitle: Modul {n}\nweight: {n}\naudiences: [filiale]\n---\n"
+                  "## Lektion\nText.\n" for n in range(1, 4)})
+    files["content/messages/zentrale.md"] = message("Nur Zentrale", "2026-10-20", "audiences: [zentrale]")
+    root = make_site(files, site_yaml=SITE_YAML + "per_page: 2\n")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    out = root / "_site"
+    home = parse(out / "audiences/filiale/index.html")
+    titles = [a["text"] for a in home.find("a") if a["text"].startswith(("Filialmeldung", "Modul ")) and "→" not in a["text"]]
+    assert titles == ["Filialmeldung 5", "Filialmeldung 4", "Modul 1", "Modul 2"]
+    links = {a["attrs"]["href"]: a["text"] for a in home.find("a")}
+    assert links["messages/index.html"] == "Alle Nachrichten →"
+    assert links["../../training/index.html"] == "Module →"
+    pages = [out / "audiences/filiale/messages/index.html", out / "audiences/filiale/messages/page/2/index.html",
+             out / "audiences/filiale/messages/page/3/index.html"]
+    assert [[a["text"] for a in parse(page).find("a") if a["text"].startswith("Filialmeldung")] for page in pages] == [
+        ["Filialmeldung 5", "Filialmeldung 4"], ["Filialmeldung 3", "Filialmeldung 2"], ["Filialmeldung 1"]]
+    assert parse(pages[0]).find("h1")[0]["text"] == "Speziell für: Filialteams"
+    back = [a["attrs"].get("href") for a in parse(pages[1]).find("a") if a["text"] == "Filialteams"]
+    assert back == ["../../../index.html"]  # the kicker, back to the entry point
+    # An audience with fewer messages than fit gets no listing, and no link to one.
+    zentrale = parse(out / "audiences/zentrale/index.html")
+    assert not (out / "audiences/zentrale/messages").exists()
+    assert not any(a["attrs"].get("href", "").startswith("messages/") for a in zentrale.find("a"))
+
+
 def test_audience_feed_has_its_messages_and_those_for_everyone(make_site):
     root = make_site(AUDIENCE_SITE, site_yaml=SITE_YAML)
     assert build_site(root).exit_code == 0
