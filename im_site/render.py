@@ -235,6 +235,8 @@ def unique_ids(html: str, used: set[str], headings: dict[str, str]) -> str:
     `-1`, `-2`..., and links within the part (`href="#fn1"`) follow it.
     """
     renamed = {old: new for old, new in headings.items() if old != new}
+    if not renamed and html.count('id="') == sum(1 for old in headings if old):
+        return html  # its only ids are its headings', which keep them (most single-part pages)
     for match in _ID_ATTR.finditer(html):
         old = match.group(3)
         if match.group(2) or "id=" not in match.group(1) or old in headings:
