@@ -286,7 +286,7 @@ def _fill_part(ctx: RenderContext, page: Page, part: Part) -> str:
                 image=lambda i: _image(ctx, page, part, rendered.images[i]),
                 kpi=lambda i: _kpi(ctx, page, part, rendered.kpis[i]),
                 callout=lambda name: strings.get(f"callout_{name}", name.title()))
-    return _DROPPED_LINK.sub(r"\1", html)
+    return _DROPPED_LINK.sub(r"\1", html) if _DROP in html else html
 
 
 def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
