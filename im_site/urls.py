@@ -7,7 +7,6 @@ under any base path, under `/versions/<id>/`, and opened from disk.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 import unicodedata
@@ -15,6 +14,7 @@ from urllib.parse import quote
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/#%._~-]*\Z")  # what quote() leaves as it is, with that `safe`
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
@@ -41,12 +41,12 @@ def page_file(url_path: str) -> str:
     return posixpath.join(url_path, "index.html") if url_path else "index.html"
 
 
-@functools.lru_cache(maxsize=65536)
 def relative(from_file: str, to_file: str) -> str:
     """A relative link from one output file to another, naming the target file.
 
     Both are normalised POSIX paths inside the output (no '..'), so the common
-    folder prefix is enough; this runs for every link of every page.
+    folder prefix is enough; this runs for every link of every page (30 on a
+    page, nearly all pairs seen once: every page has a folder of its own).
     """
     start = from_file.split("/")[:-1]
     target = to_file.split("/")
@@ -54,7 +54,7 @@ def relative(from_file: str, to_file: str) -> str:
     while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
         common += 1
     path = "/".join([".."] * (len(start) - common) + target[common:])
-    return quote(path, safe="/#%.-_~")
+    return path if _PLAIN_PATH.match(path) else quote(path, safe="/#%.-_~")
 
 
 def absolute(base_url: str, url_path: str) -> str:
