@@ -26,7 +26,8 @@ reusing an inode freed in the last 30 s (300 s while its table block is still
 dirty) and scans past every such inode for each new file, so deleting last
 run's 10,000 folders made the next run's file creation 2-10 times slower,
 differently for every tool and repetition. A leftover `discarded/` of an
-interrupted benchmark is deleted first, followed by a sync and a pause. The result is one
+interrupted benchmark is deleted first; a benchmark started within `--settle`
+seconds (35) of the last deletion in the same work folder waits out the rest. The result is one
 Markdown table (median, min-max, peak MB, ratio to Hugo's clean build of the
 same size) on stdout, and the same data with every run as JSON with --json.
 A tool that fails is reported and the rest goes on. Progress goes to stderr.
@@ -317,16 +318,26 @@ class Bench:
         self.moved += 1
         path.rename(self.discarded / f"{self.moved:05d}-{path.name}")
 
-    def delete_discarded(self, settle: float) -> None:
-        """Delete what earlier runs left; then, if anything was deleted, let the disk settle."""
+    def delete_discarded(self) -> None:
+        """Delete what the runs moved aside, flush, and note when (see `settle`)."""
         if not self.discarded.exists():
             return
         log(f"deleting {self.discarded} ...")
         shutil.rmtree(self.discarded, ignore_errors=True)
-        if settle > 0:
-            os.sync()
-            log(f"waiting {settle:.0f} s for the file system to settle after deleting")
-            time.sleep(settle)
+        os.sync()  # clean inode tables: the kernel's wait is then 30 s instead of 300 s
+        (self.workdir / "deleted-at").write_text(f"{time.time():.0f}\n")
+
+    def settle(self) -> None:
+        """Before the first run: let inodes freed by a recent deletion here grow old enough."""
+        self.delete_discarded()  # an interrupted benchmark's leftovers
+        try:
+            deleted_at = float((self.workdir / "deleted-at").read_text())
+        except (OSError, ValueError):
+            return
+        wait = self.args.settle - (time.time() - deleted_at)
+        if wait > 0:
+            log(f"waiting {wait:.0f} s for the file system to settle after the last deletion")
+            time.sleep(wait)
 
     # -- im-site: clean, body edit, title edit ------------------------------
     def run_imsite(self, size: int, rep: int, site: Path) -> None:
@@ -398,11 +409,11 @@ class Bench:
             run.pages_found = count_pages(out)
 
     def run(self) -> None:
-        self.delete_discarded(self.args.settle)
+        self.settle()
         try:
             self._run_sizes()
         finally:
-            self.delete_discarded(0)
+            self.delete_discarded()
 
     def _run_sizes(self) -> None:
         for size in self.args.sizes:
@@ -513,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600, help="seconds before a run is killed (default 3600)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
     ap.add_argument("--settle", type=float, default=35,
-                    help="seconds to wait after deleting an interrupted benchmark's leftovers (default 35)")
+                    help="seconds to leave between deleting old outputs and the first run (default 35)")
     args = ap.parse_args(argv)
     try:
         args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
