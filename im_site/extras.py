@@ -161,7 +161,7 @@ def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, swit
 
     The entry point shows `per_page` of the messages addressed to the audience
     and of its modules, so that it stays a light page however many there are
-    (10,000 pages made it 640 KB, re-rendered on every edit of any message):
+    (at 10,000 pages it was 640 KB, re-rendered on every edit of a message for it):
     the rest are a click away, in `audiences/<id>/messages/` (paginated like
     the archive) and in the training catalogue.
     """
@@ -172,10 +172,12 @@ def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, swit
                      key=lambda p: (p.meta.weight, p.title))
     label = label_for(audience.label, lang)
     folder = f"{prefix}audiences/{audience.id}/"
-    listing = paginated(ctx, lang, f"{folder}messages/", targeted, f"audiences:{audience.id}:messages", {
-        "title": ctx.strings(lang).get("audience_targeted", "{audience}").replace("{audience}", label),
-        "section": "audiences", "group": audience.id, "description": None,
-        "parent": {"file": f"{folder}index.html", "label": label}, "switch_targets": switch}) if len(targeted) > per_page else []
+    listing: list[Job] = []
+    if len(targeted) > per_page:
+        listing = paginated(ctx, lang, f"{folder}messages/", targeted, f"audiences:{audience.id}:messages", {
+            "title": ctx.strings(lang).get("audience_targeted", "{audience}").replace("{audience}", label),
+            "section": "audiences", "group": audience.id, "description": None,
+            "parent": {"file": f"{folder}index.html", "label": label}, "switch_targets": switch})
     home = Job(f"{folder}index.html", "audience_home.html", lang, f"audiences:{audience.id}", {
         "audience": {"id": audience.id, "label": label,
                      "description": label_for(audience.description, lang) if audience.description else None},

@@ -63,7 +63,7 @@ def _switch_targets(ctx: RenderContext, path: str) -> dict[str, str]:
 
 
 def paginated(ctx: RenderContext, lang: str, base: str, pages: list[Page], origin: str,
-               values: dict[str, Any]) -> list[Job]:
+              values: dict[str, Any]) -> list[Job]:
     """`<base>index.html`, then `<base>page/2/index.html`...: `per_page` cards each, with links between them."""
     per_page = ctx.config.settings.per_page
     chunks = [pages[i:i + per_page] for i in range(0, len(pages), per_page)] or [[]]
@@ -92,9 +92,9 @@ def _grouped(ctx: RenderContext, lang: str, section: str, groups: dict[str, list
     for entry in entries:
         description = getattr(defined[entry["id"]], "description", None)
         jobs.extend(paginated(ctx, lang, entry["file"].removesuffix("index.html"), groups[entry["id"]],
-                               f"{section}:{entry['id']}", {
-                                   "title": entry["label"], "section": section, "group": entry["id"],
-                                   "description": label_for(description, lang) if description else None}))
+                              f"{section}:{entry['id']}", {
+                                  "title": entry["label"], "section": section, "group": entry["id"],
+                                  "description": label_for(description, lang) if description else None}))
     return jobs
 
 
@@ -108,7 +108,7 @@ def _tag_jobs(ctx: RenderContext, lang: str, tags: dict[str, list[Page]]) -> lis
                 {"title": ctx.strings(lang).get("tags_title", "Tags"), "groups": entries, "section": "tags"})]
     for entry in entries:
         jobs.extend(paginated(ctx, lang, entry["file"].removesuffix("index.html"), tags[entry["id"]],
-                               f"tag:{entry['id']}", {
-                                   "title": f"#{entry['label']}", "section": "tags", "description": None,
-                                   "group": entry["id"]}))
+                              f"tag:{entry['id']}", {
+                                  "title": f"#{entry['label']}", "section": "tags", "description": None,
+                                  "group": entry["id"]}))
     return jobs
