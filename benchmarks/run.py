@@ -27,9 +27,10 @@ dirty) and scans past every such inode for each new file, so deleting last
 run's 10,000 folders made the next run's file creation 2-10 times slower,
 differently for every tool and repetition. A leftover `discarded/` of an
 interrupted benchmark is deleted first; a benchmark started within `--settle`
-seconds (35) of the last deletion in the same work folder waits out the rest. The result is one
-Markdown table (median, min-max, peak MB, ratio to Hugo's clean build of the
-same size) on stdout, and the same data with every run as JSON with --json.
+seconds (35) of the last deletion in the same work folder waits out the rest.
+
+The result is one Markdown table (median, min-max, median CPU time, peak MB,
+ratio to Hugo's clean build of the same size) on stdout, and the same data with every run as JSON with --json.
 A tool that fails is reported and the rest goes on. Progress goes to stderr.
 """
 
@@ -124,8 +125,16 @@ def _tail(path: Path, limit: int = 600) -> str:
     return data.decode("utf-8", "replace").strip()
 
 
+Result = tuple[bool, float | None, float | None, int | None, str, float | None]
+
+
+def failure(error: str) -> Result:
+    """The result of a run that did not happen or did not finish."""
+    return False, None, None, None, error, None
+
+
 def measure(cmd: list[str], cwd: Path, timeout: float,
-            scratch: Path) -> tuple[bool, float | None, float | None, int | None, str, float | None]:
+            scratch: Path) -> Result:
     """(ok, wall seconds, peak MB, exit code, error text, CPU seconds) of one run of `cmd` in `cwd`."""
     scratch.mkdir(parents=True, exist_ok=True)
     out, err, res = scratch / "stdout.txt", scratch / "stderr.txt", scratch / "result.txt"
@@ -146,9 +155,9 @@ def measure(cmd: list[str], cwd: Path, timeout: float,
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)  # the group of the process started just above
                 proc.wait()
-                return False, None, None, None, f"timed out after {timeout:g} s"
+                return failure(f"timed out after {timeout:g} s")
     except OSError as exc:
-        return False, None, None, None, f"cannot start {cmd[0]}: {exc.strerror or exc}"
+        return failure(f"cannot start {cmd[0]}: {exc.strerror or exc}")
     wall = time.perf_counter() - t0
     rc, peak, cpu = None, None, None
     if use_time:
@@ -291,8 +300,8 @@ class Bench:
         self.moved = 0
 
     def record(self, tool: str, size: int, rep: int, result, pages: int | None = None) -> Run:
-        ok, wall, peak, rc, error, *measured = result
-        run = Run(tool, size, rep, ok, wall, peak, rc, error, pages, cpu_s=measured[0] if measured else None)
+        ok, wall, peak, rc, error, cpu = result
+        run = Run(tool, size, rep, ok, wall, peak, rc, error, pages, cpu_s=cpu)
         self.runs.append(run)
         if ok:
             extra = f", {pages} pages" if pages is not None else ""
@@ -344,12 +353,11 @@ class Bench:
         names = ("im-site clean", "im-site edit body", "im-site edit title")
         if not self.imsite:
             for name in names:
-                self.record(name, size, rep, (False, None, None, None,
-                            "im-site not found (pass --imsite PATH or put it on PATH)"))
+                self.record(name, size, rep, failure("im-site not found (pass --imsite PATH or put it on PATH)"))
             return
         if not shutil.which(self.imsite):
             for name in names:
-                self.record(name, size, rep, (False, None, None, None, f"im-site not found: {self.imsite}"))
+                self.record(name, size, rep, failure(f"im-site not found: {self.imsite}"))
             return
         out = self.workdir / f"out-{size}" / "imsite"
         cmd = [self.imsite, "build", "-o", str(out), "--now", NOW]
@@ -367,7 +375,7 @@ class Bench:
         try:
             if not clean.ok:
                 for name in names[1:]:
-                    self.record(name, size, rep, (False, None, None, None, "skipped: the clean build failed"))
+                    self.record(name, size, rep, failure("skipped: the clean build failed"))
                 return
             for name, path, edit in ((names[1], body_file, edit_body), (names[2], title_file, edit_title)):
                 marker = edit(path, rep)
@@ -383,8 +391,7 @@ class Bench:
     # -- Hugo ----------------------------------------------------------------
     def run_hugo(self, size: int, rep: int, hugo_dir: Path) -> None:
         if not self.hugo:
-            self.record("Hugo clean", size, rep, (False, None, None, None,
-                        "hugo not found (run benchmarks/setup.sh or pass --hugo PATH)"))
+            self.record("Hugo clean", size, rep, failure("hugo not found (run benchmarks/setup.sh or pass --hugo PATH)"))
             return
         out = self.workdir / f"out-{size}" / "hugo"
         cache = self.workdir / "hugo-cache"
@@ -435,7 +442,7 @@ class Bench:
                         elif tool == "floor":
                             self.run_floor(size, rep, site)
                     except Exception as exc:  # noqa: BLE001 - a harness error for one tool must not stop the rest
-                        self.record(tool, size, rep, (False, None, None, None, f"harness error: {exc!r}"))
+                        self.record(tool, size, rep, failure(f"harness error: {exc!r}"))
 
     # -- summary ---------------------------------------------------------------
     def rows(self) -> list[Row]:
