@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9/#%._~-]*\Z")  # what quote() leaves as it is, with that `safe`
+_URL_SAFE = "/#%.-_~"  # kept as they are in the paths of links (besides ASCII letters and digits)
+_PLAIN_PATH = re.compile(f"[A-Za-z0-9{re.escape(_URL_SAFE)}]*\\Z")  # what quote() would return unchanged
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
@@ -54,12 +55,12 @@ def relative(from_file: str, to_file: str) -> str:
     while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
         common += 1
     path = "/".join([".."] * (len(start) - common) + target[common:])
-    return path if _PLAIN_PATH.match(path) else quote(path, safe="/#%.-_~")
+    return path if _PLAIN_PATH.match(path) else quote(path, safe=_URL_SAFE)
 
 
 def absolute(base_url: str, url_path: str) -> str:
     """An absolute URL in folder form, for feeds, sitemap and canonical links."""
-    return base_url.rstrip("/") + "/" + quote(url_path, safe="/#%.-_~")
+    return base_url.rstrip("/") + "/" + quote(url_path, safe=_URL_SAFE)
 
 
 def collision_key(path: str) -> str:
