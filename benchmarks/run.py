@@ -133,8 +133,7 @@ def failure(error: str) -> Result:
     return False, None, None, None, error, None
 
 
-def measure(cmd: list[str], cwd: Path, timeout: float,
-            scratch: Path) -> Result:
+def measure(cmd: list[str], cwd: Path, timeout: float, scratch: Path) -> Result:
     """(ok, wall seconds, peak MB, exit code, error text, CPU seconds) of one run of `cmd` in `cwd`."""
     scratch.mkdir(parents=True, exist_ok=True)
     out, err, res = scratch / "stdout.txt", scratch / "stderr.txt", scratch / "result.txt"
