@@ -19,7 +19,7 @@ import click
 from .config import Config, load_config
 from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, ClockError, read_clock
-from .output import committed
+from .output import committed, interrupts_delivered
 
 
 class Context:
@@ -66,7 +66,8 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         ctx = Context(config or str(ctx.config_path), ctx.quiet or quiet, ctx.verbose or verbose, ctx.debug or debug)
         committed.clear()
         try:
-            return command(ctx, *args, **kwargs)
+            with interrupts_delivered():
+                return command(ctx, *args, **kwargs)
         except SiteError as exc:
             ctx.report(exc.diagnostics, always=True)
             sys.exit(1)

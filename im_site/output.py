@@ -212,6 +212,35 @@ def signals_held() -> Iterator[None]:
     _restore(held)
 
 
+@contextlib.contextmanager
+def interrupts_delivered() -> Iterator[None]:
+    """Never lose a Ctrl-C to a callback Python cannot interrupt.
+
+    A KeyboardInterrupt raised inside a weakref callback or a finaliser is
+    not propagated: Python prints "Exception ignored in ..." with a traceback
+    and goes on. Every import runs such callbacks (its module locks), so a
+    Ctrl-C that lands in one would print a traceback and be forgotten. Here
+    it is kept quiet and sent again a moment later, to land where it can stop
+    the command. Other unraisable exceptions are reported as before.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+            # To the main thread itself, so that a wait there (a sleep, a lock, a read) ends too.
+            again = threading.Timer(0.01, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+            again.daemon = True
+            again.start()
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def _restore(handlers: dict[int, Any]) -> None:
     for number, handler in handlers.items():
         signal.signal(number, handler)

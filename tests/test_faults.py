@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -420,3 +421,26 @@ def test_signals_held_over_renames_are_dropped_on_success_and_delivered_on_failu
         with signals_held():
             os.kill(os.getpid(), signal.SIGINT)
             raise OSError(5, "Input/output error")
+
+
+def test_a_ctrl_c_python_would_swallow_is_delivered_again(capfd):
+    """output.interrupts_delivered: Python drops a KeyboardInterrupt raised inside a weakref callback
+    (every import runs some) with a traceback on stderr; the command must stop all the same, quietly."""
+    from im_site.output import interrupts_delivered
+
+    class Thing:
+        pass
+
+    def callback(ref: weakref.ref) -> None:
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C, landing inside the callback
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_delivered():
+            thing = Thing()
+            ref = weakref.ref(thing, callback)
+            del thing
+            time.sleep(60)
+    assert time.monotonic() - started < 30  # the wait itself was cut short, as by a Ctrl-C
+    assert ref() is None
+    assert "Traceback" not in capfd.readouterr().err
