@@ -31,7 +31,7 @@ from .output import OutputSet
 from .pagecache import PageCache
 from .parallel import fork_batches
 from .slugs import slugify
-from .social import og_image_url
+from .social import CardBrand, is_card, og_image_url
 from .theme import BUILTIN, Theme, brand_css
 from .urls import absolute, page_file, relative, scheme_of
 
@@ -77,6 +77,7 @@ class RenderContext:
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (render.template_ids)
     page_cache: PageCache | None = None  # made by its first use (PageCache.of)
+    card_brand: CardBrand | None = None  # likewise (social.CardBrand.of)
     page_hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256 of each cached page, for manifest.json
     _strings: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -474,6 +475,8 @@ def render_jobs(ctx: RenderContext, jobs: list[Job]) -> None:
     for payload in fork_batches(lambda batch: _render_batch(ctx, batch, records), todo, ctx.options.jobs, RENDER_BATCH):
         files, diagnostics, used_files, images, encoded, recorded = payload
         for path, (packed, origin) in files.items():
+            if is_card(path) and path in ctx.outputs.files and ctx.outputs.files.packed(path) == packed:
+                continue  # pages of one title in two processes: both drew its card
             ctx.outputs.add_packed(path, packed, origin, ctx.diagnostics)
         ctx.diagnostics.extend(diagnostics)
         ctx.used_files.update(used_files)

@@ -11,6 +11,7 @@ An SVG logo is not drawn (SVG is never rasterised); the brand name is.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .cache import digest
@@ -23,27 +24,51 @@ if TYPE_CHECKING:
 
 CARD_VERSION = "card-2"  # bump when draw_card changes, to miss old cache entries
 KINDS = ("message", "training")
+FOLDER = "social/"
 
 
 def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
     """The absolute URL of the page's card (added to the outputs), or None for other pages."""
     if page is None or page.kind not in KINDS or "://" not in ctx.config.settings.base_url:
         return None  # chat tools need an absolute image URL: without a full base_url a card is no use
-    brand = ctx.config.settings.brand
-    font, logo = _brand_bytes(ctx, brand.fonts.heading), _raster_logo(ctx)
+    brand = CardBrand.of(ctx)
     kicker = ctx.strings(page.lang).get("training_title" if page.kind == "training" else "messages_title", "")
-    colors = brand.colors.model_dump()
-    key = digest(CARD_VERSION, page.title, kicker, brand.name, json.dumps(colors, sort_keys=True),
-                 font or b"", logo or b"")
-    path = f"social/{key[:16]}.png"
+    key = digest(CARD_VERSION, page.title, kicker, brand.key)
+    path = f"{FOLDER}{key[:16]}.png"
     if path not in ctx.outputs:
         cache = ctx.images.cache  # the build's content-addressed cache (a no-op when disabled)
         data = cache.get("social", key)
         if data is None:
-            data = draw_card(page.title, kicker, brand.name, colors, font, logo)
+            data = draw_card(page.title, kicker, brand.name, brand.colors, brand.font, brand.logo)
             cache.put("social", key, data)
         ctx.outputs.add(path, data, f"social card of {page.path}", ctx.diagnostics)
     return absolute(ctx.config.settings.base_url, path)
+
+
+def is_card(path: str) -> bool:
+    """Whether an output path is a card: named by its content, so two pages may well add the same."""
+    return path.startswith(FOLDER)
+
+
+@dataclass(frozen=True)
+class CardBrand:
+    """What every card of a build shows besides its title and section, read once per build."""
+
+    name: str
+    colors: dict[str, str]
+    font: bytes | None
+    logo: bytes | None  # a raster logo; an SVG one is not drawn
+    key: str  # a hash of all of the above
+
+    @classmethod
+    def of(cls, ctx: "RenderContext") -> "CardBrand":
+        if ctx.card_brand is None:
+            brand = ctx.config.settings.brand
+            logo = None if not brand.logo or brand.logo.lower().endswith(".svg") else _brand_bytes(ctx, brand.logo)
+            font, colors = _brand_bytes(ctx, brand.fonts.heading), brand.colors.model_dump()
+            key = digest(brand.name, json.dumps(colors, sort_keys=True), font or b"", logo or b"")
+            ctx.card_brand = cls(brand.name, colors, font, logo, key)
+        return ctx.card_brand
 
 
 def _brand_bytes(ctx: "RenderContext", rel: str | None) -> bytes | None:
@@ -52,8 +77,3 @@ def _brand_bytes(ctx: "RenderContext", rel: str | None) -> bytes | None:
         return path.read_bytes() if path and path.is_file() else None
     except OSError:
         return None
-
-
-def _raster_logo(ctx: "RenderContext") -> bytes | None:
-    logo = ctx.config.settings.brand.logo
-    return None if not logo or logo.lower().endswith(".svg") else _brand_bytes(ctx, logo)

@@ -175,3 +175,20 @@ def test_social_card_per_message(make_site):
         assert image.size == (1200, 630) and image.format == "PNG"
     info = next((root / "_site").rglob("info/index.html")).read_text(encoding="utf-8")
     assert 'property="og:title" content="Info"' in info and "og:image" not in info
+
+
+def test_messages_with_one_title_share_one_card(make_site):
+    """A weekly message keeps its title: its pages, rendered by different processes, share a card."""
+    site_yaml = SITE_YAML.replace("title: Test Intranet\n", "title: Test Intranet\nbase_url: https://intranet.example/\n")
+    weekly = {f"content/messages/woche-{number:03}.md": f"---\ntitle: Neues aus der Zentrale\ndate: 2026-01-05\n---\nWoche {number}\n"
+              for number in range(200)}  # four batches of rendering at least, across the build's processes
+    root = make_site(weekly, site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    cards = {re.search(r'<meta property="og:image" content="https://intranet.example/([^"]+)">', path.read_text(encoding="utf-8"))[1]
+             for path in (root / "_site" / "messages").glob("woche-*/index.html")}
+    assert len(cards) == 1 and sorted(path.name for path in (root / "_site" / "social").iterdir()) == [Path(*cards).name]
+    # The rebuild replays the pages from the cache, and changing one title gives it a card of its own.
+    (root / "content/messages/woche-150.md").write_text("---\ntitle: Sonderausgabe\ndate: 2026-01-05\n---\nText\n", encoding="utf-8")
+    assert build_site(root).exit_code == 0
+    assert len(list((root / "_site" / "social").iterdir())) == 2
