@@ -339,35 +339,88 @@ def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:  # no
 
 def draw_card(title: str, kicker: str, brand: str, colors: dict[str, str], font: bytes | None,
               logo: bytes | None) -> bytes:
-    """A 1200x630 PNG: brand-coloured band, wrapped title, kicker, brand name and raster logo."""
+    """A 1200x630 PNG: brand-coloured band, wrapped title, kicker, brand name and raster logo.
+
+    All but the kicker and the title is the same on every card of a build,
+    drawn once (`_frame`). Cards are palette images (see `_frame`): half the
+    bytes of an RGB PNG and less than half the time (Pillow searches a filter
+    for every row of an RGB PNG, none for a palette one).
+    """
     from PIL import ImageDraw
 
-    width, height = CARD_SIZE
-    card = Image.new("RGB", CARD_SIZE, _hex(colors["background"]))
-    draw = ImageDraw.Draw(card)
-    draw.rectangle((0, 0, width, 150), fill=_hex(colors["primary"]))
-    draw.rectangle((0, 150, width, 162), fill=_hex(colors["secondary"]))
-    left = 72
-    if logo:
-        left = _paste_logo(card, logo, left)
-    draw.text((left, 75), brand, font=_font(font, 54), fill=(255, 255, 255), anchor="lm")
-    draw.text((72, 215), kicker.upper(), font=_font(font, 30), fill=_hex(colors["primary"]))
+    card = _frame(brand, tuple(sorted(colors.items())), font, logo).copy()
+    _write(card, (72, 215), kicker.upper(), _font(font, 30), _KICKER)
     title_font = _font(font, 68)
-    for number, line in enumerate(_wrap(draw, title, title_font, width - 144, 4)):
-        draw.text((72, 275 + number * 82), line, font=title_font, fill=_hex(colors["text"]))
+    for number, line in enumerate(_wrap(ImageDraw.Draw(card), title, title_font, CARD_SIZE[0] - 144, 4)):
+        _write(card, (72, 275 + number * 82), line, title_font, _TITLE)
     out = io.BytesIO()
-    card.save(out, "PNG", optimize=False, compress_level=1)  # flat colours: level 1 is nearly as small
+    card.save(out, "PNG", compress_level=CARD_COMPRESSION)
     return out.getvalue()
 
 
-def _paste_logo(card: Image.Image, logo: bytes, left: int) -> int:
-    """The logo on a white tile left of the brand name; where the name starts next."""
+#: A card's palette: three blends of two colours, each in _SHADES steps (the edges of text drawn
+#: in one colour over another), the secondary colour, then the logo's own colours.
+_BRAND_NAME, _KICKER, _TITLE = 0, 1, 2  # white over primary, primary over background, text over background
+_SHADES = 32  # a pixel is at most half a step off (4 of 255)
+_SECONDARY = 3 * _SHADES
+#: zlib level of the card PNGs: 3 makes them 15% smaller than 1 at the same speed (6: 30%, for 3 ms more each).
+CARD_COMPRESSION = 3
+
+
+@functools.lru_cache(maxsize=4)
+def _frame(brand: str, colors: tuple[tuple[str, str], ...], font: bytes | None, logo: bytes | None) -> Image.Image:
+    """The part all cards share (bands, logo, brand name), as a palette image with every colour cards use."""
+    from PIL import ImageDraw
+
+    named = {name: _hex(value) for name, value in colors}
+    palette: list[tuple[int, ...]] = []
+    for under, over in ((named["primary"], (255, 255, 255)), (named["background"], named["primary"]),
+                        (named["background"], named["text"])):
+        palette += [tuple(round(a + (b - a) * step / (_SHADES - 1)) for a, b in zip(under, over))
+                    for step in range(_SHADES)]
+    palette.append(named["secondary"])
+    tile = _logo_tile(logo) if logo else None
+    if tile is not None:
+        tile = tile.quantize(256 - len(palette), method=Image.Quantize.MEDIANCUT)
+        first, colours = len(palette), tile.getpalette() or []
+        palette += [tuple(colours[index:index + 3]) for index in range(0, len(colours), 3)]
+        tile = Image.frombytes("L", tile.size, tile.tobytes()).point(lambda index: first + index)
+    frame = Image.new("P", CARD_SIZE, _KICKER * _SHADES)  # the background: the kicker's blend, step 0
+    frame.putpalette([value for colour in (palette * 256)[:256] for value in colour])
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle((0, 0, CARD_SIZE[0], 150), fill=_BRAND_NAME * _SHADES)
+    draw.rectangle((0, 150, CARD_SIZE[0], 162), fill=_SECONDARY)
+    left = 72
+    if tile is not None:
+        tile.putpalette(frame.getpalette() or [])
+        frame.paste(tile, (left, 17))
+        left += tile.width + 28
+    _write(frame, (left, 75), brand, _font(font, 54), _BRAND_NAME, anchor="lm")
+    return frame
+
+
+def _write(card: Image.Image, xy: tuple[int, int], text: str, font, blend: int, anchor: str = "la") -> None:  # noqa: ANN001
+    """Draw `text` on the palette `card` in the colour at the end of `blend`, its edges in the
+    blend's shades (anti-aliased over the colour at its start)."""
+    from PIL import ImageDraw
+
+    left, top, right, bottom = font.getbbox(text, anchor=anchor)
+    if right <= left or bottom <= top:
+        return
+    coverage = Image.new("L", (right - left, bottom - top))
+    ImageDraw.Draw(coverage).text((-left, -top), text, font=font, fill=255, anchor=anchor)
+    shades = coverage.point([blend * _SHADES + round(value * (_SHADES - 1) / 255) for value in range(256)])
+    shades.putpalette(card.getpalette() or [])
+    card.paste(shades, (xy[0] + left, xy[1] + top), coverage.point([0] + [255] * 255))
+
+
+def _logo_tile(logo: bytes) -> Image.Image | None:
+    """The logo on a white tile (shown left of the brand name); None if it cannot be read."""
     try:
         image = open_checked(logo).convert("RGBA")
     except ImageError:
-        return left
+        return None
     image.thumbnail((100, 100), Image.Resampling.LANCZOS)
     tile = Image.new("RGB", (116, 116), (255, 255, 255))
     tile.paste(image, ((116 - image.width) // 2, (116 - image.height) // 2), image)
-    card.paste(tile, (left, 17))
-    return left + 116 + 28
+    return tile
