@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -94,12 +95,20 @@ def test_a_caller_that_stops_early_leaves_no_child():
 
 @needs_fork
 def test_a_site_rendered_across_processes_equals_one_rendered_in_one(tmp_path, monkeypatch):
-    """Every stage split into children (small batches, taken in turn) gives the same bytes."""
+    """Every stage split into children (small batches, taken in turn) gives the same bytes.
+
+    With a full base_url, so that social cards are drawn, and a second message of an existing
+    title, whose card is the same file (drawn by each process that renders one of them).
+    """
     root = tmp_path / "demo"
     root.mkdir()
-    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    site_yaml = (REPO / "site.yaml").read_text(encoding="utf-8")
+    (root / "site.yaml").write_text(re.sub(r"(?m)^base_url: /", "base_url: https://intranet.frischmarkt.example/", site_yaml),
+                                    encoding="utf-8")
     for folder in ("content", "themes"):
         shutil.copytree(REPO / folder, root / folder)
+    first = sorted((root / "content" / "messages").glob("*.md"))[0]
+    shutil.copy(first, first.with_name("zz-" + first.name))
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
     monkeypatch.setattr(content, "PARSE_BATCH", 4)
     monkeypatch.setattr(render, "RENDER_BATCH", 3)
@@ -112,3 +121,4 @@ def test_a_site_rendered_across_processes_equals_one_rendered_in_one(tmp_path, m
         write_atomic(result.outputs, out)
         trees.append(snapshot_tree(out))
     assert len(trees[0]) > 60 and trees[0] == trees[1]
+    assert sum(path.startswith("social/") for path in trees[0]) > 10
