@@ -38,7 +38,7 @@ from .cache import Cache, code_key, digest, folder_key
 from .diagnostics import Diagnostic
 from .markdown import Heading
 from .model import Page
-from .social import og_image_url
+from .social import add_cards
 
 if TYPE_CHECKING:
     from .render import Job, RenderContext
@@ -104,19 +104,20 @@ class PageCache:
             if key is not None:
                 wanted[job.file] = self.keys[job.file] = key
         found = self.cache.get_many(self.namespace, sorted(wanted), _load)
-        todo = []
+        todo, replayed = [], []
         for job in jobs:
             record = found.get(job.file)
             if record is None or record.key != wanted.get(job.file) or record.origin != job.origin:
                 todo.append(job)
                 continue
             self._apply(job, record)
-            self.reused += 1
+            replayed.append(job.page)
+        self.reused += len(replayed)
+        add_cards(self.ctx, replayed)  # their social cards, as rendering them would have added
         return todo
 
     def _apply(self, job: "Job", record: Record) -> None:
         ctx = self.ctx
-        og_image_url(ctx, job.page)  # the social card, added as rendering would (from its own cache)
         ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics)
         ctx.page_hashes[job.file] = record.sha256
         ctx.diagnostics.extend(record.diagnostics)

@@ -29,20 +29,47 @@ FOLDER = "social/"
 
 def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
     """The absolute URL of the page's card (added to the outputs), or None for other pages."""
+    card = _card(ctx, page)
+    if card is None:
+        return None
+    key, path = card
+    if path not in ctx.outputs:
+        _add(ctx, page, key, path, ctx.images.cache.get("social", key))
+    return absolute(ctx.config.settings.base_url, path)
+
+
+def add_cards(ctx: "RenderContext", pages: list[Page | None]) -> None:
+    """Add the cards of `pages` (replayed from the page cache), read from the cache at once."""
+    wanted = {}
+    for page in pages:
+        card = _card(ctx, page)
+        if card is not None and card[1] not in ctx.outputs:
+            wanted.setdefault(card, page)
+    found = ctx.images.cache.get_many("social", sorted({key for key, _ in wanted}), bytes)
+    for (key, path), page in wanted.items():
+        _add(ctx, page, key, path, found.get(key))
+
+
+def _card(ctx: "RenderContext", page: Page | None) -> tuple[str, str] | None:
+    """The cache key and output path of the page's card; None for a page without one."""
     if page is None or page.kind not in KINDS or "://" not in ctx.config.settings.base_url:
         return None  # chat tools need an absolute image URL: without a full base_url a card is no use
-    brand = CardBrand.of(ctx)
-    kicker = ctx.strings(page.lang).get("training_title" if page.kind == "training" else "messages_title", "")
-    key = digest(CARD_VERSION, page.title, kicker, brand.key)
-    path = f"{FOLDER}{key[:16]}.png"
-    if path not in ctx.outputs:
-        cache = ctx.images.cache  # the build's content-addressed cache (a no-op when disabled)
-        data = cache.get("social", key)
-        if data is None:
-            data = draw_card(page.title, kicker, brand.name, brand.colors, brand.font, brand.logo)
-            cache.put("social", key, data)
-        ctx.outputs.add(path, data, f"social card of {page.path}", ctx.diagnostics)
-    return absolute(ctx.config.settings.base_url, path)
+    key = digest(CARD_VERSION, page.title, _kicker(ctx, page), CardBrand.of(ctx).key)
+    return key, f"{FOLDER}{key[:16]}.png"
+
+
+def _add(ctx: "RenderContext", page: Page, key: str, path: str, data: bytes | None) -> None:
+    """Add the card at `path`, drawn (and cached) unless the cache had its bytes."""
+    if data is None:
+        brand = CardBrand.of(ctx)
+        data = draw_card(page.title, _kicker(ctx, page), brand.name, brand.colors, brand.font, brand.logo)
+        ctx.images.cache.put("social", key, data)
+    ctx.outputs.add(path, data, f"social card of {page.path}", ctx.diagnostics)
+
+
+def _kicker(ctx: "RenderContext", page: Page) -> str:
+    """The section a card names above its title."""
+    return ctx.strings(page.lang).get("training_title" if page.kind == "training" else "messages_title", "")
 
 
 def is_card(path: str) -> bool:
