@@ -36,7 +36,10 @@ def demo(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)
     root = tmp_path / "demo"
     root.mkdir()
-    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    # A full base_url, so that messages and modules have social cards, replayed with their pages.
+    site_yaml = (REPO / "site.yaml").read_text(encoding="utf-8")
+    (root / "site.yaml").write_text(re.sub(r"(?m)^base_url: /", "base_url: https://intranet.frischmarkt.example/", site_yaml),
+                                    encoding="utf-8")
     for folder in ("content", "themes"):
         shutil.copytree(REPO / folder, root / folder)
     return root
