@@ -81,6 +81,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     render_jobs(ctx, early)
     render_jobs(ctx, late)  # "What's new" compares the hashes of the pages rendered before it
     _add_files(ctx)
+    cache.prune_store({stored.key for stored in ctx.outputs.files.stored()})  # old images and cards
     lint.check(ctx, result)
     search.finish(ctx, result)
     ctx.outputs.add("sitemap.xml", sitemap(ctx), "sitemap", diagnostics)
@@ -138,6 +139,8 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     pattern = re.compile("|".join(re.escape(n) for n in needles).encode())
     owner = {form: page for page, _ in hidden for form in (page.title, html.escape(page.title), html.escape(page.title, quote=False))}
     for path in outputs.sorted_paths():
+        if outputs.files.is_stored(path):
+            continue  # an image variant or a social card: pixels, not text
         match = pattern.search(outputs.files[path])
         if match:
             page = owner.get(match.group(0).decode(), None)

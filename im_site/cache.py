@@ -8,10 +8,12 @@ treated as empty, never as an error.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from importlib import metadata
@@ -62,6 +64,23 @@ def folder_key(folder: Path) -> str:
     return hasher.hexdigest()
 
 
+@dataclasses.dataclass(frozen=True)
+class Stored:
+    """A file's bytes kept in a cache's file store (`Cache.store`), read only when written out.
+
+    Image variants and social cards are large and named by their content:
+    a build holds these instead of their bytes, so that its memory does not
+    grow with the size of the site's images.
+    """
+
+    path: str
+    key: str  # the hash the bytes are stored under: one key, one content
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as stream:
+            return stream.read()
+
+
 class Cache:
     """Values by (namespace, key) in one SQLite file under `folder`; `None` disables caching.
 
@@ -78,6 +97,7 @@ class Cache:
     """
 
     FILE = "cache-2.sqlite3"
+    STORE = "files"  # the file store's folder
     OLD_FILES = ("cache.sqlite3",)  # earlier layouts, removed on sight
 
     def __init__(self, folder: Path | None):
@@ -134,6 +154,63 @@ class Cache:
     def enabled(self) -> bool:
         """Whether entries can be stored (a folder was given and the database opens)."""
         return self._db() is not None
+
+    # ------------------------------------------------------------ the file store
+
+    #: Stored files a build did not use are kept this long (another build of the site may be using them).
+    STORE_GRACE_SECONDS = 24 * 3600
+
+    def stored(self, key: str) -> Stored | None:
+        """The file kept under `key`, if the store has it (its time is set to now: in use)."""
+        if self.folder is None:
+            return None
+        path = self._store_path(key)
+        try:
+            os.utime(path)
+        except OSError:
+            return None
+        return Stored(str(path), key)
+
+    def store(self, key: str, data: bytes) -> Stored | None:
+        """Keep `data` as a file named by `key` (whole or not at all); None when the cache is off or
+        cannot be written, and the caller keeps the bytes itself."""
+        if self.folder is None:
+            return None
+        path = self._store_path(key)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            return None
+        return Stored(str(path), key)
+
+    def prune_store(self, keep: set[str], slack: int = 3) -> int:
+        """Delete stored files not in `keep` and unused for STORE_GRACE_SECONDS once they outnumber
+        `keep` `slack` times over (plus a thousand), as `prune` does for entries; how many went."""
+        if self.folder is None:
+            return 0
+        found = []
+        with contextlib.suppress(OSError):
+            for folder in os.scandir(self.folder / self.STORE):
+                if folder.is_dir(follow_symlinks=False):
+                    found += [entry for entry in os.scandir(folder.path) if entry.name not in keep]
+        if len(found) + len(keep) <= slack * len(keep) + 1000:
+            return 0
+        removed, cutoff = 0, time.time() - self.STORE_GRACE_SECONDS
+        for entry in found:
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
+
+    def _store_path(self, key: str) -> Path:
+        assert self.folder is not None and key.isalnum(), key
+        return self.folder.absolute() / self.STORE / key[:2] / key
 
     def existing(self, namespace: str, keys: list[str]) -> set[str]:
         """Which of `keys` have an entry, without reading the entries."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .cache import Cache, digest
+from .cache import Cache, Stored, digest
 from .diagnostics import Diagnostics
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
@@ -30,7 +30,7 @@ MAX_PIXELS = 50_000_000
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
 MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif",
         ".svg": "image/svg+xml"}
-PIPELINE_VERSION = "images-1"  # bump when the encoding below changes, to miss old cache entries
+PIPELINE_VERSION = "images-2"  # bump when the encoding below changes, to miss old cache entries
 DEFAULT_WIDTHS = (480, 960, 1600)
 SIZES = "(min-width: 50rem) 48rem, 100vw"
 _BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
@@ -39,12 +39,13 @@ _BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError
 
 @dataclass(frozen=True)
 class Variant:
-    """One encoded file of an image: its output path, pixel size and bytes."""
+    """One encoded file of an image: its output path, pixel size and bytes (in the cache's file store
+    when there is a cache)."""
 
     output: str
     width: int
     height: int
-    data: bytes = field(repr=False)
+    data: bytes | Stored = field(repr=False)
 
     @property
     def mime(self) -> str:
@@ -58,7 +59,7 @@ class ImageFile:
     output: str
     width: int | None
     height: int | None
-    data: bytes = field(repr=False)
+    data: bytes | Stored = field(repr=False)
     variants: tuple[Variant, ...] = ()
 
     def of_type(self, mime: str) -> list[Variant]:
@@ -121,21 +122,34 @@ class ImageStore:
     def _raster(self, data: bytes, stem: str) -> ImageFile:
         settings = json.dumps([PIPELINE_VERSION, list(self.widths), self.quality])
         key = digest(data, settings)
-        cached = self.cache.get("images", key)
-        variants = _unpack(cached) if cached is not None else None
+        variants = self._cached(key)
         if variants is None:
-            variants = encode_variants(data, self.widths, self.quality)
+            encoded = encode_variants(data, self.widths, self.quality)
             self.encoded += 1
-            self.cache.put("images", key, _pack(variants))
+            # Each variant's bytes go to the cache's file store; the build holds where they are.
+            variants = [(ext, w, h, self.cache.store(_variant_key(key, ext, w), blob) or blob) for ext, w, h, blob in encoded]
+            if all(isinstance(blob, Stored) for *_, blob in variants):
+                self.cache.put("images", key, json.dumps([[ext, w, h] for ext, w, h, _ in variants]).encode())
         name = f"media/{stem}.{key[:10]}"
         files = tuple(Variant(f"{name}-{w}{ext}", w, h, blob) for ext, w, h, blob in variants)
         fallback = [v for v in files if not v.output.endswith(".webp")] or list(files)
         largest = max(fallback, key=lambda v: v.width)
         return ImageFile(largest.output, largest.width, largest.height, largest.data, files)
 
-    def outputs(self) -> dict[str, bytes]:
+    def _cached(self, key: str) -> list[tuple[str, int, int, Stored]] | None:
+        """The variants of the image `key` from the cache (their sizes, and their files in the
+        store), or None if any part is missing or damaged (the image is encoded again)."""
+        value = self.cache.get("images", key)
+        try:
+            sizes = json.loads(value) if value is not None else None
+            found = [(ext, width, height, self.cache.stored(_variant_key(key, ext, width))) for ext, width, height in sizes or []]
+        except (ValueError, TypeError):
+            return None
+        return found if found and all(stored is not None for *_, stored in found) else None  # type: ignore[return-value]
+
+    def outputs(self) -> dict[str, bytes | Stored]:
         """Every file of every image used, by output path."""
-        found: dict[str, bytes] = {}
+        found: dict[str, bytes | Stored] = {}
         for image in self.processed.values():
             if isinstance(image, ImageFile):
                 found[image.output] = image.data
@@ -247,23 +261,8 @@ def _mode_for(image: Image.Image, fmt: str) -> Image.Image:
     return image.copy()
 
 
-def _pack(variants: list[tuple[str, int, int, bytes]]) -> bytes:
-    header = json.dumps([[ext, w, h, len(blob)] for ext, w, h, blob in variants]).encode()
-    return len(header).to_bytes(4, "big") + header + b"".join(blob for *_, blob in variants)
-
-
-def _unpack(value: bytes) -> list[tuple[str, int, int, bytes]] | None:
-    """Cached variants, or None for a damaged entry (treated as a miss)."""
-    try:
-        size = int.from_bytes(value[:4], "big")
-        header = json.loads(value[4:4 + size])
-        offset, found = 4 + size, []
-        for ext, width, height, length in header:
-            found.append((ext, width, height, value[offset:offset + length]))
-            offset += length
-        return found if offset == len(value) else None
-    except (ValueError, TypeError):
-        return None
+def _variant_key(image_key: str, extension: str, width: int) -> str:
+    return digest(image_key, extension, str(width))
 
 
 # ---------------------------------------------------------------- markup

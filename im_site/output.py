@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .cache import Stored
 from .compress import compress, decompress
 from .diagnostics import Diagnostics, SiteError, fail
 from .urls import collision_key
@@ -31,8 +32,13 @@ from .urls import collision_key
 WRITE_THREADS = 4
 
 
+#: A file's contents as Blobs keeps them: (compressed?, bytes), or where a cache stored them.
+Packed = tuple[bool, bytes] | Stored
+
+
 class Blobs(MutableMapping[str, bytes]):
-    """File contents by path, HTML and other text kept compressed in memory (compress.py).
+    """File contents by path, HTML and other text kept compressed in memory (compress.py), large
+    binary files named by their content (image variants, social cards) in the cache's file store.
 
     Reading a value gives the original bytes.
     """
@@ -40,10 +46,13 @@ class Blobs(MutableMapping[str, bytes]):
     _COMPRESS = (".html", ".xml", ".json", ".css", ".js", ".svg", ".txt")
 
     def __init__(self) -> None:
-        self._data: dict[str, tuple[bool, bytes]] = {}
+        self._data: dict[str, Packed] = {}
 
     def __getitem__(self, path: str) -> bytes:
-        packed, data = self._data[path]
+        value = self._data[path]
+        if type(value) is Stored:
+            return value.read()
+        packed, data = value
         return decompress(data) if packed else data
 
     def __setitem__(self, path: str, data: bytes) -> None:
@@ -67,12 +76,20 @@ class Blobs(MutableMapping[str, bytes]):
             return True, compress(data)
         return False, data
 
-    def packed(self, path: str) -> tuple[bool, bytes]:
+    def packed(self, path: str) -> Packed:
         """The stored form, to move a file between processes without re-compressing."""
         return self._data[path]
 
-    def set_packed(self, path: str, packed: tuple[bool, bytes]) -> None:
+    def set_packed(self, path: str, packed: Packed) -> None:
         self._data[path] = packed
+
+    def stored(self) -> Iterator[Stored]:
+        """The files whose bytes are in the cache's file store."""
+        return (value for value in self._data.values() if type(value) is Stored)
+
+    def is_stored(self, path: str) -> bool:
+        """Whether the file's bytes are in the cache's file store rather than in memory."""
+        return type(self._data[path]) is Stored
 
 
 @dataclass
@@ -86,12 +103,14 @@ class OutputSet:
     #: While a cacheable page renders: the paths it adds (pagecache.py).
     journal: list[str] | None = field(default=None, repr=False)
 
-    def add(self, path: str, data: bytes | str, origin: str, diagnostics: Diagnostics) -> bool:
+    def add(self, path: str, data: bytes | str | Stored, origin: str, diagnostics: Diagnostics) -> bool:
         """Add a file; two sources writing one path (after case folding) is an error naming both."""
+        if isinstance(data, Stored):
+            return self.add_packed(path, data, origin, diagnostics)
         return self.add_packed(path, Blobs.pack(path, data.encode("utf-8") if isinstance(data, str) else data),
                                origin, diagnostics)
 
-    def add_packed(self, path: str, packed: tuple[bool, bytes], origin: str, diagnostics: Diagnostics) -> bool:
+    def add_packed(self, path: str, packed: Packed, origin: str, diagnostics: Diagnostics) -> bool:
         """`add` for a file in the stored form of `Blobs.packed`."""
         path = posixpath.normpath(path)
         if path.startswith(("../", "/")) or path == "..":

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .cache import digest
+from .cache import Stored, digest
 from .images import draw_card
 from .model import Page
 from .urls import absolute
@@ -34,20 +34,16 @@ def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
         return None
     key, path = card
     if path not in ctx.outputs:
-        _add(ctx, page, key, path, ctx.images.cache.get("social", key))
+        _add(ctx, page, key, path)
     return absolute(ctx.config.settings.base_url, path)
 
 
 def add_cards(ctx: "RenderContext", pages: list[Page | None]) -> None:
-    """Add the cards of `pages` (replayed from the page cache), read from the cache at once."""
-    wanted = {}
+    """Add the cards of `pages` (replayed from the page cache), as rendering them would have."""
     for page in pages:
         card = _card(ctx, page)
         if card is not None and card[1] not in ctx.outputs:
-            wanted.setdefault(card, page)
-    found = ctx.images.cache.get_many("social", sorted({key for key, _ in wanted}), bytes)
-    for (key, path), page in wanted.items():
-        _add(ctx, page, key, path, found.get(key))
+            _add(ctx, page, *card)
 
 
 def _card(ctx: "RenderContext", page: Page | None) -> tuple[str, str] | None:
@@ -58,12 +54,14 @@ def _card(ctx: "RenderContext", page: Page | None) -> tuple[str, str] | None:
     return key, f"{FOLDER}{key[:16]}.png"
 
 
-def _add(ctx: "RenderContext", page: Page, key: str, path: str, data: bytes | None) -> None:
-    """Add the card at `path`, drawn (and cached) unless the cache had its bytes."""
+def _add(ctx: "RenderContext", page: Page, key: str, path: str) -> None:
+    """Add the card at `path`: the file kept in the cache's store, or drawn (and stored) now."""
+    cache = ctx.images.cache  # the build's content-addressed cache (a no-op when disabled)
+    data: bytes | Stored | None = cache.stored(key)
     if data is None:
         brand = CardBrand.of(ctx)
-        data = draw_card(page.title, _kicker(ctx, page), brand.name, brand.colors, brand.font, brand.logo)
-        ctx.images.cache.put("social", key, data)
+        drawn = draw_card(page.title, _kicker(ctx, page), brand.name, brand.colors, brand.font, brand.logo)
+        data = cache.store(key, drawn) or drawn
     ctx.outputs.add(path, data, f"social card of {page.path}", ctx.diagnostics)
 
 

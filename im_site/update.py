@@ -23,8 +23,8 @@ import posixpath
 from pathlib import Path
 from typing import Iterator
 
-from .cache import Cache
-from .output import OutputSet, committed, signals_held, write_atomic
+from .cache import Cache, Stored
+from .output import OutputSet, Packed, committed, signals_held, write_atomic
 
 NAMESPACE = "output"
 _NEW, _OLD = ".im-site-new", ".im-site-old"
@@ -105,7 +105,9 @@ def scan(folder: Path) -> dict[str, tuple[int, int, int]] | None:
     return found
 
 
-def _hash(packed: tuple[bool, bytes]) -> str:
+def _hash(packed: Packed) -> str:
+    if isinstance(packed, Stored):
+        return f"stored:{packed.key}"  # named by its content: not read to be compared
     return hashlib.blake2b(packed[1], digest_size=16, person=b"z" if packed[0] else b"r").hexdigest()
 
 

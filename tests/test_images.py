@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 from PIL import Image, ImageCms
 
 from im_site import images
+from im_site.build import build
 from im_site.cache import Cache
+from im_site.config import load_config
+from im_site.options import BuildOptions, read_clock
+from im_site.output import OutputSet
 
-from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
 
 SITE_YAML = BASIC_SITE_YAML + "images:\n  widths: [200, 400, 1600]\n"
 
@@ -94,12 +100,6 @@ def test_exif_removed_orientation_applied_profile_kept(make_site):
             assert b"Jane Photographer" not in path.read_bytes() and b"CameraModel" not in path.read_bytes()
     hero = tags(page_html(root), "img")[0]
     assert (hero["width"], hero["height"]) == ("300", "600") and hero["alt"] == "Hochformat"
-
-
-def _image_entries(root) -> dict[str, bytes]:
-    import sqlite3
-    with sqlite3.connect(root / ".im-site-cache" / Cache.FILE) as db:
-        return dict(db.execute("SELECT key, value FROM entries WHERE namespace = 'images'").fetchall())
 
 
 def test_rebuild_uses_cache_and_matches_clean_build(make_site, monkeypatch, tmp_path):
@@ -192,3 +192,44 @@ def test_messages_with_one_title_share_one_card(make_site):
     (root / "content/messages/woche-150.md").write_text("---\ntitle: Sonderausgabe\ndate: 2026-01-05\n---\nText\n", encoding="utf-8")
     assert build_site(root).exit_code == 0
     assert len(list((root / "_site" / "social").iterdir())) == 2
+
+
+def test_image_variants_and_cards_stay_in_the_cache_not_in_memory(make_site):
+    """A build holds where its images and cards are stored, not their bytes (memory would grow
+    with the site's images); a store emptied by hand is filled again, to the same output."""
+    site_yaml = SITE_YAML.replace("title: Test Intranet\n", "title: Test Intranet\nbase_url: https://intranet.example/\n")
+    root = make_site({"content/messages/bilder.md": message("![Obst](../img/obst.jpg)"),
+                      "content/img/obst.jpg": jpeg()}, site_yaml=site_yaml)
+
+    def built(use_cache: bool = True) -> OutputSet:
+        config = load_config(root / "site.yaml")
+        result = build(config, BuildOptions(root / "site.yaml", read_clock(NOW), use_cache=use_cache))
+        assert result.ok, result.diagnostics.items
+        return result.outputs
+
+    assert build_site(root).exit_code == 0
+    written = snapshot_tree(root / "_site")
+    outputs = built()
+    binary = sorted(path for path in outputs.files if path.startswith(("media/", "social/")))
+    assert len(binary) == 7  # three widths, each as JPEG and WebP, and the card
+    assert all(outputs.files.is_stored(path) and outputs.files[path] == written[path] for path in binary)
+    assert not any(built(use_cache=False).files.is_stored(path) for path in binary)  # no cache: in memory
+    shutil.rmtree(root / ".im-site-cache" / Cache.STORE)
+    assert build_site(root).exit_code == 0
+    assert snapshot_tree(root / "_site") == written
+    assert len(list((root / ".im-site-cache" / Cache.STORE).rglob("*"))) > 7
+
+
+def test_the_file_store_drops_what_no_build_used_for_a_day(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    keys = [f"{number:064x}" for number in range(1500)]
+    for key in keys:
+        cache.store(key, b"bytes of " + key.encode())
+    old = time.time() - Cache.STORE_GRACE_SECONDS - 60
+    for key in keys[:1400]:
+        os.utime(cache.stored(key).path, (old, old))
+    kept = set(keys[:100])
+    assert cache.prune_store(kept) == 1300  # unused and old; the 100 recent ones may be another build's
+    assert all(cache.stored(key) is not None for key in kept | set(keys[1400:]))
+    assert all(cache.stored(key) is None for key in keys[100:1400])
+    assert cache.prune_store(kept) == 0  # 200 files for 100 in use: within the slack
