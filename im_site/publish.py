@@ -101,7 +101,8 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
         kept, pruned = prune_plan([entry] + [replace(v, latest=False) for v in versions],
                                   config.settings.versions.keep)
         progress(f"writing {len(result.outputs.files)} files…")
-        add_version(folder, result.outputs, entry, kept, config.settings.language)
+        add_version(folder, result.outputs, entry, kept, config.settings.language,
+                    previous=folder / "versions" / versions[0].id if versions else None)
         remove_versions(folder, pruned)
     return Published(entry, folder, pruned, result)
 
@@ -208,14 +209,16 @@ def redirect_page(lang: str) -> bytes:
 
 # ---------------------------------------------------------------- writing
 
-def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list[Version], lang: str) -> None:
-    """Write the version folder, then the files that point at it, all or nothing."""
+def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list[Version], lang: str,
+                previous: Path | None = None) -> None:
+    """Write the version folder (files unchanged since the `previous` version as hard links to
+    its files), then the files that point at it, all or nothing."""
     transaction = Transaction()
     staging: Path | None = None
     try:
         transaction.make_dirs(folder / "versions")
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder / "versions"))
-        write_tree(outputs, staging)
+        write_tree(outputs, staging, same_as=previous)
         transaction.move_in(staging, folder / "versions" / entry.id)
         transaction.replace_file(folder / "versions.json", versions_json(versions))
         transaction.replace_file(folder / "versions.html", versions_page(versions, lang, "versions/"))

@@ -189,6 +189,28 @@ def test_pruning_keeps_the_newest(make_site, tmp_path):
     assert os.readlink(dest / "latest") == "versions/a3"
 
 
+def test_files_unchanged_since_the_previous_version_are_hard_links_to_it(three_versions, make_site, tmp_path, monkeypatch):
+    """Twenty versions of a site take little more room than one; each stays complete and as published."""
+    _, dest = three_versions
+    v2, v3 = dest / "versions/v2", dest / "versions/v3"
+    same = [path for path in sorted(v3.rglob("*")) if path.is_file() and (v2 / path.relative_to(v3)).is_file()
+            and path.read_bytes() == (v2 / path.relative_to(v3)).read_bytes()]
+    assert len(same) > 10 and all(path.stat().st_ino == (v2 / path.relative_to(v3)).stat().st_ino for path in same)
+    changed = v3 / "info" / "index.html"
+    assert changed.stat().st_nlink == 1 and "Über uns, neu." in changed.read_text(encoding="utf-8")
+    assert "Über uns." in (v2 / "info" / "index.html").read_text(encoding="utf-8")  # v2 as it was published
+    # Where hard links cannot be made (another disk, a file system without them) the files are written.
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    root = make_site(V1, folder="other")
+    for version in ("a1", "a2"):
+        assert publish(root, tmp_path / "other-public", "--version", version).exit_code == 0
+    a1, a2 = tmp_path / "other-public/versions/a1", tmp_path / "other-public/versions/a2"
+    assert snapshot_tree(a2).keys() == snapshot_tree(a1).keys() and (a2 / "index.html").stat().st_nlink == 1
+
+
 def test_duplicate_id_is_refused_and_dir_unchanged(three_versions):
     root, dest = three_versions
     before = snapshot(dest)
