@@ -14,6 +14,7 @@ import functools
 import hashlib
 import io
 import json
+import math
 import posixpath
 import warnings
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ MAX_PIXELS = 50_000_000
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
 MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif",
         ".svg": "image/svg+xml"}
-PIPELINE_VERSION = "images-2"  # bump when the encoding below changes, to miss old cache entries
+PIPELINE_VERSION = "images-3"  # bump when the encoding below changes, to miss old cache entries
 DEFAULT_WIDTHS = (480, 960, 1600)
 SIZES = "(min-width: 50rem) 48rem, 100vw"
 _BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
@@ -173,8 +174,13 @@ def _svg(data: bytes, stem: str) -> ImageFile | str:
 
 # ---------------------------------------------------------------- encoding
 
-def open_checked(data: bytes) -> Image.Image:
-    """Open, check format and size, decode fully: every failure becomes an ImageError."""
+def open_checked(data: bytes, widest: int | None = None) -> Image.Image:
+    """Open, check format and size, decode fully: every failure becomes an ImageError.
+
+    With `widest`, the widest variant that will be made: a JPEG much wider
+    than that is decoded at 1/2, 1/4 or 1/8 of its size (libjpeg scales
+    while decoding), still at least `widest` wide when upright.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -183,12 +189,24 @@ def open_checked(data: bytes) -> Image.Image:
                 raise ImageError(f"format {image.format} is not allowed (JPEG, PNG, WebP, GIF, SVG)")
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{image.width}x{image.height} pixels is too large (a decompression bomb?)")
+            if widest is not None and image.format == "JPEG":
+                _decode_smaller(image, widest)
             image.load()
             return image
     except ImageError:
         raise
     except _BAD_IMAGE as exc:
         raise ImageError(_describe(exc)) from None
+
+
+def _decode_smaller(image: Image.Image, widest: int) -> None:
+    """Ask the JPEG decoder for the smallest scale that is still `widest` pixels wide upright
+    (a camera's 4000-pixel photo for 1600-pixel variants: a quarter of the pixels to resize)."""
+    turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # EXIF orientations that swap the axes
+    upright_width = image.height if turned else image.width
+    if widest < upright_width:
+        scale = widest / upright_width
+        image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
 
 
 def _describe(exc: BaseException) -> str:
@@ -208,7 +226,7 @@ def target_widths(original: int, widths: tuple[int, ...]) -> list[int]:
 
 def encode_variants(data: bytes, widths: tuple[int, ...], quality: int) -> list[tuple[str, int, int, bytes]]:
     """(extension, width, height, bytes) for every width, in the original format and in WebP."""
-    source = open_checked(data)
+    source = open_checked(data, max(widths) if widths else None)
     original_format = source.format or "PNG"
     if original_format == "GIF" and getattr(source, "n_frames", 1) > 1:
         return [(".gif", source.width, source.height, data)]  # resizing would flatten the animation

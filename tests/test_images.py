@@ -233,3 +233,15 @@ def test_the_file_store_drops_what_no_build_used_for_a_day(tmp_path):
     assert all(cache.stored(key) is not None for key in kept | set(keys[1400:]))
     assert all(cache.stored(key) is None for key in keys[100:1400])
     assert cache.prune_store(kept) == 0  # 200 files for 100 in use: within the slack
+
+
+def test_a_large_jpeg_is_decoded_smaller_and_its_variants_keep_their_sizes():
+    """A photo twice as wide as the widest variant is decoded at half size (libjpeg's scaling),
+    never below that width upright; an image turned by EXIF is measured upright."""
+    wide, turned = jpeg((3400, 1700)), jpeg((3400, 1700), orientation=6)
+    assert images.open_checked(wide, 1600).size == (1700, 850) and images.open_checked(wide).size == (3400, 1700)
+    assert images.open_checked(turned, 1600).size == (3400, 1700)  # 1700 wide upright: half would be too narrow
+    assert [(ext, w, h) for ext, w, h, _ in images.encode_variants(wide, (480, 960, 1600), 82)] == [
+        (".jpg", 480, 240), (".webp", 480, 240), (".jpg", 960, 480), (".webp", 960, 480), (".jpg", 1600, 800), (".webp", 1600, 800)]
+    assert [(w, h) for ext, w, h, _ in images.encode_variants(turned, (480, 960, 1600), 82) if ext == ".jpg"] == [
+        (480, 960), (960, 1920), (1600, 3200)]
