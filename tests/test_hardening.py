@@ -21,6 +21,8 @@ import pytest
 from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
 from PIL import Image
 
+from im_site.output import Blobs
+
 GOOD = {
     "content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
 }
@@ -362,6 +364,23 @@ def test_leak_scan_finds_an_escaped_title(make_site):
                                      "---\ntitle: Preise & Rabatte 2027\ndate: 2026-01-06\ndraft: true\n---\n"})
     (root / "content/seite.md").write_text("---\ntitle: Vorschau\n---\nBald: Preise & Rabatte 2027.\n")
     fails_cleanly(root, before, "error[IM060]")
+
+
+def test_leak_scan_reads_a_page_again_only_when_its_bytes_or_the_hidden_titles_change(make_site, monkeypatch):
+    """A rebuild skips the pages found clean of the same hidden titles (a site always has drafts);
+    a draft retitled to what an unchanged, cached page quotes is still caught."""
+    root, before = built(make_site, {
+        "content/messages/entwurf.md": "---\ntitle: Geheimer Entwurf zur Filiale\ndate: 2026-01-06\ndraft: true\n---\n",
+        "content/seite.md": "---\ntitle: Gerüchte\n---\nNein, es gibt keine Fusion mit Nordmarkt.\n"})
+    read: list[str] = []
+    real = Blobs.__getitem__
+    monkeypatch.setattr(Blobs, "__getitem__", lambda self, path: read.append(path) or real(self, path))
+    assert build_site(root).exit_code == 0
+    assert "seite/index.html" not in read  # found clean by the first build, replayed byte for byte
+    entwurf = root / "content/messages/entwurf.md"
+    entwurf.write_text(entwurf.read_text().replace("Geheimer Entwurf zur Filiale", "Fusion mit Nordmarkt"))
+    stderr = fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
+    assert "seite/index.html" in stderr
 
 
 # ---------------------------------------------------------------- security review of the theme
