@@ -6,6 +6,7 @@ decide what to do with the OutputSet.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import pickle
 import re
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
-from .cache import Cache, digest
+from .cache import Cache, Stored, digest
 from .config import Config
 from .content import Content, SourceIndex, load_content
 from .diagnostics import Diagnostics
@@ -126,7 +127,10 @@ def _add_files(ctx: RenderContext) -> None:
         except OSError as exc:  # vanished or unreadable since the walk
             ctx.diagnostics.error(source.path, None, "IM010", f"cannot read file: {exc.strerror or exc}")
             continue
-        ctx.outputs.add(f"files/{rel}", data, source.path, ctx.diagnostics)
+        # Kept in the cache's file store like images (a site's PDFs can be hundreds of megabytes).
+        key = hashlib.sha256(data).hexdigest()
+        kept = ctx.images.cache.stored(key) or ctx.images.cache.store(key, data)
+        ctx.outputs.add(f"files/{rel}", kept or data, source.path, ctx.diagnostics)
 
 
 def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published: list[Page],
@@ -134,10 +138,11 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
                    cache: Cache | None = None) -> None:
     """Defence in depth: no hidden page's title may appear in any output file.
 
-    Pages whose exact bytes (`page_hashes`, from the page cache) were found
-    clean of the same titles by an earlier build are not read again: a site
-    always has a draft or an embargoed message, and reading every page cost a
-    rebuild of 10,000 pages a quarter of a second.
+    Files whose exact bytes (a page's hash from the page cache, a stored
+    file's key) were found clean of the same titles by an earlier build are
+    not read again: a site always has a draft or an embargoed message, and
+    reading every page cost a rebuild of 10,000 pages a quarter of a second.
+    Pictures are left out: they hold no text to search.
     """
     shown = {page.title for page in published}
     titles = sorted({page.title for page, _ in hidden if len(page.title) >= 8 and page.title not in shown})
@@ -151,9 +156,10 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     known = _clean_pages(cache.get(LEAK_SCAN, memo))
     clean = set()
     for path in outputs.sorted_paths():
-        if outputs.files.is_stored(path):
-            continue  # an image variant or a social card: pixels, not text
-        sha = page_hashes.get(path)
+        if path.endswith(PIXELS):
+            continue  # image variants, social cards, downloaded pictures: no text to search
+        packed = outputs.files.packed(path)
+        sha = packed.key if isinstance(packed, Stored) else page_hashes.get(path)  # stored files: named by content
         if sha in known:
             clean.add(sha)
             continue
@@ -171,6 +177,8 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
 
 #: The cache namespace of the page hashes found clean, per set of hidden titles.
 LEAK_SCAN, LEAK_SCAN_VERSION = "leak-scan", "leak-scan-1"
+#: Output files that are pictures, left out of the leak scan.
+PIXELS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 
 
 def _clean_pages(value: bytes | None) -> set[str]:

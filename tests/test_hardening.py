@@ -18,9 +18,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_SITE_YAML, build_site, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
 from PIL import Image
 
+from im_site.build import build
+from im_site.config import load_config
+from im_site.options import BuildOptions, read_clock
 from im_site.output import Blobs
 
 GOOD = {
@@ -381,6 +384,21 @@ def test_leak_scan_reads_a_page_again_only_when_its_bytes_or_the_hidden_titles_c
     entwurf.write_text(entwurf.read_text().replace("Geheimer Entwurf zur Filiale", "Fusion mit Nordmarkt"))
     stderr = fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
     assert "seite/index.html" in stderr
+
+
+def test_downloads_stay_in_the_cache_and_are_still_scanned_for_hidden_titles(make_site):
+    """A download is held by its place in the cache's file store, not in memory, and a text
+    download quoting a hidden title fails the build like a page would."""
+    root, before = built(make_site, {
+        "content/seite.md": "---\ntitle: Seite\n---\n[Plan](plan.pdf) und [Liste](liste.txt)\n",
+        "content/plan.pdf": b"%PDF-1.4 plan", "content/liste.txt": "Termine im Januar\n",
+        "content/messages/entwurf.md": "---\ntitle: Fusion mit Nordmarkt\ndate: 2026-01-06\ndraft: true\n---\n"})
+    assert (root / "_site/files/plan.pdf").read_bytes() == b"%PDF-1.4 plan"
+    config = load_config(root / "site.yaml")
+    outputs = build(config, BuildOptions(root / "site.yaml", read_clock(NOW))).outputs
+    assert outputs.files.is_stored("files/plan.pdf") and outputs.files["files/liste.txt"] == "Termine im Januar\n".encode()
+    (root / "content/liste.txt").write_text("Termine im Januar, dann die Fusion mit Nordmarkt\n")
+    assert "files/liste.txt" in fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
 
 
 # ---------------------------------------------------------------- security review of the theme
