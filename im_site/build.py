@@ -128,14 +128,12 @@ def _add_files(ctx: RenderContext) -> None:
             ctx.diagnostics.error(source.path, None, "IM010", f"cannot read file: {exc.strerror or exc}")
             continue
         # Kept in the cache's file store like images (a site's PDFs can be hundreds of megabytes).
-        key = hashlib.sha256(data).hexdigest()
-        kept = ctx.images.cache.stored(key) or ctx.images.cache.store(key, data)
-        ctx.outputs.add(f"files/{rel}", kept or data, source.path, ctx.diagnostics)
+        kept = ctx.images.cache.keep(hashlib.sha256(data).hexdigest(), data)
+        ctx.outputs.add(f"files/{rel}", kept, source.path, ctx.diagnostics)
 
 
 def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published: list[Page],
-                   diagnostics: Diagnostics, page_hashes: dict[str, str] | None = None,
-                   cache: Cache | None = None) -> None:
+                   diagnostics: Diagnostics, page_hashes: dict[str, str], cache: Cache) -> None:
     """Defence in depth: no hidden page's title may appear in any output file.
 
     Files whose exact bytes (a page's hash from the page cache, a stored
@@ -151,7 +149,6 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     needles = sorted({form for title in titles for form in (title, html.escape(title), html.escape(title, quote=False))})
     pattern = re.compile("|".join(re.escape(n) for n in needles).encode())
     owner = {form: page for page, _ in hidden for form in (page.title, html.escape(page.title), html.escape(page.title, quote=False))}
-    page_hashes, cache = page_hashes or {}, cache or Cache(None)
     memo = digest(LEAK_SCAN_VERSION, *needles)
     known = _clean_pages(cache.get(LEAK_SCAN, memo))
     clean = set()

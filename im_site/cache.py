@@ -68,9 +68,9 @@ def folder_key(folder: Path) -> str:
 class Stored:
     """A file's bytes kept in a cache's file store (`Cache.store`), read only when written out.
 
-    Image variants and social cards are large and named by their content:
-    a build holds these instead of their bytes, so that its memory does not
-    grow with the size of the site's images.
+    Image variants, social cards and downloads are large and named by their
+    content: a build holds these instead of their bytes, so that its memory
+    does not grow with the size of the site's images and PDFs.
     """
 
     path: str
@@ -187,6 +187,11 @@ class Cache:
                 temporary.unlink()
             return None
         return Stored(str(path), key)
+
+    def keep(self, key: str, data: bytes) -> Stored | bytes:
+        """The stored file of `key`, storing `data` as it if the store lacks it; `data` itself when
+        there is no store to keep it in."""
+        return self.stored(key) or self.store(key, data) or data
 
     def prune_store(self, keep: set[str], slack: int = 3) -> int:
         """Delete stored files not in `keep` and unused for STORE_GRACE_SECONDS once they outnumber

@@ -128,7 +128,7 @@ class ImageStore:
             encoded = encode_variants(data, self.widths, self.quality)
             self.encoded += 1
             # Each variant's bytes go to the cache's file store; the build holds where they are.
-            variants = [(ext, w, h, self.cache.store(_variant_key(key, ext, w), blob) or blob) for ext, w, h, blob in encoded]
+            variants = [(ext, w, h, self.cache.keep(_variant_key(key, ext, w), blob)) for ext, w, h, blob in encoded]
             if all(isinstance(blob, Stored) for *_, blob in variants):
                 self.cache.put("images", key, json.dumps([[ext, w, h] for ext, w, h, _ in variants]).encode())
         name = f"media/{stem}.{key[:10]}"
@@ -141,12 +141,19 @@ class ImageStore:
         """The variants of the image `key` from the cache (their sizes, and their files in the
         store), or None if any part is missing or damaged (the image is encoded again)."""
         value = self.cache.get("images", key)
+        if value is None:
+            return None
         try:
-            sizes = json.loads(value) if value is not None else None
-            found = [(ext, width, height, self.cache.stored(_variant_key(key, ext, width))) for ext, width, height in sizes or []]
+            sizes = [(ext, width, height) for ext, width, height in json.loads(value)]
         except (ValueError, TypeError):
             return None
-        return found if found and all(stored is not None for *_, stored in found) else None  # type: ignore[return-value]
+        found = []
+        for ext, width, height in sizes:
+            stored = self.cache.stored(_variant_key(key, ext, width))
+            if stored is None:
+                return None
+            found.append((ext, width, height, stored))
+        return found or None
 
     def outputs(self) -> dict[str, bytes | Stored]:
         """Every file of every image used, by output path."""

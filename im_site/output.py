@@ -38,8 +38,8 @@ Packed = tuple[bool, bytes] | Stored
 
 
 class Blobs(MutableMapping[str, bytes]):
-    """File contents by path, HTML and other text kept compressed in memory (compress.py), large
-    binary files named by their content (image variants, social cards) in the cache's file store.
+    """File contents by path, HTML and other text kept compressed in memory (compress.py), image
+    variants, social cards and downloads in the cache's file store (cache.Stored).
 
     Reading a value gives the original bytes.
     """

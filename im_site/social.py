@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .cache import Stored, digest
+from .cache import digest
 from .images import draw_card
 from .model import Page
 from .urls import absolute
@@ -32,17 +32,15 @@ def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
     card = _card(ctx, page)
     if card is None:
         return None
-    key, path = card
-    if path not in ctx.outputs:
-        _add(ctx, page, key, path)
-    return absolute(ctx.config.settings.base_url, path)
+    _add(ctx, page, *card)
+    return absolute(ctx.config.settings.base_url, card[1])
 
 
 def add_cards(ctx: "RenderContext", pages: list[Page | None]) -> None:
     """Add the cards of `pages` (replayed from the page cache), as rendering them would have."""
     for page in pages:
         card = _card(ctx, page)
-        if card is not None and card[1] not in ctx.outputs:
+        if card is not None:
             _add(ctx, page, *card)
 
 
@@ -55,13 +53,15 @@ def _card(ctx: "RenderContext", page: Page | None) -> tuple[str, str] | None:
 
 
 def _add(ctx: "RenderContext", page: Page, key: str, path: str) -> None:
-    """Add the card at `path`: the file kept in the cache's store, or drawn (and stored) now."""
+    """Add the card at `path` unless the build has it: the file kept in the cache's store, or
+    drawn (and stored) now."""
+    if path in ctx.outputs:
+        return
     cache = ctx.images.cache  # the build's content-addressed cache (a no-op when disabled)
-    data: bytes | Stored | None = cache.stored(key)
+    data = cache.stored(key)
     if data is None:
         brand = CardBrand.of(ctx)
-        drawn = draw_card(page.title, _kicker(ctx, page), brand.name, brand.colors, brand.font, brand.logo)
-        data = cache.store(key, drawn) or drawn
+        data = cache.keep(key, draw_card(page.title, _kicker(ctx, page), brand.name, brand.colors, brand.font, brand.logo))
     ctx.outputs.add(path, data, f"social card of {page.path}", ctx.diagnostics)
 
 
