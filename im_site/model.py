@@ -181,7 +181,14 @@ class Site:
         return {lang: found[lang] for lang in self.config.languages if lang in found and lang != page.lang}
 
     def tags(self, lang: str) -> dict[str, list[Page]]:
-        return _group(self.messages(lang), lambda p: p.tags)
+        """Everything tagged, per tag: messages newest first, then modules, then other pages.
+
+        Every page shows its tags as links, so a tag used only on a module or
+        a plain page still needs its page.
+        """
+        others = sorted((p for p in self.pages_in(lang) if p.kind != "message"),
+                        key=lambda p: (_TAG_ORDER.get(p.kind, len(_TAG_ORDER)), p.url))
+        return _group(self.messages(lang) + others, lambda p: p.tags)
 
     def pillar_pages(self, lang: str) -> dict[str, list[Page]]:
         listed = self.messages(lang) + sorted(self.of_kind("training", lang), key=lambda p: p.url)
@@ -190,6 +197,10 @@ class Site:
     def audience_pages(self, lang: str) -> dict[str, list[Page]]:
         listed = self.messages(lang) + sorted(self.of_kind("training", lang), key=lambda p: p.url)
         return _group(listed, lambda p: p.audiences)
+
+
+#: Where non-message pages come on a tag page: modules, then plain pages, then KPI snapshots.
+_TAG_ORDER = {"training": 0, "page": 1, "kpi_snapshot": 2}
 
 
 def _group(pages: list[Page], keys: Any) -> dict[str, list[Page]]:

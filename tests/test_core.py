@@ -102,6 +102,7 @@ SITE = {
         ---
         title: Frische erklären
         duration: 20
+        tags: [frische, schulung]
         ---
         ## Erste Lektion
         Text.
@@ -109,6 +110,7 @@ SITE = {
     "content/ueber.md": """
         ---
         title: Über uns
+        tags: [frische, team]
         ---
         Das interne Kundenprinzip.
         """,
@@ -336,6 +338,18 @@ def test_home_folder_or_project_root_refused_as_output(built):
 
 def _cards(html: str) -> list[str]:
     return re.findall(r'<h3 class="card-title"><a href="[^"]*">([^<]*)</a>', html)
+
+
+def test_tag_pages_list_modules_and_pages_too(built):
+    """Every page links its tags, so a tag page lists all that carries the tag, messages first."""
+    out = built / "_site"
+    assert _cards((out / "tags/frische/index.html").read_text()) == ["Frische ist Haltung", "Frische erklären", "Über uns"]
+    # Tags no message carries still have their page, which the module's and the page's badges link to.
+    assert _cards((out / "tags/schulung/index.html").read_text()) == ["Frische erklären"]
+    assert _cards((out / "tags/team/index.html").read_text()) == ["Über uns"]
+    assert 'href="../tags/team/index.html">#team</a>' in (out / "ueber/index.html").read_text()
+    groups = (out / "tags/index.html").read_text()
+    assert '<a href="frische/index.html">frische</a> <span class="count">3</span>' in groups
 
 
 def test_pillar_and_tag_pages_are_paginated_like_the_archive(make_site):

@@ -1,0 +1,88 @@
+"""The demo site as a reader gets it: published twice under a sub-path of a full base_url, with
+an audience edition; every link and image of every page leads somewhere."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from conftest import NOW, run_cli
+
+REPO = Path(__file__).resolve().parent.parent
+BASE_URL = "https://intranet.frischmarkt.example/kommunikation/"
+
+
+class _Page(HTMLParser):
+    """The URLs a page points at (links, images, scripts, styles) and the ids it has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "id":
+                self.ids.add(value)
+            elif name in ("href", "src"):
+                self.urls.append(value)
+            elif name == "srcset":
+                self.urls += [candidate.split()[0] for candidate in value.split(",")]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo") / "site"
+    root.mkdir()
+    site_yaml = (REPO / "site.yaml").read_text(encoding="utf-8")
+    (root / "site.yaml").write_text(re.sub(r"(?m)^base_url: /", f"base_url: {BASE_URL}", site_yaml), encoding="utf-8")
+    for folder in ("content", "themes"):
+        shutil.copytree(REPO / folder, root / folder)
+    dest = root / "public"
+    for args in (["--version", "v1"], ["--version", "v2"], ["--version", "v2", "--audience", "filiale"]):
+        result = run_cli(root, "publish", "--dest", str(dest), "--now", NOW, *args)
+        assert result.exit_code == 0, result.stderr
+    return dest
+
+
+def _parsed(path: Path, pages: dict[Path, _Page]) -> _Page:
+    if path not in pages:
+        pages[path] = _Page()
+        pages[path].feed(path.read_text(encoding="utf-8"))
+    return pages[path]
+
+
+def test_every_link_and_image_of_every_published_page_resolves(published):
+    pages: dict[Path, _Page] = {}
+    broken, checked = [], 0
+    for html_file in sorted(published.rglob("*.html")):
+        for url in _parsed(html_file, pages).urls:
+            parts = urlsplit(url)
+            if parts.scheme or url.startswith("//"):
+                # The canonical link and social-card URLs are absolute by design; nothing else may be.
+                assert parts.scheme not in ("http", "https") or url.startswith(BASE_URL) or \
+                    url.startswith("https://forms.frischmarkt.example/"), f"{html_file}: {url}"
+                continue
+            target = (html_file.parent / unquote(parts.path)).resolve() if parts.path else html_file
+            if target.is_dir():
+                target = target / "index.html"
+            checked += 1
+            if not target.is_file() or published.resolve() not in target.parents:
+                broken.append(f"{html_file.relative_to(published)} -> {url}")
+            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _parsed(target, pages).ids:
+                broken.append(f"{html_file.relative_to(published)} -> {url} (no such id)")
+    assert checked > 5000
+    assert not broken, "\n".join(broken[:30])
+
+
+def test_every_tag_a_page_shows_has_its_tag_page(published):
+    """Tags carried only by modules or plain pages (the demo's `marke`) get a page as well."""
+    latest = published / "versions/v2"
+    assert "Die Marke im Alltag" in (latest / "tags/marke/index.html").read_text(encoding="utf-8")
+    assert "Unsere Markenwerte" in (latest / "tags/marke/index.html").read_text(encoding="utf-8")
