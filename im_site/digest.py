@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from .build import BuildResult, build
 from .config import Config, label_for
@@ -109,7 +110,7 @@ def _item(result: BuildResult, page: Page, lang: str) -> DigestItem:
     excerpt = page.meta.summary or bits.first_paragraph or page.plain_text
     image = None
     if bits.hero_src and not is_external(bits.hero_src):
-        image = absolute(base, posixpath.normpath(posixpath.join(posixpath.dirname(page.file), bits.hero_src)))
+        image = absolute(base, posixpath.normpath(posixpath.join(posixpath.dirname(page.file), unquote(bits.hero_src))))
     return DigestItem(page, absolute(base, page.url), _shorten(excerpt), image, page.meta.image_alt or "",
                       format_date(page.date, lang), published_at(page, result.config.tz))
 

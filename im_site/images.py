@@ -25,6 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .cache import Cache, Stored, digest
 from .diagnostics import Diagnostics
+from .urls import quote_path
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PIXELS = 50_000_000
@@ -319,7 +320,7 @@ def img_tag(image: ImageFile, src: str, alt: str, title: str = "", css_class: st
 
 
 def _srcset(folder: str, variants: list[Variant]) -> str:
-    return ", ".join(f"{escape(posixpath.join(folder, posixpath.basename(v.output)))} {v.width}w"
+    return ", ".join(f"{escape(posixpath.join(folder, quote_path(posixpath.basename(v.output))))} {v.width}w"
                      for v in sorted(variants, key=lambda v: v.width))
 
 

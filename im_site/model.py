@@ -6,7 +6,8 @@ a build must not show, so no index below can leak a hidden page.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -14,6 +15,7 @@ from typing import Any, Callable
 
 from .config import Config
 from .markdown import Heading, Rendered
+from .slugs import slugify
 
 #: Ids the default theme's templates give their own elements; a heading never takes one
 #: (tests/test_hardening.py keeps this list in step with the templates).
@@ -188,7 +190,10 @@ class Site:
         """
         others = sorted((p for p in self.pages_in(lang) if p.kind != "message"),
                         key=lambda p: (_TAG_ORDER.get(p.kind, len(_TAG_ORDER)), p.url))
-        return _group(self.messages(lang) + others, lambda p: p.tags)
+        listed = self.messages(lang) + others
+        by_slug = _group(listed, lambda p: dict.fromkeys(slugify(tag) for tag in p.tags))
+        label = tag_labels(tag for page in listed for tag in page.tags)
+        return {label[slug]: pages for slug, pages in by_slug.items()}  # in slug order: `Gute Laune` after `frische`
 
     def pillar_pages(self, lang: str) -> dict[str, list[Page]]:
         listed = self.messages(lang) + sorted(self.of_kind("training", lang), key=lambda p: p.url)
@@ -197,6 +202,17 @@ class Site:
     def audience_pages(self, lang: str) -> dict[str, list[Page]]:
         listed = self.messages(lang) + sorted(self.of_kind("training", lang), key=lambda p: p.url)
         return _group(listed, lambda p: p.audiences)
+
+
+def tag_labels(used: Iterable[str]) -> dict[str, str]:
+    """The spelling each tag slug is shown in: `Frische` and `frische` are one tag (one page,
+    /tags/frische/), named as most pages write it, the first in sort order on a tie."""
+    best: dict[str, tuple[int, str]] = {}
+    for tag, count in sorted(Counter(used).items()):
+        slug = slugify(tag)
+        if slug not in best or count > best[slug][0]:
+            best[slug] = (count, tag)
+    return {slug: tag for slug, (_, tag) in best.items()}
 
 
 #: Where non-message pages come on a tag page: modules, then plain pages, then KPI snapshots.

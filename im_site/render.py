@@ -10,10 +10,12 @@ import hashlib
 import os
 import posixpath
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import islice
+from functools import cached_property
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -106,6 +108,24 @@ class RenderContext:
 
     def lang_prefix(self, lang: str) -> str:
         return "" if lang == self.config.settings.language else f"{lang}/"
+
+    def source_rel(self, rel: str) -> str:
+        """`rel` (a path under content/ a page names) as its file is named.
+
+        A link typed in one Unicode form finds a file named in the other: keyboards
+        type "ü" as one character (NFC), macOS may name the file with u + U+0308 (NFD).
+        """
+        nfc = unicodedata.normalize("NFC", rel)
+        if nfc == rel and not self._unicode_forms:
+            return rel
+        return self._unicode_forms.get(nfc, nfc)
+
+    @cached_property
+    def _unicode_forms(self) -> dict[str, str]:
+        """NFC form -> name, for the sources not named in NFC (on most sites none)."""
+        names = chain(self.files, self.site.by_rel, self.hidden)
+        return {unicodedata.normalize("NFC", name): name for name in sorted(set(names))
+                if not unicodedata.is_normalized("NFC", name)}
 
 
 # ---------------------------------------------------------------- assets
@@ -300,15 +320,15 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
             ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{fragment}' on this page")
         return suffix or "#"
     target = unquote(target)
-    rel = posixpath.normpath(target.lstrip("/") if target.startswith("/") else
-                             posixpath.join(posixpath.dirname(part.rel), target))
+    rel = ctx.source_rel(posixpath.normpath(target.lstrip("/") if target.startswith("/") else
+                                            posixpath.join(posixpath.dirname(part.rel), target)))
     if target.startswith("/") and not target.endswith(".md"):
         return _site_url(ctx, page, part, line, target, suffix)
     if rel.startswith("..") or rel.startswith("/"):
         ctx.diagnostics.error(part.path, line, "IM101", f"link {ref.target!r} leaves content/")
         return "#"
     if rel.endswith(".md"):
-        return _page_link(ctx, page, part, line, rel, fragment, ref.target)
+        return _page_link(ctx, page, part, line, rel, fragment, target)
     if rel in ctx.files:
         ctx.used_files.add(rel)
         return link_from(ctx, page.file, f"files/{rel}") + suffix
@@ -352,7 +372,7 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     if not ref.alt.strip():
         ctx.diagnostics.warning(part.path, line, "IM111", f"image {ref.target!r} has no alt text",
                                 hint="describe the picture: ![Obststand in Berlin-Mitte](...)")
-    rel = posixpath.normpath(posixpath.join(posixpath.dirname(part.rel), unquote(ref.target)))
+    rel = ctx.source_rel(posixpath.normpath(posixpath.join(posixpath.dirname(part.rel), unquote(ref.target))))
     if rel.startswith(".."):
         ctx.diagnostics.error(part.path, line, "IM110", f"image {ref.target!r} leaves content/")
         return ""
@@ -375,7 +395,7 @@ def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | N
     rel = getattr(page.meta, "image", None)
     if not rel:
         return None
-    image = ctx.images.get(posixpath.normpath(rel), page.path, page.line_of(("image",)))
+    image = ctx.images.get(ctx.source_rel(posixpath.normpath(rel)), page.path, page.line_of(("image",)))
     if image is None:
         return None
     alt = page.meta.image_alt or ""

@@ -14,7 +14,9 @@ from urllib.parse import quote
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
-_URL_SAFE = "/#%.-_~"  # kept as they are in the paths of links (besides ASCII letters and digits)
+#: Kept as they are in the paths of links (besides ASCII letters and digits). Not `%` or `#`: paths
+#: here are file names (`100% Frische.jpg`, `Preisliste #2.pdf`), never URLs already encoded.
+_URL_SAFE = "/.-_~"
 _PLAIN_PATH = re.compile(f"[A-Za-z0-9{re.escape(_URL_SAFE)}]*\\Z")  # what quote() would return unchanged
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 
@@ -54,13 +56,17 @@ def relative(from_file: str, to_file: str) -> str:
     common = 0
     while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
         common += 1
-    path = "/".join([".."] * (len(start) - common) + target[common:])
+    return quote_path("/".join([".."] * (len(start) - common) + target[common:]))
+
+
+def quote_path(path: str) -> str:
+    """A file path as it is written in a URL: spaces, `%`, `#` and non-ASCII letters percent-encoded."""
     return path if _PLAIN_PATH.match(path) else quote(path, safe=_URL_SAFE)
 
 
 def absolute(base_url: str, url_path: str) -> str:
     """An absolute URL in folder form, for feeds, sitemap and canonical links."""
-    return base_url.rstrip("/") + "/" + quote(url_path, safe=_URL_SAFE)
+    return base_url.rstrip("/") + "/" + quote_path(url_path)
 
 
 def collision_key(path: str) -> str:

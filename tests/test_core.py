@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import io
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from conftest import NOW, build_site, run_cli, snapshot_tree
 from im_site.cli import main
@@ -350,6 +353,44 @@ def test_tag_pages_list_modules_and_pages_too(built):
     assert 'href="../tags/team/index.html">#team</a>' in (out / "ueber/index.html").read_text()
     groups = (out / "tags/index.html").read_text()
     assert '<a href="frische/index.html">frische</a> <span class="count">3</span>' in groups
+
+
+def test_tags_spelled_differently_are_one_tag(make_site):
+    """`Frische` and `frische` would write one /tags/frische/: they are one tag, named as most write it."""
+    root = make_site({f"content/messages/m{n}.md": f"---\ntitle: M{n}\ndate: 2026-01-0{n}\ntags: [{tag}]\n---\nText.\n"
+                      for n, tag in enumerate(["Frische", "frische", "frische", "Gute Laune", "gute-laune"], start=1)})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    out = root / "_site"
+    assert _cards((out / "tags/frische/index.html").read_text()) == ["M3", "M2", "M1"]
+    assert "<h1>#frische</h1>" in (out / "tags/frische/index.html").read_text()
+    assert _cards((out / "tags/gute-laune/index.html").read_text()) == ["M5", "M4"]
+    groups = (out / "tags/index.html").read_text()
+    assert re.findall(r'<a href="([^"]*)">([^<]*)</a> <span class="count">(\d+)</span>', groups) == [
+        ("frische/index.html", "frische", "3"), ("gute-laune/index.html", "Gute Laune", "2")]
+    assert 'href="../../tags/frische/index.html">#Frische</a>' in (out / "messages/m1/index.html").read_text()
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 160, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_link_finds_a_file_named_in_another_unicode_form(make_site):
+    """macOS may name `Grüße.md` with u + U+0308 (NFD); the link an author types is NFC, and vice versa."""
+    nfd = unicodedata.normalize("NFD", "Grüße aus der Zentrale")
+    root = make_site({
+        f"content/messages/{nfd}.md": "---\ntitle: Grüße\ndate: 2026-01-01\n---\n![Bild](../img/Bäckerei.png)\n",
+        f"content/img/{unicodedata.normalize('NFD', 'Bäckerei.png')}": _png(),
+        "content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-01-02\n---\n"
+                                     "[NFC](Grüße%20aus%20der%20Zentrale.md), "
+                                     f"[NFD]({nfd.replace(' ', '%20')}.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    html = (root / "_site/messages/hallo/index.html").read_text()
+    assert html.count('href="../gruesse-aus-der-zentrale/index.html"') == 2
+    assert "<img" in (root / "_site/messages/gruesse-aus-der-zentrale/index.html").read_text()
 
 
 def test_pillar_and_tag_pages_are_paginated_like_the_archive(make_site):

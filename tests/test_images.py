@@ -9,6 +9,7 @@ import shutil
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 from PIL import Image, ImageCms
 
@@ -84,6 +85,25 @@ def test_widths_and_img_attributes(make_site):
     assert sizes == [(200, 100), (400, 200), (1000, 500)]
     for entry in img["srcset"].split(", "):  # every link resolves from the page's folder
         assert (root / "_site" / "messages" / "bilder" / entry.split()[0]).resolve().is_file()
+
+
+def test_file_names_with_spaces_percent_and_hash_are_linked_encoded(make_site):
+    """`100% Frische.jpg` and `Preisliste #2.txt`: every src, srcset entry and link names the file
+    percent-encoded (a raw space splits a srcset entry, `%` starts an escape, `#` a fragment)."""
+    root = make_site({"content/messages/bilder.md": message(
+        "![Aktion](../img/100%25%20Frische.jpg) [Liste](../files/Preisliste%20%232.txt)"),
+        "content/img/100% Frische.jpg": jpeg(), "content/files/Preisliste #2.txt": "Äpfel 1,99\n"},
+        site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    html, folder = page_html(root), root / "_site" / "messages" / "bilder"
+    img, source = tags(html, "img")[0], tags(html, "source")[0]
+    urls = [img["src"]] + [entry.split()[0] for entry in f"{img['srcset']}, {source['srcset']}".split(", ")]
+    assert len(urls) == 7 and all("100%25%20Frische." in url for url in urls)
+    for url in urls:
+        assert (folder / unquote(url)).resolve().is_file(), url
+    link = re.search(r'<a href="([^"]*Preisliste[^"]*)"', html)[1]
+    assert link == "../../files/files/Preisliste%20%232.txt"
+    assert (folder / unquote(link)).read_text(encoding="utf-8") == "Äpfel 1,99\n"
 
 
 def test_exif_removed_orientation_applied_profile_kept(make_site):
