@@ -333,9 +333,15 @@ def _hex(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
+#: What cards are drawn in without a brand font, or where it lacks a letter: Lato Bold, subset
+#: to the Latin letters of European names (tools/card_font.py; licence in fonts/OFL.txt).
+#: Pillow's own default font has no umlauts.
+CARD_FONT = Path(__file__).parent / "fonts" / "card-sans-bold.woff2"
+
+
 @functools.lru_cache(maxsize=16)
 def _font(font: bytes | None, size: int):  # noqa: ANN202  (a Pillow font object)
-    """The brand font (WOFF2 loads through FreeType), else Pillow's bundled font: no system fonts."""
+    """The brand font (WOFF2 loads through FreeType), else the bundled CARD_FONT: no system fonts."""
     from PIL import ImageFont
 
     if font:
@@ -343,7 +349,35 @@ def _font(font: bytes | None, size: int):  # noqa: ANN202  (a Pillow font object
             return ImageFont.truetype(io.BytesIO(font), size)
         except (OSError, ValueError):
             pass
-    return ImageFont.load_default(size=size)
+    return ImageFont.truetype(str(CARD_FONT), size)
+
+
+def _drawable(text: str, font: bytes | None) -> tuple[str, bytes | None]:
+    """`text` in the brand font if it has every letter, else in the bundled font, without the
+    letters neither has (emoji): a card never shows the empty box of a missing letter."""
+    if all(char.isspace() or _has_glyph(font, char) for char in text):
+        return text, font
+    return " ".join("".join(char for char in text if char.isspace() or _has_glyph(None, char)).split()), None
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_glyph(font: bytes | None, char: str) -> bool:
+    """Whether `font` draws `char` as something else than its box for a missing letter."""
+    return _shape(font, char) != _shape(font, _NO_LETTER)
+
+
+_NO_LETTER = "\U000F0000"  # in the private use area: no font we meet has it
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(font: bytes | None, char: str) -> tuple[tuple[int, int], bytes]:
+    from PIL import ImageDraw
+
+    face = _font(font, 32)
+    left, top, right, bottom = face.getbbox(char)
+    image = Image.new("L", (max(right - left, 1), max(bottom - top, 1)))
+    ImageDraw.Draw(image).text((-left, -top), char, font=face, fill=255)
+    return image.size, image.tobytes()
 
 
 def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:  # noqa: ANN001
@@ -374,8 +408,10 @@ def draw_card(title: str, kicker: str, brand: str, colors: dict[str, str], font:
     from PIL import ImageDraw
 
     card = _frame(brand, tuple(sorted(colors.items())), font, logo).copy()
-    _write(card, (72, 215), kicker.upper(), _font(font, 30), _KICKER)
-    title_font = _font(font, 68)
+    kicker, kicker_font = _drawable(kicker.upper(), font)
+    _write(card, (72, 215), kicker, _font(kicker_font, 30), _KICKER)
+    title, fitting = _drawable(title, font)
+    title_font = _font(fitting, 68)
     for number, line in enumerate(_wrap(ImageDraw.Draw(card), title, title_font, CARD_SIZE[0] - 144, 4)):
         _write(card, (72, 275 + number * 82), line, title_font, _TITLE)
     out = io.BytesIO()
@@ -420,7 +456,8 @@ def _frame(brand: str, colors: tuple[tuple[str, str], ...], font: bytes | None, 
         tile.putpalette(frame.getpalette() or [])
         frame.paste(tile, (left, 17))
         left += tile.width + 28
-    _write(frame, (left, 75), brand, _font(font, 54), _BRAND_NAME, anchor="lm")
+    brand, fitting = _drawable(brand, font)
+    _write(frame, (left, 75), brand, _font(fitting, 54), _BRAND_NAME, anchor="lm")
     return frame
 
 

@@ -22,7 +22,7 @@ from .urls import absolute
 if TYPE_CHECKING:
     from .render import RenderContext
 
-CARD_VERSION = "card-3"  # bump when draw_card changes, to miss old cache entries
+CARD_VERSION = "card-4"  # bump when draw_card changes, to miss old cache entries
 KINDS = ("message", "training")
 FOLDER = "social/"
 

@@ -22,6 +22,7 @@ from im_site.output import OutputSet
 
 from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
 
+REPO = Path(__file__).resolve().parent.parent
 SITE_YAML = BASIC_SITE_YAML + "images:\n  widths: [200, 400, 1600]\n"
 
 
@@ -195,6 +196,31 @@ def test_social_card_per_message(make_site):
         assert image.size == (1200, 630) and image.format == "PNG"
     info = next((root / "_site").rglob("info/index.html")).read_text(encoding="utf-8")
     assert 'property="og:title" content="Info"' in info and "og:image" not in info
+
+
+def test_cards_draw_every_letter_of_a_european_name_and_leave_out_emoji():
+    """Without a brand font cards use the bundled one (Pillow's own has no umlauts); a brand font
+    lacking a letter of a title (the demo's has no `Ł`) gives way to it; emoji are left out."""
+    colors = {"primary": "#1B7F3B", "secondary": "#F2A900", "text": "#1A1A1A", "background": "#FFFFFF"}
+    brand_font = (REPO / "content/assets/fonts/heading.woff2").read_bytes()
+
+    def card(title: str, font: bytes | None = None) -> bytes:
+        return images.draw_card(title, "Nachrichten", "Frischmarkt", colors, font, None)
+
+    letters = "ÄÖÜäöüß ÉÈÇéèçñ ŁłŚśŻżőűŞşČčŘřĞğ €„“‚‘–—…"
+    missing = images._shape(None, "\U000F0000")
+    assert [char for char in letters if char != " " and images._shape(None, char) == missing] == []
+    assert card("Grüße aus der Zentrale 🎄🎉") == card("Grüße aus der Zentrale")
+    assert card("Grüße aus der Zentrale") != card("Gruse aus der Zentrale")
+    def title_pixels(png: bytes) -> bytes:  # below the band and the kicker
+        with Image.open(io.BytesIO(png)) as drawn:
+            return drawn.convert("RGB").crop((0, 262, 1200, 630)).tobytes()
+
+    # The title in the bundled font, the brand name above it still in the brand's.
+    assert title_pixels(card("Willkommen, Łukasz", brand_font)) == title_pixels(card("Willkommen, Łukasz"))
+    assert title_pixels(card("Willkommen, Lukas", brand_font)) != title_pixels(card("Willkommen, Lukas"))
+    with Image.open(io.BytesIO(card("Öffnungszeiten"))) as drawn:
+        assert drawn.size == images.CARD_SIZE
 
 
 def test_messages_with_one_title_share_one_card(make_site):
