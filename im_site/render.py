@@ -6,6 +6,7 @@ files before a byte is rendered, and listings are computed once, not per page.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import posixpath
@@ -316,9 +317,9 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
     target, _, fragment = ref.target.partition("#")
     suffix = f"#{fragment}" if fragment else ""
     if not target:
-        if fragment and fragment not in page.anchors and not fragment.startswith("fn"):
-            ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{fragment}' on this page")
-        return suffix or "#"
+        if fragment.startswith("fn"):  # footnotes
+            return suffix
+        return _anchor(ctx, part, line, fragment, page, "this page") or "#"
     target = unquote(target)
     rel = ctx.source_rel(posixpath.normpath(target.lstrip("/") if target.startswith("/") else
                                             posixpath.join(posixpath.dirname(part.rel), target)))
@@ -338,10 +339,8 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
 def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, fragment: str, written: str) -> str:
     target_page = ctx.site.by_rel.get(rel)
     if target_page is not None:
-        if fragment and fragment not in target_page.anchors:
-            ctx.diagnostics.warning(part.path, line, "IM102",
-                                    f"{target_page.path} has no heading with id '#{fragment}'")
-        return link_from(ctx, page.file, target_page.file) + (f"#{fragment}" if fragment else "")
+        return link_from(ctx, page.file, target_page.file) + _anchor(ctx, part, line, fragment, target_page,
+                                                                     target_page.path)
     reason = ctx.hidden.get(rel)
     if reason == "audience":
         ctx.diagnostics.warning(part.path, line, "IM105",
@@ -354,6 +353,23 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
         return "#"
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})")
     return "#"
+
+
+def _anchor(ctx: RenderContext, part: Part, line: int, fragment: str, target: Page, where: str) -> str:
+    """`#fragment` as the id it names on `target`: as written, or as typed from its heading's text
+    (`#Öffnungszeiten` is `#oeffnungszeiten`, the id that heading gets); a warning if neither."""
+    if not fragment:
+        return ""
+    anchors = target.anchors
+    if fragment in anchors:
+        return f"#{fragment}"
+    written = unquote(fragment)
+    if slugify(written) in anchors:
+        return f"#{slugify(written)}"
+    close = difflib.get_close_matches(slugify(written), sorted(anchors), n=1)
+    ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{written}' on {where}",
+                            hint=f"did you mean '#{close[0]}'?" if close else None)
+    return f"#{fragment}"
 
 
 def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str, suffix: str) -> str:

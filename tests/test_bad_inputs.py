@@ -3,6 +3,7 @@ the previous output byte-identical, and nothing written outside the output folde
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -178,6 +179,23 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     assert "content/x.md:6: warning[IM102]: no heading with id '#fehlt'" in result.stderr
     assert "#da" not in result.stderr
     assert build_site(root, "--strict").exit_code == 1
+
+
+def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
+    """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
+    `feiertage` are made from; a near miss is a warning that names the id meant."""
+    root = make_site({
+        "content/x.md": "---\ntitle: A\n---\n## Öffnungszeiten\n\n## Feiertage\n\n"
+                        "[a](#öffnungszeiten) [b](#Feiertage) [c](y.md#Ansprechpartner) [d](#feiertag)\n",
+        "content/y.md": "---\ntitle: B\n---\n## Ansprechpartner\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    html = (root / "_site/x/index.html").read_text(encoding="utf-8")
+    assert ['#oeffnungszeiten', '#feiertage', '../y/index.html#ansprechpartner', '#feiertag'] == \
+        re.findall(r'<a href="([^"]*)">[abcd]</a>', html)
+    assert result.stderr.splitlines()[0] == ("content/x.md:8: warning[IM102]: no heading with id '#feiertag' on this page "
+                                             "(hint: did you mean '#feiertage'?)")
+    assert "öffnungszeiten" not in result.stderr and "Ansprechpartner" not in result.stderr
 
 
 def test_all_problems_are_reported_at_once(make_site):
