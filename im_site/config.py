@@ -220,7 +220,7 @@ def load_config(path: Path) -> Config:
     try:
         doc = load(text)
     except YamlProblem as problem:
-        diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column)
+        diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
         raise SiteError(diagnostics) from None
     if not isinstance(doc.data, dict):
         diagnostics.error(rel, 1, "IM001", "site.yaml must be a mapping of keys (title: ..., theme: ...)")

@@ -211,7 +211,7 @@ def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed 
         block, body, body_line = split(text)
         doc = load(block, line_offset=1) if block is not None else YamlDoc({}, {}, 1)
     except YamlProblem as problem:
-        diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column)
+        diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
         return None
     if doc.data is None:
         doc.data = {}

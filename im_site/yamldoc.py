@@ -34,11 +34,32 @@ MAX_DEPTH = 50
 class YamlProblem(Exception):
     """A YAML document that cannot be used; `line` is 1-based within the text given."""
 
-    def __init__(self, message: str, line: int | None, column: int | None = None):
+    def __init__(self, message: str, line: int | None, column: int | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.hint = hint
+
+
+#: What the YAML parser's words usually mean in front matter a person wrote, as a hint.
+_HINTS = (
+    ("mapping values are not allowed", 'a value with ": " in it needs quotes: title: "Frische: unser Versprechen"'),
+    ("did not find expected key", "a value that starts with a quote must end with it; quote all of it: "
+                                  "title: '\"Frische\" ist Haltung'"),
+    ("cannot start any token", 'a value that starts with @ or ` needs quotes: title: "@Zentrale grüßt"'),
+    ("while scanning a quoted scalar", "a quote is not closed"),
+    ("flow sequence", "a list in [ ] is not closed, or an item with a comma or \": \" in it needs quotes"),
+)
+_INDENT_HINT = "this line is indented further than the key before it allows: line up keys of one level"
+
+
+def _hint(message: str, text: str, line: int | None) -> str | None:
+    lines = text.splitlines()
+    here = lines[line - 1] if line and line <= len(lines) else ""
+    if "mapping values are not allowed" in message and here[:1].isspace() and here.count(": ") == 1:
+        return _INDENT_HINT
+    return next((hint for words, hint in _HINTS if words in message), None)
 
 
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -97,7 +118,7 @@ def load(text: str, *, line_offset: int = 0) -> YamlDoc:
         finally:
             loader.dispose()
     except YamlProblem as problem:
-        raise YamlProblem(problem.message, _shift(problem.line, line_offset), problem.column) from None
+        raise YamlProblem(problem.message, _shift(problem.line, line_offset), problem.column, problem.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
@@ -105,8 +126,8 @@ def load(text: str, *, line_offset: int = 0) -> YamlDoc:
             message = "a second YAML document ('---') is not allowed here"
         if "\t" in text and "tab" not in message:
             message += " (tabs are not allowed for indentation in YAML)"
-        raise YamlProblem(message, mark.line + 1 + line_offset if mark else None,
-                          mark.column + 1 if mark else None) from None
+        raise YamlProblem(message, mark.line + 1 + line_offset if mark else None, mark.column + 1 if mark else None,
+                          _hint(message, text, mark.line + 1 if mark else None)) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None) from None
     except RecursionError:

@@ -181,6 +181,23 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     assert build_site(root, "--strict").exit_code == 1
 
 
+@pytest.mark.parametrize("line,hint", [
+    ("title: Frische: unser Versprechen", 'needs quotes: title: "Frische: unser Versprechen"'),
+    ('title: "Frische" ist Haltung', "quote all of it"),
+    ("title: @Zentrale grüßt", "starts with @ or ` needs quotes"),
+    ('title: "Frische ist', "a quote is not closed"),
+    ("title: A\n date: 2026-01-01", "indented further than the key before it allows"),
+    ("title: A\ntags: [a, b", "a list in [ ] is not closed"),
+])
+def test_yaml_mistakes_come_with_a_hint_in_plain_words(make_site, line, hint):
+    """The parser says "mapping values are not allowed in this context"; the hint says what to do."""
+    root = make_site({"content/x.md": f"---\n{line}\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    problem = next(text for text in result.stderr.splitlines() if "IM003" in text)
+    assert problem.startswith("content/x.md:") and "(hint: " in problem and hint in problem, problem
+
+
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
     `feiertage` are made from; a near miss is a warning that names the id meant."""
