@@ -24,6 +24,8 @@ SITE_TEMPLATE = TEMPLATES / "site"
 INIT_TIMEZONE = "Europe/Berlin"
 KINDS = ("message", "module", "kpi")
 _PERIOD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*$")
+#: Templates kept under a visible name in the package, written under their real one.
+_HIDDEN = {"gitignore": ".gitignore"}
 
 
 def quarter_of(day: date) -> str:
@@ -53,6 +55,7 @@ def init_site(target: Path, now: datetime, *, force: bool = False) -> list[Path]
         if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
             continue
         rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
+        rel = _HIDDEN.get(rel, rel)
         destination = target / rel
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,6 +49,21 @@ def test_init_creates_a_site_that_builds(tmp_path: Path) -> None:
     assert built.exit_code == 0, built.stderr
     assert (target / "_site" / "index.html").is_file()
     assert not any("livereload" in p.name for p in (target / "_site").rglob("*"))
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_new_site_in_git_leaves_out_what_builds_write(tmp_path: Path) -> None:
+    """The output, the cache and lock files stay out of the repository `init` starts."""
+    target = tmp_path / "neu"
+    assert CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False).exit_code == 0
+    assert build_site(target).exit_code == 0
+    assert run_cli(target, "publish", "--dest", str(target / "public"), "--version", "v1").exit_code == 0
+    git = ["git", "-C", str(target), "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    staged = subprocess.run([*git, "diff", "--cached", "--name-only"], check=True, capture_output=True, text=True).stdout.split()
+    assert ".gitignore" in staged and "site.yaml" in staged and "content/kpis/kpis.yaml" in staged
+    assert [path for path in staged if path.startswith(("_site/", ".im-site-cache/", "._", ".public"))] == []
 
 
 def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
