@@ -24,7 +24,7 @@ from .listings import plan
 from .model import Page, Site
 from .options import BuildOptions
 from .output import OutputSet
-from .render import Job, RenderContext, add_theme_assets, check_menu, install_globals, render_jobs
+from .render import INVALID, Job, RenderContext, add_theme_assets, check_menu, install_globals, render_jobs
 from .rules import judge
 from .theme import load_theme
 
@@ -66,7 +66,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     if theme is None:
         return result
     ctx = RenderContext(site, theme, options, diagnostics,
-                        hidden={part.rel: why for page, why in result.hidden for part in page.parts},
+                        hidden={**dict.fromkeys(content.invalid, INVALID),
+                                **{part.rel: why for page, why in result.hidden for part in page.parts}},
                         files=content.files, images=ImageStore(config.content_dir, diagnostics, cache,
                                                                  tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)

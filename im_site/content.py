@@ -37,6 +37,7 @@ class Content:
 
     pages: list[Page] = field(default_factory=list)
     files: dict[str, SourceFile] = field(default_factory=dict)  # by rel: assets, kpi data
+    invalid: set[str] = field(default_factory=set)  # rels of Markdown sources whose errors keep them out
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
             entry, problems = done.pop(source.rel)
             diagnostics.extend(problems)  # in the order of the sources, whichever child found them
             if entry is None:
+                content.invalid.add(source.rel)
                 continue
             stored = not problems
         items.append(_from_cache(source, entry, key))

@@ -60,6 +60,10 @@ class Job:
     page: Page | None = None
 
 
+#: Why a source with errors of its own is not part of the build (`RenderContext.hidden`).
+INVALID = "invalid"
+
+
 @dataclass
 class RenderContext:
     """What every stage of rendering shares for one build."""
@@ -68,7 +72,7 @@ class RenderContext:
     theme: Theme
     options: BuildOptions
     diagnostics: Diagnostics
-    hidden: dict[str, str]  # content rel -> why hidden
+    hidden: dict[str, str]  # content rel -> why hidden (INVALID: its front matter has errors)
     files: dict[str, Any]  # content rel -> SourceFile (assets, data)
     images: ImageStore
     outputs: OutputSet = field(default_factory=OutputSet)
@@ -342,6 +346,8 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
         return link_from(ctx, page.file, target_page.file) + _anchor(ctx, part, line, fragment, target_page,
                                                                      target_page.path)
     reason = ctx.hidden.get(rel)
+    if reason == INVALID:  # its own errors are reported: "not found" would only mislead
+        return "#"
     if reason == "audience":
         ctx.diagnostics.warning(part.path, line, "IM105",
                                 f"link to {rel} (another audience's page) shown as plain text in this build")

@@ -12,6 +12,7 @@ import copyreg
 import difflib
 import functools
 import math
+import re
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -79,7 +80,8 @@ def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
         return model.model_validate(data)
     except ValidationError as exc:
         reported: set[tuple[Any, ...]] = set()
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for error in _numbers_as_one(errors):
             key_path, message = _describe(error, data, model)
             if key_path in reported:
                 continue
@@ -87,6 +89,17 @@ def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
             diagnostics.error(path, doc.line_of(prefix + key_path), _code(error["type"]), message,
                               hint=_hint(error, key_path, data, model))
         return None
+
+
+def _numbers_as_one(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A value that is neither a whole number nor a decimal one (`int | float`) is reported once,
+    as not a number; pydantic reports it twice, first as not a whole number."""
+    floats = {error["loc"][:-1] for error in errors if error["type"] == "float_type" and error["loc"][-1:] == ("float",)}
+
+    def either(error: dict[str, Any], kind: str, member: str) -> bool:
+        return error["type"] == kind and error["loc"][-1:] == (member,) and error["loc"][:-1] in floats
+    return [{**error, "type": "float_type"} if either(error, "int_type", "int") else error
+            for error in errors if not either(error, "float_type", "float")]
 
 
 def _lookup(data: Any, keys: tuple[Any, ...]) -> Any:
@@ -152,11 +165,25 @@ def _code(kind: str) -> str:
 
 
 def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:
+    if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), str):
+        return _number_hint(error["input"], key_path)
     if error["type"] != "extra_forbidden" or not key_path:
         return None
     known = _field_names(model, key_path[:-1])
     match = difflib.get_close_matches(str(key_path[-1]), known, n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else (f"known keys: {', '.join(sorted(known))}" if known else None)
+
+
+def _number_hint(text: str, key_path: tuple[Any, ...]) -> str | None:
+    """What to write instead of a number typed as people write it (`71,5`, `35 %`, `20 Min.`)."""
+    match = re.fullmatch(r"\s*(-?\d+(?:[.,]\d+)?)\s*(.*?)\s*", text)
+    if match is None:
+        return None
+    number = match[1].replace(",", ".")
+    if not match[2]:
+        return f"write the decimal point as a dot: {number}" if "," in match[1] else None
+    unit = " (the unit is set in kpis.yaml)" if key_path[:1] == ("values",) else ""
+    return f"only the number: {number}{unit}"
 
 
 def _field_names(model: type[BaseModel], parent: tuple[Any, ...]) -> list[str]:

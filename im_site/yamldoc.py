@@ -54,11 +54,14 @@ _HINTS = (
 _INDENT_HINT = "this line is indented further than the key before it allows: line up keys of one level"
 
 
-def _hint(message: str, text: str, line: int | None) -> str | None:
+def _hint(message: str, text: str, line: int | None, column: int | None) -> str | None:
     lines = text.splitlines()
     here = lines[line - 1] if line and line <= len(lines) else ""
-    if "mapping values are not allowed" in message and here[:1].isspace() and here.count(": ") == 1:
+    indented = here[:1].isspace()
+    if "mapping values are not allowed" in message and indented and here.count(": ") == 1:
         return _INDENT_HINT
+    if "did not find expected key" in message and indented and column == len(here) - len(here.lstrip()) + 1:
+        return _INDENT_HINT  # the parser stopped at the start of the indented key, not after a quote
     return next((hint for words, hint in _HINTS if words in message), None)
 
 
@@ -127,7 +130,7 @@ def load(text: str, *, line_offset: int = 0) -> YamlDoc:
         if "\t" in text and "tab" not in message:
             message += " (tabs are not allowed for indentation in YAML)"
         raise YamlProblem(message, mark.line + 1 + line_offset if mark else None, mark.column + 1 if mark else None,
-                          _hint(message, text, mark.line + 1 if mark else None)) from None
+                          _hint(message, text, mark.line + 1 if mark else None, mark.column + 1 if mark else None)) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None) from None
     except RecursionError:

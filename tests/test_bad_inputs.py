@@ -187,6 +187,7 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     ("title: @Zentrale grüßt", "starts with @ or ` needs quotes"),
     ('title: "Frische ist', "a quote is not closed"),
     ("title: A\n date: 2026-01-01", "indented further than the key before it allows"),
+    ("title: A\nsummary: B\n  date: 2026-01-01", "indented further than the key before it allows"),
     ("title: A\ntags: [a, b", "a list in [ ] is not closed"),
 ])
 def test_yaml_mistakes_come_with_a_hint_in_plain_words(make_site, line, hint):
@@ -196,6 +197,28 @@ def test_yaml_mistakes_come_with_a_hint_in_plain_words(make_site, line, hint):
     assert result.exit_code == 1
     problem = next(text for text in result.stderr.splitlines() if "IM003" in text)
     assert problem.startswith("content/x.md:") and "(hint: " in problem and hint in problem, problem
+
+
+def test_numbers_typed_as_people_write_them_get_a_hint(make_site):
+    """`71,5` and `35 %` in a KPI snapshot, `20 Min.` as a module's duration: one error each, saying
+    what to write; a KPI value may have decimals, so it is "a number", not "a whole number"."""
+    root = make_site({
+        "content/kpis/kpis.yaml": "kpis:\n  - {id: zufriedenheit, label: Z, category: engagement, unit: '%', direction: up}\n"
+                                  "  - {id: nps, label: N, category: impact, unit: '', direction: up}\n",
+        "content/kpis/2026-Q4.md": "---\ntitle: K\nperiod: 2026-Q4\ndate: 2026-11-20\nvalues:\n"
+                                   "  zufriedenheit: 71,5\n  nps: 35 %\n---\n",
+        "content/training/kurs.md": "---\ntitle: Kurs\nduration: 20 Min.\n---\n## Eins\n",
+        "content/seite.md": "---\ntitle: S\n---\n[zum Kurs](training/kurs.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/kpis/2026-Q4.md:6: error[IM006]: 'values.zufriedenheit' should be a number, not '71,5' (str) "
+        "(hint: write the decimal point as a dot: 71.5)",
+        "content/kpis/2026-Q4.md:7: error[IM006]: 'values.nps' should be a number, not '35 %' (str) "
+        "(hint: only the number: 35 (the unit is set in kpis.yaml))",
+        "content/training/kurs.md:3: error[IM006]: 'duration' should be a whole number, not '20 Min.' (str) "
+        "(hint: only the number: 20)",
+    ]  # and no "link target not found" for content/seite.md: the module is there, with an error of its own
 
 
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
