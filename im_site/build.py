@@ -79,6 +79,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     # Feeds render message bodies now, so after the features that fill them ({kpi} embeds).
     jobs.extend(feed_jobs(ctx))
     ctx.planned = {job.file for job in jobs}
+    ctx.planned |= search.page_files(ctx)  # rendered last, once the index is made
     check_menu(ctx)
     early, late = whatsnew.split(jobs)
     render_jobs(ctx, early)

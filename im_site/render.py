@@ -478,21 +478,40 @@ def check_menu(ctx: RenderContext) -> None:
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
-    """For each site language: the translation of this page, else that language's home."""
+    """For each site language: the translation of this page, else that language's home.
+
+    A generated page (a listing, a pillar's or a tag's page, a catalogue) has for
+    translation the same page of the other language, where that language has it.
+    """
     entries = []
     translations = ctx.site.translations_of(job.page) if job.page else {}
     for lang in ctx.config.languages:
         if job.page is not None and lang == job.page.lang:
-            target, current = job.file, True
+            target, current, exact = job.file, True, False
         elif lang in translations:
-            target, current = translations[lang].file, False
+            target, current, exact = translations[lang].file, False, True
         else:
-            target = job.values.get("switch_targets", {}).get(lang) or page_file(ctx.lang_prefix(lang))
-            if target not in ctx.planned:
-                target = page_file(ctx.lang_prefix(lang)) if page_file(ctx.lang_prefix(lang)) in ctx.planned else "index.html"
+            target = job.values.get("switch_targets", {}).get(lang) or (
+                _counterpart(ctx, job, lang) if job.page is None else None)
+            exact = target is not None and target in ctx.planned and job.page is None
+            if not exact:
+                home = page_file(ctx.lang_prefix(lang))
+                target = home if home in ctx.planned else "index.html"
             current = lang == job.lang
-        entries.append({"lang": lang, "file": target, "current": current, "exact": lang in translations})
+        entries.append({"lang": lang, "file": target, "current": current, "exact": exact})
     return entries
+
+
+_LATER_PAGE = re.compile(r"page/\d+/(?=index\.html\Z)")
+
+
+def _counterpart(ctx: RenderContext, job: Job, lang: str) -> str | None:
+    """A generated page's file in `lang` (its first page, for a list that is shorter there)."""
+    path = job.file.removeprefix(ctx.lang_prefix(job.lang))
+    for candidate in (ctx.lang_prefix(lang) + path, ctx.lang_prefix(lang) + _LATER_PAGE.sub("", path)):
+        if candidate in ctx.planned:
+            return candidate
+    return None
 
 
 #: Pages a render child takes at a time (and sends back: it holds no more output than this); small

@@ -153,18 +153,31 @@ class PageTerms:
 
 # ---------------------------------------------------------------- the index
 
+def search_languages(ctx: "RenderContext") -> list[str]:
+    """The languages that get a search page (and index): all with a home page, unless search is off.
+
+    A language with no published page has no home for the search page to link to.
+    """
+    if not ctx.config.settings.search.enabled:
+        return []
+    return [lang for lang in ctx.config.languages if f"{ctx.lang_prefix(lang)}index.html" in ctx.planned]
+
+
+def page_files(ctx: "RenderContext") -> set[str]:
+    """The search pages `finish` writes: planned with the others, so that links and the
+    language switch of other pages (and of each search page) may lead to them."""
+    return {f"{ctx.lang_prefix(lang)}search/index.html" for lang in search_languages(ctx)}
+
+
 def finish(ctx: "RenderContext", result: "BuildResult") -> None:
     """Write the index and the search page of every language, unless search is off."""
-    if not ctx.config.settings.search.enabled:
-        return
     used: set[str] = set()
-    for lang in ctx.config.languages:
-        if f"{ctx.lang_prefix(lang)}index.html" not in ctx.planned:
-            continue  # a language with no published page has no home for the search page to link to
+    for lang in search_languages(ctx):
         for path, data in sorted(language_files(ctx, lang, used).items()):
             ctx.outputs.add(path, data, "search", ctx.diagnostics)
         render_search_page(ctx, lang)
-    ctx.images.cache.prune("search", used)  # the terms of pages as they were before edits
+    if ctx.config.settings.search.enabled:
+        ctx.images.cache.prune("search", used)  # the terms of pages as they were before edits
 
 
 def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None) -> dict[str, bytes]:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import NOW, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
 from im_site.cli import main
 
 SITE = {
@@ -258,6 +258,35 @@ def test_language_switcher_links_translation(built):
     english = (built / "_site/en/messages/frische/index.html").read_text()
     assert '<html lang="en"' in english
     assert 'href="../../../messages/frische/index.html"' in english
+
+
+def _switch_to_english(html: str) -> tuple[str, bool]:
+    """(where the EN link of the language switch leads, whether it says "not translated")."""
+    link = re.search(r'<a href="([^"]*)" hreflang="en" lang="en"([^>]*)>', html)
+    assert link, "no EN link"
+    return link[1], "title=" in link[2]
+
+
+def test_language_switch_of_listings_and_search_leads_to_the_same_page_in_english(make_site):
+    """A pillar's, a tag's and the search page exist in both languages: the switch leads there,
+    not to the home page marked "not translated"; page 2 of a list shorter in English to its page 1."""
+    messages = {}
+    for n in range(1, 4):
+        messages[f"content/messages/m{n}.md"] = f"---\ntitle: M{n}\ndate: 2026-01-0{n}\npillars: [leadership]\ntags: [frische]\n---\nText.\n"
+    messages["content/messages/m1.en.md"] = "---\ntitle: E1\ndate: 2026-01-01\npillars: [leadership]\ntags: [frische]\n---\nText.\n"
+    messages["content/messages/nur.md"] = "---\ntitle: Nur DE\ndate: 2026-01-05\ntags: [deutsch]\n---\nText.\n"
+    root = make_site(messages, site_yaml=BASIC_SITE_YAML + "per_page: 2\n")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    out = root / "_site"
+    page = lambda rel: (out / rel).read_text(encoding="utf-8")  # noqa: E731
+    assert _switch_to_english(page("pillars/leadership/index.html")) == ("../../en/pillars/leadership/index.html", False)
+    assert _switch_to_english(page("tags/frische/index.html")) == ("../../en/tags/frische/index.html", False)
+    assert _switch_to_english(page("tags/frische/page/2/index.html")) == ("../../../../en/tags/frische/index.html", False)
+    assert _switch_to_english(page("search/index.html")) == ("../en/search/index.html", False)
+    assert _switch_to_english(page("tags/deutsch/index.html")) == ("../../en/index.html", True)
+    assert '<link rel="alternate" hreflang="en" href="../../en/tags/frische/index.html">' in page("tags/frische/index.html")
+    assert 'hreflang="de" lang="de">' in page("en/search/index.html") and 'href="../../search/index.html" hreflang="de"' in page("en/search/index.html")
 
 
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
