@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,6 +35,7 @@ from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, locked, write_tree
+from .render import format_date
 from .write import check_audience
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -101,7 +102,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
         kept, pruned = prune_plan([entry] + [replace(v, latest=False) for v in versions],
                                   config.settings.versions.keep)
         progress(f"writing {len(result.outputs.files)} files…")
-        add_version(folder, result.outputs, entry, kept, config.settings.language,
+        add_version(folder, result.outputs, entry, kept, ListLook.of(result),
                     previous=folder / "versions" / versions[0].id if versions else None)
         remove_versions(folder, pruned)
     return Published(entry, folder, pruned, result)
@@ -183,20 +184,64 @@ def versions_json(versions: list[Version]) -> bytes:
     return (json.dumps([asdict(v) for v in versions], ensure_ascii=False, indent=1) + "\n").encode()
 
 
-def versions_page(versions: list[Version], lang: str, prefix: str) -> bytes:
-    """The list of versions as plain HTML: no script, no style, so it works under any CSP and from disk."""
-    words = LIST_STRINGS.get(lang, LIST_STRINGS["en"])
+@dataclass(frozen=True)
+class ListLook:
+    """What makes versions.html look like the site: the newest version's stylesheets (paths in
+    its folder), the brand and site names, the language and timezone of its dates."""
+
+    lang: str
+    brand: str = ""
+    title: str = ""
+    stylesheets: tuple[str, ...] = ()
+    logo: str | None = None
+    tz: tzinfo = timezone.utc
+
+    @classmethod
+    def of(cls, result: BuildResult) -> "ListLook":
+        settings, sheets, logo = result.config.settings, (), None
+        if result.render:
+            ctx = result.render[0]
+            sheets = tuple(ctx.assets[name] for name in ("brand.css", "site.css", *ctx.styles) if name in ctx.assets)
+            logo = ctx.assets.get("brand:logo")
+        return cls(settings.language, settings.brand.name, settings.title, sheets, logo, result.config.tz)
+
+
+def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes:
+    """The list of versions in the site's own look (its stylesheets, from the newest version's
+    folder), without script: it works under any CSP and opened from disk."""
+    words = LIST_STRINGS.get(look.lang, LIST_STRINGS["en"])
+    newest = f"{prefix}{versions[0].id}/" if versions else prefix
+    with_commit = any(v.commit for v in versions)
     rows = []
     for v in versions:
-        marker = f" <strong>({html.escape(words['latest'])})</strong>" if v.latest else ""
+        marker = f' <strong class="flag flag-pinned">{html.escape(words["latest"])}</strong>' if v.latest else ""
+        commit = f"<td><code>{html.escape((v.commit or '')[:12])}</code></td>" if with_commit else ""
         rows.append(f'<tr><td><a href="{html.escape(prefix + v.id)}/index.html">{html.escape(v.id)}</a>{marker}</td>'
-                    f"<td>{html.escape(v.date)}</td><td>{v.pages}</td><td>{html.escape((v.commit or '')[:12])}</td></tr>")
-    head = "".join(f"<th>{html.escape(words[key])}</th>" for key in ("version", "date", "pages", "commit"))
-    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+                    f"<td>{html.escape(_when(v.date, look))}</td><td>{v.pages}</td>{commit}</tr>")
+    head = "".join(f"<th>{html.escape(words[key])}</th>" for key in ("version", "date", "pages", "commit")
+                   if key != "commit" or with_commit)
+    styles = "".join(f'<link rel="stylesheet" href="{html.escape(newest + path)}">\n' for path in look.stylesheets)
+    title = f"{words['title']} – {look.title}" if look.title else words["title"]
+    logo = f'<img class="brand-logo" src="{html.escape(newest + look.logo)}" alt="" height="40">' if look.logo else ""
+    brand = (f'<header class="site-header"><div class="wrap header-inner"><a class="brand" href="{html.escape(newest)}index.html">'
+             f'{logo}<span class="brand-name">{html.escape(look.brand)}</span><span class="brand-title">{html.escape(look.title)}'
+             "</span></a></div></header>\n") if look.brand or look.title else ""
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(look.lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(words['title'])}</title>\n</head>\n<body>\n<h1>{html.escape(words['title'])}</h1>\n"
-            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) +
-            "\n</tbody>\n</table>\n</body>\n</html>\n").encode()
+            f"<title>{html.escape(title)}</title>\n{styles}</head>\n<body class=\"page\">\n{brand}"
+            f'<main id="main"><article class="wrap article"><header class="article-header">'
+            f"<h1>{html.escape(words['title'])}</h1></header>\n"
+            f'<div class="table-scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows) +
+            "\n</tbody>\n</table></div></article></main>\n</body>\n</html>\n").encode()
+
+
+def _when(moment: str, look: ListLook) -> str:
+    """A version's date as readers write it (`26. November 2026, 13:00`, in the site's timezone)."""
+    try:
+        value = datetime.fromisoformat(moment).astimezone(look.tz)
+    except ValueError:
+        return moment
+    return f"{format_date(value, look.lang)}, {value:%H:%M}"
 
 
 def redirect_page(lang: str) -> bytes:
@@ -209,7 +254,7 @@ def redirect_page(lang: str) -> bytes:
 
 # ---------------------------------------------------------------- writing
 
-def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list[Version], lang: str,
+def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list[Version], look: ListLook,
                 previous: Path | None = None) -> None:
     """Write the version folder (files unchanged since the `previous` version as hard links to
     its files), then the files that point at it, all or nothing."""
@@ -221,9 +266,9 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
         write_tree(outputs, staging, same_as=previous)
         transaction.move_in(staging, folder / "versions" / entry.id)
         transaction.replace_file(folder / "versions.json", versions_json(versions))
-        transaction.replace_file(folder / "versions.html", versions_page(versions, lang, "versions/"))
-        transaction.replace_file(folder / "versions" / "versions.html", versions_page(versions, lang, ""))
-        transaction.replace_file(folder / "index.html", redirect_page(lang))
+        transaction.replace_file(folder / "versions.html", versions_page(versions, look, "versions/"))
+        transaction.replace_file(folder / "versions" / "versions.html", versions_page(versions, look, ""))
+        transaction.replace_file(folder / "index.html", redirect_page(look.lang))
         transaction.replace_link(folder / "latest", f"versions/{entry.id}")
     except BaseException as exc:
         if staging is not None:

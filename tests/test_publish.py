@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -109,6 +110,19 @@ def test_layout_versions_json_latest_and_redirect(three_versions):
     assert "versions/v3/index.html" in parse(dest / "versions.html").hrefs
     assert "v1/index.html" in parse(dest / "versions" / "versions.html").hrefs
     assert not list(dest.rglob(".*")), "no staging or temporary files left"
+
+
+def test_the_list_of_versions_looks_like_the_site(three_versions):
+    """versions.html uses the newest version's stylesheets and brand, and dates as people write them."""
+    _, dest = three_versions
+    for page, folder in ((dest / "versions.html", dest), (dest / "versions/versions.html", dest / "versions")):
+        html = page.read_text(encoding="utf-8")
+        sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', html)
+        assert len(sheets) >= 2 and all((folder / sheet).is_file() for sheet in sheets), sheets
+        assert all("v3/assets/" in sheet for sheet in sheets)
+        assert '<header class="site-header">' in html and "<script" not in html
+        assert html.count("26. November 2026, 12:00") == 3  # NOW, in the site's timezone (UTC unless set)
+        assert all((folder / href).is_file() for href in parse(page).hrefs)
 
 
 def test_pages_link_to_versions_and_whats_new_without_version_ids(three_versions):
