@@ -44,6 +44,9 @@ class BuildResult:
     render: tuple[RenderContext, list[Job]] | None = None
     #: Content pages taken from the page cache instead of rendered (pagecache.py).
     reused: int = 0
+    #: Pages shown only because the build previews drafts or scheduled pages: path -> "draft" or
+    #: "scheduled" (the page says so to the writer looking at it).
+    previewed: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -68,7 +71,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     ctx = RenderContext(site, theme, options, diagnostics,
                         hidden={**dict.fromkeys(content.invalid, INVALID),
                                 **{part.rel: why for page, why in result.hidden for part in page.parts}},
-                        files=content.files, images=ImageStore(config.content_dir, diagnostics, cache,
+                        files=content.files, previewed=result.previewed, images=ImageStore(config.content_dir, diagnostics, cache,
                                                                  tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
     install_globals(ctx)
@@ -108,6 +111,10 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
             result.schedule.append((verdict.next_change, action, page))
         if verdict.hidden_because is None:
             published.append(page)
+            if result.options.drafts or result.options.future:
+                readers_see = judge(page.meta, result.options.but(drafts=False, future=False), tz)
+                if readers_see.hidden_because in ("draft", "scheduled"):
+                    result.previewed[page.path] = readers_see.hidden_because
         else:
             result.hidden.append((page, verdict.hidden_because))
     result.schedule.sort(key=lambda item: (item[0], item[2].path))

@@ -217,7 +217,8 @@ def site_key(ctx: "RenderContext") -> str:
     # is read by the what's-new page only, which is not cached: so one publish reuses the last.
     parts += [repr((options.drafts, options.future, options.audience, options.version is not None,
                     options.live_reload, options.published, options.now.astimezone(config.tz).date().isoformat()))]
-    parts += [repr(sorted(ctx.hidden.items())), repr(sorted(ctx.planned)), repr(sorted(ctx.assets.items()))]
+    parts += [repr(sorted(ctx.hidden.items())), repr(sorted(ctx.planned)), repr(sorted(ctx.assets.items())),
+              repr(sorted(ctx.previewed.items()))]
     for rel, source in sorted(ctx.files.items()):
         parts += [rel, _file_key(source.abs_path)]
     for page in ctx.site.pages:

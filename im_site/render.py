@@ -33,6 +33,7 @@ from .options import BuildOptions
 from .output import OutputSet
 from .pagecache import PageCache
 from .parallel import fork_batches
+from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .theme import BUILTIN, Theme, brand_css
@@ -75,6 +76,7 @@ class RenderContext:
     hidden: dict[str, str]  # content rel -> why hidden (INVALID: its front matter has errors)
     files: dict[str, Any]  # content rel -> SourceFile (assets, data)
     images: ImageStore
+    previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -210,10 +212,20 @@ def install_globals(ctx: RenderContext) -> None:
         return label_for(value, context["lang"])
 
     env.globals.update(href=href, asset=asset, label=label, has_asset=lambda name: name in ctx.assets,
-                       tag_slug=slugify,
+                       tag_slug=slugify, preview_note=lambda page: preview_note(ctx, page),
                        **ctx.extra_globals)
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+
+
+def preview_note(ctx: RenderContext, page: Page | None) -> dict[str, Any] | None:
+    """Why readers do not see a page that a preview (`--drafts`, `--future`) shows: a draft, or
+    scheduled, with the moment it goes live in the site's timezone. None on a published page."""
+    kind = ctx.previewed.get(page.path) if page is not None else None
+    if kind is None:
+        return None
+    moment = as_moment(page.meta.publish_at, ctx.config.tz) if kind == "scheduled" else None
+    return {"kind": kind, "moment": moment.astimezone(ctx.config.tz) if moment else None}
 
 
 def folder_url(file: str) -> str:

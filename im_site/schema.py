@@ -69,6 +69,7 @@ _EXPECTED = {
     "date_type": "a date (YYYY-MM-DD)", "datetime_type": "a date and time",
     "model_type": "a mapping", "int_from_float": "a whole number",
     "finite_number": "a finite number",
+    "date_or_time": "a date (YYYY-MM-DD) or a date and time (YYYY-MM-DD HH:MM)",
 }
 
 
@@ -81,7 +82,7 @@ def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
     except ValidationError as exc:
         reported: set[tuple[Any, ...]] = set()
         errors = exc.errors(include_url=False)
-        for error in _numbers_as_one(errors):
+        for error in _unions_as_one(errors):
             key_path, message = _describe(error, data, model)
             if key_path in reported:
                 continue
@@ -91,15 +92,22 @@ def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
         return None
 
 
-def _numbers_as_one(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A value that is neither a whole number nor a decimal one (`int | float`) is reported once,
-    as not a number; pydantic reports it twice, first as not a whole number."""
-    floats = {error["loc"][:-1] for error in errors if error["type"] == "float_type" and error["loc"][-1:] == ("float",)}
+#: Unions whose members pydantic reports one by one (`int | float`, `date | datetime`): the
+#: member names at the end of each error's location, and the one error that says it for both.
+_UNIONS = {("int", "float"): "float_type", ("date", "datetime"): "date_or_time"}
 
-    def either(error: dict[str, Any], kind: str, member: str) -> bool:
-        return error["type"] == kind and error["loc"][-1:] == (member,) and error["loc"][:-1] in floats
-    return [{**error, "type": "float_type"} if either(error, "int_type", "int") else error
-            for error in errors if not either(error, "float_type", "float")]
+
+def _unions_as_one(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A value that fits no member of a union is reported once, as not fitting the union."""
+    merged: dict[tuple[Any, ...], str] = {}
+    dropped: set[tuple[Any, ...]] = set()
+    for members, kind in _UNIONS.items():
+        places = [{error["loc"][:-1] for error in errors if error["loc"][-1:] == (member,)} for member in members]
+        for place in set.intersection(*places):
+            merged[place + (members[0],)] = kind
+            dropped.update(place + (member,) for member in members[1:])
+    return [{**error, "type": merged.get(tuple(error["loc"]), error["type"])}
+            for error in errors if tuple(error["loc"]) not in dropped]
 
 
 def _lookup(data: Any, keys: tuple[Any, ...]) -> Any:

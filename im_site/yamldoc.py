@@ -86,7 +86,8 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:timestamp",
-    re.compile(r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    # Seconds may be left out: `publish_at: 2027-01-15 08:00` is how people write a time.
+    re.compile(r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]*)?)?"
                r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?)$"),
     list("0123456789"))
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import io
 import re
+import shutil
 import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -174,6 +175,46 @@ def test_drafts_and_future_flags_preview_them(make_site):
     assert "DRAFTMARKER" in texts["messages/entwurf/index.html"]
     assert "FUTUREMARKER" in texts["messages/zukunft/index.html"]
     assert "EXPIREDMARKER" not in "".join(texts.values())
+    # The writer sees why readers do not see these pages yet: a note on the page, a flag on its card.
+    assert '<p class="preview-note" role="note">Entwurf: nur in dieser Vorschau zu sehen' in texts["messages/entwurf/index.html"]
+    assert ("Geplant: für Leserinnen und Leser erst ab 1. Dezember 2026, 08:00 zu sehen."
+            in texts["messages/zukunft/index.html"])
+    assert "preview-note" not in texts["messages/frische/index.html"]
+    listing = texts["messages/index.html"]
+    assert listing.count('class="flag flag-preview"') == 2 and ">Entwurf<" in listing and ">Geplant<" in listing
+
+
+def test_published_pages_carry_no_preview_note_and_a_cached_note_goes_when_the_page_goes_live(make_site, tmp_path):
+    root = make_site(SITE)
+    assert build_site(root).exit_code == 0
+    assert not any("preview-note" in text or "flag-preview" in text for path, text in _output_text(root).items()
+                   if path.endswith(".html"))
+    # Scheduled for 08:00: previewed at 07:00 it says so; at 09:00 the same day it is live, and the
+    # page cache (whose key holds the day, not the hour) must not bring the note back.
+    assert build_site(root, "--future", now="2026-12-01T07:00:00+00:00").exit_code == 0
+    assert "preview-note" in (root / "_site/messages/zukunft/index.html").read_text()
+    assert build_site(root, "--future", now="2026-12-01T09:00:00+00:00").exit_code == 0
+    cached = snapshot_tree(root / "_site")
+    assert "preview-note" not in cached["messages/zukunft/index.html"].decode()
+    shutil.rmtree(root / ".im-site-cache")
+    assert build_site(root, "--future", "-o", str(tmp_path / "clean"), now="2026-12-01T09:00:00+00:00").exit_code == 0
+    assert snapshot_tree(tmp_path / "clean") == cached
+
+
+def test_a_time_may_leave_out_its_seconds(make_site):
+    """`publish_at: 2027-01-15 08:00` is how people write a time; `15.01.2027` gets a clear error."""
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2027-01-15\npublish_at: 2027-01-15 08:00\n---\nText.\n",
+                      "content/ueber.md": "---\ntitle: Über uns\n---\nText.\n"})
+    result = build_site(root, now="2027-01-15T07:59:00+00:00")
+    assert result.exit_code == 0, result.stderr
+    assert not (root / "_site/messages/a/index.html").exists()
+    assert build_site(root, now="2027-01-15T08:00:00+00:00").exit_code == 0
+    assert (root / "_site/messages/a/index.html").is_file()
+    (root / "content/messages/a.md").write_text("---\ntitle: A\ndate: 2027-01-15\npublish_at: 15.01.2027\n---\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/a.md:4: error[IM006]: 'publish_at' should be a date (YYYY-MM-DD) or a date and time "
+            "(YYYY-MM-DD HH:MM), not '15.01.2027' (str)") in result.stderr
 
 
 def test_clock_decides_embargo(make_site):
