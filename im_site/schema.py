@@ -175,6 +175,8 @@ def _code(kind: str) -> str:
 def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:
     if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), str):
         return _number_hint(error["input"], key_path)
+    if error["type"] == "list_type" and isinstance(error.get("input"), (str, int, float)) and key_path:
+        return f"a list, even of one: {key_path[-1]}: [{error['input']}]"
     if error["type"] != "extra_forbidden" or not key_path:
         return None
     known = _field_names(model, key_path[:-1])

@@ -221,6 +221,14 @@ def test_numbers_typed_as_people_write_them_get_a_hint(make_site):
     ]  # and no "link target not found" for content/seite.md: the module is there, with an error of its own
 
 
+def test_one_value_where_a_list_belongs_gets_the_list_written_out(make_site):
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\ntags: frische\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/a.md:4: error[IM006]: 'tags' should be a list, not 'frische' (str) "
+            "(hint: a list, even of one: tags: [frische])") in result.stderr
+
+
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
     `feiertage` are made from; a near miss is a warning that names the id meant."""
