@@ -9,10 +9,8 @@ audience asked for, so it can only show what that build publishes.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
@@ -25,6 +23,7 @@ from .config import Config, label_for
 from .diagnostics import Diagnostics, SiteError, fail
 from .model import Page
 from .options import BuildOptions
+from .output import write_file_atomic
 from .render import format_date
 from .rules import as_moment
 from .theme import TemplateError, load_theme
@@ -208,9 +207,6 @@ def _write(path: Path, data: bytes) -> None:
     if not folder.is_dir():
         raise fail(str(path), None, "IM050", f"folder {folder} does not exist")
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
+        write_file_atomic(path.absolute(), data)
     except OSError as exc:
         raise fail(str(path), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None

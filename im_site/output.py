@@ -323,6 +323,20 @@ def write_tree(outputs: OutputSet, folder: Path, same_as: Path | None = None) ->
     folder.chmod(0o755)
 
 
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Replace one file by writing a temporary file beside it and renaming it over `path`: a
+    reader never sees half of it. Readable by all (0644), like every file a build writes."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def _linked(old: str, new: str, data: bytes) -> bool:
     """Hard-link `new` to `old` if `old` is a plain file holding exactly `data`; whether it did."""
     try:

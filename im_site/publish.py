@@ -34,7 +34,7 @@ from .build import BuildResult, build
 from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
-from .output import OutputSet, check_output_dir, locked, write_tree
+from .output import OutputSet, check_output_dir, locked, write_file_atomic, write_tree
 from .render import format_date
 from .write import check_audience
 
@@ -326,26 +326,13 @@ class Transaction:
         old = path.read_bytes() if path.is_file() else None
         if old == data:
             return
-        self._undo.append(lambda: _write_beside(path, old) if old is not None else path.unlink(missing_ok=True))
-        _write_beside(path, data)
+        self._undo.append(lambda: write_file_atomic(path, old) if old is not None else path.unlink(missing_ok=True))
+        write_file_atomic(path, data)
 
     def replace_link(self, path: Path, target: str) -> None:
         old = os.readlink(path) if path.is_symlink() else None
         self._undo.append(lambda: _link_beside(path, old) if old is not None else path.unlink(missing_ok=True))
         _link_beside(path, target)
-
-
-def _write_beside(path: Path, data: bytes) -> None:
-    """Write a temporary file in the same folder, then rename it over `path`."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _link_beside(path: Path, target: str) -> None:

@@ -311,6 +311,8 @@ def test_digest_for_an_audience_lists_its_messages_must_read_first(make_site, tm
     plain = (tmp_path / "digest.html.txt").read_text()
     assert plain.index("Pflicht Kasse") < plain.index("Noch neuer")
     assert "https://intranet.example.com/messages/neu/" in plain
+    # Readable by the mail job or web server that sends it on, like every file a build writes.
+    assert {oct(path.stat().st_mode & 0o777) for path in (out, tmp_path / "digest.html.txt")} == {"0o644"}
 
 
 def test_digest_since_and_language(make_site, tmp_path):
