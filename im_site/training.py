@@ -11,12 +11,14 @@ from __future__ import annotations
 import difflib
 import heapq
 import math
+import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .config import label_for
+from .markdown import Heading
 from .model import Page
 from .render import Job, RenderContext
 
@@ -52,6 +54,7 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     today = ctx.options.now.astimezone(ctx.config.tz).date()
     for page in modules:
         check_review(ctx, page, today)
+        check_lessons_translated(ctx, page)
     planned = [_module_job(ctx, page, resolved[page.url], today) for page in modules]
     for lang in ctx.config.languages:
         planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang))
@@ -193,6 +196,40 @@ def check_review(ctx: RenderContext, page: Page, today: date) -> None:
                                 hint="review the module, then move review_by to the next review date")
 
 
+def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
+    """A module translation whose lessons are not its original's: warning IM151 naming each
+    lesson file it lacks (or has that the original lacks), else the two numbers of lessons."""
+    original = ctx.site.translations.get(page.translation_key, {}).get(ctx.config.settings.language)
+    if original is None or original is page or original.kind != "training":
+        return
+    ours, theirs = _lesson_files(page), _lesson_files(original)
+    folder = posixpath.dirname(original.path)
+    for name in sorted(set(theirs) - set(ours)):
+        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151",
+                                f"the translation lacks the lesson {theirs[name]} of the original",
+                                hint=f"translate it as {folder}/{name}.{page.lang}.md")
+    for name in sorted(set(ours) - set(theirs)):
+        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151",
+                                f"lesson {ours[name]} has no original among the lessons of {original.path}")
+    if not ours and not theirs and len(_lessons(page)) != len(_lessons(original)):
+        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151",
+                                f"lessons (## headings): {len(_lessons(page))} in the translation, "
+                                f"{len(_lessons(original))} in its original {original.path}")
+
+
+def _lesson_files(page: Page) -> dict[str, str]:
+    """A folder module's lesson files by name without language (`03-interne-kundschaft`): path."""
+    found = {}
+    for part in page.parts[1:]:
+        name = posixpath.basename(part.rel).removesuffix(".md").removesuffix(f".{page.lang}")
+        found[name] = part.path
+    return found
+
+
+def _lessons(page: Page) -> list[Heading]:
+    return [heading for heading in page.headings if heading.level == 2]
+
+
 def is_overdue(page: Page, today: date) -> bool:
     return page.meta.review_by is not None and page.meta.review_by < today
 
@@ -203,7 +240,7 @@ def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite
     strings = ctx.strings(page.lang)
     return Job(page.file, "module.html", page.lang, page.path, {
         "prerequisites": prerequisites,
-        "lessons": [heading for heading in page.headings if heading.level == 2],
+        "lessons": _lessons(page),
         "overdue": is_overdue(page, today),
         "module_key": page.translation_key,
         "storage_key": STORAGE_PREFIX + page.translation_key,

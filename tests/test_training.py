@@ -296,6 +296,34 @@ def test_folder_module_lessons_in_order_with_anchors(make_site):
     assert html.index("Null.") < html.index("Eins.") < html.index("Zwei.")
 
 
+def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
+    """A folder module: each lesson file the translation lacks or adds is named; a one-file
+    module: the numbers of lessons (## headings) are compared."""
+    root = make_site({
+        "content/training/kasse/index.md": module("Kasse"),
+        "content/training/kasse/index.en.md": module("Till"),
+        "content/training/kasse/01-begruessung.md": "---\ntitle: Die Begrüßung\n---\nEins.\n",
+        "content/training/kasse/01-begruessung.en.md": "---\ntitle: Greeting\n---\nOne.\n",
+        "content/training/kasse/02-abschluss.md": "---\ntitle: Der Abschluss\n---\nZwei.\n",
+        "content/training/kasse/03-extra.en.md": "---\ntitle: Extra\n---\nThree.\n",
+        "content/training/frische.md": module("Frische", body="## Eins\n\n## Zwei\n"),
+        "content/training/frische.en.md": module("Freshness", body="## One\n"),
+        "content/training/service.md": module("Service", body="## Eins\n"),
+        "content/training/service.en.md": module("Service", body="## One\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+        "content/training/frische.en.md:2: warning[IM151]: lessons (## headings): 1 in the translation, "
+        "2 in its original content/training/frische.md",
+        "content/training/kasse/index.en.md:2: warning[IM151]: lesson content/training/kasse/03-extra.en.md "
+        "has no original among the lessons of content/training/kasse/index.md",
+        "content/training/kasse/index.en.md:2: warning[IM151]: the translation lacks the lesson "
+        "content/training/kasse/02-abschluss.md of the original "
+        "(hint: translate it as content/training/kasse/02-abschluss.en.md)",
+    ]
+
+
 def elements_of(fragment: str) -> Elements:
     parser = Elements()
     parser.feed(fragment)
