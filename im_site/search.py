@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .render import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
-SEARCH_CACHE_VERSION = "search-1"
+SEARCH_CACHE_VERSION = "search-2"  # 2: hyphenated words also joined
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -64,6 +64,9 @@ SUFFIXES = {
     "en": (("ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"), ("ing", "ed", "er", "ness", "ment", "ful")),
 }
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: Words joined by hyphens ("Frische-Versprechen", "E-Mail") are indexed as one word too, the way
+#: a reader may type them ("Frischeversprechen").
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 MIN_HEAD = 4  # shortest head word a German compound is split into
 
@@ -269,7 +272,7 @@ def _page_terms(analyzer: Analyzer, page: Page) -> PageTerms:
     """Title words count most, then the summary, then the body (capped per word)."""
     summary = _summary(page)
     text = page.plain_text
-    counted = [Counter(_WORD.findall(part.lower())) for part in (page.title, summary, text)]
+    counted = [_words(part.lower()) for part in (page.title, summary, text)]
     weights: Counter[str] = Counter()
     for stem, count in analyzer.terms(counted[0]).items():
         weights[stem] += TITLE_WEIGHT * count
@@ -286,6 +289,12 @@ def _page_terms(analyzer: Analyzer, page: Page) -> PageTerms:
     ordered = sorted(weights.items())
     return PageTerms(tuple(stem for stem, _ in ordered), tuple(weight for _, weight in ordered), forms,
                      excerpt(summary or text))
+
+
+def _words(text: str) -> Counter[str]:
+    counts = Counter(_WORD.findall(text))
+    counts.update(joined.replace("-", "") for joined in _HYPHENATED.findall(text))
+    return counts
 
 
 def add_compound_heads(postings: dict[str, list[int]]) -> None:

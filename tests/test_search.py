@@ -75,6 +75,18 @@ def test_german_inflections_umlauts_and_compounds(make_site):
     assert query(out, "en", "trainings") == ["Training for stores"]
 
 
+def test_hyphenated_words_are_found_written_as_one(make_site):
+    """Readers type "Frischeversprechen" and "Email" for the page's "Frische-Versprechen" and "E-Mail"."""
+    root = make_site({"content/messages/v.md": message("Unser Frische-Versprechen", "Fragen per E-Mail an uns."),
+                      "content/messages/w.md": message("Versprechen halten", "Ein Versprechen ist ein Versprechen.")})
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de", "Frischeversprechen") == ["Unser Frische-Versprechen"]
+    assert query(out, "de", "Email") == ["Unser Frische-Versprechen"]
+    assert query(out, "de", "Frische-Versprechen") == ["Unser Frische-Versprechen"]
+    assert query(out, "de", "Versprechen") == ["Unser Frische-Versprechen", "Versprechen halten"]
+
+
 def test_index_has_published_pages_with_filter_data(make_site):
     root = make_site(GERMAN)
     assert build_site(root).exit_code == 0
