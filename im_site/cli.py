@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 content or build errors and refused operations,
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import os
@@ -243,7 +244,8 @@ def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: s
     try:
         run_server(ctx.config_path.absolute(), options, host, port, log, fixed_clock=now is not None)
     except OSError as exc:
-        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        hint = f" (another server runs there? try --port {port + 1})" if exc.errno == errno.EADDRINUSE else ""
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}{hint}") from None
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
 

@@ -316,6 +316,19 @@ def _first_event(url: str) -> dict:
     raise AssertionError("no event")
 
 
+def test_serve_on_a_port_in_use_says_which_port_to_try(make_site) -> None:
+    root = make_site({"content/messages/hallo.md": MESSAGE})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-c", "from im_site.cli import main; main()", "--config",
+                               str(root / "site.yaml"), "serve", "--port", str(port), "--now", NOW],
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and f"try --port {port + 1}" in done.stderr
+
+
 def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
     root = make_site({"content/messages/hallo.md": MESSAGE})
     port = _free_port()
