@@ -36,13 +36,14 @@ from .config import label_for
 from .model import Page
 from .parallel import fork_batches
 from .render import Job, render_job
+from .slugs import INVISIBLE
 
 if TYPE_CHECKING:
     from .build import BuildResult
     from .render import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
-SEARCH_CACHE_VERSION = "search-2"  # 2: hyphenated words also joined
+SEARCH_CACHE_VERSION = "search-3"  # 2: hyphenated words also joined; 3: soft hyphens dropped
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -292,6 +293,7 @@ def _page_terms(analyzer: Analyzer, page: Page) -> PageTerms:
 
 
 def _words(text: str) -> Counter[str]:
+    text = text.translate(INVISIBLE)  # a soft hyphen would split "Lebens\u00admittel" in two
     counts = Counter(_WORD.findall(text))
     counts.update(joined.replace("-", "") for joined in _HYPHENATED.findall(text))
     return counts

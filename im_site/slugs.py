@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from slugify import slugify as _slugify
 
+#: Invisible characters pasted with text (Word's soft hyphen, zero-width spaces and joiners): dropped,
+#: not turned into a word break ("Lebens\u00admittel" -> "lebensmittel").
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _GERMAN = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"], ["ẞ", "SS"]]
 
 
@@ -17,5 +20,6 @@ def slugify(text: str, max_length: int = 80) -> str:
     NFC first: a file name typed on macOS arrives decomposed (u + U+0308), which
     would otherwise miss the German replacements ("grusse", not "gruesse").
     """
-    slug = _slugify(unicodedata.normalize("NFC", text), replacements=_GERMAN, max_length=max_length, word_boundary=True)
+    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    slug = _slugify(text, replacements=_GERMAN, max_length=max_length, word_boundary=True)
     return slug or "page"

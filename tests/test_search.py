@@ -87,6 +87,19 @@ def test_hyphenated_words_are_found_written_as_one(make_site):
     assert query(out, "de", "Versprechen") == ["Unser Frische-Versprechen", "Versprechen halten"]
 
 
+def test_text_pasted_from_word_is_found_whole(make_site):
+    """Word's soft hyphens and zero-width spaces are invisible: "Lebens\u00admittel" is one word."""
+    root = make_site({"content/messages/k.md": message("Neue Lebens\u00admittel\u200bkontrolle",
+                                                       "Die Hygiene\u00adregeln gelten ab\u00a0Montag."),
+                      "content/messages/l.md": "---\ntitle: Lebens\u00admittel\ndate: 2026-01-05\n---\n## Hygiene\u00adregeln\n"})
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de", "Lebensmittelkontrolle") == ["Neue Lebens\u00admittel\u200bkontrolle"]
+    assert query(out, "de", "Hygieneregeln") == ["Lebens\u00admittel", "Neue Lebens\u00admittel\u200bkontrolle"]
+    assert query(out, "de", "Montag") == ["Neue Lebens\u00admittel\u200bkontrolle"]
+    assert 'id="hygieneregeln"' in (out / "messages/l/index.html").read_text(encoding="utf-8")
+
+
 def test_index_has_published_pages_with_filter_data(make_site):
     root = make_site(GERMAN)
     assert build_site(root).exit_code == 0
