@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
+from .slugs import INVISIBLE
+
 if TYPE_CHECKING:
     from .build import BuildResult
     from .config import Config
@@ -76,6 +78,7 @@ def _texts(page: "Page") -> Iterator[tuple[str, int | None, str]]:
 def check_voice(page: "Page", rules: list[VoiceRule], diagnostics: "Diagnostics") -> None:
     """A warning for each avoided term found in the page's words (not in code or URLs)."""
     for path, line, text in _texts(page):
+        text = text.translate(INVISIBLE)  # "Human\u00adkapital" pasted from Word is still the word
         for rule in rules:
             match = rule.pattern.search(text)
             if match:

@@ -204,6 +204,13 @@ def test_brand_voice_ignores_code_and_urls(make_site) -> None:
     assert "'Team'" in messages  # the preferred replacement is suggested
 
 
+def test_brand_voice_sees_a_word_pasted_with_a_soft_hyphen(make_site) -> None:
+    root = make_site({"content/messages/a.md": MESSAGE + "\nUnser Human\u00adkapital.\n"},
+                     site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")
+    result = run_cli(root, "check", "--now", NOW)
+    assert "warning[IM120 brand-voice]: brand voice: avoid 'Humankapital'" in result.stdout
+
+
 def test_check_text_lists_schedule_codes_and_summary(make_site) -> None:
     root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
     result = run_cli(root, "check", "--now", NOW, "--hashes")
