@@ -85,6 +85,13 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
         theme.tokens.update(settings.tokens)
         for lang, strings in settings.strings.items():
             theme.strings.setdefault(lang, {}).update(strings)
+    for lang in config.languages:
+        if lang not in theme.strings:
+            diagnostics.warning("site.yaml", config.line_of("languages"), "IM160",
+                                f"the theme has no texts in {lang!r}: pages in it show menus, buttons and labels in "
+                                "English",
+                                hint=f"add strings: {{{lang}: ...}} to your theme's theme.yaml, with the keys of the "
+                                     "built-in theme's (im_site/themes/default/theme.yaml)")
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     return theme
 
@@ -97,7 +104,7 @@ def _read_settings(folder: Path, config: Config, diagnostics: Diagnostics) -> Th
     try:
         doc = load(path.read_text(encoding="utf-8-sig"))
     except (YamlProblem, UnicodeDecodeError) as problem:
-        diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem))
+        diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem), hint=getattr(problem, "hint", None))
         return None
     return validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
 

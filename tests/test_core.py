@@ -293,6 +293,19 @@ def test_home_lists_pinned_first_and_must_read(built):
     assert "mailto:intern@example.com" in html
 
 
+def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_english(make_site):
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.tr.md": "---\ntitle: Merhaba\ndate: 2026-11-20\n---\nMetin.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, tr]"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert ("site.yaml:3: warning[IM160]: the theme has no texts in 'tr': pages in it show menus, buttons and "
+            "labels in English") in result.stderr
+    html = (root / "_site/tr/messages/a/index.html").read_text(encoding="utf-8")
+    assert '<html lang="tr"' in html and "Skip to content" in html and '<time datetime="2026-11-20">2026-11-20</time>' in html
+    assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
+
+
 def test_language_switcher_links_translation(built):
     html = (built / "_site/messages/frische/index.html").read_text()
     assert 'href="../../en/messages/frische/index.html" hreflang="en"' in html
