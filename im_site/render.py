@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from .config import label_for
 from .diagnostics import Diagnostics
-from .images import ImageStore, img_tag
+from .images import ImageFile, ImageStore, img_tag
 from .markdown import Reference, fill
 from .model import Page, Part, Site
 from .options import BuildOptions
@@ -406,11 +406,13 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     if not ref.alt.strip():
         ctx.diagnostics.warning(part.path, line, "IM111", f"image {ref.target!r} has no alt text",
                                 hint="describe the picture: ![Obststand in Berlin-Mitte](...)")
-    rel = ctx.source_rel(posixpath.normpath(posixpath.join(posixpath.dirname(part.rel), unquote(ref.target))))
+    target = unquote(ref.target)
+    rel = ctx.source_rel(posixpath.normpath(target.lstrip("/") if target.startswith("/") else
+                                            posixpath.join(posixpath.dirname(part.rel), target)))
     if rel.startswith(".."):
-        ctx.diagnostics.error(part.path, line, "IM110", f"image {ref.target!r} leaves content/")
+        ctx.diagnostics.error(part.path, line, "IM110", f"image {target!r} leaves content/")
         return ""
-    image = ctx.images.get(rel, part.path, line)
+    image = _content_image(ctx, rel, part.path, line)
     if image is None:
         return ""
     return img_tag(image, link_from(ctx, page.file, image.output), ref.alt, ref.title)
@@ -424,12 +426,25 @@ def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     return html
 
 
+def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None) -> ImageFile | None:
+    """The processed picture `rel` (a file under content/); a missing one is an error that
+    names the picture of that name the site has, if any (the usual slip is the folder)."""
+    if rel in ctx.files:
+        return ctx.images.get(rel, used_by, line)
+    name = posixpath.basename(rel).casefold()
+    same = sorted(other for other in ctx.files if posixpath.basename(other).casefold() == name)
+    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found",
+                          hint=f"did you mean /{same[0]}? (a leading / starts from content/)" if same else
+                          "write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg)")
+    return None
+
+
 def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | None:
     """The `image` of a message or module as an <img>, if it has one."""
     rel = getattr(page.meta, "image", None)
     if not rel:
         return None
-    image = ctx.images.get(ctx.source_rel(posixpath.normpath(rel)), page.path, page.line_of(("image",)))
+    image = _content_image(ctx, ctx.source_rel(posixpath.normpath(rel.lstrip("/"))), page.path, page.line_of(("image",)))
     if image is None:
         return None
     alt = page.meta.image_alt or ""

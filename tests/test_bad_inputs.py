@@ -83,10 +83,11 @@ CASES = [
      "content/x.md:4", "IM110", "leaves content/"),
     ("absolute-path-link", {"content/x.md": "---\ntitle: A\n---\n[x](/etc/passwd)\n"}, "content/x.md:4", "IM101",
      "not found"),
+    # A leading / starts from content/, never from the disk's root.
     ("absolute-path-image", {"content/x.md": "---\ntitle: A\n---\n![x](/etc/hostname)\n"}, "content/x.md:4", "IM110",
-     "not found under content/"),
+     "image content/etc/hostname not found"),
     ("absolute-path-front-image", {"content/messages/x.md": "---\ntitle: A\ndate: 2026-01-01\nimage: /etc/hostname\n---\n"},
-     "content/messages/x.md:4", "IM110", "not found under content/"),
+     "content/messages/x.md:4", "IM110", "image content/etc/hostname not found"),
     ("file-url-link", {"content/x.md": "---\ntitle: A\n---\n[x](file:///etc/passwd)\n"}, "content/x.md:4", "IM103",
      "not allowed"),
     ("file-url-image", {"content/x.md": "---\ntitle: A\n---\n![x](file:///etc/hostname)\n"}, "content/x.md:4", "IM110",

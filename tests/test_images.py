@@ -107,6 +107,23 @@ def test_file_names_with_spaces_percent_and_hash_are_linked_encoded(make_site):
     assert (folder / unquote(link)).read_text(encoding="utf-8") == "Äpfel 1,99\n"
 
 
+def test_a_leading_slash_starts_from_content_and_a_wrong_folder_names_the_picture_meant(make_site):
+    root = make_site({"content/messages/bilder.md": message(
+        "![Obst](/img/obst.jpg)\n\n![Falsch](../bilder/obst.jpg)\n\n![Fehlt](fehlt.png)",
+        "image: /img/obst.jpg\nimage_alt: Obst\n"), "content/img/obst.jpg": jpeg()}, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/messages/bilder.md:9: error[IM110]: image content/bilder/obst.jpg not found "
+        "(hint: did you mean /img/obst.jpg? (a leading / starts from content/))",
+        "content/messages/bilder.md:11: error[IM110]: image content/messages/fehlt.png not found "
+        "(hint: write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg))",
+    ]
+    (root / "content/messages/bilder.md").write_text(message("![Obst](/img/obst.jpg)", "image: /img/obst.jpg\nimage_alt: Obst\n"))
+    assert build_site(root).exit_code == 0
+    assert [img["alt"] for img in tags(page_html(root), "img")] == ["Obst", "Obst"]
+
+
 def test_exif_removed_orientation_applied_profile_kept(make_site):
     root = make_site({"content/messages/bilder.md": message("Text", "image: img/hoch.jpg\nimage_alt: Hochformat\n"),
                       "content/img/hoch.jpg": jpeg((600, 300), orientation=6, icc=True)}, site_yaml=SITE_YAML)
