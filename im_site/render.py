@@ -369,7 +369,10 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
                               "and not published in this build",
                               hint="publish the target first, or remove the link")
         return "#"
-    ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})")
+    name = posixpath.basename(rel).casefold()
+    same = sorted(other for other in ctx.site.by_rel if posixpath.basename(other).casefold() == name)
+    ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
+                          hint=f"did you mean /{same[0]}? (a leading / starts from content/)" if same else None)
     return "#"
 
 

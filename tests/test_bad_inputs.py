@@ -230,6 +230,17 @@ def test_one_value_where_a_list_belongs_gets_the_list_written_out(make_site):
             "(hint: a list, even of one: tags: [frische])") in result.stderr
 
 
+def test_a_link_into_the_wrong_folder_names_the_page_meant(make_site):
+    root = make_site({"content/training/kasse.md": "---\ntitle: Kasse\n---\n## Eins\n",
+                      "content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n[Kurs](kasse.md) [Kurs](/training/Kasse.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    hint = "(hint: did you mean /training/kasse.md? (a leading / starts from content/))"
+    assert result.stderr.splitlines()[:2] == [
+        f"content/messages/a.md:5: error[IM101]: link target '/training/Kasse.md' not found (content/training/Kasse.md) {hint}",
+        f"content/messages/a.md:5: error[IM101]: link target 'kasse.md' not found (content/messages/kasse.md) {hint}"]
+
+
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
     `feiertage` are made from; a near miss is a warning that names the id meant."""
