@@ -244,12 +244,13 @@ def _when(moment: str, look: ListLook) -> str:
     return f"{format_date(value, look.lang)}, {value:%H:%M}"
 
 
-def redirect_page(lang: str) -> bytes:
-    """DIR/index.html: a meta refresh and a link (no script, for a strict CSP)."""
-    return (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+def redirect_page(look: ListLook) -> bytes:
+    """DIR/index.html: a meta refresh and a link (no script, for a strict CSP), named like the site."""
+    name = html.escape(look.title or "latest")
+    return (f'<!DOCTYPE html>\n<html lang="{html.escape(look.lang)}">\n<head>\n<meta charset="utf-8">\n'
             '<meta http-equiv="refresh" content="0; url=latest/index.html">\n'
-            '<link rel="canonical" href="latest/">\n<title>latest</title>\n</head>\n<body>\n'
-            '<p><a href="latest/index.html">latest/</a></p>\n</body>\n</html>\n').encode()
+            f'<link rel="canonical" href="latest/">\n<title>{name}</title>\n</head>\n<body>\n'
+            f'<p><a href="latest/index.html">{name}</a></p>\n</body>\n</html>\n').encode()
 
 
 # ---------------------------------------------------------------- writing
@@ -268,7 +269,7 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
         transaction.replace_file(folder / "versions.json", versions_json(versions))
         transaction.replace_file(folder / "versions.html", versions_page(versions, look, "versions/"))
         transaction.replace_file(folder / "versions" / "versions.html", versions_page(versions, look, ""))
-        transaction.replace_file(folder / "index.html", redirect_page(look.lang))
+        transaction.replace_file(folder / "index.html", redirect_page(look))
         transaction.replace_link(folder / "latest", f"versions/{entry.id}")
     except BaseException as exc:
         if staging is not None:

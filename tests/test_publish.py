@@ -107,6 +107,7 @@ def test_layout_versions_json_latest_and_redirect(three_versions):
     index = parse(dest / "index.html")
     assert index.refresh and "latest/" in index.refresh and not index.scripts
     assert any(href.startswith("latest/") for href in index.hrefs)
+    assert "<title>Test Intranet</title>" in (dest / "index.html").read_text()  # named like the site while it redirects
     assert "versions/v3/index.html" in parse(dest / "versions.html").hrefs
     assert "v1/index.html" in parse(dest / "versions" / "versions.html").hrefs
     assert not list(dest.rglob(".*")), "no staging or temporary files left"
