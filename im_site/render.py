@@ -12,7 +12,7 @@ import os
 import posixpath
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -369,11 +369,17 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
                               "and not published in this build",
                               hint="publish the target first, or remove the link")
         return "#"
-    name = posixpath.basename(rel).casefold()
-    same = sorted(other for other in ctx.site.by_rel if posixpath.basename(other).casefold() == name)
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
-                          hint=f"did you mean /{same[0]}? (a leading / starts from content/)" if same else None)
+                          hint=_same_name(rel, ctx.site.by_rel))
     return "#"
+
+
+def _same_name(rel: str, names: Iterable[str]) -> str | None:
+    """A hint naming the file of `rel`'s name (any letter case) among `names`, in a path that
+    works from any page: the usual slip is the folder."""
+    name = posixpath.basename(rel).casefold()
+    same = sorted(other for other in names if posixpath.basename(other).casefold() == name)
+    return f"did you mean /{same[0]}? (a leading / starts from content/)" if same else None
 
 
 def _anchor(ctx: RenderContext, part: Part, line: int, fragment: str, target: Page, where: str) -> str:
@@ -431,13 +437,10 @@ def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
 
 def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None) -> ImageFile | None:
     """The processed picture `rel` (a file under content/); a missing one is an error that
-    names the picture of that name the site has, if any (the usual slip is the folder)."""
+    names the picture of that name the site has, if any."""
     if rel in ctx.files:
         return ctx.images.get(rel, used_by, line)
-    name = posixpath.basename(rel).casefold()
-    same = sorted(other for other in ctx.files if posixpath.basename(other).casefold() == name)
-    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found",
-                          hint=f"did you mean /{same[0]}? (a leading / starts from content/)" if same else
+    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found", hint=_same_name(rel, ctx.files) or
                           "write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg)")
     return None
 
