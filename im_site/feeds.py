@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .model import Page
+from .pagecache import content_hash
 from .render import Job, RenderContext, folder_url, page_html
 from .rules import as_moment
 from .urls import absolute
@@ -115,4 +116,5 @@ def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
         "date": date.isoformat() if date else None,
         "must_read": bool(fields.get("must_read", False)),
         "hash": ctx.page_hashes.get(page.file) or hashlib.sha256(ctx.outputs.files[page.file]).hexdigest(),
+        "content_hash": ctx.content_hashes.get(page.file) or content_hash(ctx.outputs.files[page.file].decode("utf-8")),
     }

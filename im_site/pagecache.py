@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .render import Job, RenderContext
 
 NAMESPACE = "pages"
-VERSION = "pages-4"
+VERSION = "pages-5"
 #: Generated pages that show only what their job values hold (listings, feeds, catalogues), also
 #: cached; the others (reach report, KPI dashboard, what's new, search, 404) render every time.
 LISTINGS = frozenset({"list.html", "groups.html", "home.html", "audience_home.html", "training_index.html",
@@ -64,6 +64,7 @@ class Record:
     used_files: tuple[str, ...]
     images: tuple[str, ...]
     sha256: str  # of the bytes, for manifest.json
+    content_sha256: str  # of what is inside <main> (`content_hash`), for manifest.json and What's new
 
 
 class PageCache:
@@ -119,7 +120,7 @@ class PageCache:
     def _apply(self, job: "Job", record: Record) -> None:
         ctx = self.ctx
         ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics)
-        ctx.page_hashes[job.file] = record.sha256
+        ctx.page_hashes[job.file], ctx.content_hashes[job.file] = record.sha256, record.content_sha256
         ctx.diagnostics.extend(record.diagnostics)
         ctx.used_files.update(record.used_files)
         for rel in record.images:
@@ -180,7 +181,7 @@ class PageCache:
         # The page's hash for manifest.json, made here (in the rendering child, from the text
         # in hand) rather than by the parent unpacking every page after the children are done.
         sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        records[job.file] = (key, diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha)
+        records[job.file] = (key, diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha, content_hash(html))
 
     def store(self, records: dict[str, tuple]) -> None:
         """Save the pages rendered in this build (in every process) for the next one."""
@@ -191,10 +192,17 @@ class PageCache:
         for file in sorted(records):
             if file not in outputs.files:
                 continue
-            key, diagnostics, used, images, sha = records[file]
-            self.ctx.page_hashes[file] = sha
-            record = Record(key, outputs.files.packed(file), outputs.origins[file], diagnostics, used, images, sha)
+            key, diagnostics, used, images, sha, content = records[file]
+            self.ctx.page_hashes[file], self.ctx.content_hashes[file] = sha, content
+            record = Record(key, outputs.files.packed(file), outputs.origins[file], diagnostics, used, images, sha, content)
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def content_hash(html: str) -> str:
+    """The sha256 of what a page has inside <main>: its content, without the header, footer and
+    stylesheet links a theme change or a new menu entry alters on every page."""
+    start, end = html.find("<main"), html.rfind("</main>")
+    return hashlib.sha256((html[start:end] if 0 <= start < end else html).encode("utf-8")).hexdigest()
 
 
 def _load(value: bytes) -> Record | None:

@@ -36,6 +36,7 @@ from .diagnostics import SiteError, fail
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, locked, write_file_atomic, write_tree
 from .render import format_date
+from .whatsnew import page_changed
 from .write import check_audience
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -382,7 +383,7 @@ def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
 
 
 def diff_versions(dest: Path, old: str, new: str, audience: str | None = None) -> dict[str, Any]:
-    """Pages added, removed and changed (by the hash of their HTML) between two versions."""
+    """Pages added, removed and changed (by content, see whatsnew.page_changed) between two versions."""
     folder = site_folder(dest.absolute(), audience)
     before, after = read_manifest(folder, old), read_manifest(folder, new)
 
@@ -394,7 +395,7 @@ def diff_versions(dest: Path, old: str, new: str, audience: str | None = None) -
         "added": [brief(after[url]) for url in sorted(after.keys() - before.keys())],
         "removed": [brief(before[url]) for url in sorted(before.keys() - after.keys())],
         "changed": [brief(after[url]) for url in sorted(after.keys() & before.keys())
-                    if after[url].get("hash") != before[url].get("hash")],
+                    if page_changed(before[url], after[url])],
     }
 
 

@@ -88,6 +88,7 @@ class RenderContext:
     page_cache: PageCache | None = None  # made by its first use (PageCache.of)
     card_brand: CardBrand | None = None  # likewise (social.CardBrand.of)
     page_hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256 of each cached page, for manifest.json
+    content_hashes: dict[str, str] = field(default_factory=dict)  # file -> pagecache.content_hash of each cached page
     _strings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .model import Page, message_order
+from .pagecache import content_hash
 from .render import Job, RenderContext
 
 if TYPE_CHECKING:
@@ -58,13 +59,27 @@ def split(planned: list[Job]) -> tuple[list[Job], list[Job]]:
     return [job for job in planned if not isinstance(job.values.get("changes"), Changes)], late
 
 
+def _compared(entry: dict) -> str:
+    """What tells versions of a page apart: the hash of its content (what is inside <main>), so
+    that a new theme, stylesheet or menu entry alone changes no page; a manifest from before
+    content hashes has only the hash of the whole HTML ("html:...")."""
+    return str(entry.get("content_hash") or "html:" + str(entry["hash"]))
+
+
+def page_changed(before: dict, after: dict) -> bool:
+    """Whether a page differs between two manifests' entries (by content where both have it)."""
+    if before.get("content_hash") and after.get("content_hash"):
+        return before["content_hash"] != after["content_hash"]
+    return before.get("hash") != after.get("hash")
+
+
 def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
     """The previous manifest's hashes; None for a first version. A broken manifest is an error."""
     if path is None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        hashes = {str(entry["url"]): str(entry["hash"]) for entry in data["pages"]}
+        hashes = {str(entry["url"]): _compared(entry) for entry in data["pages"]}
         version = data.get("version")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         ctx.diagnostics.error(str(path), None, "IM170", f"cannot read the previous version's manifest: {exc}",
@@ -89,9 +104,14 @@ class Changes:
             old = self._previous.hashes.get(page.url) if self._previous else None
             if old is None:
                 added.append(page)
-            elif old != hashlib.sha256(data).hexdigest():
+            elif old != self._now(page, data, by_content=not old.startswith("html:")):
                 changed.append(page)
         return added, changed
+
+    def _now(self, page: Page, data: bytes, by_content: bool) -> str:
+        if by_content:
+            return self._ctx.content_hashes.get(page.file) or content_hash(data.decode("utf-8"))
+        return "html:" + hashlib.sha256(data).hexdigest()
 
     def _listed_pages(self) -> list[Page]:
         """Messages newest first, then the other pages by kind and title; not the home intro."""

@@ -167,6 +167,31 @@ def test_whats_new_lists_added_and_changed_pages(three_versions):
     assert "v2" in (dest / "versions/v3/whats-new/index.html").read_text()
 
 
+def test_a_new_theme_or_menu_alone_changes_no_page_in_whats_new_and_diff(make_site, tmp_path):
+    """What's new is for readers: it lists pages whose content changed, not every page because a
+    stylesheet's fingerprint or the menu in the header did."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    site_yaml = root / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("label: Nachrichten", "label: Alle Nachrichten")
+                         + "brand:\n  colors: {primary: '#0A5C36'}\n")
+    assert publish(root, dest, "--version", "v2").exit_code == 0
+    v1, v2 = dest / "versions/v1", dest / "versions/v2"
+    assert (v1 / "info/index.html").read_bytes() != (v2 / "info/index.html").read_bytes()  # header and CSS link differ
+    assert whats_new(dest, "v2") == {"added": [], "changed": []}
+    assert json.loads(run_cli(root, "diff", "v1", "v2", "--dest", str(dest), "--format", "json").stdout)["changed"] == []
+    write_files(root, {"content/info.md": "---\ntitle: Info-Seite\n---\nÜber uns, neu.\n"})
+    assert publish(root, dest, "--version", "v3").exit_code == 0
+    assert whats_new(dest, "v3") == {"added": [], "changed": ["../info/index.html"]}
+    # A version published before manifests had content hashes is compared by whole HTML.
+    manifest = v2 / "manifest.json"
+    manifest.write_text(re.sub(r', "content_hash": "[0-9a-f]+"', "", manifest.read_text()))
+    assert "content_hash" not in manifest.read_text()
+    changed = json.loads(run_cli(root, "diff", "v2", "v3", "--dest", str(dest), "--format", "json").stdout)["changed"]
+    assert [page["url"] for page in changed] == ["info/"]
+
+
 def test_diff_text_and_json(three_versions):
     root, dest = three_versions
     result = run_cli(root, "diff", "v1", "v3", "--dest", str(dest), "--format", "json")
