@@ -109,12 +109,15 @@ def _json_lines(data: dict[str, Any]) -> str:
 def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
     fields = page.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
     date = fields.get("date")
+    sha, content = ctx.page_hashes.get(page.file), ctx.content_hashes.get(page.file)
+    if sha is None or content is None:  # not through the page cache: read the page once
+        data = ctx.outputs.files[page.file]
+        sha, content = hashlib.sha256(data).hexdigest(), content_hash(data.decode("utf-8"))
     return {
         "url": page.url, "file": page.file, "source": page.path, "type": page.kind, "title": page.title,
         "lang": page.lang, "audiences": page.audiences, "pillars": page.pillars,
         "translation_key": page.translation_key, "source_hash": page.source_hash,
         "date": date.isoformat() if date else None,
         "must_read": bool(fields.get("must_read", False)),
-        "hash": ctx.page_hashes.get(page.file) or hashlib.sha256(ctx.outputs.files[page.file]).hexdigest(),
-        "content_hash": ctx.content_hashes.get(page.file) or content_hash(ctx.outputs.files[page.file].decode("utf-8")),
+        "hash": sha, "content_hash": content,
     }
