@@ -24,7 +24,7 @@ from .listings import plan
 from .model import Page, Site
 from .options import BuildOptions
 from .output import OutputSet
-from .render import INVALID, Job, RenderContext, add_theme_assets, check_menu, install_globals, render_jobs
+from .render import INVALID, Job, RenderContext, add_aliases, add_theme_assets, check_menu, install_globals, render_jobs
 from .rules import judge
 from .theme import load_theme
 
@@ -87,6 +87,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     early, late = whatsnew.split(jobs)
     render_jobs(ctx, early)
     render_jobs(ctx, late)  # "What's new" compares the hashes of the pages rendered before it
+    add_aliases(ctx)  # after every page: an old URL must not hide one
     _add_files(ctx)
     cache.prune_store({stored.key for stored in ctx.outputs.files.stored()})  # old images and cards
     lint.check(ctx, result)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .model import Page
 from .pagecache import content_hash
-from .render import Job, RenderContext, folder_url, page_html
+from .render import Job, RenderContext, alias_files, folder_url, page_html
 from .rules import as_moment
 from .urls import absolute
 
@@ -64,9 +64,9 @@ class FeedEntry:
 
 def sitemap(ctx: RenderContext) -> bytes:
     """Every HTML page of the build (not 404), absolute, sorted."""
-    base = ctx.config.settings.base_url
+    base, aliases = ctx.config.settings.base_url, alias_files(ctx)
     urls = sorted(folder_url(path) for path in ctx.outputs.files
-                  if path.endswith("index.html") and not path.startswith(("media/", "assets/")))
+                  if path.endswith("index.html") and not path.startswith(("media/", "assets/")) and path not in aliases)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     lines += [f"  <url><loc>{_xml(absolute(base, url))}</loc></url>" for url in urls]

@@ -33,6 +33,18 @@ def check_slug(value: str) -> str:
     return value
 
 
+def check_alias(value: str) -> str:
+    """An old URL of a page, as the folder path im-site made it (`/messages/alter-name/`):
+    returned without its leading slash (`messages/alter-name/`)."""
+    segments = value.strip().strip("/").split("/")
+    try:
+        for segment in segments:
+            check_slug(segment)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a path of this site like /messages/alter-name/") from None
+    return "/".join(segments) + "/"
+
+
 def _safe_url_or_path(value: str | None) -> str | None:
     if value is not None and not is_safe_url(value):
         raise ValueError(f"URL scheme not allowed (use {', '.join(SAFE_SCHEMES)} or a path)")
@@ -57,6 +69,8 @@ class CommonMeta(Strict):
     slug: str | None = None
     image: str | None = None
     image_alt: str | None = None
+    #: Old URLs of this page (`/messages/alter-name/`): each gets a page that sends readers on.
+    aliases: list[str] = Field(default_factory=list)
 
     @field_validator("slug")
     @classmethod
@@ -67,6 +81,11 @@ class CommonMeta(Strict):
     @classmethod
     def _image(cls, value: str | None) -> str | None:
         return _safe_url_or_path(value)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        return [check_alias(alias) for alias in value]
 
     @field_validator("title")
     @classmethod

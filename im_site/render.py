@@ -22,7 +22,7 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .config import label_for
 from .diagnostics import Diagnostics
@@ -375,6 +375,34 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
     return "#"
 
 
+def add_aliases(ctx: RenderContext) -> None:
+    """At each old URL of a page (`aliases`), a page that sends readers on: a meta refresh and a
+    link, relative, so it works under any base path, in every version and from disk. An old URL
+    that is a page of this build is an error: the alias would hide it."""
+    for page in sorted(ctx.site.pages, key=lambda p: p.path):
+        for index, alias in enumerate(page.meta.aliases):
+            file = page_file(alias)
+            if file in ctx.outputs:
+                ctx.diagnostics.error(page.path, page.line_of(("aliases", index)), "IM030",
+                                      f"alias {'/' + alias!r} is the URL of a page of this site",
+                                      hint="an alias is an old URL that no page has any more")
+                continue
+            ctx.outputs.add(file, _redirect_html(ctx, page, relative(file, page.file)), page.path, ctx.diagnostics)
+
+
+def alias_files(ctx: RenderContext) -> set[str]:
+    """The files `add_aliases` writes (not pages: left out of the sitemap)."""
+    return {page_file(alias) for page in ctx.site.pages for alias in page.meta.aliases}
+
+
+def _redirect_html(ctx: RenderContext, page: Page, href: str) -> str:
+    title, url = escape(page.title), escape(href)
+    return (f'<!DOCTYPE html>\n<html lang="{escape(page.lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="robots" content="noindex">\n<meta http-equiv="refresh" content="0; url={url}">\n'
+            f'<link rel="canonical" href="{escape(absolute(ctx.config.settings.base_url, page.url))}">\n'
+            f"<title>{title}</title>\n</head>\n<body>\n<p><a href=\"{url}\">{title}</a></p>\n</body>\n</html>\n")
+
+
 def _same_name(rel: str, names: Iterable[str]) -> str | None:
     """A hint naming the file of `rel`'s name (any letter case) among `names`, in a path that
     works from any page: the usual slip is the folder."""
@@ -505,10 +533,15 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
 
 
 def check_menu(ctx: RenderContext) -> None:
+    invalid = sorted(rel for rel, why in ctx.hidden.items() if why == INVALID)
     for index, item in enumerate(ctx.config.settings.menu):
-        if scheme_of(item.url) is None and page_file(item.url.strip("/") + "/" if item.url.strip("/") else "") not in ctx.planned:
+        path = item.url.strip("/")
+        if scheme_of(item.url) is None and page_file(path + "/" if path else "") not in ctx.planned:
+            # The page may be one whose own errors keep it out: say so rather than leave it a riddle.
+            cause = next((rel for rel in invalid if path and (rel.removesuffix(".md") + "/").startswith(path + "/")), None)
             ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
-                                  f"menu link {item.url!r} points to no page of this site")
+                                  f"menu link {item.url!r} points to no page of this site",
+                                  hint=f"content/{cause} has errors of its own that keep it out of the build" if cause else None)
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:

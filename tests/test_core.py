@@ -217,6 +217,44 @@ def test_a_time_may_leave_out_its_seconds(make_site):
             "(YYYY-MM-DD HH:MM), not '15.01.2027' (str)") in result.stderr
 
 
+def test_old_urls_in_aliases_send_readers_to_the_page(make_site):
+    """A renamed message keeps the links already sent by e-mail working: its old URLs redirect."""
+    root = make_site({"content/messages/neu.md": "---\ntitle: Neuer Name\ndate: 2026-01-01\n"
+                                                 "aliases: [/messages/alter-name/, alte/adresse]\n---\nText.\n",
+                      "content/ueber.md": "---\ntitle: Über uns\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    out = root / "_site"
+    for old, target in (("messages/alter-name", "../neu/index.html"), ("alte/adresse", "../../messages/neu/index.html")):
+        html = (out / old / "index.html").read_text(encoding="utf-8")
+        assert f'<meta http-equiv="refresh" content="0; url={target}">' in html and f'<a href="{target}">Neuer Name</a>' in html
+        assert '<meta name="robots" content="noindex">' in html and '<link rel="canonical" href="/messages/neu/">' in html
+        assert (out / old / target).resolve() == (out / "messages/neu/index.html").resolve()
+    sitemap = (out / "sitemap.xml").read_text()
+    assert "/messages/neu/" in sitemap and "alter-name" not in sitemap and "adresse" not in sitemap
+    (root / "content/messages/neu.md").write_text("---\ntitle: Neuer Name\ndate: 2026-01-01\n"
+                                                  "aliases: [/ueber/, 'https://example.com/x']\n---\nText.\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/neu.md:4: error[IM006]: 'aliases': 'https://example.com/x' is not a path of this site "
+            "like /messages/alter-name/") in result.stderr
+    (root / "content/messages/neu.md").write_text("---\ntitle: Neuer Name\ndate: 2026-01-01\naliases:\n  - /ueber/\n---\nText.\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/neu.md:5: error[IM030]: alias '/ueber/' is the URL of a page of this site "
+            "(hint: an alias is an old URL that no page has any more)") in result.stderr
+
+
+def test_a_menu_link_to_a_page_with_errors_names_it(make_site):
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/kontakt.md": "---\ntitle: Kontakt\nweight: viel\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", "url: /messages/}\n  - {label: Kontakt, url: /kontakt/}\n"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("menu link '/kontakt/' points to no page of this site (hint: content/kontakt.md has errors of its own "
+            "that keep it out of the build)") in result.stderr
+
+
 def test_clock_decides_embargo(make_site):
     root = make_site(SITE)
     assert build_site(root, now="2026-12-01T08:00:00+00:00").exit_code == 0

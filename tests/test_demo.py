@@ -86,3 +86,10 @@ def test_every_tag_a_page_shows_has_its_tag_page(published):
     latest = published / "versions/v2"
     assert "Die Marke im Alltag" in (latest / "tags/marke/index.html").read_text(encoding="utf-8")
     assert "Unsere Markenwerte" in (latest / "tags/marke/index.html").read_text(encoding="utf-8")
+
+
+def test_an_old_address_of_a_demo_page_leads_to_it(published):
+    """content/markenwerte.md names its old address /werte/ in `aliases`."""
+    redirect = (published / "versions/v2/werte/index.html").read_text(encoding="utf-8")
+    assert 'content="0; url=../markenwerte/index.html"' in redirect
+    assert f'<link rel="canonical" href="{BASE_URL}markenwerte/">' in redirect
