@@ -288,7 +288,19 @@ def choose_sources(loaded: list[SnapshotData], languages: list[str], diagnostics
     for period in sorted(by_period):
         candidates = [by_period[period][lang] for lang in languages if lang in by_period[period]]
         chosen.append(next((c for c in candidates if c.has_data), candidates[0]))
+        _warn_differing(chosen[-1], candidates, diagnostics)
     return chosen
+
+
+def _warn_differing(chosen: SnapshotData, candidates: list[SnapshotData], diagnostics: Diagnostics) -> None:
+    """A translation giving another value than the snapshot used is a slip in one of them."""
+    for other in candidates:
+        for kpi, value in sorted(other.values.items()):
+            if other is not chosen and kpi in chosen.values and value != chosen.values[kpi]:
+                diagnostics.warning(other.page.path, other.page.line_of(("values", kpi)), "IM140",
+                                    f"{kpi} is {value} here but {chosen.values[kpi]} in {chosen.page.path}, "
+                                    "whose values the pages show",
+                                    hint="give the values in one language only, or the same in both")
 
 
 def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnostics: Diagnostics) -> None:

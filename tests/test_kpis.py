@@ -460,6 +460,19 @@ def test_snapshot_without_definitions_is_an_error(make_site) -> None:
     assert "content/kpis/2026-q1.md:3: error[IM140]: KPI snapshot without definitions" in result.output
 
 
+def test_a_translation_giving_other_values_is_a_warning(make_site) -> None:
+    root = make_site({**SMALL_SITE,
+                      "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\n"
+                                                 "values: {satisfaction: 64, nps: 5, complaints: 1}\n---\n",
+                      "content/kpis/2026-q2.en.md": "---\ntitle: Q2 en\nperiod: 2026-Q2\n"
+                                                    "values: {satisfaction: 46, nps: 5}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if "2026-q2" in line] == [
+        "content/kpis/2026-q2.en.md:4: warning[IM140]: satisfaction is 46 here but 64 in content/kpis/2026-q2.md, "
+        "whose values the pages show (hint: give the values in one language only, or the same in both)"]
+
+
 def test_translation_values_used_when_the_default_language_has_none(make_site) -> None:
     root = make_site({**SMALL_SITE,
                       "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\n---\nText.\n",
