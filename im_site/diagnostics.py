@@ -98,9 +98,11 @@ class Diagnostics:
     """A collector of diagnostics; duplicates are dropped, output is sorted."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    _seen: set[Diagnostic] = field(default_factory=set, repr=False)  # for dropping duplicates in O(1)
 
     def add(self, diagnostic: Diagnostic) -> None:
-        if diagnostic not in self.items:
+        if diagnostic not in self._seen:
+            self._seen.add(diagnostic)
             self.items.append(diagnostic)
 
     def error(self, path: str, line: int | None, code: str, message: str, *,
