@@ -408,9 +408,11 @@ class Writer:
         return "\n".join([f"```{lang}", *(de if self.li == 0 else en), "```"])
 
 
-def body_for(entry: Entry, lang: str, seed: int, n_links: int, with_table: bool, fm_size: int = 0) -> str:
+def body_for(entry: Entry, lang: str, seed: int, n_links: int, with_table: bool, fm_size: int = 0,
+             sections: int | None = None) -> str:
     """A body that makes the whole file 2-4 KB; `fm_size` counts the front matter and
-    what the link placeholders grow by when they are resolved."""
+    what the link placeholders grow by when they are resolved. With `sections`, exactly that
+    many `##` sections instead (a module's translation has its original's lessons)."""
     # Structure choices come from a per-pair seed, wording from a per-language one.
     srng = random.Random(f"{seed}:shape:{entry.kind}:{entry.index}")
     target = srng.randint(2300, 3800) - fm_size
@@ -434,7 +436,10 @@ def body_for(entry: Entry, lang: str, seed: int, n_links: int, with_table: bool,
     blocks.append(w.paragraph(link=1))
     blocks += [heading(2), w.code(), w.paragraph(2, link=2 if n_links > 2 else None)]
     k = 3
-    while True:
+    while sections is not None and k < sections:
+        blocks += [heading(k), w.paragraph()] + ([w.bullets()] if srng.random() < 0.4 else [])
+        k += 1
+    while sections is None:
         size = len("\n\n".join(blocks).encode())
         if size >= target:
             break
@@ -650,6 +655,7 @@ def generate(pages: int, out: Path, hugo: Path | None = None, seed: int = 42, qu
     write_file(out / "site.yaml", site_yaml())
     content = out / "content"
     count = 0
+    lessons: dict[int, int] = {}
     for e in entries:
         for lang in ("de", "en") if e.has_en else ("de",):
             lrng = random.Random(f"{seed}:links:{e.kind}:{e.index}")
@@ -668,7 +674,11 @@ def generate(pages: int, out: Path, hugo: Path | None = None, seed: int = 42, qu
             md_links = [f"[{t.title[li]}]({posixpath.relpath(t.rel(lang), posixpath.dirname(src_rel))})"
                         for t in targets]
             growth = sum(len(link.encode()) - len("@@LINK:0@@") for link in md_links)
-            body = body_for(e, lang, seed, n_links, with_table, len(fm.encode()) + growth)
+            # A module's English translation has the German original's lessons (im-site checks that).
+            sections = lessons.get(e.index) if e.kind == "training" and lang != "de" else None
+            body = body_for(e, lang, seed, n_links, with_table, len(fm.encode()) + growth, sections)
+            if e.kind == "training" and lang == "de":
+                lessons[e.index] = body.count("\n## ") + body.startswith("## ")
             write_file(content / src_rel, fm + resolve_links(body, md_links))
             count += 1
             if hugo is not None:
