@@ -210,11 +210,17 @@ def test_a_time_may_leave_out_its_seconds(make_site):
     assert not (root / "_site/messages/a/index.html").exists()
     assert build_site(root, now="2027-01-15T08:00:00+00:00").exit_code == 0
     assert (root / "_site/messages/a/index.html").is_file()
-    (root / "content/messages/a.md").write_text("---\ntitle: A\ndate: 2027-01-15\npublish_at: 15.01.2027\n---\n")
+    _fails_with(root, "content/messages/a.md", "---\ntitle: A\ndate: 2027-01-15\npublish_at: 15.01.2027\n---\n",
+                "content/messages/a.md:4: error[IM006]: 'publish_at' should be a date (YYYY-MM-DD) or a date and time "
+                "(YYYY-MM-DD HH:MM), not '15.01.2027' (str)")
+
+
+def _fails_with(root: Path, rel: str, text: str, problem: str) -> None:
+    """Write `text` to `rel` and build: the build fails, reporting `problem`."""
+    (root / rel).write_text(text, encoding="utf-8")
     result = build_site(root)
     assert result.exit_code == 1
-    assert ("content/messages/a.md:4: error[IM006]: 'publish_at' should be a date (YYYY-MM-DD) or a date and time "
-            "(YYYY-MM-DD HH:MM), not '15.01.2027' (str)") in result.stderr
+    assert problem in result.stderr, result.stderr
 
 
 def test_old_urls_in_aliases_send_readers_to_the_page(make_site):
@@ -232,17 +238,13 @@ def test_old_urls_in_aliases_send_readers_to_the_page(make_site):
         assert (out / old / target).resolve() == (out / "messages/neu/index.html").resolve()
     sitemap = (out / "sitemap.xml").read_text()
     assert "/messages/neu/" in sitemap and "alter-name" not in sitemap and "adresse" not in sitemap
-    (root / "content/messages/neu.md").write_text("---\ntitle: Neuer Name\ndate: 2026-01-01\n"
-                                                  "aliases: [/ueber/, 'https://example.com/x']\n---\nText.\n")
-    result = build_site(root)
-    assert result.exit_code == 1
-    assert ("content/messages/neu.md:4: error[IM006]: 'aliases': 'https://example.com/x' is not a path of this site "
-            "like /messages/alter-name/") in result.stderr
-    (root / "content/messages/neu.md").write_text("---\ntitle: Neuer Name\ndate: 2026-01-01\naliases:\n  - /ueber/\n---\nText.\n")
-    result = build_site(root)
-    assert result.exit_code == 1
-    assert ("content/messages/neu.md:5: error[IM030]: alias '/ueber/' is the URL of a page of this site "
-            "(hint: an alias is an old URL that no page has any more)") in result.stderr
+    _fails_with(root, "content/messages/neu.md", "---\ntitle: Neuer Name\ndate: 2026-01-01\n"
+                "aliases: [/ueber/, 'https://example.com/x']\n---\nText.\n",
+                "content/messages/neu.md:4: error[IM006]: 'aliases': 'https://example.com/x' is not a path of this site "
+                "like /messages/alter-name/")
+    _fails_with(root, "content/messages/neu.md", "---\ntitle: Neuer Name\ndate: 2026-01-01\naliases:\n  - /ueber/\n---\nText.\n",
+                "content/messages/neu.md:5: error[IM030]: alias '/ueber/' is the URL of a page of this site "
+                "(hint: an alias is an old URL that no page has any more)")
 
 
 def test_a_menu_link_to_a_page_with_errors_names_it(make_site):
