@@ -52,6 +52,16 @@ class BuildResult:
     def ok(self) -> bool:
         return not self.diagnostics.has_errors()
 
+    @property
+    def not_shown(self) -> str | None:
+        """"not shown: 2 drafts (--drafts), 1 scheduled page (--future)": what a writer may be
+        looking for in vain, or None."""
+        drafts = sum(1 for _, why in self.hidden if why == "draft")
+        scheduled = sum(1 for _, why in self.hidden if why == "scheduled")
+        parts = ([f"{drafts} draft{'s' if drafts != 1 else ''} (--drafts)"] if drafts else []) + (
+            [f"{scheduled} scheduled page{'s' if scheduled != 1 else ''} (--future)"] if scheduled else [])
+        return f"not shown: {', '.join(parts)}" if parts else None
+
 
 def build(config: Config, options: BuildOptions) -> BuildResult:
     """Read content/, apply the publishing rules, render everything to memory."""

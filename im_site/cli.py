@@ -141,6 +141,8 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
         reuse.append(f"{result.changed} file{'s' if result.changed != 1 else ''} changed in place")
     ctx.info(f"built {len(result.outputs.files)} files into {result.output_path}"
              + (f" ({', '.join(reuse)})" if reuse else ""))
+    if result.result.not_shown:
+        ctx.info(result.result.not_shown)
 
 
 @main.command()

@@ -150,7 +150,8 @@ class Site:
                 number = self.state.build + 1
                 self.served, self.last = (result.outputs, number, kept), result
                 elapsed = (time.monotonic() - started) * 1000
-                self.log(f"built {len(result.outputs.files)} files in {elapsed:.0f} ms")
+                self.log(f"built {len(result.outputs.files)} files in {elapsed:.0f} ms"
+                         + (f"; {result.not_shown}" if result.not_shown else ""))
                 self._publish(State(number, None, changed))
                 return True
 

@@ -257,6 +257,13 @@ def test_a_menu_link_to_a_page_with_errors_names_it(make_site):
             "that keep it out of the build)") in result.stderr
 
 
+def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_site):
+    """A writer who made a page with `im-site new` (a draft) and does not see it learns why."""
+    root = make_site(SITE)
+    assert "not shown: 1 draft (--drafts), 1 scheduled page (--future)" in build_site(root, "-v").stderr
+    assert "not shown" not in build_site(root, "-v", "--drafts", "--future").stderr
+
+
 def test_clock_decides_embargo(make_site):
     root = make_site(SITE)
     assert build_site(root, now="2026-12-01T08:00:00+00:00").exit_code == 0
