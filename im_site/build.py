@@ -25,7 +25,7 @@ from .model import Page, Site
 from .options import BuildOptions
 from .output import OutputSet
 from .render import INVALID, Job, RenderContext, add_aliases, add_theme_assets, check_menu, install_globals, render_jobs
-from .rules import judge
+from .rules import as_moment, judge
 from .theme import load_theme
 
 
@@ -116,6 +116,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
     published = []
     tz = result.config.tz
     for page in pages:
+        _check_schedule(result, page)
         verdict = judge(page.meta, result.options, tz)
         if verdict.next_change is not None and verdict.hidden_because in (None, "scheduled"):
             action = "goes live" if verdict.hidden_because == "scheduled" else "expires"
@@ -131,6 +132,16 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
     result.schedule.sort(key=lambda item: (item[0], item[2].path))
     result.next_change = result.schedule[0][0] if result.schedule else None
     return published
+
+
+def _check_schedule(result: BuildResult, page: Page) -> None:
+    """A page that expires before it goes live is never shown: surely a slip in one of the dates."""
+    publish_at, expires = getattr(page.meta, "publish_at", None), getattr(page.meta, "expires", None)
+    tz = result.config.tz
+    if publish_at and expires and as_moment(expires, tz, end_of_day=True) <= as_moment(publish_at, tz):
+        result.diagnostics.warning(page.path, page.line_of(("expires",)), "IM150",
+                                   f"expires {expires.isoformat()} is before publish_at {publish_at.isoformat()}: "
+                                   "the page is never shown", hint="check both dates")
 
 
 def _add_files(ctx: RenderContext) -> None:

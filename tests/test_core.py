@@ -264,6 +264,19 @@ def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_sit
     assert "not shown" not in build_site(root, "-v", "--drafts", "--future").stderr
 
 
+def test_a_page_that_expires_before_it_goes_live_is_a_warning(make_site):
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-11-20\npublish_at: 2026-12-01 08:00\n"
+                                               "expires: 2026-11-25\n---\nText.\n",
+                      "content/messages/b.md": "---\ntitle: B\ndate: 2026-11-20\npublish_at: 2026-12-01\n"
+                                               "expires: 2026-12-01\n---\nOne day.\n",
+                      "content/messages/c.md": "---\ntitle: C\ndate: 2026-11-20\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
+        "content/messages/a.md:5: warning[IM150]: expires 2026-11-25 is before publish_at 2026-12-01T08:00:00: "
+        "the page is never shown (hint: check both dates)"]
+
+
 def test_clock_decides_embargo(make_site):
     root = make_site(SITE)
     assert build_site(root, now="2026-12-01T08:00:00+00:00").exit_code == 0
