@@ -75,7 +75,9 @@ class Page:
 
     @cached_property
     def tags(self) -> list[str]:
-        return list(getattr(self.meta, "tags", []) or [])
+        """The page's tags as written, without the `#` people type before a hashtag (shown again)."""
+        found = (tag.strip().lstrip("#").strip() for tag in getattr(self.meta, "tags", []) or [])
+        return [tag for tag in found if tag]
 
     @property
     def date(self) -> date | None:

@@ -499,18 +499,21 @@ def test_tag_pages_list_modules_and_pages_too(built):
 
 
 def test_tags_spelled_differently_are_one_tag(make_site):
-    """`Frische` and `frische` would write one /tags/frische/: they are one tag, named as most write it."""
+    """`Frische`, `frische` and the hashtag `#frische` would write one /tags/frische/: they are one
+    tag, named as most write it (a hashtag's `#` is not doubled on the page)."""
+    tags = ["Frische", "frische", "frische", "Gute Laune", "gute-laune", "'#frische'"]
     root = make_site({f"content/messages/m{n}.md": f"---\ntitle: M{n}\ndate: 2026-01-0{n}\ntags: [{tag}]\n---\nText.\n"
-                      for n, tag in enumerate(["Frische", "frische", "frische", "Gute Laune", "gute-laune"], start=1)})
+                      for n, tag in enumerate(tags, start=1)})
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
     out = root / "_site"
-    assert _cards((out / "tags/frische/index.html").read_text()) == ["M3", "M2", "M1"]
+    assert _cards((out / "tags/frische/index.html").read_text()) == ["M6", "M3", "M2", "M1"]
+    assert 'href="../../tags/frische/index.html">#frische</a>' in (out / "messages/m6/index.html").read_text()
     assert "<h1>#frische</h1>" in (out / "tags/frische/index.html").read_text()
     assert _cards((out / "tags/gute-laune/index.html").read_text()) == ["M5", "M4"]
     groups = (out / "tags/index.html").read_text()
     assert re.findall(r'<a href="([^"]*)">([^<]*)</a> <span class="count">(\d+)</span>', groups) == [
-        ("frische/index.html", "frische", "3"), ("gute-laune/index.html", "Gute Laune", "2")]
+        ("frische/index.html", "frische", "4"), ("gute-laune/index.html", "Gute Laune", "2")]
     assert 'href="../../tags/frische/index.html">#Frische</a>' in (out / "messages/m1/index.html").read_text()
 
 
