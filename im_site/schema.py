@@ -177,6 +177,8 @@ def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: ty
         return _number_hint(error["input"], key_path)
     if error["type"] == "list_type" and isinstance(error.get("input"), (str, int, float)) and key_path:
         return f"a list, even of one: {key_path[-1]}: [{error['input']}]"
+    if error["type"] == "list_type" and error.get("input") is None and key_path[-1:] == ("tags",):
+        return "a # starts a comment: quote a hashtag (tags: ['#frische'])"
     if error["type"] != "extra_forbidden" or not key_path:
         return None
     known = _field_names(model, key_path[:-1])

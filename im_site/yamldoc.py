@@ -51,6 +51,7 @@ _HINTS = (
     ("while scanning a quoted scalar", "a quote is not closed"),
     ("flow sequence", "a list in [ ] is not closed, or an item with a comma or \": \" in it needs quotes"),
 )
+_HASHTAG_IN_LIST = re.compile(r"[\[,][ \t]*#")
 _INDENT_HINT = "this line is indented further than the key before it allows: line up keys of one level"
 
 
@@ -58,6 +59,8 @@ def _hint(message: str, text: str, line: int | None, column: int | None) -> str 
     lines = text.splitlines()
     here = lines[line - 1] if line and line <= len(lines) else ""
     indented = here[:1].isspace()
+    if "flow" in message and _HASHTAG_IN_LIST.search(text):
+        return "a # starts a comment, which cut the list short: quote a hashtag (tags: ['#frische'])"
     if "mapping values are not allowed" in message and indented and here.count(": ") == 1:
         return _INDENT_HINT
     if "did not find expected key" in message and indented and column == len(here) - len(here.lstrip()) + 1:

@@ -190,6 +190,7 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     ("title: A\n date: 2026-01-01", "indented further than the key before it allows"),
     ("title: A\nsummary: B\n  date: 2026-01-01", "indented further than the key before it allows"),
     ("title: A\ntags: [a, b", "a list in [ ] is not closed"),
+    ("title: A\ntags: [frische, #team]", "a # starts a comment, which cut the list short: quote a hashtag"),
 ])
 def test_yaml_mistakes_come_with_a_hint_in_plain_words(make_site, line, hint):
     """The parser says "mapping values are not allowed in this context"; the hint says what to do."""
@@ -220,6 +221,14 @@ def test_numbers_typed_as_people_write_them_get_a_hint(make_site):
         "content/training/kurs.md:3: error[IM006]: 'duration' should be a whole number, not '20 Min.' (str) "
         "(hint: only the number: 20)",
     ]  # and no "link target not found" for content/seite.md: the module is there, with an error of its own
+
+
+def test_a_hashtag_left_unquoted_is_explained(make_site):
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\ntags: #frische\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/a.md:4: error[IM006]: 'tags' should be a list, not nothing (null) "
+            "(hint: a # starts a comment: quote a hashtag (tags: ['#frische']))") in result.stderr
 
 
 def test_one_value_where_a_list_belongs_gets_the_list_written_out(make_site):
