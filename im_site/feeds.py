@@ -7,14 +7,13 @@ is what `diff` and "What's new" compare between versions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from .model import Page
-from .pagecache import content_hash
+from .pagecache import hashes_of
 from .render import Job, RenderContext, alias_files, folder_url, page_html
 from .rules import as_moment
 from .urls import absolute
@@ -109,10 +108,7 @@ def _json_lines(data: dict[str, Any]) -> str:
 def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
     fields = page.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
     date = fields.get("date")
-    sha, content = ctx.page_hashes.get(page.file), ctx.content_hashes.get(page.file)
-    if sha is None or content is None:  # not through the page cache: read the page once
-        data = ctx.outputs.files[page.file]
-        sha, content = hashlib.sha256(data).hexdigest(), content_hash(data.decode("utf-8"))
+    sha, content = hashes_of(ctx, page.file)
     return {
         "url": page.url, "file": page.file, "source": page.path, "type": page.kind, "title": page.title,
         "lang": page.lang, "audiences": page.audiences, "pillars": page.pillars,

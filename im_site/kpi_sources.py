@@ -294,9 +294,9 @@ def choose_sources(loaded: list[SnapshotData], languages: list[str], diagnostics
 
 def _warn_differing(chosen: SnapshotData, candidates: list[SnapshotData], diagnostics: Diagnostics) -> None:
     """A translation giving another value than the snapshot used is a slip in one of them."""
-    for other in candidates:
+    for other in (candidate for candidate in candidates if candidate is not chosen):
         for kpi, value in sorted(other.values.items()):
-            if other is not chosen and kpi in chosen.values and value != chosen.values[kpi]:
+            if kpi in chosen.values and value != chosen.values[kpi]:
                 diagnostics.warning(other.page.path, other.page.line_of(("values", kpi)), "IM140",
                                     f"{kpi} is {value} here but {chosen.values[kpi]} in {chosen.page.path}, "
                                     "whose values the pages show",

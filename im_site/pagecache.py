@@ -205,6 +205,16 @@ def content_hash(html: str) -> str:
     return hashlib.sha256((html[start:end] if 0 <= start < end else html).encode("utf-8")).hexdigest()
 
 
+def hashes_of(ctx: "RenderContext", file: str) -> tuple[str, str]:
+    """(sha256 of the page's bytes, its `content_hash`): kept by the page cache for the pages it
+    recorded or replayed, else read from the page once."""
+    sha, content = ctx.page_hashes.get(file), ctx.content_hashes.get(file)
+    if sha is None or content is None:
+        data = ctx.outputs.files[file]
+        sha, content = hashlib.sha256(data).hexdigest(), content_hash(data.decode("utf-8"))
+    return sha, content
+
+
 def _load(value: bytes) -> Record | None:
     try:
         record = pickle.loads(value)

@@ -338,8 +338,7 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
             return suffix
         return _anchor(ctx, part, line, fragment, page, "this page") or "#"
     target = unquote(target)
-    rel = ctx.source_rel(posixpath.normpath(target.lstrip("/") if target.startswith("/") else
-                                            posixpath.join(posixpath.dirname(part.rel), target)))
+    rel = _content_rel(ctx, part, target)
     if target.startswith("/") and not target.endswith(".md"):
         return _site_url(ctx, page, part, line, target, suffix)
     if rel.startswith("..") or rel.startswith("/"):
@@ -351,6 +350,13 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
         ctx.used_files.add(rel)
         return link_from(ctx, page.file, f"files/{rel}") + suffix
     return _site_url(ctx, page, part, line, target, suffix)
+
+
+def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
+    """The file under content/ a link or picture names: from content/ with a leading `/`, else
+    from the Markdown file's folder, as the file is named on disk (`source_rel`)."""
+    rel = target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(part.rel), target)
+    return ctx.source_rel(posixpath.normpath(rel))
 
 
 def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, fragment: str, written: str) -> str:
@@ -445,8 +451,7 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
         ctx.diagnostics.warning(part.path, line, "IM111", f"image {ref.target!r} has no alt text",
                                 hint="describe the picture: ![Obststand in Berlin-Mitte](...)")
     target = unquote(ref.target)
-    rel = ctx.source_rel(posixpath.normpath(target.lstrip("/") if target.startswith("/") else
-                                            posixpath.join(posixpath.dirname(part.rel), target)))
+    rel = _content_rel(ctx, part, target)
     if rel.startswith(".."):
         ctx.diagnostics.error(part.path, line, "IM110", f"image {target!r} leaves content/")
         return ""

@@ -175,13 +175,14 @@ def page_files(ctx: "RenderContext") -> set[str]:
 
 def finish(ctx: "RenderContext", result: "BuildResult") -> None:
     """Write the index and the search page of every language, unless search is off."""
+    if not ctx.config.settings.search.enabled:
+        return
     used: set[str] = set()
     for lang in search_languages(ctx):
         for path, data in sorted(language_files(ctx, lang, used).items()):
             ctx.outputs.add(path, data, "search", ctx.diagnostics)
         render_search_page(ctx, lang)
-    if ctx.config.settings.search.enabled:
-        ctx.images.cache.prune("search", used)  # the terms of pages as they were before edits
+    ctx.images.cache.prune("search", used)  # the terms of pages as they were before edits
 
 
 def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None) -> dict[str, bytes]:

@@ -204,17 +204,17 @@ def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
         return
     ours, theirs = _lesson_files(page), _lesson_files(original)
     folder = posixpath.dirname(original.path)
-    for name in sorted(set(theirs) - set(ours)):
-        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151",
-                                f"the translation lacks the lesson {theirs[name]} of the original",
-                                hint=f"translate it as {folder}/{name}.{page.lang}.md")
-    for name in sorted(set(ours) - set(theirs)):
-        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151",
-                                f"lesson {ours[name]} has no original among the lessons of {original.path}")
-    if not ours and not theirs and len(_lessons(page)) != len(_lessons(original)):
-        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151",
-                                f"lessons (## headings): {len(_lessons(page))} in the translation, "
-                                f"{len(_lessons(original))} in its original {original.path}")
+    problems = [(f"the translation lacks the lesson {theirs[name]} of the original",
+                 f"translate it as {folder}/{name}.{page.lang}.md") for name in sorted(theirs.keys() - ours.keys())]
+    problems += [(f"lesson {ours[name]} has no original among the lessons of {original.path}", None)
+                 for name in sorted(ours.keys() - theirs.keys())]
+    if not ours and not theirs:  # one-file modules: their lessons are the ## headings
+        counts = len(_lessons(page)), len(_lessons(original))
+        if counts[0] != counts[1]:
+            problems.append((f"lessons (## headings): {counts[0]} in the translation, "
+                             f"{counts[1]} in its original {original.path}", None))
+    for message, hint in problems:
+        ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151", message, hint=hint)
 
 
 def _lesson_files(page: Page) -> dict[str, str]:

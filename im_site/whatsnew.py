@@ -1,14 +1,13 @@
 """The "What's new" page of a published version: pages added and changed since the previous one.
 
-Changes are found by comparing each page's HTML hash with the previous
-version's manifest.json, by URL. The hashes of this build exist only once its
+Changes are found by comparing each page's content hash (see `page_changed`)
+with the previous version's manifest.json, by URL. The hashes of this build exist only once its
 pages are rendered, so the page's values are computed lazily: the what's-new
 job is planned after every content page and rendered after them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .model import Page, message_order
-from .pagecache import content_hash
+from .pagecache import hashes_of
 from .render import Job, RenderContext
 
 if TYPE_CHECKING:
@@ -25,10 +24,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Previous:
-    """What this build is compared with: the previous version's id and page hashes by URL."""
+    """What this build is compared with: the previous version's id and its pages' hashes by URL
+    ({"hash", "content_hash"}, the latter None in manifests from before content hashes)."""
 
     version: str | None
-    hashes: dict[str, str]
+    entries: dict[str, dict[str, str | None]]
 
 
 def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
@@ -59,15 +59,10 @@ def split(planned: list[Job]) -> tuple[list[Job], list[Job]]:
     return [job for job in planned if not isinstance(job.values.get("changes"), Changes)], late
 
 
-def _compared(entry: dict) -> str:
-    """What tells versions of a page apart: the hash of its content (what is inside <main>), so
-    that a new theme, stylesheet or menu entry alone changes no page; a manifest from before
-    content hashes has only the hash of the whole HTML ("html:...")."""
-    return str(entry.get("content_hash") or "html:" + str(entry["hash"]))
-
-
 def page_changed(before: dict, after: dict) -> bool:
-    """Whether a page differs between two manifests' entries (by content where both have it)."""
+    """Whether a page differs between two manifest entries: by the hash of its content (what is
+    inside <main>), so that a new theme, stylesheet or menu entry alone changes no page; against
+    a manifest from before content hashes, by the hash of the whole HTML."""
     if before.get("content_hash") and after.get("content_hash"):
         return before["content_hash"] != after["content_hash"]
     return before.get("hash") != after.get("hash")
@@ -79,13 +74,14 @@ def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        hashes = {str(entry["url"]): _compared(entry) for entry in data["pages"]}
+        entries = {str(entry["url"]): {"hash": str(entry["hash"]), "content_hash": entry.get("content_hash")}
+                   for entry in data["pages"]}
         version = data.get("version")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         ctx.diagnostics.error(str(path), None, "IM170", f"cannot read the previous version's manifest: {exc}",
                               hint="the published folder may be damaged; restore it or publish into a new one")
         return None
-    return Previous(str(version) if version is not None else None, hashes)
+    return Previous(str(version) if version is not None else None, entries)
 
 
 class Changes:
@@ -98,20 +94,16 @@ class Changes:
     def _split(self) -> tuple[list[Page], list[Page]]:
         added, changed = [], []
         for page in self._listed_pages():
-            data = self._ctx.outputs.files.get(page.file)
-            if data is None:
+            if page.file not in self._ctx.outputs.files:
                 continue
-            old = self._previous.hashes.get(page.url) if self._previous else None
-            if old is None:
+            before = self._previous.entries.get(page.url) if self._previous else None
+            if before is None:
                 added.append(page)
-            elif old != self._now(page, data, by_content=not old.startswith("html:")):
+                continue
+            sha, content = hashes_of(self._ctx, page.file)
+            if page_changed(before, {"hash": sha, "content_hash": content}):
                 changed.append(page)
         return added, changed
-
-    def _now(self, page: Page, data: bytes, by_content: bool) -> str:
-        if by_content:
-            return self._ctx.content_hashes.get(page.file) or content_hash(data.decode("utf-8"))
-        return "html:" + hashlib.sha256(data).hexdigest()
 
     def _listed_pages(self) -> list[Page]:
         """Messages newest first, then the other pages by kind and title; not the home intro."""
