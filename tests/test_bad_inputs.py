@@ -194,11 +194,15 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
 ])
 def test_yaml_mistakes_come_with_a_hint_in_plain_words(make_site, line, hint):
     """The parser says "mapping values are not allowed in this context"; the hint says what to do."""
-    root = make_site({"content/x.md": f"---\n{line}\n---\nText.\n"})
-    result = build_site(root)
-    assert result.exit_code == 1
-    problem = next(text for text in result.stderr.splitlines() if "IM003" in text)
+    problem = _failing_build_problem(make_site, "content/x.md", f"---\n{line}\n---\nText.\n", "IM003")
     assert problem.startswith("content/x.md:") and "(hint: " in problem and hint in problem, problem
+
+
+def _failing_build_problem(make_site, rel: str, text: str, code: str) -> str:  # noqa: ANN001 - the fixture
+    """Build a site of this one file: it fails, and this is the first problem with `code`."""
+    result = build_site(make_site({rel: text}))
+    assert result.exit_code == 1
+    return next(line for line in result.stderr.splitlines() if code in line)
 
 
 def test_numbers_typed_as_people_write_them_get_a_hint(make_site):
@@ -229,10 +233,9 @@ def test_numbers_typed_as_people_write_them_get_a_hint(make_site):
     ("#frische", "not nothing (null) (hint: a # starts a comment: quote a hashtag (tags: ['#frische']))"),
 ])
 def test_tags_that_are_not_a_list_get_the_list_written_out(make_site, value, problem):
-    root = make_site({"content/messages/a.md": f"---\ntitle: A\ndate: 2026-01-01\ntags: {value}\n---\nText.\n"})
-    result = build_site(root)
-    assert result.exit_code == 1
-    assert f"content/messages/a.md:4: error[IM006]: 'tags' should be a list, {problem}" in result.stderr
+    reported = _failing_build_problem(make_site, "content/messages/a.md",
+                                      f"---\ntitle: A\ndate: 2026-01-01\ntags: {value}\n---\nText.\n", "IM006")
+    assert reported == f"content/messages/a.md:4: error[IM006]: 'tags' should be a list, {problem}"
 
 
 def test_a_link_into_the_wrong_folder_names_the_page_meant(make_site):
