@@ -88,3 +88,16 @@ def test_focus_is_visible_on_every_tab_stop_of_the_header(page, demo_site):
                     shadow: s.boxShadow !== 'none'};
         }""")
         assert style["outline"] or style["shadow"], f"no visible focus on {style}"
+
+
+@pytest.mark.parametrize("path", ["reach/", "kpis/", "kpis/2026-q3/"])
+def test_table_rows_are_ruled_across_their_whole_width(page, demo_site, path):
+    """A row's line runs under all of its cells: the row header of the last body row above a
+    total (tfoot) kept its line while the cells beside it lost theirs, so it stopped halfway."""
+    page.goto(demo_site.url + path)
+    rows = page.evaluate("""() => [...document.querySelectorAll('main tr')].map(tr => ({
+        text: tr.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40),
+        widths: [...tr.children].filter(c => c.rowSpan === 1).map(c => getComputedStyle(c).borderBottomWidth)}))""")
+    assert rows, f"no table on {path}"
+    uneven = [row for row in rows if len(set(row["widths"])) > 1]
+    assert not uneven, uneven
