@@ -128,7 +128,7 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
         for kpi_id in pair:
             if kpi_id not in seen:
                 diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r} in correlations",
-                                  hint=_known(seen))
+                                  hint=known_kpis_hint(seen))
         pairs.append((pair[0], pair[1]))
     if len(diagnostics.errors) > before:
         return None
@@ -137,7 +137,8 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
     return Definitions(kpis, pairs, path)
 
 
-def _known(ids: set[str]) -> str:
+def known_kpis_hint(ids: set[str]) -> str:
+    """For an unknown KPI id: the ids there are, or where to define one."""
     return "known KPIs: " + ", ".join(sorted(ids)) if ids else "define it in content/kpis/kpis.yaml"
 
 
@@ -169,7 +170,7 @@ def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], dia
 def _known_id(kpi_id: str, known: set[str], path: str, line: int | None, diagnostics: Diagnostics) -> bool:
     if kpi_id in known:
         return True
-    diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r}", hint=_known(known))
+    diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r}", hint=known_kpis_hint(known))
     return False
 
 

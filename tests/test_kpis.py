@@ -423,7 +423,7 @@ BAD_CASES = {
         "content/kpis/kpis.yaml:8: error[IM140]: duplicate KPI id 'satisfaction'"),
     "unknown kpi role": (
         {"content/messages/x.md": "---\ntitle: X\ndate: 2026-01-01\n---\n\nWert {kpi}`umsatz`.\n"},
-        "content/messages/x.md:6: error[IM020]: unknown KPI id 'umsatz'"),
+        "content/messages/x.md:6: error[IM020]: unknown KPI id 'umsatz' (hint: known KPIs: complaints, nps, satisfaction)"),
 }
 
 SMALL_SITE = {
@@ -451,6 +451,17 @@ def test_snapshot_missing_a_kpi_is_a_warning(make_site) -> None:
     assert result.exit_code == 0, result.output
     assert "content/kpis/2025-q3.md:3: warning[IM141]: snapshot 2025-Q3 has no value for KPI 'complaints'" \
         in result.output
+
+
+def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
+    message = "---\ntitle: X\ndate: 2026-01-01\n---\n\nWerte: {kpi}`satisfaction`, {kpi}`nps`.\n"
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower"),
+                      "content/messages/x.md": message, "content/messages/x.en.md": message})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line for line in result.output.splitlines() if "error" in line] == [
+        "content/kpis/kpis.yaml:17: error[IM006]: 'kpis[2].direction': Input should be 'up' or 'down'",
+        "1 error, 0 warnings"]
 
 
 def test_snapshot_without_definitions_is_an_error(make_site) -> None:
