@@ -121,7 +121,8 @@ def change_view(change: kpis.Change | None, definition: Definition, lang: str, t
     """'+3,3 Pp. ggü. 2026-Q2', with whether that is good news for this KPI."""
     if change is None:
         return None
-    good = kpis.is_improvement(round(change.delta, 9), definition.direction)
+    shown = round(change.delta, kpis.SHOWN_DECIMALS)  # a change shown as ±0 is neither better nor worse
+    good = kpis.is_improvement(shown, definition.direction)
     tone = "same" if good is None else ("better" if good else "worse")
     return {"text": kpis.format_change(change.delta, _unit(definition, lang), lang),
             "against": t[key].format(period=change.period), "period": change.period, "tone": tone,

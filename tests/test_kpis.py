@@ -234,6 +234,21 @@ def test_direction_down_means_lower_is_better(built: Path) -> None:
     assert kpis.is_improvement(-1, "down") is True and kpis.is_improvement(-1, "up") is False
 
 
+def test_a_change_shown_as_zero_is_neither_better_nor_worse(make_site) -> None:
+    """12499.995 after 12500 is shown as 12.500 and ±0, so it must not read as 'worse' (nor ▼)."""
+    root = make_site({**SMALL_SITE,
+                      "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\n"
+                                                 "values: {satisfaction: 60.996, nps: 4, complaints: 2.001}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    dashboard = read(root / "_site", "kpis/index.html")
+    for kpi in ("satisfaction", "complaints"):  # up: 60.996 after 61; down: 2.001 after 2
+        card = section(dashboard, f'id="kpi-{kpi}"')
+        change = card[card.index("ggü. 2026-Q1") - 300:card.index("ggü. 2026-Q1") + 80]
+        assert "±0" in change and "unverändert" in change and "▶" in change, change
+        assert "schlechter" not in change and "▼" not in change, change
+
+
 def section(html: str, marker: str) -> str:
     start = html.index(marker)
     return html[start:html.index("</article>", start)]
