@@ -218,10 +218,13 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     columns = [name.strip() for name in header or []]
     if columns not in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL]):
         unknown = sorted(set(columns) - set(CSV_HEADER) - {CSV_OPTIONAL})
-        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown else ""
+        semicolons = len(columns) == 1 and ";" in columns[0]
+        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown and not semicolons else ""
+        hint = ("the columns are separated by ';' (as a German Excel saves CSV): separate them with commas "
+                "and write decimals with a dot (71.5)") if semicolons else None
         diagnostics.error(source.path, 1, "IM140",
                           f"CSV header must be 'kpi,segment,value' (optionally ',respondents'), "
-                          f"not {','.join(columns)!r}{detail}")
+                          f"not {','.join(columns)!r}{detail}", hint=hint)
         return []
     rows: list[CsvRow] = []
     try:

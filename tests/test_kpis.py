@@ -401,8 +401,13 @@ BAD_CASES = {
         {"content/kpis/copy.md": "---\ntitle: Kopie\nperiod: 2025-Q3\nvalues: {nps: 1}\n---\n"},
         "content/kpis/copy.md:3: error[IM140]: duplicate period '2025-Q3': also in content/kpis/2025-q3.md"),
     "csv bad header": (
-        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3\n"},
+        {"content/kpis/2026-q1.csv": "kpi,segmnet,value\nnps,,3\n"},
         "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value'"),
+    "csv from a german excel": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3,5\n"},
+        "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value' (optionally "
+        "',respondents'), not 'kpi;segment;value' (hint: the columns are separated by ';' (as a German Excel "
+        "saves CSV): separate them with commas and write decimals with a dot (71.5))"),
     "csv unknown column": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value,store_manager\nnps,,3,Anna\n"},
         "unknown column 'store_manager'"),
