@@ -165,6 +165,8 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
             extra = lessons.pop((posixpath.dirname(item.source.rel), item.lang), ()) if kind == "training" else ()
             content.pages.append(_page(item, extra, config, diagnostics))
     for (folder, lang), orphans in sorted(lessons.items()):
+        if _index_has_errors(folder, lang, content.invalid, config):
+            continue  # its own errors are reported: "no index.md" would only mislead
         for part in orphans:
             diagnostics.error(part.path, 1, "IM130", f"lesson file has no module index.md in {folder}/ for language {lang}")
     return content
@@ -286,6 +288,12 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
                 source_hash, item.parsed.doc.line_of)
     _check_ids(page, config, diagnostics)
     return page
+
+
+def _index_has_errors(folder: str, lang: str, invalid: set[str], config: Config) -> bool:
+    """Whether the module index.md of `folder` in `lang` exists but its front matter has errors."""
+    names = [f"index.{lang}.md"] + (["index.md"] if lang == config.settings.language else [])
+    return any(f"{folder}/{name}" in invalid for name in names)
 
 
 def _source_hash(bodies: list[Rendered], title: str) -> str:

@@ -55,7 +55,11 @@ def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
     env.globals["kpi_snapshot"] = lambda page: snapshot_view(ctx, data, page) if data else None
     env.globals["kpi_highlights"] = lambda lang: highlights(ctx, data, lang) if data else None
     if data is None:
+        if result.content and any(source.kind == "kpi_defs" for source in result.content.files.values()):
+            # kpis.yaml has errors of its own, reported: calling every `{kpi}` unknown would only mislead
+            ctx.kpi_embed = lambda kpi_id, lang, from_file: ""
         return []
+    ctx.kpi_ids = frozenset(data.definitions.ids)
     ctx.kpi_embed = lambda kpi_id, lang, from_file: embed(ctx, data, kpi_id, lang, from_file)
     ctx.outputs.add(DATA_FILE, data_json(data), data.definitions.path, ctx.diagnostics)
     return [dashboard_job(ctx, data, lang) for lang in dashboard_languages(ctx)]
@@ -117,7 +121,8 @@ def change_view(change: kpis.Change | None, definition: Definition, lang: str, t
     """'+3,3 Pp. ggü. 2026-Q2', with whether that is good news for this KPI."""
     if change is None:
         return None
-    good = kpis.is_improvement(round(change.delta, 9), definition.direction)
+    shown = round(change.delta, kpis.SHOWN_DECIMALS)  # a change shown as ±0 is neither better nor worse
+    good = kpis.is_improvement(shown, definition.direction)
     tone = "same" if good is None else ("better" if good else "worse")
     return {"text": kpis.format_change(change.delta, _unit(definition, lang), lang),
             "against": t[key].format(period=change.period), "period": change.period, "tone": tone,

@@ -128,7 +128,7 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
         for kpi_id in pair:
             if kpi_id not in seen:
                 diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r} in correlations",
-                                  hint=_known(seen))
+                                  hint=known_kpis_hint(seen))
         pairs.append((pair[0], pair[1]))
     if len(diagnostics.errors) > before:
         return None
@@ -137,7 +137,8 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
     return Definitions(kpis, pairs, path)
 
 
-def _known(ids: set[str]) -> str:
+def known_kpis_hint(ids: set[str]) -> str:
+    """For an unknown KPI id: the ids there are, or where to define one."""
     return "known KPIs: " + ", ".join(sorted(ids)) if ids else "define it in content/kpis/kpis.yaml"
 
 
@@ -169,7 +170,7 @@ def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], dia
 def _known_id(kpi_id: str, known: set[str], path: str, line: int | None, diagnostics: Diagnostics) -> bool:
     if kpi_id in known:
         return True
-    diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r}", hint=_known(known))
+    diagnostics.error(path, line, "IM020", f"unknown KPI id {kpi_id!r}", hint=known_kpis_hint(known))
     return False
 
 
@@ -217,10 +218,13 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     columns = [name.strip() for name in header or []]
     if columns not in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL]):
         unknown = sorted(set(columns) - set(CSV_HEADER) - {CSV_OPTIONAL})
-        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown else ""
+        semicolons = len(columns) == 1 and ";" in columns[0]
+        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown and not semicolons else ""
+        hint = ("the columns are separated by ';' (as a German Excel saves CSV): separate them with commas "
+                "and write decimals with a dot (71.5)") if semicolons else None
         diagnostics.error(source.path, 1, "IM140",
                           f"CSV header must be 'kpi,segment,value' (optionally ',respondents'), "
-                          f"not {','.join(columns)!r}{detail}")
+                          f"not {','.join(columns)!r}{detail}", hint=hint)
         return []
     rows: list[CsvRow] = []
     try:

@@ -196,6 +196,7 @@ def correlate(first: str, second: str, snapshots: list[Snapshot]) -> Correlation
 _DECIMAL_MARK = {"de": ",", "en": "."}
 _GROUP_MARK = {"de": ".", "en": ","}
 PERCENT_POINTS = {"de": "Pp.", "en": "pp"}
+SHOWN_DECIMALS = 2  # at most this many decimals on the pages (format_number)
 NBSP = "\u00a0"
 MINUS = "\u2212"
 
@@ -209,9 +210,9 @@ def json_number(value: float) -> float | int:
 
 
 def format_number(value: float, lang: str, decimals: int | None = None) -> str:
-    """71.5 -> '71,5' (de) or '71.5' (en); up to 2 decimals unless `decimals` is given."""
+    """71.5 -> '71,5' (de) or '71.5' (en); up to SHOWN_DECIMALS unless `decimals` is given."""
     if decimals is None:
-        text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
+        text = f"{abs(value):,.{SHOWN_DECIMALS}f}".rstrip("0").rstrip(".")
     else:
         text = f"{abs(value):,.{decimals}f}"
     whole, _, fraction = text.partition(".")

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 from .config import label_for
 from .diagnostics import Diagnostics
 from .images import ImageFile, ImageStore, img_tag
+from .kpi_sources import known_kpis_hint
 from .markdown import Reference, fill
 from .model import Page, Part, Site
 from .options import BuildOptions
@@ -82,6 +83,7 @@ class RenderContext:
     planned: set[str] = field(default_factory=set)
     used_files: set[str] = field(default_factory=set)
     kpi_embed: Callable[[str, str, str], str | None] | None = None
+    kpi_ids: frozenset[str] = frozenset()  # the KPIs kpis.yaml defines (kpi_pages.jobs)
     extra_globals: dict[str, Any] = field(default_factory=dict)
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (render.template_ids)
@@ -464,7 +466,8 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
 def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     html = ctx.kpi_embed(ref.target, page.lang, page.file) if ctx.kpi_embed else None
     if html is None:
-        ctx.diagnostics.error(part.path, part.body_line + ref.line - 1, "IM020", f"unknown KPI id {ref.target!r}")
+        ctx.diagnostics.error(part.path, part.body_line + ref.line - 1, "IM020", f"unknown KPI id {ref.target!r}",
+                              hint=known_kpis_hint(set(ctx.kpi_ids)))
         return ""
     return html
 

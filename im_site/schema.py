@@ -175,6 +175,8 @@ def _code(kind: str) -> str:
 def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:
     if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), str):
         return _number_hint(error["input"], key_path)
+    if error["type"] == "string_type" and error["loc"][-1:] == ("[key]",):
+        return _split_number_hint(key_path, data)
     if error["type"] == "list_type" and isinstance(error.get("input"), (str, int, float)) and key_path:
         return f"a list, even of one: {key_path[-1]}: [{error['input']}]"
     if error["type"] == "list_type" and error.get("input") is None and key_path[-1:] == ("tags",):
@@ -196,6 +198,20 @@ def _number_hint(text: str, key_path: tuple[Any, ...]) -> str | None:
         return f"write the decimal point as a dot: {number}" if "," in match[1] else None
     unit = " (the unit is set in kpis.yaml)" if key_path[:1] == ("values",) else ""
     return f"only the number: {number}{unit}"
+
+
+def _split_number_hint(key_path: tuple[Any, ...], data: Any) -> str | None:
+    """`{nps: 38, satisfaction: 71,5}` is YAML for `{..., satisfaction: 71, 5: null}`: a number key
+    after a whole number is a decimal comma that split the value before it."""
+    keys = list(_lookup(data, key_path[:-1]))
+    if not isinstance(key_path[-1], int) or key_path[-1] not in keys[1:]:
+        return None
+    before = keys[keys.index(key_path[-1]) - 1]
+    value = _lookup(data, key_path[:-1] + (before,))
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return (f"in {{ }} a comma separates entries, so a decimal comma split the value of {before!r}: "
+            f"write decimals with a dot (71.5, not 71,5)")
 
 
 def _field_names(model: type[BaseModel], parent: tuple[Any, ...]) -> list[str]:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from .config import label_for
 from .markdown import Heading
 from .model import Page
-from .render import Job, RenderContext
+from .render import INVALID, Job, RenderContext
+from .slugs import slugify
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -43,8 +44,8 @@ class Prerequisite:
 def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     """Validate every published module and plan its page and the catalogue per language."""
     modules = sorted(ctx.site.of_kind("training"), key=lambda p: p.url)
-    hidden = {page.slug: why for page, why in sorted(result.hidden, key=lambda item: item[0].url)
-              if page.kind == "training"}
+    hidden = {**_invalid_modules(ctx), **{page.slug: why for page, why in sorted(result.hidden, key=lambda item: item[0].url)
+                                          if page.kind == "training"}}
     by_slug: dict[str, list[Page]] = defaultdict(list)
     for page in modules:
         by_slug[page.slug].append(page)
@@ -76,6 +77,21 @@ def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page], h
     return found
 
 
+def _invalid_modules(ctx: RenderContext) -> dict[str, str]:
+    """Slug -> INVALID for the modules whose front matter errors (reported) keep them out."""
+    found = {}
+    for rel, why in sorted(ctx.hidden.items()):
+        folders, name = posixpath.split(rel.removesuffix(".md"))
+        stem, _, suffix = name.rpartition(".")
+        if not stem or suffix not in ctx.config.languages:
+            stem = name
+        if why == INVALID and folders == "training":
+            found[slugify(stem)] = INVALID
+        elif why == INVALID and posixpath.dirname(folders) == "training" and stem == "index":
+            found[slugify(posixpath.basename(folders))] = INVALID
+    return found
+
+
 def _module_for(ctx: RenderContext, lang: str, matches: list[Page]) -> Page | None:
     """Of the published modules with one slug, the one in `lang` if it or a translation exists there."""
     matches = sorted(matches, key=lambda p: (p.lang != lang, ctx.config.languages.index(p.lang)))
@@ -90,6 +106,8 @@ def _report_missing(ctx: RenderContext, page: Page, index: int, slug: str, modul
                     hidden: dict[str, str]) -> None:
     line = page.line_of(("prerequisites", index))
     reason = hidden.get(slug)
+    if reason == INVALID:  # its own errors are reported: "unknown" would only mislead
+        return
     if reason == "audience":
         ctx.diagnostics.warning(page.path, line, "IM105", f"prerequisite {slug!r} is another audience's "
                                 "module; shown as plain text in this build")

@@ -227,6 +227,24 @@ def test_numbers_typed_as_people_write_them_get_a_hint(make_site):
     ]  # and no "link target not found" for content/seite.md: the module is there, with an error of its own
 
 
+def test_a_decimal_comma_in_a_flow_mapping_gets_the_same_advice(make_site):
+    """`{nps: 38, zufriedenheit: 71,5}` (the README's inline style) is YAML for `zufriedenheit: 71`
+    and a key `5`: the hint names the split value instead of leaving 'values[5]' a riddle."""
+    root = make_site({
+        "content/kpis/kpis.yaml": "kpis:\n  - {id: zufriedenheit, label: Z, category: engagement, unit: '%', direction: up}\n"
+                                  "  - {id: nps, label: N, category: impact, unit: '', direction: up}\n",
+        "content/kpis/2026-Q4.md": "---\ntitle: K\nperiod: 2026-Q4\nvalues: {nps: 38, zufriedenheit: 71,5}\n"
+                                   "segments:\n  nord: {zufriedenheit: 74,25, nps: 40}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    hint = "in { } a comma separates entries, so a decimal comma split the value of 'zufriedenheit': " \
+           "write decimals with a dot (71.5, not 71,5)"
+    assert [line for line in result.stderr.splitlines() if line.startswith("content/")] == [
+        f"content/kpis/2026-Q4.md:4: error[IM006]: 'values[5]' should be a text, not 5 (int) (hint: {hint})",
+        f"content/kpis/2026-Q4.md:6: error[IM006]: 'segments.nord[25]' should be a text, not 25 (int) (hint: {hint})",
+    ]
+
+
 @pytest.mark.parametrize("value,problem", [
     ("frische", "not 'frische' (str) (hint: a list, even of one: tags: [frische])"),
     # An unquoted hashtag: YAML reads its # as the start of a comment.

@@ -234,6 +234,21 @@ def test_direction_down_means_lower_is_better(built: Path) -> None:
     assert kpis.is_improvement(-1, "down") is True and kpis.is_improvement(-1, "up") is False
 
 
+def test_a_change_shown_as_zero_is_neither_better_nor_worse(make_site) -> None:
+    """12499.995 after 12500 is shown as 12.500 and ±0, so it must not read as 'worse' (nor ▼)."""
+    root = make_site({**SMALL_SITE,
+                      "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\n"
+                                                 "values: {satisfaction: 60.996, nps: 4, complaints: 2.001}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    dashboard = read(root / "_site", "kpis/index.html")
+    for kpi in ("satisfaction", "complaints"):  # up: 60.996 after 61; down: 2.001 after 2
+        card = section(dashboard, f'id="kpi-{kpi}"')
+        change = card[card.index("ggü. 2026-Q1") - 300:card.index("ggü. 2026-Q1") + 80]
+        assert "±0" in change and "unverändert" in change and "▶" in change, change
+        assert "schlechter" not in change and "▼" not in change, change
+
+
 def section(html: str, marker: str) -> str:
     start = html.index(marker)
     return html[start:html.index("</article>", start)]
@@ -386,8 +401,13 @@ BAD_CASES = {
         {"content/kpis/copy.md": "---\ntitle: Kopie\nperiod: 2025-Q3\nvalues: {nps: 1}\n---\n"},
         "content/kpis/copy.md:3: error[IM140]: duplicate period '2025-Q3': also in content/kpis/2025-q3.md"),
     "csv bad header": (
-        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3\n"},
+        {"content/kpis/2026-q1.csv": "kpi,segmnet,value\nnps,,3\n"},
         "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value'"),
+    "csv from a german excel": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3,5\n"},
+        "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value' (optionally "
+        "',respondents'), not 'kpi;segment;value' (hint: the columns are separated by ';' (as a German Excel "
+        "saves CSV): separate them with commas and write decimals with a dot (71.5))"),
     "csv unknown column": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value,store_manager\nnps,,3,Anna\n"},
         "unknown column 'store_manager'"),
@@ -423,7 +443,7 @@ BAD_CASES = {
         "content/kpis/kpis.yaml:8: error[IM140]: duplicate KPI id 'satisfaction'"),
     "unknown kpi role": (
         {"content/messages/x.md": "---\ntitle: X\ndate: 2026-01-01\n---\n\nWert {kpi}`umsatz`.\n"},
-        "content/messages/x.md:6: error[IM020]: unknown KPI id 'umsatz'"),
+        "content/messages/x.md:6: error[IM020]: unknown KPI id 'umsatz' (hint: known KPIs: complaints, nps, satisfaction)"),
 }
 
 SMALL_SITE = {
@@ -451,6 +471,17 @@ def test_snapshot_missing_a_kpi_is_a_warning(make_site) -> None:
     assert result.exit_code == 0, result.output
     assert "content/kpis/2025-q3.md:3: warning[IM141]: snapshot 2025-Q3 has no value for KPI 'complaints'" \
         in result.output
+
+
+def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
+    message = "---\ntitle: X\ndate: 2026-01-01\n---\n\nWerte: {kpi}`satisfaction`, {kpi}`nps`.\n"
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower"),
+                      "content/messages/x.md": message, "content/messages/x.en.md": message})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line for line in result.output.splitlines() if "error" in line] == [
+        "content/kpis/kpis.yaml:17: error[IM006]: 'kpis[2].direction': Input should be 'up' or 'down'",
+        "1 error, 0 warnings"]
 
 
 def test_snapshot_without_definitions_is_an_error(make_site) -> None:

@@ -141,6 +141,20 @@ def test_unknown_prerequisite_is_an_error_at_its_list_item(make_site):
     assert not (root / "_site").exists()
 
 
+def test_a_module_with_front_matter_errors_is_reported_once_not_by_its_prerequisites_and_lessons(make_site):
+    root = make_site({
+        "content/training/frische.md": module("Frische", extra="level: [basis\n"),
+        "content/training/kasse/index.md": "---\ntitle: Kasse\nduration: 20 Minuten\n---\nText.\n",
+        "content/training/kasse/01-begruessung.md": "---\ntitle: Die Begrüßung\n---\nEins.\n",
+        "content/training/service.md": module("Service", extra="prerequisites: [frische, kasse]\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert [line.split(":")[0] for line in errors] == [
+        "content/training/frische.md", "content/training/kasse/index.md", "2 errors, 0 warnings"], result.stderr
+
+
 def test_prerequisite_cycle_is_an_error_naming_the_cycle(make_site):
     root = make_site({
         "content/training/a.md": module("Modul A", extra="prerequisites: [b]\n"),
