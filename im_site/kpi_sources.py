@@ -40,6 +40,8 @@ class KpiModel(Strict):
     direction: Literal["up", "down"]
     target: int | float | None = None
     description: Label | None = None
+    since: str | None = None  # the first period measured: earlier snapshots need no value
+
 
 
 class KpiFile(Strict):
@@ -56,6 +58,7 @@ class Definitions:
     kpis: list[Definition]
     correlations: list[tuple[str, str]]
     path: str
+    since: dict[str, str] = field(default_factory=dict)  # KPI id -> its first period (`since:`)
 
     @property
     def ids(self) -> set[str]:
@@ -134,7 +137,7 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
         return None
     kpis = [Definition(k.id, k.label, k.category, k.unit, k.direction,  # type: ignore[arg-type]
                        None if k.target is None else k.target, k.description) for k in model.kpis]
-    return Definitions(kpis, pairs, path)
+    return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None})
 
 
 def known_kpis_hint(ids: set[str]) -> str:
@@ -308,9 +311,16 @@ def _warn_differing(chosen: SnapshotData, candidates: list[SnapshotData], diagno
 
 
 def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnostics: Diagnostics) -> None:
-    """A snapshot without a company-wide value for a defined KPI leaves a gap in the trend."""
+    """A snapshot without a company-wide value for a defined KPI leaves a gap in the trend
+    (not one of a period before the KPI's `since`: it was not measured yet)."""
     for data in chosen:
+        period = data.page.meta.period
         for kpi in definitions.kpis:
-            if kpi.id not in data.values:
-                diagnostics.warning(data.page.path, data.page.line_of(("period",)), "IM141",
-                                    f"snapshot {data.page.meta.period} has no value for KPI {kpi.id!r}")
+            since = definitions.since.get(kpi.id)
+            if kpi.id in data.values or (since is not None and period < since):
+                continue
+            first = min((other.page.meta.period for other in chosen if kpi.id in other.values), default=None)
+            hint = (f"if {kpi.id!r} was first measured in {first}, write `since: {first}` at it in kpis.yaml"
+                    if first is not None and first > period and since is None else None)
+            diagnostics.warning(data.page.path, data.page.line_of(("period",)), "IM141",
+                                f"snapshot {period} has no value for KPI {kpi.id!r}", hint=hint)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_site
+from conftest import NOW, build_site, run_cli
 from im_site import kpis
 
 DEFS = """
@@ -471,6 +471,22 @@ def test_snapshot_missing_a_kpi_is_a_warning(make_site) -> None:
     assert result.exit_code == 0, result.output
     assert "content/kpis/2025-q3.md:3: warning[IM141]: snapshot 2025-Q3 has no value for KPI 'complaints'" \
         in result.output
+    assert "hint: if 'complaints' was first measured in 2026-Q1, write `since: 2026-Q1` at it in kpis.yaml" \
+        in result.output
+
+
+def test_a_kpi_added_later_is_not_missing_from_the_snapshots_before_it(make_site) -> None:
+    """A KPI introduced mid-year (`since:`) is not expected in older snapshots, so adding one does
+    not fail `check --strict` in CI; a snapshot from its first period on still needs its value."""
+    defs = DEFS.replace("        unit: {de: je 1000 Kunden", "        since: 2026-Q1\n        unit: {de: je 1000 Kunden")
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": defs,
+                      "content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues: {satisfaction: 60, nps: 3}\n---\n",
+                      "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\nvalues: {satisfaction: 62, nps: 5}\n---\n"})
+    result = run_cli(root, "check", "--strict", "--now", NOW)
+    assert "2025-q3.md" not in result.output, result.output
+    assert "content/kpis/2026-q2.md:3: warning[IM141 kpi-missing]: snapshot 2026-Q2 has no value for KPI 'complaints'" \
+        in result.output
+    assert result.exit_code == 1
 
 
 def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
