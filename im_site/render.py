@@ -36,7 +36,7 @@ from .parallel import fork_batches
 from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
-from .theme import BUILTIN, Theme, brand_css
+from .theme import BUILTIN, Theme, brand_css, link_stylesheet
 from .urls import absolute, page_file, relative, scheme_of
 
 _DROP = "\x01drop\x01"
@@ -145,10 +145,11 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
-    for name, path in ctx.theme.static_files().items():
+    # Stylesheets last: their url()s name the other files by their fingerprinted names.
+    for name, path in sorted(ctx.theme.static_files().items(), key=lambda item: item[0].endswith(".css")):
         if name == "livereload.js" and not ctx.options.live_reload:
             continue  # the dev server's client never ships in a build
-        data = path.read_bytes()
+        data = path.read_bytes() if not name.endswith(".css") else _linked_stylesheet(ctx, name, path)
         output = "assets/" + fingerprint(name, data)
         ctx.assets[name] = output
         ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
@@ -163,6 +164,13 @@ def add_theme_assets(ctx: RenderContext) -> None:
     css = brand_css(ctx.config, ctx.theme.tokens, font_urls).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
     ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
+
+
+def _linked_stylesheet(ctx: RenderContext, name: str, path: Path) -> bytes:
+    css, problems = link_stylesheet(path.read_bytes().decode("utf-8", "surrogateescape"), name, ctx.assets)
+    for line, message, hint in problems:
+        ctx.diagnostics.error(_template_path(ctx, str(path)), line, "IM110", message, hint=hint)
+    return css.encode("utf-8", "surrogateescape")
 
 
 def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:

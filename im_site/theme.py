@@ -7,6 +7,8 @@ one it overrides: `{% extends "default:base.html" %}`.
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,15 @@ import jinja2
 from .config import Config
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
+from .urls import is_external
 from .yamldoc import YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
 #: Re-exported so that verbs rendering their own template (digest) need not import jinja2.
 TemplateError = jinja2.TemplateError
+#: What a stylesheet loads: `url(...)` and `@import "..."`; comments are matched only to be skipped.
+_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"')]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
+                            re.S)
 
 
 class ThemeSettings(Strict):
@@ -59,6 +65,36 @@ class Theme:
             if fallback:
                 merged.update(self.strings.get(fallback, {}))
         return merged
+
+
+def link_stylesheet(css: str, name: str, assets: dict[str, str]) -> tuple[str, list[tuple[int, str, str]]]:
+    """A theme stylesheet whose references name the fingerprinted static files they mean.
+
+    `name` is the stylesheet's path in static/, `assets` maps static paths to their output
+    paths. A reference to another host, or to no static file, is returned as a problem
+    (line, message, hint) and left as it is.
+    """
+    problems: list[tuple[int, str, str]] = []
+    folder = posixpath.dirname("assets/" + name)
+
+    def link(match: re.Match[str]) -> str:
+        url = match.group("url") if match.group("url") is not None else match.group("imported")
+        if url is None or not url.strip() or url.startswith(("data:", "#")):
+            return match.group(0)
+        line = css.count("\n", 0, match.start()) + 1
+        if is_external(url):
+            problems.append((line, f"{url!r} loads from another host; pages load nothing from other hosts",
+                             "put the file in the theme's static/ folder and name it relative to this stylesheet"))
+            return match.group(0)
+        path, suffix = re.match(r"([^?#]*)(.*)", url, re.S).groups()  # type: ignore[union-attr]
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(name), path))
+        if url.startswith("/") or target not in assets:
+            problems.append((line, f"{url!r} not found in the theme's static/ folder",
+                             "name the file relative to this stylesheet, e.g. url(\"fonts/brand.woff2\")"))
+            return match.group(0)
+        return match.group(0).replace(url, posixpath.relpath(assets[target], folder) + suffix)
+
+    return _CSS_REFERENCE.sub(link, css), problems
 
 
 def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
