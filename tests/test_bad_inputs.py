@@ -289,6 +289,22 @@ def test_site_yaml_problems_name_key_and_line(make_site):
     assert "site.yaml:16:" in result.stderr and "keep" in result.stderr
 
 
+@pytest.mark.parametrize("rel,text,line,key", [
+    ("site.yaml", BASIC_SITE_YAML + "brand:\n  colors:\n    primary: #0B1E3F   # Nordlicht-Blau\n", 15,
+     "brand.colors.primary"),
+    ("themes/t/theme.yaml", "extends: default\ntokens:\n  color-link: #0B1E3F\n", 3, "tokens.color-link"),
+], ids=["site.yaml", "theme.yaml"])
+def test_an_unquoted_colour_gets_a_hint_to_quote_it(make_site, rel, text, line, key):
+    """YAML reads `primary: #0B1E3F` as an empty value and a comment: say so, not just "not nothing"."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "theme: t\n" if rel != "site.yaml" else text)
+    write_files(root, {"themes/t/theme.yaml": "extends: default\n", rel: text})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{rel}:{line}: error[IM006]: '{key}' should be a text, not nothing (null) "
+        f"(hint: a # starts a comment: quote the colour ({key.split('.')[-1]}: \"#1B7F3B\"))")
+
+
 def test_yaml_1_1_surprises_stay_text(make_site):
     root = make_site({"content/x.md": "---\ntitle: 12:30\ntags: [NO, yes, on]\n---\n"})
     assert build_site(root).exit_code == 0
