@@ -7,6 +7,7 @@ one it overrides: `{% extends "default:base.html" %}`.
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -101,18 +102,20 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     """Resolve the chain and build the Environment; None after reporting problems."""
     chain: list[tuple[str, Path]] = []
     name: str | None = config.settings.theme
+    named_at: tuple[str, int | None] = ("site.yaml", config.line_of("theme"))  # where `name` is written
     settings_chain: list[ThemeSettings] = []
     while name:
         if any(name == seen for seen, _ in chain):
-            diagnostics.error("site.yaml", config.line_of("theme"), "IM040", f"theme {name!r} extends itself in a cycle")
+            diagnostics.error(*named_at, "IM040", f"theme {name!r} extends itself in a cycle")
             return None
         folder = BUILTIN if name == "default" else config.root / "themes" / name
         if not folder.is_dir():
-            diagnostics.error("site.yaml", config.line_of("theme"), "IM040", f"theme {name!r} not found in themes/")
+            diagnostics.error(*named_at, "IM040", f"theme {name!r} not found in themes/", hint=_theme_hint(name, config))
             return None
-        settings = _read_settings(folder, config, diagnostics)
-        if settings is None:
+        read = _read_settings(folder, config, diagnostics)
+        if read is None:
             return None
+        settings, named_at = read
         chain.append((name, folder))
         settings_chain.append(settings)
         name = None if name == "default" else (settings.extends or "default")
@@ -132,17 +135,27 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     return theme
 
 
-def _read_settings(folder: Path, config: Config, diagnostics: Diagnostics) -> ThemeSettings | None:
+def _theme_hint(name: str, config: Config) -> str | None:
+    themes = config.root / "themes"
+    known = sorted(path.name for path in themes.iterdir() if path.is_dir()) if themes.is_dir() else []
+    match = difflib.get_close_matches(name, [*known, "default"], n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _read_settings(folder: Path, config: Config,
+                   diagnostics: Diagnostics) -> tuple[ThemeSettings, tuple[str, int | None]] | None:
+    """The theme's settings and where its `extends:` is written; None after reporting problems."""
     path = folder / "theme.yaml"
     rel = path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else f"<default theme>/{path.name}"
     if not path.is_file():
-        return ThemeSettings()
+        return ThemeSettings(), (rel, None)
     try:
         doc = load(path.read_text(encoding="utf-8-sig"))
     except (YamlProblem, UnicodeDecodeError) as problem:
         diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem), hint=getattr(problem, "hint", None))
         return None
-    return validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
+    settings = validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
+    return (settings, (rel, doc.line_of(("extends",)))) if settings is not None else None
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

@@ -305,6 +305,20 @@ def test_an_unquoted_colour_gets_a_hint_to_quote_it(make_site, rel, text, line, 
         f"(hint: a # starts a comment: quote the colour ({key.split('.')[-1]}: \"#1B7F3B\"))")
 
 
+@pytest.mark.parametrize("theme,extends,problem", [
+    ("marke", "defualt", "themes/marke/theme.yaml:2: error[IM040]: theme 'defualt' not found in themes/ "
+                         "(hint: did you mean 'default'?)"),
+    ("marke", "marke", "themes/marke/theme.yaml:2: error[IM040]: theme 'marke' extends itself in a cycle"),
+    ("mark", "default", "site.yaml:13: error[IM040]: theme 'mark' not found in themes/ (hint: did you mean 'marke'?)"),
+], ids=["parent-misspelt", "extends-itself", "theme-misspelt"])
+def test_a_wrong_theme_name_is_reported_where_it_is_written(make_site, theme, extends, problem):
+    root = make_site({"themes/marke/theme.yaml": f"name: marke\nextends: {extends}\n"},
+                     site_yaml=BASIC_SITE_YAML + f"theme: {theme}\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == problem
+
+
 def test_yaml_1_1_surprises_stay_text(make_site):
     root = make_site({"content/x.md": "---\ntitle: 12:30\ntags: [NO, yes, on]\n---\n"})
     assert build_site(root).exit_code == 0
