@@ -181,11 +181,23 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
                               f"brand {role} {rel!r} not found under content/")
         return None
     data = path.read_bytes()
+    if role != "logo" and not data.startswith(b"wOF2"):
+        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
+                              f"brand {role} font {rel!r} {_font_kind(data)}",
+                              hint="convert it to WOFF2, e.g. with fonttools: fonttools ttLib.woff2 compress FONT")
+        return None
     output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
     ctx.assets[f"brand:{role}"] = output
     ctx.used_files.add(rel)
     ctx.outputs.add(output, data, f"site.yaml:brand.{role}", ctx.diagnostics)
     return output
+
+
+def _font_kind(data: bytes) -> str:
+    """What a font file that is not WOFF2 is, by its first bytes."""
+    kinds = {b"wOFF": "WOFF 1", b"\x00\x01\x00\x00": "TrueType", b"true": "TrueType", b"OTTO": "OpenType"}
+    kind = kinds.get(data[:4])
+    return f"is a {kind} font, not WOFF2" if kind else "is not a font file (a WOFF2 file starts with 'wOF2')"
 
 
 # ---------------------------------------------------------------- environment
