@@ -325,6 +325,19 @@ def test_a_wrong_theme_name_is_reported_where_it_is_written(make_site, theme, ex
     assert result.stderr.splitlines()[0] == problem
 
 
+def test_a_syntax_error_in_the_base_template_is_reported_once(make_site):
+    """Every page extends base.html: one typo there is one problem, not one per page and language."""
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/templates/base.html": '{% extends "default:base.html" %}\n'
+                                                      '{% block body_class %}{{ super( }} marke{% endblock %}\n'},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "themes/t/templates/base.html:2: error[IM040]: template syntax error: unexpected '}', expected ')'",
+        "1 error, 0 warnings"]
+
+
 def test_yaml_1_1_surprises_stay_text(make_site):
     root = make_site({"content/x.md": "---\ntitle: 12:30\ntags: [NO, yes, on]\n---\n"})
     assert build_site(root).exit_code == 0
