@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 from .config import label_for
 from .diagnostics import Diagnostics
-from .images import ImageFile, ImageStore, img_tag
+from .images import ImageFile, ImageStore, image_problem, img_tag
 from .markdown import Reference, fill
 from .model import Page, Part, Site
 from .options import BuildOptions
@@ -181,6 +181,12 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
                               f"brand {role} {rel!r} not found under content/")
         return None
     data = path.read_bytes()
+    problem = image_problem(data, rel) if role == "logo" else None
+    if problem:
+        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
+                              f"brand logo {rel!r} cannot be used: {problem}",
+                              hint="use a JPEG, PNG, WebP, GIF or SVG file that opens in an image viewer")
+        return None
     if role != "logo" and not data.startswith(b"wOF2"):
         ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
                               f"brand {role} font {rel!r} {_font_kind(data)}",
