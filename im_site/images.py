@@ -180,6 +180,18 @@ def _svg(data: bytes, stem: str) -> ImageFile | str:
     return ImageFile(output, None, None, data)
 
 
+def image_problem(data: bytes, name: str) -> str | None:
+    """Why a file shown as it is (the brand logo) is no image the pages may use; None when it is."""
+    if name.lower().endswith(".svg"):
+        problem = _svg(data, "logo")
+        return problem if isinstance(problem, str) else None
+    try:
+        open_checked(data)
+    except ImageError as exc:
+        return str(exc)
+    return None
+
+
 # ---------------------------------------------------------------- encoding
 
 def open_checked(data: bytes, widest: int | None = None) -> Image.Image:

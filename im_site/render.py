@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 from .config import label_for
 from .diagnostics import Diagnostics
-from .images import ImageFile, ImageStore, img_tag
+from .images import ImageFile, ImageStore, image_problem, img_tag
 from .kpi_sources import known_kpis_hint
 from .markdown import Reference, fill
 from .model import Page, Part, Site
@@ -37,7 +37,7 @@ from .parallel import fork_batches
 from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
-from .theme import BUILTIN, Theme, brand_css
+from .theme import BUILTIN, Theme, brand_css, link_stylesheet
 from .urls import absolute, page_file, relative, scheme_of
 
 _DROP = "\x01drop\x01"
@@ -147,10 +147,11 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
-    for name, path in ctx.theme.static_files().items():
+    # Stylesheets last: their url()s name the other files by their fingerprinted names.
+    for name, path in sorted(ctx.theme.static_files().items(), key=lambda item: item[0].endswith(".css")):
         if name == "livereload.js" and not ctx.options.live_reload:
             continue  # the dev server's client never ships in a build
-        data = path.read_bytes()
+        data = path.read_bytes() if not name.endswith(".css") else _linked_stylesheet(ctx, name, path)
         output = "assets/" + fingerprint(name, data)
         ctx.assets[name] = output
         ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
@@ -167,6 +168,13 @@ def add_theme_assets(ctx: RenderContext) -> None:
     ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
 
 
+def _linked_stylesheet(ctx: RenderContext, name: str, path: Path) -> bytes:
+    css, problems = link_stylesheet(path.read_bytes().decode("utf-8", "surrogateescape"), name, ctx.assets)
+    for line, message, hint in problems:
+        ctx.diagnostics.error(_template_path(ctx, str(path)), line, "IM110", message, hint=hint)
+    return css.encode("utf-8", "surrogateescape")
+
+
 def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
     path = ctx.config.content_dir / rel
     key = ("brand", "fonts", role) if role != "logo" else ("brand", "logo")
@@ -175,11 +183,29 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
                               f"brand {role} {rel!r} not found under content/")
         return None
     data = path.read_bytes()
+    problem = image_problem(data, rel) if role == "logo" else None
+    if problem:
+        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
+                              f"brand logo {rel!r} cannot be used: {problem}",
+                              hint="use a JPEG, PNG, WebP, GIF or SVG file that opens in an image viewer")
+        return None
+    if role != "logo" and not data.startswith(b"wOF2"):
+        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
+                              f"brand {role} font {rel!r} {_font_kind(data)}",
+                              hint="convert it to WOFF2, e.g. with fonttools: fonttools ttLib.woff2 compress FONT")
+        return None
     output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
     ctx.assets[f"brand:{role}"] = output
     ctx.used_files.add(rel)
     ctx.outputs.add(output, data, f"site.yaml:brand.{role}", ctx.diagnostics)
     return output
+
+
+def _font_kind(data: bytes) -> str:
+    """What a font file that is not WOFF2 is, by its first bytes."""
+    kinds = {b"wOFF": "WOFF 1", b"\x00\x01\x00\x00": "TrueType", b"true": "TrueType", b"OTTO": "OpenType"}
+    kind = kinds.get(data[:4])
+    return f"is a {kind} font, not WOFF2" if kind else "is not a font file (a WOFF2 file starts with 'wOF2')"
 
 
 # ---------------------------------------------------------------- environment
@@ -672,9 +698,9 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         values["intro_html"] = page_html(ctx, job.values["intro"])
     try:
         html = env.get_template(job.template).render(values)
-    except jinja2.TemplateSyntaxError as exc:
+    except jinja2.TemplateSyntaxError as exc:  # the same for every page: reported once, not per page
         ctx.diagnostics.error(_template_path(ctx, exc.filename or exc.name), exc.lineno, "IM040",
-                              f"template syntax error: {exc.message} (rendering {job.origin})")
+                              f"template syntax error: {exc.message}")
         return None
     except jinja2.TemplateNotFound as exc:
         path, line = _template_frame(ctx, exc)  # the template that extends or includes it, if any

@@ -181,11 +181,18 @@ def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: ty
         return f"a list, even of one: {key_path[-1]}: [{error['input']}]"
     if error["type"] == "list_type" and error.get("input") is None and key_path[-1:] == ("tags",):
         return "a # starts a comment: quote a hashtag (tags: ['#frische'])"
+    if error["type"] == "string_type" and error.get("input") is None and _is_colour(key_path):
+        return f'a # starts a comment: quote the colour ({key_path[-1]}: "#1B7F3B")'
     if error["type"] != "extra_forbidden" or not key_path:
         return None
     known = _field_names(model, key_path[:-1])
     match = difflib.get_close_matches(str(key_path[-1]), known, n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else (f"known keys: {', '.join(sorted(known))}" if known else None)
+
+
+def _is_colour(key_path: tuple[Any, ...]) -> bool:
+    """A brand colour in site.yaml (brand.colors.primary) or a colour token in theme.yaml (color-link)."""
+    return bool(key_path) and ("colors" in key_path[:-1] or str(key_path[-1]).startswith("color-"))
 
 
 def _number_hint(text: str, key_path: tuple[Any, ...]) -> str | None:

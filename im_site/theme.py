@@ -7,6 +7,9 @@ one it overrides: `{% extends "default:base.html" %}`.
 
 from __future__ import annotations
 
+import difflib
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +19,15 @@ import jinja2
 from .config import Config
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
+from .urls import is_external
 from .yamldoc import YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
 #: Re-exported so that verbs rendering their own template (digest) need not import jinja2.
 TemplateError = jinja2.TemplateError
+#: What a stylesheet loads: `url(...)` and `@import "..."`; comments are matched only to be skipped.
+_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"')]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
+                            re.S)
 
 
 class ThemeSettings(Strict):
@@ -61,22 +68,54 @@ class Theme:
         return merged
 
 
+def link_stylesheet(css: str, name: str, assets: dict[str, str]) -> tuple[str, list[tuple[int, str, str]]]:
+    """A theme stylesheet whose references name the fingerprinted static files they mean.
+
+    `name` is the stylesheet's path in static/, `assets` maps static paths to their output
+    paths. A reference to another host, or to no static file, is returned as a problem
+    (line, message, hint) and left as it is.
+    """
+    problems: list[tuple[int, str, str]] = []
+    folder = posixpath.dirname("assets/" + name)
+
+    def link(match: re.Match[str]) -> str:
+        url = match.group("url") if match.group("url") is not None else match.group("imported")
+        if url is None or not url.strip() or url.startswith(("data:", "#")):
+            return match.group(0)
+        line = css.count("\n", 0, match.start()) + 1
+        if is_external(url):
+            problems.append((line, f"{url!r} loads from another host; pages load nothing from other hosts",
+                             "put the file in the theme's static/ folder and name it relative to this stylesheet"))
+            return match.group(0)
+        path, suffix = re.match(r"([^?#]*)(.*)", url, re.S).groups()  # type: ignore[union-attr]
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(name), path))
+        if url.startswith("/") or target not in assets:
+            problems.append((line, f"{url!r} not found in the theme's static/ folder",
+                             "name the file relative to this stylesheet, e.g. url(\"fonts/brand.woff2\")"))
+            return match.group(0)
+        return match.group(0).replace(url, posixpath.relpath(assets[target], folder) + suffix)
+
+    return _CSS_REFERENCE.sub(link, css), problems
+
+
 def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     """Resolve the chain and build the Environment; None after reporting problems."""
     chain: list[tuple[str, Path]] = []
     name: str | None = config.settings.theme
+    named_at: tuple[str, int | None] = ("site.yaml", config.line_of("theme"))  # where `name` is written
     settings_chain: list[ThemeSettings] = []
     while name:
         if any(name == seen for seen, _ in chain):
-            diagnostics.error("site.yaml", config.line_of("theme"), "IM040", f"theme {name!r} extends itself in a cycle")
+            diagnostics.error(*named_at, "IM040", f"theme {name!r} extends itself in a cycle")
             return None
         folder = BUILTIN if name == "default" else config.root / "themes" / name
         if not folder.is_dir():
-            diagnostics.error("site.yaml", config.line_of("theme"), "IM040", f"theme {name!r} not found in themes/")
+            diagnostics.error(*named_at, "IM040", f"theme {name!r} not found in themes/", hint=_theme_hint(name, config))
             return None
-        settings = _read_settings(folder, config, diagnostics)
-        if settings is None:
+        read = _read_settings(folder, config, diagnostics)
+        if read is None:
             return None
+        settings, named_at = read
         chain.append((name, folder))
         settings_chain.append(settings)
         name = None if name == "default" else (settings.extends or "default")
@@ -96,17 +135,27 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     return theme
 
 
-def _read_settings(folder: Path, config: Config, diagnostics: Diagnostics) -> ThemeSettings | None:
+def _theme_hint(name: str, config: Config) -> str | None:
+    themes = config.root / "themes"
+    known = sorted(path.name for path in themes.iterdir() if path.is_dir()) if themes.is_dir() else []
+    match = difflib.get_close_matches(name, [*known, "default"], n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _read_settings(folder: Path, config: Config,
+                   diagnostics: Diagnostics) -> tuple[ThemeSettings, tuple[str, int | None]] | None:
+    """The theme's settings and where its `extends:` is written; None after reporting problems."""
     path = folder / "theme.yaml"
     rel = path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else f"<default theme>/{path.name}"
     if not path.is_file():
-        return ThemeSettings()
+        return ThemeSettings(), (rel, None)
     try:
         doc = load(path.read_text(encoding="utf-8-sig"))
     except (YamlProblem, UnicodeDecodeError) as problem:
         diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem), hint=getattr(problem, "hint", None))
         return None
-    return validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
+    settings = validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
+    return (settings, (rel, doc.line_of(("extends",)))) if settings is not None else None
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

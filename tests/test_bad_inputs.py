@@ -139,6 +139,19 @@ CASES = [
      "themes/t/templates/page.html:3", "IM040", "'fehlt.html' not found in the theme (rendering content/"),
     ("template-missing-parent", {"themes/t/templates/page.html": "{% extends 'gibtsnicht.html' %}"},
      "themes/t/templates/page.html:1", "IM040", "'gibtsnicht.html' not found"),
+    ("theme-css-other-host", {"themes/t/static/marke.css": "h1{color:red}\n@import url('https://fonts.googleapis.com/css2?family=Inter');\n"},
+     "themes/t/static/marke.css:2", "IM110", "loads from another host"),
+    ("theme-css-missing-file", {"themes/t/static/marke.css": "@font-face{font-family:M;src:url(fonts/marke.woff2)}\n"},
+     "themes/t/static/marke.css:1", "IM110", "'fonts/marke.woff2' not found in the theme's static/ folder"),
+    ("brand-font-not-a-font", {"site.yaml": BASIC_SITE_YAML + "brand:\n  fonts: {heading: fonts/marke.woff2}\n",
+                               "content/fonts/marke.woff2": b"<!DOCTYPE html><title>Google Fonts</title>"},
+     "site.yaml:14", "IM112", "brand heading font 'fonts/marke.woff2' is not a font file"),
+    ("brand-font-truetype", {"site.yaml": BASIC_SITE_YAML + "brand:\n  fonts:\n    body: fonts/marke.ttf\n",
+                             "content/fonts/marke.ttf": b"\x00\x01\x00\x00\x00\x10\x01\x00"},
+     "site.yaml:15", "IM112", "brand body font 'fonts/marke.ttf' is a TrueType font, not WOFF2"),
+    ("brand-logo-pdf", {"site.yaml": BASIC_SITE_YAML + "brand:\n  logo: assets/logo.pdf\n",
+                        "content/assets/logo.pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"},
+     "site.yaml:14", "IM112", "brand logo 'assets/logo.pdf' cannot be used: not an image"),
     ("nfc-nfd-collision", {unicodedata.normalize("NFC", "content/grüße.md"): "---\ntitle: A\n---\n",
                            unicodedata.normalize("NFD", "content/grüße.md"): "---\ntitle: B\n---\n"},
      "content/gr", "IM030", "Unicode form"),
@@ -301,6 +314,49 @@ def test_site_yaml_problems_name_key_and_line(make_site):
     assert "site.yaml:13: error[IM005]: unknown key 'colour'" in result.stderr
     assert "site.yaml:15:" in result.stderr and "primary" in result.stderr
     assert "site.yaml:16:" in result.stderr and "keep" in result.stderr
+
+
+@pytest.mark.parametrize("rel,text,line,key", [
+    ("site.yaml", BASIC_SITE_YAML + "brand:\n  colors:\n    primary: #0B1E3F   # Nordlicht-Blau\n", 15,
+     "brand.colors.primary"),
+    ("themes/t/theme.yaml", "extends: default\ntokens:\n  color-link: #0B1E3F\n", 3, "tokens.color-link"),
+], ids=["site.yaml", "theme.yaml"])
+def test_an_unquoted_colour_gets_a_hint_to_quote_it(make_site, rel, text, line, key):
+    """YAML reads `primary: #0B1E3F` as an empty value and a comment: say so, not just "not nothing"."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "theme: t\n" if rel != "site.yaml" else text)
+    write_files(root, {"themes/t/theme.yaml": "extends: default\n", rel: text})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{rel}:{line}: error[IM006]: '{key}' should be a text, not nothing (null) "
+        f"(hint: a # starts a comment: quote the colour ({key.split('.')[-1]}: \"#1B7F3B\"))")
+
+
+@pytest.mark.parametrize("theme,extends,problem", [
+    ("marke", "defualt", "themes/marke/theme.yaml:2: error[IM040]: theme 'defualt' not found in themes/ "
+                         "(hint: did you mean 'default'?)"),
+    ("marke", "marke", "themes/marke/theme.yaml:2: error[IM040]: theme 'marke' extends itself in a cycle"),
+    ("mark", "default", "site.yaml:13: error[IM040]: theme 'mark' not found in themes/ (hint: did you mean 'marke'?)"),
+], ids=["parent-misspelt", "extends-itself", "theme-misspelt"])
+def test_a_wrong_theme_name_is_reported_where_it_is_written(make_site, theme, extends, problem):
+    root = make_site({"themes/marke/theme.yaml": f"name: marke\nextends: {extends}\n"},
+                     site_yaml=BASIC_SITE_YAML + f"theme: {theme}\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == problem
+
+
+def test_a_syntax_error_in_the_base_template_is_reported_once(make_site):
+    """Every page extends base.html: one typo there is one problem, not one per page and language."""
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/templates/base.html": '{% extends "default:base.html" %}\n'
+                                                      '{% block body_class %}{{ super( }} marke{% endblock %}\n'},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "themes/t/templates/base.html:2: error[IM040]: template syntax error: unexpected '}', expected ')'",
+        "1 error, 0 warnings"]
 
 
 def test_yaml_1_1_surprises_stay_text(make_site):

@@ -462,6 +462,27 @@ def test_custom_theme_extends_default_and_brand_tokens(make_site):
     assert any((root / "_site/assets").glob("brand-theme.*.css"))
 
 
+def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
+    """A brand's own font and pattern in static/, named from its CSS, are found by the browser."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/static/fonts/marke.woff2": b"wOF2-font",
+        "themes/marke/static/img/muster.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "themes/marke/static/brand-theme.css": "/* url(alt.png) */\n"
+                                               "@font-face{font-family:M;src:url('fonts/marke.woff2?v=2#x')}\n"
+                                               ".site-header{background:url(img/muster.svg) repeat}\n"
+                                               ".icon{background:url(\"data:image/svg+xml,%3Csvg%3E\")}\n",
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand-theme.*.css")
+    urls = re.findall(r"url\(['\"]?([^'\")]*)", css.read_text())
+    assert urls[0] == "alt.png" and urls[-1].startswith("data:")  # a comment and a data: URL stay as they are
+    for url in urls[1:-1]:
+        assert (css.parent / urlsplit(url).path).is_file(), url
+
+
 def run_site_yaml(extra: str) -> str:
     from conftest import BASIC_SITE_YAML
     return BASIC_SITE_YAML + extra
