@@ -23,8 +23,11 @@ class _Page(HTMLParser):
         super().__init__()
         self.urls: list[str] = []
         self.ids: set[str] = set()
+        self.body_class: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self.body_class = dict(attrs).get("class") or ""
         for name, value in attrs:
             if not value:
                 continue
@@ -93,3 +96,15 @@ def test_an_old_address_of_a_demo_page_leads_to_it(published):
     redirect = (published / "versions/v2/werte/index.html").read_text(encoding="utf-8")
     assert 'content="0; url=../markenwerte/index.html"' in redirect
     assert f'<link rel="canonical" href="{BASE_URL}markenwerte/">' in redirect
+
+
+def test_the_brand_class_of_the_demo_theme_is_on_every_page(published):
+    """themes/frischmarkt/templates/base.html gives every page its class (`theme_class`); as an
+    override of the `body_class` block it reached only plain pages, each page type setting its own."""
+    pages: dict[Path, _Page] = {}
+    shown = {path.relative_to(published).as_posix(): _parsed(path, pages).body_class
+             for path in sorted((published / "versions/v2").rglob("*.html"))}
+    # (an alias page, a bare redirect, has no layout and no class)
+    missing = [path for path, classes in shown.items() if classes and "brand-frischmarkt" not in classes.split()]
+    assert len(shown) > 100 and not missing, missing[:10]
+    assert shown["versions/v2/messages/2026-04-kulanz-bis-25-euro/index.html"] == "message brand-frischmarkt"
