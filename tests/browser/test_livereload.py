@@ -97,3 +97,23 @@ def test_a_body_edit_shows_at_once_and_other_open_pages_stay(new_page, served_co
     assert edited.page.evaluate("window.imSiteStayed === true")  # the full rebuild rendered the same bytes
     edited.assert_clean()
     other.assert_clean()
+
+
+def test_a_missing_page_is_styled_and_appears_once_written(new_page, served_copy):
+    """The 404 at a nested address links to the site's styles and the live-reload client from there,
+    so it looks like the site and turns into the page once its file is saved."""
+    root, url = served_copy
+    watched = new_page()
+    page = watched.page
+    page.goto(url + "messages/gleich-geschrieben/")
+    page.wait_for_function("document.querySelector('meta[name=\"im-site-build\"]') !== null")
+    assert page.evaluate("getComputedStyle(document.body).getPropertyValue('--color-primary')")  # the brand's styles
+    home = page.locator("main a.button").get_attribute("href")
+    assert page.evaluate("href => new URL(href, location.href).pathname", home) == "/index.html"
+    (root / "content/messages/gleich-geschrieben.md").write_text(
+        "---\ntitle: Gleich geschrieben\ndate: 2026-11-20\n---\nDa ist sie.\n", encoding="utf-8")
+    page.wait_for_function("document.querySelector('h1')?.textContent.includes('Gleich geschrieben')",
+                           timeout=30_000)
+    # The only console error allowed is the document's own 404, before the page was written.
+    assert [p for p in watched.problems if "status of 404" not in p or "gleich-geschrieben/" not in p] == []
+    assert len(watched.problems) == 1
