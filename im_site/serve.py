@@ -136,7 +136,9 @@ class Site:
                 outputs, number, ahead = self.served
                 kept = {file: shown for file, shown in ahead.items() if shown[0] > started_after}
                 if result is None or diagnostics.has_errors():
-                    self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; still serving the last good build")
+                    serving = ("still serving the last good build" if self.last is not None
+                               else "the site appears once the problems are fixed")
+                    self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; {serving}")
                     taken = tuple(sorted(set(ahead) - set(kept)))  # take back what this build's previews showed
                     if taken:
                         number = self.state.build + 1
@@ -308,8 +310,9 @@ class Handler(BaseHTTPRequestHandler):
 def _error_page(text: str) -> bytes:
     """Shown when no build has succeeded yet: the error, and the client that reloads on fix."""
     from html import escape
-    return (f"<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>im-site: build failed</title>"
-            f"<h1>The site does not build yet</h1><pre>{escape(text)}</pre>"
+    return (f"<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>im-site: build failed</title>"
+            f"<h1>The site does not build yet</h1><pre style=\"white-space:pre-wrap\">{escape(text)}</pre>"
             f"<script src=\"{CLIENT_PATH}\" defer></script></html>").encode()
 
 
