@@ -366,6 +366,20 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_a_file_named_for_a_language_the_site_does_not_have_is_an_error(make_site):
+    """`a.en.md` with `en` missing from languages was published silently as a German page at `a-en/`."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.en.md": "---\ntitle: Hello\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/b.en.md": "---\ntitle: Hallo B\nlang: de\ndate: 2026-11-20\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de]"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/messages/a.en.md: error[IM160]: the file name says language 'en' (.en.md), which is not in site.yaml "
+        "languages ['de'] (hint: add en to languages in site.yaml, or set lang: in the front matter)",
+        "1 error, 0 warnings"]  # b.en.md says lang: de, so it is the German page messages/b-en/
+
+
 def test_language_switcher_links_translation(built):
     html = (built / "_site/messages/frische/index.html").read_text()
     assert 'href="../../en/messages/frische/index.html" hreflang="en"' in html
