@@ -672,8 +672,9 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
     try:
         html = env.get_template(job.template).render(values)
     except jinja2.TemplateSyntaxError as exc:
+        # The template's own mistake, the same for every page that uses it: reported once, not per page.
         ctx.diagnostics.error(_template_path(ctx, exc.filename or exc.name), exc.lineno, "IM040",
-                              f"template syntax error: {exc.message} (rendering {job.origin})")
+                              f"template syntax error: {exc.message}")
         return None
     except jinja2.TemplateNotFound as exc:
         path, line = _template_frame(ctx, exc)  # the template that extends or includes it, if any

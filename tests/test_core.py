@@ -476,6 +476,22 @@ def test_custom_theme_extends_default_and_brand_tokens(make_site):
     assert any((root / "_site/assets").glob("brand-theme.*.css"))
 
 
+def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
+    """A slip in message.html failed every message with the same line, once for each: on a site of
+    hundreds of messages the one error to fix was lost in a screen of copies."""
+    messages = {f"content/messages/m{number}.md": f"---\ntitle: M{number}\ndate: 2026-11-2{number}\n---\nText.\n"
+                for number in range(5)}
+    root = make_site({**messages, "themes/marke/theme.yaml": "extends: default\n",
+                      "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                              '{% block article_kicker %}{{ page.title }{% endblock %}'},
+                     site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "themes/marke/templates/message.html:2: error[IM040]: template syntax error: unexpected '}'",
+        "1 error, 0 warnings"]
+
+
 def run_site_yaml(extra: str) -> str:
     from conftest import BASIC_SITE_YAML
     return BASIC_SITE_YAML + extra
