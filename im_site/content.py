@@ -29,6 +29,8 @@ SOURCE_CACHE_VERSION = "src-6"  # src-5: without the body's length; src-6: model
 #: Sources a parsing child takes (and sends back) at a time.
 PARSE_BATCH = 100
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
+#: A file-name suffix that names a language (`x.en.md`), whether or not site.yaml lists it.
+_LANGUAGE_SUFFIX = re.compile(r"[a-z]{2}")
 
 
 @dataclass
@@ -230,9 +232,15 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
         return None
     name = posixpath.basename(source.rel)[: -len(".md")]
     stem, _, suffix = name.rpartition(".")
+    explicit = getattr(parsed.meta, "lang", None)
+    if stem and not explicit and suffix not in config.languages and _LANGUAGE_SUFFIX.fullmatch(suffix):
+        diagnostics.error(source.path, None, "IM160", f"the file name says language {suffix!r} (.{suffix}.md), which "
+                          f"is not in site.yaml languages {config.languages}",
+                          hint=f"add {suffix} to languages in site.yaml, or set lang: in the front matter")
+        return None
     if not stem or suffix not in config.languages:
         stem, suffix = name, ""
-    lang = getattr(parsed.meta, "lang", None) or suffix or config.settings.language
+    lang = explicit or suffix or config.settings.language
     if lang not in config.languages:
         diagnostics.error(source.path, parsed.doc.line_of(("lang",)), "IM160",
                           f"language {lang!r} is not in site.yaml languages {config.languages}")

@@ -498,13 +498,14 @@ def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     return html
 
 
-def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None) -> ImageFile | None:
+def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None, *,
+                   hint: str = "write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg)",
+                   ) -> ImageFile | None:
     """The processed picture `rel` (a file under content/); a missing one is an error that
     names the picture of that name the site has, if any."""
     if rel in ctx.files:
         return ctx.images.get(rel, used_by, line)
-    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found", hint=_same_name(rel, ctx.files) or
-                          "write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg)")
+    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found", hint=_same_name(rel, ctx.files) or hint)
     return None
 
 
@@ -513,7 +514,8 @@ def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | N
     rel = getattr(page.meta, "image", None)
     if not rel:
         return None
-    image = _content_image(ctx, ctx.source_rel(posixpath.normpath(rel.lstrip("/"))), page.path, page.line_of(("image",)))
+    image = _content_image(ctx, ctx.source_rel(posixpath.normpath(rel.lstrip("/"))), page.path, page.line_of(("image",)),
+                           hint="`image:` is written from content/ (image: assets/bild.jpg)")
     if image is None:
         return None
     alt = page.meta.image_alt or ""

@@ -28,7 +28,7 @@ from .config import load_config
 from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, read_clock
 from .output import Blobs, OutputSet
-from .preview import rerender
+from .preview import not_found, rerender
 from .render import BUILTIN
 
 EVENTS_PATH = "/__im-site/events"
@@ -136,7 +136,9 @@ class Site:
                 outputs, number, ahead = self.served
                 kept = {file: shown for file, shown in ahead.items() if shown[0] > started_after}
                 if result is None or diagnostics.has_errors():
-                    self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; still serving the last good build")
+                    serving = ("still serving the last good build" if self.last is not None
+                               else "the site appears once the problems are fixed")
+                    self.log(f"{report}\n{diagnostics.summary()}\nbuild failed; {serving}")
                     taken = tuple(sorted(set(ahead) - set(kept)))  # take back what this build's previews showed
                     if taken:
                         number = self.state.build + 1
@@ -199,6 +201,8 @@ class Site:
             status, file, data = self._find(outputs.files, rel) or (0, "", b"")
         if not file:
             return None
+        if status == 404 and "/" in rel and self.last is not None:
+            data = not_found(self.last, rel) or data  # its relative links, from the folder asked for
         if file.endswith(".html"):
             # The client reloads when the file it shows (for a 404, the one asked for) changes.
             stamp = html.escape(rel, quote=True)
@@ -306,8 +310,9 @@ class Handler(BaseHTTPRequestHandler):
 def _error_page(text: str) -> bytes:
     """Shown when no build has succeeded yet: the error, and the client that reloads on fix."""
     from html import escape
-    return (f"<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>im-site: build failed</title>"
-            f"<h1>The site does not build yet</h1><pre>{escape(text)}</pre>"
+    return (f"<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>im-site: build failed</title>"
+            f"<h1>The site does not build yet</h1><pre style=\"white-space:pre-wrap\">{escape(text)}</pre>"
             f"<script src=\"{CLIENT_PATH}\" defer></script></html>").encode()
 
 

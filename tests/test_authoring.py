@@ -392,6 +392,26 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
     assert "build failed" in stderr  # the terminal shows the error too
 
 
+def test_serve_whose_first_build_fails_promises_no_last_good_build(make_site) -> None:
+    root = make_site({"content/messages/hallo.md": "---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n"})
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from im_site.cli import main; main()", "--config", str(root / "site.yaml"),
+         "serve", "--port", str(port), "--now", NOW],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        status, kind, page = _until(lambda: _get(f"http://127.0.0.1:{port}/"), timeout=30)
+        assert status == 503 and "content/messages/hallo.md:3:5: error[IM003]" in page
+        assert 'name="viewport"' in page  # the problems read on a phone too
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    stderr = process.stderr.read() if process.stderr else ""
+    assert "build failed; the site appears once the problems are fixed" in stderr
+    assert "last good build" not in stderr
+
+
 def _build_in_memory(root: Path):
     from datetime import datetime
 

@@ -366,6 +366,20 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_a_file_named_for_a_language_the_site_does_not_have_is_an_error(make_site):
+    """`a.en.md` with `en` missing from languages was published silently as a German page at `a-en/`."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.en.md": "---\ntitle: Hello\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/b.en.md": "---\ntitle: Hallo B\nlang: de\ndate: 2026-11-20\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de]"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/messages/a.en.md: error[IM160]: the file name says language 'en' (.en.md), which is not in site.yaml "
+        "languages ['de'] (hint: add en to languages in site.yaml, or set lang: in the front matter)",
+        "1 error, 0 warnings"]  # b.en.md says lang: de, so it is the German page messages/b-en/
+
+
 def test_language_switcher_links_translation(built):
     html = (built / "_site/messages/frische/index.html").read_text()
     assert 'href="../../en/messages/frische/index.html" hreflang="en"' in html
@@ -481,6 +495,22 @@ def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     assert urls[0] == "alt.png" and urls[-1].startswith("data:")  # a comment and a data: URL stay as they are
     for url in urls[1:-1]:
         assert (css.parent / urlsplit(url).path).is_file(), url
+
+
+def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
+    """A slip in message.html failed every message with the same line, once for each: on a site of
+    hundreds of messages the one error to fix was lost in a screen of copies."""
+    messages = {f"content/messages/m{number}.md": f"---\ntitle: M{number}\ndate: 2026-11-2{number}\n---\nText.\n"
+                for number in range(5)}
+    root = make_site({**messages, "themes/marke/theme.yaml": "extends: default\n",
+                      "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                              '{% block article_kicker %}{{ page.title }{% endblock %}'},
+                     site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "themes/marke/templates/message.html:2: error[IM040]: template syntax error: unexpected '}'",
+        "1 error, 0 warnings"]
 
 
 def run_site_yaml(extra: str) -> str:

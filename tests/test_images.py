@@ -124,6 +124,18 @@ def test_a_leading_slash_starts_from_content_and_a_wrong_folder_names_the_pictur
     assert [img["alt"] for img in tags(page_html(root), "img")] == ["Obst", "Obst"]
 
 
+def test_a_missing_front_matter_image_gets_a_hint_that_works_for_image(make_site):
+    """`image:` is read from content/: its hint must not suggest a path from the file, which it does not take."""
+    root = make_site({"content/messages/bilder.md": message("Text", "image: bilder/fehlt.jpg\nimage_alt: Obst\n")},
+                     site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/messages/bilder.md:4: error[IM110]: image content/bilder/fehlt.jpg not found "
+        "(hint: `image:` is written from content/ (image: assets/bild.jpg))",
+    ]
+
+
 def test_exif_removed_orientation_applied_profile_kept(make_site):
     root = make_site({"content/messages/bilder.md": message("Text", "image: img/hoch.jpg\nimage_alt: Hochformat\n"),
                       "content/img/hoch.jpg": jpeg((600, 300), orientation=6, icc=True)}, site_yaml=SITE_YAML)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import NOW, REPO
+from .conftest import NOW, REPO, write_files
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +97,52 @@ def test_a_body_edit_shows_at_once_and_other_open_pages_stay(new_page, served_co
     assert edited.page.evaluate("window.imSiteStayed === true")  # the full rebuild rendered the same bytes
     edited.assert_clean()
     other.assert_clean()
+
+
+def test_a_missing_page_is_styled_and_appears_once_written(new_page, served_copy):
+    """The 404 at a nested address links to the site's styles and the live-reload client from there,
+    so it looks like the site and turns into the page once its file is saved."""
+    root, url = served_copy
+    watched = new_page()
+    page = watched.page
+    page.goto(url + "messages/gleich-geschrieben/")
+    page.wait_for_function("document.querySelector('meta[name=\"im-site-build\"]') !== null")
+    assert page.evaluate("getComputedStyle(document.body).getPropertyValue('--color-primary')")  # the brand's styles
+    home = page.locator("main a.button").get_attribute("href")
+    assert page.evaluate("href => new URL(href, location.href).pathname", home) == "/index.html"
+    (root / "content/messages/gleich-geschrieben.md").write_text(
+        "---\ntitle: Gleich geschrieben\ndate: 2026-11-20\n---\nDa ist sie.\n", encoding="utf-8")
+    page.wait_for_function("document.querySelector('h1')?.textContent.includes('Gleich geschrieben')",
+                           timeout=30_000)
+    # The only console error allowed is the document's own 404, before the page was written.
+    assert [p for p in watched.problems if "status of 404" not in p or "gleich-geschrieben/" not in p] == []
+    assert len(watched.problems) == 1
+
+
+def test_a_site_that_never_built_says_so_and_fits_a_phone(new_page, tmp_path):
+    """When the first build fails there is no previous version to show: the page does not claim
+    one, and the problems wrap on a phone instead of running off the screen."""
+    root = tmp_path / "site"
+    write_files(root, {
+        "site.yaml": "title: Test\nlanguage: de\n",
+        "content/messages/kaputt.md": """
+            ---
+            title: Frische: ein sehr langer Titel, der auf einem Telefon nicht in eine Zeile passt, gar nicht
+            date: 2026-11-20
+            ---
+            Text
+            """,
+    })
+    process, url = start_serve(root)
+    try:
+        watched = new_page(viewport={"width": 360, "height": 800})
+        page = watched.page
+        page.goto(url + "messages/kaputt/")
+        overlay = page.locator("[data-im-site-overlay]")
+        overlay.wait_for()
+        assert overlay.locator("strong").inner_text() == "im-site: the site does not build yet"
+        assert "content/messages/kaputt.md:2:" in page.locator("pre").first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -11,7 +11,7 @@
   var file = stamp ? stamp.getAttribute("data-file") : null;
   var overlay = null;
 
-  function showError(text) {
+  function showError(text, built) {
     if (!overlay) {
       overlay = document.createElement("div");
       overlay.setAttribute("role", "alert");
@@ -22,13 +22,14 @@
       s.background = "#2B0B0B"; s.color = "#FFFFFF"; s.borderTop = "4px solid #E5484D";
       s.font = "14px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
       var title = document.createElement("strong");
-      title.textContent = "im-site: the last change does not build; showing the previous version";
       var body = document.createElement("pre");
       body.style.whiteSpace = "pre-wrap"; body.style.margin = ".5rem 0 0";
       overlay.appendChild(title);
       overlay.appendChild(body);
       document.body.appendChild(overlay);
     }
+    overlay.firstChild.textContent = built ? "im-site: the last change does not build; showing the previous version"
+      : "im-site: the site does not build yet";
     overlay.lastChild.textContent = text;
   }
 
@@ -49,7 +50,7 @@
       if (!unchanged(state)) { window.location.reload(); return; }
       seen = state.build;
     }
-    if (state.error) { showError(state.error); } else { clearError(); }
+    if (state.error) { showError(state.error, state.build > 0); } else { clearError(); }
   }
 
   function poll() {
