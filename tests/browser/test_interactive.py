@@ -135,6 +135,24 @@ def test_search_page_reads_the_query_from_the_address(page, demo_site):
     page.wait_for_url(lambda url: "/search/" not in url)
 
 
+def test_search_page_keeps_a_new_query_and_filter_after_back_and_reload(page, plain_site):
+    page.goto(plain_site.url + "search/?q=Umzug")
+    page.locator("main .search-results a").first.wait_for()
+    box = page.locator("main #search-input")
+    box.fill("Schulung")
+    box.press("Enter")
+    page.get_by_label("Inhaltstyp").select_option("message")
+    result = page.locator("main .search-results a", has_text="Neue Schulung für die Kasse")
+    result.click()
+    page.wait_for_url(re.compile(r"/messages/2026-10-schulungen/"))
+    for arrive in (page.go_back, page.reload):
+        arrive()
+        result.wait_for()
+        assert box.input_value() == "Schulung"
+        assert page.get_by_label("Inhaltstyp").input_value() == "message"
+        assert page.locator("main .search-results a").all_inner_texts() == ["Neue Schulung für die Kasse"]
+
+
 def test_language_switcher_lands_on_the_translated_page(page, demo_site):
     page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
     german = page.locator("h1").inner_text()

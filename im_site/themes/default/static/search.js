@@ -176,9 +176,22 @@
     return values;
   };
 
+  /* The search page's address follows the query and filters, so Back from a result and a
+     reload show this search, not the one the page was opened with. */
+  Box.prototype.remember = function (query) {
+    var params = new URLSearchParams(), values = this.filterValues();
+    if (query) { params.set("q", query); }
+    Object.keys(values).forEach(function (name) { if (values[name]) { params.set(name, values[name]); } });
+    var search = params.toString();
+    try {
+      window.history.replaceState(window.history.state, "", search ? "?" + search : window.location.pathname);
+    } catch (error) { /* an address the browser will not rewrite (some file:// setups): keep it */ }
+  };
+
   Box.prototype.run = function () {
     var query = this.input.value.trim(), box = this;
     if (this.more) { this.more.href = this.form.getAttribute("data-search-page-url") + "?q=" + encodeURIComponent(query); }
+    if (this.isPage) { this.remember(query); }
     if (!query) { this.show(null, []); return; }
     search(query).then(function (found) {
       if (box.input.value.trim() !== query) { return; }
