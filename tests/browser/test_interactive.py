@@ -135,6 +135,18 @@ def test_search_page_reads_the_query_from_the_address(page, demo_site):
     page.wait_for_url(lambda url: "/search/" not in url)
 
 
+@pytest.mark.parametrize("typed", ["Fuehrung", "fuhrung"])
+def test_search_finds_the_same_pages_however_the_umlaut_is_typed(page, demo_site, typed):
+    def titles(query):
+        page.goto(demo_site.url + "search/?q=" + query)
+        page.locator("main .search-results a").first.wait_for()
+        return page.locator("main .search-results a").all_inner_texts()
+
+    with_umlaut = titles("Führung")  # also found by prefix: "Führungskräfte"
+    assert len(with_umlaut) >= 2
+    assert titles(typed) == with_umlaut
+
+
 def test_search_page_keeps_a_new_query_and_filter_after_back_and_reload(page, plain_site):
     page.goto(plain_site.url + "search/?q=Umzug")
     page.locator("main .search-results a").first.wait_for()

@@ -52,11 +52,17 @@
     return out;
   }
 
-  function candidates(folded) {
-    var variants = [folded], found = {};
-    var rules = SUFFIXES[lang] || [[], []];
+  /* A folded word and, in German, the same word with umlauts typed as ae/oe/ue ("fuehrung" -> "fuhrung"). */
+  function spellings(folded) {
+    var variants = [folded];
     if (lang === "de") { variants.push(folded.replace(/ae/g, "a").replace(/oe/g, "o").replace(/ue/g, "u")); }
-    variants.forEach(function (form) {
+    return variants;
+  }
+
+  function candidates(folded) {
+    var found = {};
+    var rules = SUFFIXES[lang] || [[], []];
+    spellings(folded).forEach(function (form) {
       [form].concat(strip(form, rules[0])).forEach(function (base) {
         found[base] = true;
         strip(base, rules[1]).forEach(function (s) { found[s] = true; });
@@ -84,14 +90,15 @@
     var key = shardKey(word);
     if (!docs.shards[key]) { return Promise.resolve({}); }
     return shard(docs, key).then(function (data) {
-      var stems = {};
+      var stems = {}, known;
       candidates(word).forEach(function (c) { if (data.terms[c]) { stems[c] = 1; } });
-      var known = data.forms[word];
-      if (word.length >= 3) {
+      spellings(word).forEach(function (spelling) {
+        known = known || data.forms[spelling];
+        if (spelling.length < 3) { return; }
         Object.keys(data.terms).forEach(function (t) {
-          if (!stems[t] && t.lastIndexOf(word, 0) === 0) { stems[t] = PREFIX_FACTOR; }
+          if (!stems[t] && t.lastIndexOf(spelling, 0) === 0) { stems[t] = PREFIX_FACTOR; }
         });
-      }
+      });
       var other = known && shardKey(known) !== key && docs.shards[shardKey(known)]
         ? shard(docs, shardKey(known)) : Promise.resolve(data);
       return other.then(function (knownData) {
