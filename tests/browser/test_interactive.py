@@ -135,6 +135,14 @@ def test_search_page_reads_the_query_from_the_address(page, demo_site):
     page.wait_for_url(lambda url: "/search/" not in url)
 
 
+def test_search_counts_one_result_in_the_singular(page, plain_site):
+    page.goto(plain_site.url + "en/search/?q=January")
+    page.locator("main .search-results a").first.wait_for()
+    assert page.locator("main .search-status").inner_text() == "1 result"
+    page.locator("main #search-input").fill("checkout")  # a message and a module
+    page.locator("main .search-status", has_text="2 results").wait_for()
+
+
 @pytest.mark.parametrize("typed", ["Fuehrung", "fuhrung"])
 def test_search_finds_the_same_pages_however_the_umlaut_is_typed(page, demo_site, typed):
     def titles(query):

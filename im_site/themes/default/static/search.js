@@ -224,8 +224,9 @@
     }
     var limit = this.isPage ? MAX_PAGE : MAX_PANEL;
     hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc])); }, this);
-    var text = hits.length ? this.form.getAttribute("data-text-count").replace("{count}", hits.length)
-      : this.form.getAttribute("data-text-none");
+    var one = hits.length === 1 && this.form.getAttribute("data-text-count-one");  // "1 result", not "1 results"
+    var text = one || (hits.length ? this.form.getAttribute("data-text-count").replace("{count}", hits.length)
+      : this.form.getAttribute("data-text-none"));
     this.showStatus(text);
   };
 
