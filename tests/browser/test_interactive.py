@@ -112,6 +112,27 @@ def test_message_listings_filter_by_audience_and_remember_it(page, plain_site):
     assert page.get_by_label("Nachrichten für").input_value() == ""
 
 
+def test_filters_agree_with_their_select_after_the_back_button(page, plain_site):
+    page.goto(plain_site.url)
+    page.get_by_label("Nachrichten für").select_option("zentrale")
+    page.locator("main").get_by_role("link", name=re.compile("Alle Nachrichten")).click()
+    page.wait_for_url(re.compile(r"/messages/"))
+    page.get_by_label("Nachrichten für").select_option("filiale")  # the latest choice wins on every page
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.get_by_label("Nachrichten für").input_value() == "filiale"
+    assert page.locator(".card", has_text="Neue Schulung für die Kasse").first.is_visible()
+
+    page.goto(plain_site.url + "training/")
+    page.get_by_label("Niveau").select_option("basis")
+    page.locator("#module-kasse .card-title a").click()
+    page.wait_for_url(re.compile(r"/training/kasse/"))
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.get_by_label("Niveau").input_value() == "basis"
+    assert page.locator("#module-kasse").is_visible() and not page.locator("#module-planung").is_visible()
+
+
 def test_search_finds_another_inflection_and_opens_the_result(page, plain_site):
     page.goto(plain_site.url + "messages/")
     box = page.locator("header #search-input")
