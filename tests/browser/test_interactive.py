@@ -156,6 +156,20 @@ def test_search_page_reads_the_query_from_the_address(page, demo_site):
     page.wait_for_url(lambda url: "/search/" not in url)
 
 
+def test_escape_on_a_search_result_closes_the_panel_and_returns_to_the_box(page, plain_site):
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Umzug")
+    result = page.locator("header .search-results a").first
+    result.wait_for()
+    result.focus()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)  # a search the focus might start would have answered by now
+    assert page.locator("header .search-panel").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert box.input_value() == "Umzug"
+
+
 def test_search_counts_one_result_in_the_singular(page, plain_site):
     page.goto(plain_site.url + "en/search/?q=January")
     page.locator("main .search-results a").first.wait_for()

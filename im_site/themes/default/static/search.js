@@ -172,6 +172,7 @@
     this.isPage = form.hasAttribute("data-search-page");
     this.filters = form.querySelectorAll("select[data-filter]");
     this.timer = null;
+    this.closing = false;
     this.run = this.run.bind(this);
   }
 
@@ -253,12 +254,16 @@
       if (this.input.value) { this.run(); }
     } else {
       this.form.addEventListener("keydown", function (event) {
-        if (event.key === "Escape") { box.panel.hidden = true; box.input.focus(); }
+        if (event.key !== "Escape") { return; }
+        box.closing = true;  // focusing the box from a result must not open the panel again
+        box.input.focus();
+        box.closing = false;
+        box.panel.hidden = true;
       });
       document.addEventListener("click", function (event) {
         if (!box.form.contains(event.target)) { box.panel.hidden = true; }
       });
-      this.input.addEventListener("focus", function () { if (box.input.value.trim()) { box.run(); } });
+      this.input.addEventListener("focus", function () { if (!box.closing && box.input.value.trim()) { box.run(); } });
     }
   };
 
