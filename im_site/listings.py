@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import label_for
 from .model import Page
-from .render import Job, RenderContext
+from .render import NOT_FOUND, Job, RenderContext
 from .slugs import slugify
 
 TEMPLATES = {"message": "message.html", "training": "module.html", "kpi_snapshot": "snapshot.html",
@@ -24,7 +24,7 @@ def plan(ctx: RenderContext) -> list[Job]:
     jobs = [_page_job(page) for page in ctx.site.pages if not is_home_intro(ctx, page) and page.kind != "training"]
     for lang in ctx.config.languages:
         jobs.extend(_listing_jobs(ctx, lang))
-    jobs.append(Job("404.html", "404.html", ctx.config.settings.language, "404.html"))
+    jobs.append(Job(NOT_FOUND, "404.html", ctx.config.settings.language, "404.html"))
     return jobs
 
 

@@ -64,6 +64,7 @@ class Job:
 
 #: Why a source with errors of its own is not part of the build (`RenderContext.hidden`).
 INVALID = "invalid"
+NOT_FOUND = "404.html"  # served for every missing address, so not relative to its own file
 
 
 @dataclass
@@ -267,10 +268,24 @@ def folder_url(file: str) -> str:
 def link_from(ctx: RenderContext, current_file: str | None, target_file: str) -> str:
     """A relative link, or a base-path link from pages served at any URL (404.html)."""
     if current_file is None:
-        base = ctx.config.settings.base_url
-        base_path = "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
-        return base_path.rstrip("/") + "/" + target_file
+        return served_root(ctx) + target_file
     return relative(current_file, target_file)
+
+
+def served_root(ctx: RenderContext) -> str:
+    """The path the 404 page's links start from: servers answer a miss at any depth with it.
+
+    That is the path of `base_url` (`/` under `serve`), and in a published folder
+    its `latest/` (of the audience's folder), whose 404.html the server is told to send.
+    """
+    if ctx.options.live_reload:
+        return "/"
+    base = ctx.config.settings.base_url
+    base_path = "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
+    root = base_path.rstrip("/") + "/"
+    if ctx.options.published:
+        root += f"{ctx.options.audience}/latest/" if ctx.options.audience else "latest/"
+    return root
 
 
 # ---------------------------------------------------------------- page bodies
@@ -528,7 +543,8 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     settings = ctx.config.settings
     return {
         "site": settings, "config": ctx.config, "lang": job.lang, "t": ctx.strings(job.lang),
-        "current_file": job.file, "page": job.page, "languages": ctx.config.languages,
+        # The 404 page is served at whatever address was missing: its links start from the site's root.
+        "current_file": None if job.file == NOT_FOUND else job.file, "page": job.page, "languages": ctx.config.languages,
         "home": ctx.lang_prefix(job.lang), "menu": _menu(ctx, job.lang),
         "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
         "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},

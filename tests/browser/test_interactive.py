@@ -112,6 +112,27 @@ def test_message_listings_filter_by_audience_and_remember_it(page, plain_site):
     assert page.get_by_label("Nachrichten für").input_value() == ""
 
 
+def test_filters_agree_with_their_select_after_the_back_button(page, plain_site):
+    page.goto(plain_site.url)
+    page.get_by_label("Nachrichten für").select_option("zentrale")
+    page.locator("main").get_by_role("link", name=re.compile("Alle Nachrichten")).click()
+    page.wait_for_url(re.compile(r"/messages/"))
+    page.get_by_label("Nachrichten für").select_option("filiale")  # the latest choice wins on every page
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.get_by_label("Nachrichten für").input_value() == "filiale"
+    assert page.locator(".card", has_text="Neue Schulung für die Kasse").first.is_visible()
+
+    page.goto(plain_site.url + "training/")
+    page.get_by_label("Niveau").select_option("basis")
+    page.locator("#module-kasse .card-title a").click()
+    page.wait_for_url(re.compile(r"/training/kasse/"))
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.get_by_label("Niveau").input_value() == "basis"
+    assert page.locator("#module-kasse").is_visible() and not page.locator("#module-planung").is_visible()
+
+
 def test_search_finds_another_inflection_and_opens_the_result(page, plain_site):
     page.goto(plain_site.url + "messages/")
     box = page.locator("header #search-input")
@@ -133,6 +154,58 @@ def test_search_page_reads_the_query_from_the_address(page, demo_site):
     assert any("Training" in text or "Schulung" in text for text in results.all_inner_texts())
     results.first.click()
     page.wait_for_url(lambda url: "/search/" not in url)
+
+
+def test_escape_on_a_search_result_closes_the_panel_and_returns_to_the_box(page, plain_site):
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Umzug")
+    result = page.locator("header .search-results a").first
+    result.wait_for()
+    result.focus()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)  # a search the focus might start would have answered by now
+    assert page.locator("header .search-panel").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert box.input_value() == "Umzug"
+
+
+def test_search_counts_one_result_in_the_singular(page, plain_site):
+    page.goto(plain_site.url + "en/search/?q=January")
+    page.locator("main .search-results a").first.wait_for()
+    assert page.locator("main .search-status").inner_text() == "1 result"
+    page.locator("main #search-input").fill("checkout")  # a message and a module
+    page.locator("main .search-status", has_text="2 results").wait_for()
+
+
+@pytest.mark.parametrize("typed", ["Fuehrung", "fuhrung"])
+def test_search_finds_the_same_pages_however_the_umlaut_is_typed(page, demo_site, typed):
+    def titles(query):
+        page.goto(demo_site.url + "search/?q=" + query)
+        page.locator("main .search-results a").first.wait_for()
+        return page.locator("main .search-results a").all_inner_texts()
+
+    with_umlaut = titles("Führung")  # also found by prefix: "Führungskräfte"
+    assert len(with_umlaut) >= 2
+    assert titles(typed) == with_umlaut
+
+
+def test_search_page_keeps_a_new_query_and_filter_after_back_and_reload(page, plain_site):
+    page.goto(plain_site.url + "search/?q=Umzug")
+    page.locator("main .search-results a").first.wait_for()
+    box = page.locator("main #search-input")
+    box.fill("Schulung")
+    box.press("Enter")
+    page.get_by_label("Inhaltstyp").select_option("message")
+    result = page.locator("main .search-results a", has_text="Neue Schulung für die Kasse")
+    result.click()
+    page.wait_for_url(re.compile(r"/messages/2026-10-schulungen/"))
+    for arrive in (page.go_back, page.reload):
+        arrive()
+        result.wait_for()
+        assert box.input_value() == "Schulung"
+        assert page.get_by_label("Inhaltstyp").input_value() == "message"
+        assert page.locator("main .search-results a").all_inner_texts() == ["Neue Schulung für die Kasse"]
 
 
 def test_language_switcher_lands_on_the_translated_page(page, demo_site):

@@ -3,11 +3,17 @@ and with JavaScript switched off (reading, navigation, quiz questions and soluti
 
 from __future__ import annotations
 
+import functools
+import http.server
 import re
+import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
+
+from .conftest import SiteHandler
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +105,47 @@ def test_without_javascript_reading_navigation_and_quiz_questions_work(new_page,
     page.wait_for_url(re.compile(r"/search/"))
     assert page.locator(".search-needs-js").is_visible()
     watched.assert_clean()
+
+
+def serve_with_not_found(folder: Path, not_found: str) -> tuple[str, Any]:
+    """Serve folder the way README's nginx block does: a miss at any depth gets `not_found`
+    (`error_page 404 /latest/404.html`) with status 404, at the address that was asked for."""
+
+    class Handler(SiteHandler):
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            if code != 404:
+                return super().send_error(code, message, explain)
+            body = (folder / not_found).read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", server
+
+
+@pytest.mark.parametrize("site, not_found, missing, home", [
+    ("plain_site", "404.html", "messages/gibt-es-nicht/", "index.html"),
+    ("published", "latest/404.html", "versions/v1/messages/gibt-es-nicht/", "latest/index.html"),
+])
+def test_the_404_page_is_styled_and_its_links_work_at_any_missing_address(new_page, request, site, not_found,
+                                                                          missing, home):
+    url, server = serve_with_not_found(request.getfixturevalue(site).folder, not_found)
+    try:
+        watched = new_page()
+        page = watched.page
+        page.goto(url + missing)
+        assert page.locator("h1").inner_text() == "Seite nicht gefunden"
+        header = page.locator(".site-header").evaluate("el => getComputedStyle(el).backgroundColor")
+        assert header not in ("rgba(0, 0, 0, 0)", "transparent")  # the stylesheet was found
+        page.locator("main").get_by_role("link", name="Startseite").click()
+        page.wait_for_url(url + home)
+        assert page.locator("h1").inner_text() == "Willkommen"
+        # the only console error allowed is the missing page's own status
+        assert [p for p in watched.problems if "gibt-es-nicht" not in p] == []
+    finally:
+        server.shutdown()
+        server.server_close()

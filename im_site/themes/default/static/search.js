@@ -52,11 +52,17 @@
     return out;
   }
 
-  function candidates(folded) {
-    var variants = [folded], found = {};
-    var rules = SUFFIXES[lang] || [[], []];
+  /* A folded word and, in German, the same word with umlauts typed as ae/oe/ue ("fuehrung" -> "fuhrung"). */
+  function spellings(folded) {
+    var variants = [folded];
     if (lang === "de") { variants.push(folded.replace(/ae/g, "a").replace(/oe/g, "o").replace(/ue/g, "u")); }
-    variants.forEach(function (form) {
+    return variants;
+  }
+
+  function candidates(folded) {
+    var found = {};
+    var rules = SUFFIXES[lang] || [[], []];
+    spellings(folded).forEach(function (form) {
       [form].concat(strip(form, rules[0])).forEach(function (base) {
         found[base] = true;
         strip(base, rules[1]).forEach(function (s) { found[s] = true; });
@@ -84,14 +90,15 @@
     var key = shardKey(word);
     if (!docs.shards[key]) { return Promise.resolve({}); }
     return shard(docs, key).then(function (data) {
-      var stems = {};
+      var stems = {}, known;
       candidates(word).forEach(function (c) { if (data.terms[c]) { stems[c] = 1; } });
-      var known = data.forms[word];
-      if (word.length >= 3) {
+      spellings(word).forEach(function (spelling) {
+        known = known || data.forms[spelling];
+        if (spelling.length < 3) { return; }
         Object.keys(data.terms).forEach(function (t) {
-          if (!stems[t] && t.lastIndexOf(word, 0) === 0) { stems[t] = PREFIX_FACTOR; }
+          if (!stems[t] && t.lastIndexOf(spelling, 0) === 0) { stems[t] = PREFIX_FACTOR; }
         });
-      }
+      });
       var other = known && shardKey(known) !== key && docs.shards[shardKey(known)]
         ? shard(docs, shardKey(known)) : Promise.resolve(data);
       return other.then(function (knownData) {
@@ -165,6 +172,7 @@
     this.isPage = form.hasAttribute("data-search-page");
     this.filters = form.querySelectorAll("select[data-filter]");
     this.timer = null;
+    this.closing = false;
     this.run = this.run.bind(this);
   }
 
@@ -176,9 +184,22 @@
     return values;
   };
 
+  /* The search page's address follows the query and filters, so Back from a result and a
+     reload show this search, not the one the page was opened with. */
+  Box.prototype.remember = function (query) {
+    var params = new URLSearchParams(), values = this.filterValues();
+    if (query) { params.set("q", query); }
+    Object.keys(values).forEach(function (name) { if (values[name]) { params.set(name, values[name]); } });
+    var search = params.toString();
+    try {
+      window.history.replaceState(window.history.state, "", search ? "?" + search : window.location.pathname);
+    } catch (error) { /* an address the browser will not rewrite (some file:// setups): keep it */ }
+  };
+
   Box.prototype.run = function () {
     var query = this.input.value.trim(), box = this;
     if (this.more) { this.more.href = this.form.getAttribute("data-search-page-url") + "?q=" + encodeURIComponent(query); }
+    if (this.isPage) { this.remember(query); }
     if (!query) { this.show(null, []); return; }
     search(query).then(function (found) {
       if (box.input.value.trim() !== query) { return; }
@@ -204,8 +225,9 @@
     }
     var limit = this.isPage ? MAX_PAGE : MAX_PANEL;
     hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc])); }, this);
-    var text = hits.length ? this.form.getAttribute("data-text-count").replace("{count}", hits.length)
-      : this.form.getAttribute("data-text-none");
+    var one = hits.length === 1 && this.form.getAttribute("data-text-count-one");  // "1 result", not "1 results"
+    var text = one || (hits.length ? this.form.getAttribute("data-text-count").replace("{count}", hits.length)
+      : this.form.getAttribute("data-text-none"));
     this.showStatus(text);
   };
 
@@ -232,12 +254,16 @@
       if (this.input.value) { this.run(); }
     } else {
       this.form.addEventListener("keydown", function (event) {
-        if (event.key === "Escape") { box.panel.hidden = true; box.input.focus(); }
+        if (event.key !== "Escape") { return; }
+        box.closing = true;  // focusing the box from a result must not open the panel again
+        box.input.focus();
+        box.closing = false;
+        box.panel.hidden = true;
       });
       document.addEventListener("click", function (event) {
         if (!box.form.contains(event.target)) { box.panel.hidden = true; }
       });
-      this.input.addEventListener("focus", function () { if (box.input.value.trim()) { box.run(); } });
+      this.input.addEventListener("focus", function () { if (!box.closing && box.input.value.trim()) { box.run(); } });
     }
   };
 

@@ -36,12 +36,18 @@
       status.textContent = audience ? (form.getAttribute("data-status-text") || "{shown} / {total}")
         .replace("{shown}", String(shown)).replace("{total}", String(cards.length)) : "";
     }
-    var saved = remembered();
-    if (saved && select.querySelector('option[value="' + saved.replace(/["\\]/g, "") + '"]')) { select.value = saved; }
+    function restore() {
+      var saved = remembered();
+      select.value = saved && select.querySelector('option[value="' + saved.replace(/["\\]/g, "") + '"]') ? saved : "";
+      apply();
+    }
     select.addEventListener("change", function () { remember(select.value); apply(); });
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.hidden = false;
-    apply();
+    restore();
+    // Back to this page: the browser puts the select's old value back after load (or shows the page
+    // as it was), but the reader may have chosen another audience since, on another page.
+    window.addEventListener("pageshow", restore);
   }
 
   function init() {

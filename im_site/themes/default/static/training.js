@@ -194,6 +194,8 @@
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.hidden = false;
     apply();
+    // Back to the catalogue: the browser puts the selects' values back after load, without a change event.
+    window.addEventListener("pageshow", apply);
   }
 
   function init() {
