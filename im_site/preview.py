@@ -66,24 +66,6 @@ def rerender(last: BuildResult, changed: Path) -> tuple[str, bytes] | None:
     return job.file, scratch.outputs.files[job.file]
 
 
-def not_found(last: BuildResult, file: str) -> bytes | None:
-    """The site's 404 page rendered as if it were `file`, the address that was asked for.
-
-    404.html links relatively from the root; served at `messages/x/`, its styles,
-    scripts (the live-reload client among them) and home link would point nowhere.
-    None when the last build has no 404 page.
-    """
-    if last.render is None:
-        return None
-    ctx, jobs = last.render
-    job = next((job for job in jobs if job.file == "404.html"), None)
-    if job is None:
-        return None
-    scratch = dataclasses.replace(ctx, outputs=OutputSet(), diagnostics=Diagnostics(), used_files=set())
-    render_job(scratch, dataclasses.replace(job, file=file))
-    return scratch.outputs.files.get(file)
-
-
 def _images(page: Page) -> set[str]:
     return {ref.target for part in page.parts for ref in part.rendered.images}
 

@@ -28,7 +28,7 @@ from .config import load_config
 from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, read_clock
 from .output import Blobs, OutputSet
-from .preview import not_found, rerender
+from .preview import rerender
 from .render import BUILTIN
 
 EVENTS_PATH = "/__im-site/events"
@@ -201,8 +201,6 @@ class Site:
             status, file, data = self._find(outputs.files, rel) or (0, "", b"")
         if not file:
             return None
-        if status == 404 and "/" in rel and self.last is not None:
-            data = not_found(self.last, rel) or data  # its relative links, from the folder asked for
         if file.endswith(".html"):
             # The client reloads when the file it shows (for a 404, the one asked for) changes.
             stamp = html.escape(rel, quote=True)
