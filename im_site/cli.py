@@ -281,15 +281,17 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
 @click.option("--since", help="Messages published since this date or datetime (default: 7 days before now).")
 @click.option("--audience", help="Only what this audience's site shows.")
 @click.option("--lang", help="Language of the digest (default: the site's language).")
+@click.option("--published", is_flag=True,
+              help="Link into the published folder's latest/ (a site put online with `im-site publish`).")
 @_now_option
 @handles_errors
 def digest(ctx: Context, output: str, since: str | None, audience: str | None, lang: str | None,
-           now: str | None) -> None:
+           published: bool, now: str | None) -> None:
     """Write an e-mail-ready HTML digest of the messages published since a date."""
     from .digest import DigestUsage, make_digest
 
     config = ctx.load()
-    options = ctx.options(now, audience=audience)
+    options = ctx.options(now, audience=audience).but(published=published)
     try:
         diagnostics, count = make_digest(config, options, since, lang, Path(output))
     except DigestUsage as exc:

@@ -27,7 +27,7 @@ from .output import write_file_atomic
 from .render import format_date
 from .rules import as_moment
 from .theme import TemplateError, load_theme
-from .urls import absolute, is_external
+from .urls import absolute, is_external, site_address
 from .write import check_audience
 
 DEFAULT_DAYS = 7
@@ -104,7 +104,7 @@ def select(result: BuildResult, lang: str, start: datetime) -> list[DigestItem]:
 
 
 def _item(result: BuildResult, page: Page, lang: str) -> DigestItem:
-    base = result.config.settings.base_url
+    base = site_address(result.config.settings.base_url, result.options)
     bits = _PageBits(result.outputs.files.get(page.file, b"").decode("utf-8", "replace"))
     excerpt = page.meta.summary or bits.first_paragraph or page.plain_text
     image = None
@@ -167,7 +167,7 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     audience = next((a for a in settings.audiences if a.id == options.audience), None)
     values: dict[str, Any] = {
         "site": settings, "lang": lang, "t": strings, "items": items,
-        "colors": settings.brand.colors, "home_url": absolute(settings.base_url, _prefix(config, lang)),
+        "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), _prefix(config, lang)),
         "since_text": format_date(start, lang), "now_text": format_date(options.now, lang),
         "audience": label_for(audience.label, lang) if audience else None,
         "feedback": settings.feedback,

@@ -38,7 +38,7 @@ from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .theme import BUILTIN, Theme, brand_css, link_stylesheet
-from .urls import absolute, page_file, relative, scheme_of
+from .urls import absolute, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
 _DROPPED_LINK = re.compile(r'<a href="\x01drop\x01"[^>]*>(.*?)</a>', re.S)
@@ -275,17 +275,12 @@ def link_from(ctx: RenderContext, current_file: str | None, target_file: str) ->
 def served_root(ctx: RenderContext) -> str:
     """The path the 404 page's links start from: servers answer a miss at any depth with it.
 
-    That is the path of `base_url` (`/` under `serve`), and in a published folder
-    its `latest/` (of the audience's folder), whose 404.html the server is told to send.
+    That is the path of the site's address (`/` under `serve`, which serves at the root).
     """
     if ctx.options.live_reload:
         return "/"
-    base = ctx.config.settings.base_url
-    base_path = "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
-    root = base_path.rstrip("/") + "/"
-    if ctx.options.published:
-        root += f"{ctx.options.audience}/latest/" if ctx.options.audience else "latest/"
-    return root
+    base = site_address(ctx.config.settings.base_url, ctx.options)
+    return "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
 
 
 # ---------------------------------------------------------------- page bodies
@@ -448,7 +443,7 @@ def _redirect_html(ctx: RenderContext, page: Page, href: str) -> str:
     title, url = escape(page.title), escape(href)
     return (f'<!DOCTYPE html>\n<html lang="{escape(page.lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="robots" content="noindex">\n<meta http-equiv="refresh" content="0; url={url}">\n'
-            f'<link rel="canonical" href="{escape(absolute(ctx.config.settings.base_url, page.url))}">\n'
+            f'<link rel="canonical" href="{escape(absolute(site_address(ctx.config.settings.base_url, ctx.options), page.url))}">\n'
             f"<title>{title}</title>\n</head>\n<body>\n<p><a href=\"{url}\">{title}</a></p>\n</body>\n</html>\n")
 
 
@@ -549,7 +544,7 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
         "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
         "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
-        "canonical": absolute(settings.base_url, folder_url(job.file)),
+        "canonical": absolute(site_address(ctx.config.settings.base_url, ctx.options), folder_url(job.file)),
         "feed": _feed_for(ctx, job.lang),
         "switch": language_switch(ctx, job),
         "styles": ctx.styles, "scripts": ctx.scripts,

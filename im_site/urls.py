@@ -10,7 +10,11 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from .options import BuildOptions
 
 SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -62,6 +66,17 @@ def relative(from_file: str, to_file: str) -> str:
 def quote_path(path: str) -> str:
     """A file path as it is written in a URL: spaces, `%`, `#` and non-ASCII letters percent-encoded."""
     return path if _PLAIN_PATH.match(path) else quote(path, safe=_URL_SAFE)
+
+
+def site_address(base_url: str, options: "BuildOptions") -> str:
+    """Where readers find the build's root, ending in `/`: `base_url`, and in a published folder
+    its `latest/` (that of the audience's folder), since the pages are there and not at
+    `base_url` itself. Canonical links, feeds, the sitemap, card images, the digest's links
+    and the 404 page's links start from it."""
+    base = base_url.rstrip("/") + "/"
+    if options.published:
+        base += f"{options.audience}/latest/" if options.audience else "latest/"
+    return base
 
 
 def absolute(base_url: str, url_path: str) -> str:

@@ -99,7 +99,7 @@ def test_an_old_address_of_a_demo_page_leads_to_it(published):
     """content/markenwerte.md names its old address /werte/ in `aliases`."""
     redirect = (published / "versions/v2/werte/index.html").read_text(encoding="utf-8")
     assert 'content="0; url=../markenwerte/index.html"' in redirect
-    assert f'<link rel="canonical" href="{BASE_URL}markenwerte/">' in redirect
+    assert f'<link rel="canonical" href="{BASE_URL}latest/markenwerte/">' in redirect
 
 
 def test_the_brand_class_of_the_demo_theme_is_on_every_page(published):
@@ -112,3 +112,25 @@ def test_the_brand_class_of_the_demo_theme_is_on_every_page(published):
     missing = [path for path, classes in shown.items() if classes and "brand-frischmarkt" not in classes.split()]
     assert len(shown) > 100 and not missing, missing[:10]
     assert shown["versions/v2/messages/2026-04-kulanz-bis-25-euro/index.html"] == "message brand-frischmarkt"
+
+
+def test_every_absolute_address_leads_to_a_published_file(published):
+    """Canonical links, card images, feeds, the sitemap and the digest name base_url + the page's
+    URL; in a published folder the pages are below latest/ (filiale/latest/ for the audience
+    edition), so without it every one of those addresses was a 404."""
+    found = {}
+    for file in sorted([*published.glob("versions/v2/**/*.*ml"), *published.glob("filiale/versions/v2/**/*.*ml")]):
+        for url in re.findall(re.escape(BASE_URL) + r'[^"<>\s]*', file.read_text(encoding="utf-8")):
+            found.setdefault(url, file.relative_to(published).as_posix())
+    root = published.parent
+    result = run_cli(root, "digest", "-o", str(root / "digest.html"), "--published", "--since", "2026-01-01", "--now", NOW)
+    assert result.exit_code == 0, result.stderr
+    for url in re.findall(re.escape(BASE_URL) + r"\S*", (root / "digest.html.txt").read_text(encoding="utf-8")):
+        found.setdefault(url, "digest.html.txt")
+    missing = []
+    for url, where in sorted(found.items()):
+        target = published / unquote(urlsplit(url).path)[len(urlsplit(BASE_URL).path):]
+        if not (target / "index.html" if url.endswith("/") else target).is_file():
+            missing.append(f"{where}: {url}")
+    assert len(found) > 100 and not missing, missing[:10]
+    assert any(url.startswith(BASE_URL + "filiale/latest/") for url in found)
