@@ -8,6 +8,7 @@ Layout of DIR (or DIR/<audience>/ for `--audience`):
     versions.html           the list of versions (the no-JavaScript fallback of the switcher)
     latest -> versions/<id> a relative symlink, swapped atomically
     index.html              redirects to latest/
+    404.html                the newest version's 404 page (its links lead into latest/)
 
 Everything is built in memory first. Changes to DIR are made one by one in a
 Transaction that remembers how to undo each; any failure (a full disk, a
@@ -271,6 +272,8 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
         transaction.replace_file(folder / "versions.html", versions_page(versions, look, "versions/"))
         transaction.replace_file(folder / "versions" / "versions.html", versions_page(versions, look, ""))
         transaction.replace_file(folder / "index.html", redirect_page(look))
+        if "404.html" in outputs.files:  # what GitHub Pages and `error_page 404 /404.html` send for a miss
+            transaction.replace_file(folder / "404.html", outputs.files["404.html"])
         transaction.replace_link(folder / "latest", f"versions/{entry.id}")
     except BaseException as exc:
         if staging is not None:

@@ -134,3 +134,11 @@ def test_every_absolute_address_leads_to_a_published_file(published):
             missing.append(f"{where}: {url}")
     assert len(found) > 100 and not missing, missing[:10]
     assert any(url.startswith(BASE_URL + "filiale/latest/") for url in found)
+
+
+def test_the_published_folder_answers_a_miss_with_the_newest_404_page(published):
+    """GitHub Pages sends DIR/404.html for every missing address (nginx: `error_page 404 /404.html`);
+    its links lead into latest/, and the link check above follows them from there."""
+    assert (published / "404.html").read_bytes() == (published / "latest/404.html").read_bytes()
+    assert (published / "filiale/404.html").read_bytes() == (published / "filiale/latest/404.html").read_bytes()
+    assert 'href="/kommunikation/latest/assets/' in (published / "404.html").read_text(encoding="utf-8")
