@@ -336,15 +336,20 @@ def test_serve_on_a_port_in_use_says_which_port_to_try(make_site) -> None:
     assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and f"try --port {port + 1}" in done.stderr
 
 
-def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
-    root = make_site({"content/messages/hallo.md": MESSAGE})
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/"
-    process = subprocess.Popen(
+def _serve(root: Path, port: int) -> subprocess.Popen[str]:
+    """`im-site serve` of the site at `root` on `port`, in a process of its own."""
+    return subprocess.Popen(
         [sys.executable, "-c", "from im_site.cli import main; main()", "--config", str(root / "site.yaml"),
          "serve", "--port", str(port), "--now", NOW],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
+    root = make_site({"content/messages/hallo.md": MESSAGE})
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = _serve(root, port)
     try:
         _until(lambda: _get(base)[0] == 200, timeout=30)
         status, kind, page = _get(base + "messages/hallo/")
@@ -395,11 +400,7 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
 def test_serve_whose_first_build_fails_promises_no_last_good_build(make_site) -> None:
     root = make_site({"content/messages/hallo.md": "---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n"})
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from im_site.cli import main; main()", "--config", str(root / "site.yaml"),
-         "serve", "--port", str(port), "--now", NOW],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = _serve(root, port)
     try:
         status, kind, page = _until(lambda: _get(f"http://127.0.0.1:{port}/"), timeout=30)
         assert status == 503 and "content/messages/hallo.md:3:5: error[IM003]" in page
