@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -49,6 +50,9 @@ def test_init_creates_a_site_that_builds(tmp_path: Path) -> None:
     assert built.exit_code == 0, built.stderr
     assert (target / "_site" / "index.html").is_file()
     assert not any("livereload" in p.name for p in (target / "_site").rglob("*"))
+    # The header names the company, then the site: "Intranet Intranet" until someone noticed.
+    home = (target / "_site" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'class="brand-name">([^<]*)<', home)[1] != re.search(r'class="brand-title">([^<]*)<', home)[1]
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
