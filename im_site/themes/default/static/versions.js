@@ -36,12 +36,30 @@
     });
   }
 
+  /* On an older version, a note at the top of the page says so and leads to the newest
+     version of the same page (its home when the page is gone there). */
+  function noteOld(current, latest) {
+    var main = document.querySelector("main");
+    if (!main || !latest || current === latest) { return; }
+    var note = document.createElement("p");
+    note.className = "version-old";
+    note.setAttribute("role", "note");
+    note.textContent = (box.getAttribute("data-old") || "You are reading an older version ({id}).")
+      .replace("{id}", current) + " ";
+    var link = document.createElement("a");
+    link.href = new URL("latest/", dir).href;
+    link.textContent = box.getAttribute("data-newest") || "Go to the current version";
+    link.addEventListener("click", function (event) { event.preventDefault(); go(latest); });
+    note.appendChild(link);
+    main.insertBefore(note, main.firstChild);
+  }
+
   function build(versions) {
-    var current = inVersions ? decodeURIComponent(folder) : null;
-    if (!current) {
-      versions.forEach(function (v) { if (v.latest) { current = v.id; } });
-    }
+    var current = inVersions ? decodeURIComponent(folder) : null, latest = null;
+    versions.forEach(function (v) { if (v.latest) { latest = v.id; } });
+    current = current || latest;
     if (!versions.some(function (v) { return v.id === current; })) { return; }
+    noteOld(current, latest);
     var id = "version-switch-select";
     var label = document.createElement("label");
     label.htmlFor = id;
