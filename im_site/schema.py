@@ -173,6 +173,8 @@ def _code(kind: str) -> str:
 
 
 def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:
+    if error["type"] == "int_type" and isinstance(error.get("input"), str) and key_path[-1:] == ("answer",):
+        return _answer_hint(error["input"], key_path, data)
     if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), str):
         return _number_hint(error["input"], key_path)
     if error["type"] == "string_type" and error["loc"][-1:] == ("[key]",):
@@ -193,6 +195,25 @@ def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: ty
 def _is_colour(key_path: tuple[Any, ...]) -> bool:
     """A brand colour in site.yaml (brand.colors.primary) or a colour token in theme.yaml (color-link)."""
     return bool(key_path) and ("colors" in key_path[:-1] or str(key_path[-1]).startswith("color-"))
+
+
+def _answer_hint(text: str, key_path: tuple[Any, ...], data: Any) -> str:
+    """A quiz answer given as the option's text or letter: the option's number, counted from 0."""
+    try:
+        options = [str(option).strip() for option in _lookup(data, key_path[:-1] + ("options",))]
+    except (KeyError, IndexError, TypeError):
+        options = []
+    letter = text.strip().upper()
+    if text.strip().isdigit():
+        return f"a number, without quotes: answer: {text.strip()}"
+    if text.strip() in options:
+        number = options.index(text.strip())
+    elif len(letter) == 1 and "A" <= letter <= "Z" and ord(letter) - ord("A") < max(len(options), 1):
+        number = ord(letter) - ord("A")
+    else:
+        return "the number of the right option, counted from 0 (answer: 1 for the second option)"
+    return f"the number of the option, counted from 0: answer: {number} (for {options[number]!r})" if options \
+        else f"the number of the option, counted from 0: answer: {number}"
 
 
 def _number_hint(text: str, key_path: tuple[Any, ...]) -> str | None:

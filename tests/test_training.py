@@ -213,6 +213,32 @@ def test_answer_outside_the_options_is_an_error_at_the_answer_line(make_site):
     assert "answer 3 is outside the options (0 to 2" in result.stderr
 
 
+def test_an_answer_written_as_the_option_or_its_letter_gets_the_number_to_write(make_site):
+    """Trainers write the right option as it reads, or as A/B/C from paper quizzes."""
+    root = make_site({"content/training/quiz.md": """\
+        ---
+        title: Quiz
+        quiz:
+          - question: Eins?
+            options: [ja, nein]
+            answer: nein
+          - question: Zwei?
+            options: [ja, nein, vielleicht]
+            answer: C
+          - question: Drei?
+            options: [ja, nein]
+            answer: "1"
+        ---
+        Text.
+        """})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "content/training/quiz.md:6: error[IM006]" in result.stderr
+    assert "hint: the number of the option, counted from 0: answer: 1 (for 'nein')" in result.stderr
+    assert "hint: the number of the option, counted from 0: answer: 2 (for 'vielleicht')" in result.stderr
+    assert "hint: a number, without quotes: answer: 1" in result.stderr
+
+
 def test_missing_question_is_an_error_at_the_quiz_item(make_site):
     root = make_site({"content/training/quiz.md": """\
         ---
