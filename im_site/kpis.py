@@ -89,9 +89,11 @@ def withhold_small_groups(snapshot: Snapshot, min_group_size: int) -> tuple[Snap
 
 
 def target_met(value: float, target: float | None, direction: Direction) -> bool | None:
-    """Up: the value reaches the target or more; down: it stays at or below it."""
+    """Up: the value reaches the target or more; down: it stays at or below it. The value as the
+    pages show it (74.999 reads "75 %": next to "at least 75 %" it must not read as missed)."""
     if target is None:
         return None
+    value = round(value, SHOWN_DECIMALS)
     return value >= target if direction == "up" else value <= target
 
 

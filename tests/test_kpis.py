@@ -231,6 +231,9 @@ def test_direction_down_means_lower_is_better(built: Path) -> None:
     assert "kpi-better" in card and "besser" in card and "kpi-worse" not in card
     assert "Ziel erreicht" in card and "höchstens 3" in card
     assert kpis.target_met(3, 3, "down") is True and kpis.target_met(3.1, 3, "down") is False
+    # judged as shown: 74.999 reads "75 %" next to "Ziel: mindestens 75 %"
+    assert kpis.format_number(74.999, "de") == "75" and kpis.target_met(74.999, 75, "up") is True
+    assert kpis.target_met(74.99, 75, "up") is False and kpis.target_met(3.004, 3, "down") is True
     assert kpis.is_improvement(-1, "down") is True and kpis.is_improvement(-1, "up") is False
 
 
