@@ -20,11 +20,13 @@ from .config import Config
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
 from .urls import is_external
-from .yamldoc import YamlProblem, load
+from .yamldoc import YamlDoc, YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
 #: Re-exported so that verbs rendering their own template (digest) need not import jinja2.
 TemplateError = jinja2.TemplateError
+#: A theme text a template shows: `t.key` or `t['key']`.
+_STRING_USE = re.compile(r"""\bt\.([A-Za-z_]\w*)|\bt\[\s*["']([^"']+)["']\s*\]""")
 #: What a stylesheet loads: `url(...)` and `@import "..."`; comments are matched only to be skipped.
 _CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"')]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
                             re.S)
@@ -104,6 +106,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     name: str | None = config.settings.theme
     named_at: tuple[str, int | None] = ("site.yaml", config.line_of("theme"))  # where `name` is written
     settings_chain: list[ThemeSettings] = []
+    docs: list[tuple[str, YamlDoc | None]] = []  # each theme's theme.yaml, for the lines of its strings
     while name:
         if any(name == seen for seen, _ in chain):
             diagnostics.error(*named_at, "IM040", f"theme {name!r} extends itself in a cycle")
@@ -115,9 +118,11 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
         read = _read_settings(folder, config, diagnostics)
         if read is None:
             return None
-        settings, named_at = read
+        settings, rel, doc = read
+        named_at = (rel, doc.line_of(("extends",)) if doc is not None else None)
         chain.append((name, folder))
         settings_chain.append(settings)
+        docs.append((rel, doc))
         name = None if name == "default" else (settings.extends or "default")
     theme = Theme(chain)
     for settings in reversed(settings_chain):
@@ -131,8 +136,32 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
                                 "English",
                                 hint=f"add strings: {{{lang}: ...}} to your theme's theme.yaml, with the keys of the "
                                      "built-in theme's (im_site/themes/default/theme.yaml)")
+    _check_strings(chain, settings_chain, docs, diagnostics)
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     return theme
+
+
+def _check_strings(chain: list[tuple[str, Path]], settings_chain: list[ThemeSettings],
+                   docs: list[tuple[str, YamlDoc | None]], diagnostics: Diagnostics) -> None:
+    """A text a theme gives that neither the built-in theme nor any template of the chain uses
+    (`feedbak_intro:`) would be silently ignored: warning IM040, with the key it resembles."""
+    known = {key for (name, _), settings in zip(chain, settings_chain, strict=True) if name == "default"
+             for strings in settings.strings.values() for key in strings}
+    for _, folder in chain:
+        for path in sorted((folder / "templates").rglob("*")) if (folder / "templates").is_dir() else []:
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                known.update(match[0] or match[1] for match in _STRING_USE.findall(text))
+    for (name, _), settings, (rel, doc) in zip(chain, settings_chain, docs, strict=True):
+        if name == "default":
+            continue
+        for lang, strings in sorted(settings.strings.items()):
+            for key in sorted(set(strings) - known):
+                match = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
+                diagnostics.warning(rel, doc.line_of(("strings", lang, key)) if doc is not None else None, "IM040",
+                                    f"text {key!r} is used by no template, so it shows nowhere",
+                                    hint=f"did you mean {match[0]!r}?" if match else
+                                    "use it in a template of the theme as {{ t." + key + " }}")
 
 
 def _theme_hint(name: str, config: Config) -> str | None:
@@ -143,19 +172,20 @@ def _theme_hint(name: str, config: Config) -> str | None:
 
 
 def _read_settings(folder: Path, config: Config,
-                   diagnostics: Diagnostics) -> tuple[ThemeSettings, tuple[str, int | None]] | None:
-    """The theme's settings and where its `extends:` is written; None after reporting problems."""
+                   diagnostics: Diagnostics) -> tuple[ThemeSettings, str, YamlDoc | None] | None:
+    """The theme's settings, the path of its theme.yaml and its YAML (for lines); None after
+    reporting problems."""
     path = folder / "theme.yaml"
     rel = path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else f"<default theme>/{path.name}"
     if not path.is_file():
-        return ThemeSettings(), (rel, None)
+        return ThemeSettings(), rel, None
     try:
         doc = load(path.read_text(encoding="utf-8-sig"))
     except (YamlProblem, UnicodeDecodeError) as problem:
         diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem), hint=getattr(problem, "hint", None))
         return None
     settings = validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
-    return (settings, (rel, doc.line_of(("extends",)))) if settings is not None else None
+    return (settings, rel, doc) if settings is not None else None
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

@@ -476,6 +476,24 @@ def test_custom_theme_extends_default_and_brand_tokens(make_site):
     assert any((root / "_site/assets").glob("brand-theme.*.css"))
 
 
+def test_a_theme_text_no_template_shows_is_a_warning(make_site):
+    """`feedbak_intro:` in theme.yaml was silently ignored and the built-in text stayed; a text
+    of the theme's own that its templates show (`t.slogan`) is fine."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\nstrings:\n  de:\n    feedbak_intro: Fragen?\n"
+                                   "    slogan: Frisch.\n    home: Start\n",
+        "themes/marke/templates/message.html": '{% extends "default:message.html" %}'
+                                                 '{% block article_kicker %}<p>{{ t.slogan }}</p>{% endblock %}',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[:-1] == [
+        "themes/marke/theme.yaml:4: warning[IM040]: text 'feedbak_intro' is used by no template, so it shows "
+        "nowhere (hint: did you mean 'feedback_intro'?)"]
+    assert "<p>Frisch.</p>" in (root / "_site/messages/frische/index.html").read_text()
+
+
 def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     """A brand's own font and pattern in static/, named from its CSS, are found by the browser."""
     root = make_site({
