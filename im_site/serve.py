@@ -143,8 +143,11 @@ class Site:
                     if taken:
                         number = self.state.build + 1
                         self.served = (outputs, number, kept)
+                    # The browser shows the errors first: one that stops the build must not hide
+                    # below the warnings of files sorted before it.
+                    shown = "\n".join(d.format() for d in [*diagnostics.errors, *diagnostics.warnings])
                     self._publish(State(number if taken else self.state.build,
-                                        f"{report}\n{diagnostics.summary()}", taken))
+                                        f"{shown}\n{diagnostics.summary()}", taken))
                     return False
                 if report:
                     self.log(f"{report}\n{diagnostics.summary()}")

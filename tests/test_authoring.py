@@ -402,13 +402,16 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
 
 
 def test_serve_whose_first_build_fails_promises_no_last_good_build(make_site) -> None:
-    root = make_site({"content/messages/hallo.md": "---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n"})
+    root = make_site({"content/messages/hallo.md": "---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n",
+                      "content/a-seite.md": "---\ntitle: A\n---\n[Sprung](#nirgends)\n"})
     port = _free_port()
     process = _serve(root, port)
     try:
         status, kind, page = _until(lambda: _get(f"http://127.0.0.1:{port}/"), timeout=30)
         assert status == 503 and "content/messages/hallo.md:3:5: error[IM003]" in page
         assert 'name="viewport"' in page  # the problems read on a phone too
+        # The error that stops the build comes first, not after the warnings of files sorted before it.
+        assert page.index("error[IM003]") < page.index("content/a-seite.md:4: warning")
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
