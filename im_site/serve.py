@@ -338,9 +338,13 @@ def serve(config_path: Path, options: BuildOptions, host: str, port: int,
     from .watch import Watcher
 
     site = Site(config_path, options, log, fixed_clock=fixed_clock)
-    site.rebuild()
+    server = make_server(site, host, port)  # first: a busy port is said at once, not after a whole build
+    try:
+        site.rebuild()
+    except BaseException:
+        server.server_close()
+        raise
     site.start()
-    server = make_server(site, host, port)
     watcher = Watcher(config_path.parent, site.changed)
     watcher.start()
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"

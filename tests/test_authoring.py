@@ -338,6 +338,7 @@ def test_serve_on_a_port_in_use_says_which_port_to_try(make_site) -> None:
                               capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and f"try --port {port + 1}" in done.stderr
+    assert "built " not in done.stderr  # said at once, not after building the whole site
 
 
 def _serve(root: Path, port: int) -> subprocess.Popen[str]:
