@@ -65,7 +65,21 @@ def _hint(message: str, text: str, line: int | None, column: int | None) -> str 
         return _INDENT_HINT
     if "did not find expected key" in message and indented and column == len(here) - len(here.lstrip()) + 1:
         return _INDENT_HINT  # the parser stopped at the start of the indented key, not after a quote
+    if "mapping values are not allowed" in message:
+        quoted = _quoted_line(here)
+        if quoted:
+            return f'a value with ": " in it needs quotes: {quoted}'
     return next((hint for words, hint in _HINTS if words in message), None)
+
+
+def _quoted_line(line: str) -> str | None:
+    """`summary: Frische: für alle` as it should be written, `summary: "Frische: für alle"`; None
+    when the line is not a plain key and an unquoted value of a reasonable length."""
+    key, _, value = line.strip().partition(": ")
+    value = value.strip()
+    if not re.fullmatch(r"[A-Za-z_][\w-]*", key) or not value or len(value) > 80 or value[0] in "\"'[{|>":
+        return None
+    return f"{key}: '{value}'" if '"' in value else f'{key}: "{value}"'
 
 
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -197,6 +197,8 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
 
 @pytest.mark.parametrize("line,hint", [
     ("title: Frische: unser Versprechen", 'needs quotes: title: "Frische: unser Versprechen"'),
+    ("title: A\nsummary: Neu: der \"Frische-Preis\" für Teams",  # the writer's own line, quoted
+     """needs quotes: summary: 'Neu: der "Frische-Preis" für Teams'"""),
     ('title: "Frische" ist Haltung', "quote all of it"),
     ("title: @Zentrale grüßt", "starts with @ or ` needs quotes"),
     ('title: "Frische ist', "a quote is not closed"),
