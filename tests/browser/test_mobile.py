@@ -95,3 +95,16 @@ def test_the_logo_keeps_its_proportions(browser, demo_site, width):
     context.close()
     assert shown[0] == pytest.approx(shown[1], rel=0.03)
     assert shown[2] == 40
+
+
+def test_a_published_page_keeps_its_header_short_on_a_phone(phone, published):
+    """The version links and the version menu share one line (each took a line of its own, so on a
+    published page the article began below half the screen); the menu keeps its label for screen
+    readers, and no control gets smaller than a tap target."""
+    phone.goto(published.url + "versions/v1/messages/2026-10-schulungen/")
+    phone.locator("#version-switch-select").wait_for()
+    links, menu = (phone.locator(selector).bounding_box() for selector in (".version-links", ".version-switch"))
+    assert abs(links["y"] + links["height"] / 2 - (menu["y"] + menu["height"] / 2)) < 8, (links, menu)
+    assert phone.locator("#version-switch-select").evaluate("s => s.labels[0].textContent") == "Version"
+    assert phone.evaluate(SMALL, ".version-links a, .version-switch select") == []
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
