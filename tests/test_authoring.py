@@ -53,6 +53,9 @@ def test_init_creates_a_site_that_builds(tmp_path: Path) -> None:
     # The header names the company, then the site: "Intranet Intranet" until someone noticed.
     home = (target / "_site" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'class="brand-name">([^<]*)<', home)[1] != re.search(r'class="brand-title">([^<]*)<', home)[1]
+    # The starter site has KPI snapshots, so its menu leads to them.
+    menu = home[home.index('class="main-nav"'):home.index("</nav>", home.index('class="main-nav"'))]
+    assert 'href="kpis/index.html"' in menu
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
