@@ -19,15 +19,16 @@ import jinja2
 from .config import Config
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
-from .urls import is_external
+from .urls import is_external, scheme_of
 from .yamldoc import YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
 #: Re-exported so that verbs rendering their own template (digest) need not import jinja2.
 TemplateError = jinja2.TemplateError
-#: What a stylesheet loads: `url(...)` and `@import "..."`; comments are matched only to be skipped.
+#: What a stylesheet loads: `url(...)` and `@import "..."`, in any case (CSS reads `URL(` as
+#: `url(`); comments are matched only to be skipped.
 _CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"')]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
-                            re.S)
+                            re.S | re.I)
 
 
 class ThemeSettings(Strict):
@@ -80,7 +81,7 @@ def link_stylesheet(css: str, name: str, assets: dict[str, str]) -> tuple[str, l
 
     def link(match: re.Match[str]) -> str:
         url = match.group("url") if match.group("url") is not None else match.group("imported")
-        if url is None or not url.strip() or url.startswith(("data:", "#")):
+        if url is None or not url.strip() or url.startswith("#") or scheme_of(url) == "data":
             return match.group(0)
         line = css.count("\n", 0, match.start()) + 1
         if is_external(url):

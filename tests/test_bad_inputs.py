@@ -141,6 +141,9 @@ CASES = [
      "themes/t/templates/page.html:1", "IM040", "'gibtsnicht.html' not found"),
     ("theme-css-other-host", {"themes/t/static/marke.css": "h1{color:red}\n@import url('https://fonts.googleapis.com/css2?family=Inter');\n"},
      "themes/t/static/marke.css:2", "IM110", "loads from another host"),
+    ("theme-css-other-host-in-capitals", {"themes/t/static/marke.css": "h1{color:red}\n.x{background:URL(//cdn.example.com/a.png)}\n"
+                                                                      "@IMPORT 'https://fonts.googleapis.com/css2';\n"},
+     "themes/t/static/marke.css:2", "IM110", "'//cdn.example.com/a.png' loads from another host"),
     ("theme-css-missing-file", {"themes/t/static/marke.css": "@font-face{font-family:M;src:url(fonts/marke.woff2)}\n"},
      "themes/t/static/marke.css:1", "IM110", "'fonts/marke.woff2' not found in the theme's static/ folder"),
     ("brand-font-not-a-font", {"site.yaml": BASIC_SITE_YAML + "brand:\n  fonts: {heading: fonts/marke.woff2}\n",
