@@ -37,7 +37,7 @@ from .parallel import fork_batches
 from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
-from .theme import BUILTIN, Theme, brand_css, link_stylesheet
+from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
 from .urls import absolute, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
@@ -148,14 +148,16 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
+    static = ctx.theme.static_files()
     # Stylesheets last: their url()s name the other files by their fingerprinted names.
-    for name, path in sorted(ctx.theme.static_files().items(), key=lambda item: item[0].endswith(".css")):
+    for name, path in static.items():
         if name == "livereload.js" and not ctx.options.live_reload:
             continue  # the dev server's client never ships in a build
-        data = path.read_bytes() if not name.endswith(".css") else _linked_stylesheet(ctx, name, path)
-        output = "assets/" + fingerprint(name, data)
-        ctx.assets[name] = output
-        ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
+        if not name.endswith(".css"):
+            _add_static(ctx, name, path.read_bytes())
+    for name in static:
+        if name.endswith(".css"):
+            _add_stylesheet(ctx, name, static, frozenset())
     brand = ctx.config.settings.brand
     font_urls: dict[str, str] = {}
     for role, rel in (("logo", brand.logo), ("heading", brand.fonts.heading), ("body", brand.fonts.body)):
@@ -169,8 +171,26 @@ def add_theme_assets(ctx: RenderContext) -> None:
     ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
 
 
-def _linked_stylesheet(ctx: RenderContext, name: str, path: Path) -> bytes:
-    css, problems = link_stylesheet(path.read_bytes().decode("utf-8", "surrogateescape"), name, ctx.assets)
+def _add_static(ctx: RenderContext, name: str, data: bytes) -> None:
+    output = "assets/" + fingerprint(name, data)
+    ctx.assets[name] = output
+    ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
+
+
+def _add_stylesheet(ctx: RenderContext, name: str, static: dict[str, Path], importing: frozenset[str]) -> None:
+    """A stylesheet after those it imports (`@import "parts/forms.css"`), which it names by their
+    fingerprinted names; `importing` are the stylesheets waiting for this one (an import cycle)."""
+    if name in ctx.assets or name in importing:
+        return
+    css = static[name].read_bytes().decode("utf-8", "surrogateescape")
+    for referenced in stylesheet_references(css, name):
+        if referenced.endswith(".css") and referenced in static:
+            _add_stylesheet(ctx, referenced, static, importing | {name})
+    _add_static(ctx, name, _linked_stylesheet(ctx, name, static[name], css, importing | {name}))
+
+
+def _linked_stylesheet(ctx: RenderContext, name: str, path: Path, text: str, importing: frozenset[str]) -> bytes:
+    css, problems = link_stylesheet(text, name, ctx.assets, importing)
     for line, message, hint in problems:
         ctx.diagnostics.error(_template_path(ctx, str(path)), line, "IM110", message, hint=hint)
     return css.encode("utf-8", "surrogateescape")

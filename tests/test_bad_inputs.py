@@ -144,6 +144,10 @@ CASES = [
     ("theme-css-other-host-in-capitals", {"themes/t/static/marke.css": "h1{color:red}\n.x{background:URL(//cdn.example.com/a.png)}\n"
                                                                       "@IMPORT 'https://fonts.googleapis.com/css2';\n"},
      "themes/t/static/marke.css:2", "IM110", "'//cdn.example.com/a.png' loads from another host"),
+    ("theme-css-import-cycle", {"themes/t/static/marke.css": "@import 'teile/a.css';\n",
+                                "themes/t/static/teile/a.css": "@import 'b.css';\n",
+                                "themes/t/static/teile/b.css": "h1{color:red}\n@import url(a.css);\n"},
+     "themes/t/static/teile/b.css:2", "IM110", "'a.css' imports this stylesheet in turn"),
     ("theme-css-missing-file", {"themes/t/static/marke.css": "@font-face{font-family:M;src:url(fonts/marke.woff2)}\n"},
      "themes/t/static/marke.css:1", "IM110", "'fonts/marke.woff2' not found in the theme's static/ folder"),
     ("brand-font-not-a-font", {"site.yaml": BASIC_SITE_YAML + "brand:\n  fonts: {heading: fonts/marke.woff2}\n",

@@ -513,6 +513,27 @@ def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
         "1 error, 0 warnings"]
 
 
+def test_a_stylesheet_imports_one_from_a_sub_folder(make_site):
+    """README: sub-folder stylesheets are included where a stylesheet imports them; the import
+    names the fingerprinted file, whose own url()s name theirs (at any depth)."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/static/img/muster.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "themes/marke/static/brand-theme.css": "@import \"parts/formulare.css\";\nh1{color:red}\n",
+        "themes/marke/static/parts/formulare.css": "@import url(knoepfe.css);\nform{background:url(../img/muster.svg)}\n",
+        "themes/marke/static/parts/knoepfe.css": "button{border:0}\n",
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand-theme.*.css")
+    [imported] = re.findall(r'@import "([^"]+)"', css.read_text())
+    forms = css.parent / imported
+    assert forms.is_file() and "form{" in forms.read_text()
+    for url in re.findall(r"@import url\(([^)]+)\)|url\(([^)]+)\)", forms.read_text()):
+        assert (forms.parent / "".join(url)).is_file(), url
+
+
 def run_site_yaml(extra: str) -> str:
     from conftest import BASIC_SITE_YAML
     return BASIC_SITE_YAML + extra
