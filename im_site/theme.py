@@ -27,7 +27,8 @@ BUILTIN = Path(__file__).parent / "themes" / "default"
 TemplateError = jinja2.TemplateError
 #: What a stylesheet loads: `url(...)` and `@import "..."`, in any case (CSS reads `URL(` as
 #: `url(`); comments are matched only to be skipped.
-_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"')]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
+#: A URL holds no `(` (CSS needs it escaped), so an unclosed `url(` is given up at the next one.
+_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
                             re.S | re.I)
 
 
@@ -80,12 +81,14 @@ def link_stylesheet(css: str, name: str, assets: dict[str, str],
     """
     problems: list[tuple[int, str, str]] = []
     folder = posixpath.dirname("assets/" + name)
+    counted = [0, 1]  # (offset, its line): matches come in order, so each newline is counted once
 
     def link(match: re.Match[str]) -> str:
         url = match.group("url") if match.group("url") is not None else match.group("imported")
         if url is None or not url.strip() or url.startswith("#") or scheme_of(url) == "data":
             return match.group(0)
-        line = css.count("\n", 0, match.start()) + 1
+        counted[:] = [match.start(), counted[1] + css.count("\n", counted[0], match.start())]
+        line = counted[1]
         if is_external(url):
             problems.append((line, f"{url!r} loads from another host; pages load nothing from other hosts",
                              "put the file in the theme's static/ folder and name it relative to this stylesheet"))
