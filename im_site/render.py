@@ -37,6 +37,7 @@ from .parallel import fork_batches
 from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
+from .sources import decode
 from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
 from .urls import absolute, page_file, relative, scheme_of, site_address
 
@@ -182,11 +183,23 @@ def _add_stylesheet(ctx: RenderContext, name: str, static: dict[str, Path], impo
     fingerprinted names; `importing` are the stylesheets waiting for this one (an import cycle)."""
     if name in ctx.assets or name in importing:
         return
-    css = static[name].read_bytes().decode("utf-8", "surrogateescape")
+    css = _stylesheet_text(ctx, static[name])
     for referenced in stylesheet_references(css, name):
         if referenced.endswith(".css") and referenced in static:
             _add_stylesheet(ctx, referenced, static, importing | {name})
     _add_static(ctx, name, _linked_stylesheet(ctx, name, static[name], css, importing | {name}))
+
+
+def _stylesheet_text(ctx: RenderContext, path: Path) -> str:
+    """A theme stylesheet's text. Browsers read it as UTF-8 (the pages' encoding) unless it names
+    another in `@charset`, so other bytes are reported: `ä` in Latin-1 would show as '�'."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        if not data.startswith(b'@charset "'):
+            decode(data, _template_path(ctx, str(path)), ctx.diagnostics)  # reports the first bad byte
+        return data.decode("utf-8", "surrogateescape")
 
 
 def _linked_stylesheet(ctx: RenderContext, name: str, path: Path, text: str, importing: frozenset[str]) -> bytes:

@@ -148,6 +148,8 @@ CASES = [
                                 "themes/t/static/teile/a.css": "@import 'b.css';\n",
                                 "themes/t/static/teile/b.css": "h1{color:red}\n@import url(a.css);\n"},
      "themes/t/static/teile/b.css:2", "IM110", "'a.css' imports this stylesheet in turn"),
+    ("theme-css-latin1", {"themes/t/static/marke.css": b"h1{color:red}\n.neu::before{content:'Fr\xfchjahr'}\n"},
+     "themes/t/static/marke.css:2:25", "IM002", "not valid UTF-8 (byte 0xfc)"),
     ("theme-css-missing-file", {"themes/t/static/marke.css": "@font-face{font-family:M;src:url(fonts/marke.woff2)}\n"},
      "themes/t/static/marke.css:1", "IM110", "'fonts/marke.woff2' not found in the theme's static/ folder"),
     ("brand-font-not-a-font", {"site.yaml": BASIC_SITE_YAML + "brand:\n  fonts: {heading: fonts/marke.woff2}\n",
