@@ -376,8 +376,19 @@ def test_a_file_named_for_a_language_the_site_does_not_have_is_an_error(make_sit
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "content/messages/a.en.md: error[IM160]: the file name says language 'en' (.en.md), which is not in site.yaml "
-        "languages ['de'] (hint: add en to languages in site.yaml, or set lang: in the front matter)",
+        "languages ['de'] (hint: add en to languages in site.yaml; if .en is not meant as a language, name the file "
+        "a-en.md or set lang: in the front matter)",
         "1 error, 0 warnings"]  # b.en.md says lang: de, so it is the German page messages/b-en/
+
+
+def test_a_file_name_ending_in_two_letters_that_are_no_language_gets_a_way_out(make_site):
+    """`team.it.md` (the IT team's page) is read as Italian: the hint names the file name that is no language."""
+    root = make_site({"content/team.it.md": "---\ntitle: IT-Team\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "name the file team-it.md or set lang: in the front matter" in result.stderr
+    (root / "content/team.it.md").rename(root / "content/team-it.md")
+    assert build_site(root).exit_code == 0
 
 
 def test_language_switcher_links_translation(built):
