@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, build_site, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli
 from im_site import kpis
 
 DEFS = """
@@ -498,6 +498,17 @@ def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_sit
     assert [line for line in result.output.splitlines() if "error" in line] == [
         "content/kpis/kpis.yaml:17: error[IM006]: 'kpis[2].direction': Input should be 'up' or 'down'",
         "1 error, 0 warnings"]
+
+
+def test_a_mistake_in_kpis_yaml_names_it_at_the_menu_link_to_the_dashboard(make_site) -> None:
+    """Without definitions there is no dashboard, so the menu's /kpis/ is reported too: with its cause."""
+    site_yaml = BASIC_SITE_YAML.replace("url: /messages/}\n", "url: /messages/}\n  - {label: Kennzahlen, url: /kpis/}\n")
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower")},
+                     site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("site.yaml:12: error[IM101]: menu link '/kpis/' points to no page of this site (hint: content/kpis/kpis.yaml "
+            "has errors of its own that keep it out of the build)") in result.output.splitlines()
 
 
 def test_snapshot_without_definitions_is_an_error(make_site) -> None:
