@@ -149,7 +149,7 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
-    static = ctx.theme.static_files()
+    static = _static_inside(ctx, ctx.theme.static_files())
     # Stylesheets last: their url()s name the other files by their fingerprinted names.
     for name, path in static.items():
         if name == "livereload.js" and not ctx.options.live_reload:
@@ -170,6 +170,20 @@ def add_theme_assets(ctx: RenderContext) -> None:
     css = brand_css(ctx.config, ctx.theme.tokens, font_urls).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
     ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
+
+
+def _static_inside(ctx: RenderContext, static: dict[str, Path]) -> dict[str, Path]:
+    """The static files that are the project's or its themes': a symlink to any other file (a key
+    in the home folder) would publish it."""
+    allowed = [ctx.config.root.resolve(), *(folder.resolve() for _, folder in ctx.theme.chain)]
+    inside = {}
+    for name, path in static.items():
+        if any(path.resolve().is_relative_to(folder) for folder in allowed):
+            inside[name] = path
+        else:
+            ctx.diagnostics.error(_template_path(ctx, str(path)), None, "IM011", "symlink points outside the project",
+                                  hint="copy the file into the theme's static/ folder instead")
+    return inside
 
 
 def _add_static(ctx: RenderContext, name: str, data: bytes) -> None:

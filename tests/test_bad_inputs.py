@@ -421,6 +421,20 @@ def test_symlink_leaving_content_is_refused(make_site, tmp_path):
     assert "content/leak.md: error[IM011]: symlink points outside content/" in result.stderr
 
 
+def test_symlink_leaving_the_project_from_a_theme_is_refused(make_site, tmp_path):
+    """A theme's static files are published as they are: a symlink there to a file elsewhere
+    (a key in the home folder) would put that file on the intranet."""
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY\n")
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n"}, site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    (root / "themes/t/static").mkdir()
+    (root / "themes/t/static/schluessel.txt").symlink_to(secret)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "themes/t/static/schluessel.txt: error[IM011]: symlink points outside the project" in result.stderr
+    assert not (root / "_site").exists()
+
+
 def test_output_folder_with_git_is_refused(make_site, tmp_path):
     root = make_site(GOOD)
     target = tmp_path / "repo"
