@@ -489,6 +489,17 @@ def test_a_kpi_added_later_is_not_missing_from_the_snapshots_before_it(make_site
     assert result.exit_code == 1
 
 
+@pytest.mark.parametrize("csv", ["kpi;segment;value\nsatisfaction;;61,5\nnps;;4\ncomplaints;;2\n",
+                                 "kpi,segment,value\nsatisfaction,,61,5\nnps,,4\ncomplaints,,2\n"])
+def test_a_bad_kpi_csv_is_reported_once_not_again_as_missing_values(make_site, csv: str) -> None:
+    """The values in a CSV from a German Excel are there, only unreadable: not 'no value for KPI' too."""
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
+    result = build_site(root)
+    assert result.exit_code == 1
+    problems = [line for line in result.output.splitlines() if "error[" in line or "warning[" in line]
+    assert len(problems) == 1 and problems[0].startswith("content/kpis/2026-q1.csv:"), result.output
+
+
 def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
     message = "---\ntitle: X\ndate: 2026-01-01\n---\n\nWerte: {kpi}`satisfaction`, {kpi}`nps`.\n"
     root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower"),
