@@ -249,7 +249,10 @@ def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str]
     if not cells or all(not cell.strip() for cell in cells):
         return None
     if len(cells) != width:
-        diagnostics.error(path, line, "IM140", f"row has {len(cells)} fields, the header {width}")
+        split = len(cells) == width + 1 and all(cell.strip().lstrip("-").isdigit() for cell in cells[2:4])
+        whole, fraction = (cell.strip() for cell in cells[2:4]) if split else ("", "")
+        hint = f"if {whole},{fraction} is one number, write it with a dot: {whole}.{fraction}" if split else None
+        diagnostics.error(path, line, "IM140", f"row has {len(cells)} fields, the header {width}", hint=hint)
         return None
     kpi_id, segment, raw = (cell.strip() for cell in cells[:3])
     if not _known_id(kpi_id, known, path, line, diagnostics):

@@ -416,7 +416,8 @@ BAD_CASES = {
         "content/kpis/2026-q1.csv:3: error[IM140]: row has 2 fields, the header 3"),
     "csv non-numeric": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\n\nsatisfaction,,71,5\n"},
-        "content/kpis/2026-q1.csv:4: error[IM140]: row has 4 fields"),
+        "content/kpis/2026-q1.csv:4: error[IM140]: row has 4 fields, the header 3 (hint: if 71,5 is one number, write it "
+        "with a dot: 71.5)"),
     "csv text value": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\nsatisfaction,,hoch\n"},
         "content/kpis/2026-q1.csv:3: error[IM140]: value 'hoch' of 'satisfaction' is not a finite number"),
