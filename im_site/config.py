@@ -150,8 +150,12 @@ class SiteSettings(Strict):
     @field_validator("base_url")
     @classmethod
     def _base(cls, value: str) -> str:
+        if value.startswith("//"):
+            raise ValueError(f"base_url {value!r} names a host without http(s): write https:{value}")
         if not (value.startswith("/") or value.startswith(("http://", "https://"))):
             raise ValueError("base_url must be a path starting with / or an http(s) URL")
+        if "?" in value or "#" in value:  # every address of the site is base_url + a path
+            raise ValueError("base_url is the site's folder: it cannot have a ?query or #fragment")
         return value if value.endswith("/") else value + "/"
 
 

@@ -236,7 +236,8 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
     if stem and not explicit and suffix not in config.languages and _LANGUAGE_SUFFIX.fullmatch(suffix):
         diagnostics.error(source.path, None, "IM160", f"the file name says language {suffix!r} (.{suffix}.md), which "
                           f"is not in site.yaml languages {config.languages}",
-                          hint=f"add {suffix} to languages in site.yaml, or set lang: in the front matter")
+                          hint=f"add {suffix} to languages in site.yaml; if .{suffix} is not meant as a language, name "
+                               f"the file {stem}-{suffix}.md or set lang: in the front matter")
         return None
     if not stem or suffix not in config.languages:
         stem, suffix = name, ""

@@ -18,7 +18,7 @@ from .config import label_for
 from .kpi_sources import Definitions, SnapshotData, choose_sources, load_definitions, load_snapshot, warn_missing
 from .kpis import Correlation, Definition, Figure, Snapshot
 from .model import Page
-from .render import Job, Markup, link_from
+from .render import INVALID, Job, Markup, link_from
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -55,9 +55,13 @@ def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
     env.globals["kpi_snapshot"] = lambda page: snapshot_view(ctx, data, page) if data else None
     env.globals["kpi_highlights"] = lambda lang: highlights(ctx, data, lang) if data else None
     if data is None:
-        if result.content and any(source.kind == "kpi_defs" for source in result.content.files.values()):
-            # kpis.yaml has errors of its own, reported: calling every `{kpi}` unknown would only mislead
-            ctx.kpi_embed = lambda kpi_id, lang, from_file: ""
+        files = result.content.files.values() if result.content else ()
+        for source in files:
+            if source.kind == "kpi_defs":
+                # kpis.yaml has errors of its own, reported: calling every `{kpi}` unknown, or the
+                # menu's link to the dashboard a riddle, would only mislead
+                ctx.kpi_embed = lambda kpi_id, lang, from_file: ""
+                ctx.hidden[source.rel] = INVALID
         return []
     ctx.kpi_ids = frozenset(data.definitions.ids)
     ctx.kpi_embed = lambda kpi_id, lang, from_file: embed(ctx, data, kpi_id, lang, from_file)

@@ -73,6 +73,7 @@ class SnapshotData:
     values: dict[str, float] = field(default_factory=dict)
     segments: dict[str, dict[str, float]] = field(default_factory=dict)
     respondents: dict[str, int] = field(default_factory=dict)
+    has_errors: bool = False  # its values or CSV have errors of their own (reported)
 
     @property
     def has_data(self) -> bool:
@@ -150,6 +151,7 @@ def known_kpis_hint(ids: set[str]) -> str:
 def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], diagnostics: Diagnostics) -> SnapshotData:
     """Inline values and the CSV named by `data:`, merged; unknown ids and doubles reported."""
     meta, data = page.meta, SnapshotData(page)
+    reported, diagnostics = diagnostics, Diagnostics()  # its own, to know whether it has errors
     for kpi_id, value in sorted(meta.values.items()):
         if _known_id(kpi_id, known, page.path, page.line_of(("values", kpi_id)), diagnostics):
             data.values[kpi_id] = value
@@ -167,6 +169,8 @@ def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], dia
     for segment in sorted(set(data.respondents) - set(data.segments)):
         diagnostics.warning(page.path, page.line_of(("respondents", segment)), "IM140",
                             f"respondents given for segment {segment!r}, which has no values")
+    data.has_errors = diagnostics.has_errors()
+    reported.extend(diagnostics.items)
     return data
 
 
@@ -245,7 +249,10 @@ def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str]
     if not cells or all(not cell.strip() for cell in cells):
         return None
     if len(cells) != width:
-        diagnostics.error(path, line, "IM140", f"row has {len(cells)} fields, the header {width}")
+        split = len(cells) == width + 1 and all(cell.strip().lstrip("-").isdigit() for cell in cells[2:4])
+        whole, fraction = (cell.strip() for cell in cells[2:4]) if split else ("", "")
+        hint = f"if {whole},{fraction} is one number, write it with a dot: {whole}.{fraction}" if split else None
+        diagnostics.error(path, line, "IM140", f"row has {len(cells)} fields, the header {width}", hint=hint)
         return None
     kpi_id, segment, raw = (cell.strip() for cell in cells[:3])
     if not _known_id(kpi_id, known, path, line, diagnostics):
@@ -312,8 +319,9 @@ def _warn_differing(chosen: SnapshotData, candidates: list[SnapshotData], diagno
 
 def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnostics: Diagnostics) -> None:
     """A snapshot without a company-wide value for a defined KPI leaves a gap in the trend
-    (not one of a period before the KPI's `since`: it was not measured yet)."""
-    for data in chosen:
+    (not one of a period before the KPI's `since`: it was not measured yet). A snapshot whose
+    values have errors is left out: its values in a bad CSV header or row are not missing."""
+    for data in (data for data in chosen if not data.has_errors):
         period = data.page.meta.period
         for kpi in definitions.kpis:
             since = definitions.since.get(kpi.id)

@@ -37,7 +37,8 @@ from .parallel import fork_batches
 from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
-from .theme import BUILTIN, Theme, brand_css, link_stylesheet
+from .sources import decode
+from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
 from .urls import absolute, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
@@ -148,14 +149,16 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
+    static = _static_inside(ctx, ctx.theme.static_files())
     # Stylesheets last: their url()s name the other files by their fingerprinted names.
-    for name, path in sorted(ctx.theme.static_files().items(), key=lambda item: item[0].endswith(".css")):
+    for name, path in static.items():
         if name == "livereload.js" and not ctx.options.live_reload:
             continue  # the dev server's client never ships in a build
-        data = path.read_bytes() if not name.endswith(".css") else _linked_stylesheet(ctx, name, path)
-        output = "assets/" + fingerprint(name, data)
-        ctx.assets[name] = output
-        ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
+        if not name.endswith(".css"):
+            _add_static(ctx, name, path.read_bytes())
+    for name in static:
+        if name.endswith(".css"):
+            _add_stylesheet(ctx, name, static, frozenset())
     brand = ctx.config.settings.brand
     font_urls: dict[str, str] = {}
     for role, rel in (("logo", brand.logo), ("heading", brand.fonts.heading), ("body", brand.fonts.body)):
@@ -169,8 +172,52 @@ def add_theme_assets(ctx: RenderContext) -> None:
     ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
 
 
-def _linked_stylesheet(ctx: RenderContext, name: str, path: Path) -> bytes:
-    css, problems = link_stylesheet(path.read_bytes().decode("utf-8", "surrogateescape"), name, ctx.assets)
+def _static_inside(ctx: RenderContext, static: dict[str, Path]) -> dict[str, Path]:
+    """The static files that are the project's or its themes': a symlink to any other file (a key
+    in the home folder) would publish it."""
+    allowed = [ctx.config.root.resolve(), *(folder.resolve() for _, folder in ctx.theme.chain)]
+    inside = {}
+    for name, path in static.items():
+        if any(path.resolve().is_relative_to(folder) for folder in allowed):
+            inside[name] = path
+        else:
+            ctx.diagnostics.error(_template_path(ctx, str(path)), None, "IM011", "symlink points outside the project",
+                                  hint="copy the file into the theme's static/ folder instead")
+    return inside
+
+
+def _add_static(ctx: RenderContext, name: str, data: bytes) -> None:
+    output = "assets/" + fingerprint(name, data)
+    ctx.assets[name] = output
+    ctx.outputs.add(output, data, f"theme:{name}", ctx.diagnostics)
+
+
+def _add_stylesheet(ctx: RenderContext, name: str, static: dict[str, Path], importing: frozenset[str]) -> None:
+    """A stylesheet after those it imports (`@import "parts/forms.css"`), which it names by their
+    fingerprinted names; `importing` are the stylesheets waiting for this one (an import cycle)."""
+    if name in ctx.assets or name in importing:
+        return
+    css = _stylesheet_text(ctx, static[name])
+    for referenced in stylesheet_references(css, name):
+        if referenced.endswith(".css") and referenced in static:
+            _add_stylesheet(ctx, referenced, static, importing | {name})
+    _add_static(ctx, name, _linked_stylesheet(ctx, name, static[name], css, importing | {name}))
+
+
+def _stylesheet_text(ctx: RenderContext, path: Path) -> str:
+    """A theme stylesheet's text. Browsers read it as UTF-8 (the pages' encoding) unless it names
+    another in `@charset`, so other bytes are reported: `ä` in Latin-1 would show as '�'."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        if not data.startswith(b'@charset "'):
+            decode(data, _template_path(ctx, str(path)), ctx.diagnostics)  # reports the first bad byte
+        return data.decode("utf-8", "surrogateescape")
+
+
+def _linked_stylesheet(ctx: RenderContext, name: str, path: Path, text: str, importing: frozenset[str]) -> bytes:
+    css, problems = link_stylesheet(text, name, ctx.assets, importing)
     for line, message, hint in problems:
         ctx.diagnostics.error(_template_path(ctx, str(path)), line, "IM110", message, hint=hint)
     return css.encode("utf-8", "surrogateescape")

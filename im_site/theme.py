@@ -19,7 +19,7 @@ import jinja2
 from .config import Config
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
-from .urls import is_external
+from .urls import is_external, scheme_of
 from .yamldoc import YamlDoc, YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
@@ -27,9 +27,11 @@ BUILTIN = Path(__file__).parent / "themes" / "default"
 TemplateError = jinja2.TemplateError
 #: A theme text a template shows: `t.key` or `t['key']`.
 _STRING_USE = re.compile(r"""\bt\.([A-Za-z_]\w*)|\bt\[\s*["']([^"']+)["']\s*\]""")
-#: What a stylesheet loads: `url(...)` and `@import "..."`; comments are matched only to be skipped.
-_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"')]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
-                            re.S)
+#: What a stylesheet loads: `url(...)` and `@import "..."`, in any case (CSS reads `URL(` as
+#: `url(`); comments are matched only to be skipped.
+#: A URL holds no `(` (CSS needs it escaped), so an unclosed `url(` is given up at the next one.
+_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
+                            re.S | re.I)
 
 
 class ThemeSettings(Strict):
@@ -70,27 +72,34 @@ class Theme:
         return merged
 
 
-def link_stylesheet(css: str, name: str, assets: dict[str, str]) -> tuple[str, list[tuple[int, str, str]]]:
+def link_stylesheet(css: str, name: str, assets: dict[str, str],
+                    importing: frozenset[str] = frozenset()) -> tuple[str, list[tuple[int, str, str]]]:
     """A theme stylesheet whose references name the fingerprinted static files they mean.
 
     `name` is the stylesheet's path in static/, `assets` maps static paths to their output
-    paths. A reference to another host, or to no static file, is returned as a problem
+    paths, `importing` are the stylesheets that import this one. A reference to another host,
+    to no static file, or back to a stylesheet importing this one is returned as a problem
     (line, message, hint) and left as it is.
     """
     problems: list[tuple[int, str, str]] = []
     folder = posixpath.dirname("assets/" + name)
+    counted = [0, 1]  # (offset, its line): matches come in order, so each newline is counted once
 
     def link(match: re.Match[str]) -> str:
         url = match.group("url") if match.group("url") is not None else match.group("imported")
-        if url is None or not url.strip() or url.startswith(("data:", "#")):
+        if url is None or not url.strip() or url.startswith("#") or scheme_of(url) == "data":
             return match.group(0)
-        line = css.count("\n", 0, match.start()) + 1
+        counted[:] = [match.start(), counted[1] + css.count("\n", counted[0], match.start())]
+        line = counted[1]
         if is_external(url):
             problems.append((line, f"{url!r} loads from another host; pages load nothing from other hosts",
                              "put the file in the theme's static/ folder and name it relative to this stylesheet"))
             return match.group(0)
-        path, suffix = re.match(r"([^?#]*)(.*)", url, re.S).groups()  # type: ignore[union-attr]
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(name), path))
+        target, suffix = _static_path(url, name)
+        if target in importing:
+            problems.append((line, f"{url!r} imports this stylesheet in turn, so neither can name the other's "
+                             "fingerprinted file", "remove one of the two imports"))
+            return match.group(0)
         if url.startswith("/") or target not in assets:
             problems.append((line, f"{url!r} not found in the theme's static/ folder",
                              "name the file relative to this stylesheet, e.g. url(\"fonts/brand.woff2\")"))
@@ -98,6 +107,23 @@ def link_stylesheet(css: str, name: str, assets: dict[str, str]) -> tuple[str, l
         return match.group(0).replace(url, posixpath.relpath(assets[target], folder) + suffix)
 
     return _CSS_REFERENCE.sub(link, css), problems
+
+
+def stylesheet_references(css: str, name: str) -> list[str]:
+    """The static paths a theme stylesheet names, so that the stylesheets it imports can be
+    linked (and so fingerprinted) before it."""
+    references = []
+    for match in _CSS_REFERENCE.finditer(css):
+        url = match.group("url") if match.group("url") is not None else match.group("imported")
+        if url and not is_external(url) and not url.startswith("/"):
+            references.append(_static_path(url, name)[0])
+    return references
+
+
+def _static_path(url: str, name: str) -> tuple[str, str]:
+    """(the static path a relative `url` in stylesheet `name` means, its `?query#fragment`)."""
+    path, suffix = re.match(r"([^?#]*)(.*)", url, re.S).groups()  # type: ignore[union-attr]
+    return posixpath.normpath(posixpath.join(posixpath.dirname(name), path)), suffix
 
 
 def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:

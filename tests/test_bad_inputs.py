@@ -141,6 +141,15 @@ CASES = [
      "themes/t/templates/page.html:1", "IM040", "'gibtsnicht.html' not found"),
     ("theme-css-other-host", {"themes/t/static/marke.css": "h1{color:red}\n@import url('https://fonts.googleapis.com/css2?family=Inter');\n"},
      "themes/t/static/marke.css:2", "IM110", "loads from another host"),
+    ("theme-css-other-host-in-capitals", {"themes/t/static/marke.css": "h1{color:red}\n.x{background:URL(//cdn.example.com/a.png)}\n"
+                                                                      "@IMPORT 'https://fonts.googleapis.com/css2';\n"},
+     "themes/t/static/marke.css:2", "IM110", "'//cdn.example.com/a.png' loads from another host"),
+    ("theme-css-import-cycle", {"themes/t/static/marke.css": "@import 'teile/a.css';\n",
+                                "themes/t/static/teile/a.css": "@import 'b.css';\n",
+                                "themes/t/static/teile/b.css": "h1{color:red}\n@import url(a.css);\n"},
+     "themes/t/static/teile/b.css:2", "IM110", "'a.css' imports this stylesheet in turn"),
+    ("theme-css-latin1", {"themes/t/static/marke.css": b"h1{color:red}\n.neu::before{content:'Fr\xfchjahr'}\n"},
+     "themes/t/static/marke.css:2:25", "IM002", "not valid UTF-8 (byte 0xfc)"),
     ("theme-css-missing-file", {"themes/t/static/marke.css": "@font-face{font-family:M;src:url(fonts/marke.woff2)}\n"},
      "themes/t/static/marke.css:1", "IM110", "'fonts/marke.woff2' not found in the theme's static/ folder"),
     ("brand-font-not-a-font", {"site.yaml": BASIC_SITE_YAML + "brand:\n  fonts: {heading: fonts/marke.woff2}\n",
@@ -152,6 +161,10 @@ CASES = [
     ("brand-logo-pdf", {"site.yaml": BASIC_SITE_YAML + "brand:\n  logo: assets/logo.pdf\n",
                         "content/assets/logo.pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"},
      "site.yaml:14", "IM112", "brand logo 'assets/logo.pdf' cannot be used: not an image"),
+    ("base-url-with-query", {"site.yaml": BASIC_SITE_YAML + "base_url: https://intra.example.com/news?ref=mail\n"},
+     "site.yaml:13", "IM006", "cannot have a ?query or #fragment"),
+    ("base-url-without-scheme", {"site.yaml": BASIC_SITE_YAML + "base_url: //intra.example.com/\n"},
+     "site.yaml:13", "IM006", "names a host without http(s): write https://intra.example.com/"),
     ("nfc-nfd-collision", {unicodedata.normalize("NFC", "content/grüße.md"): "---\ntitle: A\n---\n",
                            unicodedata.normalize("NFD", "content/grüße.md"): "---\ntitle: B\n---\n"},
      "content/gr", "IM030", "Unicode form"),
@@ -408,6 +421,20 @@ def test_symlink_leaving_content_is_refused(make_site, tmp_path):
     result = build_site(root)
     assert result.exit_code == 1
     assert "content/leak.md: error[IM011]: symlink points outside content/" in result.stderr
+
+
+def test_symlink_leaving_the_project_from_a_theme_is_refused(make_site, tmp_path):
+    """A theme's static files are published as they are: a symlink there to a file elsewhere
+    (a key in the home folder) would put that file on the intranet."""
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY\n")
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n"}, site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    (root / "themes/t/static").mkdir()
+    (root / "themes/t/static/schluessel.txt").symlink_to(secret)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "themes/t/static/schluessel.txt: error[IM011]: symlink points outside the project" in result.stderr
+    assert not (root / "_site").exists()
 
 
 def test_output_folder_with_git_is_refused(make_site, tmp_path):

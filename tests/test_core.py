@@ -376,8 +376,19 @@ def test_a_file_named_for_a_language_the_site_does_not_have_is_an_error(make_sit
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "content/messages/a.en.md: error[IM160]: the file name says language 'en' (.en.md), which is not in site.yaml "
-        "languages ['de'] (hint: add en to languages in site.yaml, or set lang: in the front matter)",
+        "languages ['de'] (hint: add en to languages in site.yaml; if .en is not meant as a language, name the file "
+        "a-en.md or set lang: in the front matter)",
         "1 error, 0 warnings"]  # b.en.md says lang: de, so it is the German page messages/b-en/
+
+
+def test_a_file_name_ending_in_two_letters_that_are_no_language_gets_a_way_out(make_site):
+    """`team.it.md` (the IT team's page) is read as Italian: the hint names the file name that is no language."""
+    root = make_site({"content/team.it.md": "---\ntitle: IT-Team\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "name the file team-it.md or set lang: in the front matter" in result.stderr
+    (root / "content/team.it.md").rename(root / "content/team-it.md")
+    assert build_site(root).exit_code == 0
 
 
 def test_language_switcher_links_translation(built):
@@ -529,6 +540,27 @@ def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
     assert result.stderr.splitlines() == [
         "themes/marke/templates/message.html:2: error[IM040]: template syntax error: unexpected '}'",
         "1 error, 0 warnings"]
+
+
+def test_a_stylesheet_imports_one_from_a_sub_folder(make_site):
+    """README: sub-folder stylesheets are included where a stylesheet imports them; the import
+    names the fingerprinted file, whose own url()s name theirs (at any depth)."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/static/img/muster.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "themes/marke/static/brand-theme.css": "@import \"parts/formulare.css\";\nh1{color:red}\n",
+        "themes/marke/static/parts/formulare.css": "@import url(knoepfe.css);\nform{background:url(../img/muster.svg)}\n",
+        "themes/marke/static/parts/knoepfe.css": "button{border:0}\n",
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand-theme.*.css")
+    [imported] = re.findall(r'@import "([^"]+)"', css.read_text())
+    forms = css.parent / imported
+    assert forms.is_file() and "form{" in forms.read_text()
+    for url in re.findall(r"@import url\(([^)]+)\)|url\(([^)]+)\)", forms.read_text()):
+        assert (forms.parent / "".join(url)).is_file(), url
 
 
 def run_site_yaml(extra: str) -> str:

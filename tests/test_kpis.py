@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, build_site, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli
 from im_site import kpis
 
 DEFS = """
@@ -419,7 +419,8 @@ BAD_CASES = {
         "content/kpis/2026-q1.csv:3: error[IM140]: row has 2 fields, the header 3"),
     "csv non-numeric": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\n\nsatisfaction,,71,5\n"},
-        "content/kpis/2026-q1.csv:4: error[IM140]: row has 4 fields"),
+        "content/kpis/2026-q1.csv:4: error[IM140]: row has 4 fields, the header 3 (hint: if 71,5 is one number, write it "
+        "with a dot: 71.5)"),
     "csv text value": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\nsatisfaction,,hoch\n"},
         "content/kpis/2026-q1.csv:3: error[IM140]: value 'hoch' of 'satisfaction' is not a finite number"),
@@ -492,6 +493,17 @@ def test_a_kpi_added_later_is_not_missing_from_the_snapshots_before_it(make_site
     assert result.exit_code == 1
 
 
+@pytest.mark.parametrize("csv", ["kpi;segment;value\nsatisfaction;;61,5\nnps;;4\ncomplaints;;2\n",
+                                 "kpi,segment,value\nsatisfaction,,61,5\nnps,,4\ncomplaints,,2\n"])
+def test_a_bad_kpi_csv_is_reported_once_not_again_as_missing_values(make_site, csv: str) -> None:
+    """The values in a CSV from a German Excel are there, only unreadable: not 'no value for KPI' too."""
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
+    result = build_site(root)
+    assert result.exit_code == 1
+    problems = [line for line in result.output.splitlines() if "error[" in line or "warning[" in line]
+    assert len(problems) == 1 and problems[0].startswith("content/kpis/2026-q1.csv:"), result.output
+
+
 def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
     message = "---\ntitle: X\ndate: 2026-01-01\n---\n\nWerte: {kpi}`satisfaction`, {kpi}`nps`.\n"
     root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower"),
@@ -501,6 +513,17 @@ def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_sit
     assert [line for line in result.output.splitlines() if "error" in line] == [
         "content/kpis/kpis.yaml:17: error[IM006]: 'kpis[2].direction': Input should be 'up' or 'down'",
         "1 error, 0 warnings"]
+
+
+def test_a_mistake_in_kpis_yaml_names_it_at_the_menu_link_to_the_dashboard(make_site) -> None:
+    """Without definitions there is no dashboard, so the menu's /kpis/ is reported too: with its cause."""
+    site_yaml = BASIC_SITE_YAML.replace("url: /messages/}\n", "url: /messages/}\n  - {label: Kennzahlen, url: /kpis/}\n")
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower")},
+                     site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("site.yaml:12: error[IM101]: menu link '/kpis/' points to no page of this site (hint: content/kpis/kpis.yaml "
+            "has errors of its own that keep it out of the build)") in result.output.splitlines()
 
 
 def test_snapshot_without_definitions_is_an_error(make_site) -> None:
