@@ -28,9 +28,9 @@ TemplateError = jinja2.TemplateError
 #: A theme text a template shows: `t.key` or `t['key']`.
 _STRING_USE = re.compile(r"""\bt\.([A-Za-z_]\w*)|\bt\[\s*["']([^"']+)["']\s*\]""")
 #: What a stylesheet loads: `url(...)` and `@import "..."`, in any case (CSS reads `URL(` as
-#: `url(`); comments are matched only to be skipped.
+#: `url(`); comments and `@namespace` (a name, not a file) are matched only to be skipped.
 #: A URL holds no `(` (CSS needs it escaped), so an unclosed `url(` is given up at the next one.
-_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
+_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|@namespace[^;]*;|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
                             re.S | re.I)
 
 
@@ -104,7 +104,9 @@ def link_stylesheet(css: str, name: str, assets: dict[str, str],
             problems.append((line, f"{url!r} not found in the theme's static/ folder",
                              "name the file relative to this stylesheet, e.g. url(\"fonts/brand.woff2\")"))
             return match.group(0)
-        return match.group(0).replace(url, posixpath.relpath(assets[target], folder) + suffix)
+        group = "url" if match.group("url") is not None else "imported"  # replaced where it stands: `url(r)`
+        start, end = match.start(group) - match.start(), match.end(group) - match.start()
+        return match.group(0)[:start] + posixpath.relpath(assets[target], folder) + suffix + match.group(0)[end:]
 
     return _CSS_REFERENCE.sub(link, css), problems
 

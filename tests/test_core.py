@@ -512,8 +512,11 @@ def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
         "themes/marke/theme.yaml": "extends: default\n",
         "themes/marke/static/fonts/marke.woff2": b"wOF2-font",
         "themes/marke/static/img/muster.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "themes/marke/static/r": "short name",
         "themes/marke/static/brand-theme.css": "/* url(alt.png) */\n"
+                                               "@namespace svg url(http://www.w3.org/2000/svg);\n"  # a name, no file
                                                "@font-face{font-family:M;src:url('fonts/marke.woff2?v=2#x')}\n"
+                                               ".kurz{background:url(r)}\n"  # replaced where it stands, not in `url(`
                                                ".site-header{background:url(img/muster.svg) repeat}\n"
                                                ".icon{background:url(\"data:image/svg+xml,%3Csvg%3E\")}\n",
     }, site_yaml=run_site_yaml("theme: marke\n"))
@@ -522,7 +525,8 @@ def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     [css] = (root / "_site/assets").glob("brand-theme.*.css")
     urls = re.findall(r"url\(['\"]?([^'\")]*)", css.read_text())
     assert urls[0] == "alt.png" and urls[-1].startswith("data:")  # a comment and a data: URL stay as they are
-    for url in urls[1:-1]:
+    assert urls[1] == "http://www.w3.org/2000/svg"
+    for url in urls[2:-1]:
         assert (css.parent / urlsplit(url).path).is_file(), url
 
 
