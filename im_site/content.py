@@ -233,6 +233,10 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
     name = posixpath.basename(source.rel)[: -len(".md")]
     stem, _, suffix = name.rpartition(".")
     explicit = getattr(parsed.meta, "lang", None)
+    if stem and not explicit and suffix.lower() in config.languages and suffix not in config.languages:
+        diagnostics.error(source.path, None, "IM160", f"the language in the file name is written {suffix!r}, not "
+                          f"{suffix.lower()!r} (.{suffix}.md)", hint=f"rename it {stem}.{suffix.lower()}.md")
+        return None
     if stem and not explicit and suffix not in config.languages and _LANGUAGE_SUFFIX.fullmatch(suffix):
         diagnostics.error(source.path, None, "IM160", f"the file name says language {suffix!r} (.{suffix}.md), which "
                           f"is not in site.yaml languages {config.languages}",

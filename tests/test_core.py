@@ -391,6 +391,16 @@ def test_a_file_name_ending_in_two_letters_that_are_no_language_gets_a_way_out(m
     assert build_site(root).exit_code == 0
 
 
+def test_a_language_in_the_file_name_in_capitals_is_named_as_such(make_site):
+    """`x.EN.md` was a German page at messages/x-en/; the language is written in lower case."""
+    root = make_site({"content/messages/x.md": "---\ntitle: X\ndate: 2026-01-01\n---\nText.\n",
+                      "content/messages/x.EN.md": "---\ntitle: X\ndate: 2026-01-01\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/x.EN.md: error[IM160]: the language in the file name is written 'EN', not 'en' "
+            "(.EN.md) (hint: rename it x.en.md)") in result.stderr
+
+
 def test_language_switcher_links_translation(built):
     html = (built / "_site/messages/frische/index.html").read_text()
     assert 'href="../../en/messages/frische/index.html" hreflang="en"' in html
