@@ -180,12 +180,28 @@ def _walk(tokens: list[Token], out: _Collector) -> None:
         if token.level >= MAX_NESTING - 1 and token.nesting == 1:
             out.problems.append((line, "IM106", f"Markdown nested deeper than {MAX_NESTING} levels; "
                                                 "the inner text would be lost"))
+        if token.type == "paragraph_open":
+            _stray_fence(tokens[index + 1].content, line, out)
         if token.type == "heading_open":
             inline = tokens[index + 1]
             text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
         if token.type == "inline":
             _walk_inline(token, line, out)
+
+
+def _stray_fence(paragraph: str, line: int, out: _Collector) -> None:
+    """A `:::` line that opened no callout is printed as text: a misspelt kind (`::: tipp`) or a
+    fence without its opening line."""
+    fence = re.match(r":::+[ \t]*(\S*)", paragraph)
+    if fence is None:
+        return
+    known = ", ".join(CALLOUTS)
+    if fence.group(1):
+        out.problems.append((line, "IM107", f"unknown callout '{fence.group(1)}' (known: {known}); "
+                                            "the ':::' lines would be shown as text"))
+    else:
+        out.problems.append((line, "IM107", f"':::' opens no callout: name its kind ({known}) after it"))
 
 
 def _walk_inline(inline: Token, line: int, out: _Collector) -> None:
