@@ -377,16 +377,22 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
         return _anchor(ctx, part, line, fragment, page, "this page") or "#"
     target = unquote(target)
     rel = _content_rel(ctx, part, target)
-    if target.startswith("/") and not target.endswith(".md"):
+    if rel in ctx.files:  # a download, written from this file or (with a leading /) from content/
+        ctx.used_files.add(rel)
+        return link_from(ctx, page.file, f"files/{rel}") + suffix
+    download = posixpath.splitext(rel)[1].lower() not in ("", ".md", ".html", ".xml", ".json")
+    if target.startswith("/") and not target.endswith(".md") and not download:
         return _site_url(ctx, page, part, line, target, suffix)
     if rel.startswith("..") or rel.startswith("/"):
         ctx.diagnostics.error(part.path, line, "IM101", f"link {ref.target!r} leaves content/")
         return "#"
     if rel.endswith(".md"):
         return _page_link(ctx, page, part, line, rel, fragment, target)
-    if rel in ctx.files:
-        ctx.used_files.add(rel)
-        return link_from(ctx, page.file, f"files/{rel}") + suffix
+    if download:
+        ctx.diagnostics.error(part.path, line, "IM101", f"download {target!r} not found (content/{rel})",
+                              hint=_same_name(rel, ctx.files) or "a download is a file under content/, written "
+                              "from this file (../assets/liste.pdf) or from content/ (/assets/liste.pdf)")
+        return "#"
     return _site_url(ctx, page, part, line, target, suffix)
 
 
