@@ -180,6 +180,8 @@ def _walk(tokens: list[Token], out: _Collector) -> None:
         if token.level >= MAX_NESTING - 1 and token.nesting == 1:
             out.problems.append((line, "IM106", f"Markdown nested deeper than {MAX_NESTING} levels; "
                                                 "the inner text would be lost"))
+        if token.type == "container_callout_open" and token.info.strip().partition(" ")[2].strip():
+            out.text.append((line, token.info.strip().partition(" ")[2].strip()))  # a callout's own title
         if token.type == "paragraph_open":
             _stray_fence(tokens[index + 1].content, line, out)
         if token.type == "heading_open":
