@@ -138,7 +138,19 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     md.add_render_rule("table_open", lambda *a: '<div class="table-scroll" tabindex="0"><table>\n')
     md.add_render_rule("table_close", lambda *a: "</table></div>\n")
+    md.add_render_rule("th_open", _render_cell)
+    md.add_render_rule("td_open", _render_cell)
     return md
+
+
+def _render_cell(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """A column's alignment (`|---:|`) as a class: the site's Content-Security-Policy blocks the
+    `style` attribute markdown-it writes, and the price column would lose its alignment."""
+    token = tokens[idx]
+    style = str(token.attrs.pop("style", ""))
+    if style.startswith("text-align:"):
+        token.attrSet("class", f"align-{style.partition(':')[2]}")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _is_callout(params: str, *args: Any) -> bool:
