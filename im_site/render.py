@@ -406,6 +406,9 @@ def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
 def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, fragment: str, written: str) -> str:
     target_page = ctx.site.by_rel.get(rel)
     if target_page is not None:
+        if not fragment:  # a lesson file is a section of its module's page: land on it
+            lesson = next((p.anchor for p in target_page.parts if p.rel == rel and p.title and p.anchor), None)
+            return link_from(ctx, page.file, target_page.file) + (f"#{lesson}" if lesson else "")
         return link_from(ctx, page.file, target_page.file) + _anchor(ctx, part, line, fragment, target_page,
                                                                      target_page.path)
     reason = ctx.hidden.get(rel)
