@@ -187,13 +187,14 @@ def render_markdown(md: MarkdownIt, body: str) -> Rendered:
 
 
 def _walk(tokens: list[Token], out: _Collector) -> None:
+    callouts: list[Token] = []  # open, innermost last
     for index, token in enumerate(tokens):
         line = token.map[0] + 1 if token.map else 1
         if token.level >= MAX_NESTING - 1 and token.nesting == 1:
             out.problems.append((line, "IM106", f"Markdown nested deeper than {MAX_NESTING} levels; "
                                                 "the inner text would be lost"))
-        if token.type == "container_callout_open" and token.info.strip().partition(" ")[2].strip():
-            out.text.append((line, token.info.strip().partition(" ")[2].strip()))  # a callout's own title
+        if token.type.startswith("container_callout_"):
+            _callout(token, line, callouts, out)
         if token.type == "paragraph_open":
             _stray_fence(tokens[index + 1].content, line, out)
         if token.type == "heading_open":
@@ -202,6 +203,22 @@ def _walk(tokens: list[Token], out: _Collector) -> None:
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
         if token.type == "inline":
             _walk_inline(token, line, out)
+
+
+def _callout(token: Token, line: int, callouts: list[Token], out: _Collector) -> None:
+    """A callout's own title is text of the page; one without its closing `:::` takes in
+    everything after it, to the end of the page (or of the list item it is in)."""
+    if token.nesting == 1:
+        callouts.append(token)
+        title = token.info.strip().partition(" ")[2].strip()
+        if title:
+            out.text.append((line, title))
+        return
+    opening = callouts.pop()
+    if not token.markup:
+        name = opening.info.strip().partition(" ")[0]
+        out.problems.append((opening.map[0] + 1 if opening.map else 1, "IM107",
+                             f"callout '{name}' has no closing ':::' line; everything after it would be inside it"))
 
 
 def _stray_fence(paragraph: str, line: int, out: _Collector) -> None:

@@ -312,6 +312,17 @@ def test_a_misspelt_callout_is_an_error_on_its_line_not_text_on_the_page(make_si
     assert "IM107" not in "".join(line for line in result.stderr.splitlines() if ":8:" in line)
 
 
+def test_a_callout_never_closed_is_an_error_at_its_opening_line(make_site):
+    """Without its closing `:::` a callout takes in the rest of the page: every later paragraph
+    would be printed inside the warning box."""
+    root = make_site({"content/x.md": "---\ntitle: A\n---\n::: tip\nZu.\n:::\n\n::: warning Achtung\nOffen.\n\n"
+                                      "Der Rest der Seite.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/x.md:8: error[IM107]: callout 'warning' has no closing ':::' line; everything after it would be inside it"]
+
+
 def test_all_problems_are_reported_at_once(make_site):
     root = make_site({"content/a.md": "---\ntitel: A\n---\n", "content/b.md": "---\ntitle: B\n---\n[x](weg.md)\n",
                       "content/c.md": b"\xff"})
