@@ -181,3 +181,18 @@ def test_printed_a_wide_table_and_a_long_code_line_are_not_cut_off(new_page, tmp
     page.goto(served.url + "oeffnungszeiten/")
     assert page.evaluate(CUT_OFF) == []
     assert page.get_by_text("+49 30 1234567").is_visible()
+
+
+def test_printed_code_is_dark_on_the_white_paper(new_page, tmp_path, serve_folder):
+    """Browsers print without backgrounds by default: the code block's light text on its dark
+    background came out pale grey on white (Chromium printed #F2F4F2 as #9FA09F, 2.6:1)."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\n", "content/oeffnungszeiten.md": PRINTED_PAGE})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    page = new_page().page
+    page.emulate_media(media="print")
+    page.goto(serve_folder(tmp_path / "out").url + "oeffnungszeiten/")
+    contrast = page.locator(".prose pre").evaluate("""pre => {
+        const [r, g, b] = getComputedStyle(pre).color.match(/[\\d.]+/g).map(Number).map(c => c / 255)
+            .map(c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+        return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05); }""")
+    assert contrast >= 4.5
