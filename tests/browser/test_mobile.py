@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import NOW, im_site, write_files
 from .pages import DEMO, PLAIN, every_page
 
 pytestmark = pytest.mark.browser
@@ -95,3 +96,20 @@ def test_the_logo_keeps_its_proportions(browser, demo_site, width):
     context.close()
     assert shown[0] == pytest.approx(shown[1], rel=0.03)
     assert shown[2] == 40
+
+
+def test_a_long_german_compound_tag_wraps_on_the_tags_page(phone, tmp_path, serve_folder):
+    """German runs words together: a tag like `qualitätssicherungsmaßnahmenkatalog` pushed the
+    tags page 80 px wider than a phone, so it scrolled sideways."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\n", "content/messages/katalog.md": """
+        ---
+        title: Der neue Katalog
+        date: 2026-07-01
+        tags: [qualitätssicherungsmaßnahmenkatalogsüberarbeitung]
+        ---
+        Er ist da.
+        """})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    phone.goto(serve_folder(tmp_path / "out").url + "tags/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.locator(".group-list a").evaluate("a => a.getBoundingClientRect().right") <= 360
