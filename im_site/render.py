@@ -197,7 +197,6 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
         return None
     output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
     ctx.assets[f"brand:{role}"] = output
-    ctx.used_files.add(rel)
     ctx.outputs.add(output, data, f"site.yaml:brand.{role}", ctx.diagnostics)
     return output
 
