@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "IM104": "link-to-unpublished",
     "IM105": "link-to-other-audience",
     "IM106": "markdown-nesting",
+    "IM107": "unknown-callout",
     "IM110": "missing-image",
     "IM111": "missing-alt",
     "IM112": "bad-image",

@@ -58,8 +58,13 @@ def voice_rules(config: "Config") -> list[VoiceRule]:
     voice = config.settings.brand.voice
     terms: dict[str, str | None] = {term: None for term in voice.avoid if term.strip()}
     terms.update({term: better for term, better in voice.prefer.items() if term.strip()})
-    return [VoiceRule(term, better, re.compile(rf"(?<!\w){re.escape(term.strip())}(?!\w)", re.IGNORECASE))
+    return [VoiceRule(term, better, re.compile(rf"(?<!\w){_words(term)}(?!\w)", re.IGNORECASE))
             for term, better in sorted(terms.items())]
+
+
+def _words(term: str) -> str:
+    """A term's words with any space between them: a line break, a non-breaking space."""
+    return r"\s+".join(re.escape(word) for word in term.split())
 
 
 def _texts(page: "Page") -> Iterator[tuple[str, int | None, str]]:
@@ -77,12 +82,16 @@ def _texts(page: "Page") -> Iterator[tuple[str, int | None, str]]:
 
 def check_voice(page: "Page", rules: list[VoiceRule], diagnostics: "Diagnostics") -> None:
     """A warning for each avoided term found in the page's words (not in code or URLs)."""
-    for path, line, text in _texts(page):
-        text = text.translate(INVISIBLE)  # "Human\u00adkapital" pasted from Word is still the word
+    texts = [(path, line, text.translate(INVISIBLE))  # "Human\u00adkapital" pasted from Word is still the word
+             for path, line, text in _texts(page)]
+    for (path, line, text), following in zip(texts, [*texts[1:], None]):
+        joined = text
+        if following and following[0] == path and line is not None and following[1] in (line, line + 1):
+            joined = f"{text} {following[2]}"  # "Human" at a line's end, "Resources" on the next
         for rule in rules:
-            match = rule.pattern.search(text)
+            match = next((found for found in rule.pattern.finditer(joined) if found.start() < len(text)), None)
             if match:
-                message, hint = rule.message(match.group(0))
+                message, hint = rule.message(" ".join(match.group(0).split()))
                 diagnostics.warning(path, line, "IM120", message, hint=hint)
 
 

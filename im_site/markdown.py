@@ -138,7 +138,19 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     md.add_render_rule("table_open", lambda *a: '<div class="table-scroll" tabindex="0"><table>\n')
     md.add_render_rule("table_close", lambda *a: "</table></div>\n")
+    md.add_render_rule("th_open", _render_cell)
+    md.add_render_rule("td_open", _render_cell)
     return md
+
+
+def _render_cell(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """A column's alignment (`|---:|`) as a class: the site's Content-Security-Policy blocks the
+    `style` attribute markdown-it writes, and the price column would lose its alignment."""
+    token = tokens[idx]
+    style = str(token.attrs.pop("style", ""))
+    if style.startswith("text-align:"):
+        token.attrSet("class", f"align-{style.partition(':')[2]}")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _is_callout(params: str, *args: Any) -> bool:
@@ -175,17 +187,52 @@ def render_markdown(md: MarkdownIt, body: str) -> Rendered:
 
 
 def _walk(tokens: list[Token], out: _Collector) -> None:
+    callouts: list[Token] = []  # open, innermost last
     for index, token in enumerate(tokens):
         line = token.map[0] + 1 if token.map else 1
         if token.level >= MAX_NESTING - 1 and token.nesting == 1:
             out.problems.append((line, "IM106", f"Markdown nested deeper than {MAX_NESTING} levels; "
                                                 "the inner text would be lost"))
+        if token.type.startswith("container_callout_"):
+            _callout(token, line, callouts, out)
+        if token.type == "paragraph_open":
+            _stray_fence(tokens[index + 1].content, line, out)
         if token.type == "heading_open":
             inline = tokens[index + 1]
             text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
         if token.type == "inline":
             _walk_inline(token, line, out)
+
+
+def _callout(token: Token, line: int, callouts: list[Token], out: _Collector) -> None:
+    """A callout's own title is text of the page; one without its closing `:::` takes in
+    everything after it, to the end of the page (or of the list item it is in)."""
+    if token.nesting == 1:
+        callouts.append(token)
+        title = token.info.strip().partition(" ")[2].strip()
+        if title:
+            out.text.append((line, title))
+        return
+    opening = callouts.pop()
+    if not token.markup:
+        name = opening.info.strip().partition(" ")[0]
+        out.problems.append((opening.map[0] + 1 if opening.map else 1, "IM107",
+                             f"callout '{name}' has no closing ':::' line; everything after it would be inside it"))
+
+
+def _stray_fence(paragraph: str, line: int, out: _Collector) -> None:
+    """A `:::` line that opened no callout is printed as text: a misspelt kind (`::: tipp`) or a
+    fence without its opening line."""
+    fence = re.match(r":::+[ \t]*(\S*)", paragraph)
+    if fence is None:
+        return
+    known = ", ".join(CALLOUTS)
+    if fence.group(1):
+        out.problems.append((line, "IM107", f"unknown callout '{fence.group(1)}' (known: {known}); "
+                                            "the ':::' lines would be shown as text"))
+    else:
+        out.problems.append((line, "IM107", f"':::' opens no callout: name its kind ({known}) after it"))
 
 
 def _walk_inline(inline: Token, line: int, out: _Collector) -> None:

@@ -244,7 +244,6 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
         return None
     output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
     ctx.assets[f"brand:{role}"] = output
-    ctx.used_files.add(rel)
     ctx.outputs.add(output, data, f"site.yaml:brand.{role}", ctx.diagnostics)
     return output
 
@@ -424,16 +423,22 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
         return _anchor(ctx, part, line, fragment, page, "this page") or "#"
     target = unquote(target)
     rel = _content_rel(ctx, part, target)
-    if target.startswith("/") and not target.endswith(".md"):
+    if rel in ctx.files:  # a download, written from this file or (with a leading /) from content/
+        ctx.used_files.add(rel)
+        return link_from(ctx, page.file, f"files/{rel}") + suffix
+    download = posixpath.splitext(rel)[1].lower() not in ("", ".md", ".html", ".xml", ".json")
+    if target.startswith("/") and not target.endswith(".md") and not download:
         return _site_url(ctx, page, part, line, target, suffix)
     if rel.startswith("..") or rel.startswith("/"):
         ctx.diagnostics.error(part.path, line, "IM101", f"link {ref.target!r} leaves content/")
         return "#"
     if rel.endswith(".md"):
         return _page_link(ctx, page, part, line, rel, fragment, target)
-    if rel in ctx.files:
-        ctx.used_files.add(rel)
-        return link_from(ctx, page.file, f"files/{rel}") + suffix
+    if download:
+        ctx.diagnostics.error(part.path, line, "IM101", f"download {target!r} not found (content/{rel})",
+                              hint=_same_name(rel, ctx.files) or "a download is a file under content/, written "
+                              "from this file (../assets/liste.pdf) or from content/ (/assets/liste.pdf)")
+        return "#"
     return _site_url(ctx, page, part, line, target, suffix)
 
 
@@ -447,6 +452,9 @@ def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
 def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, fragment: str, written: str) -> str:
     target_page = ctx.site.by_rel.get(rel)
     if target_page is not None:
+        if not fragment:  # a lesson file is a section of its module's page: land on it
+            lesson = next((p.anchor for p in target_page.parts if p.rel == rel and p.title and p.anchor), None)
+            return link_from(ctx, page.file, target_page.file) + (f"#{lesson}" if lesson else "")
         return link_from(ctx, page.file, target_page.file) + _anchor(ctx, part, line, fragment, target_page,
                                                                      target_page.path)
     reason = ctx.hidden.get(rel)

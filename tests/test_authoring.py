@@ -218,6 +218,18 @@ def test_brand_voice_sees_a_word_pasted_with_a_soft_hyphen(make_site) -> None:
     assert "warning[IM120 brand-voice]: brand voice: avoid 'Humankapital'" in result.stdout
 
 
+def test_brand_voice_sees_a_term_wrapped_onto_the_next_line_and_a_callout_title(make_site) -> None:
+    """Writers wrap long lines: `Human` at the end of one and `Resources` on the next is still the
+    term; a callout's own title is text on the page like any other."""
+    body = "\nDie Abteilung Human\nResources lädt ein.\n\n::: tip Fragen an Human\u00a0Resources\nImmer gern.\n:::\n"
+    root = make_site({"content/messages/a.md": MESSAGE + body},
+                     site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Human Resources]\n")
+    _, report = _check_json(root)
+    found = [(d["line"], d["message"]) for d in report["diagnostics"] if d["code"] == "IM120"]
+    start = MESSAGE.count("\n") + 2
+    assert found == [(start, "brand voice: avoid 'Human Resources'"), (start + 3, "brand voice: avoid 'Human Resources'")]
+
+
 def test_check_text_lists_schedule_codes_and_summary(make_site) -> None:
     root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
     result = run_cli(root, "check", "--now", NOW, "--hashes")

@@ -312,6 +312,32 @@ def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     assert "öffnungszeiten" not in result.stderr and "Ansprechpartner" not in result.stderr
 
 
+def test_a_misspelt_callout_is_an_error_on_its_line_not_text_on_the_page(make_site):
+    """`::: tipp` (German for tip) or a fence without its kind would publish the `:::` lines
+    as text; a callout with a known kind and a title still renders."""
+    root = make_site({"content/x.md": "---\ntitle: A\n---\n::: tipp\nZuerst zuhören.\n:::\n\n"
+                                      "::: warning Wichtig für Filialleitungen\nBis Freitag.\n:::\n\n:::\nOhne Art.\n:::\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        "content/x.md:4: error[IM107]: unknown callout 'tipp' (known: note, tip, warning, info); "
+        "the ':::' lines would be shown as text",
+        "content/x.md:12: error[IM107]: ':::' opens no callout: name its kind (note, tip, warning, info) after it"]
+    assert "IM107" not in "".join(line for line in result.stderr.splitlines() if ":8:" in line)
+
+
+def test_a_callout_never_closed_is_an_error_at_its_opening_line(make_site):
+    """Without its closing `:::` a callout takes in the rest of the page: every later paragraph
+    would be printed inside the warning box."""
+    root = make_site({"content/x.md": "---\ntitle: A\n---\n::: tip\nZu.\n:::\n\n::: warning Achtung\nOffen.\n\n"
+                                      "Der Rest der Seite.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/x.md:8: error[IM107]: callout 'warning' has no closing ':::' line; everything after it would be inside it"]
+
+
 def test_all_problems_are_reported_at_once(make_site):
     root = make_site({"content/a.md": "---\ntitel: A\n---\n", "content/b.md": "---\ntitle: B\n---\n[x](weg.md)\n",
                       "content/c.md": b"\xff"})

@@ -577,6 +577,21 @@ def test_a_stylesheet_imports_one_from_a_sub_folder(make_site):
         assert (forms.parent / "".join(url)).is_file(), url
 
 
+def test_the_brand_logo_and_fonts_are_not_copied_again_as_downloads(make_site):
+    """Only what a page links is a download in files/; the logo and fonts are brand assets,
+    fingerprinted under assets/brand/, and were copied a second time to files/assets/."""
+    logo = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+    root = make_site({"content/assets/logo.svg": logo, "content/assets/body.woff2": "wOF2 font",
+                      "content/assets/plan.pdf": "%PDF-1.4\n",
+                      "content/plan.md": "---\ntitle: Plan\n---\n[Plan](assets/plan.pdf)\n"},
+                     site_yaml=run_site_yaml("brand: {logo: assets/logo.svg, fonts: {body: assets/body.woff2}}\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.relative_to(root / "_site").as_posix() for p in (root / "_site/files").rglob("*") if p.is_file()) \
+        == ["files/assets/plan.pdf"]
+    assert sorted(p.name.split(".")[0] for p in (root / "_site/assets/brand").iterdir()) == ["body", "logo"]
+
+
 def run_site_yaml(extra: str) -> str:
     from conftest import BASIC_SITE_YAML
     return BASIC_SITE_YAML + extra

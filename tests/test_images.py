@@ -124,6 +124,28 @@ def test_a_leading_slash_starts_from_content_and_a_wrong_folder_names_the_pictur
     assert [img["alt"] for img in tags(page_html(root), "img")] == ["Obst", "Obst"]
 
 
+def test_a_download_with_a_leading_slash_is_linked_and_a_missing_one_is_named_as_a_download(make_site):
+    """`/assets/preise.pdf` starts from content/ as it does for pictures and pages; a download that
+    is not there is reported as one, with the folder meant, not with advice about .md pages."""
+    body = "[Preise](/assets/preise.pdf)\n\n[Preise](preise.pdf)\n\n[Plan](../assets/plan.xlsx)"
+    root = make_site({"content/messages/bilder.md": message(body), "content/assets/preise.pdf": "%PDF-1.4\n"},
+                     site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/messages/bilder.md:7: error[IM101]: download 'preise.pdf' not found (content/messages/preise.pdf) "
+        "(hint: did you mean /assets/preise.pdf? (a leading / starts from content/))",
+        "content/messages/bilder.md:9: error[IM101]: download '../assets/plan.xlsx' not found (content/assets/plan.xlsx) "
+        "(hint: a download is a file under content/, written from this file (../assets/liste.pdf) "
+        "or from content/ (/assets/liste.pdf))",
+    ]
+    (root / "content/messages/bilder.md").write_text(message("[Preise](/assets/preise.pdf)"), encoding="utf-8")
+    assert build_site(root).exit_code == 0
+    link = re.search(r'<a href="([^"]*)">Preise</a>', page_html(root))[1]
+    assert link == "../../files/assets/preise.pdf"
+    assert (root / "_site/messages/bilder" / link).read_text(encoding="utf-8") == "%PDF-1.4\n"
+
+
 def test_a_missing_front_matter_image_gets_a_hint_that_works_for_image(make_site):
     """`image:` is read from content/: its hint must not suggest a path from the file, which it does not take."""
     root = make_site({"content/messages/bilder.md": message("Text", "image: bilder/fehlt.jpg\nimage_alt: Obst\n")},

@@ -336,6 +336,25 @@ def test_folder_module_lessons_in_order_with_anchors(make_site):
     assert html.index("Null.") < html.index("Eins.") < html.index("Zwei.")
 
 
+def test_a_link_to_a_lesson_file_lands_on_that_lesson(make_site):
+    """A lesson file is a section of its module's page: a link to the file goes to that section,
+    from another page and from a sibling lesson, not to the top of the module."""
+    root = make_site({
+        "content/training/kasse/index.md": module("Kasse", body="Einleitung."),
+        "content/training/kasse/01-begruessung.md": "---\ntitle: Die Begrüßung\n---\nWeiter mit [dem Abschluss](02-abschluss.md).\n",
+        "content/training/kasse/02-abschluss.md": "---\ntitle: Der Abschluss\n---\nZwei.\n",
+        "content/faq.md": "---\ntitle: FAQ\n---\n[Begrüßung](training/kasse/01-begruessung.md) "
+                          "[Kasse](training/kasse/index.md)\n",
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    faq = parse(root / "_site/faq/index.html").having("href", "a")
+    assert [a["href"] for a in faq if a["href"].startswith("../training/")] == [
+        "../training/kasse/index.html#die-begruessung", "../training/kasse/index.html"]
+    lesson = parse(root / "_site/training/kasse/index.html").having("href", "a")
+    assert "index.html#der-abschluss" in [a["href"] for a in lesson]
+
+
 def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
     """A folder module: each lesson file the translation lacks or adds is named; a one-file
     module: the numbers of lessons (## headings) are compared."""

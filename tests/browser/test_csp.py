@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import CSP
+from .conftest import CSP, NOW, im_site, write_files
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +52,21 @@ def test_the_server_sends_the_policy_and_a_violation_is_caught(new_page, plain_s
             s.textContent = 'window.injected = 1'; document.body.appendChild(s); }""")
     assert watched.page.evaluate("window.injected") is None
     assert any("Content Security Policy" in problem for problem in watched.problems)
+
+
+def test_an_aligned_table_column_keeps_its_alignment_under_the_policy(page, tmp_path, serve_folder):
+    """`|---:|` right-aligns a price column: markdown-it writes that as a style attribute, which
+    the policy blocks (a console error, and the prices left-aligned); the site writes a class."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\n", "content/preise.md": """
+        ---
+        title: Preise
+        ---
+        | Artikel | Preis (€) | Menge |
+        |:---|---:|:---:|
+        | Äpfel | 1,99 | 1 kg |
+        """})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    page.goto(serve_folder(tmp_path / "out").url + "preise/")
+    align = "cells => cells.map(cell => getComputedStyle(cell).textAlign)"
+    assert page.locator(".prose td").evaluate_all(align) == ["left", "right", "center"]
+    assert page.locator(".prose th").evaluate_all(align) == ["left", "right", "center"]

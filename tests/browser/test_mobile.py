@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import NOW, im_site, write_files
 from .pages import DEMO, PLAIN, every_page
 
 pytestmark = pytest.mark.browser
@@ -108,3 +109,20 @@ def test_a_published_page_keeps_its_header_short_on_a_phone(phone, published):
     assert phone.locator("#version-switch-select").evaluate("s => s.labels[0].textContent") == "Version"
     assert phone.evaluate(SMALL, ".version-links a, .version-switch select") == []
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_long_german_compound_tag_wraps_on_the_tags_page(phone, tmp_path, serve_folder):
+    """German runs words together: a tag like `qualitätssicherungsmaßnahmenkatalog` pushed the
+    tags page 80 px wider than a phone, so it scrolled sideways."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\n", "content/messages/katalog.md": """
+        ---
+        title: Der neue Katalog
+        date: 2026-07-01
+        tags: [qualitätssicherungsmaßnahmenkatalogsüberarbeitung]
+        ---
+        Er ist da.
+        """})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    phone.goto(serve_folder(tmp_path / "out").url + "tags/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.locator(".group-list a").evaluate("a => a.getBoundingClientRect().right") <= 360

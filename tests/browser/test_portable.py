@@ -1,5 +1,5 @@
 """The site works wherever it lands: opened from disk (file://), served under a sub-path,
-and with JavaScript switched off (reading, navigation, quiz questions and solutions)."""
+with JavaScript switched off (reading, navigation, quiz questions and solutions), and on paper."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from .conftest import SiteHandler
+from .conftest import NOW, SiteHandler, im_site, write_files
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +149,50 @@ def test_the_404_page_is_styled_and_its_links_work_at_any_missing_address(new_pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+PRINTED_PAGE = """
+---
+title: Öffnungszeiten und Kassendrucker
+---
+| Filiale | Mo | Di | Mi | Do | Fr | Sa | So | Feiertag | Heiligabend | Silvester | Ansprechpartnerin | Telefon |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| Berlin-Mitte | 7–22 | 7–22 | 7–22 | 7–22 | 7–22 | 7–22 | geschlossen | geschlossen | 7–14 | 7–14 | Qualitätssicherungsbeauftragte Müller | +49 30 1234567 |
+
+```yaml
+drucker: "srv-print-01/kasse-01-sehr-langer-druckername-der-nicht-umbricht-und-immer-weiter-geht-bis-zum-TELEFON"
+```
+"""
+
+CUT_OFF = """() => [...document.querySelectorAll('.prose td, .prose th, .prose pre')].flatMap(el => {
+  const box = el.closest('.table-scroll, pre').getBoundingClientRect(), r = el.getBoundingClientRect();
+  return r.right > box.right + 0.5 || el.scrollWidth > el.clientWidth + 1 ? [el.textContent.slice(-20)] : [];
+})"""
+
+
+def test_printed_a_wide_table_and_a_long_code_line_are_not_cut_off(new_page, tmp_path, serve_folder):
+    """Paper cannot scroll: the last columns of a price table and the end of a configuration line
+    are printed (wrapped to the page), not cut off at the edge of their box."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\n", "content/oeffnungszeiten.md": PRINTED_PAGE})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    served = serve_folder(tmp_path / "out")
+    page = new_page(viewport={"width": 718, "height": 1000}).page  # an A4 page's printable width
+    page.emulate_media(media="print")
+    page.goto(served.url + "oeffnungszeiten/")
+    assert page.evaluate(CUT_OFF) == []
+    assert page.get_by_text("+49 30 1234567").is_visible()
+
+
+def test_printed_code_is_dark_on_the_white_paper(new_page, tmp_path, serve_folder):
+    """Browsers print without backgrounds by default: the code block's light text on its dark
+    background came out pale grey on white (Chromium printed #F2F4F2 as #9FA09F, 2.6:1)."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\n", "content/oeffnungszeiten.md": PRINTED_PAGE})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    page = new_page().page
+    page.emulate_media(media="print")
+    page.goto(serve_folder(tmp_path / "out").url + "oeffnungszeiten/")
+    contrast = page.locator(".prose pre").evaluate("""pre => {
+        const [r, g, b] = getComputedStyle(pre).color.match(/[\\d.]+/g).map(Number).map(c => c / 255)
+            .map(c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+        return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05); }""")
+    assert contrast >= 4.5
