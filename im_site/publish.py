@@ -35,7 +35,7 @@ from .build import BuildResult, build
 from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
-from .output import OutputSet, check_output_dir, locked, write_file_atomic, write_tree
+from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
 from .render import format_date
 from .whatsnew import page_changed
 from .write import check_audience
@@ -274,7 +274,9 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
         transaction.replace_file(folder / "index.html", redirect_page(look))
         if "404.html" in outputs.files:  # what GitHub Pages and `error_page 404 /404.html` send for a miss
             transaction.replace_file(folder / "404.html", outputs.files["404.html"])
-        transaction.replace_link(folder / "latest", f"versions/{entry.id}")
+        with signals_held():  # once `latest` names it, the version is published: a later Ctrl-C is no failure
+            transaction.replace_link(folder / "latest", f"versions/{entry.id}")
+            committed.append(folder)
     except BaseException as exc:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -286,15 +288,16 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
 
 
 def remove_versions(folder: Path, version_ids: list[str]) -> None:
-    """Pruning, after a successful publish: out of sight by a rename first, then deleted."""
-    for version_id in version_ids:
-        path = folder / "versions" / version_id
-        trash = folder / "versions" / f".pruned-{version_id}"
-        shutil.rmtree(trash, ignore_errors=True)  # left by an earlier, interrupted pruning
-        try:
-            os.replace(path, trash)
-        except OSError:
-            continue
+    """Pruning, after a successful publish: out of sight by renames first (Ctrl-C held, so that no
+    version stays on disk unlisted), then deleted, with whatever an interrupted pruning left."""
+    versions = folder / "versions"
+    with signals_held():
+        for version_id in version_ids:
+            try:
+                os.replace(versions / version_id, tempfile.mkdtemp(prefix=f".pruned-{version_id}-", dir=versions))
+            except OSError:
+                continue
+    for trash in sorted(versions.glob(".pruned-*")):
         shutil.rmtree(trash, ignore_errors=True)
 
 

@@ -229,6 +229,34 @@ def test_pruning_keeps_the_newest(make_site, tmp_path):
     assert os.readlink(dest / "latest") == "versions/a3"
 
 
+def test_ctrl_c_while_pruning_is_no_failure_and_the_next_publish_tidies_up(make_site, tmp_path, monkeypatch):
+    """The new version is live once `latest` names it: a Ctrl-C while the oldest one is being
+    deleted must not say "untouched" and exit 130 (CI would fail, and its retry be refused as
+    already published), nor leave the half-deleted version on disk for good."""
+    import im_site.publish as publish_module
+
+    root = make_site(V1, site_yaml=BASIC_SITE_YAML + "versions: {keep: 1}\n")
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "a1").exit_code == 0
+    real_rmtree = shutil.rmtree
+
+    def interrupted_rmtree(path, *args, **kwargs):
+        if Path(path).name.startswith(".pruned-"):
+            real_rmtree(Path(path) / "index.html", ignore_errors=True)
+            raise KeyboardInterrupt
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(publish_module.shutil, "rmtree", interrupted_rmtree)
+    result = publish(root, dest, "--version", "a2")
+    assert result.exit_code == 0, result.stderr
+    assert "untouched" not in result.stderr
+    assert os.readlink(dest / "latest") == "versions/a2"
+    assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a2"]
+    monkeypatch.undo()
+    assert publish(root, dest, "--version", "a3").exit_code == 0
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a3", "versions.html"]
+
+
 def test_files_unchanged_since_the_previous_version_are_hard_links_to_it(three_versions, make_site, tmp_path, monkeypatch):
     """Twenty versions of a site take little more room than one; each stays complete and as published."""
     _, dest = three_versions
