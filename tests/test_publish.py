@@ -317,6 +317,20 @@ def test_build_error_leaves_dir_unchanged(three_versions):
     assert snapshot_tree(dest) == tree
 
 
+def test_a_build_into_published_versions_is_refused_and_dir_unchanged(three_versions, make_site, tmp_path):
+    """`im-site build -o DIR` (or `output_dir` naming the CI's `public`) replaces its folder whole:
+    it deleted every published version without a word."""
+    root, dest = three_versions
+    publish(root, tmp_path / "editions", "--audience", "filiale", "--version", "f1")
+    before, editions = snapshot(dest), snapshot(tmp_path / "editions")
+    for target in (dest, dest / "latest", dest / "versions" / "v1", tmp_path / "editions"):
+        result = run_cli(root, "build", "--now", NOW, "-o", str(target))
+        assert result.exit_code == 1, target
+        assert "IM050" in result.stderr and "published with `im-site publish`" in result.stderr
+    assert snapshot(dest) == before and snapshot(tmp_path / "editions") == editions
+    assert run_cli(root, "build", "--now", NOW, "-o", str(tmp_path / "_site")).exit_code == 0
+
+
 @pytest.mark.parametrize("failing_call", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
 def test_failure_midway_leaves_dir_unchanged(three_versions, monkeypatch, failing_call, error):
