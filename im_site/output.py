@@ -273,6 +273,24 @@ def interrupts_delivered() -> Iterator[None]:
         sys.unraisablehook = previous
 
 
+@contextlib.contextmanager
+def terminations_interrupt() -> Iterator[None]:
+    """Hang-up and termination (a closed ssh session, `kill`, a cancelled CI job) stop a command
+    the way Ctrl-C does, so that it cleans up as it does for Ctrl-C: staging removed, a publish
+    undone, "interrupted" said. Signals someone chose to ignore (`nohup`) stay ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {number: handler for number, handler in previous.items() if handler == signal.SIG_DFL}
+    for number in previous:
+        signal.signal(number, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
 def _restore(handlers: dict[int, Any]) -> None:
     for number, handler in handlers.items():
         signal.signal(number, handler)

@@ -465,6 +465,29 @@ def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path
     assert again.returncode == 0, err
 
 
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
+def test_termination_and_hang_up_stop_a_publish_like_ctrl_c(big_site, tmp_path, signal_number):
+    """A cancelled CI job or a closed ssh session: before, the process just died, without a word
+    and without removing its staging folder; now it stops as on Ctrl-C."""
+    root = copy_site(big_site, tmp_path)
+    dest = tmp_path / "public"
+    assert cli(root, "publish", "--dest", str(dest), "--version", "a", "--now", NOW).wait(timeout=120) == 0
+    shutil.rmtree(root / ".im-site-cache")
+    before = snapshot_tree(dest)
+    second = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
+    deadline = time.monotonic() + 60
+    while second.poll() is None and not _forked_children(second.pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if second.poll() is not None:
+        pytest.skip("the publish ended before its workers started")
+    second.send_signal(signal_number)
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 130, err
+    assert "interrupted; the previous output is untouched" in err and "Traceback" not in err
+    assert snapshot_tree(dest) == before
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a", "versions.html"]
+
+
 def test_signals_held_over_renames_are_dropped_on_success_and_delivered_on_failure():
     """output.signals_held: a Ctrl-C during the final renames never cuts them in half; after they
     succeed the build is complete (the signal is dropped), after they fail it is an interruption."""
