@@ -282,8 +282,10 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
             shutil.rmtree(staging, ignore_errors=True)
         transaction.rollback()
         if isinstance(exc, OSError):
-            raise fail(str(exc.filename or folder), None, "IM050",
-                       f"cannot publish: {exc.strerror or exc}; {folder} is unchanged") from None
+            where = Path(exc.filename or folder)
+            if where.name.startswith("."):  # a temporary file or folder, named at random: where it was to be made
+                where = where.parent
+            raise fail(str(where), None, "IM050", f"cannot publish: {exc.strerror or exc}; {folder} is unchanged") from None
         raise
 
 
