@@ -88,6 +88,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     dest = dest.absolute()
     check_output_dir(dest, config.root)
     folder = site_folder(dest, options.audience)
+    check_not_a_build(folder)
     commit = git_commit(config.root)
     version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
     check_version_id(version_id)
@@ -108,6 +109,14 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
                     previous=folder / "versions" / versions[0].id if versions else None)
         remove_versions(folder, pruned)
     return Published(entry, folder, pruned, result)
+
+
+def check_not_a_build(folder: Path) -> None:
+    """A folder `im-site build` wrote is no published folder: publishing into it would overwrite its
+    home page and leave its pages beside the versions, outdated but still served."""
+    if (folder / "manifest.json").is_file() and not (folder / "versions.json").exists():
+        raise fail(str(folder), None, "IM170", "refusing to publish here: the folder holds a site written by "
+                   "`im-site build`, not published versions", hint="publish into an empty or new folder")
 
 
 def site_folder(dest: Path, audience: str | None) -> Path:

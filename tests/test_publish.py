@@ -331,6 +331,19 @@ def test_a_build_into_published_versions_is_refused_and_dir_unchanged(three_vers
     assert run_cli(root, "build", "--now", NOW, "-o", str(tmp_path / "_site")).exit_code == 0
 
 
+def test_a_publish_into_a_built_site_is_refused_and_it_stays_unchanged(make_site, tmp_path):
+    """`publish --dest _site` replaced the build's home page by the redirect and left its pages
+    beside the versions, where a server went on serving them."""
+    root = make_site(V1)
+    built = tmp_path / "_site"
+    assert run_cli(root, "build", "--now", NOW, "-o", str(built)).exit_code == 0
+    before = snapshot(built)
+    result = publish(root, built, "--version", "v1")
+    assert result.exit_code == 1
+    assert f"{built}: error[IM170]: refusing to publish here" in result.stderr
+    assert snapshot(built) == before
+
+
 @pytest.mark.parametrize("failing_call", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
 def test_failure_midway_leaves_dir_unchanged(three_versions, monkeypatch, failing_call, error):
