@@ -124,10 +124,10 @@ def site_folder(dest: Path, audience: str | None) -> Path:
     return dest / audience if audience else dest
 
 
-def check_version_id(version_id: str) -> None:
+def check_version_id(version_id: str, where: str = "--version") -> None:
     """Ids become folder names and URLs: letters, digits, `.`, `_`, `-`; no `..`; at most 64."""
     if (not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS):
-        raise fail("--version", None, "IM171", f"invalid version id {version_id!r}",
+        raise fail(where, None, "IM171", f"invalid version id {version_id!r}",
                    hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'")
 
 
@@ -387,7 +387,7 @@ def format_versions(versions: list[Version], fmt: str = "text") -> str:
 
 def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
     """A published version's pages by URL."""
-    check_version_id(version_id)
+    check_version_id(version_id, where=str(folder))  # an argument of `diff`, not --version
     path = folder / "versions" / version_id / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -206,6 +206,8 @@ def test_diff_text_and_json(three_versions):
     assert "added (0):" in text
     missing = run_cli(root, "diff", "v2", "v9", "--dest", str(dest))
     assert missing.exit_code == 1 and "no published version 'v9'" in missing.stderr
+    invalid = run_cli(root, "diff", "v2", "../v1", "--dest", str(dest))  # no --version was given
+    assert invalid.exit_code == 1 and invalid.stderr.startswith(f"{dest}: error[IM171]: invalid version id '../v1'")
 
 
 def test_versions_command(three_versions):
