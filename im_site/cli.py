@@ -20,7 +20,7 @@ import click
 from .config import Config, load_config
 from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, ClockError, read_clock
-from .output import committed, interrupts_delivered
+from .output import committed, interrupts_delivered, terminations_interrupt
 
 
 class Context:
@@ -67,7 +67,7 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         ctx = Context(config or str(ctx.config_path), ctx.quiet or quiet, ctx.verbose or verbose, ctx.debug or debug)
         committed.clear()
         try:
-            with interrupts_delivered():
+            with interrupts_delivered(), terminations_interrupt():
                 return command(ctx, *args, **kwargs)
         except SiteError as exc:
             ctx.report(exc.diagnostics, always=True)

@@ -178,6 +178,18 @@ def check_output_dir(output: Path, root: Path) -> None:
         raise fail(str(output), None, "IM050", "output path exists and is not a folder")
 
 
+def check_not_published(output: Path) -> None:
+    """A build replaces its folder whole: refuse a folder of published versions, one inside it
+    (`latest/`, a version) or one holding audience editions, which `im-site publish` never modifies."""
+    target = output.resolve()
+    editions = sorted(path.parent for path in target.glob("*/versions.json"))
+    for folder in (*editions, target, *target.parents):
+        if (folder / "versions.json").is_file() and (folder / "versions").is_dir():
+            raise fail(str(output), None, "IM050", f"refusing to write the site here: {folder} holds versions "
+                       "published with `im-site publish`, which a build would replace",
+                       hint="build into another folder, such as _site; `im-site publish --dest` adds a version")
+
+
 @contextlib.contextmanager
 def locked(output: Path) -> Iterator[None]:
     """Hold a lock beside `output`; a second build or publish into it fails fast."""
@@ -259,6 +271,24 @@ def interrupts_delivered() -> Iterator[None]:
         yield
     finally:
         sys.unraisablehook = previous
+
+
+@contextlib.contextmanager
+def terminations_interrupt() -> Iterator[None]:
+    """Hang-up and termination (a closed ssh session, `kill`, a cancelled CI job) stop a command
+    the way Ctrl-C does, so that it cleans up as it does for Ctrl-C: staging removed, a publish
+    undone, "interrupted" said. Signals someone chose to ignore (`nohup`) stay ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {number: handler for number, handler in previous.items() if handler == signal.SIG_DFL}
+    for number in previous:
+        signal.signal(number, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        _restore(previous)
 
 
 def _restore(handlers: dict[int, Any]) -> None:

@@ -15,6 +15,7 @@ import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import traceback
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -61,7 +62,7 @@ def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T],
     for number in range(workers):
         receiver, sender = context.Pipe(duplex=False)
         indices = _taken_in_turn(len(batches), taken) if taken is not None else range(number, len(batches), workers)
-        process = context.Process(target=_child, args=(work, batches, indices, sender), daemon=True)
+        process = context.Process(target=_child, args=(work, batches, indices, sender, os.getpid()), daemon=True)
         process.start()
         sender.close()
         children.append((process, receiver))
@@ -148,8 +149,19 @@ def _taken_in_turn(count: int, taken: Any) -> Iterator[int]:
         yield index
 
 
+def _die_with(parent: int) -> None:
+    """Be killed when the parent is (SIGKILL, a hang-up or termination it does not catch): a child
+    left alone would wait forever on its full pipe, holding the lock of the output folder."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "prctl"):
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before that
+        os._exit(1)
+
+
 def _child(work: Callable[[Sequence[Any]], Iterable[Any]], batches: list[Sequence[Any]], indices: Iterable[int],
-           sender: Any) -> None:
+           sender: Any, parent: int) -> None:
+    _die_with(parent)
     try:
         for index in indices:
             for result in work(batches[index]):

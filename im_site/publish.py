@@ -35,7 +35,7 @@ from .build import BuildResult, build
 from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
-from .output import OutputSet, check_output_dir, locked, write_file_atomic, write_tree
+from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
 from .render import format_date
 from .whatsnew import page_changed
 from .write import check_audience
@@ -88,6 +88,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     dest = dest.absolute()
     check_output_dir(dest, config.root)
     folder = site_folder(dest, options.audience)
+    check_not_a_build(folder)
     commit = git_commit(config.root)
     version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
     check_version_id(version_id)
@@ -110,15 +111,23 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     return Published(entry, folder, pruned, result)
 
 
+def check_not_a_build(folder: Path) -> None:
+    """A folder `im-site build` wrote is no published folder: publishing into it would overwrite its
+    home page and leave its pages beside the versions, outdated but still served."""
+    if (folder / "manifest.json").is_file() and not (folder / "versions.json").exists():
+        raise fail(str(folder), None, "IM170", "refusing to publish here: the folder holds a site written by "
+                   "`im-site build`, not published versions", hint="publish into an empty or new folder")
+
+
 def site_folder(dest: Path, audience: str | None) -> Path:
     """The published folder of the whole site, or of one audience below it."""
     return dest / audience if audience else dest
 
 
-def check_version_id(version_id: str) -> None:
+def check_version_id(version_id: str, where: str = "--version") -> None:
     """Ids become folder names and URLs: letters, digits, `.`, `_`, `-`; no `..`; at most 64."""
     if (not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS):
-        raise fail("--version", None, "IM171", f"invalid version id {version_id!r}",
+        raise fail(where, None, "IM171", f"invalid version id {version_id!r}",
                    hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'")
 
 
@@ -274,27 +283,32 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
         transaction.replace_file(folder / "index.html", redirect_page(look))
         if "404.html" in outputs.files:  # what GitHub Pages and `error_page 404 /404.html` send for a miss
             transaction.replace_file(folder / "404.html", outputs.files["404.html"])
-        transaction.replace_link(folder / "latest", f"versions/{entry.id}")
+        with signals_held():  # once `latest` names it, the version is published: a later Ctrl-C is no failure
+            transaction.replace_link(folder / "latest", f"versions/{entry.id}")
+            committed.append(folder)
     except BaseException as exc:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         transaction.rollback()
         if isinstance(exc, OSError):
-            raise fail(str(exc.filename or folder), None, "IM050",
-                       f"cannot publish: {exc.strerror or exc}; {folder} is unchanged") from None
+            where = Path(exc.filename or folder)
+            if where.name.startswith("."):  # a temporary file or folder, named at random: where it was to be made
+                where = where.parent
+            raise fail(str(where), None, "IM050", f"cannot publish: {exc.strerror or exc}; {folder} is unchanged") from None
         raise
 
 
 def remove_versions(folder: Path, version_ids: list[str]) -> None:
-    """Pruning, after a successful publish: out of sight by a rename first, then deleted."""
-    for version_id in version_ids:
-        path = folder / "versions" / version_id
-        trash = folder / "versions" / f".pruned-{version_id}"
-        shutil.rmtree(trash, ignore_errors=True)  # left by an earlier, interrupted pruning
-        try:
-            os.replace(path, trash)
-        except OSError:
-            continue
+    """Pruning, after a successful publish: out of sight by renames first (Ctrl-C held, so that no
+    version stays on disk unlisted), then deleted, with whatever an interrupted pruning left."""
+    versions = folder / "versions"
+    with signals_held():
+        for version_id in version_ids:
+            try:
+                os.replace(versions / version_id, tempfile.mkdtemp(prefix=f".pruned-{version_id}-", dir=versions))
+            except OSError:
+                continue
+    for trash in sorted(versions.glob(".pruned-*")):
         shutil.rmtree(trash, ignore_errors=True)
 
 
@@ -373,7 +387,7 @@ def format_versions(versions: list[Version], fmt: str = "text") -> str:
 
 def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
     """A published version's pages by URL."""
-    check_version_id(version_id)
+    check_version_id(version_id, where=str(folder))  # an argument of `diff`, not --version
     path = folder / "versions" / version_id / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

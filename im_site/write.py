@@ -11,7 +11,7 @@ from .cache import Cache
 from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
-from .output import check_output_dir, locked
+from .output import check_not_published, check_output_dir, locked
 from .update import write_site
 
 
@@ -49,6 +49,7 @@ def build_and_write(config: Config, options: BuildOptions, *, strict: bool = Fal
     check_audience(config, options.audience)
     target = output_path(config, options)
     check_output_dir(target, config.root)
+    check_not_published(target)
     with locked(target):
         progress("building…")
         result = build(config, options)

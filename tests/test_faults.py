@@ -4,6 +4,7 @@ previous output is byte-identical, no staging folder is left, and the message is
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
@@ -421,6 +422,70 @@ def test_two_publishes_into_one_folder(big_site, tmp_path):
     again = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
     assert again.wait(timeout=120) == 0, again.stderr.read()
     assert sorted(p.name for p in (dest / "versions").iterdir() if p.is_dir() and not p.name.startswith(".")) == ["a", "b"]
+
+
+def _forked_children(pid: int) -> list[str]:
+    """The children of `pid` that are forks of it (its rendering workers, not `git`)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [child for child in children if Path(f"/proc/{child}/cmdline").read_bytes() == command]
+    except OSError:
+        return []
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path, signal_number):
+    """`kill` (or the OOM killer, a CI time-out) stops the main process only: its rendering
+    workers waited forever on their full pipes, holding the lock, and every later publish into
+    the folder failed with "another im-site build or publish is writing here"."""
+    root = copy_site(big_site, tmp_path)
+    first = cli(root, "publish", "--dest", str(tmp_path / "public"), "--version", "a", "--now", NOW)
+    deadline = time.monotonic() + 60
+    while first.poll() is None and not _forked_children(first.pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if first.poll() is not None or not _forked_children(first.pid):
+        pytest.skip("the publish ended before its workers started")
+    first.send_signal(signal_number)
+    first.wait(timeout=30)
+    with open(tmp_path / ".public.lock", "a+") as lock:  # free once no process of that publish is left
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                time.sleep(0.05)
+    first.stdout.close()
+    first.stderr.close()
+    again = cli(root, "publish", "--dest", str(tmp_path / "public"), "--version", "b", "--now", NOW)
+    _, err = again.communicate(timeout=120)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(first.pid, signal.SIGKILL)  # whatever outlived it, so that a failure here leaves nothing behind
+    assert again.returncode == 0, err
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
+def test_termination_and_hang_up_stop_a_publish_like_ctrl_c(big_site, tmp_path, signal_number):
+    """A cancelled CI job or a closed ssh session: before, the process just died, without a word
+    and without removing its staging folder; now it stops as on Ctrl-C."""
+    root = copy_site(big_site, tmp_path)
+    dest = tmp_path / "public"
+    assert cli(root, "publish", "--dest", str(dest), "--version", "a", "--now", NOW).wait(timeout=120) == 0
+    shutil.rmtree(root / ".im-site-cache")
+    before = snapshot_tree(dest)
+    second = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
+    deadline = time.monotonic() + 60
+    while second.poll() is None and not _forked_children(second.pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if second.poll() is not None:
+        pytest.skip("the publish ended before its workers started")
+    second.send_signal(signal_number)
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 130, err
+    assert "interrupted; the previous output is untouched" in err and "Traceback" not in err
+    assert snapshot_tree(dest) == before
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a", "versions.html"]
 
 
 def test_signals_held_over_renames_are_dropped_on_success_and_delivered_on_failure():

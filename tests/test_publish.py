@@ -206,6 +206,8 @@ def test_diff_text_and_json(three_versions):
     assert "added (0):" in text
     missing = run_cli(root, "diff", "v2", "v9", "--dest", str(dest))
     assert missing.exit_code == 1 and "no published version 'v9'" in missing.stderr
+    invalid = run_cli(root, "diff", "v2", "../v1", "--dest", str(dest))  # no --version was given
+    assert invalid.exit_code == 1 and invalid.stderr.startswith(f"{dest}: error[IM171]: invalid version id '../v1'")
 
 
 def test_versions_command(three_versions):
@@ -227,6 +229,34 @@ def test_pruning_keeps_the_newest(make_site, tmp_path):
     assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a3", "a2"]
     assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a2", "a3", "versions.html"]
     assert os.readlink(dest / "latest") == "versions/a3"
+
+
+def test_ctrl_c_while_pruning_is_no_failure_and_the_next_publish_tidies_up(make_site, tmp_path, monkeypatch):
+    """The new version is live once `latest` names it: a Ctrl-C while the oldest one is being
+    deleted must not say "untouched" and exit 130 (CI would fail, and its retry be refused as
+    already published), nor leave the half-deleted version on disk for good."""
+    import im_site.publish as publish_module
+
+    root = make_site(V1, site_yaml=BASIC_SITE_YAML + "versions: {keep: 1}\n")
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "a1").exit_code == 0
+    real_rmtree = shutil.rmtree
+
+    def interrupted_rmtree(path, *args, **kwargs):
+        if Path(path).name.startswith(".pruned-"):
+            real_rmtree(Path(path) / "index.html", ignore_errors=True)
+            raise KeyboardInterrupt
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(publish_module.shutil, "rmtree", interrupted_rmtree)
+    result = publish(root, dest, "--version", "a2")
+    assert result.exit_code == 0, result.stderr
+    assert "untouched" not in result.stderr
+    assert os.readlink(dest / "latest") == "versions/a2"
+    assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a2"]
+    monkeypatch.undo()
+    assert publish(root, dest, "--version", "a3").exit_code == 0
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a3", "versions.html"]
 
 
 def test_files_unchanged_since_the_previous_version_are_hard_links_to_it(three_versions, make_site, tmp_path, monkeypatch):
@@ -289,6 +319,33 @@ def test_build_error_leaves_dir_unchanged(three_versions):
     assert snapshot_tree(dest) == tree
 
 
+def test_a_build_into_published_versions_is_refused_and_dir_unchanged(three_versions, make_site, tmp_path):
+    """`im-site build -o DIR` (or `output_dir` naming the CI's `public`) replaces its folder whole:
+    it deleted every published version without a word."""
+    root, dest = three_versions
+    publish(root, tmp_path / "editions", "--audience", "filiale", "--version", "f1")
+    before, editions = snapshot(dest), snapshot(tmp_path / "editions")
+    for target in (dest, dest / "latest", dest / "versions" / "v1", tmp_path / "editions"):
+        result = run_cli(root, "build", "--now", NOW, "-o", str(target))
+        assert result.exit_code == 1, target
+        assert "IM050" in result.stderr and "published with `im-site publish`" in result.stderr
+    assert snapshot(dest) == before and snapshot(tmp_path / "editions") == editions
+    assert run_cli(root, "build", "--now", NOW, "-o", str(tmp_path / "_site")).exit_code == 0
+
+
+def test_a_publish_into_a_built_site_is_refused_and_it_stays_unchanged(make_site, tmp_path):
+    """`publish --dest _site` replaced the build's home page by the redirect and left its pages
+    beside the versions, where a server went on serving them."""
+    root = make_site(V1)
+    built = tmp_path / "_site"
+    assert run_cli(root, "build", "--now", NOW, "-o", str(built)).exit_code == 0
+    before = snapshot(built)
+    result = publish(root, built, "--version", "v1")
+    assert result.exit_code == 1
+    assert f"{built}: error[IM170]: refusing to publish here" in result.stderr
+    assert snapshot(built) == before
+
+
 @pytest.mark.parametrize("failing_call", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
 def test_failure_midway_leaves_dir_unchanged(three_versions, monkeypatch, failing_call, error):
@@ -334,7 +391,8 @@ def test_read_only_destination_leaves_dir_unchanged(three_versions):
     finally:
         subprocess.run(undo, check=True) if undo else dest.chmod(0o755)
     assert result.exit_code == 1
-    assert "cannot publish" in result.stderr
+    # the folder that cannot be written, not the random name of a temporary file in it
+    assert result.stderr.startswith(f"{dest}: error[IM050]: cannot publish: "), result.stderr
     assert snapshot(dest) == before
 
 
