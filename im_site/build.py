@@ -81,8 +81,10 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     ctx = RenderContext(site, theme, options, diagnostics,
                         hidden={**dict.fromkeys(content.invalid, INVALID),
                                 **{part.rel: why for page, why in result.hidden for part in page.parts}},
-                        files=content.files, previewed=result.previewed, images=ImageStore(config.content_dir, diagnostics, cache,
-                                                                 tuple(settings.images.widths), settings.images.quality))
+                        files=content.files, previewed=result.previewed,
+                        other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
+                        images=ImageStore(config.content_dir, diagnostics, cache,
+                                          tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
     install_globals(ctx)
     jobs = plan(ctx)

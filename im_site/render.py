@@ -79,6 +79,7 @@ class RenderContext:
     files: dict[str, Any]  # content rel -> SourceFile (assets, data)
     images: ImageStore
     previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
+    other_audience_files: frozenset[str] = frozenset()  # files of the pages an --audience build leaves out
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -119,6 +120,18 @@ class RenderContext:
 
     def lang_prefix(self, lang: str) -> str:
         return "" if lang == self.config.settings.language else f"{lang}/"
+
+    def is_other_audiences(self, file: str) -> bool:
+        """Whether `file` is a page only other audiences' editions have: one of their pages or
+        entry points (`audiences/<id>/`), left out of this `--audience` build."""
+        audience = self.options.audience
+        if not audience or file in self.planned:
+            return False
+        if file in self.other_audience_files:
+            return True
+        path = next((file.removeprefix(f"{lang}/") for lang in self.config.languages
+                     if file.startswith(f"{lang}/")), file).split("/")
+        return len(path) > 2 and path[0] == "audiences" and path[1] in self.config.audience_ids and path[1] != audience
 
     def source_rel(self, rel: str) -> str:
         """`rel` (a path under content/ a page names) as its file is named.
@@ -478,6 +491,10 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
     for candidate in candidates:
         if candidate in ctx.planned:
             return link_from(ctx, page.file, candidate) + suffix
+    if any(ctx.is_other_audiences(candidate) for candidate in candidates):
+        ctx.diagnostics.warning(part.path, line, "IM105",
+                                f"link to {target} (another audience's page) shown as plain text in this build")
+        return _DROP
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {target!r} not found",
                           hint="link to the .md file of the page, e.g. ../messages/x.md")
     return "#"
@@ -575,6 +592,8 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
             url = page_file(localized + "/" if localized else "")
             if url not in ctx.planned:
                 url = page_file(path + "/" if path else "")
+            if ctx.is_other_audiences(url):
+                continue  # left out of this edition's menu (check_menu says so)
         items.append((label_for(item.label, lang), url))
     return items
 
@@ -583,7 +602,12 @@ def check_menu(ctx: RenderContext) -> None:
     invalid = sorted(rel for rel, why in ctx.hidden.items() if why == INVALID)
     for index, item in enumerate(ctx.config.settings.menu):
         path = item.url.strip("/")
-        if scheme_of(item.url) is None and page_file(path + "/" if path else "") not in ctx.planned:
+        file = page_file(path + "/" if path else "")
+        if scheme_of(item.url) is None and ctx.is_other_audiences(file):
+            ctx.diagnostics.warning("site.yaml", ctx.config.line_of("menu", index, "url"), "IM105",
+                                    f"menu link {item.url!r} leads to another audience's page: "
+                                    "left out of the menu in this build")
+        elif scheme_of(item.url) is None and file not in ctx.planned:
             # The page may be one whose own errors keep it out: say so rather than leave it a riddle.
             cause = next((rel for rel in invalid if path and (rel.removesuffix(".md") + "/").startswith(path + "/")), None)
             ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",

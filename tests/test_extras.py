@@ -223,6 +223,30 @@ def test_audience_build_has_only_its_own_entry_point_and_no_reach(make_site):
     assert not (out / "reach").exists()
 
 
+def test_menu_and_site_links_to_another_audience_leave_its_edition_buildable(make_site):
+    """A menu entry for one audience's entry point, or a site-path link to another audience's page,
+    is left out of (menu) or plain text in (link) the other editions, with a warning: it used to be
+    error IM101 "points to no page", so no other audience's edition could be built or published."""
+    files = dict(AUDIENCE_SITE)
+    files["content/messages/alle.md"] = message(
+        "Für alle Teams", "2026-11-01", body="Siehe [die Filialseite](/audiences/filiale/) und [die Zentrale](/messages/zentrale/).")
+    menu = "  - {label: Für Filialen, url: /audiences/filiale/}\n"
+    root = make_site(files, site_yaml=SITE_YAML.replace("menu:\n", "menu:\n" + menu))
+    result = build_site(root, "--audience", "zentrale")
+    assert result.exit_code == 0, result.stderr
+    assert "site.yaml:11: warning[IM105]: menu link '/audiences/filiale/' leads to another audience's page" in result.stderr
+    assert "content/messages/alle.md:6: warning[IM105]: link to /audiences/filiale/" in result.stderr
+    page = parse(root / "_site/messages/alle/index.html")
+    assert [a["text"] for a in page.find("a") if "Filial" in a["text"]] == []
+    assert "Siehe die Filialseite und" in (root / "_site/messages/alle/index.html").read_text()
+    assert any(a["text"] == "die Zentrale" for a in page.find("a"))  # its own audience's page stays a link
+    result = build_site(root, "--audience", "filiale")
+    assert result.exit_code == 0, result.stderr
+    assert "warning[IM105]: link to /messages/zentrale/" in result.stderr
+    page = parse(root / "_site/messages/alle/index.html")
+    assert [a["attrs"]["href"] for a in page.find("a") if a["text"] == "Für Filialen"] == ["../../audiences/filiale/index.html"]
+
+
 # ---------------------------------------------------------------- reach report
 
 def test_reach_report_counts_audiences_and_finds_pillar_gaps(make_site):
