@@ -74,6 +74,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index)
     del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
+    _check_translation_keys(published, diagnostics)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics)
     if theme is None:
@@ -144,6 +145,20 @@ def _check_schedule(result: BuildResult, page: Page) -> None:
         result.diagnostics.warning(page.path, page.line_of(("expires",)), "IM150",
                                    f"expires {expires.isoformat()} is before publish_at {publish_at.isoformat()}: "
                                    "the page is never shown", hint="check both dates")
+
+
+def _check_translation_keys(published: list[Page], diagnostics: Diagnostics) -> None:
+    """A page has one translation per language: of two published pages of one language with
+    one `translation_key` (a copied front matter), the language switch and the translation note
+    of the other languages would lead to one of them only, and both share an acknowledgement id."""
+    first: dict[tuple[str, str], Page] = {}
+    for page in sorted(published, key=lambda p: p.path):
+        other = first.setdefault((page.translation_key, page.lang), page)
+        if other is not page:
+            diagnostics.error(page.path, page.line_of(("translation_key",)), "IM160",
+                              f"translation_key {page.translation_key!r} is also the key of {other.path}, "
+                              f"another page in '{page.lang}'",
+                              hint="give each page its own translation_key; its translations share it")
 
 
 def _add_files(ctx: RenderContext) -> None:

@@ -128,6 +128,29 @@ def test_stale_translation_gets_note_and_warning(make_site):
     assert not parse(root / "_site/messages/frische/index.html").find("p", class_="translation-stale")
 
 
+def test_two_pages_of_one_language_with_one_translation_key_are_an_error(make_site):
+    """A new message started from a copy of another keeps its `translation_key`: the German
+    page's switch then led to one of the two English pages only, silently."""
+    files = {
+        "content/messages/kasse.md": message("Kasse", "2026-03-01", "translation_key: kasse"),
+        "content/messages/kasse.en.md": message("Tills", "2026-03-01", "translation_key: kasse"),
+        "content/messages/ostern.en.md": message("Easter", "2026-04-01", "translation_key: kasse"),
+        "content/messages/ostern-entwurf.md": message("Ostern", "2026-04-01", "translation_key: kasse",
+                                                      "draft: true"),  # not published: no clash
+    }
+    root = make_site(files, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [
+        "content/messages/ostern.en.md:4: error[IM160]: translation_key 'kasse' is also the key of "
+        "content/messages/kasse.en.md, another page in 'en' (hint: give each page its own translation_key; "
+        "its translations share it)",
+        "1 error, 0 warnings"]
+    assert "Traceback" not in result.stderr
+    files["content/messages/ostern.en.md"] = message("Easter", "2026-04-01", "translation_key: ostern")
+    assert build_site(make_site(files, site_yaml=SITE_YAML)).exit_code == 0
+
+
 def test_up_to_date_translation_has_no_note(make_site):
     root = _translated_site(make_site, "000000000000")
     assert build_site(root).exit_code == 0
