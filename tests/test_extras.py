@@ -374,6 +374,27 @@ def test_digest_since_and_language(make_site, tmp_path):
     assert "Nur Zentrale ZMARKER" in _digest_titles(out)  # no --audience: everything published
 
 
+def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
+    """The store teams' English digest when nothing in English is for them: the edition has no
+    English home, so its link goes to the edition's home, not to a 404."""
+    files = dict(DIGEST_SITE)
+    files["content/messages/neu.en.md"] = message("New for head office", "2026-11-24", "audiences: [zentrale]")
+    root = make_site(files, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+    assert run_cli(root, "publish", "--dest", str(dest), "--audience", "filiale", "--version", "v1",
+                   "--now", "2026-11-26T12:00:00+00:00").exit_code == 0
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "filiale", "--lang", "en",
+                     "--published", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    links = [a["attrs"]["href"] for a in parse(out).find("a") if not a["attrs"]["href"].startswith("mailto:")]
+    assert links == ["https://intranet.example.com/filiale/latest/"]
+    assert (tmp_path / "d.html.txt").read_text().splitlines()[-2] == "https://intranet.example.com/filiale/latest/"
+    assert (dest / "filiale/latest/index.html").is_file() and not (dest / "filiale/latest/en").exists()
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "zentrale", "--lang", "en",
+                     "--published", "-o", str(out))
+    assert "https://intranet.example.com/zentrale/latest/en/" in [a["attrs"]["href"] for a in parse(out).find("a")]
+
+
 def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_site, tmp_path):
     root = make_site(DIGEST_SITE)
     out = tmp_path / "d.html"
