@@ -249,6 +249,8 @@ def _check_consistency(settings: SiteSettings, doc: YamlDoc, rel: str, diagnosti
     for index, lang in enumerate(settings.languages or []):
         if not re.match(r"[a-z]{2,3}(-[A-Za-z]{2,4})?$", lang):
             diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"{lang!r} is not a language code")
+        elif lang in settings.languages[:index]:
+            diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"duplicate language {lang!r}")
     if settings.languages and settings.language not in settings.languages:
         diagnostics.error(rel, doc.line_of(("languages",)), "IM001",
                           f"languages does not list the default language {settings.language!r}")

@@ -316,6 +316,15 @@ def test_site_yaml_problems_name_key_and_line(make_site):
     assert "site.yaml:16:" in result.stderr and "keep" in result.stderr
 
 
+def test_a_language_listed_twice_is_one_error(make_site):
+    """`languages: [de, en, pl, en]` (a merge slip) made every generated page of the language
+    write its file twice: dozens of "writes 'en/index.html', but home also writes it" errors."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages:\n  - de\n  - en\n  - en"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["site.yaml:6: error[IM001]: duplicate language 'en'", "1 error, 0 warnings"]
+
+
 @pytest.mark.parametrize("rel,text,line,key", [
     ("site.yaml", BASIC_SITE_YAML + "brand:\n  colors:\n    primary: #0B1E3F   # Nordlicht-Blau\n", 15,
      "brand.colors.primary"),
