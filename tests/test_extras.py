@@ -151,6 +151,18 @@ def test_two_pages_of_one_language_with_one_translation_key_are_an_error(make_si
     assert build_site(make_site(files, site_yaml=SITE_YAML)).exit_code == 0
 
 
+def test_a_hash_of_digits_only_unquoted_gets_a_hint_to_quote_it(make_site):
+    root = make_site({
+        "content/messages/frische.md": message("Frische", "2026-03-01"),
+        "content/messages/frische.en.md": message("Freshness", "2026-03-01", "translated_from: 123456789012"),
+    }, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "content/messages/frische.en.md:4: error[IM006]: 'translated_from' should be a text, not 123456789012 (int) "
+        "(hint: put it in quotes: unquoted, YAML reads it as a number)")
+
+
 def test_up_to_date_translation_has_no_note(make_site):
     root = _translated_site(make_site, "000000000000")
     assert build_site(root).exit_code == 0
