@@ -38,7 +38,7 @@ AUDIENCE_GENERAL_MESSAGES = 10
 
 def jobs(ctx: "RenderContext", result: "BuildResult") -> list[Job]:
     """Register the template helpers, check the settings, plan audience pages and the reach report."""
-    statuses = stale_translations(ctx)
+    statuses = stale_translations(ctx, {page.translation_key for page, _ in result.hidden})
     env = ctx.theme.env
     assert env is not None
     env.globals.update(translation_status=lambda page: statuses.get(page.path) if page else None,
@@ -62,17 +62,21 @@ class TranslationStatus:
     current: str  # the original's hash now
 
 
-def stale_translations(ctx: "RenderContext") -> dict[str, TranslationStatus]:
+def stale_translations(ctx: "RenderContext", hidden_keys: set[str]) -> dict[str, TranslationStatus]:
     """Translations whose `translated_from` differs from their original's current hash, by path.
 
     The original is the page with the same translation_key in the site's
-    default language; each stale translation is reported as warning IM151.
+    default language; each stale translation is reported as warning IM151,
+    and so is a translation with no original at all (`hidden_keys`: those of
+    the pages this build leaves out), which would never be found stale.
     """
     default = ctx.config.settings.language
     found: dict[str, TranslationStatus] = {}
     for page in ctx.site.pages:
         recorded = (getattr(page.meta, "translated_from", None) or "").strip().lower()
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
+        if recorded and page.lang != default and original is None and page.translation_key not in hidden_keys:
+            _report_no_original(ctx, page)
         if not recorded or page.lang == default or original is None or recorded == original.source_hash:
             continue
         found[page.path] = TranslationStatus(original, recorded, original.source_hash)
@@ -82,6 +86,18 @@ def stale_translations(ctx: "RenderContext") -> dict[str, TranslationStatus]:
             f"(translated_from {recorded}, now {original.source_hash})",
             hint=f"update the translation, then set translated_from: '{original.source_hash}'")
     return found
+
+
+def _report_no_original(ctx: "RenderContext", page: Page) -> None:
+    """`translated_from` on a page no page of the default language shares a translation_key with:
+    most often a translation whose file name is not its original's (`frische-preis.en.md` beside
+    `2026-09-frische-preis.md`), so that neither language switch leads to the other either."""
+    default = ctx.config.settings.language
+    ctx.diagnostics.warning(
+        page.path, page.line_of(("translated_from",)), "IM151",
+        f"translated_from, but no page in '{default}' has the translation_key {page.translation_key!r}: "
+        "there is no original to compare with",
+        hint=f"name it like its original plus .{page.lang}.md, or give both the same translation_key")
 
 
 # ---------------------------------------------------------------- acknowledgement

@@ -151,6 +151,24 @@ def test_two_pages_of_one_language_with_one_translation_key_are_an_error(make_si
     assert build_site(make_site(files, site_yaml=SITE_YAML)).exit_code == 0
 
 
+def test_a_translation_whose_original_is_not_found_is_a_warning(make_site):
+    """`frische.en.md` beside `2026-frische.md`: not linked to its original, so its translated_from
+    could never be found stale; it was silently ignored. An original this build leaves out
+    (another audience's) is no such slip."""
+    root = make_site({
+        "content/messages/2026-frische.md": message("Frische", "2026-03-01"),
+        "content/messages/frische.en.md": message("Freshness", "2026-03-01", "translated_from: 'a1b2c3d4e5f6'"),
+        "content/messages/kasse.md": message("Kasse", "2026-03-01", "audiences: [filiale]"),
+        "content/messages/kasse.en.md": message("Tills", "2026-03-01", "translated_from: 'a1b2c3d4e5f6'"),
+    }, site_yaml=SITE_YAML)
+    result = build_site(root, "--audience", "zentrale")
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+        "content/messages/frische.en.md:4: warning[IM151]: translated_from, but no page in 'de' has the translation_key "
+        "'message:messages/frische': there is no original to compare with "
+        "(hint: name it like its original plus .en.md, or give both the same translation_key)"]
+
+
 def test_a_hash_of_digits_only_unquoted_gets_a_hint_to_quote_it(make_site):
     root = make_site({
         "content/messages/frische.md": message("Frische", "2026-03-01"),
