@@ -24,7 +24,7 @@ from .diagnostics import Diagnostics, SiteError, fail
 from .model import Page
 from .options import BuildOptions
 from .output import write_file_atomic
-from .render import format_date
+from .render import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
 from .urls import absolute, is_external, page_file, site_address
@@ -166,7 +166,7 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     strings = theme.strings_for(lang)
     audience = next((a for a in settings.audiences if a.id == options.audience), None)
     values: dict[str, Any] = {
-        "site": settings, "lang": lang, "t": strings, "items": items,
+        "site": settings, "lang": lang, "dir": text_direction(lang), "t": strings, "items": items,
         "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), home),
         "since_text": format_date(start, lang), "now_text": format_date(options.now, lang),
         "audience": label_for(audience.label, lang) if audience else None,

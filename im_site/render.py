@@ -224,6 +224,14 @@ def _font_kind(data: bytes) -> str:
 
 # ---------------------------------------------------------------- environment
 
+#: Languages written right to left (the primary subtag of `lang`): their pages get `dir="rtl"`.
+RTL_LANGUAGES = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
+
+
+def text_direction(lang: str) -> str:
+    return "rtl" if lang.split("-")[0] in RTL_LANGUAGES else "ltr"
+
+
 def format_date(value: date | datetime | None, lang: str) -> str:
     if value is None:
         return ""
@@ -554,7 +562,8 @@ def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | N
 def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     settings = ctx.config.settings
     return {
-        "site": settings, "config": ctx.config, "lang": job.lang, "t": ctx.strings(job.lang),
+        "site": settings, "config": ctx.config, "lang": job.lang, "dir": text_direction(job.lang),
+        "t": ctx.strings(job.lang),
         # The 404 page is served at whatever address was missing: its links start from the site's root.
         "current_file": None if job.file == NOT_FOUND else job.file, "page": job.page, "languages": ctx.config.languages,
         "home": ctx.lang_prefix(job.lang), "menu": _menu(ctx, job.lang),

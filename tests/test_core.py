@@ -366,6 +366,22 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_pages_in_a_right_to_left_language_are_marked_rtl(make_site, tmp_path):
+    """Every page said dir="ltr": an Arabic title ending in '!' showed it at its start, and a
+    sentence with a link came out in the wrong order."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.ar.md": "---\ntitle: مرحبا!\ndate: 2026-11-20\n---\nنص.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, ar]"))
+    assert build_site(root).exit_code == 0
+    for file, direction in (("ar/messages/a/index.html", "rtl"), ("ar/index.html", "rtl"),
+                            ("messages/a/index.html", "ltr"), ("index.html", "ltr")):
+        html = (root / "_site" / file).read_text(encoding="utf-8")
+        assert re.search(r"<html lang=\"(\w+)\" dir=\"(\w+)\">", html)[2] == direction, file
+    digest = tmp_path / "digest.html"
+    assert run_cli(root, "digest", "--now", NOW, "--lang", "ar", "--since", "2026-11-01", "-o", str(digest)).exit_code == 0
+    assert '<html lang="ar" dir="rtl">' in digest.read_text(encoding="utf-8")
+
+
 def test_a_file_named_for_a_language_the_site_does_not_have_is_an_error(make_site):
     """`a.en.md` with `en` missing from languages was published silently as a German page at `a-en/`."""
     root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
