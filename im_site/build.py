@@ -197,6 +197,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     needles = sorted({form for title in titles for form in (title, html.escape(title), html.escape(title, quote=False))})
     pattern = re.compile("|".join(re.escape(n) for n in needles).encode())
     owner = {form: page for page, _ in hidden for form in (page.title, html.escape(page.title), html.escape(page.title, quote=False))}
+    why_of = {page.path: why for page, why in hidden}
     memo = digest(LEAK_SCAN_VERSION, *needles)
     known = _clean_pages(cache.get(LEAK_SCAN, memo))
     clean = set()
@@ -211,8 +212,11 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
         match = pattern.search(outputs.files[path])
         if match:
             page = owner.get(match.group(0).decode(), None)
+            origin = outputs.origins.get(path, "")
             diagnostics.error(page.path if page else path, None, "IM060",
-                              f"the title of an unpublished page appears in {path}; refusing to publish it")
+                              f"the title of {_HIDDEN_AS.get(why_of.get(page.path) if page else None, 'an unpublished page')} appears in "
+                              f"{path}; refusing to publish it",
+                              hint=f"{origin} quotes it" if origin.startswith("content/") else None)
         elif sha is not None:
             clean.add(sha)
     if clean != known:
@@ -220,6 +224,9 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
         cache.prune(LEAK_SCAN, {memo}, slack=10)
 
 
+#: What a hidden page is, by why it is hidden, for the leak scan's message.
+_HIDDEN_AS = {"audience": "another audience's page", "draft": "a draft", "scheduled": "a scheduled page",
+              "expired": "an expired page"}
 #: The cache namespace of the page hashes found clean, per set of hidden titles.
 LEAK_SCAN, LEAK_SCAN_VERSION = "leak-scan", "leak-scan-1"
 #: Output files that are pictures, left out of the leak scan.
