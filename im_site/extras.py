@@ -39,6 +39,7 @@ AUDIENCE_GENERAL_MESSAGES = 10
 def jobs(ctx: "RenderContext", result: "BuildResult") -> list[Job]:
     """Register the template helpers, check the settings, plan audience pages and the reach report."""
     statuses = stale_translations(ctx, {page.translation_key for page, _ in result.hidden})
+    check_translation_audiences(ctx)
     env = ctx.theme.env
     assert env is not None
     env.globals.update(translation_status=lambda page: statuses.get(page.path) if page else None,
@@ -86,6 +87,26 @@ def stale_translations(ctx: "RenderContext", hidden_keys: set[str]) -> dict[str,
             f"(translated_from {recorded}, now {original.source_hash})",
             hint=f"update the translation, then set translated_from: '{original.source_hash}'")
     return found
+
+
+def check_translation_audiences(ctx: "RenderContext") -> None:
+    """A translation that reaches audiences its original does not: most often `audiences:` not
+    copied over, which put the English version of a message for the stores into every edition.
+    (One for fewer audiences, English for head office only, is a choice.)"""
+    default = ctx.config.settings.language
+    for page in ctx.site.pages:
+        original = ctx.site.translations.get(page.translation_key, {}).get(default)
+        if original is None or original is page or not original.audiences or (
+                page.audiences and set(page.audiences) <= set(original.audiences)):
+            continue
+        ctx.diagnostics.warning(
+            page.path, page.line_of(("audiences",) if page.audiences else ("title",)), "IM160",
+            f"the translation is for {_audience_names(page)}, its original {original.path} for "
+            f"{_audience_names(original)}", hint=f"audiences: [{', '.join(original.audiences)}], as in the original")
+
+
+def _audience_names(page: Page) -> str:
+    return ", ".join(page.audiences) if page.audiences else "everyone"
 
 
 def _report_no_original(ctx: "RenderContext", page: Page) -> None:

@@ -276,6 +276,22 @@ def test_audience_build_has_only_its_own_entry_point_and_no_reach(make_site):
     assert not (out / "reach").exists()
 
 
+def test_a_translation_for_other_audiences_than_its_original_is_a_warning(make_site):
+    """`audiences:` not copied into the translation put the English version of a message for
+    the head office into the stores' edition, silently. A translation for fewer is a choice."""
+    files = dict(AUDIENCE_SITE)
+    files["content/messages/zentrale.en.md"] = message("Head office only ZMARKER", "2026-11-11")
+    root = make_site(files, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM160" in line] == [
+        "content/messages/zentrale.en.md:2: warning[IM160]: the translation is for everyone, its original "
+        "content/messages/zentrale.md for zentrale (hint: audiences: [zentrale], as in the original)"]
+    files["content/messages/zentrale.en.md"] = message("Head office only ZMARKER", "2026-11-11", "audiences: [zentrale]")
+    files["content/messages/alle.en.md"] = message("For all teams", "2026-11-01", "audiences: [zentrale]")  # a choice
+    assert "IM160" not in build_site(make_site(files, site_yaml=SITE_YAML)).stderr
+
+
 def test_menu_and_site_links_to_another_audience_leave_its_edition_buildable(make_site):
     """A menu entry for one audience's entry point, or a site-path link to another audience's page,
     is left out of (menu) or plain text in (link) the other editions, with a warning: it used to be
