@@ -78,7 +78,8 @@ def stale_translations(ctx: "RenderContext", hidden_keys: set[str]) -> dict[str,
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
         if recorded and page.lang != default and original is None and page.translation_key not in hidden_keys:
             _report_no_original(ctx, page)
-        if not recorded or page.lang == default or original is None or recorded == original.source_hash:
+        if not recorded or page.lang == default or original is None or recorded in (original.source_hash,
+                                                                                     original.body_hash):
             continue
         found[page.path] = TranslationStatus(original, recorded, original.source_hash)
         ctx.diagnostics.warning(

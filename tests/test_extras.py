@@ -181,6 +181,51 @@ def test_a_hash_of_digits_only_unquoted_gets_a_hint_to_quote_it(make_site):
         "(hint: put it in quotes: unquoted, YAML reads it as a number)")
 
 
+def test_a_changed_summary_or_quiz_of_the_original_makes_its_translation_stale(make_site):
+    """The hash covered the title and body only: a corrected quiz answer or a new summary in the
+    original left the English module and message marked up to date, with the old answer."""
+    quiz = ("quiz:\n  - question: Wann?\n    options: [Morgens, Abends]\n    answer: {answer}\n"
+            "    explain: Vor der Öffnung.\n")
+    original = {
+        "content/messages/frische.md": message("Frische", "2026-03-01", "summary: Kurz.", body="Frische ist Haltung."),
+        "content/training/kasse.md": "---\ntitle: Kasse\n" + quiz.format(answer=0) + "---\n## Lektion\nText.\n"}
+
+    def build(originals: dict, recorded: dict) -> tuple[Path, str]:
+        files = {**originals,
+                 "content/messages/frische.en.md": message("Freshness", "2026-03-01",
+                                                           f"translated_from: '{recorded['messages/frische/']}'"),
+                 "content/training/kasse.en.md": f"---\ntitle: Till\ntranslated_from: '{recorded['training/kasse/']}'\n"
+                                                 "---\n## Lesson\nText.\n"}
+        root = make_site(files, site_yaml=SITE_YAML)
+        result = build_site(root)
+        assert result.exit_code == 0, result.stderr
+        return root, result.stderr
+
+    root, _ = build(original, {"messages/frische/": "0", "training/kasse/": "0"})
+    current = {url: _source_hash(root, url) for url in ("messages/frische/", "training/kasse/")}
+    assert "IM151" not in build(original, current)[1]
+    changed = {"content/messages/frische.md": original["content/messages/frische.md"].replace("Kurz.", "Neu."),
+               "content/training/kasse.md": original["content/training/kasse.md"].replace("answer: 0", "answer: 1")}
+    stale = [line.split(":")[0] for line in build(changed, current)[1].splitlines() if "IM151" in line]
+    assert stale == ["content/messages/frische.en.md", "content/training/kasse.en.md"]
+
+
+def test_a_hash_recorded_before_summaries_counted_is_still_up_to_date(make_site):
+    """Hashes recorded by `check --hashes` of earlier versions (title and body only) do not all
+    turn stale with the upgrade: the note would appear on every translated page, and
+    `check --strict` fail in CI."""
+    root = _translated_site(make_site, "000000000000")
+    assert build_site(root).exit_code == 0
+    title_and_body = _source_hash(root, "messages/frische/")  # no summary: the old hash and the new agree
+    original = root / "content/messages/frische.md"
+    original.write_text(original.read_text().replace("date: 2026-03-01", "date: 2026-03-01\nsummary: Kurz."))
+    translation = root / "content/messages/frische.en.md"
+    translation.write_text(translation.read_text().replace("000000000000", title_and_body))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM151" not in result.stderr, result.stderr
+    assert _source_hash(root, "messages/frische/") != title_and_body
+
+
 def test_up_to_date_translation_has_no_note(make_site):
     root = _translated_site(make_site, "000000000000")
     assert build_site(root).exit_code == 0
