@@ -619,9 +619,13 @@ def check_menu(ctx: RenderContext) -> None:
         elif scheme_of(item.url) is None and file not in ctx.planned:
             # The page may be one whose own errors keep it out: say so rather than leave it a riddle.
             cause = next((rel for rel in invalid if path and (rel.removesuffix(".md") + "/").startswith(path + "/")), None)
+            # A page in another language only (`tablets.en.md`) is at /en/tablets/: say so.
+            elsewhere = next((lang for lang in ctx.config.languages[1:]
+                              if page_file(f"{lang}/{path}/" if path else f"{lang}/") in ctx.planned), None)
+            hint = (f"content/{cause} has errors of its own that keep it out of the build" if cause else
+                    f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else None)
             ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
-                                  f"menu link {item.url!r} points to no page of this site",
-                                  hint=f"content/{cause} has errors of its own that keep it out of the build" if cause else None)
+                                  f"menu link {item.url!r} points to no page of this site", hint=hint)
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:

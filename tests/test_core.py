@@ -257,6 +257,22 @@ def test_a_menu_link_to_a_page_with_errors_names_it(make_site):
             "that keep it out of the build)") in result.stderr
 
 
+def test_a_menu_link_to_a_page_in_another_language_only_says_where_it_is(make_site):
+    """`/tablets/` for `tablets.en.md`: "points to no page" left the writer looking at a page
+    that is there, at /en/tablets/."""
+    menu = "url: /messages/}\n  - {label: Tablets, url: /tablets/}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/tablets.en.md": "---\ntitle: Tablets\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == ("site.yaml:12: error[IM101]: menu link '/tablets/' points to no page of "
+                                             "this site (hint: the page is in 'en' only: write /en/tablets/)")
+    (root / "site.yaml").write_text(BASIC_SITE_YAML.replace("url: /messages/}\n", menu.replace("/tablets/", "/en/tablets/")))
+    assert build_site(root).exit_code == 0
+    assert '<a href="en/tablets/index.html">Tablets</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
+
+
 def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_site):
     """A writer who made a page with `im-site new` (a draft) and does not see it learns why."""
     root = make_site(SITE)
