@@ -74,6 +74,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index)
     del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
+    _check_translation_keys(published, diagnostics)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics)
     if theme is None:
@@ -81,8 +82,10 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     ctx = RenderContext(site, theme, options, diagnostics,
                         hidden={**dict.fromkeys(content.invalid, INVALID),
                                 **{part.rel: why for page, why in result.hidden for part in page.parts}},
-                        files=content.files, previewed=result.previewed, images=ImageStore(config.content_dir, diagnostics, cache,
-                                                                 tuple(settings.images.widths), settings.images.quality))
+                        files=content.files, previewed=result.previewed,
+                        other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
+                        images=ImageStore(config.content_dir, diagnostics, cache,
+                                          tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
     install_globals(ctx)
     jobs = plan(ctx)
@@ -144,6 +147,20 @@ def _check_schedule(result: BuildResult, page: Page) -> None:
                                    "the page is never shown", hint="check both dates")
 
 
+def _check_translation_keys(published: list[Page], diagnostics: Diagnostics) -> None:
+    """A page has one translation per language: of two published pages of one language with
+    one `translation_key` (a copied front matter), the language switch and the translation note
+    of the other languages would lead to one of them only, and both share an acknowledgement id."""
+    first: dict[tuple[str, str], Page] = {}
+    for page in sorted(published, key=lambda p: p.path):
+        other = first.setdefault((page.translation_key, page.lang), page)
+        if other is not page:
+            diagnostics.error(page.path, page.line_of(("translation_key",)), "IM160",
+                              f"translation_key {page.translation_key!r} is also the key of {other.path}, "
+                              f"another page in '{page.lang}'",
+                              hint="give each page its own translation_key; its translations share it")
+
+
 def _add_files(ctx: RenderContext) -> None:
     """Images and downloads that published pages use; nothing else from content/."""
     for path, data in sorted(ctx.images.outputs().items()):
@@ -180,6 +197,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     needles = sorted({form for title in titles for form in (title, html.escape(title), html.escape(title, quote=False))})
     pattern = re.compile("|".join(re.escape(n) for n in needles).encode())
     owner = {form: page for page, _ in hidden for form in (page.title, html.escape(page.title), html.escape(page.title, quote=False))}
+    why_of = {page.path: why for page, why in hidden}
     memo = digest(LEAK_SCAN_VERSION, *needles)
     known = _clean_pages(cache.get(LEAK_SCAN, memo))
     clean = set()
@@ -194,8 +212,11 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
         match = pattern.search(outputs.files[path])
         if match:
             page = owner.get(match.group(0).decode(), None)
+            origin = outputs.origins.get(path, "")
             diagnostics.error(page.path if page else path, None, "IM060",
-                              f"the title of an unpublished page appears in {path}; refusing to publish it")
+                              f"the title of {_HIDDEN_AS.get(why_of.get(page.path) if page else None, 'an unpublished page')} appears in "
+                              f"{path}; refusing to publish it",
+                              hint=f"{origin} quotes it" if origin.startswith("content/") else None)
         elif sha is not None:
             clean.add(sha)
     if clean != known:
@@ -203,6 +224,9 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
         cache.prune(LEAK_SCAN, {memo}, slack=10)
 
 
+#: What a hidden page is, by why it is hidden, for the leak scan's message.
+_HIDDEN_AS = {"audience": "another audience's page", "draft": "a draft", "scheduled": "a scheduled page",
+              "expired": "an expired page"}
 #: The cache namespace of the page hashes found clean, per set of hidden titles.
 LEAK_SCAN, LEAK_SCAN_VERSION = "leak-scan", "leak-scan-1"
 #: Output files that are pictures, left out of the leak scan.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,6 +254,27 @@ def _check_consistency(settings: SiteSettings, doc: YamlDoc, rel: str, diagnosti
     for index, lang in enumerate(settings.languages or []):
         if not re.match(r"[a-z]{2,3}(-[A-Za-z]{2,4})?$", lang):
             diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"{lang!r} is not a language code")
+        elif lang in settings.languages[:index]:
+            diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"duplicate language {lang!r}")
     if settings.languages and settings.language not in settings.languages:
         diagnostics.error(rel, doc.line_of(("languages",)), "IM001",
                           f"languages does not list the default language {settings.language!r}")
+    _check_label_languages(settings, doc, rel, diagnostics)
+
+
+def _check_label_languages(settings: SiteSettings, doc: YamlDoc, rel: str, diagnostics: Diagnostics) -> None:
+    """A label with a text in a language the site does not have, and none in one it has, is a
+    slip: with `{de: Nachrichten, eng: News}` the English pages silently showed the German text.
+    (A label with more languages than the site, `en` on a German-only site, is fine.)"""
+    languages = settings.languages or [settings.language]
+    labels = [((key, index, field), getattr(item, field)) for key in ("audiences", "pillars", "menu")
+              for index, item in enumerate(getattr(settings, key)) for field in ("label", "description")
+              if isinstance(getattr(item, field, None), dict)]
+    for (key, index, field), label in labels:
+        missing = [lang for lang in languages if lang not in label]
+        for lang in (lang for lang in label if lang not in languages and missing):
+            match = difflib.get_close_matches(lang, missing, n=1, cutoff=0.5)
+            diagnostics.error(rel, doc.line_of((key, index, field, lang)), "IM005",
+                              f"{lang!r} in {key}[{index}].{field} is not one of the site's languages "
+                              f"({', '.join(languages)}), and the label has no text in {', '.join(map(repr, missing))}",
+                              hint=f"did you mean '{match[0]}'?" if match else "add it to languages, or remove it")

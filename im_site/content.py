@@ -296,9 +296,11 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
     slug, url = item.place
     parts = (_part(item), *lessons)
     key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
-    source_hash = item.own_hash if not lessons else _source_hash([p.rendered for p in parts], meta.title)
+    body_hash = item.own_hash if not lessons else _source_hash([p.rendered for p in parts], meta.title)
+    texts = _front_matter_texts(meta)
+    source_hash = digest(body_hash, *texts)[:12] if any(texts) else body_hash
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),
-                source_hash, item.parsed.doc.line_of)
+                source_hash, item.parsed.doc.line_of, body_hash)
     _check_ids(page, config, diagnostics)
     return page
 
@@ -312,6 +314,17 @@ def _index_has_errors(folder: str, lang: str, invalid: set[str], config: Config)
 def _source_hash(bodies: list[Rendered], title: str) -> str:
     """What a translation's `translated_from` names: the page's HTML and title, hashed."""
     return digest(*(body.html for body in bodies), title)[:12]
+
+
+def _front_matter_texts(meta: Any) -> list[str]:
+    """What readers read of the front matter besides the title, in a fixed order: a translation
+    of a page whose summary or quiz changed is out of date as much as one whose body did."""
+    fields = meta.__dict__  # getattr on a field the type lacks raises inside pydantic
+    texts = [fields.get(name) or "" for name in ("summary", "image_alt", "role")]
+    texts += fields.get("objectives") or []
+    for item in fields.get("quiz") or []:
+        texts += [item.question, *item.options, item.explain or "", repr(item.answer)]
+    return texts
 
 
 def _url(item: _Parsed, config: Config) -> tuple[str, str]:

@@ -24,10 +24,10 @@ from .diagnostics import Diagnostics, SiteError, fail
 from .model import Page
 from .options import BuildOptions
 from .output import write_file_atomic
-from .render import format_date
+from .render import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
-from .urls import absolute, is_external, site_address
+from .urls import absolute, is_external, page_file, site_address
 from .write import check_audience
 
 DEFAULT_DAYS = 7
@@ -88,7 +88,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
             f"base_url {config.settings.base_url!r} is only a path: links in the digest will not work in e-mail",
             hint="set base_url to the full address, e.g. https://intranet.example.com/")
     items = select(result, lang, start)
-    html, text = render_digest(config, result.diagnostics, lang, items, start, options)
+    html, text = render_digest(config, result.diagnostics, lang, items, start, options, _home(result, lang))
     _write(output, html.encode())
     _write(output.with_name(output.name + ".txt"), text.encode())
     return result.diagnostics, len(items)
@@ -157,7 +157,7 @@ class _PageBits(HTMLParser):
 
 
 def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: list[DigestItem],
-                  start: datetime, options: BuildOptions) -> tuple[str, str]:
+                  start: datetime, options: BuildOptions, home: str) -> tuple[str, str]:
     """The HTML part (theme template digest.html) and the plain-text part."""
     theme = load_theme(config, diagnostics)
     if theme is None or theme.env is None:
@@ -166,8 +166,8 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     strings = theme.strings_for(lang)
     audience = next((a for a in settings.audiences if a.id == options.audience), None)
     values: dict[str, Any] = {
-        "site": settings, "lang": lang, "t": strings, "items": items,
-        "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), _prefix(config, lang)),
+        "site": settings, "lang": lang, "dir": text_direction(lang), "t": strings, "items": items,
+        "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), home),
         "since_text": format_date(start, lang), "now_text": format_date(options.now, lang),
         "audience": label_for(audience.label, lang) if audience else None,
         "feedback": settings.feedback,
@@ -179,8 +179,11 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     return html, plain_text(values)
 
 
-def _prefix(config: Config, lang: str) -> str:
-    return "" if lang == config.settings.language else f"{lang}/"
+def _home(result: BuildResult, lang: str) -> str:
+    """The home page of `lang`, else the site's: a language with no page in this build (in an
+    audience's edition, say) has no home, and the digest's link to it would lead nowhere."""
+    prefix = "" if lang == result.config.settings.language else f"{lang}/"
+    return prefix if page_file(prefix) in result.outputs else ""
 
 
 def plain_text(values: dict[str, Any]) -> str:

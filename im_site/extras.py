@@ -38,7 +38,8 @@ AUDIENCE_GENERAL_MESSAGES = 10
 
 def jobs(ctx: "RenderContext", result: "BuildResult") -> list[Job]:
     """Register the template helpers, check the settings, plan audience pages and the reach report."""
-    statuses = stale_translations(ctx)
+    statuses = stale_translations(ctx, {page.translation_key for page, _ in result.hidden})
+    check_translation_audiences(ctx)
     env = ctx.theme.env
     assert env is not None
     env.globals.update(translation_status=lambda page: statuses.get(page.path) if page else None,
@@ -62,18 +63,23 @@ class TranslationStatus:
     current: str  # the original's hash now
 
 
-def stale_translations(ctx: "RenderContext") -> dict[str, TranslationStatus]:
+def stale_translations(ctx: "RenderContext", hidden_keys: set[str]) -> dict[str, TranslationStatus]:
     """Translations whose `translated_from` differs from their original's current hash, by path.
 
     The original is the page with the same translation_key in the site's
-    default language; each stale translation is reported as warning IM151.
+    default language; each stale translation is reported as warning IM151,
+    and so is a translation with no original at all (`hidden_keys`: those of
+    the pages this build leaves out), which would never be found stale.
     """
     default = ctx.config.settings.language
     found: dict[str, TranslationStatus] = {}
     for page in ctx.site.pages:
         recorded = (getattr(page.meta, "translated_from", None) or "").strip().lower()
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
-        if not recorded or page.lang == default or original is None or recorded == original.source_hash:
+        if recorded and page.lang != default and original is None and page.translation_key not in hidden_keys:
+            _report_no_original(ctx, page)
+        if not recorded or page.lang == default or original is None or recorded in (original.source_hash,
+                                                                                     original.body_hash):
             continue
         found[page.path] = TranslationStatus(original, recorded, original.source_hash)
         ctx.diagnostics.warning(
@@ -82,6 +88,38 @@ def stale_translations(ctx: "RenderContext") -> dict[str, TranslationStatus]:
             f"(translated_from {recorded}, now {original.source_hash})",
             hint=f"update the translation, then set translated_from: '{original.source_hash}'")
     return found
+
+
+def check_translation_audiences(ctx: "RenderContext") -> None:
+    """A translation that reaches audiences its original does not: most often `audiences:` not
+    copied over, which put the English version of a message for the stores into every edition.
+    (One for fewer audiences, English for head office only, is a choice.)"""
+    default = ctx.config.settings.language
+    for page in ctx.site.pages:
+        original = ctx.site.translations.get(page.translation_key, {}).get(default)
+        if original is None or original is page or not original.audiences or (
+                page.audiences and set(page.audiences) <= set(original.audiences)):
+            continue
+        ctx.diagnostics.warning(
+            page.path, page.line_of(("audiences",) if page.audiences else ("title",)), "IM160",
+            f"the translation is for {_audience_names(page)}, its original {original.path} for "
+            f"{_audience_names(original)}", hint=f"audiences: [{', '.join(original.audiences)}], as in the original")
+
+
+def _audience_names(page: Page) -> str:
+    return ", ".join(page.audiences) if page.audiences else "everyone"
+
+
+def _report_no_original(ctx: "RenderContext", page: Page) -> None:
+    """`translated_from` on a page no page of the default language shares a translation_key with:
+    most often a translation whose file name is not its original's (`frische-preis.en.md` beside
+    `2026-09-frische-preis.md`), so that neither language switch leads to the other either."""
+    default = ctx.config.settings.language
+    ctx.diagnostics.warning(
+        page.path, page.line_of(("translated_from",)), "IM151",
+        f"translated_from, but no page in '{default}' has the translation_key {page.translation_key!r}: "
+        "there is no original to compare with",
+        hint=f"name it like its original plus .{page.lang}.md, or give both the same translation_key")
 
 
 # ---------------------------------------------------------------- acknowledgement

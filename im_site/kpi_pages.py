@@ -222,7 +222,7 @@ def snapshot_links(ctx: RenderContext, data: KpiData, lang: str, current: str) -
     links = []
     for source in reversed(data.sources):
         page = _page_in(ctx, source.page, lang)
-        links.append({"period": page.meta.period, "title": page.title, "file": page.file,
+        links.append({"period": page.meta.period, "title": page.title, "file": page.file, "lang": page.lang,
                       "baseline": page.meta.baseline, "date": page.meta.date})
     return links
 

@@ -52,6 +52,9 @@ class Page:
     parts: tuple[Part, ...]
     source_hash: str
     line_of: Any = field(default=None, compare=False, repr=False)  # key path -> line
+    #: The hash of the title and body alone, which `translated_from` recorded before the front
+    #: matter's texts (summary, objectives, quiz...) counted: still taken as up to date.
+    body_hash: str = field(default="", compare=False, repr=False)
 
     def __repr__(self) -> str:  # short: the page cache keys job values holding pages by their repr
         return f"<page {self.path}>"

@@ -80,6 +80,7 @@ class RenderContext:
     files: dict[str, Any]  # content rel -> SourceFile (assets, data)
     images: ImageStore
     previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
+    other_audience_files: frozenset[str] = frozenset()  # files of the pages an --audience build leaves out
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -120,6 +121,18 @@ class RenderContext:
 
     def lang_prefix(self, lang: str) -> str:
         return "" if lang == self.config.settings.language else f"{lang}/"
+
+    def is_other_audiences(self, file: str) -> bool:
+        """Whether `file` is a page only other audiences' editions have: one of their pages or
+        entry points (`audiences/<id>/`), left out of this `--audience` build."""
+        audience = self.options.audience
+        if not audience or file in self.planned:
+            return False
+        if file in self.other_audience_files:
+            return True
+        path = next((file.removeprefix(f"{lang}/") for lang in self.config.languages
+                     if file.startswith(f"{lang}/")), file).split("/")
+        return len(path) > 2 and path[0] == "audiences" and path[1] in self.config.audience_ids and path[1] != audience
 
     def source_rel(self, rel: str) -> str:
         """`rel` (a path under content/ a page names) as its file is named.
@@ -256,6 +269,14 @@ def _font_kind(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------- environment
+
+#: Languages written right to left (the primary subtag of `lang`): their pages get `dir="rtl"`.
+RTL_LANGUAGES = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
+
+
+def text_direction(lang: str) -> str:
+    return "rtl" if lang.split("-")[0] in RTL_LANGUAGES else "ltr"
+
 
 def format_date(value: date | datetime | None, lang: str) -> str:
     if value is None:
@@ -533,6 +554,10 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
     for candidate in candidates:
         if candidate in ctx.planned:
             return link_from(ctx, page.file, candidate) + suffix
+    if any(ctx.is_other_audiences(candidate) for candidate in candidates):
+        ctx.diagnostics.warning(part.path, line, "IM105",
+                                f"link to {target} (another audience's page) shown as plain text in this build")
+        return _DROP
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {target!r} not found",
                           hint="link to the .md file of the page, e.g. ../messages/x.md")
     return "#"
@@ -592,7 +617,8 @@ def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | N
 def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     settings = ctx.config.settings
     return {
-        "site": settings, "config": ctx.config, "lang": job.lang, "t": ctx.strings(job.lang),
+        "site": settings, "config": ctx.config, "lang": job.lang, "dir": text_direction(job.lang),
+        "t": ctx.strings(job.lang),
         # The 404 page is served at whatever address was missing: its links start from the site's root.
         "current_file": None if job.file == NOT_FOUND else job.file, "page": job.page, "languages": ctx.config.languages,
         "home": ctx.lang_prefix(job.lang), "menu": _menu(ctx, job.lang),
@@ -630,6 +656,8 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
             url = page_file(localized + "/" if localized else "")
             if url not in ctx.planned:
                 url = page_file(path + "/" if path else "")
+            if ctx.is_other_audiences(url):
+                continue  # left out of this edition's menu (check_menu says so)
         items.append((label_for(item.label, lang), url))
     return items
 
@@ -638,12 +666,21 @@ def check_menu(ctx: RenderContext) -> None:
     invalid = sorted(rel for rel, why in ctx.hidden.items() if why == INVALID)
     for index, item in enumerate(ctx.config.settings.menu):
         path = item.url.strip("/")
-        if scheme_of(item.url) is None and page_file(path + "/" if path else "") not in ctx.planned:
+        file = page_file(path + "/" if path else "")
+        if scheme_of(item.url) is None and ctx.is_other_audiences(file):
+            ctx.diagnostics.warning("site.yaml", ctx.config.line_of("menu", index, "url"), "IM105",
+                                    f"menu link {item.url!r} leads to another audience's page: "
+                                    "left out of the menu in this build")
+        elif scheme_of(item.url) is None and file not in ctx.planned:
             # The page may be one whose own errors keep it out: say so rather than leave it a riddle.
             cause = next((rel for rel in invalid if path and (rel.removesuffix(".md") + "/").startswith(path + "/")), None)
+            # A page in another language only (`tablets.en.md`) is at /en/tablets/: say so.
+            elsewhere = next((lang for lang in ctx.config.languages[1:]
+                              if page_file(f"{lang}/{path}/" if path else f"{lang}/") in ctx.planned), None)
+            hint = (f"content/{cause} has errors of its own that keep it out of the build" if cause else
+                    f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else None)
             ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
-                                  f"menu link {item.url!r} points to no page of this site",
-                                  hint=f"content/{cause} has errors of its own that keep it out of the build" if cause else None)
+                                  f"menu link {item.url!r} points to no page of this site", hint=hint)
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:

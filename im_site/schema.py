@@ -179,6 +179,10 @@ def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: ty
         return _number_hint(error["input"], key_path)
     if error["type"] == "string_type" and error["loc"][-1:] == ("[key]",):
         return _split_number_hint(key_path, data)
+    number = error.get("input")
+    if error["type"] == "string_type" and isinstance(number, (int, float)) and not isinstance(number, bool):
+        # `translated_from: 123456789012` (a hash of digits only), `title: 2026`
+        return "put it in quotes: unquoted, YAML reads it as a number"
     if error["type"] == "list_type" and isinstance(error.get("input"), (str, int, float)) and key_path:
         return f"a list, even of one: {key_path[-1]}: [{error['input']}]"
     if error["type"] == "list_type" and error.get("input") is None and key_path[-1:] == ("tags",):

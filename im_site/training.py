@@ -222,10 +222,15 @@ def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
         return
     ours, theirs = _lesson_files(page), _lesson_files(original)
     folder = posixpath.dirname(original.path)
+    # A lesson file whose own front matter has errors is reported as such: "lacks" would only mislead.
+    invalid = {name for name in ours.keys() ^ theirs.keys()
+               if any(ctx.hidden.get(posixpath.join(posixpath.dirname(original.rel), f"{name}{suffix}.md")) == INVALID
+                      for suffix in ("", f".{page.lang}", f".{original.lang}"))}
     problems = [(f"the translation lacks the lesson {theirs[name]} of the original",
-                 f"translate it as {folder}/{name}.{page.lang}.md") for name in sorted(theirs.keys() - ours.keys())]
+                 f"translate it as {folder}/{name}.{page.lang}.md")
+                for name in sorted(theirs.keys() - ours.keys() - invalid)]
     problems += [(f"lesson {ours[name]} has no original among the lessons of {original.path}", None)
-                 for name in sorted(ours.keys() - theirs.keys())]
+                 for name in sorted(ours.keys() - theirs.keys() - invalid)]
     if not ours and not theirs:  # one-file modules: their lessons are the ## headings
         counts = len(_lessons(page)), len(_lessons(original))
         if counts[0] != counts[1]:

@@ -357,6 +357,34 @@ def test_site_yaml_problems_name_key_and_line(make_site):
     assert "site.yaml:16:" in result.stderr and "keep" in result.stderr
 
 
+def test_a_language_listed_twice_is_one_error(make_site):
+    """`languages: [de, en, pl, en]` (a merge slip) made every generated page of the language
+    write its file twice: dozens of "writes 'en/index.html', but home also writes it" errors."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages:\n  - de\n  - en\n  - en"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["site.yaml:6: error[IM001]: duplicate language 'en'", "1 error, 0 warnings"]
+
+
+def test_a_label_in_a_language_the_site_does_not_have_is_an_error(make_site):
+    """`{de: Nachrichten, eng: News}`: the English pages showed the German label, silently. A label
+    with a language more than the site has (`fr`, with `de` and `en` there too) is fine."""
+    site_yaml = BASIC_SITE_YAML.replace("{label: Nachrichten, url: /messages/}",
+                                        "{label: {de: Nachrichten, eng: News}, url: /messages/}")
+    site_yaml = site_yaml.replace("{id: zentrale, label: Zentrale}", "{id: zentrale, label: {de: Zentrale, fr: Siège}}")
+    site_yaml = site_yaml.replace("{id: filiale, label: Filialteams}",
+                                  "{id: filiale, label: {de: Filialteams, en: Stores, fr: Magasins}}")
+    root = make_site(GOOD, site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "site.yaml:6: error[IM005]: 'fr' in audiences[1].label is not one of the site's languages (de, en), "
+        "and the label has no text in 'en' (hint: add it to languages, or remove it)",
+        "site.yaml:11: error[IM005]: 'eng' in menu[0].label is not one of the site's languages (de, en), "
+        "and the label has no text in 'en' (hint: did you mean 'en'?)",
+        "2 errors, 0 warnings"]
+
+
 @pytest.mark.parametrize("rel,text,line,key", [
     ("site.yaml", BASIC_SITE_YAML + "brand:\n  colors:\n    primary: #0B1E3F   # Nordlicht-Blau\n", 15,
      "brand.colors.primary"),

@@ -257,6 +257,22 @@ def test_a_menu_link_to_a_page_with_errors_names_it(make_site):
             "that keep it out of the build)") in result.stderr
 
 
+def test_a_menu_link_to_a_page_in_another_language_only_says_where_it_is(make_site):
+    """`/tablets/` for `tablets.en.md`: "points to no page" left the writer looking at a page
+    that is there, at /en/tablets/."""
+    menu = "url: /messages/}\n  - {label: Tablets, url: /tablets/}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/tablets.en.md": "---\ntitle: Tablets\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == ("site.yaml:12: error[IM101]: menu link '/tablets/' points to no page of "
+                                             "this site (hint: the page is in 'en' only: write /en/tablets/)")
+    (root / "site.yaml").write_text(BASIC_SITE_YAML.replace("url: /messages/}\n", menu.replace("/tablets/", "/en/tablets/")))
+    assert build_site(root).exit_code == 0
+    assert '<a href="en/tablets/index.html">Tablets</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
+
+
 def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_site):
     """A writer who made a page with `im-site new` (a draft) and does not see it learns why."""
     root = make_site(SITE)
@@ -364,6 +380,22 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     html = (root / "_site/tr/messages/a/index.html").read_text(encoding="utf-8")
     assert '<html lang="tr"' in html and "Skip to content" in html and '<time datetime="2026-11-20">2026-11-20</time>' in html
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
+
+
+def test_pages_in_a_right_to_left_language_are_marked_rtl(make_site, tmp_path):
+    """Every page said dir="ltr": an Arabic title ending in '!' showed it at its start, and a
+    sentence with a link came out in the wrong order."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.ar.md": "---\ntitle: مرحبا!\ndate: 2026-11-20\n---\nنص.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, ar]"))
+    assert build_site(root).exit_code == 0
+    for file, direction in (("ar/messages/a/index.html", "rtl"), ("ar/index.html", "rtl"),
+                            ("messages/a/index.html", "ltr"), ("index.html", "ltr")):
+        html = (root / "_site" / file).read_text(encoding="utf-8")
+        assert re.search(r"<html lang=\"(\w+)\" dir=\"(\w+)\">", html)[2] == direction, file
+    digest = tmp_path / "digest.html"
+    assert run_cli(root, "digest", "--now", NOW, "--lang", "ar", "--since", "2026-11-01", "-o", str(digest)).exit_code == 0
+    assert '<html lang="ar" dir="rtl">' in digest.read_text(encoding="utf-8")
 
 
 def test_a_file_named_for_a_language_the_site_does_not_have_is_an_error(make_site):

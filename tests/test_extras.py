@@ -128,6 +128,104 @@ def test_stale_translation_gets_note_and_warning(make_site):
     assert not parse(root / "_site/messages/frische/index.html").find("p", class_="translation-stale")
 
 
+def test_two_pages_of_one_language_with_one_translation_key_are_an_error(make_site):
+    """A new message started from a copy of another keeps its `translation_key`: the German
+    page's switch then led to one of the two English pages only, silently."""
+    files = {
+        "content/messages/kasse.md": message("Kasse", "2026-03-01", "translation_key: kasse"),
+        "content/messages/kasse.en.md": message("Tills", "2026-03-01", "translation_key: kasse"),
+        "content/messages/ostern.en.md": message("Easter", "2026-04-01", "translation_key: kasse"),
+        "content/messages/ostern-entwurf.md": message("Ostern", "2026-04-01", "translation_key: kasse",
+                                                      "draft: true"),  # not published: no clash
+    }
+    root = make_site(files, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [
+        "content/messages/ostern.en.md:4: error[IM160]: translation_key 'kasse' is also the key of "
+        "content/messages/kasse.en.md, another page in 'en' (hint: give each page its own translation_key; "
+        "its translations share it)",
+        "1 error, 0 warnings"]
+    assert "Traceback" not in result.stderr
+    files["content/messages/ostern.en.md"] = message("Easter", "2026-04-01", "translation_key: ostern")
+    assert build_site(make_site(files, site_yaml=SITE_YAML)).exit_code == 0
+
+
+def test_a_translation_whose_original_is_not_found_is_a_warning(make_site):
+    """`frische.en.md` beside `2026-frische.md`: not linked to its original, so its translated_from
+    could never be found stale; it was silently ignored. An original this build leaves out
+    (another audience's) is no such slip."""
+    root = make_site({
+        "content/messages/2026-frische.md": message("Frische", "2026-03-01"),
+        "content/messages/frische.en.md": message("Freshness", "2026-03-01", "translated_from: 'a1b2c3d4e5f6'"),
+        "content/messages/kasse.md": message("Kasse", "2026-03-01", "audiences: [filiale]"),
+        "content/messages/kasse.en.md": message("Tills", "2026-03-01", "translated_from: 'a1b2c3d4e5f6'"),
+    }, site_yaml=SITE_YAML)
+    result = build_site(root, "--audience", "zentrale")
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+        "content/messages/frische.en.md:4: warning[IM151]: translated_from, but no page in 'de' has the translation_key "
+        "'message:messages/frische': there is no original to compare with "
+        "(hint: name it like its original plus .en.md, or give both the same translation_key)"]
+
+
+def test_a_hash_of_digits_only_unquoted_gets_a_hint_to_quote_it(make_site):
+    root = make_site({
+        "content/messages/frische.md": message("Frische", "2026-03-01"),
+        "content/messages/frische.en.md": message("Freshness", "2026-03-01", "translated_from: 123456789012"),
+    }, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "content/messages/frische.en.md:4: error[IM006]: 'translated_from' should be a text, not 123456789012 (int) "
+        "(hint: put it in quotes: unquoted, YAML reads it as a number)")
+
+
+def test_a_changed_summary_or_quiz_of_the_original_makes_its_translation_stale(make_site):
+    """The hash covered the title and body only: a corrected quiz answer or a new summary in the
+    original left the English module and message marked up to date, with the old answer."""
+    quiz = ("quiz:\n  - question: Wann?\n    options: [Morgens, Abends]\n    answer: {answer}\n"
+            "    explain: Vor der Öffnung.\n")
+    original = {
+        "content/messages/frische.md": message("Frische", "2026-03-01", "summary: Kurz.", body="Frische ist Haltung."),
+        "content/training/kasse.md": "---\ntitle: Kasse\n" + quiz.format(answer=0) + "---\n## Lektion\nText.\n"}
+
+    def build(originals: dict, recorded: dict) -> tuple[Path, str]:
+        files = {**originals,
+                 "content/messages/frische.en.md": message("Freshness", "2026-03-01",
+                                                           f"translated_from: '{recorded['messages/frische/']}'"),
+                 "content/training/kasse.en.md": f"---\ntitle: Till\ntranslated_from: '{recorded['training/kasse/']}'\n"
+                                                 "---\n## Lesson\nText.\n"}
+        root = make_site(files, site_yaml=SITE_YAML)
+        result = build_site(root)
+        assert result.exit_code == 0, result.stderr
+        return root, result.stderr
+
+    root, _ = build(original, {"messages/frische/": "0", "training/kasse/": "0"})
+    current = {url: _source_hash(root, url) for url in ("messages/frische/", "training/kasse/")}
+    assert "IM151" not in build(original, current)[1]
+    changed = {"content/messages/frische.md": original["content/messages/frische.md"].replace("Kurz.", "Neu."),
+               "content/training/kasse.md": original["content/training/kasse.md"].replace("answer: 0", "answer: 1")}
+    stale = [line.split(":")[0] for line in build(changed, current)[1].splitlines() if "IM151" in line]
+    assert stale == ["content/messages/frische.en.md", "content/training/kasse.en.md"]
+
+
+def test_a_hash_recorded_before_summaries_counted_is_still_up_to_date(make_site):
+    """Hashes recorded by `check --hashes` of earlier versions (title and body only) do not all
+    turn stale with the upgrade: the note would appear on every translated page, and
+    `check --strict` fail in CI."""
+    root = _translated_site(make_site, "000000000000")
+    assert build_site(root).exit_code == 0
+    title_and_body = _source_hash(root, "messages/frische/")  # no summary: the old hash and the new agree
+    original = root / "content/messages/frische.md"
+    original.write_text(original.read_text().replace("date: 2026-03-01", "date: 2026-03-01\nsummary: Kurz."))
+    translation = root / "content/messages/frische.en.md"
+    translation.write_text(translation.read_text().replace("000000000000", title_and_body))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM151" not in result.stderr, result.stderr
+    assert _source_hash(root, "messages/frische/") != title_and_body
+
+
 def test_up_to_date_translation_has_no_note(make_site):
     root = _translated_site(make_site, "000000000000")
     assert build_site(root).exit_code == 0
@@ -221,6 +319,46 @@ def test_audience_build_has_only_its_own_entry_point_and_no_reach(make_site):
     assert (out / "audiences/filiale/feed.xml").is_file()
     assert not (out / "audiences/zentrale").exists()
     assert not (out / "reach").exists()
+
+
+def test_a_translation_for_other_audiences_than_its_original_is_a_warning(make_site):
+    """`audiences:` not copied into the translation put the English version of a message for
+    the head office into the stores' edition, silently. A translation for fewer is a choice."""
+    files = dict(AUDIENCE_SITE)
+    files["content/messages/zentrale.en.md"] = message("Head office only ZMARKER", "2026-11-11")
+    root = make_site(files, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM160" in line] == [
+        "content/messages/zentrale.en.md:2: warning[IM160]: the translation is for everyone, its original "
+        "content/messages/zentrale.md for zentrale (hint: audiences: [zentrale], as in the original)"]
+    files["content/messages/zentrale.en.md"] = message("Head office only ZMARKER", "2026-11-11", "audiences: [zentrale]")
+    files["content/messages/alle.en.md"] = message("For all teams", "2026-11-01", "audiences: [zentrale]")  # a choice
+    assert "IM160" not in build_site(make_site(files, site_yaml=SITE_YAML)).stderr
+
+
+def test_menu_and_site_links_to_another_audience_leave_its_edition_buildable(make_site):
+    """A menu entry for one audience's entry point, or a site-path link to another audience's page,
+    is left out of (menu) or plain text in (link) the other editions, with a warning: it used to be
+    error IM101 "points to no page", so no other audience's edition could be built or published."""
+    files = dict(AUDIENCE_SITE)
+    files["content/messages/alle.md"] = message(
+        "Für alle Teams", "2026-11-01", body="Siehe [die Filialseite](/audiences/filiale/) und [die Zentrale](/messages/zentrale/).")
+    menu = "  - {label: Für Filialen, url: /audiences/filiale/}\n"
+    root = make_site(files, site_yaml=SITE_YAML.replace("menu:\n", "menu:\n" + menu))
+    result = build_site(root, "--audience", "zentrale")
+    assert result.exit_code == 0, result.stderr
+    assert "site.yaml:11: warning[IM105]: menu link '/audiences/filiale/' leads to another audience's page" in result.stderr
+    assert "content/messages/alle.md:6: warning[IM105]: link to /audiences/filiale/" in result.stderr
+    page = parse(root / "_site/messages/alle/index.html")
+    assert [a["text"] for a in page.find("a") if "Filial" in a["text"]] == []
+    assert "Siehe die Filialseite und" in (root / "_site/messages/alle/index.html").read_text()
+    assert any(a["text"] == "die Zentrale" for a in page.find("a"))  # its own audience's page stays a link
+    result = build_site(root, "--audience", "filiale")
+    assert result.exit_code == 0, result.stderr
+    assert "warning[IM105]: link to /messages/zentrale/" in result.stderr
+    page = parse(root / "_site/messages/alle/index.html")
+    assert [a["attrs"]["href"] for a in page.find("a") if a["text"] == "Für Filialen"] == ["../../audiences/filiale/index.html"]
 
 
 # ---------------------------------------------------------------- reach report
@@ -325,6 +463,27 @@ def test_digest_since_and_language(make_site, tmp_path):
     result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--since", "2026-09-01", "-o", str(out))
     assert "Alte Nachricht OLDMARKER" in _digest_titles(out)
     assert "Nur Zentrale ZMARKER" in _digest_titles(out)  # no --audience: everything published
+
+
+def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
+    """The store teams' English digest when nothing in English is for them: the edition has no
+    English home, so its link goes to the edition's home, not to a 404."""
+    files = dict(DIGEST_SITE)
+    files["content/messages/neu.en.md"] = message("New for head office", "2026-11-24", "audiences: [zentrale]")
+    root = make_site(files, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+    assert run_cli(root, "publish", "--dest", str(dest), "--audience", "filiale", "--version", "v1",
+                   "--now", "2026-11-26T12:00:00+00:00").exit_code == 0
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "filiale", "--lang", "en",
+                     "--published", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    links = [a["attrs"]["href"] for a in parse(out).find("a") if not a["attrs"]["href"].startswith("mailto:")]
+    assert links == ["https://intranet.example.com/filiale/latest/"]
+    assert (tmp_path / "d.html.txt").read_text().splitlines()[-2] == "https://intranet.example.com/filiale/latest/"
+    assert (dest / "filiale/latest/index.html").is_file() and not (dest / "filiale/latest/en").exists()
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "zentrale", "--lang", "en",
+                     "--published", "-o", str(out))
+    assert "https://intranet.example.com/zentrale/latest/en/" in [a["attrs"]["href"] for a in parse(out).find("a")]
 
 
 def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_site, tmp_path):

@@ -377,6 +377,21 @@ def test_leak_scan_refuses_output_that_quotes_a_hidden_title(make_site):
     assert "seite/index.html" in stderr
 
 
+def test_leak_scan_says_whose_page_it_is_and_which_file_quotes_it(make_site):
+    """In an --audience build the other audience's page is published in the full site: the
+    message called it "an unpublished page" and named only output files, not the file to edit."""
+    root, before = built(make_site, {
+        "content/messages/umzug.md": "---\ntitle: Umzug der Zentrale\ndate: 2026-01-06\naudiences: [zentrale]\n---\n",
+        "content/messages/inventur.md": "---\ntitle: Inventur\ndate: 2026-01-07\naudiences: [filiale]\n---\n"
+                                        "Siehe [Umzug der Zentrale](umzug.md).\n"})
+    result = build_site(root, "--audience", "filiale")
+    assert result.exit_code == 1
+    assert ("content/messages/umzug.md: error[IM060]: the title of another audience's page appears in "
+            "messages/inventur/index.html; refusing to publish it (hint: content/messages/inventur.md quotes it)"
+            ) in errors_of(result.stderr)
+    assert snapshot_tree(root / "_site") == before
+
+
 def test_leak_scan_finds_an_escaped_title(make_site):
     root, before = built(make_site, {"content/messages/entwurf.md":
                                      "---\ntitle: Preise & Rabatte 2027\ndate: 2026-01-06\ndraft: true\n---\n"})

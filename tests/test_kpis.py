@@ -342,6 +342,15 @@ def test_numbers_follow_the_language(built: Path) -> None:
     assert kpis.format_change(-2, "", "en") == "\u22122"
 
 
+def test_an_untranslated_snapshot_listed_on_the_english_dashboard_says_its_language(built: Path) -> None:
+    """Its German title was read out with English pronunciation (WCAG 3.1.2, language of parts)."""
+    section = read(built, "en/kpis/index.html").split('id="snapshots-h"')[1]
+    links = dict(re.findall(r'<a href="([^"]+)"([^>]*)>', section))
+    assert links["2026-q1/index.html"] == ""  # translated: an English page
+    assert links["../../kpis/2025-q4/index.html"] == ' hreflang="de" lang="de"'
+    assert 'lang="de"' not in read(built, "kpis/index.html").split('id="snapshots-h"')[1]
+
+
 def test_snapshot_page_shows_commentary_figures_and_kept_segments(built: Path) -> None:
     html = read(built, "kpis/2026-q1/index.html")
     assert "Werte je Filiale" in html

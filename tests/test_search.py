@@ -130,6 +130,19 @@ def test_unpublished_and_other_audience_pages_leave_no_trace(make_site):
     assert query(root / "_site", "de", "Schulung") == ["Neue Schulung startet"]  # filiale page kept
 
 
+def test_an_audience_edition_search_page_has_no_audience_filter(make_site):
+    """The store teams' edition offered "Zielgruppe: Zentrale" on its search page: a choice that
+    could only show the pages for everyone, as its home page has no audience filter either."""
+    root = make_site(GERMAN)
+    assert build_site(root).exit_code == 0
+    assert 'data-filter="audience"' in (root / "_site/search/index.html").read_text(encoding="utf-8")
+    assert build_site(root, "--audience", "filiale").exit_code == 0
+    for file in ("search/index.html", "en/search/index.html"):
+        page = (root / "_site" / file).read_text(encoding="utf-8")
+        assert 'data-filter="audience"' not in page and "Zentrale" not in page, file
+        assert 'data-filter="pillar"' in page
+
+
 def test_search_box_and_page_markup(make_site):
     root = make_site(GERMAN)
     assert build_site(root).exit_code == 0

@@ -383,6 +383,26 @@ def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
     ]
 
 
+def test_a_lesson_with_front_matter_errors_is_not_also_reported_as_untranslated(make_site):
+    """A translated lesson file with a typo in its front matter is reported once, for that typo:
+    not also as a lesson the translation lacks ("translate it as" the very file that exists)."""
+    root = make_site({
+        "content/training/kasse/index.md": module("Kasse"),
+        "content/training/kasse/index.en.md": module("Till"),
+        "content/training/kasse/01-begruessung.md": "---\ntitle: Die Begrüßung\n---\nEins.\n",
+        "content/training/kasse/01-begruessung.en.md": "---\ntitle: Greeting\ntranslated_from: 'abc'\n---\nOne.\n",
+        "content/training/kasse/02-abschluss.md": "---\ntitle: Der Abschluss\ntitel: x\n---\nZwei.\n",
+        "content/training/kasse/02-abschluss.en.md": "---\ntitle: Closing\n---\nTwo.\n",
+    })
+    result = build_site(root)
+    assert result.exit_code == 1
+    problems = [line for line in result.stderr.splitlines() if "warning" in line or "error" in line]
+    assert [line.split(": ")[0] + ": " + line.split(": ")[1] for line in problems[:-1]] == [
+        "content/training/kasse/01-begruessung.en.md:3: error[IM005]",
+        "content/training/kasse/02-abschluss.md:3: error[IM005]"]
+    assert problems[-1] == "2 errors, 0 warnings"
+
+
 def elements_of(fragment: str) -> Elements:
     parser = Elements()
     parser.feed(fragment)
