@@ -206,15 +206,21 @@ class ListLook:
     stylesheets: tuple[str, ...] = ()
     logo: str | None = None
     tz: tzinfo = timezone.utc
+    icon: str | None = None  # the pages' icon (the logo, else the theme's favicon), so no /favicon.ico is asked for
 
     @classmethod
     def of(cls, result: BuildResult) -> "ListLook":
-        settings, sheets, logo = result.config.settings, (), None
+        settings, sheets, logo, icon = result.config.settings, (), None, None
         if result.render:
             ctx = result.render[0]
             sheets = tuple(ctx.assets[name] for name in ("brand.css", "site.css", *ctx.styles) if name in ctx.assets)
             logo = ctx.assets.get("brand:logo")
-        return cls(settings.language, settings.brand.name, settings.title, sheets, logo, result.config.tz)
+            icon = logo or ctx.assets.get("favicon.svg")
+        return cls(settings.language, settings.brand.name, settings.title, sheets, logo, result.config.tz, icon)
+
+    def icon_link(self, folder: str) -> str:
+        """The `<link rel="icon">` of a page that finds the newest version at `folder`."""
+        return f'<link rel="icon" href="{html.escape(folder + self.icon)}">\n' if self.icon else ""
 
 
 def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes:
@@ -239,7 +245,7 @@ def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes
              "</span></a></div></header>\n") if look.brand or look.title else ""
     return (f'<!DOCTYPE html>\n<html lang="{html.escape(look.lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n{styles}</head>\n<body class=\"page\">\n{brand}"
+            f"<title>{html.escape(title)}</title>\n{look.icon_link(newest)}{styles}</head>\n<body class=\"page\">\n{brand}"
             f'<main id="main"><article class="wrap article"><header class="article-header">'
             f"<h1>{html.escape(words['title'])}</h1></header>\n"
             f'<div class="table-scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows) +
@@ -260,7 +266,7 @@ def redirect_page(look: ListLook) -> bytes:
     name = html.escape(look.title or "latest")
     return (f'<!DOCTYPE html>\n<html lang="{html.escape(look.lang)}">\n<head>\n<meta charset="utf-8">\n'
             '<meta http-equiv="refresh" content="0; url=latest/index.html">\n'
-            f'<link rel="canonical" href="latest/">\n<title>{name}</title>\n</head>\n<body>\n'
+            f'<link rel="canonical" href="latest/">\n{look.icon_link("latest/")}<title>{name}</title>\n</head>\n<body>\n'
             f'<p><a href="latest/index.html">{name}</a></p>\n</body>\n</html>\n').encode()
 
 

@@ -124,6 +124,11 @@ def test_the_list_of_versions_looks_like_the_site(three_versions):
         assert '<header class="site-header">' in html and "<script" not in html
         assert html.count("26. November 2026, 12:00") == 3  # NOW, in the site's timezone (UTC unless set)
         assert all((folder / href).is_file() for href in parse(page).hrefs)
+    # Each has the pages' icon, so no browser asks for a /favicon.ico that is not there.
+    for page, folder in ((dest / "versions.html", dest), (dest / "versions/versions.html", dest / "versions"),
+                         (dest / "index.html", dest)):
+        [icon] = re.findall(r'<link rel="icon" href="([^"]+)">', page.read_text(encoding="utf-8"))
+        assert (folder / icon).is_file(), (page, icon)
 
 
 def test_pages_link_to_versions_and_whats_new_without_version_ids(three_versions):
