@@ -25,7 +25,7 @@ from .slugs import slugify
 from .sources import SourceFile, Stamp, read_text
 
 MARKDOWN_CACHE_VERSION = "md-7"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd
-SOURCE_CACHE_VERSION = "src-6"  # src-5: without the body's length; src-6: models and headings pickled as values
+SOURCE_CACHE_VERSION = "src-7"  # src-6: models and headings pickled as values; src-7: own hash with the front matter
 #: Sources a parsing child takes (and sends back) at a time.
 PARSE_BATCH = 100
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
@@ -49,7 +49,7 @@ class _Parsed:
     lang: str
     stem: str
     rendered: Rendered | None = None  # the body's Markdown, once rendered
-    own_hash: str = ""  # the source hash of a page made of this file alone (see _page)
+    own_hash: tuple[str, str] = ("", "")  # (body hash, source hash) of a page made of this file alone (see _page)
     place: tuple[str, str] = ("", "")  # its slug and URL (see _url)
     key: str = ""  # its entry in the "sources" cache: a hash of everything parsing and rendering read
 
@@ -204,8 +204,9 @@ def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str,
 def _to_cache(item: _Parsed) -> bytes:
     parsed, rendered = item.parsed, item.rendered
     assert rendered is not None
+    body_hash = _source_hash([rendered], parsed.meta.title)
     return pickle.dumps((parsed.meta, parsed.block, parsed.body_line, item.lang, item.stem,
-                         rendered, _source_hash([rendered], parsed.meta.title), item.place),
+                         rendered, (body_hash, _with_front_matter(body_hash, parsed.meta)), item.place),
                         protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -296,9 +297,11 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
     slug, url = item.place
     parts = (_part(item), *lessons)
     key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
-    body_hash = item.own_hash if not lessons else _source_hash([p.rendered for p in parts], meta.title)
-    texts = _front_matter_texts(meta)
-    source_hash = digest(body_hash, *texts)[:12] if any(texts) else body_hash
+    if lessons:
+        body_hash = _source_hash([p.rendered for p in parts], meta.title)
+        source_hash = _with_front_matter(body_hash, meta)
+    else:  # made where the file was parsed, and cached with it
+        body_hash, source_hash = item.own_hash
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),
                 source_hash, item.parsed.doc.line_of, body_hash)
     _check_ids(page, config, diagnostics)
@@ -314,6 +317,12 @@ def _index_has_errors(folder: str, lang: str, invalid: set[str], config: Config)
 def _source_hash(bodies: list[Rendered], title: str) -> str:
     """What a translation's `translated_from` names: the page's HTML and title, hashed."""
     return digest(*(body.html for body in bodies), title)[:12]
+
+
+def _with_front_matter(body_hash: str, meta: Any) -> str:
+    """The source hash: the body's, and what readers read of the front matter."""
+    texts = _front_matter_texts(meta)
+    return digest(body_hash, *texts)[:12] if any(texts) else body_hash
 
 
 def _front_matter_texts(meta: Any) -> list[str]:

@@ -132,14 +132,18 @@ def check_version_id(version_id: str, where: str = "--version") -> None:
 
 
 def clock_version_id(now: datetime) -> str:
-    return now.strftime("%Y%m%d-%H%M%S")
+    """The moment in UTC (`--now 2026-11-26T13:00:00+01:00` gives 20261126-120000)."""
+    return now.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
 def git_commit(root: Path) -> GitCommit | None:
     """The checked-out commit, when the site is in a git checkout and git is installed."""
     try:
-        done = subprocess.run(["git", "log", "-1", "--format=%H %cd-%h", "--date=format:%Y%m%d-%H%M%S"],
-                              cwd=root, capture_output=True, text=True, timeout=30, check=False)
+        # The commit date in UTC, as the clock's ids: not in the committer's zone, so ids of
+        # commits from Berlin and from a CI runner compare.
+        done = subprocess.run(["git", "log", "-1", "--format=%H %cd-%h", "--date=format-local:%Y%m%d-%H%M%S"],
+                              cwd=root, capture_output=True, text=True, timeout=30, check=False,
+                              env={**os.environ, "TZ": "UTC"})
     except (OSError, subprocess.SubprocessError):
         return None
     parts = done.stdout.split()

@@ -419,7 +419,7 @@ def test_version_id_from_clock_outside_git(make_site, tmp_path):
     root = make_site(V1)
     dest = tmp_path / "public"
     env_git = shutil.which("git")
-    result = publish(root, dest, now="2026-11-26T12:34:56+00:00")
+    result = publish(root, dest, now="2026-11-26T13:34:56+01:00")  # the id says the time in UTC
     assert result.exit_code == 0, result.stderr
     ids = [v["id"] for v in json.loads((dest / "versions.json").read_text())]
     if env_git and subprocess.run(["git", "rev-parse"], cwd=root, capture_output=True).returncode == 0:
@@ -431,7 +431,8 @@ def test_version_id_from_git(make_site, tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     root = make_site(V1)
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-03-04T05:06:07+00:00", "GIT_COMMITTER_DATE": "2026-03-04T05:06:07+00:00",
+    # Committed in Berlin's summer time: the id says the time in UTC, as an id from the clock does.
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-03-04T07:06:07+02:00", "GIT_COMMITTER_DATE": "2026-03-04T07:06:07+02:00",
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
     for command in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-q", "-m", "x"]):
