@@ -39,7 +39,7 @@ from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .sources import decode
 from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
-from .urls import absolute, page_file, relative, scheme_of, site_address
+from .urls import absolute, atom_id, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
 _DROPPED_LINK = re.compile(r'<a href="\x01drop\x01"[^>]*>(.*?)</a>', re.S)
@@ -313,6 +313,7 @@ def install_globals(ctx: RenderContext) -> None:
                        **ctx.extra_globals)
     env.filters["date"] = lambda value, lang: format_date(value, lang)
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    env.filters["atom_id"] = atom_id
 
 
 def preview_note(ctx: RenderContext, page: Page | None) -> dict[str, Any] | None:

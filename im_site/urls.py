@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -77,6 +78,12 @@ def site_address(base_url: str, options: "BuildOptions") -> str:
     if options.published:
         base += f"{options.audience}/latest/" if options.audience else "latest/"
     return base
+
+
+def atom_id(url: str) -> str:
+    """An Atom id, which must be a full IRI: the address itself when `base_url` is a full URL,
+    else a name made from the path (`/messages/x/` is no IRI), the same in every build."""
+    return url if "://" in url else f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'im-site:' + url)}"
 
 
 def absolute(base_url: str, url_path: str) -> str:

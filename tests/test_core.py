@@ -6,6 +6,7 @@ import hashlib
 import json
 import io
 import re
+import uuid
 import shutil
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -483,6 +484,18 @@ def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
     locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert "https://intranet.example.com/messages/frische/" in locs
     assert not any("entwurf" in loc for loc in locs)
+    ids = [e.find("a:id", ns).text for e in feed.findall("a:entry", ns)]
+    assert ids == links and feed.find("a:id", ns).text == "https://intranet.example.com/"
+
+
+def test_feed_ids_are_full_iris_when_base_url_is_a_path(built):
+    """Atom ids must be IRIs: with base_url `/` an id `/messages/x/` was none. They are names made
+    from the path instead, the same in every build, one per entry."""
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.parse(built / "_site/feed.xml").getroot()
+    ids = [feed.find("a:id", ns).text, *(e.find("a:id", ns).text for e in feed.findall("a:entry", ns))]
+    assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", i) for i in ids) and len(set(ids)) == len(ids) > 2, ids
+    assert ids[1] == "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "im-site:" + feed.find("a:entry/a:link", ns).get("href")))
 
 
 def test_no_other_host_is_referenced(built):
