@@ -195,8 +195,12 @@ def correlate(first: str, second: str, snapshots: list[Snapshot]) -> Correlation
 
 # ---------------------------------------------------------------- numbers as text
 
-_DECIMAL_MARK = {"de": ",", "en": "."}
-_GROUP_MARK = {"de": ".", "en": ","}
+#: How numbers are written per language (the primary subtag), as in CLDR: a decimal comma
+#: almost everywhere in Europe; thousands grouped by a dot or by a no-break space. Other languages
+#: write them as English does.
+_COMMA_DECIMALS = frozenset("bg ca cs da de el es et eu fi fr gl hr hu id is it lt lv nb nl nn no pl pt ro ru "
+                            "sk sl sr sv tr uk".split())
+_SPACE_GROUPS = frozenset("bg cs et fi fr hu lt lv nb nn no pl ru sk sv uk".split())
 PERCENT_POINTS = {"de": "Pp.", "en": "pp"}
 SHOWN_DECIMALS = 2  # at most this many decimals on the pages (format_number)
 NBSP = "\u00a0"
@@ -218,8 +222,10 @@ def format_number(value: float, lang: str, decimals: int | None = None) -> str:
     else:
         text = f"{abs(value):,.{decimals}f}"
     whole, _, fraction = text.partition(".")
-    whole = whole.replace(",", _GROUP_MARK.get(lang, ","))
-    text = whole + (_DECIMAL_MARK.get(lang, ".") + fraction if fraction else "")
+    primary = lang.split("-")[0].lower()
+    comma = primary in _COMMA_DECIMALS
+    whole = whole.replace(",", (NBSP if primary in _SPACE_GROUPS else ".") if comma else ",")
+    text = whole + ((("," if comma else ".") + fraction) if fraction else "")
     return (MINUS + text) if value < 0 and text.strip("0,.") else text
 
 
@@ -227,7 +233,7 @@ def with_unit(number: str, unit: str, lang: str) -> str:
     """'71,5 %' in German, '71.5%' in English; other units after a no-break space."""
     if not unit:
         return number
-    if unit == "%" and lang == "en":
+    if unit == "%" and lang.split("-")[0].lower() not in _COMMA_DECIMALS:  # '71.5%', as English writes it
         return number + unit
     return number + NBSP + unit
 

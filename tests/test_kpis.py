@@ -340,6 +340,9 @@ def test_numbers_follow_the_language(built: Path) -> None:
     assert kpis.format_number(1234.5, "de") == "1.234,5" and kpis.format_number(1234.5, "en") == "1,234.5"
     assert kpis.format_change(-0.0001, "%", "de") == "±0\u00a0Pp."
     assert kpis.format_change(-2, "", "en") == "\u22122"
+    # A third language is written its own way, not half German, half English ('73.1 %' on Polish pages).
+    assert kpis.format_value(1234.5, "%", "pl") == "1\u00a0234,5\u00a0%"
+    assert kpis.format_value(1234.5, "%", "it") == "1.234,5\u00a0%" and kpis.format_value(73.1, "%", "ja") == "73.1%"
 
 
 def test_an_untranslated_snapshot_listed_on_the_english_dashboard_says_its_language(built: Path) -> None:
