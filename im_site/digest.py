@@ -197,7 +197,9 @@ def plain_text(values: dict[str, Any]) -> str:
         lines += [t.get("digest_empty", "No new messages."), ""]
     for item in values["items"]:
         flag = f"[{t.get('must_read', 'Must read').upper()}] " if item.page.meta.must_read else ""
-        lines += [f"{flag}{item.page.title}", item.date_text, item.excerpt, item.url, ""]
+        meta = item.page.meta  # the date line as the HTML part has it: "20. April 2026 · Name, Role"
+        byline = f" · {meta.author}" + (f", {meta.role}" if meta.role else "") if meta.author else ""
+        lines += [f"{flag}{item.page.title}", item.date_text + byline, item.excerpt, item.url, ""]
     lines.append(values["home_url"])
     if values["feedback"]:
         lines.append(f"{t.get('feedback', 'Feedback')}: {values['feedback']}")

@@ -417,7 +417,8 @@ DIGEST_SITE = {
     "content/messages/alt.md": message("Alte Nachricht OLDMARKER", "2026-10-01"),
     "content/messages/neu.md": message("Neu für alle", "2026-11-24", "summary: 'Kurz gesagt: alles frisch.'"),
     "content/messages/neuer.md": message("Noch neuer", "2026-11-25", body="Erster Absatz mit *Betonung*.\n\nZweiter."),
-    "content/messages/pflicht.md": message("Pflicht Kasse", "2026-11-21", "must_read: true", "audiences: [filiale]"),
+    "content/messages/pflicht.md": message("Pflicht Kasse", "2026-11-21", "must_read: true", "audiences: [filiale]",
+                                           "author: Sven Krüger", "role: Vertrieb"),
     "content/messages/zentrale.md": message("Nur Zentrale ZMARKER", "2026-11-24", "audiences: [zentrale]"),
     "content/messages/entwurf.md": message("Entwurf DRAFTMARKER", "2026-11-24", "draft: true"),
     "content/messages/embargo.md": message("Embargo FUTUREMARKER", "2026-11-24", "publish_at: 2026-12-01"),
@@ -448,6 +449,7 @@ def test_digest_for_an_audience_lists_its_messages_must_read_first(make_site, tm
     assert "Kurz gesagt: alles frisch." in text and "Erster Absatz mit Betonung." in text
     plain = (tmp_path / "digest.html.txt").read_text()
     assert plain.index("Pflicht Kasse") < plain.index("Noch neuer")
+    assert "21. November 2026 · Sven Krüger, Vertrieb" in plain and "Sven Krüger, Vertrieb" in text  # both parts say who
     assert "https://intranet.example.com/messages/neu/" in plain
     # Readable by the mail job or web server that sends it on, like every file a build writes.
     assert {oct(path.stat().st_mode & 0o777) for path in (out, tmp_path / "digest.html.txt")} == {"0o644"}
