@@ -31,9 +31,12 @@ def check(ctx: "RenderContext", result: "BuildResult") -> None:
     """Add brand-voice and contrast warnings to ctx.diagnostics."""
     pages = result.content.pages if result.content is not None else ctx.site.pages
     rules = voice_rules(ctx.config)
+    # A `prefer` pair is a word of the site's language and its replacement there: in a translation
+    # it would misread another language's word (the English "personal" is not "Personal").
+    avoided = [rule for rule in rules if rule.replacement is None]
     if rules:
         for page in sorted(pages, key=lambda p: p.path):
-            check_voice(page, rules, ctx.diagnostics)
+            check_voice(page, rules if page.lang == ctx.config.settings.language else avoided, ctx.diagnostics)
     check_contrast(ctx.config, ctx.theme.tokens, ctx.diagnostics)
 
 

@@ -211,6 +211,18 @@ def test_brand_voice_ignores_code_and_urls(make_site) -> None:
     assert "'Team'" in messages  # the preferred replacement is suggested
 
 
+def test_brand_voice_prefer_pairs_check_the_site_language_and_avoid_terms_every_language(make_site) -> None:
+    """`prefer: {Personal: Team}` is German: the English "personal" is another word; a term to
+    avoid (a misspelt brand name, say) is avoided in every language."""
+    english = "---\ntitle: Goals\ndate: 2026-01-01\n---\nKeep your personal goals in mind at Frisch-Markt.\n"
+    root = make_site({"content/messages/a.md": MESSAGE, "content/messages/a.en.md": english},
+                     site_yaml="title: T\nlanguages: [de, en]\nbrand:\n  voice:\n    avoid: [Frisch-Markt]\n"
+                               "    prefer: {Personal: Team}\n")
+    _, report = _check_json(root)
+    found = [(d["path"], d["message"]) for d in report["diagnostics"] if d["code"] == "IM120"]
+    assert found == [("content/messages/a.en.md", "brand voice: avoid 'Frisch-Markt'")]
+
+
 def test_brand_voice_sees_a_word_pasted_with_a_soft_hyphen(make_site) -> None:
     root = make_site({"content/messages/a.md": MESSAGE + "\nUnser Human\u00adkapital.\n"},
                      site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")
