@@ -59,6 +59,7 @@ class Definitions:
     correlations: list[tuple[str, str]]
     path: str
     since: dict[str, str] = field(default_factory=dict)  # KPI id -> its first period (`since:`)
+    since_lines: dict[str, int | None] = field(default_factory=dict)  # KPI id -> the line of its `since:`
 
     @property
     def ids(self) -> set[str]:
@@ -138,7 +139,8 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
         return None
     kpis = [Definition(k.id, k.label, k.category, k.unit, k.direction,  # type: ignore[arg-type]
                        None if k.target is None else k.target, k.description) for k in model.kpis]
-    return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None})
+    return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None},
+                       {k.id: doc.line_of(("kpis", index, "since")) for index, k in enumerate(model.kpis)})
 
 
 def known_kpis_hint(ids: set[str]) -> str:
@@ -321,6 +323,13 @@ def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnosti
     """A snapshot without a company-wide value for a defined KPI leaves a gap in the trend
     (not one of a period before the KPI's `since`: it was not measured yet). A snapshot whose
     values have errors is left out: its values in a bad CSV header or row are not missing."""
+    periods = {data.page.meta.period for data in chosen}
+    for kpi_id, since in sorted(definitions.since.items()):
+        written = next((period for period in sorted(periods) if period.casefold() == since.casefold()), None)
+        if since not in periods and written is not None:  # periods compare as text: 2026-q3 sorts after 2026-Q4
+            diagnostics.warning(definitions.path, definitions.since_lines.get(kpi_id), "IM141",
+                                f"since {since!r} of {kpi_id!r} is written unlike the snapshot period {written!r}",
+                                hint=f"write since: {written}")
     for data in (data for data in chosen if not data.has_errors):
         period = data.page.meta.period
         for kpi in definitions.kpis:

@@ -516,6 +516,17 @@ def test_a_bad_kpi_csv_is_reported_once_not_again_as_missing_values(make_site, c
     assert len(problems) == 1 and problems[0].startswith("content/kpis/2026-q1.csv:"), result.output
 
 
+
+def test_a_since_written_unlike_the_periods_is_named(make_site) -> None:
+    """`since: 2026-q1` sorts after every `2026-Q…` period, so the KPI's gaps would never be reported."""
+    defs = DEFS.replace("        unit: {de: je 1000 Kunden", "        since: 2026-q1\n        unit: {de: je 1000 Kunden")
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": defs})
+    result = run_cli(root, "check", "--now", NOW)
+    written = (root / "content/kpis/kpis.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(written, 1) if "since: 2026-q1" in text)
+    assert (f"content/kpis/kpis.yaml:{line}: warning[IM141 kpi-missing]: since '2026-q1' of 'complaints' is written "
+            "unlike the snapshot period '2026-Q1'") in result.output, result.output
+
 def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
     message = "---\ntitle: X\ndate: 2026-01-01\n---\n\nWerte: {kpi}`satisfaction`, {kpi}`nps`.\n"
     root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower"),
