@@ -244,8 +244,7 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
                           hint=f"add {suffix} to languages in site.yaml; if .{suffix} is not meant as a language, name "
                                f"the file {stem}-{suffix}.md or set lang: in the front matter")
         return None
-    if not stem or suffix not in config.languages:
-        stem, suffix = name, ""
+    stem, suffix = split_language(name, config.languages)
     lang = explicit or suffix or config.settings.language
     if lang not in config.languages:
         diagnostics.error(source.path, parsed.doc.line_of(("lang",)), "IM160",
@@ -306,6 +305,13 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
                 source_hash, item.parsed.doc.line_of, body_hash)
     _check_ids(page, config, diagnostics)
     return page
+
+
+def split_language(name: str, languages: list[str]) -> tuple[str, str]:
+    """(stem, language) of a Markdown file's name without `.md`: `x.en` -> ('x', 'en') when `en` is one
+    of the site's languages, else the whole name and ''."""
+    stem, _, suffix = name.rpartition(".")
+    return (stem, suffix) if stem and suffix in languages else (name, "")
 
 
 def _index_has_errors(folder: str, lang: str, invalid: set[str], config: Config) -> bool:

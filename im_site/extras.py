@@ -25,7 +25,7 @@ from .listings import paginated
 from .model import Page
 from .render import Job
 from .rules import as_moment
-from .urls import absolute, page_file, site_address
+from .urls import absolute, page_file
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -236,7 +236,7 @@ def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel) -> li
     messages = [p for p in ctx.site.messages(lang) if visible_to(p, audience.id)][:FEED_ENTRIES]
     if not messages:
         return []
-    base, folder = site_address(ctx.config.settings.base_url, ctx.options), f"{ctx.lang_prefix(lang)}audiences/{audience.id}/"
+    base, folder = ctx.address, f"{ctx.lang_prefix(lang)}audiences/{audience.id}/"
     entries = [FeedEntry.of(ctx, page) for page in messages]
     return [Job(f"{folder}feed.xml", "feed.xml", lang, f"feed ({lang}, {audience.id})", {
         "entries": entries, "feed_url": absolute(base, f"{folder}feed.xml"), "home_url": absolute(base, folder),

@@ -16,7 +16,7 @@ from .model import Page
 from .pagecache import hashes_of
 from .render import Job, RenderContext, alias_files, folder_url, page_html
 from .rules import as_moment
-from .urls import absolute, site_address
+from .urls import absolute
 
 FEED_ENTRIES = 50
 
@@ -31,8 +31,8 @@ def feed_jobs(ctx: RenderContext) -> list[Job]:
         file = ctx.lang_prefix(lang) + "feed.xml"
         entries = [FeedEntry.of(ctx, page) for page in messages]
         jobs.append(Job(file, "feed.xml", lang, f"feed ({lang})", {
-            "entries": entries, "feed_url": absolute(site_address(ctx.config.settings.base_url, ctx.options), file),
-            "home_url": absolute(site_address(ctx.config.settings.base_url, ctx.options), ctx.lang_prefix(lang)),
+            "entries": entries, "feed_url": ctx.absolute(file),
+            "home_url": ctx.absolute(ctx.lang_prefix(lang)),
             "updated": max(entry.updated for entry in entries)}))
     return jobs
 
@@ -53,7 +53,7 @@ class FeedEntry:
     @classmethod
     def of(cls, ctx: RenderContext, page: Page) -> "FeedEntry":
         updated = as_moment(page.meta.date, ctx.config.tz).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return cls(page, absolute(site_address(ctx.config.settings.base_url, ctx.options), page.url), updated, ctx)
+        return cls(page, ctx.absolute(page.url), updated, ctx)
 
     @property
     def content(self) -> str:
@@ -63,7 +63,7 @@ class FeedEntry:
 
 def sitemap(ctx: RenderContext) -> bytes:
     """Every HTML page of the build (not 404), absolute, sorted."""
-    base, aliases = site_address(ctx.config.settings.base_url, ctx.options), alias_files(ctx)
+    base, aliases = ctx.address, alias_files(ctx)
     urls = sorted(folder_url(path) for path in ctx.outputs.files
                   if path.endswith("index.html") and not path.startswith(("media/", "assets/")) and path not in aliases)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',

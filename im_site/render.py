@@ -122,6 +122,15 @@ class RenderContext:
     def lang_prefix(self, lang: str) -> str:
         return "" if lang == self.config.settings.language else f"{lang}/"
 
+    @property
+    def address(self) -> str:
+        """Where readers find this build's root (`urls.site_address`)."""
+        return site_address(self.config.settings.base_url, self.options)
+
+    def absolute(self, url_path: str) -> str:
+        """The full address of `url_path` of this build, for canonical links, feeds and cards."""
+        return absolute(self.address, url_path)
+
     def is_other_audiences(self, file: str) -> bool:
         """Whether `file` is a page only other audiences' editions have: one of their pages or
         entry points (`audiences/<id>/`), left out of this `--audience` build."""
@@ -347,7 +356,7 @@ def served_root(ctx: RenderContext) -> str:
     """
     if ctx.options.live_reload:
         return "/"
-    base = site_address(ctx.config.settings.base_url, ctx.options)
+    base = ctx.address
     return "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
 
 
@@ -520,7 +529,7 @@ def _redirect_html(ctx: RenderContext, page: Page, href: str) -> str:
     title, url = escape(page.title), escape(href)
     return (f'<!DOCTYPE html>\n<html lang="{escape(page.lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="robots" content="noindex">\n<meta http-equiv="refresh" content="0; url={url}">\n'
-            f'<link rel="canonical" href="{escape(absolute(site_address(ctx.config.settings.base_url, ctx.options), page.url))}">\n'
+            f'<link rel="canonical" href="{escape(ctx.absolute(page.url))}">\n'
             f"<title>{title}</title>\n</head>\n<body>\n<p><a href=\"{url}\">{title}</a></p>\n</body>\n</html>\n")
 
 
@@ -626,7 +635,7 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
         "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
         "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
-        "canonical": absolute(site_address(ctx.config.settings.base_url, ctx.options), folder_url(job.file)),
+        "canonical": ctx.absolute(folder_url(job.file)),
         "feed": _feed_for(ctx, job.lang),
         "switch": language_switch(ctx, job),
         "styles": ctx.styles, "scripts": ctx.scripts,

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from .cache import digest
 from .images import draw_card
 from .model import Page
-from .urls import absolute, site_address
 
 if TYPE_CHECKING:
     from .render import RenderContext
@@ -33,7 +32,7 @@ def og_image_url(ctx: "RenderContext", page: Page | None) -> str | None:
     if card is None:
         return None
     _add(ctx, page, *card)
-    return absolute(site_address(ctx.config.settings.base_url, ctx.options), card[1])
+    return ctx.absolute(card[1])
 
 
 def add_cards(ctx: "RenderContext", pages: list[Page | None]) -> None:

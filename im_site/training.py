@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .config import label_for
+from .content import split_language
 from .markdown import Heading
 from .model import Page
 from .render import INVALID, Job, RenderContext
@@ -82,9 +83,7 @@ def _invalid_modules(ctx: RenderContext) -> dict[str, str]:
     found = {}
     for rel, why in sorted(ctx.hidden.items()):
         folders, name = posixpath.split(rel.removesuffix(".md"))
-        stem, _, suffix = name.rpartition(".")
-        if not stem or suffix not in ctx.config.languages:
-            stem = name
+        stem = split_language(name, ctx.config.languages)[0]
         if why == INVALID and folders == "training":
             found[slugify(stem)] = INVALID
         elif why == INVALID and posixpath.dirname(folders) == "training" and stem == "index":
