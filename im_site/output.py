@@ -190,6 +190,37 @@ def check_not_published(output: Path) -> None:
                        hint="build into another folder, such as _site; `im-site publish --dest` adds a version")
 
 
+#: What the start of every build's manifest.json says (its keys are sorted: "generator" comes second).
+BUILD_MARK = b'"generator": "im-site"'
+
+
+def check_replaceable(output: Path) -> None:
+    """A build replaces its folder whole: refuse a non-empty folder that no build wrote.
+
+    `-o content`, `-o docs` or `-o ~/Documents` is a typo more often than a wish to lose
+    those files. A build's folder is known by its manifest.json; only the first bytes are
+    read, so a 10,000-page manifest costs nothing.
+    """
+    if not output.is_dir() or output.is_symlink():
+        return
+    with os.scandir(output) as entries:
+        names = sorted(entry.name for entry in entries)
+    if not names or _written_by_a_build(output / "manifest.json"):
+        return
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise fail(str(output), None, "IM050", f"refusing to replace a folder that no im-site build wrote (it holds "
+               f"{shown}, and no manifest.json of a build): its files would be lost",
+               hint="build into a new or empty folder, such as _site; or empty this one first if its files may go")
+
+
+def _written_by_a_build(manifest: Path) -> bool:
+    try:
+        with open(manifest, "rb") as stream:
+            return BUILD_MARK in stream.read(4096)
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def locked(output: Path) -> Iterator[None]:
     """Hold a lock beside `output`; a second build or publish into it fails fast."""

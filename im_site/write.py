@@ -11,7 +11,7 @@ from .cache import Cache
 from .config import Config
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
-from .output import check_not_published, check_output_dir, locked
+from .output import check_not_published, check_output_dir, check_replaceable, locked
 from .update import write_site
 
 
@@ -50,6 +50,7 @@ def build_and_write(config: Config, options: BuildOptions, *, strict: bool = Fal
     target = output_path(config, options)
     check_output_dir(target, config.root)
     check_not_published(target)
+    check_replaceable(target)
     with locked(target):
         progress("building…")
         result = build(config, options)

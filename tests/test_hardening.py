@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -125,6 +126,40 @@ def test_precious_output_folders_are_refused_before_anything_is_deleted(make_sit
     assert "error[IM050]: refusing" in result.stderr
     assert snapshot_tree(tmp_path) == before
     assert not any(p.name.startswith((".", "_")) and ".staging-" in p.name for p in target.parent.iterdir())
+
+
+@pytest.mark.parametrize("where", ["docs", "hidden-file-only", "cache", "output_dir"])
+def test_a_folder_no_build_wrote_is_refused(make_site, tmp_path, where):
+    """`-o docs` for `-o _site` (or output_dir naming a folder of the user's) would replace the
+    folder whole and its files would be lost: a non-empty folder without a build's manifest is refused."""
+    site_yaml = BASIC_SITE_YAML + ("output_dir: Unterlagen\n" if where == "output_dir" else "")
+    root = make_site(GOOD, site_yaml=site_yaml)
+    if where == "cache":
+        assert build_site(root).exit_code == 0  # the cache folder exists after a build
+    target = {"docs": root / "docs", "hidden-file-only": tmp_path / "notizen", "cache": root / ".im-site-cache",
+              "output_dir": root / "Unterlagen"}[where]
+    if where != "cache":
+        target.mkdir()
+        (target / (".entwurf.txt" if where == "hidden-file-only" else "plan.txt")).write_text("bleibt")
+    before = snapshot_tree(tmp_path)
+    result = build_site(root) if where == "output_dir" else build_site(root, "-o", str(target))
+    assert result.exit_code == 1, result.stderr
+    assert f"{target}: error[IM050]: refusing to replace a folder that no im-site build wrote" in result.stderr
+    assert "its files would be lost" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot_tree(tmp_path) == before
+
+
+def test_an_empty_folder_and_an_earlier_build_are_replaced(make_site, tmp_path):
+    """The rule keeps every workflow: a new folder, an empty one, a rebuild with or without the cache."""
+    root = make_site(GOOD)
+    (tmp_path / "leer").mkdir()
+    assert build_site(root, "-o", str(tmp_path / "leer")).exit_code == 0
+    assert build_site(root, "-o", str(tmp_path / "leer")).exit_code == 0
+    shutil.rmtree(root / ".im-site-cache")
+    (tmp_path / "leer" / "alt.html").write_text("von Hand")  # a folder changed by hand is still a build's
+    assert build_site(root, "-o", str(tmp_path / "leer")).exit_code == 0
+    assert (tmp_path / "leer" / "messages/gut/index.html").is_file()
+    assert not (tmp_path / "leer" / "alt.html").exists()
 
 
 def test_home_relative_to_the_project_is_refused(make_site, tmp_path, monkeypatch):
