@@ -10,6 +10,7 @@ import errno
 import functools
 import gc
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -73,18 +74,37 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             ctx.report(exc.diagnostics, always=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            if committed:  # the new output was complete: nothing is left to interrupt
-                return None
-            click.echo("interrupted; the previous output is untouched", err=True)
-            sys.exit(130)
+            return _interrupted()
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if _caused_by_ctrl_c(exc):
+                return _interrupted()
             if ctx.debug:
                 traceback.print_exc()
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
             sys.exit(1)
     return _global_options(wrapper)
+
+
+def _interrupted() -> None:
+    if committed:  # the new output was complete: nothing is left to interrupt
+        return None
+    click.echo("interrupted; the previous output is untouched", err=True)
+    sys.exit(130)
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Python wraps some exceptions in others: a Ctrl-C that lands while a class is made (a module
+    imported mid-build) surfaces as "RuntimeError: Error calling __set_name__", caused by it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 _GLOBAL_OPTIONS = (
@@ -300,15 +320,19 @@ def digest(ctx: Context, output: str, since: str | None, audience: str | None, l
     ctx.info(f"wrote {count} message{'s' if count != 1 else ''} to {output} and {output}.txt")
 
 
-def entry() -> None:
+def entry(sigint: Any = None) -> None:
     """The `im-site` command: `main`, then exit without tearing the heap down.
 
     A large build leaves hundreds of megabytes of objects; freeing them one by
     one at interpreter exit took half a second at 10,000 pages, for nothing.
     Every file is closed and every cache write committed by then; only the
     standard streams need flushing. (Tests call `main` and keep their process.)
+    `sigint` is the Ctrl-C handler that start.py held back while this module was
+    imported; it is put back here, where a KeyboardInterrupt is caught.
     """
     try:
+        if sigint is not None:
+            signal.signal(signal.SIGINT, sigint)
         main()
         code = 0
     except SystemExit as exc:

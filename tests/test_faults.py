@@ -140,6 +140,81 @@ def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path,
     assert 130 in outcomes, (duration, outcomes)
 
 
+def console_script() -> str:
+    """The `im-site` command as pyproject.toml declares it (`module:function`), as Python code."""
+    import tomllib
+    target = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())[
+        "project"]["scripts"]["im-site"]
+    module, function = target.split(":")
+    return f"from {module} import {function}; {function}()"
+
+
+#: Ctrl-C (to this process, as a terminal sends it) at the moment `name` is first imported.
+CTRL_C_AT_IMPORT = """
+import os, signal, sys
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == {name!r}:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, CtrlC())
+"""
+
+
+@pytest.mark.parametrize("name", ["click", "pydantic", "jinja2", "im_site.cli"])
+def test_ctrl_c_while_the_command_is_still_importing_ends_it_quietly(make_site, name):
+    """A Ctrl-C in the first few tenths of a second, while Python imports click, pydantic and
+    the rest, printed a KeyboardInterrupt traceback: it ends the command with 130, quietly."""
+    root = make_site(SMALL)
+    code = CTRL_C_AT_IMPORT.format(name=name) + console_script()
+    process = subprocess.run([sys.executable, "-c", code, "build", "--now", NOW], cwd=root,
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 130, process.stderr
+    assert "Traceback" not in process.stderr and "Exception ignored" not in process.stderr, process.stderr
+    assert not (root / "_site").exists()
+
+
+def test_ctrl_c_wrapped_in_another_error_is_still_an_interruption(make_site, monkeypatch):
+    """Ctrl-C while a module imported mid-build makes a class surfaces (Python 3.11) as "RuntimeError:
+    Error calling __set_name__", caused by the KeyboardInterrupt: it was reported as an internal error."""
+    import im_site.write
+
+    class Field:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    def build(*args, **kwargs):
+        type("FeedEntry", (), {"ctx": Field()})
+    monkeypatch.setattr(im_site.write, "build", build)
+    root = make_site(SMALL)
+    result = build_site(root)
+    assert result.exit_code == 130, result.stderr
+    assert "interrupted; the previous output is untouched" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+#: Folders of what the command imports; a traceback through them was a Ctrl-C the command let through.
+OUR_IMPORTS = ("im_site/", "/click/", "/pydantic/", "/pydantic_core/", "/jinja2/", "/markdown_it/", "/yaml/")
+
+
+def test_ctrl_c_right_after_start_never_prints_a_traceback(make_site):
+    """Ctrl-C at moments spread over the start of the real command: quiet every time. Only a
+    Ctrl-C while Python itself starts, before the command's first line, is Python's to report."""
+    root = make_site(SMALL)
+    command = [sys.executable, "-c", console_script(), "build", "--now", NOW]
+    for step in range(12):
+        process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
+        time.sleep(step * 0.03)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        python_starting = "Fatal Python error: init_import_site" in stderr
+        assert process.returncode in (0, 130, -signal.SIGINT) or python_starting, (step, stderr)
+        ours = any(folder in stderr for folder in OUR_IMPORTS)
+        assert python_starting or not ours, (step, stderr)
+
+
 # ---------------------------------------------------------------- the writer fails
 
 FAILURES = [
