@@ -89,6 +89,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     check_output_dir(dest, config.root)
     folder = site_folder(dest, options.audience)
     check_not_a_build(folder)
+    check_nothing_overwritten(folder)
     commit = git_commit(config.root)
     version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
     check_version_id(version_id)
@@ -117,6 +118,22 @@ def check_not_a_build(folder: Path) -> None:
     if (folder / "manifest.json").is_file() and not (folder / "versions.json").exists():
         raise fail(str(folder), None, "IM170", "refusing to publish here: the folder holds a site written by "
                    "`im-site build`, not published versions", hint="publish into an empty or new folder")
+
+
+#: What a publish writes at the top of its folder, besides versions.json.
+TOP_NAMES = ("index.html", "404.html", "versions.html", "versions", "latest")
+
+
+def check_nothing_overwritten(folder: Path) -> None:
+    """The first publish into a folder must not overwrite what someone else put there (a web
+    root's own index.html or 404.html): a publish is undone only when it fails."""
+    if os.path.lexists(folder / "versions.json"):
+        return
+    found = [name for name in TOP_NAMES if os.path.lexists(folder / name)]
+    if found:
+        raise fail(str(folder), None, "IM170", f"refusing to publish here: {', '.join(found)} would be overwritten, "
+                   "and the folder holds no versions.json of an earlier publish",
+                   hint="publish into a new or empty folder, or move those files away first")
 
 
 def site_folder(dest: Path, audience: str | None) -> Path:

@@ -351,6 +351,27 @@ def test_a_publish_into_a_built_site_is_refused_and_it_stays_unchanged(make_site
     assert snapshot(built) == before
 
 
+@pytest.mark.parametrize("audience", [None, "filiale"])
+def test_a_first_publish_never_overwrites_files_it_did_not_write(make_site, tmp_path, audience):
+    """`publish --dest` into a web root with its own index.html and 404.html overwrote both (and the
+    files stayed lost: only a failed publish is undone). Other files beside them are no reason to refuse."""
+    root = make_site(V1)
+    www = tmp_path / "www"
+    folder = www / audience if audience else www
+    write_files(folder, {"index.html": "<h1>Unsere Startseite</h1>\n", "404.html": "weg\n"})
+    before = snapshot(www)
+    result = publish(root, www, "--version", "v1", *(["--audience", audience] if audience else []))
+    assert result.exit_code == 1, result.stderr
+    assert f"{folder}: error[IM170]: refusing to publish here: index.html, 404.html would be overwritten" in result.stderr
+    assert snapshot(www) == before
+    (folder / "index.html").unlink()
+    (folder / "404.html").unlink()
+    (folder / "robots.txt").write_text("User-agent: *\n")
+    assert publish(root, www, "--version", "v1", *(["--audience", audience] if audience else [])).exit_code == 0
+    assert publish(root, www, "--version", "v2", *(["--audience", audience] if audience else [])).exit_code == 0
+    assert (folder / "robots.txt").read_text() == "User-agent: *\n"
+
+
 @pytest.mark.parametrize("failing_call", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
 def test_failure_midway_leaves_dir_unchanged(three_versions, monkeypatch, failing_call, error):
