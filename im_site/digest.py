@@ -79,6 +79,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
         raise DigestUsage(f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})")
     start = parse_since(since, options.now, config.tz)
     check_audience(config, options.audience)
+    check_output(config, output)
     result = build(config, options)
     if result.diagnostics.has_errors():
         raise SiteError(result.diagnostics)
@@ -90,7 +91,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
     items = select(result, lang, start)
     html, text = render_digest(config, result.diagnostics, lang, items, start, options, _home(result, lang))
     _write(output, html.encode())
-    _write(output.with_name(output.name + ".txt"), text.encode())
+    _write(text_part(output), text.encode())
     return result.diagnostics, len(items)
 
 
@@ -204,6 +205,40 @@ def plain_text(values: dict[str, Any]) -> str:
     if values["feedback"]:
         lines.append(f"{t.get('feedback', 'Feedback')}: {values['feedback']}")
     return "\n".join(lines) + "\n"
+
+
+def text_part(output: Path) -> Path:
+    return output.with_name(output.name + ".txt")
+
+
+def check_output(config: Config, output: Path) -> None:
+    """Refuse to overwrite the site's own files or a file that is no earlier digest: `-o site.yaml`
+    or `-o content/messages/x.md` (a slip of tab completion) replaced them without a word.
+    An earlier digest is an HTML file; its plain-text part goes with it."""
+    diagnostics = Diagnostics()
+    sources = [config.path.resolve(), config.content_dir.resolve(), (config.root / "themes").resolve()]
+    earlier_digest = _is_html(output)
+    for path in (output, text_part(output)):
+        target = path.resolve()
+        if any(target == source or target.is_relative_to(source) for source in sources):
+            diagnostics.error(str(path), None, "IM050", "refusing to write the digest among the site's own files "
+                              "(site.yaml, content/, themes/)", hint="write it elsewhere, e.g. -o digest.html")
+            break
+        if path.exists() and not earlier_digest:
+            what = "is not HTML" if path == output else f"is not the plain-text part of a digest {output.name}"
+            diagnostics.error(str(path), None, "IM050", f"refusing to overwrite a file that is no earlier digest: it {what}",
+                              hint="choose another FILE, or remove this one first if it may go")
+    if diagnostics.errors:
+        raise SiteError(diagnostics)
+
+
+def _is_html(path: Path) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    except OSError:
+        return False
+    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-
-from conftest import BASIC_SITE_YAML, build_site, run_cli
+import pytest
+from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE_YAML = BASIC_SITE_YAML + """\
@@ -497,6 +497,29 @@ def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_sit
     assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
     assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 2
     assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
+
+
+@pytest.mark.parametrize("target", ["site.yaml", "content/messages/a.md", "themes/marke/notiz.html", "LIESMICH.md",
+                                    "notizen"])
+def test_digest_never_overwrites_the_sites_files_or_a_file_that_is_no_digest(make_site, tmp_path, target):
+    """`digest -o site.yaml` or `-o content/messages/a.md` (a slip of tab completion) replaced that
+    file with the digest; `-o notizen` replaced notizen.txt with its plain-text part."""
+    root = make_site({"content/messages/a.md": message("A", "2026-11-25"), "themes/marke/notiz.html": "<p>x</p>\n",
+                      "LIESMICH.md": "# Lies mich\n", "notizen.txt": "Einkaufsliste\n"}, site_yaml=SITE_YAML)
+    before = snapshot_tree(tmp_path)
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(root / target))
+    assert result.exit_code == 1, result.stderr
+    assert "error[IM050]: refusing to" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot_tree(tmp_path) == before
+
+
+def test_digest_replaces_its_earlier_digest(make_site, tmp_path):
+    root = make_site({"content/messages/a.md": message("A", "2026-11-25")}, site_yaml=SITE_YAML)
+    out = tmp_path / "digest.html"
+    for _ in range(2):
+        result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+    assert "A" in (tmp_path / "digest.html.txt").read_text()
 
 
 def test_digest_links_the_hero_image_by_absolute_url(make_site, tmp_path):
