@@ -32,9 +32,13 @@ class Written:
 
 
 def output_path(config: Config, options: BuildOptions) -> Path:
-    if options.output_dir is not None:
-        return options.output_dir.absolute()
-    return (config.root / config.settings.output_dir).absolute()
+    """The folder to write; a symlink (`_site -> /var/www/intranet`) means the folder it names.
+
+    The swap replaced the link itself by a real folder, so the web server's folder never saw
+    a new build, and the link was left beside it as a `.<name>.old-*` that nothing removed.
+    """
+    path = options.output_dir if options.output_dir is not None else config.root / config.settings.output_dir
+    return path.resolve() if path.is_symlink() else path.absolute()
 
 
 def check_audience(config: Config, audience: str | None) -> None:

@@ -162,6 +162,25 @@ def test_an_empty_folder_and_an_earlier_build_are_replaced(make_site, tmp_path):
     assert not (tmp_path / "leer" / "alt.html").exists()
 
 
+@pytest.mark.parametrize("cache", [True, False])
+def test_an_output_folder_that_is_a_symlink_is_written_where_it_points(make_site, tmp_path, cache):
+    """`_site -> /var/www/intranet`: the swap replaced the link by a real folder, so the web server's
+    folder never got the build, and the old link stayed beside it as `._site.old-*` for good."""
+    root = make_site(GOOD)
+    www = tmp_path / "www"
+    www.mkdir()
+    (root / "_site").symlink_to(www)
+    for text in ("Text.", "Neuer Text."):
+        (root / "content/messages/gut.md").write_text(f"---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\n{text}\n")
+        if not cache:
+            shutil.rmtree(root / ".im-site-cache", ignore_errors=True)
+        result = build_site(root)
+        assert result.exit_code == 0, result.stderr
+        assert text in (www / "messages/gut/index.html").read_text()
+    assert (root / "_site").is_symlink() and (root / "_site").resolve() == www
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith("._site")) in ([], ["._site.lock"])
+
+
 def test_home_relative_to_the_project_is_refused(make_site, tmp_path, monkeypatch):
     """The project inside the home folder: `-o ~` would replace the project too."""
     root = make_site(GOOD, folder="home/projekt")
