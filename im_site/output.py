@@ -172,6 +172,11 @@ def check_output_dir(output: Path, root: Path) -> None:
     if target in protected or any(p.is_relative_to(target) for p in protected if p != Path("/")) or target == Path("/"):
         raise fail(str(output), None, "IM050", "refusing to write the site here: it would replace "
                    "the project, its content, the home folder or /", hint="choose a folder such as _site")
+    sources = [(root / "content").resolve(), (root / "themes").resolve()]
+    if any(target.is_relative_to(folder) for folder in sources):
+        raise fail(str(output), None, "IM050", "refusing to write the site inside content/ or themes/: the next "
+                   "build would read its own output (a theme's static/ folder grew by a whole site each time)",
+                   hint="choose a folder outside them, such as _site")
     if (target / ".git").exists():
         raise fail(str(output), None, "IM050", "refusing to replace a folder that holds a .git repository")
     if target.exists() and not target.is_dir():

@@ -109,17 +109,19 @@ def test_download_vanishing_after_the_walk(make_site, monkeypatch):
 
 # ---------------------------------------------------------------- output folders that must never be replaced
 
-@pytest.mark.parametrize("where", ["/", "home", "root", "content", "themes", "parent", "symlink-to-root", "git"])
+@pytest.mark.parametrize("where", ["/", "home", "root", "content", "themes", "parent", "symlink-to-root", "git",
+                                   "inside-content", "inside-theme-static"])
 def test_precious_output_folders_are_refused_before_anything_is_deleted(make_site, tmp_path, monkeypatch, where):
     home = tmp_path / "home"
     (home / "notizen").mkdir(parents=True)
     (home / "notizen" / "wichtig.txt").write_text("bleibt")
     monkeypatch.setenv("HOME", str(home))
-    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n"})
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n", "themes/t/static/marke.css": "a {}\n"})
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     (tmp_path / "link").symlink_to(root)
     target = {"/": Path("/"), "home": home, "root": root, "content": root / "content", "themes": root / "themes",
-              "parent": tmp_path, "symlink-to-root": tmp_path / "link", "git": tmp_path / "repo"}[where]
+              "parent": tmp_path, "symlink-to-root": tmp_path / "link", "git": tmp_path / "repo",
+              "inside-content": root / "content/_site", "inside-theme-static": root / "themes/t/static/_site"}[where]
     before = snapshot_tree(tmp_path)
     result = build_site(root, "-o", str(target))
     assert result.exit_code == 1
