@@ -216,16 +216,22 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--force", is_flag=True, help="Write the starter files even if DIR is not empty.")
+@click.option("--force", is_flag=True, help="Add the starter files even if DIR is not empty (files already there are kept).")
 @handles_errors
 def init(ctx: Context, directory: str, force: bool) -> None:
     """Create a new working site (site.yaml, content, theme stub) in DIRECTORY."""
     from .scaffold import init_site
 
     moment = ctx.options(None).now
-    written = init_site(Path(directory), moment, force=force)
+    started = init_site(Path(directory), moment, force=force)
+    if started.kept:
+        kept = Diagnostics()
+        kept.warning(directory, None, "IM012", "kept the files already there: "
+                     + ", ".join(path.relative_to(directory).as_posix() for path in started.kept),
+                     hint="compare them with those of `im-site init` into a new folder")
+        ctx.report(kept)
     if not ctx.quiet:
-        click.echo(f"created a site with {len(written)} files in {directory}; "
+        click.echo(f"created a site with {len(started.written)} files in {directory}; "
                    f"try: cd {directory} && im-site serve")
 
 

@@ -2,14 +2,16 @@
 
 The templates are plain files with `__NAME__` placeholders, so that what a
 user gets is exactly what is in the package, comments included. Nothing is
-ever overwritten silently: `init` refuses a non-empty folder without
-`--force`, and `new` refuses an existing file.
+ever overwritten: `init` refuses a non-empty folder without `--force` (and
+keeps the files already there with it), and `new` refuses an existing file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -38,8 +40,18 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def init_site(target: Path, now: datetime, *, force: bool = False) -> list[Path]:
-    """Write a new working site into `target`; returns the files written, sorted."""
+@dataclass(frozen=True)
+class Started:
+    """What `init` did: the starter files written, and those kept because the folder had them."""
+
+    written: list[Path]
+    kept: list[Path]
+
+
+def init_site(target: Path, now: datetime, *, force: bool = False) -> Started:
+    """Write a new working site into `target`, sorted. With `force`, into a folder that is not
+    empty, but a file already there is kept: `init . --force` in a repository replaced its
+    .gitignore (and a site.yaml or message of the same name) without a word."""
     if target.exists() and not target.is_dir():
         raise fail(str(target), None, "IM012", "exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -50,17 +62,20 @@ def init_site(target: Path, now: datetime, *, force: bool = False) -> list[Path]
     values = {"TITLE": "Intranet", "THEME": slugify(target.absolute().name, max_length=40) or "brand",
               "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
               "PERIOD": quarter_of(today)}
-    written = []
+    written, kept = [], []
     for source in sorted(SITE_TEMPLATE.rglob("*")):
         if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
             continue
         rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
         rel = _HIDDEN.get(rel, rel)
         destination = target / rel
+        if os.path.lexists(destination):
+            kept.append(destination)
+            continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
         written.append(destination)
-    return sorted(written)
+    return Started(sorted(written), sorted(kept))
 
 
 def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:

@@ -86,6 +86,20 @@ def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     assert (target / "site.yaml").is_file() and (target / "notes.txt").read_text() == "mine"
 
 
+def test_init_force_keeps_the_files_already_there(tmp_path: Path) -> None:
+    """`init . --force` in a repository replaced its .gitignore (and a site.yaml of the same name)."""
+    target = tmp_path / "repo"
+    target.mkdir()
+    (target / ".gitignore").write_text("*.pdf\n", encoding="utf-8")
+    (target / "site.yaml").write_text("title: Unser Intranet\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(target), "--force"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert (target / ".gitignore").read_text() == "*.pdf\n"
+    assert (target / "site.yaml").read_text() == "title: Unser Intranet\n"
+    assert f"{target}: warning[IM012]: kept the files already there: .gitignore, site.yaml" in result.stderr
+    assert (target / "content").is_dir()
+
+
 # ---------------------------------------------------------------- new
 
 
