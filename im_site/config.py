@@ -215,6 +215,10 @@ def load_config(path: Path) -> Config:
     """Read and validate site.yaml; raises SiteError with every problem found."""
     diagnostics = Diagnostics()
     rel = path.name
+    if path.is_dir():  # `--config mysite` for `--config mysite/site.yaml`
+        diagnostics.error(str(path), None, "IM001", "is a folder, not a configuration file",
+                          hint=f"pass --config {path / 'site.yaml'}")
+        raise SiteError(diagnostics)
     if not path.is_file():
         diagnostics.error(rel, None, "IM001", f"no configuration file {path}",
                           hint="run im-site in the site folder, pass --config, or create one with im-site init")

@@ -309,6 +309,15 @@ def test_audience_build_leaves_no_trace_of_other_audiences(make_site):
         assert "ZENTRALEMARKER" not in text and "Nachricht an die Zentrale" not in text, path
 
 
+def test_config_naming_the_site_folder_says_which_file_to_pass(make_site):
+    """`--config mysite` said "no configuration file mysite", though the folder was right there."""
+    root = make_site({})
+    result = run_cli(root.parent, "--config", str(root), "build")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{root}: error[IM001]: is a folder, not a configuration file "
+                                    f"(hint: pass --config {root / 'site.yaml'})"), result.stderr
+
+
 def test_unknown_audience_is_refused(make_site):
     root = make_site(SITE)
     result = build_site(root, "--audience", "nobody")
