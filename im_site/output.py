@@ -208,8 +208,11 @@ def check_replaceable(output: Path) -> None:
     """
     if not output.is_dir() or output.is_symlink():
         return
-    with os.scandir(output) as entries:
-        names = sorted(entry.name for entry in entries)
+    try:
+        with os.scandir(output) as entries:
+            names = sorted(entry.name for entry in entries)
+    except OSError as exc:
+        raise fail(str(output), None, "IM050", f"cannot read the output folder: {exc.strerror or exc}") from None
     if not names or _written_by_a_build(output / "manifest.json"):
         return
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

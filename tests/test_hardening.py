@@ -151,6 +151,23 @@ def test_a_folder_no_build_wrote_is_refused(make_site, tmp_path, where):
     assert snapshot_tree(tmp_path) == before
 
 
+def test_an_output_folder_that_cannot_be_read_is_an_error_not_a_crash(make_site, tmp_path, monkeypatch):
+    root = make_site(GOOD)
+    target = tmp_path / "gesperrt"
+    target.mkdir()
+    real = os.scandir
+
+    def scandir(path=".", *args):
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args)
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = build_site(root, "-o", str(target))
+    assert result.exit_code == 1
+    assert f"{target}: error[IM050]: cannot read the output folder: Permission denied" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_an_empty_folder_and_an_earlier_build_are_replaced(make_site, tmp_path):
     """The rule keeps every workflow: a new folder, an empty one, a rebuild with or without the cache."""
     root = make_site(GOOD)
