@@ -38,7 +38,7 @@ from .options import BuildOptions
 from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
 from .render import format_date
 from .whatsnew import page_changed
-from .write import check_audience
+from .write import check_apart_from_cache, check_audience
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: Names beside the version folders that an id must not take.
@@ -87,6 +87,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     check_audience(config, options.audience)
     dest = dest.absolute()
     check_output_dir(dest, config.root)
+    check_apart_from_cache(config, dest)
     folder = site_folder(dest, options.audience)
     check_not_a_build(folder)
     check_nothing_overwritten(folder)

@@ -47,6 +47,17 @@ def check_audience(config: Config, audience: str | None) -> None:
                    hint=f"defined: {', '.join(config.audience_ids) or 'none'}")
 
 
+def check_apart_from_cache(config: Config, output: Path) -> None:
+    """The cache keeps what `--drafts` rendered: inside the output folder it would be published
+    (or replaced by the site, its records written into the site), and vice versa."""
+    cache_dir = config.root / config.settings.cache_dir
+    target, cache = output.resolve(), cache_dir.resolve()
+    if target.is_relative_to(cache) or cache.is_relative_to(target):
+        raise fail("site.yaml", config.doc.lines.get(("cache_dir",)), "IM050", f"the output folder {output} and cache_dir {cache_dir} overlap: "
+                   "the cache (drafts included) would be published, or replaced by the site",
+                   hint="keep them apart: output_dir: _site, cache_dir: .im-site-cache")
+
+
 def build_and_write(config: Config, options: BuildOptions, *, strict: bool = False,
                     progress: Callable[[str], None] = lambda message: None) -> Written:
     """Build; on success write what changed (update.py). On failure the old output is untouched."""
@@ -54,6 +65,7 @@ def build_and_write(config: Config, options: BuildOptions, *, strict: bool = Fal
     target = output_path(config, options)
     check_output_dir(target, config.root)
     check_not_published(target)
+    check_apart_from_cache(config, target)
     check_replaceable(target)
     with locked(target):
         progress("building…")

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
 from PIL import Image
 
 from im_site.build import build
@@ -149,6 +149,23 @@ def test_a_folder_no_build_wrote_is_refused(make_site, tmp_path, where):
     assert f"{target}: error[IM050]: refusing to replace a folder that no im-site build wrote" in result.stderr
     assert "its files would be lost" in result.stderr and "Traceback" not in result.stderr
     assert snapshot_tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("how", ["output in the cache", "cache in the output", "cache in the published folder"])
+def test_output_and_cache_folders_that_overlap_are_refused(make_site, tmp_path, how):
+    """`-o .im-site-cache` swapped the site over the cache and wrote the cache's records into the
+    site; `cache_dir: _site/.cache` published the cache, which holds what `--drafts` rendered."""
+    cache = "_site/.cache" if how == "cache in the output" else "public/.cache" if how == "cache in the published folder" else None
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + (f"cache_dir: {cache}\n" if cache else ""))
+    if how == "output in the cache":
+        result = build_site(root, "-o", str(root / ".im-site-cache/site"))
+    elif how == "cache in the output":
+        result = build_site(root)
+    else:
+        result = run_cli(root, "publish", "--dest", str(root / "public"), "--version", "v1", "--now", NOW)
+    assert result.exit_code == 1, result.stderr
+    assert "error[IM050]: the output folder" in result.stderr and "overlap" in result.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["content", "site.yaml"]  # nothing written
 
 
 def test_an_output_folder_that_cannot_be_read_is_an_error_not_a_crash(make_site, tmp_path, monkeypatch):
