@@ -130,19 +130,15 @@ def test_precious_output_folders_are_refused_before_anything_is_deleted(make_sit
     assert not any(p.name.startswith((".", "_")) and ".staging-" in p.name for p in target.parent.iterdir())
 
 
-@pytest.mark.parametrize("where", ["docs", "hidden-file-only", "cache", "output_dir"])
+@pytest.mark.parametrize("where", ["docs", "hidden-file-only", "output_dir"])
 def test_a_folder_no_build_wrote_is_refused(make_site, tmp_path, where):
     """`-o docs` for `-o _site` (or output_dir naming a folder of the user's) would replace the
     folder whole and its files would be lost: a non-empty folder without a build's manifest is refused."""
     site_yaml = BASIC_SITE_YAML + ("output_dir: Unterlagen\n" if where == "output_dir" else "")
     root = make_site(GOOD, site_yaml=site_yaml)
-    if where == "cache":
-        assert build_site(root).exit_code == 0  # the cache folder exists after a build
-    target = {"docs": root / "docs", "hidden-file-only": tmp_path / "notizen", "cache": root / ".im-site-cache",
-              "output_dir": root / "Unterlagen"}[where]
-    if where != "cache":
-        target.mkdir()
-        (target / (".entwurf.txt" if where == "hidden-file-only" else "plan.txt")).write_text("bleibt")
+    target = {"docs": root / "docs", "hidden-file-only": tmp_path / "notizen", "output_dir": root / "Unterlagen"}[where]
+    target.mkdir()
+    (target / (".entwurf.txt" if where == "hidden-file-only" else "plan.txt")).write_text("bleibt")
     before = snapshot_tree(tmp_path)
     result = build_site(root) if where == "output_dir" else build_site(root, "-o", str(target))
     assert result.exit_code == 1, result.stderr
