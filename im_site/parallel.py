@@ -11,6 +11,7 @@ the result is the same either way.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import multiprocessing.connection
@@ -59,14 +60,15 @@ def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T],
         taken = None
     release_free_memory()  # children start from the parent's pages: no freed ones among them
     children = []
-    for number in range(workers):
-        receiver, sender = context.Pipe(duplex=False)
-        indices = _taken_in_turn(len(batches), taken) if taken is not None else range(number, len(batches), workers)
-        process = context.Process(target=_child, args=(work, batches, indices, sender, os.getpid()), daemon=True)
-        process.start()
-        sender.close()
-        children.append((process, receiver))
     try:
+        with _stops_held():  # a child is born with them held, and ignores them (_child)
+            for number in range(workers):
+                receiver, sender = context.Pipe(duplex=False)
+                indices = _taken_in_turn(len(batches), taken) if taken is not None else range(number, len(batches), workers)
+                process = context.Process(target=_child, args=(work, batches, indices, sender, os.getpid()), daemon=True)
+                process.start()
+                sender.close()
+                children.append((process, receiver))
         yield from _collect(children, len(batches))
     finally:  # also when stopped early (an error, Ctrl-C): no child outlives the build
         for process, receiver in children:
@@ -159,8 +161,30 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+#: Ctrl-C, hang-up and termination: the parent's to handle; it stops its children itself.
+_STOPS = {signal.SIGINT, signal.SIGHUP, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _stops_held() -> Iterator[None]:
+    """Block the stop signals while forking, so that none lands in a child before it ignores them.
+
+    A Ctrl-C to the whole process group (what a terminal sends) reached children still starting
+    up and printed "Process ForkProcess-6: Traceback ... KeyboardInterrupt". The parent gets
+    a signal that arrived meanwhile as soon as they are unblocked.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _child(work: Callable[[Sequence[Any]], Iterable[Any]], batches: list[Sequence[Any]], indices: Iterable[int],
            sender: Any, parent: int) -> None:
+    for number in _STOPS:  # the parent kills its children when it stops, and they die with it (_die_with)
+        signal.signal(number, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     _die_with(parent)
     try:
         for index in indices:

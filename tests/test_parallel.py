@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -63,6 +64,23 @@ def test_without_shared_semaphores_each_child_takes_every_nth_batch(monkeypatch)
     assert [item for _, batch in results for item in batch] == list(range(300))
     pids = [pid for pid, _ in results]
     assert len(set(pids)) == 3 and pids[:3] == pids[3:6]  # dealt round the three children
+
+
+@needs_fork
+def test_a_ctrl_c_reaching_a_child_is_the_parents_to_handle(capfd):
+    """A terminal's Ctrl-C goes to the whole process group: a child that was still starting printed
+    "Process ForkProcess-6: Traceback ... KeyboardInterrupt". Children ignore it (the parent,
+    which gets it too, stops them); here only the children get one, and the work goes on."""
+    def work(batch: list[int]):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)
+        yield os.getpid(), list(batch)
+
+    results = list(parallel.fork_batches(work, list(range(300)), workers=3, size=7))
+    assert [item for _, batch in results for item in batch] == list(range(300))
+    assert "Traceback" not in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the parent's own is untouched
+    assert not signal.pthread_sigmask(signal.SIG_BLOCK, set()) & {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def test_small_work_runs_in_this_process():
