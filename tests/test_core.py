@@ -467,8 +467,33 @@ def test_language_switch_of_listings_and_search_leads_to_the_same_page_in_englis
     assert _switch_to_english(page("tags/frische/page/2/index.html")) == ("../../../../en/tags/frische/index.html", False)
     assert _switch_to_english(page("search/index.html")) == ("../en/search/index.html", False)
     assert _switch_to_english(page("tags/deutsch/index.html")) == ("../../en/index.html", True)
-    assert '<link rel="alternate" hreflang="en" href="../../en/tags/frische/index.html">' in page("tags/frische/index.html")
+    assert '<link rel="alternate" hreflang="en" href="/en/tags/frische/">' in page("tags/frische/index.html")
     assert 'hreflang="de" lang="de">' in page("en/search/index.html") and 'href="../../search/index.html" hreflang="de"' in page("en/search/index.html")
+
+
+def _alternates(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html)
+
+
+def test_hreflang_alternates_name_the_page_itself_and_x_default_with_canonical_addresses(make_site):
+    """Search engines drop a set of alternates that leaves out the page itself or points at other
+    addresses than the canonical ones; pages named their translations only, as relative file links."""
+    root = make_site({
+        "content/messages/frische.md": "---\ntitle: Frische\ndate: 2026-01-01\n---\nText.\n",
+        "content/messages/frische.en.md": "---\ntitle: Freshness\ndate: 2026-01-01\n---\nText.\n",
+        "content/messages/nur.md": "---\ntitle: Nur deutsch\ndate: 2026-01-02\n---\nText.\n",
+    }, site_yaml=BASIC_SITE_YAML + "base_url: https://intranet.example.com/\n")
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    expected = [("de", "https://intranet.example.com/messages/frische/"),
+                ("en", "https://intranet.example.com/en/messages/frische/"),
+                ("x-default", "https://intranet.example.com/messages/frische/")]
+    for rel in ("messages/frische/index.html", "en/messages/frische/index.html"):
+        assert _alternates((out / rel).read_text(encoding="utf-8")) == expected, rel
+    assert _alternates((out / "en/messages/index.html").read_text(encoding="utf-8")) == [
+        ("de", "https://intranet.example.com/messages/"), ("en", "https://intranet.example.com/en/messages/"),
+        ("x-default", "https://intranet.example.com/messages/")]
+    assert _alternates((out / "messages/nur/index.html").read_text(encoding="utf-8")) == []  # no translation
 
 
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
