@@ -128,8 +128,8 @@ class _Links(HTMLParser):
         self.targets: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "link" and ("rel", "canonical") in attrs:
-            return  # canonical URLs are absolute from base_url by design
+        if tag == "link" and (("rel", "canonical") in attrs or any(name == "hreflang" for name, _ in attrs)):
+            return  # canonical URLs, and the hreflang alternates with them, are absolute from base_url by design
         for name, value in attrs:
             if name in ("href", "src") and value:
                 self.targets.append(value)
