@@ -610,6 +610,34 @@ def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
         assert (css.parent / urlsplit(url).path).is_file(), url
 
 
+def test_stylesheet_fonts_with_encoded_names_and_image_set_files_are_found(make_site):
+    """`url(fonts/My%20Font.woff2)` (a URL, so encoded) was an error, not found; the files of
+    `image-set("a.svg" 1x, ...)` kept their names, which the fingerprinted output has not (a 404);
+    `url()` in a CSS string was taken for a file, and a `/*` in one hid the references after it."""
+    svg = "<svg xmlns='http://www.w3.org/2000/svg'/>"
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/static/fonts/My Font.woff2": b"wOF2-font",
+        "themes/marke/static/img/muster.svg": svg,
+        "themes/marke/static/img/muster@2x.svg": svg,
+        "themes/marke/static/brand-theme.css": (
+            ".zitat::before{content:\"/* url(kein-bild.png)\"}\n"
+            "@font-face{font-family:M;src:url(fonts/My%20Font.woff2) format('woff2')}\n"
+            ".a{background-image:image-set(\"img/muster.svg\" 1x, 'img/muster@2x.svg' type(\"image/svg+xml\") 2x)}\n"
+            ".b{background-image:-webkit-image-set(url(img/muster.svg) 1x)} /* */\n"),
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand-theme.*.css")
+    text = css.read_text()
+    assert 'content:"/* url(kein-bild.png)"' in text and 'type("image/svg+xml")' in text
+    files = re.findall(r"url\(([^)]+)\)", text.split("\n", 1)[1]) + re.findall(r"[\"']([^\"']+\.svg)[\"']", text)
+    assert len(files) == 4, files
+    for url in files:  # each names the fingerprinted file, which is there
+        assert re.search(r"\.[0-9a-f]{10}\.", url) and (css.parent / unquote(url)).is_file(), url
+
+
 def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
     """A slip in message.html failed every message with the same line, once for each: on a site of
     hundreds of messages the one error to fix was lost in a screen of copies."""
