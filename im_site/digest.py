@@ -26,7 +26,7 @@ from .options import BuildOptions
 from .output import write_file_atomic
 from .render import format_date, text_direction
 from .rules import as_moment
-from .theme import TemplateError, load_theme
+from .theme import TemplateError, load_theme, mark_text_languages
 from .urls import absolute, is_external, page_file, site_address
 from .write import check_audience
 
@@ -176,7 +176,7 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
         html = theme.env.get_template("digest.html").render(values)
     except TemplateError as exc:
         raise fail("<template>", getattr(exc, "lineno", None), "IM040", f"template error in digest.html: {exc}") from None
-    return html, plain_text(values)
+    return mark_text_languages(html), plain_text(values)
 
 
 def _home(result: BuildResult, lang: str) -> str:

@@ -38,7 +38,7 @@ from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .sources import decode
-from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
+from .theme import BUILTIN, Theme, brand_css, link_stylesheet, mark_text_languages, stylesheet_references
 from .urls import absolute, atom_id, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
@@ -846,6 +846,7 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         path, line = _template_frame(ctx, exc)
         ctx.diagnostics.error(path, line, "IM040", f"template error: {exc} (rendering {job.origin})")
         return None
+    html = mark_text_languages(html, job.file.endswith(".html"))
     return html if ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics) else None
 
 

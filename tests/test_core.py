@@ -383,6 +383,27 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_theme_texts_in_another_language_than_the_page_say_their_language(make_site):
+    """On a French page the theme's fallback texts are English: without `lang` a screen reader
+    read "Skip to content" with French pronunciation. Where no element can go (an attribute, the
+    <title>) the text stays as it is; an <option> takes the `lang` itself."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\naudiences: [filiale]\n---\nText.\n",
+                      "content/messages/a.fr.md": "---\ntitle: Bonjour\ndate: 2026-11-20\naudiences: [filiale]\n---\nTexte.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+                     + "search: {enabled: true}\n")
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    french = (out / "fr/index.html").read_text(encoding="utf-8")
+    assert '<a class="skip-link" href="#main"><span lang="en">Skip to content</span></a>' in french
+    assert 'placeholder="Search the intranet"' in french  # an attribute: no element can go there
+    assert re.search(r'<option value="" lang="en">All audiences</option>', french)
+    assert "<title>" in french and "<span" not in french.split("<title>")[1].split("</title>")[0]
+    assert '<span lang=' not in (out / "index.html").read_text(encoding="utf-8")  # German texts on a German page
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".xml", ".json", ".js"):
+            assert "\ufdd0" not in path.read_text(encoding="utf-8"), path
+
+
 def test_pages_in_a_right_to_left_language_are_marked_rtl(make_site, tmp_path):
     """Every page said dir="ltr": an Arabic title ending in '!' showed it at its start, and a
     sentence with a link came out in the wrong order."""
