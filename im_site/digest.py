@@ -21,12 +21,13 @@ from urllib.parse import unquote
 from .build import BuildResult, build
 from .config import Config, label_for
 from .diagnostics import Diagnostics, SiteError, fail
+from .foreign import mark_text_languages
 from .model import Page
 from .options import BuildOptions
 from .output import write_file_atomic
 from .render import format_date, text_direction
 from .rules import as_moment
-from .theme import TemplateError, load_theme, mark_text_languages
+from .theme import TemplateError, load_theme
 from .urls import absolute, is_external, page_file, site_address
 from .write import check_audience
 

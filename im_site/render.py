@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from .config import label_for
 from .diagnostics import Diagnostics
+from .foreign import mark_text_languages
 from .images import ImageFile, ImageStore, image_problem, img_tag
 from .kpi_sources import known_kpis_hint
 from .markdown import Reference, fill
@@ -38,7 +39,7 @@ from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .sources import decode
-from .theme import BUILTIN, Theme, brand_css, link_stylesheet, mark_text_languages, stylesheet_references
+from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
 from .urls import absolute, atom_id, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"

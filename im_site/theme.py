@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import unquote
 
 import jinja2
-from markupsafe import escape
 
 from .config import Config
 from .diagnostics import Diagnostics
+from .foreign import ForeignText
 from .schema import Strict, validate
 from .urls import is_external, quote_path, scheme_of
 from .yamldoc import YamlDoc, YamlProblem, load
@@ -43,18 +43,6 @@ _CSS_REFERENCE = re.compile(r"""/\*.*?\*/|@namespace[^;]*;|url\(\s*(["']?)(?P<ur
 #: Inside `image-set(...)`: a file as `url(...)` or as a string; `type("image/avif")` names none.
 _IMAGE_SET_ENTRY = re.compile(r"""type\([^)]*\)|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|"(?P<double>[^"]*)"|'(?P<single>[^']*)'""",
                               re.I)
-
-
-#: Around a `ForeignText` in rendered HTML: its language, then its (escaped) text. Noncharacters,
-#: which no text holds.
-_FOREIGN_OPEN, _FOREIGN_MIDDLE, _FOREIGN_CLOSE = "\ufdd0", "\ufdd1", "\ufdd2"
-_FOREIGN = re.compile("\ufdd0([^\ufdd1]*)\ufdd1([^\ufdd2]*)\ufdd2")
-#: An <option> that is one `ForeignText` (it takes the `lang` itself: no element goes inside it), an
-#: element whose content is text only (or SVG, where no <span> goes), any other tag, a `ForeignText`.
-_TAGS_AND_FOREIGN = re.compile(r"<option\b(?P<option>(?:(?!\blang=)[^>])*)>\ufdd0(?P<option_lang>[^\ufdd1]*)\ufdd1"
-                               r"(?P<option_text>[^\ufdd2<]*)\ufdd2</option>"
-                               r"|<(?P<closing>/?)(?:title|script|style|textarea|option|svg)\b[^>]*>|<[^>]*>"
-                               "|\ufdd0(?P<lang>[^\ufdd1]*)\ufdd1(?P<text>[^\ufdd2]*)\ufdd2", re.I)
 
 
 class ThemeSettings(Strict):
@@ -95,51 +83,6 @@ class Theme:
                 merged.update((key, text if fallback == lang else ForeignText(text, fallback))
                               for key, text in self.strings.get(fallback, {}).items())
         return merged
-
-
-class ForeignText(str):
-    """A theme text shown on a page of another language, where that language has none.
-
-    Templates write it as any text; in HTML it comes out wrapped in markers, which
-    `mark_text_languages` turns into `<span lang="en">` where the text is an element's,
-    so that screen readers pronounce it in its language.
-    """
-
-    lang: str
-
-    def __new__(cls, text: str, lang: str) -> "ForeignText":
-        made = super().__new__(cls, text)
-        made.lang = lang
-        return made
-
-    def __html__(self) -> str:
-        return f"{_FOREIGN_OPEN}{escape(self.lang)}{_FOREIGN_MIDDLE}{escape(str(self))}{_FOREIGN_CLOSE}"
-
-
-def mark_text_languages(text: str, html: bool = True) -> str:
-    """A rendered file with its `ForeignText` markers resolved: in HTML element text a
-    `<span lang>`; in an attribute, in the text of an element that holds no elements
-    (`<title>`, `<option>`, `<script>`) or in SVG, and in any other file, the text alone."""
-    if _FOREIGN_OPEN not in text:
-        return text
-    if not html:
-        return _FOREIGN.sub(r"\2", text)
-    depth = 0  # inside elements whose content is text only (or SVG)
-
-    def resolve(match: re.Match[str]) -> str:
-        nonlocal depth
-        if match.group("option_text") is not None:
-            attributes = _FOREIGN.sub(r"\2", match.group("option"))
-            return f'<option{attributes} lang="{match.group("option_lang")}">{match.group("option_text")}</option>'
-        if match.group("text") is not None:
-            if depth:
-                return match.group("text")
-            return f'<span lang="{match.group("lang")}">{match.group("text")}</span>'
-        if match.group("closing") is not None:
-            depth = max(depth - 1, 0) if match.group("closing") else depth + 1
-        return _FOREIGN.sub(r"\2", match.group(0))
-
-    return _TAGS_AND_FOREIGN.sub(resolve, text)
 
 
 def link_stylesheet(css: str, name: str, assets: dict[str, str],

@@ -384,17 +384,19 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
 
 
 def test_theme_texts_in_another_language_than_the_page_say_their_language(make_site):
-    """On a French page the theme's fallback texts are English: without `lang` a screen reader
-    read "Skip to content" with French pronunciation. Where no element can go (an attribute, the
+    """On a French page the theme's fallback texts are English, and a site.yaml label without a French
+    text shows its first language's: without `lang` a screen reader read "Skip to content" with French
+    pronunciation. Where no element can go (an attribute, the
     <title>) the text stays as it is; an <option> takes the `lang` itself."""
     root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\naudiences: [filiale]\n---\nText.\n",
                       "content/messages/a.fr.md": "---\ntitle: Bonjour\ndate: 2026-11-20\naudiences: [filiale]\n---\nTexte.\n"},
                      site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
-                     + "search: {enabled: true}\n")
+                     .replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News},") + "search: {enabled: true}\n")
     assert build_site(root).exit_code == 0
     out = root / "_site"
     french = (out / "fr/index.html").read_text(encoding="utf-8")
     assert '<a class="skip-link" href="#main"><span lang="en">Skip to content</span></a>' in french
+    assert '<a href="messages/index.html"><span lang="de">Nachrichten</span></a>' in french  # site.yaml's first text
     assert 'placeholder="Search the intranet"' in french  # an attribute: no element can go there
     assert re.search(r'<option value="" lang="en">All audiences</option>', french)
     assert "<title>" in french and "<span" not in french.split("<title>")[1].split("</title>")[0]
