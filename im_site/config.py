@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from . import sources
 from .diagnostics import Diagnostics, SiteError
+from .foreign import ForeignText
 from .schema import Strict, validate
 from .urls import SAFE_SCHEMES, is_safe_url
 from .yamldoc import YamlDoc, YamlProblem, load
@@ -203,12 +204,18 @@ class Config:
 
 
 def label_for(label: Label | None, lang: str, fallback: str = "") -> str:
-    """The text of a label in `lang`, else its first language, else `fallback`."""
+    """The text of a label in `lang`, else its first language's (a `ForeignText`, since it is
+    not in `lang`), else `fallback`."""
     if label is None:
         return fallback
     if isinstance(label, str):
         return label
-    return label.get(lang) or next(iter(label.values()), fallback)
+    if label.get(lang):
+        return label[lang]
+    first = next(iter(label), None)
+    if first is None:
+        return fallback
+    return ForeignText(label[first], first) if first != lang else label[first]
 
 
 def load_config(path: Path) -> Config:

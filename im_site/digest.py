@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from .build import BuildResult, build
 from .config import Config, label_for
 from .diagnostics import Diagnostics, SiteError, fail
+from .foreign import mark_text_languages
 from .model import Page
 from .options import BuildOptions
 from .output import write_file_atomic
@@ -177,7 +178,7 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
         html = theme.env.get_template("digest.html").render(values)
     except TemplateError as exc:
         raise fail("<template>", getattr(exc, "lineno", None), "IM040", f"template error in digest.html: {exc}") from None
-    return html, plain_text(values)
+    return mark_text_languages(html), plain_text(values)
 
 
 def _home(result: BuildResult, lang: str) -> str:

@@ -183,8 +183,10 @@ def kpi_card(ctx: RenderContext, data: KpiData, definition: Definition, lang: st
             target=kpis.format_value(definition.target, unit, lang))) if definition.target is not None else None
         desc = t["kpi_trend_desc"].format(label=_label(definition, lang), count=len(points), first=points[0][0],
                                           last=points[-1][0], value=points[-1][2])
+        timeline = kpis.timeline([period for period, _, _ in points])
         chart = Markup(svg.trend_chart(f"trend-{definition.id}", t["kpi_trend_title"].format(
-            label=_label(definition, lang)), desc, points, target, _axis_number(lang)))
+            label=_label(definition, lang)), desc, points, target, _axis_number(lang),
+            timeline.months if timeline else None, timeline.missing if timeline else []))
     return {"id": definition.id, "label": _label(definition, lang),
             "description": label_for(definition.description, lang) if definition.description else None,
             "direction": t["kpi_direction_up"] if definition.direction == "up" else t["kpi_direction_down"],

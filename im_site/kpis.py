@@ -8,6 +8,7 @@ values in, so every figure a page or data/kpis.json shows can be tested here
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -157,6 +158,57 @@ def figures(definitions: list[Definition], snapshots: list[Snapshot]) -> dict[st
 def series(kpi: str, snapshots: list[Snapshot]) -> list[tuple[str, float]]:
     """(period, value) over every period that has this KPI, oldest first."""
     return [(s.period, s.values[kpi]) for s in ordered(snapshots) if kpi in s.values]
+
+
+#: A period written as a time: a year (2026), a half (2026-H1), a quarter (2026-Q3), a month (2026-07).
+_PERIOD = re.compile(r"(\d{4})(?:-(?:([HQ])([1-4])|(0[1-9]|1[0-2])))?\Z", re.I)
+_MONTHS_PER = {"H": 6, "Q": 3}
+
+
+def period_month(period: str) -> int | None:
+    """The month a period starts in, counted from year 0 (2026-Q3 -> 2026 * 12 + 6); None for a
+    period written otherwise (`Herbst 2026`), or a half `H3`."""
+    match = _PERIOD.match(period)
+    if match is None:
+        return None
+    year, part, number, month = match.groups()
+    if part is not None:
+        if part.upper() == "H" and int(number) > 2:
+            return None
+        return int(year) * 12 + _MONTHS_PER[part.upper()] * (int(number) - 1)
+    return int(year) * 12 + (int(month) - 1 if month else 0)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Where a series' periods lie in time (months, `period_month`), and the periods missing
+    between them: a step longer than the series' usual one (2026-Q3 between Q2 and Q4)."""
+
+    months: list[int]
+    missing: list[tuple[int, str]]  # (month, period as the series writes its periods)
+
+
+def timeline(periods: list[str]) -> Timeline | None:
+    """The series' periods (oldest first) in time, so that a chart puts a missing quarter's gap
+    where it is; None when one is not written as a time, or two fall on one month (2026 and
+    2026-Q1): then the periods can only be shown one after another."""
+    months = [period_month(period) for period in periods]
+    known = [month for month in months if month is not None]
+    if len(known) < len(months) or any(a >= b for a, b in zip(known, known[1:])):
+        return None
+    step = min((b - a for a, b in zip(known, known[1:])), default=1)
+    missing = [(month, _period_name(month, like))
+               for like, start, end in zip(periods, known, known[1:]) for month in range(start + step, end, step)]
+    return Timeline(known, missing)
+
+
+def _period_name(month: int, like: str) -> str:
+    """The period starting at `month` written as `like` is (2026-Q3 for 2026-Q2)."""
+    part = _PERIOD.match(like).group(2)  # type: ignore[union-attr]
+    year = str(month // 12)
+    if part is not None:
+        return f"{year}-{part}{month % 12 // _MONTHS_PER[part.upper()] + 1}"
+    return year if len(like) == 4 else f"{year}-{month % 12 + 1:02}"
 
 
 def latest_figure(kpi: str, table: dict[str, dict[str, Figure]]) -> Figure | None:

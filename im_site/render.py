@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from .config import label_for
 from .diagnostics import Diagnostics
+from .foreign import mark_text_languages
 from .images import ImageFile, ImageStore, image_problem, img_tag
 from .kpi_sources import known_kpis_hint
 from .markdown import Reference, fill
@@ -626,6 +627,7 @@ def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | N
 
 def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     settings = ctx.config.settings
+    switch = language_switch(ctx, job)
     return {
         "site": settings, "config": ctx.config, "lang": job.lang, "dir": text_direction(job.lang),
         "t": ctx.strings(job.lang),
@@ -637,7 +639,8 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
         "canonical": ctx.absolute(folder_url(job.file)),
         "feed": _feed_for(ctx, job.lang),
-        "switch": language_switch(ctx, job),
+        "switch": switch,
+        "alternates": hreflang_alternates(ctx, job, switch),
         "styles": ctx.styles, "scripts": ctx.scripts,
         "og_image": og_image_url(ctx, job.page),
         # Booleans only: a version id in page HTML would change every page's hash between versions.
@@ -716,6 +719,23 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
             current = lang == job.lang
         entries.append({"lang": lang, "file": target, "current": current, "exact": exact})
     return entries
+
+
+def hreflang_alternates(ctx: RenderContext, job: Job, switch: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(hreflang, address) of every language version of this page, itself included, and
+    `x-default` for the site language's; none on a page in one language only.
+
+    Search engines ignore a set of alternates that leaves out the page itself, and they
+    compare the addresses with the canonical ones: full folder addresses, not the
+    relative file links the language switch uses.
+    """
+    versions = [(entry["lang"], job.file if entry["current"] else entry["file"])
+                for entry in switch if entry["exact"] or (entry["current"] and job.page is not None)]
+    if len(versions) < 2:
+        return []
+    alternates = [(lang, ctx.absolute(folder_url(file))) for lang, file in versions]
+    default = next((address for lang, address in alternates if lang == ctx.config.settings.language), None)
+    return alternates + ([("x-default", default)] if default else [])
 
 
 _LATER_PAGE = re.compile(r"page/\d+/(?=index\.html\Z)")
@@ -827,6 +847,7 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         path, line = _template_frame(ctx, exc)
         ctx.diagnostics.error(path, line, "IM040", f"template error: {exc} (rendering {job.origin})")
         return None
+    html = mark_text_languages(html, job.file.endswith(".html"))
     return html if ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics) else None
 
 

@@ -9,7 +9,7 @@ decimal so the same data always gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -72,17 +72,19 @@ def _plain(value: float) -> str:
 
 
 def trend_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, float, str]],
-                target: tuple[float, str] | None = None, number: NumberText = _plain) -> str:
+                target: tuple[float, str] | None = None, number: NumberText = _plain,
+                times: list[int] | None = None, missing: Sequence[tuple[int, str]] = ()) -> str:
     """A line over the periods: points are (period, value, value as text); target is (value, text).
 
-    `number` writes axis values in the page's language (71,5 in German).
+    `number` writes axis values in the page's language (71,5 in German). `times` places each
+    point in time (months, `kpis.timeline`), and a `missing` period (month, name) leaves its gap,
+    crossed by a dashed line over a tick of its own; without times the points are spaced evenly.
     """
+    times = times or list(range(len(points)))
     values = [value for _, value, _ in points] + ([target[0]] if target else [])
     low, high = padded_range(values)
-    x_axis = Axis(0, max(len(points) - 1, 1), PAD_LEFT + 10, WIDTH - PAD_RIGHT - 10)
+    x_axis = Axis(times[0], times[-1], PAD_LEFT + 10, WIDTH - PAD_RIGHT - 10)
     y_axis = Axis(low, high, HEIGHT - PAD_BOTTOM, PAD_TOP)
-    if len(points) == 1:
-        x_axis = Axis(0, 0, PAD_LEFT + 10, WIDTH - PAD_RIGHT - 10)
     parts = _open(chart_id, title, desc, "kpi-trend")
     parts += _frame(x_axis, y_axis, (number(low), number(high)))
     if target is not None:
@@ -91,24 +93,60 @@ def trend_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, fl
                      f'x2="{_n(x_axis.end)}" y2="{y}" stroke="currentColor" stroke-dasharray="5 4"/>'
                      f'<text x="{_n(x_axis.end)}" y="{_n(y_axis(target[0]) - 4)}" font-size="10" '
                      f'text-anchor="end" fill="currentColor">{escape(target[1])}</text></g>')
-    coordinates = [(x_axis(i), y_axis(value)) for i, (_, value, _) in enumerate(points)]
-    if len(coordinates) > 1:
-        path = " ".join(f"{_n(x)},{_n(y)}" for x, y in coordinates)
-        parts.append(f'<polyline class="chart-line" points="{path}" fill="none" stroke="currentColor" '
-                     f'stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>')
+    coordinates = [(x_axis(time), y_axis(value)) for time, (_, value, _) in zip(times, points)]
+    gaps = [(x_axis(month), name) for month, name in missing]
+    parts += _trend_line(coordinates, [x for x, _ in gaps], y_axis)
     for (period, _, text), (x, y) in zip(points, coordinates):
         parts.append(f'<circle class="chart-point" cx="{_n(x)}" cy="{_n(y)}" r="4" fill="currentColor">'
                      f'<title>{escape(period)}: {escape(text)}</title></circle>')
-    parts.append(_period_labels(points, x_axis))
+    parts.append(_period_labels([period for period, _, _ in points], [x for x, _ in coordinates], gaps))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _period_labels(points: list[tuple[str, float, str]], x_axis: Axis) -> str:
-    """The first and last period (all of them when there are few) under the axis."""
-    shown = range(len(points)) if len(points) <= 5 else (0, len(points) - 1)
+def _trend_line(coordinates: list[tuple[float, float]], gap_xs: list[float], y_axis: Axis) -> list[str]:
+    """The line through the points: solid from period to period, dashed across the periods
+    missing between two (at `gap_xs`), each with a tick on the axis, so that a reader sees a
+    quarter was not measured rather than a straight trend."""
+    runs: list[list[tuple[float, float]]] = [coordinates[:1]]
+    parts = []
+    for before, after in zip(coordinates, coordinates[1:]):
+        inside = [x for x in gap_xs if before[0] < x < after[0]]
+        if inside:
+            ticks = "".join(f'<line x1="{_n(x)}" y1="{_n(y_axis.start - 4)}" x2="{_n(x)}" y2="{_n(y_axis.start + 4)}" '
+                            f'stroke-dasharray="none"/>' for x in inside)
+            parts.append(f'<g class="chart-gap" aria-hidden="true" stroke="currentColor" stroke-opacity="0.6" '
+                         f'stroke-width="1.5" stroke-dasharray="3 4"><line x1="{_n(before[0])}" y1="{_n(before[1])}" '
+                         f'x2="{_n(after[0])}" y2="{_n(after[1])}"/>{ticks}</g>')
+            runs.append([])
+        runs[-1].append(after)
+    lines = [f'<polyline class="chart-line" points="{" ".join(f"{_n(x)},{_n(y)}" for x, y in run)}" fill="none" '
+             f'stroke="currentColor" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>'
+             for run in runs if len(run) > 1]
+    return lines + parts
+
+
+#: Room for a period label ("2026-Q3" in 11 px) under the axis: closer labels would overlap.
+LABEL_ROOM = 48
+
+
+def _period_labels(periods: list[str], xs: list[float], gaps: Sequence[tuple[float, str]] = ()) -> str:
+    """The first and the last period under the axis, those between with room for them, and,
+    fainter, the missing periods with room for them."""
+    shown = [0]
+    for index in range(1, len(periods)):
+        last = index == len(periods) - 1
+        if last or (xs[index] - xs[shown[-1]] >= LABEL_ROOM and xs[-1] - xs[index] >= LABEL_ROOM):
+            if last and len(shown) > 1 and xs[index] - xs[shown[-1]] < LABEL_ROOM:
+                shown.pop()  # the last period's label wins over the one crowding it
+            shown.append(index)
     y = _n(HEIGHT - PAD_BOTTOM + 18)
-    labels = [f'<text x="{_n(x_axis(i))}" y="{y}">{escape(points[i][0])}</text>' for i in shown]
+    labels = [f'<text x="{_n(xs[i])}" y="{y}">{escape(periods[i])}</text>' for i in shown]
+    taken = [xs[i] for i in shown]
+    for x, name in gaps:
+        if all(abs(x - other) >= LABEL_ROOM for other in taken):
+            taken.append(x)
+            labels.append(f'<text x="{_n(x)}" y="{y}" fill-opacity="0.6">{escape(name)}</text>')
     return ('<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="11" text-anchor="middle">'
             + "".join(labels) + "</g>")
 

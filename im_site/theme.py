@@ -10,16 +10,19 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jinja2
 
 from .config import Config
 from .diagnostics import Diagnostics
+from .foreign import ForeignText
 from .schema import Strict, validate
-from .urls import is_external, scheme_of
+from .urls import is_external, quote_path, scheme_of
 from .yamldoc import YamlDoc, YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
@@ -27,11 +30,19 @@ BUILTIN = Path(__file__).parent / "themes" / "default"
 TemplateError = jinja2.TemplateError
 #: A theme text a template shows: `t.key` or `t['key']`.
 _STRING_USE = re.compile(r"""\bt\.([A-Za-z_]\w*)|\bt\[\s*["']([^"']+)["']\s*\]""")
-#: What a stylesheet loads: `url(...)` and `@import "..."`, in any case (CSS reads `URL(` as
-#: `url(`); comments and `@namespace` (a name, not a file) are matched only to be skipped.
-#: A URL holds no `(` (CSS needs it escaped), so an unclosed `url(` is given up at the next one.
-_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|@namespace[^;]*;|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|@import\s+(["'])(?P<imported>[^"']*)\3""",
-                            re.S | re.I)
+#: A CSS string, whose text is never a reference (`content: "url(x.png)"`, `content: "/*"`).
+_CSS_STRING = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+#: What a stylesheet loads: `url(...)`, `@import "..."` and the strings of `image-set(...)`, in any
+#: case (CSS reads `URL(` as `url(`); comments, strings and `@namespace` (a name, not a file) are
+#: matched only to be skipped. A URL holds no `(` (CSS needs it escaped), so an unclosed `url(` is
+#: given up at the next one.
+_CSS_REFERENCE = re.compile(r"""/\*.*?\*/|@namespace[^;]*;|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)"""
+                            r"""|@import\s+(["'])(?P<imported>[^"']*)\3"""
+                            rf"""|(?<![\w-])(?:-webkit-)?image-set\((?P<set>(?:{_CSS_STRING}|[^()"']|\([^()]*\))*)\)"""
+                            rf"""|{_CSS_STRING}""", re.S | re.I)
+#: Inside `image-set(...)`: a file as `url(...)` or as a string; `type("image/avif")` names none.
+_IMAGE_SET_ENTRY = re.compile(r"""type\([^)]*\)|url\(\s*(["']?)(?P<url>[^"'()]*?)\1\s*\)|"(?P<double>[^"]*)"|'(?P<single>[^']*)'""",
+                              re.I)
 
 
 class ThemeSettings(Strict):
@@ -64,11 +75,13 @@ class Theme:
         return dict(sorted(files.items()))
 
     def strings_for(self, lang: str) -> dict[str, str]:
-        """UI strings in `lang`, falling back to English, then to the first language given."""
+        """UI strings in `lang`, falling back to English, then to the first language given; a
+        fallback is a `ForeignText`, since a French page showing "Skip to content" says it is English."""
         merged: dict[str, str] = {}
         for fallback in (next(iter(self.strings), None), "en", lang):
             if fallback:
-                merged.update(self.strings.get(fallback, {}))
+                merged.update((key, text if fallback == lang else ForeignText(text, fallback))
+                              for key, text in self.strings.get(fallback, {}).items())
         return merged
 
 
@@ -83,49 +96,64 @@ def link_stylesheet(css: str, name: str, assets: dict[str, str],
     """
     problems: list[tuple[int, str, str]] = []
     folder = posixpath.dirname("assets/" + name)
-    counted = [0, 1]  # (offset, its line): matches come in order, so each newline is counted once
+    pieces, done, line = [], 0, 1
+    for start, end, url in _references(css):
+        if not url.strip() or url.startswith("#") or scheme_of(url) == "data":
+            continue
+        line += css.count("\n", done, start)  # references come in order: each newline is counted once
+        linked = _linked_reference(url, name, assets, importing, folder)
+        if isinstance(linked, tuple):
+            problems.append((line, *linked))
+            linked = url
+        pieces += [css[done:start], linked]
+        done = end
+    return "".join(pieces) + css[done:], problems
 
-    def link(match: re.Match[str]) -> str:
-        url = match.group("url") if match.group("url") is not None else match.group("imported")
-        if url is None or not url.strip() or url.startswith("#") or scheme_of(url) == "data":
-            return match.group(0)
-        counted[:] = [match.start(), counted[1] + css.count("\n", counted[0], match.start())]
-        line = counted[1]
-        if is_external(url):
-            problems.append((line, f"{url!r} loads from another host; pages load nothing from other hosts",
-                             "put the file in the theme's static/ folder and name it relative to this stylesheet"))
-            return match.group(0)
-        target, suffix = _static_path(url, name)
-        if target in importing:
-            problems.append((line, f"{url!r} imports this stylesheet in turn, so neither can name the other's "
-                             "fingerprinted file", "remove one of the two imports"))
-            return match.group(0)
-        if url.startswith("/") or target not in assets:
-            problems.append((line, f"{url!r} not found in the theme's static/ folder",
-                             "name the file relative to this stylesheet, e.g. url(\"fonts/brand.woff2\")"))
-            return match.group(0)
-        group = "url" if match.group("url") is not None else "imported"  # replaced where it stands: `url(r)`
-        start, end = match.start(group) - match.start(), match.end(group) - match.start()
-        return match.group(0)[:start] + posixpath.relpath(assets[target], folder) + suffix + match.group(0)[end:]
 
-    return _CSS_REFERENCE.sub(link, css), problems
+def _linked_reference(url: str, name: str, assets: dict[str, str], importing: frozenset[str],
+                      folder: str) -> str | tuple[str, str]:
+    """The URL of the fingerprinted file `url` (in stylesheet `name`) means, relative to `folder`;
+    or why it cannot be linked (message, hint)."""
+    if is_external(url):
+        return (f"{url!r} loads from another host; pages load nothing from other hosts",
+                "put the file in the theme's static/ folder and name it relative to this stylesheet")
+    target, suffix = _static_path(url, name)
+    if target in importing:
+        return (f"{url!r} imports this stylesheet in turn, so neither can name the other's fingerprinted file",
+                "remove one of the two imports")
+    if url.startswith("/") or target not in assets:
+        return (f"{url!r} not found in the theme's static/ folder",
+                "name the file relative to this stylesheet, e.g. url(\"fonts/brand.woff2\")")
+    # Encoded again as a URL: a file `My Font.woff2` is named `My%20Font.<hash>.woff2`.
+    return quote_path(posixpath.relpath(assets[target], folder)) + suffix
+
+
+def _references(css: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, text) of each URL a stylesheet names, in order, as it is written."""
+    for match in _CSS_REFERENCE.finditer(css):
+        for group in ("url", "imported"):
+            if match.group(group) is not None:
+                yield match.start(group), match.end(group), match.group(group)
+        if match.group("set") is not None:
+            offset = match.start("set")
+            for entry in _IMAGE_SET_ENTRY.finditer(match.group("set")):
+                group = next((g for g in ("url", "double", "single") if entry.group(g) is not None), None)
+                if group is not None:
+                    yield offset + entry.start(group), offset + entry.end(group), entry.group(group)
 
 
 def stylesheet_references(css: str, name: str) -> list[str]:
     """The static paths a theme stylesheet names, so that the stylesheets it imports can be
     linked (and so fingerprinted) before it."""
-    references = []
-    for match in _CSS_REFERENCE.finditer(css):
-        url = match.group("url") if match.group("url") is not None else match.group("imported")
-        if url and not is_external(url) and not url.startswith("/"):
-            references.append(_static_path(url, name)[0])
-    return references
+    return [_static_path(url, name)[0] for _, _, url in _references(css)
+            if url and not is_external(url) and not url.startswith("/")]
 
 
 def _static_path(url: str, name: str) -> tuple[str, str]:
-    """(the static path a relative `url` in stylesheet `name` means, its `?query#fragment`)."""
+    """(the static path a relative `url` in stylesheet `name` means, its `?query#fragment`).
+    The path is a URL's: `My%20Font.woff2` is the file `My Font.woff2`."""
     path, suffix = re.match(r"([^?#]*)(.*)", url, re.S).groups()  # type: ignore[union-attr]
-    return posixpath.normpath(posixpath.join(posixpath.dirname(name), path)), suffix
+    return posixpath.normpath(posixpath.join(posixpath.dirname(name), unquote(path))), suffix
 
 
 def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:

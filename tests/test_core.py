@@ -128,8 +128,8 @@ class _Links(HTMLParser):
         self.targets: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "link" and ("rel", "canonical") in attrs:
-            return  # canonical URLs are absolute from base_url by design
+        if tag == "link" and (("rel", "canonical") in attrs or any(name == "hreflang" for name, _ in attrs)):
+            return  # canonical URLs, and the hreflang alternates with them, are absolute from base_url by design
         for name, value in attrs:
             if name in ("href", "src") and value:
                 self.targets.append(value)
@@ -392,6 +392,29 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_theme_texts_in_another_language_than_the_page_say_their_language(make_site):
+    """On a French page the theme's fallback texts are English, and a site.yaml label without a French
+    text shows its first language's: without `lang` a screen reader read "Skip to content" with French
+    pronunciation. Where no element can go (an attribute, the
+    <title>) the text stays as it is; an <option> takes the `lang` itself."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\naudiences: [filiale]\n---\nText.\n",
+                      "content/messages/a.fr.md": "---\ntitle: Bonjour\ndate: 2026-11-20\naudiences: [filiale]\n---\nTexte.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+                     .replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News},") + "search: {enabled: true}\n")
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    french = (out / "fr/index.html").read_text(encoding="utf-8")
+    assert '<a class="skip-link" href="#main"><span lang="en">Skip to content</span></a>' in french
+    assert '<a href="messages/index.html"><span lang="de">Nachrichten</span></a>' in french  # site.yaml's first text
+    assert 'placeholder="Search the intranet"' in french  # an attribute: no element can go there
+    assert re.search(r'<option value="" lang="en">All audiences</option>', french)
+    assert "<title>" in french and "<span" not in french.split("<title>")[1].split("</title>")[0]
+    assert '<span lang=' not in (out / "index.html").read_text(encoding="utf-8")  # German texts on a German page
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".xml", ".json", ".js"):
+            assert "\ufdd0" not in path.read_text(encoding="utf-8"), path
+
+
 def test_pages_in_a_right_to_left_language_are_marked_rtl(make_site, tmp_path):
     """Every page said dir="ltr": an Arabic title ending in '!' showed it at its start, and a
     sentence with a link came out in the wrong order."""
@@ -476,8 +499,33 @@ def test_language_switch_of_listings_and_search_leads_to_the_same_page_in_englis
     assert _switch_to_english(page("tags/frische/page/2/index.html")) == ("../../../../en/tags/frische/index.html", False)
     assert _switch_to_english(page("search/index.html")) == ("../en/search/index.html", False)
     assert _switch_to_english(page("tags/deutsch/index.html")) == ("../../en/index.html", True)
-    assert '<link rel="alternate" hreflang="en" href="../../en/tags/frische/index.html">' in page("tags/frische/index.html")
+    assert '<link rel="alternate" hreflang="en" href="/en/tags/frische/">' in page("tags/frische/index.html")
     assert 'hreflang="de" lang="de">' in page("en/search/index.html") and 'href="../../search/index.html" hreflang="de"' in page("en/search/index.html")
+
+
+def _alternates(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html)
+
+
+def test_hreflang_alternates_name_the_page_itself_and_x_default_with_canonical_addresses(make_site):
+    """Search engines drop a set of alternates that leaves out the page itself or points at other
+    addresses than the canonical ones; pages named their translations only, as relative file links."""
+    root = make_site({
+        "content/messages/frische.md": "---\ntitle: Frische\ndate: 2026-01-01\n---\nText.\n",
+        "content/messages/frische.en.md": "---\ntitle: Freshness\ndate: 2026-01-01\n---\nText.\n",
+        "content/messages/nur.md": "---\ntitle: Nur deutsch\ndate: 2026-01-02\n---\nText.\n",
+    }, site_yaml=BASIC_SITE_YAML + "base_url: https://intranet.example.com/\n")
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    expected = [("de", "https://intranet.example.com/messages/frische/"),
+                ("en", "https://intranet.example.com/en/messages/frische/"),
+                ("x-default", "https://intranet.example.com/messages/frische/")]
+    for rel in ("messages/frische/index.html", "en/messages/frische/index.html"):
+        assert _alternates((out / rel).read_text(encoding="utf-8")) == expected, rel
+    assert _alternates((out / "en/messages/index.html").read_text(encoding="utf-8")) == [
+        ("de", "https://intranet.example.com/messages/"), ("en", "https://intranet.example.com/en/messages/"),
+        ("x-default", "https://intranet.example.com/messages/")]
+    assert _alternates((out / "messages/nur/index.html").read_text(encoding="utf-8")) == []  # no translation
 
 
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
@@ -592,6 +640,34 @@ def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     assert urls[1] == "http://www.w3.org/2000/svg"
     for url in urls[2:-1]:
         assert (css.parent / urlsplit(url).path).is_file(), url
+
+
+def test_stylesheet_fonts_with_encoded_names_and_image_set_files_are_found(make_site):
+    """`url(fonts/My%20Font.woff2)` (a URL, so encoded) was an error, not found; the files of
+    `image-set("a.svg" 1x, ...)` kept their names, which the fingerprinted output has not (a 404);
+    `url()` in a CSS string was taken for a file, and a `/*` in one hid the references after it."""
+    svg = "<svg xmlns='http://www.w3.org/2000/svg'/>"
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/static/fonts/My Font.woff2": b"wOF2-font",
+        "themes/marke/static/img/muster.svg": svg,
+        "themes/marke/static/img/muster@2x.svg": svg,
+        "themes/marke/static/brand-theme.css": (
+            ".zitat::before{content:\"/* url(kein-bild.png)\"}\n"
+            "@font-face{font-family:M;src:url(fonts/My%20Font.woff2) format('woff2')}\n"
+            ".a{background-image:image-set(\"img/muster.svg\" 1x, 'img/muster@2x.svg' type(\"image/svg+xml\") 2x)}\n"
+            ".b{background-image:-webkit-image-set(url(img/muster.svg) 1x)} /* */\n"),
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand-theme.*.css")
+    text = css.read_text()
+    assert 'content:"/* url(kein-bild.png)"' in text and 'type("image/svg+xml")' in text
+    files = re.findall(r"url\(([^)]+)\)", text.split("\n", 1)[1]) + re.findall(r"[\"']([^\"']+\.svg)[\"']", text)
+    assert len(files) == 4, files
+    for url in files:  # each names the fingerprinted file, which is there
+        assert re.search(r"\.[0-9a-f]{10}\.", url) and (css.parent / unquote(url)).is_file(), url
 
 
 def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):

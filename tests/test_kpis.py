@@ -333,6 +333,36 @@ def test_dashboard_has_accessible_charts_and_numbers_in_tables(built: Path) -> N
         assert f'href="../kpis/{period.lower()}/index.html"' in html or f'href="{period.lower()}/index.html"' in html
 
 
+def test_a_trend_chart_puts_the_periods_in_time_with_a_missing_quarter_as_a_gap(make_site) -> None:
+    """2026-Q1, Q2 and Q4 were spaced evenly, so a missing Q3 read as a straight trend from Q2 to Q4."""
+    snapshots = {f"content/kpis/2026-{q.lower()}.md": f"---\ntitle: {q}\nperiod: 2026-{q}\n"
+                 f"values: {{satisfaction: {value}, nps: 3, complaints: 2}}\n---\n"
+                 for q, value in (("Q1", 60), ("Q2", 62), ("Q4", 70))}
+    root = make_site({"content/kpis/kpis.yaml": DEFS, **snapshots})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    charts = read(root / "_site", "kpis/index.html").split("<svg")[1:]
+    chart = next(chart for chart in charts if 'id="trend-satisfaction-title"' in chart).split("</svg>")[0]
+    xs = [float(x) for x in re.findall(r'<circle class="chart-point" cx="([\d.]+)"', chart)]
+    assert len(xs) == 3 and abs((xs[2] - xs[1]) - 2 * (xs[1] - xs[0])) < 0.2, xs  # Q2 -> Q4 is two quarters
+    [line] = re.findall(r'<polyline class="chart-line" points="([^"]+)"', chart)
+    assert len(line.split()) == 2  # solid from Q1 to Q2 only; dashed across the gap
+    gap = re.search(r'<g class="chart-gap"[^>]*stroke-dasharray[^>]*><line x1="([\d.]+)"[^>]*x2="([\d.]+)"', chart)
+    assert gap and (float(gap[1]), float(gap[2])) == (xs[1], xs[2])
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+"(?: fill-opacity="[\d.]+")?>(2026-Q\d)</text>', chart)
+    expected = {"2026-Q1": xs[0], "2026-Q2": xs[1], "2026-Q3": (xs[1] + xs[2]) / 2, "2026-Q4": xs[2]}
+    assert sorted(name for _, name in labels) == sorted(expected)  # the missing quarter named at its place
+    assert all(abs(float(x) - expected[name]) < 0.2 for x, name in labels), labels
+
+
+def test_periods_are_placed_in_time_when_written_as_times() -> None:
+    assert kpis.timeline(["2025-Q4", "2026-Q1", "2026-Q3"]) == kpis.Timeline([24309, 24312, 24318], [(24315, "2026-Q2")])
+    assert kpis.timeline(["2026-11", "2027-02", "2027-03"]) == kpis.Timeline(
+        [24322, 24325, 24326], [(24323, "2026-12"), (24324, "2027-01")])
+    assert kpis.timeline(["2024", "2026"]).missing == []  # two points: nothing says a year is missing
+    assert kpis.timeline(["2026", "2026-Q1"]) is None and kpis.timeline(["Frühjahr", "Herbst"]) is None
+
+
 def test_numbers_follow_the_language(built: Path) -> None:
     english = read(built, "en/kpis/index.html")
     assert "71.5%" in english and "+5.4\u00a0pp" in english and "Employee satisfaction" in english
