@@ -10,6 +10,7 @@ import errno
 import functools
 import gc
 import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -206,7 +207,7 @@ def init(ctx: Context, directory: str, force: bool) -> None:
     written = init_site(Path(directory), moment, force=force)
     if not ctx.quiet:
         click.echo(f"created a site with {len(written)} files in {directory}; "
-                   f"try: cd {directory} && im-site serve")
+                   f"try: cd {shlex.quote(directory)} && im-site serve")
 
 
 @main.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -56,6 +57,20 @@ def test_init_creates_a_site_that_builds(tmp_path: Path) -> None:
     # The starter site has KPI snapshots, so its menu leads to them.
     menu = home[home.index('class="main-nav"'):home.index("</nav>", home.index('class="main-nav"'))]
     assert 'href="kpis/index.html"' in menu
+
+
+@pytest.mark.parametrize("name", ["2026", "true", "Mein Intranet"])
+def test_init_names_the_theme_after_any_folder_and_still_builds(tmp_path: Path, name: str) -> None:
+    """The theme is named after the folder: `init 2026` wrote `theme: 2026`, which YAML reads as a
+    number, so the starter site failed its first build (IM006); `true` read as a boolean."""
+    target = tmp_path / name
+    result = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"cd {shlex.quote(str(target))} && im-site serve" in result.output  # pastes into a shell
+    built = build_site(target)
+    assert built.exit_code == 0, built.stderr
+    assert "warning" not in built.stderr
+    assert (target / "_site" / "index.html").is_file()
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
