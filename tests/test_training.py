@@ -11,6 +11,8 @@ from pathlib import Path
 
 from conftest import build_site, run_cli
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+
 
 class Elements(HTMLParser):
     """Start tags in document order with their attributes, the text outside <script>,
@@ -305,6 +307,25 @@ def test_review_by_warning_fails_a_strict_check(make_site):
     result = run_cli(root, "check", "--strict", "--now", "2026-11-26T12:00:00+00:00")
     assert result.exit_code == 1
     assert "IM132" in result.stderr + result.stdout
+
+
+def readme_block(after: str, language: str) -> str:
+    """The first ```language block of README.md after the line that starts with `after`."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"```{language}\n", text.index(f"\n{after}")) + len(language) + 4
+    return text[start:text.index("```", start)]
+
+
+def test_the_readme_module_example_builds(make_site):
+    """The README's module example, pasted as it is, is a module that builds: its quiz explanation
+    read `explain: Hausregel: Molkereiprodukte ...`, which YAML refuses (IM003)."""
+    example = readme_block("A training module is", "yaml")
+    root = make_site({"content/training/frische.md": example + "## Lektion\n\nText.\n",
+                      "content/training/marke-im-alltag.md": module("Marke im Alltag")})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    page = parse(root / "_site/training/frische/index.html")
+    assert "Hausregel: Molkereiprodukte höchstens 7 °C." in page.visible_text
 
 
 def test_quiz_markup_fieldsets_and_answer_data(make_site):
