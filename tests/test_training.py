@@ -9,9 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import build_site, run_cli
-
-README = Path(__file__).resolve().parent.parent / "README.md"
+from conftest import build_site, readme_block, run_cli
 
 
 class Elements(HTMLParser):
@@ -307,13 +305,6 @@ def test_review_by_warning_fails_a_strict_check(make_site):
     result = run_cli(root, "check", "--strict", "--now", "2026-11-26T12:00:00+00:00")
     assert result.exit_code == 1
     assert "IM132" in result.stderr + result.stdout
-
-
-def readme_block(after: str, language: str) -> str:
-    """The first ```language block of README.md after the line that starts with `after`."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index(f"```{language}\n", text.index(f"\n{after}")) + len(language) + 4
-    return text[start:text.index("```", start)]
 
 
 def test_the_readme_module_example_builds(make_site):
