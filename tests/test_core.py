@@ -11,15 +11,19 @@ import shutil
 import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, snapshot_tree
 from im_site.cli import main
+from im_site.config import SiteSettings
+from im_site.schema import _inner_model
 
 SITE = {
     "content/messages/frische.md": """
@@ -739,3 +743,27 @@ def test_pillar_and_tag_pages_are_paginated_like_the_archive(make_site):
         assert 'rel="next"' not in pages[2].read_text()
     groups = (out / "pillars/index.html").read_text()
     assert '<a href="leadership/index.html">Führung</a> <span class="count">5</span>' in groups  # all five
+
+
+def _site_yaml_keys(model: type, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every key site.yaml accepts, dotted (`brand.colors.primary`), with its field."""
+    for name, field in model.model_fields.items():
+        yield prefix + name, field
+        inner = _inner_model(field.annotation)
+        if inner is not None:
+            yield from _site_yaml_keys(inner, f"{prefix}{name}.")
+
+
+def test_every_site_yaml_key_is_in_the_readme_with_its_default():
+    """The README's site.yaml table is the reference users read: `audiences[].description`, which
+    leads an audience's page, was accepted but documented nowhere. Each key the schema accepts is
+    named there, and a scalar default in the table is the schema's."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## site.yaml"):text.index("\n## Commands")]
+    named = {word for code in re.findall(r"`([^`]+)`", section) for word in re.findall(r"[a-z_]+", code)}
+    undocumented = [key for key, _ in _site_yaml_keys(SiteSettings) if key.rsplit(".", 1)[-1] not in named]
+    assert undocumented == []
+    fields = dict(_site_yaml_keys(SiteSettings))
+    for key, default in re.findall(r"^\| `([^`]+)`[^|]*\| `([^`{}\[\]]+)` \|", section, re.M):
+        value = fields[key].get_default(call_default_factory=True)
+        assert default == (str(value).lower() if isinstance(value, bool) else str(value)), key
