@@ -23,6 +23,7 @@ from PIL import Image
 from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, snapshot_tree
 from im_site.cli import main
 from im_site.config import SiteSettings
+from im_site.diagnostics import CODES
 from im_site.schema import _inner_model
 
 SITE = {
@@ -767,3 +768,16 @@ def test_every_site_yaml_key_is_in_the_readme_with_its_default():
     for key, default in re.findall(r"^\| `([^`]+)`[^|]*\| `([^`{}\[\]]+)` \|", section, re.M):
         value = fields[key].get_default(call_default_factory=True)
         assert default == (str(value).lower() if isinstance(value, bool) else str(value)), key
+
+
+def test_every_diagnostic_code_is_in_the_readme_table():
+    """Users look a code from CI up in the README: the table lists each code im-site emits, with the
+    name `check` prints, and none that no longer exists (IM133 quiz was listed in the code, never used)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## Errors and warnings"):text.index("\n## Performance")]
+    documented = dict(re.findall(r"^\| (IM\d{3}) \| ([a-z-]+) \|", section, re.M))
+    assert documented == CODES
+    package = Path(__file__).resolve().parent.parent / "im_site"
+    emitted = {code for path in package.glob("*.py") if path.name != "diagnostics.py"
+               for code in re.findall(r"\"(IM\d{3})\"", path.read_text(encoding="utf-8"))}
+    assert emitted == set(CODES)
