@@ -43,11 +43,11 @@ class Context:
             raise click.UsageError(str(exc)) from None
         return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
 
-    def report(self, diagnostics: Diagnostics, *, always: bool = False) -> None:
+    def report(self, diagnostics: Diagnostics, *, always: bool = False, strict: bool = False) -> None:
         """Problems on stderr, one per line, with a summary when there were any."""
         if diagnostics.items and (always or not self.quiet or diagnostics.errors):
             click.echo(diagnostics.format_text(), err=True)
-            click.echo(diagnostics.summary(), err=True)
+            click.echo(diagnostics.summary(strict=strict), err=True)
 
     def info(self, message: str) -> None:
         """Progress for people: only on a terminal, or with --verbose."""
@@ -71,7 +71,7 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             with interrupts_delivered(), terminations_interrupt():
                 return command(ctx, *args, **kwargs)
         except SiteError as exc:
-            ctx.report(exc.diagnostics, always=True)
+            ctx.report(exc.diagnostics, always=True, strict=exc.strict)
             sys.exit(1)
         except KeyboardInterrupt:
             if committed:  # the new output was complete: nothing is left to interrupt
@@ -272,7 +272,7 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
         report = Report(exc.diagnostics)
     else:
         report = check_site(config, options.but(config_path=config.path))
-    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes))
+    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict))
     sys.exit(1 if report.failed(strict) else 0)
 
 

@@ -315,6 +315,20 @@ def test_build_also_reports_contrast_and_voice_as_warnings(make_site) -> None:
     assert build_site(root, "--strict").exit_code == 1
 
 
+def test_a_strict_run_that_fails_on_warnings_says_so(make_site) -> None:
+    """`build --strict` failed with exit 1, wrote nothing and ended "0 errors, 1 warning": nothing
+    said why. The summary of a strict build or check says the warnings fail; a plain one does not."""
+    site_yaml = 'title: T\nbrand:\n  colors:\n    secondary: "#444444"\n'
+    root = make_site({"content/messages/a.md": MESSAGE}, site_yaml=site_yaml)
+    strict = build_site(root, "--strict")
+    assert strict.exit_code == 1 and not (root / "_site").exists()
+    assert strict.stderr.splitlines()[-1] == "0 errors, 1 warning (--strict: warnings fail too)"
+    check = run_cli(root, "check", "--now", NOW, "--strict")
+    assert check.exit_code == 1
+    assert check.stdout.splitlines()[-1] == "0 errors, 1 warning (--strict: warnings fail too)"
+    assert run_cli(root, "check", "--now", NOW).stdout.splitlines()[-1] == "0 errors, 1 warning"
+
+
 # ---------------------------------------------------------------- serve
 
 
