@@ -88,6 +88,19 @@ def test_a_new_site_in_git_leaves_out_what_builds_write(tmp_path: Path) -> None:
     assert [path for path in staged if path.startswith(("_site/", ".im-site-cache/", "._", ".public"))] == []
 
 
+def test_config_naming_the_site_folder_points_at_its_site_yaml(tmp_path: Path) -> None:
+    """`im-site --config mysite build` (the folder, not its file) said "no configuration file
+    mysite" and hinted to "pass --config", which the user had just done."""
+    target = tmp_path / "mysite"
+    assert CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False).exit_code == 0
+    for args in (["--config", str(target), "build"], ["build", "--config", str(target)]):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (f"--config: error[IM001]: {target} is a folder; --config names the "
+                                                 f"configuration file (hint: --config {target / 'site.yaml'})")
+    assert not (target / "_site").exists()
+
+
 def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     target = tmp_path / "busy"
     target.mkdir()
