@@ -565,6 +565,26 @@ def test_a_theme_text_no_template_shows_is_a_warning(make_site):
     assert "<p>Frisch.</p>" in (root / "_site/messages/frische/index.html").read_text()
 
 
+def test_a_theme_block_no_parent_template_has_is_a_warning(make_site):
+    """`{% block content %}` in a theme's message.html (the built-in theme's is `main`) was never
+    rendered, and nothing said so. A block the parents have, and a new block nested in one (which
+    is rendered where it stands), are fine."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/templates/base.html": '{% extends "default:base.html" %}\n{% set theme_class = "marke" %}\n',
+        "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                 '{% block article_kicker %}{% block marke %}<p>MARKE</p>{% endblock %}'
+                                                 '{% endblock %}\n{% block mian %}<p>NIE</p>{% endblock %}\n',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[:-1] == [
+        "themes/marke/templates/message.html:3: warning[IM040]: block 'mian' is in no template that this one "
+        "extends (default:message.html), so it shows nowhere (hint: did you mean 'main'?)"]
+    assert "<p>MARKE</p>" in (root / "_site/messages/frische/index.html").read_text()
+
+
 def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     """A brand's own font and pattern in static/, named from its CSS, are found by the browser."""
     root = make_site({
