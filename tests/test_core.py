@@ -279,6 +279,20 @@ def test_a_menu_link_to_a_page_in_another_language_only_says_where_it_is(make_si
     assert '<a href="en/tablets/index.html">Tablets</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
 
 
+def test_a_menu_link_naming_a_page_file_gives_its_address(make_site):
+    """Markdown links name pages by their file, so `url: /training/kasse.md` in the menu is an easy
+    slip: "points to no page" did not say the page is there, at /training/kasse-grundlagen/."""
+    menu = "url: /messages/}\n  - {label: Kasse, url: /training/kasse.md}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/training/kasse.md": "---\ntitle: Kasse\nslug: kasse-grundlagen\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "site.yaml:12: error[IM101]: menu link '/training/kasse.md' points to no page of this site "
+        "(hint: a menu names a page by its address: write /training/kasse-grundlagen/)")
+
+
 def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_site):
     """A writer who made a page with `im-site new` (a draft) and does not see it learns why."""
     root = make_site(SITE)
