@@ -55,14 +55,14 @@ class Report:
         }
         return json.dumps(data, ensure_ascii=False, indent=2)
 
-    def to_text(self, *, hashes: bool = False) -> str:
+    def to_text(self, *, hashes: bool = False, strict: bool = False) -> str:
         lines = [format_diagnostic(d) for d in self.diagnostics.sorted()]
         if self.schedule:
             lines += ["", "schedule:"] + [self._schedule_line(change) for change in self.schedule]
         if hashes and self.sources:
             lines += ["", "translation sources (content hash for translated_from):"]
             lines += [f"  {page.source_hash}  {page.path}" for page in self.sources]
-        lines += ["", self.diagnostics.summary()]
+        lines += ["", self.diagnostics.summary(strict=strict)]
         return "\n".join(lines).lstrip("\n")
 
     def _schedule_line(self, change: ScheduledChange) -> str:

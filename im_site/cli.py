@@ -10,6 +10,7 @@ import errno
 import functools
 import gc
 import os
+import shlex
 import signal
 import sys
 import traceback
@@ -43,11 +44,11 @@ class Context:
             raise click.UsageError(str(exc)) from None
         return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
 
-    def report(self, diagnostics: Diagnostics, *, always: bool = False) -> None:
+    def report(self, diagnostics: Diagnostics, *, always: bool = False, strict: bool = False) -> None:
         """Problems on stderr, one per line, with a summary when there were any."""
         if diagnostics.items and (always or not self.quiet or diagnostics.errors):
             click.echo(diagnostics.format_text(), err=True)
-            click.echo(diagnostics.summary(), err=True)
+            click.echo(diagnostics.summary(strict=strict), err=True)
 
     def info(self, message: str) -> None:
         """Progress for people: only on a terminal, or with --verbose."""
@@ -71,7 +72,7 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             with interrupts_delivered(), terminations_interrupt():
                 return command(ctx, *args, **kwargs)
         except SiteError as exc:
-            ctx.report(exc.diagnostics, always=True)
+            ctx.report(exc.diagnostics, always=True, strict=exc.strict)
             sys.exit(1)
         except KeyboardInterrupt:
             return _interrupted()
@@ -232,7 +233,7 @@ def init(ctx: Context, directory: str, force: bool) -> None:
         ctx.report(kept)
     if not ctx.quiet:
         click.echo(f"created a site with {len(started.written)} files in {directory}; "
-                   f"try: cd {directory} && im-site serve")
+                   f"try: cd {shlex.quote(directory)} && im-site serve")
 
 
 @main.command()
@@ -297,7 +298,7 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
         report = Report(exc.diagnostics)
     else:
         report = check_site(config, options.but(config_path=config.path))
-    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes))
+    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict))
     sys.exit(1 if report.failed(strict) else 0)
 
 

@@ -222,9 +222,10 @@ def load_config(path: Path) -> Config:
     """Read and validate site.yaml; raises SiteError with every problem found."""
     diagnostics = Diagnostics()
     rel = path.name
-    if path.is_dir():  # `--config mysite` for `--config mysite/site.yaml`
-        diagnostics.error(str(path), None, "IM001", "is a folder, not a configuration file",
-                          hint=f"pass --config {path / 'site.yaml'}")
+    if path.is_dir():  # `--config mysite`: the folder, where the file inside it was meant
+        inside = path / "site.yaml"
+        diagnostics.error("--config", None, "IM001", f"{path} is a folder; --config names the configuration file",
+                          hint=f"--config {inside}" if inside.is_file() else "it has no site.yaml; im-site init writes one")
         raise SiteError(diagnostics)
     if not path.is_file():
         diagnostics.error(rel, None, "IM001", f"no configuration file {path}",

@@ -135,9 +135,12 @@ class Diagnostics:
     def format_text(self) -> str:
         return "\n".join(d.format() for d in self.sorted())
 
-    def summary(self) -> str:
+    def summary(self, *, strict: bool = False) -> str:
+        """`1 error, 2 warnings`; under --strict it says the warnings fail too, or a build failing
+        with "0 errors, 2 warnings" (and exit 1) would not say why."""
         errors, warnings = len(self.errors), len(self.warnings)
-        return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+        text = f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+        return text + (" (--strict: warnings fail too)" if strict and warnings else "")
 
     def to_json(self) -> str:
         return json.dumps({"diagnostics": [d.as_dict() for d in self.sorted()],
@@ -146,11 +149,13 @@ class Diagnostics:
 
 
 class SiteError(Exception):
-    """Raised by a verb when the user's files stop it; carries every diagnostic."""
+    """Raised by a verb when the user's files stop it; carries every diagnostic, and whether
+    warnings were what stopped it (--strict)."""
 
-    def __init__(self, diagnostics: Diagnostics):
+    def __init__(self, diagnostics: Diagnostics, *, strict: bool = False):
         super().__init__(diagnostics.format_text())
         self.diagnostics = diagnostics
+        self.strict = strict
 
 
 def fail(path: str, line: int | None, code: str, message: str, hint: str | None = None) -> SiteError:

@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
@@ -110,6 +110,10 @@ class MessageMeta(CommonMeta):
 
 
 class QuizItem(Strict):
+    """One question of a module's self-check quiz; its broken rules are IM133 quiz."""
+
+    problem_code: ClassVar[str] = "IM133"
+
     question: str
     options: list[str] = Field(min_length=2)
     answer: int | list[int]

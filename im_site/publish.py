@@ -96,7 +96,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     check_version_id(version_id)
     with locked(dest):
         versions = read_versions(folder)
-        refuse_existing(folder, versions, version_id)
+        refuse_existing(folder, versions, version_id, from_git=options.version is None and commit is not None)
         progress(f"building version {version_id}…")
         result = build(config, options.but(version=version_id, published=True,
                                            previous_manifest=previous_manifest(folder, versions)))
@@ -170,11 +170,14 @@ def git_commit(root: Path) -> GitCommit | None:
     return GitCommit(parts[0], parts[1])
 
 
-def refuse_existing(folder: Path, versions: list[Version], version_id: str) -> None:
+def refuse_existing(folder: Path, versions: list[Version], version_id: str, *, from_git: bool = False) -> None:
+    """An id taken from the git commit repeats while the changes to publish are not committed yet,
+    so the hint says to commit them (another --version would publish them without a commit)."""
     if any(v.id == version_id for v in versions) or os.path.lexists(folder / "versions" / version_id):
         raise fail(str(folder / "versions" / version_id), None, "IM170",
                    f"version {version_id!r} is already published; a version is never modified",
-                   hint="publish with another --version")
+                   hint="the id comes from the last git commit: commit your changes, or publish with --version ID"
+                   if from_git else "publish with another --version")
 
 
 def previous_manifest(folder: Path, versions: list[Version]) -> Path | None:

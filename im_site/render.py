@@ -690,8 +690,11 @@ def check_menu(ctx: RenderContext) -> None:
             # A page in another language only (`tablets.en.md`) is at /en/tablets/: say so.
             elsewhere = next((lang for lang in ctx.config.languages[1:]
                               if page_file(f"{lang}/{path}/" if path else f"{lang}/") in ctx.planned), None)
+            # A page's file (`training/kasse.md`), as Markdown links name pages: the menu wants its address.
+            named = ctx.site.by_rel.get(path)
             hint = (f"content/{cause} has errors of its own that keep it out of the build" if cause else
-                    f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else None)
+                    f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else
+                    f"a menu names a page by its address: write /{named.url}" if named else None)
             ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
                                   f"menu link {item.url!r} points to no page of this site", hint=hint)
 

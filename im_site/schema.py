@@ -87,7 +87,7 @@ def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
             if key_path in reported:
                 continue
             reported.add(key_path)
-            diagnostics.error(path, doc.line_of(prefix + key_path), _code(error["type"]), message,
+            diagnostics.error(path, doc.line_of(prefix + key_path), _code(error, model), message,
                               hint=_hint(error, key_path, data, model))
         return None
 
@@ -168,8 +168,28 @@ def _show(value: Any) -> str:
     return f"{text[:60]}…" if len(text) > 60 else f"{text} ({type(value).__name__})"
 
 
-def _code(kind: str) -> str:
-    return {"missing": "IM007", "extra_forbidden": "IM005"}.get(kind, "IM006")
+def _code(error: dict[str, Any], model: type[BaseModel]) -> str:
+    """IM005/IM007 for unknown and missing keys, IM006 for a wrong type; a value of the right type
+    that breaks a rule of its model gets the model's own code (`problem_code`) where it has one, so a
+    quiz answer outside the options is IM133 quiz, not IM006 wrong-type."""
+    kind = error["type"]
+    if kind in ("missing", "extra_forbidden"):
+        return "IM007" if kind == "missing" else "IM005"
+    if kind in _EXPECTED or kind.endswith("_type"):
+        return "IM006"
+    return getattr(_model_at(model, tuple(error["loc"])), "problem_code", "IM006")
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The innermost model along a pydantic location (the one whose field the error is on)."""
+    current = model
+    for key in (key for key in loc if not isinstance(key, int)):
+        field = current.model_fields.get(key) if isinstance(key, str) else None
+        inner = _inner_model(field.annotation) if field is not None else None
+        if inner is None:
+            return current
+        current = inner
+    return current
 
 
 def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:

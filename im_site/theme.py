@@ -194,7 +194,69 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
                                      "built-in theme's (im_site/themes/default/theme.yaml)")
     _check_strings(chain, settings_chain, docs, diagnostics)
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
+    _check_blocks(theme.env, chain, config.root, diagnostics)
     return theme
+
+
+def _check_blocks(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
+    """A block in a theme's template that no template it extends has (`{% block content %}` where the
+    built-in theme's is `main`) is never rendered, and Jinja says nothing: warning IM040."""
+    for name, folder in chain:
+        templates = folder / "templates"
+        if name == "default" or not templates.is_dir():
+            continue
+        for path in sorted(p for p in templates.rglob("*.html") if p.is_file()):
+            own = _parsed(env, path.read_text(encoding="utf-8", errors="replace"))
+            extends = next(own.find_all(jinja2.nodes.Extends), None) if own is not None else None
+            if extends is None or not isinstance(extends.template, jinja2.nodes.Const):
+                continue
+            inherited = _inherited_blocks(env, str(extends.template.value), set())
+            for block in (b for b in _outer_blocks(own) if inherited is not None and b.name not in inherited):
+                match = difflib.get_close_matches(block.name, sorted(inherited), n=1, cutoff=0.6)
+                diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
+                                    block.lineno, "IM040", f"block {block.name!r} is in no template that this one "
+                                    f"extends ({extends.template.value}), so it shows nowhere",
+                                    hint=f"did you mean {match[0]!r}?" if match else
+                                    f"the blocks there: {', '.join(sorted(inherited))}")
+
+
+def _outer_blocks(node: jinja2.nodes.Node) -> list[jinja2.nodes.Block]:
+    """The blocks not inside another block: those a child template overrides. (A block nested in
+    one of them is new, rendered where it stands, and a template extending this one can override it.)"""
+    found: list[jinja2.nodes.Block] = []
+    for child in node.iter_child_nodes():
+        found += [child] if isinstance(child, jinja2.nodes.Block) else _outer_blocks(child)
+    return found
+
+
+def _inherited_blocks(env: jinja2.Environment, name: str, seen: set[str]) -> set[str] | None:
+    """The blocks of template `name` and of those it extends; None when one cannot be read (an
+    error reported where the template is rendered)."""
+    if name in seen:
+        return None
+    seen.add(name)
+    try:
+        source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return None
+    parsed = _parsed(env, source)
+    if parsed is None:
+        return None
+    blocks = {block.name for block in parsed.find_all(jinja2.nodes.Block)}
+    extends = next(parsed.find_all(jinja2.nodes.Extends), None)
+    if extends is None:
+        return blocks
+    if not isinstance(extends.template, jinja2.nodes.Const):
+        return None
+    parents = _inherited_blocks(env, str(extends.template.value), seen)
+    return None if parents is None else blocks | parents
+
+
+def _parsed(env: jinja2.Environment, source: str) -> jinja2.nodes.Template | None:
+    try:
+        return env.parse(source)
+    except jinja2.TemplateSyntaxError:
+        return None
 
 
 def _check_strings(chain: list[tuple[str, Path]], settings_chain: list[ThemeSettings],

@@ -72,7 +72,7 @@ def build_and_write(config: Config, options: BuildOptions, *, strict: bool = Fal
         progress("building…")
         result = build(config, options)
         if result.diagnostics.has_errors(strict):
-            raise SiteError(result.diagnostics)
+            raise SiteError(result.diagnostics, strict=strict)
         progress(f"writing {len(result.outputs.files)} files…")
         cache = Cache(config.root / config.settings.cache_dir) if options.use_cache else None
         try:

@@ -27,6 +27,8 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         pass
 
 NOW = "2026-11-26T12:00:00+00:00"
+#: The user manual, whose examples tests build as printed (`readme_block`).
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 BASIC_SITE_YAML = """\
 title: Test Intranet
@@ -76,6 +78,13 @@ def run_cli(root: Path, *args: str) -> Result:
 def build_site(root: Path, *args: str, now: str = NOW) -> Result:
     """`im-site build --now NOW [args]` in root."""
     return run_cli(root, "build", "--now", now, *args)
+
+
+def readme_block(after: str, language: str = "") -> str:
+    """The first ```language block of README.md after the line that starts with `after`."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"```{language}\n", text.index(f"\n{after}")) + len(language) + 4
+    return text[start:text.index("```", start)]
 
 
 def snapshot_tree(folder: Path) -> dict[str, bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -58,6 +59,20 @@ def test_init_creates_a_site_that_builds(tmp_path: Path) -> None:
     assert 'href="kpis/index.html"' in menu
 
 
+@pytest.mark.parametrize("name", ["2026", "true", "Mein Intranet"])
+def test_init_names_the_theme_after_any_folder_and_still_builds(tmp_path: Path, name: str) -> None:
+    """The theme is named after the folder: `init 2026` wrote `theme: 2026`, which YAML reads as a
+    number, so the starter site failed its first build (IM006); `true` read as a boolean."""
+    target = tmp_path / name
+    result = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"cd {shlex.quote(str(target))} && im-site serve" in result.output  # pastes into a shell
+    built = build_site(target)
+    assert built.exit_code == 0, built.stderr
+    assert "warning" not in built.stderr
+    assert (target / "_site" / "index.html").is_file()
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_a_new_site_in_git_leaves_out_what_builds_write(tmp_path: Path) -> None:
     """The output, the cache and lock files stay out of the repository `init` starts."""
@@ -71,6 +86,19 @@ def test_a_new_site_in_git_leaves_out_what_builds_write(tmp_path: Path) -> None:
     staged = subprocess.run([*git, "diff", "--cached", "--name-only"], check=True, capture_output=True, text=True).stdout.split()
     assert ".gitignore" in staged and "site.yaml" in staged and "content/kpis/kpis.yaml" in staged
     assert [path for path in staged if path.startswith(("_site/", ".im-site-cache/", "._", ".public"))] == []
+
+
+def test_config_naming_the_site_folder_points_at_its_site_yaml(tmp_path: Path) -> None:
+    """`im-site --config mysite build` (the folder, not its file) said "no configuration file
+    mysite" and hinted to "pass --config", which the user had just done."""
+    target = tmp_path / "mysite"
+    assert CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False).exit_code == 0
+    for args in (["--config", str(target), "build"], ["build", "--config", str(target)]):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (f"--config: error[IM001]: {target} is a folder; --config names the "
+                                                 f"configuration file (hint: --config {target / 'site.yaml'})")
+    assert not (target / "_site").exists()
 
 
 def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
@@ -312,6 +340,20 @@ def test_build_also_reports_contrast_and_voice_as_warnings(make_site) -> None:
     assert result.exit_code == 0
     assert "site.yaml:4: warning[IM121]" in result.stderr
     assert build_site(root, "--strict").exit_code == 1
+
+
+def test_a_strict_run_that_fails_on_warnings_says_so(make_site) -> None:
+    """`build --strict` failed with exit 1, wrote nothing and ended "0 errors, 1 warning": nothing
+    said why. The summary of a strict build or check says the warnings fail; a plain one does not."""
+    site_yaml = 'title: T\nbrand:\n  colors:\n    secondary: "#444444"\n'
+    root = make_site({"content/messages/a.md": MESSAGE}, site_yaml=site_yaml)
+    strict = build_site(root, "--strict")
+    assert strict.exit_code == 1 and not (root / "_site").exists()
+    assert strict.stderr.splitlines()[-1] == "0 errors, 1 warning (--strict: warnings fail too)"
+    check = run_cli(root, "check", "--now", NOW, "--strict")
+    assert check.exit_code == 1
+    assert check.stdout.splitlines()[-1] == "0 errors, 1 warning (--strict: warnings fail too)"
+    assert run_cli(root, "check", "--now", NOW).stdout.splitlines()[-1] == "0 errors, 1 warning"
 
 
 # ---------------------------------------------------------------- serve

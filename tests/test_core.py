@@ -11,15 +11,20 @@ import shutil
 import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, snapshot_tree
 from im_site.cli import main
+from im_site.config import SiteSettings
+from im_site.diagnostics import CODES
+from im_site.schema import _inner_model
 
 SITE = {
     "content/messages/frische.md": """
@@ -274,6 +279,20 @@ def test_a_menu_link_to_a_page_in_another_language_only_says_where_it_is(make_si
     assert '<a href="en/tablets/index.html">Tablets</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
 
 
+def test_a_menu_link_naming_a_page_file_gives_its_address(make_site):
+    """Markdown links name pages by their file, so `url: /training/kasse.md` in the menu is an easy
+    slip: "points to no page" did not say the page is there, at /training/kasse-grundlagen/."""
+    menu = "url: /messages/}\n  - {label: Kasse, url: /training/kasse.md}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/training/kasse.md": "---\ntitle: Kasse\nslug: kasse-grundlagen\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "site.yaml:12: error[IM101]: menu link '/training/kasse.md' points to no page of this site "
+        "(hint: a menu names a page by its address: write /training/kasse-grundlagen/)")
+
+
 def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_site):
     """A writer who made a page with `im-site new` (a draft) and does not see it learns why."""
     root = make_site(SITE)
@@ -307,15 +326,6 @@ def test_audience_build_leaves_no_trace_of_other_audiences(make_site):
     assert "messages/service/index.html" in texts
     for path, text in texts.items():
         assert "ZENTRALEMARKER" not in text and "Nachricht an die Zentrale" not in text, path
-
-
-def test_config_naming_the_site_folder_says_which_file_to_pass(make_site):
-    """`--config mysite` said "no configuration file mysite", though the folder was right there."""
-    root = make_site({})
-    result = run_cli(root.parent, "--config", str(root), "build")
-    assert result.exit_code == 1
-    assert result.stderr.startswith(f"{root}: error[IM001]: is a folder, not a configuration file "
-                                    f"(hint: pass --config {root / 'site.yaml'})"), result.stderr
 
 
 def test_unknown_audience_is_refused(make_site):
@@ -617,6 +627,26 @@ def test_a_theme_text_no_template_shows_is_a_warning(make_site):
     assert "<p>Frisch.</p>" in (root / "_site/messages/frische/index.html").read_text()
 
 
+def test_a_theme_block_no_parent_template_has_is_a_warning(make_site):
+    """`{% block content %}` in a theme's message.html (the built-in theme's is `main`) was never
+    rendered, and nothing said so. A block the parents have, and a new block nested in one (which
+    is rendered where it stands), are fine."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/templates/base.html": '{% extends "default:base.html" %}\n{% set theme_class = "marke" %}\n',
+        "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                 '{% block article_kicker %}{% block marke %}<p>MARKE</p>{% endblock %}'
+                                                 '{% endblock %}\n{% block mian %}<p>NIE</p>{% endblock %}\n',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[:-1] == [
+        "themes/marke/templates/message.html:3: warning[IM040]: block 'mian' is in no template that this one "
+        "extends (default:message.html), so it shows nowhere (hint: did you mean 'main'?)"]
+    assert "<p>MARKE</p>" in (root / "_site/messages/frische/index.html").read_text()
+
+
 def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     """A brand's own font and pattern in static/, named from its CSS, are found by the browser."""
     root = make_site({
@@ -824,3 +854,40 @@ def test_pillar_and_tag_pages_are_paginated_like_the_archive(make_site):
         assert 'rel="next"' not in pages[2].read_text()
     groups = (out / "pillars/index.html").read_text()
     assert '<a href="leadership/index.html">Führung</a> <span class="count">5</span>' in groups  # all five
+
+
+def _site_yaml_keys(model: type, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every key site.yaml accepts, dotted (`brand.colors.primary`), with its field."""
+    for name, field in model.model_fields.items():
+        yield prefix + name, field
+        inner = _inner_model(field.annotation)
+        if inner is not None:
+            yield from _site_yaml_keys(inner, f"{prefix}{name}.")
+
+
+def test_every_site_yaml_key_is_in_the_readme_with_its_default():
+    """The README's site.yaml table is the reference users read: `audiences[].description`, which
+    leads an audience's page, was accepted but documented nowhere. Each key the schema accepts is
+    named there, and a scalar default in the table is the schema's."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## site.yaml"):text.index("\n## Commands")]
+    named = {word for code in re.findall(r"`([^`]+)`", section) for word in re.findall(r"[a-z_]+", code)}
+    undocumented = [key for key, _ in _site_yaml_keys(SiteSettings) if key.rsplit(".", 1)[-1] not in named]
+    assert undocumented == []
+    fields = dict(_site_yaml_keys(SiteSettings))
+    for key, default in re.findall(r"^\| `([^`]+)`[^|]*\| `([^`{}\[\]]+)` \|", section, re.M):
+        value = fields[key].get_default(call_default_factory=True)
+        assert default == (str(value).lower() if isinstance(value, bool) else str(value)), key
+
+
+def test_every_diagnostic_code_is_in_the_readme_table():
+    """Users look a code from CI up in the README: the table lists each code im-site emits, with the
+    name `check` prints, and none that no longer exists (IM133 quiz was listed in the code, never used)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## Errors and warnings"):text.index("\n## Performance")]
+    documented = dict(re.findall(r"^\| (IM\d{3}) \| ([a-z-]+) \|", section, re.M))
+    assert documented == CODES
+    package = Path(__file__).resolve().parent.parent / "im_site"
+    emitted = {code for path in package.glob("*.py") if path.name != "diagnostics.py"
+               for code in re.findall(r"\"(IM\d{3})\"", path.read_text(encoding="utf-8"))}
+    assert emitted == set(CODES)

@@ -3,6 +3,7 @@ an audience edition; every link and image of every page leads somewhere."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -142,3 +143,22 @@ def test_the_published_folder_answers_a_miss_with_the_newest_404_page(published)
     assert (published / "404.html").read_bytes() == (published / "latest/404.html").read_bytes()
     assert (published / "filiale/404.html").read_bytes() == (published / "filiale/latest/404.html").read_bytes()
     assert 'href="/kommunikation/latest/assets/' in (published / "404.html").read_text(encoding="utf-8")
+
+
+def test_the_readme_names_every_file_and_folder_of_a_build(published):
+    """The README's Output section is where a user (or a deploy script's author) looks up what a
+    build writes: `data/`, `reach/`, `search/`, `whats-new/` and half the manifest's keys were
+    missing from it. Page folders, other languages and alias pages are named there by kind."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Output"):text.index("\n## Publishing versions")]
+    latest = published / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))
+    page_folders = {page["url"].split("/")[0] for page in manifest["pages"]}
+    for entry in sorted(latest.iterdir()):
+        if entry.name in page_folders - {"messages", "training", "kpis"} or (entry / "index.html").is_file() \
+                and 'http-equiv="refresh"' in (entry / "index.html").read_text(encoding="utf-8"):
+            continue  # a plain page's folder ("one folder per page"), an alias page
+        name = "<lang>/" if entry.name == "en" else entry.name + ("/" if entry.is_dir() else "")
+        assert f"`{name}" in section, name
+    keys = set(manifest) | {key for page in manifest["pages"] for key in page}
+    assert [key for key in sorted(keys) if key not in section and key.replace("_", " ") not in section] == []

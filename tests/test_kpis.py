@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli
 from im_site import kpis
 
 DEFS = """
@@ -615,3 +615,17 @@ def test_home_page_shows_the_latest_kpis(built: Path) -> None:
     home = read(built, "index.html")
     assert 'class="kpi-home"' in home and 'href="kpis/index.html#kpi-satisfaction"' in home
     assert "71,5\u00a0%" in home and "2,9\u00a0je 1000 Kunden" in home
+
+
+
+def test_the_readme_kpi_examples_build_together(make_site):
+    """kpis.yaml, the snapshot and its CSV from the README, pasted as they are, build: the
+    definitions named `nps` in `correlations:` without defining it (IM140), and the CSV repeated
+    the snapshot's inline values, an error when the snapshot's `data:` names it."""
+    root = make_site({"content/kpis/kpis.yaml": readme_block("#### kpis.yaml", "yaml"),
+                      "content/kpis/2026-Q3.md": readme_block("#### A snapshot", "yaml"),
+                      "content/kpis/2026-Q3.csv": readme_block("The CSV has the header")})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
+    assert "store-hamburg-nord" in json.dumps(data) and "store-berlin-mitte" in json.dumps(data)

@@ -465,6 +465,12 @@ def test_version_id_from_git(make_site, tmp_path):
     entry = json.loads((dest / "versions.json").read_text())[0]
     assert entry["id"] == f"20260304-050607-{head[:7]}"
     assert entry["commit"] == head
+    # An edit published before it is committed gets the same id: the refusal says why.
+    (root / "content/messages/neu.md").write_text("---\ntitle: Neu\ndate: 2026-03-05\n---\nText.\n", encoding="utf-8")
+    again = publish(root, dest)
+    assert again.exit_code == 1
+    assert "hint: the id comes from the last git commit: commit your changes, or publish with --version ID" in again.stderr
+    assert "hint: publish with another --version" in publish(root, dest, "--version", entry["id"]).stderr
 
 
 def test_second_publish_while_one_runs_fails_fast(make_site, tmp_path):

@@ -9,7 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import build_site, run_cli
+from conftest import build_site, readme_block, run_cli
 
 
 class Elements(HTMLParser):
@@ -209,8 +209,35 @@ def test_answer_outside_the_options_is_an_error_at_the_answer_line(make_site):
         """})
     result = build_site(root)
     assert result.exit_code == 1
-    assert "content/training/quiz.md:9: error" in result.stderr
+    assert "content/training/quiz.md:9: error[IM133]" in result.stderr
     assert "answer 3 is outside the options (0 to 2" in result.stderr
+
+
+def test_quiz_problems_have_the_quiz_code_not_wrong_type(make_site):
+    """A quiz with an answer outside its options, one option or an empty question is a broken quiz,
+    IM133 quiz: it was reported as IM006 wrong-type, though every value had the right type, and the
+    code the README lists for quizzes was never used. A wrong type stays IM006."""
+    root = make_site({"content/training/quiz.md": """\
+        ---
+        title: Quiz
+        quiz:
+          - question: Eins?
+            options: [ja]
+            answer: 0
+          - question: " "
+            options: [ja, nein]
+            answer: [1, 1]
+          - question: Drei?
+            options: [ja, nein]
+            answer: nein
+        ---
+        Text.
+        """})
+    result = run_cli(root, "check", "--format", "json", "--now", "2026-11-26T12:00:00+00:00")
+    assert result.exit_code == 1
+    found = {(d["line"], d["code"], d["name"]) for d in json.loads(result.stdout)["diagnostics"]
+             if d["path"] == "content/training/quiz.md"}
+    assert found == {(5, "IM133", "quiz"), (7, "IM133", "quiz"), (9, "IM133", "quiz"), (12, "IM006", "wrong-type")}
 
 
 def test_an_answer_written_as_the_option_or_its_letter_gets_the_number_to_write(make_site):
@@ -278,6 +305,18 @@ def test_review_by_warning_fails_a_strict_check(make_site):
     result = run_cli(root, "check", "--strict", "--now", "2026-11-26T12:00:00+00:00")
     assert result.exit_code == 1
     assert "IM132" in result.stderr + result.stdout
+
+
+def test_the_readme_module_example_builds(make_site):
+    """The README's module example, pasted as it is, is a module that builds: its quiz explanation
+    read `explain: Hausregel: Molkereiprodukte ...`, which YAML refuses (IM003)."""
+    example = readme_block("A training module is", "yaml")
+    root = make_site({"content/training/frische.md": example + "## Lektion\n\nText.\n",
+                      "content/training/marke-im-alltag.md": module("Marke im Alltag")})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    page = parse(root / "_site/training/frische/index.html")
+    assert "Hausregel: Molkereiprodukte höchstens 7 °C." in page.visible_text
 
 
 def test_quiz_markup_fieldsets_and_answer_data(make_site):
