@@ -154,7 +154,10 @@ def _check_translation_schedules(result: BuildResult, pages: list[Page]) -> None
     the German one went live, or kept it after the original expired. Each file has its own
     dates, so nothing else would notice; a translation of a draft or a later one is fine."""
     default, tz = result.config.settings.language, result.config.tz
-    originals = {page.translation_key: page for page in pages if page.lang == default}
+    # A draft copy that kept its original's translation_key is no original (a published page wins).
+    in_default = sorted((page for page in pages if page.lang == default),
+                        key=lambda page: (not getattr(page.meta, "draft", False), page.path))
+    originals = {page.translation_key: page for page in in_default}
     for page in pages:
         original = originals.get(page.translation_key)
         if original is None or original is page or getattr(page.meta, "draft", False):

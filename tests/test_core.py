@@ -314,7 +314,12 @@ def test_a_translation_shown_while_its_original_is_not_is_a_warning(make_site):
              "content/messages/spaet.md": page("Spät", "expires: 2026-12-24\n"),
              "content/messages/spaet.en.md": page("Late", "publish_at: 2026-12-02\nexpires: 2026-12-20\n"),
              "content/messages/entwurf.md": page("Entwurf", "draft: true\n"),
-             "content/messages/entwurf.en.md": page("Draft", "draft: true\n")}
+             "content/messages/entwurf.en.md": page("Draft", "draft: true\n"),
+             # a draft copy that kept the key is not the original
+             "content/messages/kasse.md": page("Kasse", "translation_key: kasse\n"),
+             "content/messages/kasse.en.md": page("Tills", "translation_key: kasse\n"),
+             "content/messages/kasse-neu.md": page("Kasse neu", "translation_key: kasse\ndraft: true\n"),
+             "content/messages/kassen-neu.md": page("Kassen neu", "translation_key: kasse\ndraft: true\n")}
     root = make_site(files)
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
