@@ -197,6 +197,22 @@ def test_a_new_theme_or_menu_alone_changes_no_page_in_whats_new_and_diff(make_si
     assert [page["url"] for page in changed] == ["info/"]
 
 
+def test_a_renamed_page_with_its_old_url_as_alias_is_not_new_in_whats_new(make_site, tmp_path):
+    """A message renamed (its old URL kept as an alias) was listed as new: readers were told of a
+    message they had read the week before. It is the same page; only an edit makes it changed."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    (root / "content/messages/alpha.md").unlink()
+    renamed = message("Alpha kommt", "2026-01-10").replace("date:", "aliases: [/messages/alpha/]\ndate:")
+    write_files(root, {"content/messages/alpha-kommt.md": renamed})
+    assert publish(root, dest, "--version", "v2").exit_code == 0
+    assert whats_new(dest, "v2") == {"added": [], "changed": []}
+    write_files(root, {"content/messages/alpha-kommt.md": renamed.replace("Text.", "Text, neu.")})
+    assert publish(root, dest, "--version", "v3").exit_code == 0
+    assert whats_new(dest, "v3") == {"added": [], "changed": ["../messages/alpha-kommt/index.html"]}
+
+
 def test_diff_text_and_json(three_versions):
     root, dest = three_versions
     result = run_cli(root, "diff", "v1", "v3", "--dest", str(dest), "--format", "json")
