@@ -85,6 +85,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                                 **{part.rel: why for page, why in result.hidden for part in page.parts}},
                         files=content.files, previewed=result.previewed,
                         other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
+                        expired_files=frozenset(page.file for page, why in result.hidden if why == "expired"),
                         images=ImageStore(config.content_dir, diagnostics, cache,
                                           tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)

@@ -81,6 +81,7 @@ class RenderContext:
     images: ImageStore
     previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
     other_audience_files: frozenset[str] = frozenset()  # files of the pages an --audience build leaves out
+    expired_files: frozenset[str] = frozenset()  # files of the pages that have expired (links to them become text)
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -584,7 +585,14 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
     candidates = [path] if path.endswith((".html", ".xml", ".json")) else [page_file(path.rstrip("/") + "/" if path else "")]
     for candidate in candidates:
         if candidate in ctx.planned:
+            target_page = ctx.site.by_url.get(candidate.removesuffix("index.html"))
+            if target_page is not None:
+                _warn_if_target_expires_first(ctx, page, part, line, target_page)
             return link_from(ctx, page.file, candidate) + suffix
+    if any(candidate in ctx.expired_files for candidate in candidates):
+        ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target}, a page that has expired, "
+                                "shown as plain text", hint="remove the link")
+        return _DROP
     if any(ctx.is_other_audiences(candidate) for candidate in candidates):
         ctx.diagnostics.warning(part.path, line, "IM105",
                                 f"link to {target} (another audience's page) shown as plain text in this build")

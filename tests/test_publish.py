@@ -220,7 +220,7 @@ def test_a_link_to_a_page_that_expires_is_warned_ahead_and_does_not_stop_its_exp
     root = make_site({
         "content/messages/markt.md": "---\ntitle: Weihnachtsmarkt\ndate: 2026-12-14\nexpires: 2026-12-27\n---\nGlühwein.\n",
         "content/messages/gluehwein.md": "---\ntitle: Glühwein-Ausschank\ndate: 2026-12-15\n---\n"
-                                         "Siehe [den Markt](markt.md).\n",
+                                         "Siehe [den Markt](markt.md)\nund [dort](/messages/markt/).\n",
         "content/messages/kurz.md": "---\ntitle: Nur bis Heiligabend\ndate: 2026-12-15\nexpires: 2026-12-24\n---\n"
                                     "Siehe [den Markt](markt.md).\n"})  # gone first: its link never dies
     dest = tmp_path / "public"
@@ -229,14 +229,19 @@ def test_a_link_to_a_page_that_expires_is_warned_ahead_and_does_not_stop_its_exp
     assert [line for line in before.stderr.splitlines() if "IM104" in line] == [
         "content/messages/gluehwein.md:5: warning[IM104]: link to content/messages/markt.md, which expires 2026-12-27 "
         "while this page stays: from then on the link is plain text "
+        "(hint: remove the link, or give this page expires: 2026-12-27)",
+        "content/messages/gluehwein.md:6: warning[IM104]: link to content/messages/markt.md, which expires 2026-12-27 "
+        "while this page stays: from then on the link is plain text "
         "(hint: remove the link, or give this page expires: 2026-12-27)"]
     after = publish(root, dest, "--version", "v2", now="2026-12-28T09:00:00+00:00")
     assert after.exit_code == 0, after.stderr
     assert ("content/messages/gluehwein.md:5: warning[IM104]: link to content/messages/markt.md, which has expired, "
             "shown as plain text (hint: remove the link)") in after.stderr.splitlines()
+    assert ("content/messages/gluehwein.md:6: warning[IM104]: link to /messages/markt/, a page that has expired, "
+            "shown as plain text (hint: remove the link)") in after.stderr.splitlines()
     assert not (dest / "latest/messages/markt").exists()
     page = dest / "latest/messages/gluehwein/index.html"
-    assert "den Markt" in page.read_text() and not any("markt" in href for href in parse(page).hrefs)
+    assert "den Markt" in page.read_text() and "dort" in page.read_text() and not any("markt" in href for href in parse(page).hrefs)
 
 
 def test_diff_text_and_json(three_versions):
