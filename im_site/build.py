@@ -11,7 +11,7 @@ import html
 import pickle
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
 from .cache import Cache, Stored, digest
@@ -74,6 +74,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index)
     del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
+    _check_translation_schedules(result, content.pages)
     _check_translation_keys(published, diagnostics)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics)
@@ -84,6 +85,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                                 **{part.rel: why for page, why in result.hidden for part in page.parts}},
                         files=content.files, previewed=result.previewed,
                         other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
+                        expired_files=frozenset(page.file for page, why in result.hidden if why == "expired"),
                         images=ImageStore(config.content_dir, diagnostics, cache,
                                           tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
@@ -145,6 +147,53 @@ def _check_schedule(result: BuildResult, page: Page) -> None:
         result.diagnostics.warning(page.path, page.line_of(("expires",)), "IM150",
                                    f"expires {expires.isoformat()} is before publish_at {publish_at.isoformat()}: "
                                    "the page is never shown", hint="check both dates")
+
+
+def _check_translation_schedules(result: BuildResult, pages: list[Page]) -> None:
+    """A translation shown while its original is not: most often `publish_at`, `expires` or
+    `draft` not copied over, which published the English text of an embargoed message before
+    the German one went live, or kept it after the original expired. Each file has its own
+    dates, so nothing else would notice; a translation of a draft or a later one is fine."""
+    default, tz = result.config.settings.language, result.config.tz
+    # A draft copy that kept its original's translation_key is no original (a published page wins).
+    in_default = sorted((page for page in pages if page.lang == default),
+                        key=lambda page: (not getattr(page.meta, "draft", False), page.path))
+    originals = {page.translation_key: page for page in in_default}
+    for page in pages:
+        original = originals.get(page.translation_key)
+        if original is None or original is page or getattr(page.meta, "draft", False):
+            continue
+        problem = _shown_without_original(original, page, result.options.now, tz)
+        if problem is not None:
+            field_name, text, hint = problem
+            result.diagnostics.warning(page.path, page.line_of((field_name,) if getattr(page.meta, field_name, None)
+                                                                else ("title",)), "IM150",
+                                       text.format(original=original.path),
+                                       hint=f"{hint}, as in the original")
+
+
+def _shown_without_original(original: Page, page: Page, now: datetime, tz: tzinfo) -> tuple[str, str, str] | None:
+    """(field, message with an {original} to fill in, the fix) when `page` is shown at a time
+    `original` is not."""
+    if getattr(original.meta, "draft", False):
+        return "draft", "the translation is published, its original {original} is a draft", "draft: true"
+    goes_live = getattr(original.meta, "publish_at", None)
+    if goes_live and as_moment(goes_live, tz) > now and _moment(page, "publish_at", tz, now) < as_moment(goes_live, tz):
+        return ("publish_at", f"the translation goes live before its original {{original}} ({goes_live.isoformat()}): "
+                "readers see the embargoed text in this language first", f"publish_at: {goes_live.isoformat()}")
+    ends = getattr(original.meta, "expires", None)
+    end = _moment(page, "expires", tz, datetime.max.replace(tzinfo=timezone.utc))
+    if ends and end > now and end > as_moment(ends, tz, end_of_day=True):
+        return ("expires", f"the translation stays published after its original {{original}} expires ({ends.isoformat()})",
+                f"expires: {ends.isoformat()}")
+    return None
+
+
+def _moment(page: Page, field_name: str, tz: tzinfo, default: datetime) -> datetime:
+    """When `publish_at` or `expires` of a page takes effect; `default` without one (now: live
+    already; the end of time: never expires)."""
+    value = getattr(page.meta, field_name, None)
+    return as_moment(value, tz, end_of_day=field_name == "expires") if value else default
 
 
 def _check_translation_keys(published: list[Page], diagnostics: Diagnostics) -> None:

@@ -97,10 +97,13 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
 
 
 def select(result: BuildResult, lang: str, start: datetime) -> list[DigestItem]:
-    """Published messages in `lang` since `start` (and not after the clock): must-read first, then newest."""
+    """Published messages in `lang` that went live from `start` up to, not at, the clock: must-read
+    first, then newest. The end is left open so that a weekly job whose clock falls exactly on a
+    message's moment (midnight, when a message has only a `date`) mails it once, in the next
+    digest, which starts there; with both ends closed it was in two digests in a row."""
     assert result.site is not None
     now, tz = result.options.now, result.config.tz
-    chosen = [page for page in result.site.messages(lang) if start <= published_at(page, tz) <= now]
+    chosen = [page for page in result.site.messages(lang) if start <= published_at(page, tz) < now]
     chosen.sort(key=lambda page: (not page.meta.must_read, -published_at(page, tz).timestamp(), page.url))
     return [_item(result, page, lang) for page in chosen]
 

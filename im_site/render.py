@@ -82,6 +82,7 @@ class RenderContext:
     images: ImageStore
     previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
     other_audience_files: frozenset[str] = frozenset()  # files of the pages an --audience build leaves out
+    expired_files: frozenset[str] = frozenset()  # files of the pages that have expired (links to them become text)
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -474,6 +475,22 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
     return _site_url(ctx, page, part, line, target, suffix)
 
 
+def _warn_if_target_expires_first(ctx: RenderContext, page: Page, part: Part, line: int, target: Page) -> None:
+    """A link to a page that expires before the linking page does: said while both are live, so
+    it is fixed before it turns into plain text (a link to an expired page failed the build that
+    should have taken that page down, and the expired page stayed online)."""
+    ends = getattr(target.meta, "expires", None)
+    if not ends or target is page:
+        return
+    mine = getattr(page.meta, "expires", None)
+    tz = ctx.config.tz
+    if mine and as_moment(mine, tz, end_of_day=True) <= as_moment(ends, tz, end_of_day=True):
+        return
+    ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target.path}, which expires {ends.isoformat()} "
+                            "while this page stays: from then on the link is plain text",
+                            hint=f"remove the link, or give this page expires: {ends.isoformat()}")
+
+
 def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
     """The file under content/ a link or picture names: from content/ with a leading `/`, else
     from the Markdown file's folder, as the file is named on disk (`source_rel`)."""
@@ -484,6 +501,7 @@ def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
 def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, fragment: str, written: str) -> str:
     target_page = ctx.site.by_rel.get(rel)
     if target_page is not None:
+        _warn_if_target_expires_first(ctx, page, part, line, target_page)
         if not fragment:  # a lesson file is a section of its module's page: land on it
             lesson = next((p.anchor for p in target_page.parts if p.rel == rel and p.title and p.anchor), None)
             return link_from(ctx, page.file, target_page.file) + (f"#{lesson}" if lesson else "")
@@ -495,6 +513,10 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
     if reason == "audience":
         ctx.diagnostics.warning(part.path, line, "IM105",
                                 f"link to {rel} (another audience's page) shown as plain text in this build")
+        return _DROP
+    if reason == "expired":  # time broke it, not the writer: the expiry must still happen on schedule
+        ctx.diagnostics.warning(part.path, line, "IM104", f"link to content/{rel}, which has expired, "
+                                "shown as plain text", hint="remove the link")
         return _DROP
     if reason:
         ctx.diagnostics.error(part.path, line, "IM104", f"link to content/{rel}, which is {reason} "
@@ -564,7 +586,14 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
     candidates = [path] if path.endswith((".html", ".xml", ".json")) else [page_file(path.rstrip("/") + "/" if path else "")]
     for candidate in candidates:
         if candidate in ctx.planned:
+            target_page = ctx.site.by_url.get(candidate.removesuffix("index.html"))
+            if target_page is not None:
+                _warn_if_target_expires_first(ctx, page, part, line, target_page)
             return link_from(ctx, page.file, candidate) + suffix
+    if any(candidate in ctx.expired_files for candidate in candidates):
+        ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target}, a page that has expired, "
+                                "shown as plain text", hint="remove the link")
+        return _DROP
     if any(ctx.is_other_audiences(candidate) for candidate in candidates):
         ctx.diagnostics.warning(part.path, line, "IM105",
                                 f"link to {target} (another audience's page) shown as plain text in this build")

@@ -96,7 +96,7 @@ class Changes:
         for page in self._listed_pages():
             if page.file not in self._ctx.outputs.files:
                 continue
-            before = self._previous.entries.get(page.url) if self._previous else None
+            before = self._before(page)
             if before is None:
                 added.append(page)
                 continue
@@ -104,6 +104,17 @@ class Changes:
             if page_changed(before, {"hash": sha, "content_hash": content}):
                 changed.append(page)
         return added, changed
+
+    def _before(self, page: Page) -> dict[str, str | None] | None:
+        """The page in the previous version: at its URL, else at one of its `aliases`, so that a
+        page renamed since (its old URL now leading to it) is compared with itself, not listed as
+        new: readers were told of a message they had already read."""
+        if self._previous is None:
+            return None
+        for url in (page.url, *page.meta.aliases):
+            if url in self._previous.entries:
+                return self._previous.entries[url]
+        return None
 
     def _listed_pages(self) -> list[Page]:
         """Messages newest first, then the other pages by kind and title; not the home intro."""

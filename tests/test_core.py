@@ -313,6 +313,50 @@ def test_a_page_that_expires_before_it_goes_live_is_a_warning(make_site):
         "the page is never shown (hint: check both dates)"]
 
 
+def test_a_translation_shown_while_its_original_is_not_is_a_warning(make_site):
+    """`publish_at`, `expires` or `draft` not copied into the translation published the English
+    text of an embargoed message before the German one went live, or kept it after the original
+    expired: each file has its own dates, and no other check noticed."""
+    def page(title: str, extra: str = "") -> str:
+        return f"---\ntitle: {title}\ndate: 2026-11-20\n{extra}---\nText.\n"
+    files = {"content/messages/fusion.md": page("Fusion", "publish_at: 2026-12-01 08:00\n"),
+             "content/messages/fusion.en.md": page("Merger"),
+             "content/messages/markt.md": page("Markt", "expires: 2026-11-25\n"),
+             "content/messages/markt.en.md": page("Market"),
+             "content/messages/brief.md": page("Brief", "draft: true\n"),
+             "content/messages/brief.en.md": page("Letter"),
+             "content/messages/frueh.md": page("Früh", "publish_at: 2026-12-01 08:00\n"),
+             "content/messages/frueh.en.md": page("Early", "publish_at: 2026-12-01\n"),
+             # as in the original, or more careful than it: no warning
+             "content/messages/gleich.md": page("Gleich", "publish_at: 2026-12-01\nexpires: 2026-12-24\n"),
+             "content/messages/gleich.en.md": page("Same", "publish_at: 2026-12-01\nexpires: 2026-12-24\n"),
+             "content/messages/spaet.md": page("Spät", "expires: 2026-12-24\n"),
+             "content/messages/spaet.en.md": page("Late", "publish_at: 2026-12-02\nexpires: 2026-12-20\n"),
+             "content/messages/entwurf.md": page("Entwurf", "draft: true\n"),
+             "content/messages/entwurf.en.md": page("Draft", "draft: true\n"),
+             # a draft copy that kept the key is not the original
+             "content/messages/kasse.md": page("Kasse", "translation_key: kasse\n"),
+             "content/messages/kasse.en.md": page("Tills", "translation_key: kasse\n"),
+             "content/messages/kasse-neu.md": page("Kasse neu", "translation_key: kasse\ndraft: true\n"),
+             "content/messages/kassen-neu.md": page("Kassen neu", "translation_key: kasse\ndraft: true\n")}
+    root = make_site(files)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
+        "content/messages/brief.en.md:2: warning[IM150]: the translation is published, its original "
+        "content/messages/brief.md is a draft (hint: draft: true, as in the original)",
+        "content/messages/frueh.en.md:4: warning[IM150]: the translation goes live before its original "
+        "content/messages/frueh.md (2026-12-01T08:00:00): readers see the embargoed text in this language first "
+        "(hint: publish_at: 2026-12-01T08:00:00, as in the original)",
+        "content/messages/fusion.en.md:2: warning[IM150]: the translation goes live before its original "
+        "content/messages/fusion.md (2026-12-01T08:00:00): readers see the embargoed text in this language first "
+        "(hint: publish_at: 2026-12-01T08:00:00, as in the original)",
+        "content/messages/markt.en.md:2: warning[IM150]: the translation stays published after its original "
+        "content/messages/markt.md expires (2026-11-25) (hint: expires: 2026-11-25, as in the original)"]
+    # once the original is live, an earlier start is history, not a warning
+    assert "frueh.en.md" not in build_site(root, now="2026-12-02T12:00:00+00:00").stderr
+
+
 def test_clock_decides_embargo(make_site):
     root = make_site(SITE)
     assert build_site(root, now="2026-12-01T08:00:00+00:00").exit_code == 0

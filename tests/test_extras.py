@@ -467,6 +467,23 @@ def test_digest_since_and_language(make_site, tmp_path):
     assert "Nur Zentrale ZMARKER" in _digest_titles(out)  # no --audience: everything published
 
 
+def test_weekly_digests_at_midnight_mail_each_message_once(make_site, tmp_path):
+    """A weekly digest job at midnight (the default --since: 7 days before) mailed a message with
+    only a `date` (midnight) in two digests in a row: both ends of the week were included."""
+    root = make_site({"content/messages/montag.md": message("Montagsnachricht", "2026-11-23"),
+                      "content/messages/mitte.md": message("Mitte der Woche", "2026-11-26")}, site_yaml=SITE_YAML)
+    weeks = {}
+    for now in ("2026-11-23T00:00:00+01:00", "2026-11-30T00:00:00+01:00", "2026-12-07T00:00:00+01:00"):
+        out = tmp_path / f"{now[:10]}.html"
+        assert run_cli(root, "digest", "--now", now, "-o", str(out)).exit_code == 0
+        weeks[now[:10]] = _digest_titles(out)
+    assert weeks == {"2026-11-23": [], "2026-11-30": ["Mitte der Woche", "Montagsnachricht"], "2026-12-07": []}
+    # --since a date still takes in the messages of that day
+    out = tmp_path / "since.html"
+    assert run_cli(root, "digest", "--now", "2026-12-07T00:00:00+01:00", "--since", "2026-11-26", "-o", str(out)).exit_code == 0
+    assert _digest_titles(out) == ["Mitte der Woche"]
+
+
 def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
     """The store teams' English digest when nothing in English is for them: the edition has no
     English home, so its link goes to the edition's home, not to a 404."""

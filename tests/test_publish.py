@@ -197,6 +197,53 @@ def test_a_new_theme_or_menu_alone_changes_no_page_in_whats_new_and_diff(make_si
     assert [page["url"] for page in changed] == ["info/"]
 
 
+def test_a_renamed_page_with_its_old_url_as_alias_is_not_new_in_whats_new(make_site, tmp_path):
+    """A message renamed (its old URL kept as an alias) was listed as new: readers were told of a
+    message they had read the week before. It is the same page; only an edit makes it changed."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    (root / "content/messages/alpha.md").unlink()
+    renamed = message("Alpha kommt", "2026-01-10").replace("date:", "aliases: [/messages/alpha/]\ndate:")
+    write_files(root, {"content/messages/alpha-kommt.md": renamed})
+    assert publish(root, dest, "--version", "v2").exit_code == 0
+    assert whats_new(dest, "v2") == {"added": [], "changed": []}
+    write_files(root, {"content/messages/alpha-kommt.md": renamed.replace("Text.", "Text, neu.")})
+    assert publish(root, dest, "--version", "v3").exit_code == 0
+    assert whats_new(dest, "v3") == {"added": [], "changed": ["../messages/alpha-kommt/index.html"]}
+
+
+def test_a_link_to_a_page_that_expires_is_warned_ahead_and_does_not_stop_its_expiry(make_site, tmp_path):
+    """A link to a page that has since expired was an error: the scheduled publish meant to take
+    the page down failed, so the expired page stayed online (and every later publish failed). Now
+    the link is warned about while both pages are live, and after the expiry it is plain text."""
+    root = make_site({
+        "content/messages/markt.md": "---\ntitle: Weihnachtsmarkt\ndate: 2026-12-14\nexpires: 2026-12-27\n---\nGlühwein.\n",
+        "content/messages/gluehwein.md": "---\ntitle: Glühwein-Ausschank\ndate: 2026-12-15\n---\n"
+                                         "Siehe [den Markt](markt.md)\nund [dort](/messages/markt/).\n",
+        "content/messages/kurz.md": "---\ntitle: Nur bis Heiligabend\ndate: 2026-12-15\nexpires: 2026-12-24\n---\n"
+                                    "Siehe [den Markt](markt.md).\n"})  # gone first: its link never dies
+    dest = tmp_path / "public"
+    before = publish(root, dest, "--version", "v1", now="2026-12-20T09:00:00+00:00")
+    assert before.exit_code == 0, before.stderr
+    assert [line for line in before.stderr.splitlines() if "IM104" in line] == [
+        "content/messages/gluehwein.md:5: warning[IM104]: link to content/messages/markt.md, which expires 2026-12-27 "
+        "while this page stays: from then on the link is plain text "
+        "(hint: remove the link, or give this page expires: 2026-12-27)",
+        "content/messages/gluehwein.md:6: warning[IM104]: link to content/messages/markt.md, which expires 2026-12-27 "
+        "while this page stays: from then on the link is plain text "
+        "(hint: remove the link, or give this page expires: 2026-12-27)"]
+    after = publish(root, dest, "--version", "v2", now="2026-12-28T09:00:00+00:00")
+    assert after.exit_code == 0, after.stderr
+    assert ("content/messages/gluehwein.md:5: warning[IM104]: link to content/messages/markt.md, which has expired, "
+            "shown as plain text (hint: remove the link)") in after.stderr.splitlines()
+    assert ("content/messages/gluehwein.md:6: warning[IM104]: link to /messages/markt/, a page that has expired, "
+            "shown as plain text (hint: remove the link)") in after.stderr.splitlines()
+    assert not (dest / "latest/messages/markt").exists()
+    page = dest / "latest/messages/gluehwein/index.html"
+    assert "den Markt" in page.read_text() and "dort" in page.read_text() and not any("markt" in href for href in parse(page).hrefs)
+
+
 def test_diff_text_and_json(three_versions):
     root, dest = three_versions
     result = run_cli(root, "diff", "v1", "v3", "--dest", str(dest), "--format", "json")
