@@ -733,53 +733,64 @@ def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
 
     A generated page (a listing, a pillar's or a tag's page, a catalogue) has for
     translation the same page of the other language, where that language has it.
+    `alternate` marks the entries that are this page in another language (hreflang
+    names only those): page 1 of a list that is shorter there is a fine place to
+    switch to, but no translation of page 2, and would name a page that does not
+    name this one back.
     """
     entries = []
     translations = ctx.site.translations_of(job.page) if job.page else {}
     for lang in ctx.config.languages:
         if job.page is not None and lang == job.page.lang:
-            target, current, exact = job.file, True, False
+            target, current, exact, alternate = job.file, True, False, True
         elif lang in translations:
-            target, current, exact = translations[lang].file, False, True
+            target, current, exact, alternate = translations[lang].file, False, True, True
         else:
-            target = job.values.get("switch_targets", {}).get(lang) or (
-                _counterpart(ctx, job, lang) if job.page is None else None)
-            exact = target is not None and target in ctx.planned and job.page is None
+            target = _counterpart(ctx, job, lang) if job.page is None else None
+            exact = target is not None
             if not exact:
                 home = page_file(ctx.lang_prefix(lang))
                 target = home if home in ctx.planned else "index.html"
             current = lang == job.lang
-        entries.append({"lang": lang, "file": target, "current": current, "exact": exact})
+            alternate = exact and target == _same_page(ctx, job, lang)
+        entries.append({"lang": lang, "file": target, "current": current, "exact": exact, "alternate": alternate})
     return entries
 
 
 def hreflang_alternates(ctx: RenderContext, job: Job, switch: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(hreflang, address) of every language version of this page, itself included, and
-    `x-default` for the site language's; none on a page in one language only.
+    `x-default` for the site language's, else the first language's that has the page;
+    none on a page in one language only.
 
-    Search engines ignore a set of alternates that leaves out the page itself, and they
+    Search engines ignore a set of alternates that leaves out the page itself, that one
+    of its pages does not name back, or whose pages name different `x-default`s, and they
     compare the addresses with the canonical ones: full folder addresses, not the
     relative file links the language switch uses.
     """
     versions = [(entry["lang"], job.file if entry["current"] else entry["file"])
-                for entry in switch if entry["exact"] or (entry["current"] and job.page is not None)]
+                for entry in switch if entry["alternate"]]
     if len(versions) < 2:
         return []
     alternates = [(lang, ctx.absolute(folder_url(file))) for lang, file in versions]
-    default = next((address for lang, address in alternates if lang == ctx.config.settings.language), None)
-    return alternates + ([("x-default", default)] if default else [])
+    # `switch` follows config.languages, the site language first: the first alternate is the default.
+    return alternates + [("x-default", alternates[0][1])]
 
 
 _LATER_PAGE = re.compile(r"page/\d+/(?=index\.html\Z)")
 
 
+def _same_page(ctx: RenderContext, job: Job, lang: str) -> str:
+    """This generated page's file in `lang`: the same path under that language's prefix."""
+    return ctx.lang_prefix(lang) + job.file.removeprefix(ctx.lang_prefix(job.lang))
+
+
 def _counterpart(ctx: RenderContext, job: Job, lang: str) -> str | None:
-    """A generated page's file in `lang` (its first page, for a list that is shorter there)."""
-    path = job.file.removeprefix(ctx.lang_prefix(job.lang))
-    for candidate in (ctx.lang_prefix(lang) + path, ctx.lang_prefix(lang) + _LATER_PAGE.sub("", path)):
-        if candidate in ctx.planned:
-            return candidate
-    return None
+    """A generated page's file in `lang`: the same page, else page 1 of the same list (shorter
+    there), else the page the job names for that language (`switch_targets`: an audience's
+    home for its message list), where that language has it."""
+    same = _same_page(ctx, job, lang)
+    candidates = (same, _LATER_PAGE.sub("", same), job.values.get("switch_targets", {}).get(lang))
+    return next((candidate for candidate in candidates if candidate in ctx.planned), None)
 
 
 #: Pages a render child takes at a time (and sends back: it holds no more output than this); small

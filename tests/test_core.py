@@ -582,6 +582,40 @@ def test_hreflang_alternates_name_the_page_itself_and_x_default_with_canonical_a
     assert _alternates((out / "messages/nur/index.html").read_text(encoding="utf-8")) == []  # no translation
 
 
+def test_hreflang_sets_are_reciprocal_exist_and_share_one_x_default(make_site):
+    """Page 2 of a German list named page 1 of the English one, which did not name it back (and
+    English page 2 named German page 1 though German page 2 existed); a page missing in the site
+    language had no `x-default`. Search engines drop such sets: every page a set names must exist
+    and name the same set, with one `x-default` (the first language's that has the page)."""
+    files = {f"content/messages/m{n}.md": f"---\ntitle: M{n}\ndate: 2026-01-0{n}\ntags: [frische]\n---\nText.\n"
+             for n in range(1, 6)}
+    files |= {f"content/messages/m{n}.en.md": f"---\ntitle: E{n}\ndate: 2026-01-0{n}\ntags: [frische]\n---\nText.\n"
+              for n in range(1, 4)}
+    files["content/messages/neu.en.md"] = "---\ntitle: New\ndate: 2026-01-09\n---\nText.\n"
+    files["content/messages/neu.fr.md"] = "---\ntitle: Nouveau\ndate: 2026-01-09\n---\nTexte.\n"
+    yaml = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+    root = make_site(files, site_yaml=yaml + "base_url: https://intranet.example.com/\nper_page: 2\n")
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    sets = {}
+    for path in sorted(out.rglob("*.html")):
+        alternates = _alternates(path.read_text(encoding="utf-8"))
+        if alternates:
+            sets[f"https://intranet.example.com/{path.parent.relative_to(out).as_posix()}/".replace("/./", "/")] = alternates
+    assert sets["https://intranet.example.com/messages/page/2/"] == [
+        ("de", "https://intranet.example.com/messages/page/2/"), ("en", "https://intranet.example.com/en/messages/page/2/"),
+        ("x-default", "https://intranet.example.com/messages/page/2/")]
+    assert "https://intranet.example.com/messages/page/3/" not in sets  # English has no page 3
+    assert sets["https://intranet.example.com/fr/messages/neu/"] == [
+        ("en", "https://intranet.example.com/en/messages/neu/"), ("fr", "https://intranet.example.com/fr/messages/neu/"),
+        ("x-default", "https://intranet.example.com/en/messages/neu/")]
+    for address, alternates in sets.items():
+        assert address in dict(alternates).values(), address
+        assert [lang for lang, _ in alternates][-1] == "x-default", address
+        for _, other in alternates:
+            assert sets.get(other) == alternates, (address, other)
+
+
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
     root = make_site(SITE, site_yaml=(Path(__file__).parent / "conftest.py").read_text().split('BASIC_SITE_YAML = """\\\n')[1].split('"""')[0]
                      + "base_url: https://intranet.example.com/\n")
