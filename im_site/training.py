@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import label_for
 from .content import split_language
+from .foreign import ForeignText
 from .markdown import Heading
 from .model import Page
 from .render import INVALID, Job, RenderContext
@@ -290,6 +291,9 @@ def quiz_data(page: Page, strings: dict[str, str]) -> dict[str, Any]:
         "questions": [{"answers": item.answers, "multiple": isinstance(item.answer, list)}
                       for item in page.meta.quiz],
         "strings": {key: strings.get(key, key) for key in keys},
+        # A theme without texts in this language shows another's: training.js marks them with
+        # `lang`, as the page's HTML does (foreign.py), or screen readers mispronounce them.
+        "langs": {key: strings[key].lang for key in keys if isinstance(strings.get(key), ForeignText)},
     }
 
 

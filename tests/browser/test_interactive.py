@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from .conftest import NOW, im_site, write_files
+
 pytestmark = pytest.mark.browser
 
 MODULE = "training/kasse/"
@@ -78,6 +80,41 @@ def test_passing_the_quiz_is_remembered_across_reloads_and_in_the_catalogue(page
     button.click()
     page.reload()
     assert page.locator(".module-status").get_attribute("data-completed") == "false"
+
+
+def test_quiz_and_completion_texts_of_another_language_keep_their_lang(page, tmp_path, serve_folder):
+    """A French module of a theme without French texts shows English ones, marked `lang="en"` in
+    the HTML; the script's verdicts and the completion button's label lost that (screen readers
+    read "Not passed yet" with French pronunciation)."""
+    write_files(tmp_path, {"site.yaml": "title: Intranet\nlanguage: fr\n", "content/training/caisse.md": """
+        ---
+        title: La caisse
+        quiz:
+          - question: Quand ouvrir une deuxième caisse ?
+            options: [Dès trois clients, Jamais]
+            answer: 0
+        ---
+        ## Ouvrir
+        Texte.
+        """})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    page.goto(serve_folder(tmp_path / "out").url + "training/caisse/")
+    # The language a reader's screen reader uses for the visible text of an element.
+    lang_of = """node => { const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+        for (let text = walk.nextNode(); text; text = walk.nextNode()) {
+            if (text.data.trim() && text.parentElement.checkVisibility()) {
+                return text.parentElement.closest('[lang]').getAttribute('lang'); } } }"""
+    button = page.locator("button.mark-completed")
+    assert button.inner_text() == "Mark as completed" and button.evaluate(lang_of) == "en"
+    page.locator("button.quiz-check").click()
+    quiz = page.locator("section.quiz")
+    for part in (".quiz-feedback", ".quiz-score", ".quiz-verdict"):
+        assert quiz.locator(part).evaluate(lang_of) == "en", part
+    page.get_by_label("Dès trois clients").check()
+    page.locator("button.quiz-check").click()
+    assert quiz.get_attribute("data-passed") == "true"
+    assert button.get_attribute("aria-pressed") == "true" and button.inner_text() == "Mark as not completed"
+    assert button.evaluate(lang_of) == "en"
 
 
 def test_catalogue_filters_by_audience_and_level(page, plain_site):

@@ -46,10 +46,31 @@
       if (badge) { badge.hidden = !done; }
       var button = holder.querySelector("button.mark-completed");
       if (button) {
-        button.textContent = button.getAttribute(done ? "data-label-done" : "data-label-todo");
+        showLabel(button, done);
         button.setAttribute("aria-pressed", done ? "true" : "false");
       }
     });
+  }
+
+  /* The button holds both labels, as the page's HTML wrote them (a theme's fallback text in
+     another language inside its <span lang>): showing one keeps that markup, which setting
+     textContent would lose. A theme's own older template names them in data-label-* instead. */
+  function showLabel(button, done) {
+    var todo = button.querySelector(".label-todo");
+    var doneLabel = button.querySelector(".label-done");
+    if (todo && doneLabel) {
+      todo.hidden = done;
+      doneLabel.hidden = !done;
+    } else if (button.hasAttribute("data-label-done")) {
+      button.textContent = button.getAttribute(done ? "data-label-done" : "data-label-todo");
+    }
+  }
+
+  /* A UI string of the quiz data into node, with its language where it is another than the
+     page's (data.langs: the theme has no text in the page's language). */
+  function setText(node, text, lang) {
+    node.textContent = text;
+    if (lang) { node.setAttribute("lang", lang); } else { node.removeAttribute("lang"); }
   }
 
   function initStatus(holder) {
@@ -90,7 +111,7 @@
     return true;
   }
 
-  function markQuestion(fieldset, question, strings) {
+  function markQuestion(fieldset, question, strings, langs) {
     var picked = chosen(fieldset);
     var right = sameAnswers(picked, question.answers);
     var state = right ? "right" : (picked.length ? "wrong" : "unanswered");
@@ -104,7 +125,7 @@
     });
     var feedback = fieldset.querySelector(".quiz-feedback");
     if (feedback) {
-      feedback.textContent = strings["quiz_" + state] || state;
+      setText(feedback, strings["quiz_" + state] || state, langs["quiz_" + state]);
       feedback.hidden = false;
     }
     var solution = fieldset.querySelector(".quiz-solution");
@@ -117,11 +138,12 @@
 
   function checkQuiz(section, data) {
     var strings = data.strings || {};
+    var langs = data.langs || {};
     var fieldsets = section.querySelectorAll(".quiz-question");
     var score = 0;
     Array.prototype.forEach.call(fieldsets, function (fieldset, index) {
       var question = data.questions[index];
-      if (question && markQuestion(fieldset, question, strings)) { score += 1; }
+      if (question && markQuestion(fieldset, question, strings, langs)) { score += 1; }
     });
     var total = data.questions.length;
     var passed = score >= data.pass;
@@ -129,8 +151,9 @@
     section.setAttribute("data-passed", passed ? "true" : "false");
     var scoreText = (strings.quiz_score || "{score} / {total}")
       .replace("{score}", String(score)).replace("{total}", String(total));
-    section.querySelector(".quiz-score").textContent = scoreText;
-    section.querySelector(".quiz-verdict").textContent = passed ? strings.quiz_passed : strings.quiz_failed;
+    setText(section.querySelector(".quiz-score"), scoreText, langs.quiz_score);
+    var verdict = passed ? "quiz_passed" : "quiz_failed";
+    setText(section.querySelector(".quiz-verdict"), strings[verdict], langs[verdict]);
     if (passed) { setCompleted(data.key, true); }
   }
 
