@@ -275,6 +275,38 @@ def test_version_switcher_keeps_the_page_or_falls_back_to_the_home(new_page, pub
     assert [p for p in watched.problems if "404" not in p or "2026-11-neu" not in p] == []
 
 
+def test_version_switcher_finds_a_renamed_page_at_its_old_address(new_page, tmp_path, serve_folder):
+    """A message renamed in v2 (its old URL in `aliases:`): from v2, choosing v1 led to v1's home
+    page though the message is there under its old address; from v1 the alias page leads on."""
+    old = "---\ntitle: Kasse alt\ndate: 2026-01-01\n---\nText.\n"
+    write_files(tmp_path / "src", {"site.yaml": "title: Intranet\n", "content/messages/kasse-alt.md": old})
+    config, dest = str(tmp_path / "src/site.yaml"), str(tmp_path / "public")
+    im_site("--config", config, "publish", "--dest", dest, "--version", "v1", "--now", NOW)
+    (tmp_path / "src/content/messages/kasse-alt.md").unlink()
+    write_files(tmp_path / "src", {"content/messages/kasse.md": """
+        ---
+        title: Kasse neu
+        date: 2026-01-01
+        aliases: [/messages/kasse-alt/]
+        ---
+        Text.
+        """})
+    im_site("--config", config, "publish", "--dest", dest, "--version", "v2", "--now", NOW)
+    served = serve_folder(tmp_path / "public")
+    watched = new_page()
+    page = watched.page
+    page.goto(served.url + "latest/messages/kasse/")
+    with page.expect_navigation():
+        page.locator("#version-switch-select").select_option("v1")
+    assert page.url == served.url + "versions/v1/messages/kasse-alt/"
+    assert page.locator("h1").inner_text() == "Kasse alt"
+    page.locator("#version-switch-select").select_option("v2")
+    page.wait_for_url(served.url + "versions/v2/messages/kasse/index.html")
+    assert page.locator("h1").inner_text() == "Kasse neu"
+    # the only console error allowed is the switcher's own probe for the new address in v1
+    assert [p for p in watched.problems if "404" not in p or "v1/messages/kasse/" not in p] == []
+
+
 def test_must_read_is_flagged_and_acknowledged_with_the_published_version(page, published, plain_site):
     page.goto(published.url + "latest/")
     must_read = page.locator(".must-read")

@@ -28,11 +28,23 @@
       .catch(function () { return false; });
   }
 
+  /* This page's old addresses (`aliases:`, data-aliases): an older version has a renamed page
+     there, not at its new address. */
+  var aliases = (box.getAttribute("data-aliases") || "").split(" ").filter(Boolean);
+
+  /* The first of urls that exists, else fallback. */
+  function firstFound(urls, fallback) {
+    if (!urls.length) { return Promise.resolve(fallback); }
+    return exists(urls[0].href).then(function (found) {
+      return found ? urls[0] : firstFound(urls.slice(1), fallback);
+    });
+  }
+
   function go(id) {
     var home = new URL("versions/" + encodeURIComponent(id) + "/", dir);
-    var target = new URL(pagePath, home);
-    exists(target.href).then(function (found) {
-      location.href = (found ? target : home).href + location.hash;
+    var targets = [pagePath].concat(aliases).map(function (path) { return new URL(path, home); });
+    firstFound(targets, home).then(function (target) {
+      location.href = target.href + location.hash;
     });
   }
 
