@@ -24,6 +24,10 @@ _TAGS_AND_FOREIGN = re.compile(r"<option\b(?P<option>(?:(?!\blang=)[^>])*)>\ufdd
                                "|\ufdd0(?P<lang>[^\ufdd1]*)\ufdd1(?P<text>[^\ufdd2]*)\ufdd2", re.I)
 
 
+#: A `data-*` attribute whose value is one `ForeignText`: a text a script shows later.
+_FOREIGN_DATA = re.compile(r'(?<=\s)(?P<name>data-[\w-]+)="\ufdd0(?P<lang>[^\ufdd1]*)\ufdd1(?P<text>[^\ufdd2"]*)\ufdd2"')
+
+
 class ForeignText(str):
     """A text shown on a page of another language, where that language has none of its own.
 
@@ -48,7 +52,8 @@ class ForeignText(str):
 
 def mark_text_languages(text: str, html: bool = True) -> str:
     """A rendered file with its `ForeignText` markers resolved: in HTML element text a
-    `<span lang>`; in an attribute, in the text of an element that holds no elements
+    `<span lang>`; in a `data-x` attribute (a text a script shows) also `data-x-lang`; in
+    another attribute, in the text of an element that holds no elements
     (`<title>`, `<option>`, `<script>`) or in SVG, and in any other file, the text alone."""
     if _FOREIGN_OPEN not in text:
         return text
@@ -67,6 +72,8 @@ def mark_text_languages(text: str, html: bool = True) -> str:
             return f'<span lang="{match.group("lang")}">{match.group("text")}</span>'
         if match.group("closing") is not None:
             depth = max(depth - 1, 0) if match.group("closing") else depth + 1
-        return _FOREIGN.sub(r"\2", match.group(0))
+        # A script puts `data-x` into an element's text: `data-x-lang` gives it the language too.
+        tag = _FOREIGN_DATA.sub(r'\g<name>="\g<text>" \g<name>-lang="\g<lang>"', match.group(0))
+        return _FOREIGN.sub(r"\2", tag)
 
     return _TAGS_AND_FOREIGN.sub(resolve, text)

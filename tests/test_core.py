@@ -461,6 +461,8 @@ def test_theme_texts_in_another_language_than_the_page_say_their_language(make_s
     assert '<a class="skip-link" href="#main"><span lang="en">Skip to content</span></a>' in french
     assert '<a href="messages/index.html"><span lang="de">Nachrichten</span></a>' in french  # site.yaml's first text
     assert 'placeholder="Search the intranet"' in french  # an attribute: no element can go there
+    # ...but a script shows a data attribute's text in an element: its twin says the language
+    assert 'data-text-none="No results." data-text-none-lang="en"' in french
     assert re.search(r'<option value="" lang="en">All audiences</option>', french)
     assert "<title>" in french and "<span" not in french.split("<title>")[1].split("</title>")[0]
     assert '<span lang=' not in (out / "index.html").read_text(encoding="utf-8")  # German texts on a German page

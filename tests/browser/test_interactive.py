@@ -82,10 +82,10 @@ def test_passing_the_quiz_is_remembered_across_reloads_and_in_the_catalogue(page
     assert page.locator(".module-status").get_attribute("data-completed") == "false"
 
 
-def test_quiz_and_completion_texts_of_another_language_keep_their_lang(page, tmp_path, serve_folder):
+def test_texts_scripts_show_in_another_language_keep_their_lang(page, tmp_path, serve_folder):
     """A French module of a theme without French texts shows English ones, marked `lang="en"` in
-    the HTML; the script's verdicts and the completion button's label lost that (screen readers
-    read "Not passed yet" with French pronunciation)."""
+    the HTML; the script's quiz verdicts, the completion button's label and the search's status
+    lost that (screen readers read "Not passed yet" with French pronunciation)."""
     write_files(tmp_path, {"site.yaml": "title: Intranet\nlanguage: fr\n", "content/training/caisse.md": """
         ---
         title: La caisse
@@ -115,6 +115,10 @@ def test_quiz_and_completion_texts_of_another_language_keep_their_lang(page, tmp
     assert quiz.get_attribute("data-passed") == "true"
     assert button.get_attribute("aria-pressed") == "true" and button.inner_text() == "Mark as not completed"
     assert button.evaluate(lang_of) == "en"
+    page.locator("header #search-input").fill("caisse")  # the search's status, from a data attribute
+    page.locator("header .search-results a").first.wait_for()
+    assert page.locator("header .search-status").inner_text() == "1 result"
+    assert page.locator("header .search-status").evaluate(lang_of) == "en"
 
 
 def test_catalogue_filters_by_audience_and_level(page, plain_site):

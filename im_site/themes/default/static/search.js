@@ -207,12 +207,16 @@
       var shown = found.hits.filter(function (hit) { return passes(found.docs.docs[hit.doc], filters); });
       box.show(found.docs, shown);
     }, function () {
-      box.showStatus(box.form.getAttribute("data-text-unavailable"));
+      box.showStatus("data-text-unavailable");
     });
   };
 
-  Box.prototype.showStatus = function (text) {
-    this.status.textContent = text;
+  /* The theme text `name` (a data attribute of the form; {count} filled in), with the language the
+     page gave it where it is another than the page's (`<name>-lang`: the theme has no text in it). */
+  Box.prototype.showStatus = function (name, count) {
+    this.status.textContent = (this.form.getAttribute(name) || "").replace("{count}", String(count));
+    var lang = this.form.getAttribute(name + "-lang");
+    if (lang) { this.status.setAttribute("lang", lang); } else { this.status.removeAttribute("lang"); }
     if (this.panel) { this.panel.hidden = false; }
   };
 
@@ -226,9 +230,7 @@
     var limit = this.isPage ? MAX_PAGE : MAX_PANEL;
     hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc])); }, this);
     var one = hits.length === 1 && this.form.getAttribute("data-text-count-one");  // "1 result", not "1 results"
-    var text = one || (hits.length ? this.form.getAttribute("data-text-count").replace("{count}", hits.length)
-      : this.form.getAttribute("data-text-none"));
-    this.showStatus(text);
+    this.showStatus(one ? "data-text-count-one" : (hits.length ? "data-text-count" : "data-text-none"), hits.length);
   };
 
   Box.prototype.schedule = function () {

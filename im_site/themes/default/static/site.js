@@ -20,6 +20,13 @@
     } catch (error) { /* storage blocked: the choice lasts for this page only */ }
   }
 
+  /* A theme text into node, with its language where it is another than the page's (the
+     attribute's `-lang` twin: the theme has no text in the page's language). */
+  function setText(node, text, lang) {
+    node.textContent = text;
+    if (lang) { node.setAttribute("lang", lang); } else { node.removeAttribute("lang"); }
+  }
+
   function initAudienceFilter(form) {
     var select = form.querySelector("select");
     var status = form.querySelector("[data-audience-filter-status]");
@@ -33,8 +40,8 @@
         card.hidden = !visible;
         if (visible) { shown += 1; }
       });
-      status.textContent = audience ? (form.getAttribute("data-status-text") || "{shown} / {total}")
-        .replace("{shown}", String(shown)).replace("{total}", String(cards.length)) : "";
+      setText(status, audience ? (form.getAttribute("data-status-text") || "{shown} / {total}")
+        .replace("{shown}", String(shown)).replace("{total}", String(cards.length)) : "", form.getAttribute("data-status-text-lang"));
     }
     function restore() {
       var saved = remembered();

@@ -206,8 +206,9 @@
         if (visible) { shown += 1; }
       });
       if (status) {
-        status.textContent = (form.getAttribute("data-status-text") || "{shown} / {total}")
+        var text = (form.getAttribute("data-status-text") || "{shown} / {total}")
           .replace("{shown}", String(shown)).replace("{total}", String(cards.length));
+        setText(status, text, form.getAttribute("data-status-text-lang"));
       }
       if (empty) { empty.hidden = shown !== 0; }
     }

@@ -22,6 +22,14 @@
   var pagePath = location.pathname.indexOf(root.pathname) === 0 ?
     location.pathname.slice(root.pathname.length) : "";
 
+  /* A theme text from a data attribute into node, with the language the page gave it where it is
+     another than the page's (`data-x-lang`: the theme has no text in the page's language). */
+  function setText(node, text, holder, name) {
+    node.textContent = text;
+    var lang = holder.getAttribute(name + "-lang");
+    if (lang) { node.setAttribute("lang", lang); } else { node.removeAttribute("lang"); }
+  }
+
   function exists(url) {
     return fetch(url, { method: "HEAD", cache: "no-store" })
       .then(function (response) { return response.ok; })
@@ -56,11 +64,11 @@
     var note = document.createElement("p");
     note.className = "version-old";
     note.setAttribute("role", "note");
-    note.textContent = (box.getAttribute("data-old") || "You are reading an older version ({id}).")
-      .replace("{id}", current) + " ";
+    setText(note, (box.getAttribute("data-old") || "You are reading an older version ({id}).")
+      .replace("{id}", current) + " ", box, "data-old");
     var link = document.createElement("a");
     link.href = new URL("latest/", dir).href;
-    link.textContent = box.getAttribute("data-newest") || "Go to the current version";
+    setText(link, box.getAttribute("data-newest") || "Go to the current version", box, "data-newest");
     link.addEventListener("click", function (event) { event.preventDefault(); go(latest); });
     note.appendChild(link);
     main.insertBefore(note, main.firstChild);
@@ -75,13 +83,17 @@
     var id = "version-switch-select";
     var label = document.createElement("label");
     label.htmlFor = id;
-    label.textContent = box.getAttribute("data-label") || "Version";
+    setText(label, box.getAttribute("data-label") || "Version", box, "data-label");
     var select = document.createElement("select");
     select.id = id;
     versions.forEach(function (v) {
       var option = document.createElement("option");
       option.value = v.id;
-      option.textContent = v.id + (v.latest ? " (" + (box.getAttribute("data-latest") || "latest") + ")" : "");
+      if (v.latest) {
+        setText(option, v.id + " (" + (box.getAttribute("data-latest") || "latest") + ")", box, "data-latest");
+      } else {
+        option.textContent = v.id;
+      }
       option.selected = v.id === current;
       select.appendChild(option);
     });
