@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import label_for
 from .model import Page
-from .render import NOT_FOUND, Job, RenderContext
+from .render import NOT_FOUND, Job, RenderContext, text_direction
 from .slugs import slugify
 
 TEMPLATES = {"message": "message.html", "training": "module.html", "kpi_snapshot": "snapshot.html",
@@ -24,8 +24,19 @@ def plan(ctx: RenderContext) -> list[Job]:
     jobs = [_page_job(page) for page in ctx.site.pages if not is_home_intro(ctx, page) and page.kind != "training"]
     for lang in ctx.config.languages:
         jobs.extend(_listing_jobs(ctx, lang))
-    jobs.append(Job(NOT_FOUND, "404.html", ctx.config.settings.language, "404.html"))
+    jobs.append(_not_found_job(ctx))
     return jobs
+
+
+def _not_found_job(ctx: RenderContext) -> Job:
+    """The one 404 page, in the site language and then in each other language that has pages.
+
+    A server sends it for every missing address, `/en/…` ones included: an English reader
+    following a dead link would otherwise be told in German only.
+    """
+    others = [{"lang": lang, "dir": text_direction(lang), "t": ctx.strings(lang), "home": f"{ctx.lang_prefix(lang)}index.html"}
+              for lang in ctx.config.languages[1:] if ctx.site.pages_in(lang)]
+    return Job(NOT_FOUND, "404.html", ctx.config.settings.language, "404.html", {"other_languages": others})
 
 
 def is_home_intro(ctx: RenderContext, page: Page) -> bool:

@@ -618,6 +618,21 @@ def test_hreflang_sets_are_reciprocal_exist_and_share_one_x_default(make_site):
             assert sets.get(other) == alternates, (address, other)
 
 
+def test_the_404_page_speaks_every_language_that_has_pages(make_site):
+    """A server sends the one 404.html for a dead `/en/…` link too: it said "Seite nicht gefunden"
+    only, with a link to the German home. Each other language with pages adds its text (in its
+    `lang`) and a link to its home; a language without pages adds nothing."""
+    yaml = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.en.md": "---\ntitle: Hello\ndate: 2026-11-20\n---\nText.\n"}, site_yaml=yaml)
+    assert build_site(root).exit_code == 0
+    html = (root / "_site/404.html").read_text(encoding="utf-8")
+    english = re.search(r'<div class="not-found-other" lang="en" dir="ltr">(.*?)</div>', html, re.S)
+    assert english and "<h2>Page not found</h2>" in english.group(1)
+    assert '<a class="button button-secondary" href="/en/index.html" hreflang="en">Home</a>' in english.group(1)
+    assert "<h1>Seite nicht gefunden</h1>" in html and 'class="not-found-other" lang="fr"' not in html  # no French pages
+
+
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
     root = make_site(SITE, site_yaml=(Path(__file__).parent / "conftest.py").read_text().split('BASIC_SITE_YAML = """\\\n')[1].split('"""')[0]
                      + "base_url: https://intranet.example.com/\n")
