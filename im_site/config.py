@@ -203,6 +203,16 @@ class Config:
         return self.doc.line_of(keys)
 
 
+#: `de`, `gsw`, `de-CH`, `zh-Hant`: what `lang` and `hreflang` take (and a file-name suffix can name).
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,4})?\Z")
+
+
+def primary_language(lang: str) -> str:
+    """`de` for `de-CH`: a regional variant takes its language's texts, dates and word forms
+    where it has none of its own (a Swiss site would otherwise show the English ones)."""
+    return lang.split("-")[0].lower()
+
+
 def label_for(label: Label | None, lang: str, fallback: str = "") -> str:
     """The text of a label in `lang`, else its first language's (a `ForeignText`, since it is
     not in `lang`), else `fallback`."""
@@ -263,8 +273,11 @@ def _check_consistency(settings: SiteSettings, doc: YamlDoc, rel: str, diagnosti
             if item.id in seen:
                 diagnostics.error(rel, doc.line_of((key, index)), "IM001", f"duplicate {key[:-1]} id {item.id!r}")
             seen.add(item.id)
+    if not _LANGUAGE_CODE.match(settings.language):  # `Deutsch` would be every page's `lang`
+        diagnostics.error(rel, doc.line_of(("language",)), "IM001", f"{settings.language!r} is not a language code",
+                          hint="a code like de, en or de-CH")
     for index, lang in enumerate(settings.languages or []):
-        if not re.match(r"[a-z]{2,3}(-[A-Za-z]{2,4})?$", lang):
+        if not _LANGUAGE_CODE.match(lang):
             diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"{lang!r} is not a language code")
         elif lang in settings.languages[:index]:
             diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"duplicate language {lang!r}")

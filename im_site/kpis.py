@@ -301,5 +301,5 @@ def format_change(delta: float, unit: str, lang: str) -> str:
         number = "\u00b10"
     elif not number.startswith(MINUS):
         number = "+" + number
-    change_unit = PERCENT_POINTS.get(lang, "pp") if unit == "%" else unit
+    change_unit = PERCENT_POINTS.get(lang.split("-")[0].lower(), "pp") if unit == "%" else unit
     return number + (NBSP + change_unit if change_unit else "")

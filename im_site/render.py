@@ -24,7 +24,7 @@ from urllib.parse import unquote
 import jinja2
 from markupsafe import Markup, escape
 
-from .config import label_for
+from .config import label_for, primary_language
 from .diagnostics import Diagnostics
 from .foreign import mark_text_languages
 from .images import ImageFile, ImageStore, image_problem, img_tag
@@ -292,10 +292,11 @@ def text_direction(lang: str) -> str:
 def format_date(value: date | datetime | None, lang: str) -> str:
     if value is None:
         return ""
-    months = MONTHS.get(lang)
+    language = primary_language(lang)
+    months = MONTHS.get(language)
     if not months:
         return value.strftime("%Y-%m-%d")
-    if lang == "de":
+    if language == "de":
         return f"{value.day}. {months[value.month - 1]} {value.year}"
     return f"{value.day} {months[value.month - 1]} {value.year}"
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import snowballstemmer
 
 from .cache import code_key, digest
-from .config import label_for
+from .config import label_for, primary_language
 from .model import Page
 from .parallel import fork_batches
 from .render import Job, render_job
@@ -81,15 +81,15 @@ def fold(word: str) -> str:
 
 
 def stop_words(lang: str) -> frozenset[str]:
-    return frozenset(fold(word) for word in STOPWORDS.get(lang, "").split())
+    return frozenset(fold(word) for word in STOPWORDS.get(primary_language(lang), "").split())
 
 
 def candidates(folded: str, lang: str) -> set[str]:
     """Stems the browser tries for a query word: itself and its light suffix strippings."""
-    forms = {folded}
-    if lang == "de":
+    forms, language = {folded}, primary_language(lang)  # as search.js: `de` rules for `de-CH`
+    if language == "de":
         forms.add(folded.replace("ae", "a").replace("oe", "o").replace("ue", "u"))
-    inflections, derivations = SUFFIXES.get(lang, ((), ()))
+    inflections, derivations = SUFFIXES.get(language, ((), ()))
     found = set(forms)
     for form in forms:
         for base in [form, *_strip(form, inflections)]:
@@ -118,7 +118,7 @@ class Analyzer:
     _forms: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        algorithm = ALGORITHMS.get(self.lang)
+        algorithm = ALGORITHMS.get(primary_language(self.lang))
         stemmer = snowballstemmer.stemmer(algorithm) if algorithm else None
         self._stem: Callable[[str], str] = stemmer.stemWord if stemmer else (lambda word: word)
         self.stop = stop_words(self.lang)
@@ -199,7 +199,7 @@ def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None
             if folded not in forms or stem < forms[folded]:
                 forms[folded] = stem
         excerpts.append(entry.excerpt)
-    if lang == "de":
+    if primary_language(lang) == "de":
         add_compound_heads(postings)
     shards = shard_files(lang, postings, forms)
     hashes = {key: hashlib.sha256(data).hexdigest()[:10] for key, (_, data) in shards.items()}

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import jinja2
 
-from .config import Config
+from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
 from .schema import Strict, validate
@@ -75,14 +75,19 @@ class Theme:
         return dict(sorted(files.items()))
 
     def strings_for(self, lang: str) -> dict[str, str]:
-        """UI strings in `lang`, falling back to English, then to the first language given; a
-        fallback is a `ForeignText`, since a French page showing "Skip to content" says it is English."""
+        """UI strings in `lang`, falling back to its language's (`de` for `de-CH`), then to English,
+        then to the first language given; a fallback in another language is a `ForeignText`, since
+        a French page showing "Skip to content" says it is English."""
         merged: dict[str, str] = {}
-        for fallback in (next(iter(self.strings), None), "en", lang):
+        own = (primary_language(lang), lang)
+        for fallback in (next(iter(self.strings), None), "en", *own):
             if fallback:
-                merged.update((key, text if fallback == lang else ForeignText(text, fallback))
+                merged.update((key, text if fallback in own else ForeignText(text, fallback))
                               for key, text in self.strings.get(fallback, {}).items())
         return merged
+
+    def has_texts_in(self, lang: str) -> bool:
+        return lang in self.strings or primary_language(lang) in self.strings
 
 
 def link_stylesheet(css: str, name: str, assets: dict[str, str],
@@ -186,7 +191,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
         for lang, strings in settings.strings.items():
             theme.strings.setdefault(lang, {}).update(strings)
     for lang in config.languages:
-        if lang not in theme.strings:
+        if not theme.has_texts_in(lang):
             diagnostics.warning("site.yaml", config.line_of("languages"), "IM160",
                                 f"the theme has no texts in {lang!r}: pages in it show menus, buttons and labels in "
                                 "English",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .config import label_for
+from .config import label_for, primary_language
 from .content import split_language
 from .foreign import ForeignText
 from .markdown import Heading
@@ -332,7 +332,7 @@ def _order_key(page: Page) -> tuple[int, str, str]:
 def format_minutes(minutes: int, lang: str) -> str:
     """`95` -> "1 Std. 35 Min." / "1 h 35 min"."""
     hours, rest = divmod(minutes, 60)
-    unit_h, unit_m = ("Std.", "Min.") if lang == "de" else ("h", "min")
+    unit_h, unit_m = ("Std.", "Min.") if primary_language(lang) == "de" else ("h", "min")
     if not hours:
         return f"{rest} {unit_m}"
     return f"{hours} {unit_h} {rest} {unit_m}" if rest else f"{hours} {unit_h}"

@@ -471,6 +471,29 @@ def test_theme_texts_in_another_language_than_the_page_say_their_language(make_s
             assert "\ufdd0" not in path.read_text(encoding="utf-8"), path
 
 
+def test_a_regional_variant_takes_its_languages_texts_and_dates(make_site):
+    """`language: de-CH` (a Swiss site) showed the theme's English texts, marked as English, and
+    dates as 2026-11-02, with a warning that the theme has no texts in 'de-CH': the German ones fit."""
+    yaml = BASIC_SITE_YAML.replace("language: de\nlanguages: [de, en]", "language: de-CH\nlanguages: [de-CH, en]")
+    root = make_site({"content/messages/a.md": "---\ntitle: Grüezi\ndate: 2026-11-02\n---\nText.\n"}, site_yaml=yaml)
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM160" not in result.stderr, result.stderr
+    html = (root / "_site/messages/a/index.html").read_text(encoding="utf-8")
+    assert '<html lang="de-CH"' in html
+    assert '<a class="skip-link" href="#main">Zum Inhalt springen</a>' in html  # German, and not marked as another language
+    assert ">2. November 2026</time>" in html
+
+
+def test_a_language_that_is_no_language_code_is_an_error(make_site):
+    """`language: Deutsch` built, and every page said `lang="Deutsch"` (screen readers and search
+    engines know no such language); only `languages:` entries were checked."""
+    root = make_site({"content/index.md": "---\ntitle: Start\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("language: de\nlanguages: [de, en]\n", "language: Deutsch\n"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "site.yaml:2: error[IM001]: 'Deutsch' is not a language code" in result.stderr
+
+
 def test_pages_in_a_right_to_left_language_are_marked_rtl(make_site, tmp_path):
     """Every page said dir="ltr": an Arabic title ending in '!' showed it at its start, and a
     sentence with a link came out in the wrong order."""

@@ -75,6 +75,20 @@ def test_german_inflections_umlauts_and_compounds(make_site):
     assert query(out, "en", "trainings") == ["Training for stores"]
 
 
+def test_a_regional_variant_is_searched_with_its_languages_word_forms(make_site):
+    """`language: de-CH` found "Filiale" only as typed: no stemmer, no umlauts as ae/oe/ue, no
+    stop words; a Swiss site's search is German (search.js takes the same rules)."""
+    yaml = BASIC_SITE_YAML.replace("language: de\nlanguages: [de, en]", "language: de-CH\nlanguages: [de-CH, en]")
+    root = make_site({rel: text for rel, text in GERMAN.items() if not rel.endswith(".en.md")}, site_yaml=yaml)
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de-CH", "Filialen") == ["Besuch in der Filiale"]
+    assert query(out, "de-CH", "Uebungen") == ["Übung macht den Meister"]
+    assert query(out, "de-CH", "Theke") == ["Die neue Theke", "Frisch und regional"]
+    script = (Path(__file__).parent.parent / "im_site/themes/default/static/search.js").read_text(encoding="utf-8")
+    assert 'var language = lang.split("-")[0].toLowerCase();' in script and "SUFFIXES[language]" in script
+
+
 def test_hyphenated_words_are_found_written_as_one(make_site):
     """Readers type "Frischeversprechen" and "Email" for the page's "Frische-Versprechen" and "E-Mail"."""
     root = make_site({"content/messages/v.md": message("Unser Frische-Versprechen", "Fragen per E-Mail an uns."),

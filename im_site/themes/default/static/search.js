@@ -12,6 +12,7 @@
   if (!forms.length || !window.Promise) { return; }
   var root = document.body.getAttribute("data-root") || "./";
   var lang = document.documentElement.getAttribute("lang") || "de";
+  var language = lang.split("-")[0].toLowerCase();  // `de` word forms for `de-CH`, as search.py
   var SUFFIXES = {
     de: [["ern", "em", "er", "en", "es", "est", "st", "e", "s", "n"],
          ["end", "ung", "isch", "lich", "heit", "keit", "ig", "ik"]],
@@ -55,13 +56,13 @@
   /* A folded word and, in German, the same word with umlauts typed as ae/oe/ue ("fuehrung" -> "fuhrung"). */
   function spellings(folded) {
     var variants = [folded];
-    if (lang === "de") { variants.push(folded.replace(/ae/g, "a").replace(/oe/g, "o").replace(/ue/g, "u")); }
+    if (language === "de") { variants.push(folded.replace(/ae/g, "a").replace(/oe/g, "o").replace(/ue/g, "u")); }
     return variants;
   }
 
   function candidates(folded) {
     var found = {};
-    var rules = SUFFIXES[lang] || [[], []];
+    var rules = SUFFIXES[language] || [[], []];
     spellings(folded).forEach(function (form) {
       [form].concat(strip(form, rules[0])).forEach(function (base) {
         found[base] = true;
