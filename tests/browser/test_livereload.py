@@ -108,8 +108,8 @@ def test_a_missing_page_is_styled_and_appears_once_written(new_page, served_copy
     page.goto(url + "messages/gleich-geschrieben/")
     page.wait_for_function("document.querySelector('meta[name=\"im-site-build\"]') !== null")
     assert page.evaluate("getComputedStyle(document.body).getPropertyValue('--color-primary')")  # the brand's styles
-    home = page.locator("main a.button").get_attribute("href")
-    assert page.evaluate("href => new URL(href, location.href).pathname", home) == "/index.html"
+    homes = page.locator("main a.button").evaluate_all("links => links.map(a => new URL(a.href).pathname)")
+    assert homes == ["/index.html", "/en/index.html"]  # the site language's home, then English's
     (root / "content/messages/gleich-geschrieben.md").write_text(
         "---\ntitle: Gleich geschrieben\ndate: 2026-11-20\n---\nDa ist sie.\n", encoding="utf-8")
     page.wait_for_function("document.querySelector('h1')?.textContent.includes('Gleich geschrieben')",
