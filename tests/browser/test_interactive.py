@@ -275,6 +275,11 @@ def test_version_switcher_keeps_the_page_or_falls_back_to_the_home(new_page, pub
     with page.expect_navigation():
         page.locator("#version-switch-select").select_option("v1")
     assert page.url == published.url + "versions/v1/"  # that message did not exist in v1
+    page.goto(published.url + "latest/search/?q=Kasse")  # the search page keeps its query
+    with page.expect_navigation():
+        page.locator("#version-switch-select").select_option("v1")
+    assert page.url == published.url + "versions/v1/search/?q=Kasse"
+    assert page.locator("main #search-input").input_value() == "Kasse"
     # the only console error allowed is the switcher's own probe for the missing page
     assert [p for p in watched.problems if "404" not in p or "2026-11-neu" not in p] == []
 

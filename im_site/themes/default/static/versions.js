@@ -52,7 +52,8 @@
     var home = new URL("versions/" + encodeURIComponent(id) + "/", dir);
     var targets = [pagePath].concat(aliases).map(function (path) { return new URL(path, home); });
     firstFound(targets, home).then(function (target) {
-      location.href = target.href + location.hash;
+      // The same page keeps its query (the search page's ?q=); a version's home has no use for it.
+      location.href = target.href + (target === home ? "" : location.search) + location.hash;
     });
   }
 
