@@ -173,11 +173,9 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
-    static = _static_inside(ctx, ctx.theme.static_files())
+    static = {name: path for name, path in _static_inside(ctx, ctx.theme.static_files()).items() if _ships(ctx, name)}
     # Stylesheets last: their url()s name the other files by their fingerprinted names.
     for name, path in static.items():
-        if name == "livereload.js" and not ctx.options.live_reload:
-            continue  # the dev server's client never ships in a build
         if not name.endswith(".css"):
             _add_static(ctx, name, path.read_bytes())
     for name in static:
@@ -194,6 +192,18 @@ def add_theme_assets(ctx: RenderContext) -> None:
     css = brand_css(ctx.config, ctx.theme.tokens, font_urls).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
     ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
+
+
+#: The search box's script and styles: every page would load them for a box that is not there.
+SEARCH_ASSETS = frozenset({"search.js", "search.css"})
+
+
+def _ships(ctx: RenderContext, name: str) -> bool:
+    """Whether a theme's static file goes into this build: the dev server's client only when
+    serving, the search box's files only with `search.enabled`."""
+    if name == "livereload.js":
+        return ctx.options.live_reload
+    return name not in SEARCH_ASSETS or ctx.config.settings.search.enabled
 
 
 def _static_inside(ctx: RenderContext, static: dict[str, Path]) -> dict[str, Path]:
