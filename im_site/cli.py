@@ -232,8 +232,14 @@ def init(ctx: Context, directory: str, force: bool) -> None:
                      hint="compare them with those of `im-site init` into a new folder")
         ctx.report(kept)
     if not ctx.quiet:
-        click.echo(f"created a site with {len(started.written)} files in {directory}; "
-                   f"try: cd {shlex.quote(directory)} && im-site serve")
+        click.echo(f"created a site with {len(started.written)} files in {directory}; try: {_serve_hint(Path(directory))}")
+
+
+def _serve_hint(directory: Path) -> str:
+    """How to preview the new site: `cd . && im-site serve` only puzzles someone who ran `init .`."""
+    if directory.resolve() == Path.cwd().resolve():
+        return "im-site serve"
+    return f"cd {shlex.quote(str(directory))} && im-site serve"
 
 
 @main.command()

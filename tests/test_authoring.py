@@ -101,6 +101,17 @@ def test_config_naming_the_site_folder_points_at_its_site_yaml(tmp_path: Path) -
     assert not (target / "_site").exists()
 
 
+@pytest.mark.parametrize("argument, hint", [(".", "try: im-site serve"), ("./", "try: im-site serve"),
+                                            ("neu", "try: cd neu && im-site serve"),
+                                            ("mein intranet", "try: cd 'mein intranet' && im-site serve")])
+def test_init_hint_says_cd_only_into_another_folder(tmp_path: Path, monkeypatch, argument, hint) -> None:
+    """`init .` said `try: cd . && im-site serve`."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", argument], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip("\n").endswith(hint), result.stdout
+
+
 def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     target = tmp_path / "busy"
     target.mkdir()
