@@ -304,7 +304,9 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
         report = Report(exc.diagnostics)
     else:
         report = check_site(config, options.but(config_path=config.path))
-    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict))
+    text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
+    if text:
+        click.echo(text)
     sys.exit(1 if report.failed(strict) else 0)
 
 

@@ -331,6 +331,23 @@ def test_check_strict_exit_codes_and_writes_nothing(make_site) -> None:
     assert run_cli(clean, "check", "--now", NOW, "--strict").exit_code == 0
 
 
+def test_check_quiet_prints_only_what_fails(make_site) -> None:
+    """--quiet is "print only errors": `check -q` printed the schedule, every warning and
+    "0 errors, 0 warnings" all the same."""
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    quiet = run_cli(root, "check", "--now", NOW, "-q")
+    assert quiet.exit_code == 1
+    lines = quiet.stdout.splitlines()
+    assert lines[-1].endswith("warnings") and lines[-2] == ""
+    assert lines[:-2] and all(": error[" in line for line in lines[:-2])
+    assert "schedule:" not in quiet.stdout
+    clean = make_site({"content/messages/a.md": MESSAGE + "\nUnser Humankapital.\n"}, folder="clean",
+                      site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")
+    assert run_cli(clean, "check", "--now", NOW, "-q").stdout == ""
+    strict = run_cli(clean, "check", "--now", NOW, "-q", "--strict")
+    assert strict.exit_code == 1 and "warning[IM120 brand-voice]" in strict.stdout
+
+
 def test_check_reports_a_broken_site_yaml_as_json(make_site) -> None:
     root = make_site({}, site_yaml="title: T\ncolour: red\n")
     code, report = _check_json(root)
