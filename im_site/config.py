@@ -203,6 +203,23 @@ class Config:
         return self.doc.line_of(keys)
 
 
+def check_option_values(config: Config, *, lang: str | None = None, audience: str | None = None) -> None:
+    """Refuse a `--lang` or `--audience` that site.yaml does not define, both at once, on the line
+    that defines them: whether a value exists is the site's business, so it is an error in the
+    site's terms (exit 1) for every command alike, where only a malformed value is a usage error."""
+    problems = Diagnostics()
+    if lang is not None and lang not in config.languages:
+        key = "languages" if ("languages",) in config.doc.lines else "language"
+        problems.error("site.yaml", config.line_of(key), "IM160",
+                       f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})",
+                       hint="add it to `languages` in site.yaml")
+    if audience is not None and audience not in config.audience_ids:
+        problems.error("site.yaml", config.line_of("audiences"), "IM020", f"unknown audience {audience!r}",
+                       hint=f"defined: {', '.join(config.audience_ids) or 'none'}")
+    if problems.items:
+        raise SiteError(problems)
+
+
 def label_for(label: Label | None, lang: str, fallback: str = "") -> str:
     """The text of a label in `lang`, else its first language's (a `ForeignText`, since it is
     not in `lang`), else `fallback`."""

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .build import BuildResult, build
-from .config import Config, label_for
+from .config import Config, check_option_values, label_for
 from .diagnostics import Diagnostics, SiteError, fail
 from .foreign import mark_text_languages
 from .model import Page
@@ -29,7 +29,6 @@ from .render import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
 from .urls import absolute, is_external, page_file, site_address
-from .write import check_audience
 
 DEFAULT_DAYS = 7
 EXCERPT_CHARS = 320
@@ -75,11 +74,9 @@ def published_at(page: Page, tz: tzinfo) -> datetime:
 def make_digest(config: Config, options: BuildOptions, since: str | None, lang: str | None,
                 output: Path) -> tuple[Diagnostics, int]:
     """Build in memory, select the messages, write FILE and FILE.txt; (diagnostics, message count)."""
-    lang = lang or config.settings.language
-    if lang not in config.languages:
-        raise DigestUsage(f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})")
     start = parse_since(since, options.now, config.tz)
-    check_audience(config, options.audience)
+    check_option_values(config, lang=lang, audience=options.audience)
+    lang = lang or config.settings.language
     check_output(config, output)
     result = build(config, options)
     if result.diagnostics.has_errors():

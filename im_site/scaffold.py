@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from .config import Config
+from .config import Config, check_option_values
 from .diagnostics import fail
 from .slugs import slugify
 from .yamldoc import YamlProblem, load
@@ -93,10 +93,8 @@ def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
 
 def new_page(config: Config, kind: str, title: str, lang: str | None, now: datetime) -> Path:
     """Write a new content file with its front matter to fill in; never overwrites."""
+    check_option_values(config, lang=lang)
     lang = lang or config.settings.language
-    if lang not in config.languages:
-        raise fail("site.yaml", config.line_of("languages"), "IM160",
-                   f"language {lang!r} is not in site.yaml languages {config.languages}")
     if not title.strip():
         raise fail("content", None, "IM007", "the title is empty")
     path = new_file_path(config, kind, title, lang)

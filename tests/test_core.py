@@ -379,6 +379,25 @@ def test_unknown_audience_is_refused(make_site):
     assert "unknown audience 'nobody'" in result.stderr
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["new", "message", "Hola", "--lang", "fr"], ["site.yaml:3: error[IM160]: --lang 'fr'"]),
+    (["digest", "-o", "{tmp}/d.html", "--lang", "fr"], ["site.yaml:3: error[IM160]: --lang 'fr'"]),
+    (["digest", "-o", "{tmp}/d.html", "--lang", "fr", "--audience", "nobody"],
+     ["site.yaml:3: error[IM160]: --lang 'fr'", "site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
+    (["build", "--audience", "nobody"], ["site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
+    (["publish", "--dest", "{tmp}/pub", "--audience", "nobody"], ["site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
+])
+def test_a_language_or_audience_the_site_lacks_is_one_error_everywhere(make_site, tmp_path, args, expected):
+    """`new --lang fr` exited 1 with a located error while `digest --lang fr` exited 2 with a usage
+    text: one mistake, one exit code (1) and one message, on the line of site.yaml that defines them."""
+    root = make_site(SITE, site_yaml=BASIC_SITE_YAML)
+    result = run_cli(root, *(arg.format(tmp=tmp_path) for arg in args))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected) + 1 and all(line.startswith(e) for line, e in zip(lines, expected)), lines
+    assert not (tmp_path / "d.html").exists() and not (tmp_path / "pub").exists()
+
+
 def test_build_is_deterministic(make_site, tmp_path):
     root = make_site(SITE)
     assert build_site(root, "-o", str(tmp_path / "a")).exit_code == 0

@@ -512,7 +512,7 @@ def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_sit
     assert result.exit_code == 0
     assert "warning[IM153]" in result.stderr
     assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
-    assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 2
+    assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 1  # like `new --lang fr`
     assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
 
 
