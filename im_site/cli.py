@@ -44,10 +44,15 @@ class Context:
             raise click.UsageError(str(exc)) from None
         return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
 
+    @property
+    def site_folder(self) -> Path:
+        """What the paths in diagnostics are relative to (`diagnostics.tidy_path`)."""
+        return self.config_path.absolute().parent
+
     def report(self, diagnostics: Diagnostics, *, always: bool = False, strict: bool = False) -> None:
         """Problems on stderr, one per line, with a summary when there were any."""
         if diagnostics.items and (always or not self.quiet or diagnostics.errors):
-            click.echo(diagnostics.format_text(), err=True)
+            click.echo(diagnostics.located_in(self.site_folder).format_text(), err=True)
             click.echo(diagnostics.summary(strict=strict), err=True)
 
     def info(self, message: str) -> None:
@@ -196,7 +201,7 @@ def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
     """List the published versions, newest first."""
     from .publish import format_versions, list_versions
 
-    click.echo(format_versions(list_versions(Path(dest), audience), fmt))
+    click.echo(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
 
 
 @main.command()
@@ -210,7 +215,7 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
     """Pages added, removed and changed between two published versions."""
     from .publish import diff_versions, format_diff
 
-    click.echo(format_diff(diff_versions(Path(dest), old, new, audience), fmt))
+    click.echo(format_diff(diff_versions(Path(dest).absolute(), old, new, audience), fmt))
 
 
 # ---------------------------------------------------------------- authoring: init, new, serve, check
@@ -304,6 +309,7 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
         report = Report(exc.diagnostics)
     else:
         report = check_site(config, options.but(config_path=config.path))
+    report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
     text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
     if text:
         click.echo(text)
@@ -328,7 +334,7 @@ def digest(ctx: Context, output: str, since: str | None, audience: str | None, l
     config = ctx.load()
     options = ctx.options(now, audience=audience).but(published=published)
     try:
-        diagnostics, count = make_digest(config, options, since, lang, Path(output))
+        diagnostics, count = make_digest(config, options, since, lang, Path(output).absolute())
     except DigestUsage as exc:
         raise click.UsageError(str(exc)) from None
     ctx.report(diagnostics)

@@ -246,7 +246,7 @@ def _write(path: Path, data: bytes) -> None:
     """Replace `path` atomically, so a reader never sees half a digest."""
     folder = path.absolute().parent
     if not folder.is_dir():
-        raise fail(str(path), None, "IM050", f"folder {folder} does not exist")
+        raise fail(str(path), None, "IM050", "its folder does not exist", hint="create the folder first, or write elsewhere")
     try:
         write_file_atomic(path.absolute(), data)
     except OSError as exc:
