@@ -83,7 +83,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
         raise SiteError(result.diagnostics)
     if not config.settings.base_url.startswith(("http://", "https://")):
         result.diagnostics.warning(
-            "site.yaml", config.line_of("base_url"), "IM153",
+            config.file, config.line_of("base_url"), "IM153",
             f"base_url {config.settings.base_url!r} is only a path: links in the digest will not work in e-mail",
             hint="set base_url to the full address, e.g. https://intranet.example.com/")
     items = select(result, lang, start)

@@ -82,7 +82,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
             progress: Callable[[str], None] = lambda message: None) -> Published:
     """Build, then add the build as a new version under `dest`; refuse anything that would hide a page."""
     if options.drafts or options.future:
-        raise fail("site.yaml", None, "IM170", "publish refuses drafts/scheduled pages",
+        raise fail("--drafts" if options.drafts else "--future", None, "IM170", "publish refuses drafts/scheduled pages",
                    hint="use `im-site serve --drafts --future` to preview them")
     check_option_values(config, audience=options.audience)
     dest = dest.absolute()

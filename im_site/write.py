@@ -47,7 +47,7 @@ def check_apart_from_cache(config: Config, output: Path) -> None:
     cache_dir = config.root / config.settings.cache_dir
     target, cache = output.resolve(), cache_dir.resolve()
     if target.is_relative_to(cache) or cache.is_relative_to(target):
-        raise fail("site.yaml", config.doc.lines.get(("cache_dir",)), "IM050",
+        raise fail(config.file, config.doc.lines.get(("cache_dir",)), "IM050",
                    f"the output folder {output} and cache_dir {cache_dir} overlap: "
                    "the cache (drafts included) would be published, or replaced by the site",
                    hint="keep them apart: output_dir: _site, cache_dir: .im-site-cache")

@@ -398,6 +398,21 @@ def test_a_language_or_audience_the_site_lacks_is_one_error_everywhere(make_site
     assert not (tmp_path / "d.html").exists() and not (tmp_path / "pub").exists()
 
 
+def test_diagnostics_name_the_configuration_file_given_to_config(make_site, tmp_path):
+    """With `--config staging.yaml`, a low-contrast colour and an unknown --audience were reported
+    at `site.yaml:7` and `site.yaml:4`: another file, or none at all."""
+    root = make_site(SITE, site_yaml=BASIC_SITE_YAML + 'brand:\n  colors:\n    primary: "#9BDF9B"\n')
+    (root / "site.yaml").rename(root / "staging.yaml")
+    config = str(root / "staging.yaml")
+    built = CliRunner().invoke(main, ["--config", config, "build", "--now", NOW, "-o", str(tmp_path / "out")])
+    assert built.exit_code == 0, built.output
+    assert "staging.yaml:15: warning[IM121]" in built.stderr and "site.yaml" not in built.stderr
+    refused = CliRunner().invoke(main, ["--config", config, "build", "--now", NOW, "--audience", "nobody"])
+    assert refused.stderr.startswith("staging.yaml:4: error[IM020]: unknown audience 'nobody'"), refused.stderr
+    drafts = CliRunner().invoke(main, ["--config", config, "publish", "--dest", str(tmp_path / "pub"), "--drafts"])
+    assert drafts.exit_code == 1 and drafts.stderr.startswith("--drafts: error[IM170]"), drafts.stderr
+
+
 def test_build_is_deterministic(make_site, tmp_path):
     root = make_site(SITE)
     assert build_site(root, "-o", str(tmp_path / "a")).exit_code == 0
