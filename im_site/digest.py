@@ -9,8 +9,10 @@ audience asked for, so it can only show what that build publishes.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
@@ -24,7 +26,7 @@ from .diagnostics import Diagnostics, SiteError, fail
 from .foreign import mark_text_languages
 from .model import Page
 from .options import BuildOptions
-from .output import write_file_atomic
+from .output import committed, signals_held, write_file_atomic
 from .render import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
@@ -88,8 +90,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
             hint="set base_url to the full address, e.g. https://intranet.example.com/")
     items = select(result, lang, start)
     html, text = render_digest(config, result.diagnostics, lang, items, start, options, _home(result, lang))
-    _write(output, html.encode())
-    _write(text_part(output), text.encode())
+    _write_both({output: html.encode(), text_part(output): text.encode()})
     return result.diagnostics, len(items)
 
 
@@ -242,12 +243,52 @@ def _is_html(path: Path) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Replace `path` atomically, so a reader never sees half a digest."""
-    folder = path.absolute().parent
-    if not folder.is_dir():
-        raise fail(str(path), None, "IM050", "its folder does not exist", hint="create the folder first, or write elsewhere")
+def _write_both(files: dict[Path, bytes]) -> None:
+    """Write the HTML and its plain-text part, both or neither, like a build: each is staged beside
+    its target, then both are renamed with Ctrl-C held, and a rename that fails puts the file
+    already renamed back. Written one after the other, a Ctrl-C or a full disk in between left
+    this week's HTML beside last week's text, which a mailer would send together."""
+    for path in files:
+        if not path.absolute().parent.is_dir():
+            raise fail(str(path), None, "IM050", "its folder does not exist", hint="create the folder first, or write elsewhere")
+    staged: dict[Path, Path] = {}
+    path = next(iter(files))
     try:
-        write_file_atomic(path.absolute(), data)
+        for path, data in files.items():
+            _stage(staged, path, data)
+        with signals_held():
+            _replace_together(staged)
+            committed.append(next(iter(files)))
     except OSError as exc:
         raise fail(str(path), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+
+
+def _stage(staged: dict[Path, Path], path: Path, data: bytes) -> None:
+    """`data` in a new file beside `path` (0644, as a build writes), noted in `staged` before a
+    byte is written, so that a failure or Ctrl-C while writing leaves no temporary file behind."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.absolute().parent)
+    staged[path] = Path(name)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.chmod(name, 0o644)
+
+
+def _replace_together(staged: dict[Path, Path]) -> None:
+    """Rename each staged file over its target; if one rename fails, the targets already replaced
+    get their old bytes back (or go, if they were new), so none of them changed."""
+    previous = {path: path.read_bytes() if path.is_file() else None for path in staged}
+    replaced: list[Path] = []
+    try:
+        for path, temporary in staged.items():
+            os.replace(temporary, path)
+            replaced.append(path)
+    except BaseException:
+        for path in replaced:
+            if previous[path] is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_file_atomic(path, previous[path])
+        raise
