@@ -341,6 +341,21 @@ def digest(ctx: Context, output: str, since: str | None, audience: str | None, l
     ctx.info(f"wrote {count} message{'s' if count != 1 else ''} to {output} and {output}.txt")
 
 
+def _run_main() -> int:
+    """`main` with click's errors shown as click shows them, except a Ctrl-C outside a command (while
+    click reads the arguments, or just after the command ended), which click reported as
+    "Aborted!" with exit 1, as if something had failed: it is an interruption (130) like any other,
+    or nothing at all once the output was complete."""
+    try:
+        result = main(standalone_mode=False)
+    except click.exceptions.Abort:
+        return 0 if committed else 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
 def entry(sigint: Any = None) -> None:
     """The `im-site` command: `main`, then exit without tearing the heap down.
 
@@ -354,8 +369,7 @@ def entry(sigint: Any = None) -> None:
     try:
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)
-        main()
-        code = 0
+        code = _run_main()
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
