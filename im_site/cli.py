@@ -81,6 +81,8 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
         except KeyboardInterrupt:
             return _interrupted()
+        except BrokenPipeError:
+            _reader_gone()
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -98,6 +100,16 @@ def _interrupted() -> None:
         return None
     click.echo("interrupted; the previous output is untouched", err=True)
     sys.exit(130)
+
+
+def _reader_gone() -> None:
+    """`im-site check | head -3`: the reader closed the pipe once it had what it wanted, which
+    was reported as "internal error: BrokenPipeError". Exit 1 quietly, as Python advises: stdout
+    now leads nowhere, so the final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(1)
 
 
 def _caused_by_ctrl_c(exc: BaseException) -> bool:
@@ -376,6 +388,9 @@ def entry(sigint: Any = None) -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:  # outside a command, or after it ended
         code = 0 if committed else 130
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a reader that closed the pipe: nothing is left to tell it
+            pass
     os._exit(code)

@@ -175,6 +175,19 @@ def test_ctrl_c_while_the_command_is_still_importing_ends_it_quietly(make_site, 
     assert not (root / "_site").exists()
 
 
+@pytest.mark.parametrize("args", [["check", "--hashes"], ["check", "--format", "json"], ["new", "message", "Hallo"]])
+def test_a_reader_that_closes_the_pipe_is_no_internal_error(make_site, args):
+    """`im-site check | head -3`: once head had its lines, im-site said "error: internal error:
+    BrokenPipeError". It ends quietly (exit 1, as Python does), like click's own --help."""
+    root = make_site(SMALL)
+    process = subprocess.Popen([*IM_SITE, *args, "--now", NOW], cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # the reader is gone before the first line
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 1, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
 #: Ctrl-C (to this process) while click reads the arguments of the `build` command.
 CTRL_C_WHILE_PARSING = """
 import os, signal
