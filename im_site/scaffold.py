@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from .config import Config, check_option_values
-from .diagnostics import fail
+from .diagnostics import fail, tidy_path
 from .slugs import slugify
 from .yamldoc import YamlProblem, load
 
@@ -62,20 +62,45 @@ def init_site(target: Path, now: datetime, *, force: bool = False) -> Started:
     values = {"TITLE": "Intranet", "THEME": slugify(target.absolute().name, max_length=40) or "brand",
               "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
               "PERIOD": quarter_of(today)}
-    written, kept = [], []
-    for source in sorted(SITE_TEMPLATE.rglob("*")):
-        if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
-            continue
-        rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
-        rel = _HIDDEN.get(rel, rel)
-        destination = target / rel
-        if os.path.lexists(destination):
-            kept.append(destination)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
-        written.append(destination)
+    written: list[Path] = []
+    kept: list[Path] = []
+    made: list[Path] = []
+    try:
+        for source in sorted(SITE_TEMPLATE.rglob("*")):
+            if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
+                continue
+            rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
+            destination = target / _HIDDEN.get(rel, rel)
+            if os.path.lexists(destination):
+                kept.append(destination)
+                continue
+            _make_folders(destination.parent, made)
+            destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
+            written.append(destination)
+    except OSError as exc:
+        _take_back(written, made)
+        raise fail(str(exc.filename or target), None, "IM050", f"cannot write the site: {exc.strerror or exc}",
+                   hint="nothing was left behind; fix that and run `im-site init` again") from None
     return Started(sorted(written), sorted(kept))
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    """mkdir -p that notes each folder it made, so that a failed `init` can take them back."""
+    for missing in reversed([path for path in (folder, *folder.parents) if not os.path.lexists(path)]):
+        missing.mkdir()
+        made.append(missing)
+
+
+def _take_back(written: list[Path], made: list[Path]) -> None:
+    """Undo a failed `init`: a half-written site would make the next try refuse a folder that is
+    not empty. Only what this run wrote goes; a folder that is not empty stays."""
+    for path in written:
+        path.unlink(missing_ok=True)
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
@@ -108,9 +133,17 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
         "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
         "KPI_LINES": _kpi_lines(config) if kind == "kpi" else "",
     })
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as stream:  # "x": a race never overwrites either
-        stream.write(text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as stream:  # "x": a race never overwrites either
+            stream.write(text)
+    except FileExistsError as exc:
+        if exc.filename and Path(exc.filename) == path:  # written meanwhile by someone else
+            raise fail(rel, None, "IM012", "already exists; refusing to overwrite it") from None
+        raise fail(rel, None, "IM050", f"cannot write the new page: {tidy_path(str(exc.filename), config.root)} "
+                   "is not a folder") from None
+    except OSError as exc:
+        raise fail(rel, None, "IM050", f"cannot write the new page: {exc.strerror or exc}") from None
     return path
 
 

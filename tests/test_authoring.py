@@ -112,6 +112,37 @@ def test_init_hint_says_cd_only_into_another_folder(tmp_path: Path, monkeypatch,
     assert result.stdout.rstrip("\n").endswith(hint), result.stdout
 
 
+def test_init_that_cannot_write_says_why_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    """A full disk or a missing permission half-way through `init` was "internal error: OSError",
+    and the half-written folder made the next `init` refuse it as not empty."""
+    real = Path.write_text
+
+    def write_text(self: Path, *args, **kwargs):  # noqa: ANN202 - the disk fills up at kpis.yaml
+        if self.name == "kpis.yaml":
+            raise OSError(28, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "write_text", write_text)
+    target = tmp_path / "neu"
+    result = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{target}/content/kpis/kpis.yaml: error[IM050]: cannot write the site: "
+                                    "No space left on device"), result.stderr
+    assert not target.exists()
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False).exit_code == 0
+    (tmp_path / "datei").write_text("x")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "datei" / "site")], catch_exceptions=False)
+    assert result.exit_code == 1 and "error[IM050]: cannot write the site: Not a directory" in result.stderr
+
+
+def test_new_that_cannot_write_says_why(make_site) -> None:
+    root = make_site({"content/training": "a file where the folder belongs\n"})
+    result = run_cli(root, "new", "module", "Kasse")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("content/training/kasse.md: error[IM050]: cannot write the new page: "
+                                    "content/training is not a folder"), result.stderr
+
+
 def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     target = tmp_path / "busy"
     target.mkdir()
