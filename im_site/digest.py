@@ -54,8 +54,10 @@ class DigestItem:
 
 
 def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
-    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago."""
-    if not value:
+    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago
+    (not for an empty `--since "$LAST_RUN"`: that is an error, or the digest would quietly cover
+    another week)."""
+    if value is None:
         return now - timedelta(days=DEFAULT_DAYS)
     text = value.strip().replace("Z", "+00:00")
     try:

@@ -372,6 +372,17 @@ def test_audience_build_leaves_no_trace_of_other_audiences(make_site):
         assert "ZENTRALEMARKER" not in text and "Nachricht an die Zentrale" not in text, path
 
 
+@pytest.mark.parametrize("args", [["build", "--now", ""], ["check", "--now", " "], ["digest", "-o", "{tmp}/d.html", "--since", ""]])
+def test_an_empty_clock_or_since_is_a_usage_error(make_site, tmp_path, args):
+    """`--now "$BUILD_TIME"` with the variable unset built with the current clock, and
+    `--since "$LAST_RUN"` covered the default week: another build, another digest, without a word."""
+    root = make_site(SITE)
+    result = run_cli(root, *(arg.format(tmp=tmp_path) for arg in args))
+    assert result.exit_code == 2, result.output
+    assert "is not an ISO 8601 date or datetime" in result.stderr
+    assert not (root / "_site").exists() and not (tmp_path / "d.html").exists()
+
+
 def test_unknown_audience_is_refused(make_site):
     root = make_site(SITE)
     result = build_site(root, "--audience", "nobody")
