@@ -77,10 +77,12 @@ def init_site(target: Path, now: datetime, *, force: bool = False) -> Started:
             _make_folders(destination.parent, made)
             destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
             written.append(destination)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, a missing permission, Ctrl-C
         _take_back(written, made)
-        raise fail(str(exc.filename or target), None, "IM050", f"cannot write the site: {exc.strerror or exc}",
-                   hint="nothing was left behind; fix that and run `im-site init` again") from None
+        if isinstance(exc, OSError):
+            raise fail(str(exc.filename or target), None, "IM050", f"cannot write the site: {exc.strerror or exc}",
+                       hint="nothing was left behind; fix that and run `im-site init` again") from None
+        raise
     return Started(sorted(written), sorted(kept))
 
 

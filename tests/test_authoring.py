@@ -135,6 +135,19 @@ def test_init_that_cannot_write_says_why_and_leaves_nothing(tmp_path: Path, monk
     assert result.exit_code == 1 and "error[IM050]: cannot write the site: Not a directory" in result.stderr
 
 
+def test_init_interrupted_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    real = Path.write_text
+
+    def write_text(self: Path, *args, **kwargs):  # noqa: ANN202 - Ctrl-C at kpis.yaml
+        if self.name == "kpis.yaml":
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "write_text", write_text)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "neu")], catch_exceptions=False)
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert not (tmp_path / "neu").exists()
+
+
 def test_new_that_cannot_write_says_why(make_site) -> None:
     root = make_site({"content/training": "a file where the folder belongs\n"})
     result = run_cli(root, "new", "module", "Kasse")
