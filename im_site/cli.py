@@ -234,7 +234,8 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--force", is_flag=True, help="Add the starter files even if DIR is not empty (files already there are kept).")
+@click.option("--force", is_flag=True,
+              help="Add the starter files even if DIRECTORY is not empty (files already there are kept).")
 @handles_errors
 def init(ctx: Context, directory: str, force: bool) -> None:
     """Create a new working site (site.yaml, content, theme stub) in DIRECTORY."""
@@ -263,7 +264,7 @@ def _serve_hint(directory: Path) -> str:
 @click.argument("kind", type=click.Choice(["message", "module", "kpi"]))
 @click.argument("title")
 @click.option("--lang", help="Language of the new file (default: the site's language).")
-@_now_option
+@click.option("--now", help="Today, for the dates filled in (ISO 8601; default: the clock, in the site's timezone).")
 @handles_errors
 def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) -> None:
     """Write a new message, module or KPI snapshot (TITLE is the period for kpi)."""

@@ -148,6 +148,15 @@ def test_init_interrupted_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     assert not (tmp_path / "neu").exists()
 
 
+def test_help_of_init_and_new_says_what_their_options_do() -> None:
+    """`init --help` spoke of a DIR it does not have (DIRECTORY), `new --help` of a --now that fixes
+    "the clock for publishing rules", where it only sets the dates filled in."""
+    init = CliRunner().invoke(main, ["init", "--help"]).output
+    assert " DIR " not in init and "if DIRECTORY is not empty" in " ".join(init.split())
+    new = " ".join(CliRunner().invoke(main, ["new", "--help"]).output.split())
+    assert "publishing rules" not in new and "Today, for the dates filled in" in new
+
+
 def test_new_that_cannot_write_says_why(make_site) -> None:
     root = make_site({"content/training": "a file where the folder belongs\n"})
     result = run_cli(root, "new", "module", "Kasse")
