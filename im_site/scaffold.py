@@ -111,7 +111,7 @@ def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
     if kind == "kpi":
         period = title.strip()
         if not _PERIOD.match(period):
-            raise fail("content/kpis", None, "IM011", f"{title!r} is not a period like 2026-Q4",
+            raise fail("TITLE", None, "IM011", f"{title!r} is not a period like 2026-Q4",
                        hint="letters, digits, '-' and '_' only")
         return config.content_dir / "kpis" / f"{period}{suffix}.md"
     folder = "messages" if kind == "message" else "training"
@@ -123,7 +123,7 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
     check_option_values(config, lang=lang)
     lang = lang or config.settings.language
     if not title.strip():
-        raise fail("content", None, "IM007", "the title is empty")
+        raise fail("TITLE", None, "IM007", "the title is empty")
     path = new_file_path(config, kind, title, lang)
     rel = path.relative_to(config.root).as_posix()
     if path.exists():

@@ -157,6 +157,14 @@ def test_help_of_init_and_new_says_what_their_options_do() -> None:
     assert "publishing rules" not in new and "Today, for the dates filled in" in new
 
 
+@pytest.mark.parametrize("kind, title, message", [("message", " ", "TITLE: error[IM007]: the title is empty"),
+                                                   ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period")])
+def test_new_blames_a_bad_title_on_the_argument(make_site, kind, title, message) -> None:
+    """They were reported at `content:` and `content/kpis:`, folders with nothing wrong in them."""
+    result = run_cli(make_site({}), "new", kind, title)
+    assert result.exit_code == 1 and result.stderr.startswith(message), result.stderr
+
+
 def test_new_that_cannot_write_says_why(make_site) -> None:
     root = make_site({"content/training": "a file where the folder belongs\n"})
     result = run_cli(root, "new", "module", "Kasse")
