@@ -261,8 +261,9 @@ def _write_both(files: dict[Path, bytes]) -> None:
         with signals_held():
             _replace_together(staged)
             committed.append(next(iter(files)))
-    except OSError as exc:
-        raise fail(str(path), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None
+    except OSError as exc:  # a failed rename names its target second; a failed write, the file staged last
+        where = exc.filename2 or path
+        raise fail(str(where), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None
     finally:
         for temporary in staged.values():
             temporary.unlink(missing_ok=True)
