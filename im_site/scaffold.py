@@ -137,8 +137,7 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
     })
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as stream:  # "x": a race never overwrites either
-            stream.write(text)
+        _write_new(path, text)
     except FileExistsError as exc:
         if exc.filename and Path(exc.filename) == path:  # written meanwhile by someone else
             raise fail(rel, None, "IM012", "already exists; refusing to overwrite it") from None
@@ -147,6 +146,18 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
     except OSError as exc:
         raise fail(rel, None, "IM050", f"cannot write the new page: {exc.strerror or exc}") from None
     return path
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create `path` holding `text`: never over another file ("x": a race never overwrites either),
+    and never half of it: a half-written page would make the next `new` refuse it as existing."""
+    with open(path, "x", encoding="utf-8") as stream:
+        try:
+            stream.write(text)
+            stream.flush()
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def _template(kind: str) -> str:

@@ -148,6 +148,35 @@ def test_init_interrupted_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     assert not (tmp_path / "neu").exists()
 
 
+def test_new_on_a_full_disk_leaves_no_half_page(make_site, monkeypatch) -> None:
+    """A failed write left half a page, and the next `new` refused it as existing."""
+    from im_site import scaffold
+
+    class FullDisk:
+        def __init__(self, stream) -> None:  # noqa: ANN001
+            self.stream = stream
+
+        def __enter__(self) -> "FullDisk":
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+        def write(self, text: str) -> None:
+            self.stream.write(text[:10])
+            raise OSError(28, "No space left on device")
+
+    real_open = open
+    monkeypatch.setattr(scaffold, "open", lambda *args, **kwargs: FullDisk(real_open(*args, **kwargs)), raising=False)
+    root = make_site({})
+    result = run_cli(root, "new", "message", "Hallo")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("content/messages/hallo.md: error[IM050]: cannot write the new page: No space left")
+    assert not (root / "content/messages/hallo.md").exists()
+    monkeypatch.undo()
+    assert run_cli(root, "new", "message", "Hallo").exit_code == 0
+
+
 def test_help_of_init_and_new_says_what_their_options_do() -> None:
     """`init --help` spoke of a DIR it does not have (DIRECTORY), `new --help` of a --now that fixes
     "the clock for publishing rules", where it only sets the dates filled in."""
