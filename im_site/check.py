@@ -55,14 +55,21 @@ class Report:
         }
         return json.dumps(data, ensure_ascii=False, indent=2)
 
-    def to_text(self, *, hashes: bool = False, strict: bool = False) -> str:
-        lines = [format_diagnostic(d) for d in self.diagnostics.sorted()]
-        if self.schedule:
+    def to_text(self, *, hashes: bool = False, strict: bool = False, quiet: bool = False) -> str:
+        """The report for people; `quiet` (--quiet: "print only errors") keeps only what fails the
+        check and its summary, so a clean check prints nothing but the hashes asked for."""
+        if quiet:
+            failing = [d for d in self.diagnostics.sorted() if d.severity == "error" or strict]
+            lines = [format_diagnostic(d) for d in failing]
+        else:
+            lines = [format_diagnostic(d) for d in self.diagnostics.sorted()]
+        if self.schedule and not quiet:
             lines += ["", "schedule:"] + [self._schedule_line(change) for change in self.schedule]
         if hashes and self.sources:
             lines += ["", "translation sources (content hash for translated_from):"]
             lines += [f"  {page.source_hash}  {page.path}" for page in self.sources]
-        lines += ["", self.diagnostics.summary(strict=strict)]
+        if not quiet or self.failed(strict):
+            lines += ["", self.diagnostics.summary(strict=strict)]
         return "\n".join(lines).lstrip("\n")
 
     def _schedule_line(self, change: ScheduledChange) -> str:

@@ -44,10 +44,15 @@ class Context:
             raise click.UsageError(str(exc)) from None
         return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
 
+    @property
+    def site_folder(self) -> Path:
+        """What the paths in diagnostics are relative to (`diagnostics.tidy_path`)."""
+        return self.config_path.absolute().parent
+
     def report(self, diagnostics: Diagnostics, *, always: bool = False, strict: bool = False) -> None:
         """Problems on stderr, one per line, with a summary when there were any."""
         if diagnostics.items and (always or not self.quiet or diagnostics.errors):
-            click.echo(diagnostics.format_text(), err=True)
+            click.echo(diagnostics.located_in(self.site_folder).format_text(), err=True)
             click.echo(diagnostics.summary(strict=strict), err=True)
 
     def info(self, message: str) -> None:
@@ -76,6 +81,8 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
         except KeyboardInterrupt:
             return _interrupted()
+        except BrokenPipeError:
+            _reader_gone()
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -93,6 +100,16 @@ def _interrupted() -> None:
         return None
     click.echo("interrupted; the previous output is untouched", err=True)
     sys.exit(130)
+
+
+def _reader_gone() -> None:
+    """`im-site check | head -3`: the reader closed the pipe once it had what it wanted, which
+    was reported as "internal error: BrokenPipeError". Exit 1 quietly, as Python advises: stdout
+    now leads nowhere, so the final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(1)
 
 
 def _caused_by_ctrl_c(exc: BaseException) -> bool:
@@ -196,7 +213,7 @@ def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
     """List the published versions, newest first."""
     from .publish import format_versions, list_versions
 
-    click.echo(format_versions(list_versions(Path(dest), audience), fmt))
+    click.echo(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
 
 
 @main.command()
@@ -210,14 +227,15 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
     """Pages added, removed and changed between two published versions."""
     from .publish import diff_versions, format_diff
 
-    click.echo(format_diff(diff_versions(Path(dest), old, new, audience), fmt))
+    click.echo(format_diff(diff_versions(Path(dest).absolute(), old, new, audience), fmt))
 
 
 # ---------------------------------------------------------------- authoring: init, new, serve, check
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--force", is_flag=True, help="Add the starter files even if DIR is not empty (files already there are kept).")
+@click.option("--force", is_flag=True,
+              help="Add the starter files even if DIRECTORY is not empty (files already there are kept).")
 @handles_errors
 def init(ctx: Context, directory: str, force: bool) -> None:
     """Create a new working site (site.yaml, content, theme stub) in DIRECTORY."""
@@ -232,15 +250,21 @@ def init(ctx: Context, directory: str, force: bool) -> None:
                      hint="compare them with those of `im-site init` into a new folder")
         ctx.report(kept)
     if not ctx.quiet:
-        click.echo(f"created a site with {len(started.written)} files in {directory}; "
-                   f"try: cd {shlex.quote(directory)} && im-site serve")
+        click.echo(f"created a site with {len(started.written)} files in {directory}; try: {_serve_hint(Path(directory))}")
+
+
+def _serve_hint(directory: Path) -> str:
+    """How to preview the new site: `cd . && im-site serve` only puzzles someone who ran `init .`."""
+    if directory.resolve() == Path.cwd().resolve():
+        return "im-site serve"
+    return f"cd {shlex.quote(str(directory))} && im-site serve"
 
 
 @main.command()
 @click.argument("kind", type=click.Choice(["message", "module", "kpi"]))
 @click.argument("title")
 @click.option("--lang", help="Language of the new file (default: the site's language).")
-@_now_option
+@click.option("--now", help="Today, for the dates filled in (ISO 8601; default: the clock, in the site's timezone).")
 @handles_errors
 def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) -> None:
     """Write a new message, module or KPI snapshot (TITLE is the period for kpi)."""
@@ -298,7 +322,10 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
         report = Report(exc.diagnostics)
     else:
         report = check_site(config, options.but(config_path=config.path))
-    click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict))
+    report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
+    text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
+    if text:
+        click.echo(text)
     sys.exit(1 if report.failed(strict) else 0)
 
 
@@ -320,11 +347,26 @@ def digest(ctx: Context, output: str, since: str | None, audience: str | None, l
     config = ctx.load()
     options = ctx.options(now, audience=audience).but(published=published)
     try:
-        diagnostics, count = make_digest(config, options, since, lang, Path(output))
+        diagnostics, count = make_digest(config, options, since, lang, Path(output).absolute())
     except DigestUsage as exc:
         raise click.UsageError(str(exc)) from None
     ctx.report(diagnostics)
     ctx.info(f"wrote {count} message{'s' if count != 1 else ''} to {output} and {output}.txt")
+
+
+def _run_main() -> int:
+    """`main` with click's errors shown as click shows them, except a Ctrl-C outside a command (while
+    click reads the arguments, or just after the command ended), which click reported as
+    "Aborted!" with exit 1, as if something had failed: it is an interruption (130) like any other,
+    or nothing at all once the output was complete."""
+    try:
+        result = main(standalone_mode=False)
+    except click.exceptions.Abort:
+        return 0 if committed else 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
 
 
 def entry(sigint: Any = None) -> None:
@@ -340,14 +382,16 @@ def entry(sigint: Any = None) -> None:
     try:
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)
-        main()
-        code = 0
+        code = _run_main()
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:  # outside a command, or after it ended
         code = 0 if committed else 130
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a reader that closed the pipe: nothing is left to tell it
+            pass
     os._exit(code)

@@ -202,6 +202,29 @@ class Config:
     def line_of(self, *keys: Any) -> int:
         return self.doc.line_of(keys)
 
+    @property
+    def file(self) -> str:
+        """How diagnostics name this file: `staging.yaml:4` under `--config staging.yaml`, where
+        a literal `site.yaml:4` sent people to the wrong file."""
+        return self.path.name
+
+
+def check_option_values(config: Config, *, lang: str | None = None, audience: str | None = None) -> None:
+    """Refuse a `--lang` or `--audience` that site.yaml does not define, both at once, on the line
+    that defines them: whether a value exists is the site's business, so it is an error in the
+    site's terms (exit 1) for every command alike, where only a malformed value is a usage error."""
+    problems = Diagnostics()
+    if lang is not None and lang not in config.languages:
+        key = "languages" if ("languages",) in config.doc.lines else "language"
+        problems.error(config.file, config.line_of(key), "IM160",
+                       f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})",
+                       hint="add it to `languages` in site.yaml")
+    if audience is not None and audience not in config.audience_ids:
+        problems.error(config.file, config.line_of("audiences"), "IM020", f"unknown audience {audience!r}",
+                       hint=f"defined: {', '.join(config.audience_ids) or 'none'}")
+    if problems.items:
+        raise SiteError(problems)
+
 
 #: `de`, `gsw`, `de-CH`, `zh-Hant`: what `lang` and `hreflang` take (and a file-name suffix can name).
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,4})?\Z")

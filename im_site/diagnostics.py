@@ -9,7 +9,9 @@ add to a Diagnostics collector, and the caller decides whether to stop.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Iterable, Literal
 
 Severity = Literal["error", "warning"]
@@ -135,6 +137,12 @@ class Diagnostics:
     def format_text(self) -> str:
         return "\n".join(d.format() for d in self.sorted())
 
+    def located_in(self, root: Path) -> Diagnostics:
+        """The same problems with every path named as `tidy_path` names it, for printing."""
+        tidied = Diagnostics()
+        tidied.extend(replace(d, path=tidy_path(d.path, root)) for d in self.items)
+        return tidied
+
     def summary(self, *, strict: bool = False) -> str:
         """`1 error, 2 warnings`; under --strict it says the warnings fail too, or a build failing
         with "0 errors, 2 warnings" (and exit 1) would not say why."""
@@ -146,6 +154,20 @@ class Diagnostics:
         return json.dumps({"diagnostics": [d.as_dict() for d in self.sorted()],
                            "errors": len(self.errors), "warnings": len(self.warnings)},
                           ensure_ascii=False, indent=2)
+
+
+def tidy_path(path: str, root: Path) -> str:
+    """A diagnostic's path as people read it: relative to the site folder when inside it (as every
+    content file is named), else absolute; never with the `.` and `..` of how a folder was typed
+    (`/tmp/x/content/../_site`), nor relative to where the command happened to run. The site
+    folder itself stays absolute: ". : error" says nothing. Names such as `<template>` stay."""
+    if not path or path.startswith("<"):
+        return path
+    folder = os.path.normpath(root.absolute())
+    full = os.path.normpath(os.path.join(folder, path))
+    if full == folder or not full.startswith(folder.rstrip(os.sep) + os.sep):
+        return full
+    return Path(os.path.relpath(full, folder)).as_posix()
 
 
 class SiteError(Exception):

@@ -9,8 +9,10 @@ audience asked for, so it can only show what that build publishes.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from html.parser import HTMLParser
@@ -19,17 +21,16 @@ from typing import Any
 from urllib.parse import unquote
 
 from .build import BuildResult, build
-from .config import Config, label_for
+from .config import Config, check_option_values, label_for
 from .diagnostics import Diagnostics, SiteError, fail
 from .foreign import mark_text_languages
 from .model import Page
 from .options import BuildOptions
-from .output import write_file_atomic
+from .output import committed, signals_held, write_file_atomic
 from .render import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
 from .urls import absolute, is_external, page_file, site_address
-from .write import check_audience
 
 DEFAULT_DAYS = 7
 EXCERPT_CHARS = 320
@@ -53,8 +54,10 @@ class DigestItem:
 
 
 def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
-    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago."""
-    if not value:
+    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago
+    (not for an empty `--since "$LAST_RUN"`: that is an error, or the digest would quietly cover
+    another week)."""
+    if value is None:
         return now - timedelta(days=DEFAULT_DAYS)
     text = value.strip().replace("Z", "+00:00")
     try:
@@ -75,24 +78,21 @@ def published_at(page: Page, tz: tzinfo) -> datetime:
 def make_digest(config: Config, options: BuildOptions, since: str | None, lang: str | None,
                 output: Path) -> tuple[Diagnostics, int]:
     """Build in memory, select the messages, write FILE and FILE.txt; (diagnostics, message count)."""
-    lang = lang or config.settings.language
-    if lang not in config.languages:
-        raise DigestUsage(f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})")
     start = parse_since(since, options.now, config.tz)
-    check_audience(config, options.audience)
+    check_option_values(config, lang=lang, audience=options.audience)
+    lang = lang or config.settings.language
     check_output(config, output)
     result = build(config, options)
     if result.diagnostics.has_errors():
         raise SiteError(result.diagnostics)
     if not config.settings.base_url.startswith(("http://", "https://")):
         result.diagnostics.warning(
-            "site.yaml", config.line_of("base_url"), "IM153",
+            config.file, config.line_of("base_url"), "IM153",
             f"base_url {config.settings.base_url!r} is only a path: links in the digest will not work in e-mail",
             hint="set base_url to the full address, e.g. https://intranet.example.com/")
     items = select(result, lang, start)
     html, text = render_digest(config, result.diagnostics, lang, items, start, options, _home(result, lang))
-    _write(output, html.encode())
-    _write(text_part(output), text.encode())
+    _write_both({output: html.encode(), text_part(output): text.encode()})
     return result.diagnostics, len(items)
 
 
@@ -245,12 +245,53 @@ def _is_html(path: Path) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Replace `path` atomically, so a reader never sees half a digest."""
-    folder = path.absolute().parent
-    if not folder.is_dir():
-        raise fail(str(path), None, "IM050", f"folder {folder} does not exist")
+def _write_both(files: dict[Path, bytes]) -> None:
+    """Write the HTML and its plain-text part, both or neither, like a build: each is staged beside
+    its target, then both are renamed with Ctrl-C held, and a rename that fails puts the file
+    already renamed back. Written one after the other, a Ctrl-C or a full disk in between left
+    this week's HTML beside last week's text, which a mailer would send together."""
+    for path in files:
+        if not path.absolute().parent.is_dir():
+            raise fail(str(path), None, "IM050", "its folder does not exist", hint="create the folder first, or write elsewhere")
+    staged: dict[Path, Path] = {}
+    path = next(iter(files))
     try:
-        write_file_atomic(path.absolute(), data)
-    except OSError as exc:
-        raise fail(str(path), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None
+        for path, data in files.items():
+            _stage(staged, path, data)
+        with signals_held():
+            _replace_together(staged)
+            committed.append(next(iter(files)))
+    except OSError as exc:  # a failed rename names its target second; a failed write, the file staged last
+        where = exc.filename2 or path
+        raise fail(str(where), None, "IM050", f"cannot write the digest: {exc.strerror or exc}") from None
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+
+
+def _stage(staged: dict[Path, Path], path: Path, data: bytes) -> None:
+    """`data` in a new file beside `path` (0644, as a build writes), noted in `staged` before a
+    byte is written, so that a failure or Ctrl-C while writing leaves no temporary file behind."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.absolute().parent)
+    staged[path] = Path(name)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.chmod(name, 0o644)
+
+
+def _replace_together(staged: dict[Path, Path]) -> None:
+    """Rename each staged file over its target; if one rename fails, the targets already replaced
+    get their old bytes back (or go, if they were new), so none of them changed."""
+    previous = {path: path.read_bytes() if path.is_file() else None for path in staged}
+    replaced: list[Path] = []
+    try:
+        for path, temporary in staged.items():
+            os.replace(temporary, path)
+            replaced.append(path)
+    except BaseException:
+        for path in replaced:
+            if previous[path] is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_file_atomic(path, previous[path])
+        raise

@@ -142,7 +142,7 @@ def acknowledge_link(ctx: "RenderContext", page: Page | None) -> dict[str, str] 
 def _check_acknowledge_url(ctx: "RenderContext") -> None:
     template = ctx.config.settings.acknowledge_url
     if template and "{id}" not in template:
-        ctx.diagnostics.warning("site.yaml", ctx.config.line_of("acknowledge_url"), "IM152",
+        ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("acknowledge_url"), "IM152",
                                 "acknowledge_url has no {id}: the form cannot tell which message was read",
                                 hint="e.g. https://forms.example.com/ack?page={id}&version={version}")
 

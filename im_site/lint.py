@@ -132,7 +132,7 @@ def check_contrast(config: "Config", tokens: dict[str, str], diagnostics: "Diagn
     for what, foreground, background, key in colour_pairs(config, tokens):
         ratio = contrast_ratio(foreground, background)
         if ratio < AA_NORMAL:
-            diagnostics.warning("site.yaml", config.line_of("brand", "colors", key), "IM121",
+            diagnostics.warning(config.file, config.line_of("brand", "colors", key), "IM121",
                                 f"contrast of {what} is {ratio:.2f}:1 ({foreground.upper()} on "
                                 f"{background.upper()}), below WCAG AA {AA_NORMAL}:1",
                                 hint="darken or lighten one of the brand colours")

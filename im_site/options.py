@@ -23,9 +23,10 @@ class ClockError(ValueError):
 def read_clock(now_iso: str | None) -> datetime:
     """The build's moment: `--now`, else SOURCE_DATE_EPOCH, else the system clock (UTC).
 
-    A `--now` without a timezone is read as UTC.
+    A `--now` without a timezone is read as UTC. An empty `--now` (`--now "$BUILD_TIME"` with the
+    variable unset) is an error, not the clock: a reproducible build must not turn into another.
     """
-    if now_iso:
+    if now_iso is not None:
         try:
             moment = datetime.fromisoformat(now_iso.strip().replace("Z", "+00:00"))
         except ValueError as exc:

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .build import BuildResult, build
-from .config import Config
+from .config import Config, check_option_values
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
 from .render import format_date
 from .whatsnew import page_changed
-from .write import check_apart_from_cache, check_audience
+from .write import check_apart_from_cache
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: Names beside the version folders that an id must not take.
@@ -82,9 +82,9 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
             progress: Callable[[str], None] = lambda message: None) -> Published:
     """Build, then add the build as a new version under `dest`; refuse anything that would hide a page."""
     if options.drafts or options.future:
-        raise fail("site.yaml", None, "IM170", "publish refuses drafts/scheduled pages",
+        raise fail("--drafts" if options.drafts else "--future", None, "IM170", "publish refuses drafts/scheduled pages",
                    hint="use `im-site serve --drafts --future` to preview them")
-    check_audience(config, options.audience)
+    check_option_values(config, audience=options.audience)
     dest = dest.absolute()
     check_output_dir(dest, config.root)
     check_apart_from_cache(config, dest)

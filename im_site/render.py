@@ -173,11 +173,9 @@ def fingerprint(path: str, data: bytes) -> str:
 
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
-    static = _static_inside(ctx, ctx.theme.static_files())
+    static = {name: path for name, path in _static_inside(ctx, ctx.theme.static_files()).items() if _ships(ctx, name)}
     # Stylesheets last: their url()s name the other files by their fingerprinted names.
     for name, path in static.items():
-        if name == "livereload.js" and not ctx.options.live_reload:
-            continue  # the dev server's client never ships in a build
         if not name.endswith(".css"):
             _add_static(ctx, name, path.read_bytes())
     for name in static:
@@ -193,7 +191,19 @@ def add_theme_assets(ctx: RenderContext) -> None:
             font_urls[role] = posixpath.relpath(output, "assets")
     css = brand_css(ctx.config, ctx.theme.tokens, font_urls).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
-    ctx.outputs.add(ctx.assets["brand.css"], css, "site.yaml:brand", ctx.diagnostics)
+    ctx.outputs.add(ctx.assets["brand.css"], css, f"{ctx.config.file}:brand", ctx.diagnostics)
+
+
+#: The search box's script and styles: every page would load them for a box that is not there.
+SEARCH_ASSETS = frozenset({"search.js", "search.css"})
+
+
+def _ships(ctx: RenderContext, name: str) -> bool:
+    """Whether a theme's static file goes into this build: the dev server's client only when
+    serving, the search box's files only with `search.enabled`."""
+    if name == "livereload.js":
+        return ctx.options.live_reload
+    return name not in SEARCH_ASSETS or ctx.config.settings.search.enabled
 
 
 def _static_inside(ctx: RenderContext, static: dict[str, Path]) -> dict[str, Path]:
@@ -251,24 +261,24 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
     path = ctx.config.content_dir / rel
     key = ("brand", "fonts", role) if role != "logo" else ("brand", "logo")
     if not path.is_file() or not path.resolve().is_relative_to(ctx.config.content_dir.resolve()):
-        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM110",
+        ctx.diagnostics.error(ctx.config.file, ctx.config.line_of(*key), "IM110",
                               f"brand {role} {rel!r} not found under content/")
         return None
     data = path.read_bytes()
     problem = image_problem(data, rel) if role == "logo" else None
     if problem:
-        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
+        ctx.diagnostics.error(ctx.config.file, ctx.config.line_of(*key), "IM112",
                               f"brand logo {rel!r} cannot be used: {problem}",
                               hint="use a JPEG, PNG, WebP, GIF or SVG file that opens in an image viewer")
         return None
     if role != "logo" and not data.startswith(b"wOF2"):
-        ctx.diagnostics.error("site.yaml", ctx.config.line_of(*key), "IM112",
+        ctx.diagnostics.error(ctx.config.file, ctx.config.line_of(*key), "IM112",
                               f"brand {role} font {rel!r} {_font_kind(data)}",
                               hint="convert it to WOFF2, e.g. with fonttools: fonttools ttLib.woff2 compress FONT")
         return None
     output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
     ctx.assets[f"brand:{role}"] = output
-    ctx.outputs.add(output, data, f"site.yaml:brand.{role}", ctx.diagnostics)
+    ctx.outputs.add(output, data, f"{ctx.config.file}:brand.{role}", ctx.diagnostics)
     return output
 
 
@@ -711,7 +721,7 @@ def check_menu(ctx: RenderContext) -> None:
         path = item.url.strip("/")
         file = page_file(path + "/" if path else "")
         if scheme_of(item.url) is None and ctx.is_other_audiences(file):
-            ctx.diagnostics.warning("site.yaml", ctx.config.line_of("menu", index, "url"), "IM105",
+            ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM105",
                                     f"menu link {item.url!r} leads to another audience's page: "
                                     "left out of the menu in this build")
         elif scheme_of(item.url) is None and file not in ctx.planned:
@@ -725,7 +735,7 @@ def check_menu(ctx: RenderContext) -> None:
             hint = (f"content/{cause} has errors of its own that keep it out of the build" if cause else
                     f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else
                     f"a menu names a page by its address: write /{named.url}" if named else None)
-            ctx.diagnostics.error("site.yaml", ctx.config.line_of("menu", index, "url"), "IM101",
+            ctx.diagnostics.error(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM101",
                                   f"menu link {item.url!r} points to no page of this site", hint=hint)
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from .config import Config
-from .diagnostics import fail
+from .config import Config, check_option_values
+from .diagnostics import fail, tidy_path
 from .slugs import slugify
 from .yamldoc import YamlProblem, load
 
@@ -62,20 +62,47 @@ def init_site(target: Path, now: datetime, *, force: bool = False) -> Started:
     values = {"TITLE": "Intranet", "THEME": slugify(target.absolute().name, max_length=40) or "brand",
               "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
               "PERIOD": quarter_of(today)}
-    written, kept = [], []
-    for source in sorted(SITE_TEMPLATE.rglob("*")):
-        if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
-            continue
-        rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
-        rel = _HIDDEN.get(rel, rel)
-        destination = target / rel
-        if os.path.lexists(destination):
-            kept.append(destination)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
-        written.append(destination)
+    written: list[Path] = []
+    kept: list[Path] = []
+    made: list[Path] = []
+    try:
+        for source in sorted(SITE_TEMPLATE.rglob("*")):
+            if not source.is_file() or source.name.startswith(".") or source.suffix == ".pyc":
+                continue
+            rel = _fill(source.relative_to(SITE_TEMPLATE).as_posix(), values)
+            destination = target / _HIDDEN.get(rel, rel)
+            if os.path.lexists(destination):
+                kept.append(destination)
+                continue
+            _make_folders(destination.parent, made)
+            destination.write_text(_fill(source.read_text(encoding="utf-8"), values), encoding="utf-8")
+            written.append(destination)
+    except BaseException as exc:  # a full disk, a missing permission, Ctrl-C
+        _take_back(written, made)
+        if isinstance(exc, OSError):
+            raise fail(str(exc.filename or target), None, "IM050", f"cannot write the site: {exc.strerror or exc}",
+                       hint="nothing was left behind; fix that and run `im-site init` again") from None
+        raise
     return Started(sorted(written), sorted(kept))
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    """mkdir -p that notes each folder it made, so that a failed `init` can take them back."""
+    for missing in reversed([path for path in (folder, *folder.parents) if not os.path.lexists(path)]):
+        missing.mkdir()
+        made.append(missing)
+
+
+def _take_back(written: list[Path], made: list[Path]) -> None:
+    """Undo a failed `init`: a half-written site would make the next try refuse a folder that is
+    not empty. Only what this run wrote goes; a folder that is not empty stays."""
+    for path in written:
+        path.unlink(missing_ok=True)
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
@@ -84,7 +111,7 @@ def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
     if kind == "kpi":
         period = title.strip()
         if not _PERIOD.match(period):
-            raise fail("content/kpis", None, "IM011", f"{title!r} is not a period like 2026-Q4",
+            raise fail("TITLE", None, "IM011", f"{title!r} is not a period like 2026-Q4",
                        hint="letters, digits, '-' and '_' only")
         return config.content_dir / "kpis" / f"{period}{suffix}.md"
     folder = "messages" if kind == "message" else "training"
@@ -93,12 +120,10 @@ def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
 
 def new_page(config: Config, kind: str, title: str, lang: str | None, now: datetime) -> Path:
     """Write a new content file with its front matter to fill in; never overwrites."""
+    check_option_values(config, lang=lang)
     lang = lang or config.settings.language
-    if lang not in config.languages:
-        raise fail("site.yaml", config.line_of("languages"), "IM160",
-                   f"language {lang!r} is not in site.yaml languages {config.languages}")
     if not title.strip():
-        raise fail("content", None, "IM007", "the title is empty")
+        raise fail("TITLE", None, "IM007", "the title is empty")
     path = new_file_path(config, kind, title, lang)
     rel = path.relative_to(config.root).as_posix()
     if path.exists():
@@ -110,10 +135,29 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
         "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
         "KPI_LINES": _kpi_lines(config) if kind == "kpi" else "",
     })
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as stream:  # "x": a race never overwrites either
-        stream.write(text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_new(path, text)
+    except FileExistsError as exc:
+        if exc.filename and Path(exc.filename) == path:  # written meanwhile by someone else
+            raise fail(rel, None, "IM012", "already exists; refusing to overwrite it") from None
+        raise fail(rel, None, "IM050", f"cannot write the new page: {tidy_path(str(exc.filename), config.root)} "
+                   "is not a folder") from None
+    except OSError as exc:
+        raise fail(rel, None, "IM050", f"cannot write the new page: {exc.strerror or exc}") from None
     return path
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create `path` holding `text`: never over another file ("x": a race never overwrites either),
+    and never half of it: a half-written page would make the next `new` refuse it as existing."""
+    with open(path, "x", encoding="utf-8") as stream:
+        try:
+            stream.write(text)
+            stream.flush()
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def _template(kind: str) -> str:

@@ -165,7 +165,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     """Resolve the chain and build the Environment; None after reporting problems."""
     chain: list[tuple[str, Path]] = []
     name: str | None = config.settings.theme
-    named_at: tuple[str, int | None] = ("site.yaml", config.line_of("theme"))  # where `name` is written
+    named_at: tuple[str, int | None] = (config.file, config.line_of("theme"))  # where `name` is written
     settings_chain: list[ThemeSettings] = []
     docs: list[tuple[str, YamlDoc | None]] = []  # each theme's theme.yaml, for the lines of its strings
     while name:
@@ -192,7 +192,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
             theme.strings.setdefault(lang, {}).update(strings)
     for lang in config.languages:
         if not theme.has_texts_in(lang):
-            diagnostics.warning("site.yaml", config.line_of("languages"), "IM160",
+            diagnostics.warning(config.file, config.line_of("languages"), "IM160",
                                 f"the theme has no texts in {lang!r}: pages in it show menus, buttons and labels in "
                                 "English",
                                 hint=f"add strings: {{{lang}: ...}} to your theme's theme.yaml, with the keys of the "

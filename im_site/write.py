@@ -8,7 +8,7 @@ from typing import Callable
 
 from .build import BuildResult, build
 from .cache import Cache
-from .config import Config
+from .config import Config, check_option_values
 from .diagnostics import SiteError, fail
 from .options import BuildOptions
 from .output import check_not_published, check_output_dir, check_replaceable, locked
@@ -41,19 +41,13 @@ def output_path(config: Config, options: BuildOptions) -> Path:
     return path.resolve() if path.is_symlink() else path.absolute()
 
 
-def check_audience(config: Config, audience: str | None) -> None:
-    if audience is not None and audience not in config.audience_ids:
-        raise fail("site.yaml", config.line_of("audiences"), "IM020", f"unknown audience {audience!r}",
-                   hint=f"defined: {', '.join(config.audience_ids) or 'none'}")
-
-
 def check_apart_from_cache(config: Config, output: Path) -> None:
     """The cache keeps what `--drafts` rendered: inside the output folder it would be published
     (or replaced by the site, its records written into the site), and vice versa."""
     cache_dir = config.root / config.settings.cache_dir
     target, cache = output.resolve(), cache_dir.resolve()
     if target.is_relative_to(cache) or cache.is_relative_to(target):
-        raise fail("site.yaml", config.doc.lines.get(("cache_dir",)), "IM050",
+        raise fail(config.file, config.doc.lines.get(("cache_dir",)), "IM050",
                    f"the output folder {output} and cache_dir {cache_dir} overlap: "
                    "the cache (drafts included) would be published, or replaced by the site",
                    hint="keep them apart: output_dir: _site, cache_dir: .im-site-cache")
@@ -62,7 +56,7 @@ def check_apart_from_cache(config: Config, output: Path) -> None:
 def build_and_write(config: Config, options: BuildOptions, *, strict: bool = False,
                     progress: Callable[[str], None] = lambda message: None) -> Written:
     """Build; on success write what changed (update.py). On failure the old output is untouched."""
-    check_audience(config, options.audience)
+    check_option_values(config, audience=options.audience)
     target = output_path(config, options)
     check_output_dir(target, config.root)
     check_not_published(target)

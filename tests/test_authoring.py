@@ -101,6 +101,107 @@ def test_config_naming_the_site_folder_points_at_its_site_yaml(tmp_path: Path) -
     assert not (target / "_site").exists()
 
 
+@pytest.mark.parametrize("argument, hint", [(".", "try: im-site serve"), ("./", "try: im-site serve"),
+                                            ("neu", "try: cd neu && im-site serve"),
+                                            ("mein intranet", "try: cd 'mein intranet' && im-site serve")])
+def test_init_hint_says_cd_only_into_another_folder(tmp_path: Path, monkeypatch, argument, hint) -> None:
+    """`init .` said `try: cd . && im-site serve`."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", argument], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip("\n").endswith(hint), result.stdout
+
+
+def test_init_that_cannot_write_says_why_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    """A full disk or a missing permission half-way through `init` was "internal error: OSError",
+    and the half-written folder made the next `init` refuse it as not empty."""
+    real = Path.write_text
+
+    def write_text(self: Path, *args, **kwargs):  # noqa: ANN202 - the disk fills up at kpis.yaml
+        if self.name == "kpis.yaml":
+            raise OSError(28, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "write_text", write_text)
+    target = tmp_path / "neu"
+    result = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{target}/content/kpis/kpis.yaml: error[IM050]: cannot write the site: "
+                                    "No space left on device"), result.stderr
+    assert not target.exists()
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False).exit_code == 0
+    (tmp_path / "datei").write_text("x")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "datei" / "site")], catch_exceptions=False)
+    assert result.exit_code == 1 and "error[IM050]: cannot write the site: Not a directory" in result.stderr
+
+
+def test_init_interrupted_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    real = Path.write_text
+
+    def write_text(self: Path, *args, **kwargs):  # noqa: ANN202 - Ctrl-C at kpis.yaml
+        if self.name == "kpis.yaml":
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "write_text", write_text)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "neu")], catch_exceptions=False)
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert not (tmp_path / "neu").exists()
+
+
+def test_new_on_a_full_disk_leaves_no_half_page(make_site, monkeypatch) -> None:
+    """A failed write left half a page, and the next `new` refused it as existing."""
+    from im_site import scaffold
+
+    class FullDisk:
+        def __init__(self, stream) -> None:  # noqa: ANN001
+            self.stream = stream
+
+        def __enter__(self) -> "FullDisk":
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+        def write(self, text: str) -> None:
+            self.stream.write(text[:10])
+            raise OSError(28, "No space left on device")
+
+    real_open = open
+    monkeypatch.setattr(scaffold, "open", lambda *args, **kwargs: FullDisk(real_open(*args, **kwargs)), raising=False)
+    root = make_site({})
+    result = run_cli(root, "new", "message", "Hallo")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("content/messages/hallo.md: error[IM050]: cannot write the new page: No space left")
+    assert not (root / "content/messages/hallo.md").exists()
+    monkeypatch.undo()
+    assert run_cli(root, "new", "message", "Hallo").exit_code == 0
+
+
+def test_help_of_init_and_new_says_what_their_options_do() -> None:
+    """`init --help` spoke of a DIR it does not have (DIRECTORY), `new --help` of a --now that fixes
+    "the clock for publishing rules", where it only sets the dates filled in."""
+    init = CliRunner().invoke(main, ["init", "--help"]).output
+    assert " DIR " not in init and "if DIRECTORY is not empty" in " ".join(init.split())
+    new = " ".join(CliRunner().invoke(main, ["new", "--help"]).output.split())
+    assert "publishing rules" not in new and "Today, for the dates filled in" in new
+
+
+@pytest.mark.parametrize("kind, title, message", [("message", " ", "TITLE: error[IM007]: the title is empty"),
+                                                   ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period")])
+def test_new_blames_a_bad_title_on_the_argument(make_site, kind, title, message) -> None:
+    """They were reported at `content:` and `content/kpis:`, folders with nothing wrong in them."""
+    result = run_cli(make_site({}), "new", kind, title)
+    assert result.exit_code == 1 and result.stderr.startswith(message), result.stderr
+
+
+def test_new_that_cannot_write_says_why(make_site) -> None:
+    root = make_site({"content/training": "a file where the folder belongs\n"})
+    result = run_cli(root, "new", "module", "Kasse")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("content/training/kasse.md: error[IM050]: cannot write the new page: "
+                                    "content/training is not a folder"), result.stderr
+
+
 def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path: Path) -> None:
     target = tmp_path / "busy"
     target.mkdir()
@@ -318,6 +419,23 @@ def test_check_strict_exit_codes_and_writes_nothing(make_site) -> None:
     assert not (root / "_site").exists()
     clean = make_site({"content/messages/a.md": MESSAGE}, folder="clean")
     assert run_cli(clean, "check", "--now", NOW, "--strict").exit_code == 0
+
+
+def test_check_quiet_prints_only_what_fails(make_site) -> None:
+    """--quiet is "print only errors": `check -q` printed the schedule, every warning and
+    "0 errors, 0 warnings" all the same."""
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    quiet = run_cli(root, "check", "--now", NOW, "-q")
+    assert quiet.exit_code == 1
+    lines = quiet.stdout.splitlines()
+    assert lines[-1].endswith("warnings") and lines[-2] == ""
+    assert lines[:-2] and all(": error[" in line for line in lines[:-2])
+    assert "schedule:" not in quiet.stdout
+    clean = make_site({"content/messages/a.md": MESSAGE + "\nUnser Humankapital.\n"}, folder="clean",
+                      site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")
+    assert run_cli(clean, "check", "--now", NOW, "-q").stdout == ""
+    strict = run_cli(clean, "check", "--now", NOW, "-q", "--strict")
+    assert strict.exit_code == 1 and "warning[IM120 brand-voice]" in strict.stdout
 
 
 def test_check_reports_a_broken_site_yaml_as_json(make_site) -> None:

@@ -372,11 +372,56 @@ def test_audience_build_leaves_no_trace_of_other_audiences(make_site):
         assert "ZENTRALEMARKER" not in text and "Nachricht an die Zentrale" not in text, path
 
 
+@pytest.mark.parametrize("args", [["build", "--now", ""], ["check", "--now", " "], ["digest", "-o", "{tmp}/d.html", "--since", ""]])
+def test_an_empty_clock_or_since_is_a_usage_error(make_site, tmp_path, args):
+    """`--now "$BUILD_TIME"` with the variable unset built with the current clock, and
+    `--since "$LAST_RUN"` covered the default week: another build, another digest, without a word."""
+    root = make_site(SITE)
+    result = run_cli(root, *(arg.format(tmp=tmp_path) for arg in args))
+    assert result.exit_code == 2, result.output
+    assert "is not an ISO 8601 date or datetime" in result.stderr
+    assert not (root / "_site").exists() and not (tmp_path / "d.html").exists()
+
+
 def test_unknown_audience_is_refused(make_site):
     root = make_site(SITE)
     result = build_site(root, "--audience", "nobody")
     assert result.exit_code == 1
     assert "unknown audience 'nobody'" in result.stderr
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["new", "message", "Hola", "--lang", "fr"], ["site.yaml:3: error[IM160]: --lang 'fr'"]),
+    (["digest", "-o", "{tmp}/d.html", "--lang", "fr"], ["site.yaml:3: error[IM160]: --lang 'fr'"]),
+    (["digest", "-o", "{tmp}/d.html", "--lang", "fr", "--audience", "nobody"],
+     ["site.yaml:3: error[IM160]: --lang 'fr'", "site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
+    (["build", "--audience", "nobody"], ["site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
+    (["publish", "--dest", "{tmp}/pub", "--audience", "nobody"], ["site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
+])
+def test_a_language_or_audience_the_site_lacks_is_one_error_everywhere(make_site, tmp_path, args, expected):
+    """`new --lang fr` exited 1 with a located error while `digest --lang fr` exited 2 with a usage
+    text: one mistake, one exit code (1) and one message, on the line of site.yaml that defines them."""
+    root = make_site(SITE, site_yaml=BASIC_SITE_YAML)
+    result = run_cli(root, *(arg.format(tmp=tmp_path) for arg in args))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected) + 1 and all(line.startswith(e) for line, e in zip(lines, expected)), lines
+    assert not (tmp_path / "d.html").exists() and not (tmp_path / "pub").exists()
+
+
+def test_diagnostics_name_the_configuration_file_given_to_config(make_site, tmp_path):
+    """With `--config staging.yaml`, a low-contrast colour and an unknown --audience were reported
+    at `site.yaml:7` and `site.yaml:4`: another file, or none at all."""
+    root = make_site(SITE, site_yaml=BASIC_SITE_YAML + 'brand:\n  colors:\n    primary: "#9BDF9B"\n')
+    (root / "site.yaml").rename(root / "staging.yaml")
+    config = str(root / "staging.yaml")
+    built = CliRunner().invoke(main, ["--config", config, "build", "--now", NOW, "-o", str(tmp_path / "out")])
+    assert built.exit_code == 0, built.output
+    assert "staging.yaml:15: warning[IM121]" in built.stderr and "site.yaml" not in built.stderr
+    refused = CliRunner().invoke(main, ["--config", config, "build", "--now", NOW, "--audience", "nobody"])
+    assert refused.stderr.startswith("staging.yaml:4: error[IM020]: unknown audience 'nobody'"), refused.stderr
+    drafts = CliRunner().invoke(main, ["--config", config, "publish", "--dest", str(tmp_path / "pub"), "--drafts"])
+    assert drafts.exit_code == 1 and drafts.stderr.startswith("--drafts: error[IM170]"), drafts.stderr
 
 
 def test_build_is_deterministic(make_site, tmp_path):

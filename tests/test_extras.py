@@ -4,6 +4,8 @@ must-read acknowledgement and the e-mail digest, each on a small real site."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -512,7 +514,7 @@ def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_sit
     assert result.exit_code == 0
     assert "warning[IM153]" in result.stderr
     assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
-    assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 2
+    assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 1  # like `new --lang fr`
     assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
 
 
@@ -537,6 +539,43 @@ def test_digest_replaces_its_earlier_digest(make_site, tmp_path):
         result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
         assert result.exit_code == 0, result.stderr
     assert "A" in (tmp_path / "digest.html.txt").read_text()
+
+
+@pytest.mark.parametrize("fault", ["ctrl-c", "text part cannot be replaced"])
+def test_digest_writes_both_parts_or_neither(make_site, tmp_path, monkeypatch, fault):
+    """The HTML was written, then its text part: a Ctrl-C or a failure in between left this
+    week's HTML beside last week's text, and a mailer sends the two together."""
+    root = make_site({"content/messages/a.md": message("Alt", "2026-11-18"), "content/messages/b.md": message("Neu", "2026-11-25")},
+                     site_yaml=SITE_YAML)
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    out = mail / "digest.html"
+    assert run_cli(root, "digest", "--now", "2026-11-20T12:00:00+00:00", "-o", str(out)).exit_code == 0
+    if fault == "ctrl-c":
+        real = os.replace
+
+        def replace(source, target, *args, **kwargs):  # noqa: ANN001, ANN202 - Ctrl-C right after the HTML's rename
+            real(source, target, *args, **kwargs)
+            if str(target).endswith(".html"):
+                signal.raise_signal(signal.SIGINT)
+        monkeypatch.setattr(os, "replace", replace)
+    else:
+        (mail / "digest.html.txt").unlink()
+        (mail / "digest.html.txt").mkdir()
+    before = snapshot_tree(mail)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        monkeypatch.undo()
+    assert "Traceback" not in result.stderr
+    if fault == "ctrl-c":  # held over the two renames, like a build's: the new pair is complete
+        assert result.exit_code == 0, result.stderr
+        assert "Neu" in (mail / "digest.html.txt").read_text() and "Alt" not in (mail / "digest.html.txt").read_text()
+    else:  # the old pair, and no temporary file beside it
+        assert result.exit_code == 1 and "cannot write the digest" in result.stderr, result.stderr
+        assert snapshot_tree(mail) == before
 
 
 def test_digest_links_the_hero_image_by_absolute_url(make_site, tmp_path):

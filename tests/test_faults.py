@@ -175,6 +175,44 @@ def test_ctrl_c_while_the_command_is_still_importing_ends_it_quietly(make_site, 
     assert not (root / "_site").exists()
 
 
+@pytest.mark.parametrize("args", [["check", "--hashes"], ["check", "--format", "json"], ["new", "message", "Hallo"]])
+def test_a_reader_that_closes_the_pipe_is_no_internal_error(make_site, args):
+    """`im-site check | head -3`: once head had its lines, im-site said "error: internal error:
+    BrokenPipeError". It ends quietly (exit 1, as Python does), like click's own --help."""
+    root = make_site(SMALL)
+    process = subprocess.Popen([*IM_SITE, *args, "--now", NOW], cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # the reader is gone before the first line
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 1, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+#: Ctrl-C (to this process) while click reads the arguments of the `build` command.
+CTRL_C_WHILE_PARSING = """
+import os, signal
+import click.core
+real = click.core.Command.parse_args
+def parse_args(self, ctx, args):
+    if self.name == "build":
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(self, ctx, args)
+click.core.Command.parse_args = parse_args
+"""
+
+
+def test_ctrl_c_while_click_reads_the_arguments_is_an_interruption(make_site):
+    """Between the start and the command itself click reads the arguments: a Ctrl-C there printed
+    click's "Aborted!" and exited 1, as if something had failed (the flaky moment of
+    test_ctrl_c_right_after_start_never_prints_a_traceback)."""
+    root = make_site(SMALL)
+    process = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_PARSING + console_script(), "build", "--now", NOW],
+                             cwd=root, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 130, process.stderr
+    assert "Aborted" not in process.stderr and "Traceback" not in process.stderr, process.stderr
+    assert not (root / "_site").exists()
+
+
 def test_ctrl_c_wrapped_in_another_error_is_still_an_interruption(make_site, monkeypatch):
     """Ctrl-C while a module imported mid-build makes a class surfaces (Python 3.11) as "RuntimeError:
     Error calling __set_name__", caused by the KeyboardInterrupt: it was reported as an internal error."""

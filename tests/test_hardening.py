@@ -19,10 +19,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, snapshot_tree
 from PIL import Image
 
 from im_site.build import build
+from im_site.cli import main
 from im_site.config import load_config
 from im_site.options import BuildOptions, read_clock
 from im_site.output import Blobs
@@ -142,9 +144,32 @@ def test_a_folder_no_build_wrote_is_refused(make_site, tmp_path, where):
     before = snapshot_tree(tmp_path)
     result = build_site(root) if where == "output_dir" else build_site(root, "-o", str(target))
     assert result.exit_code == 1, result.stderr
-    assert f"{target}: error[IM050]: refusing to replace a folder that no im-site build wrote" in result.stderr
+    named = str(target) if where == "hidden-file-only" else target.relative_to(root).as_posix()  # site-relative inside it
+    assert f"{named}: error[IM050]: refusing to replace a folder that no im-site build wrote" in result.stderr
     assert "its files would be lost" in result.stderr and "Traceback" not in result.stderr
     assert snapshot_tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("args, named", [
+    (["build", "-o", "../themes/x"], "themes/x"),
+    (["build", "-o", "./../content/../content"], "content"),
+    (["build", "-o", ".."], "{root}"),  # the site folder itself: "." would say nothing
+    (["digest", "-o", "../content/x.html"], "content/x.html"),
+    (["digest", "-o", "../site.yaml"], "site.yaml"),
+    (["digest", "-o", "../../elsewhere/x.html"], "{tmp}/elsewhere/x.html"),
+    (["build", "-o", "../.."], "{tmp}"),
+])
+def test_paths_in_messages_are_relative_to_the_site_folder_and_tidy(make_site, tmp_path, monkeypatch, args, named):
+    """Run from content/ with `--config ../site.yaml`, a refused -o was named
+    `/tmp/x/site/content/../themes/x` or `../content/x.html` (relative to where the command ran),
+    while content files are named from the site folder: every path is now named like them, and
+    one outside the site folder is absolute without `..`."""
+    root = make_site(GOOD)
+    monkeypatch.chdir(root / "content")
+    result = CliRunner().invoke(main, ["--config", "../site.yaml", *args, "--now", NOW], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"{named.format(root=root, tmp=tmp_path)}: error[IM050]: "), result.stderr
+    assert "/.." not in result.stderr and "../" not in result.stderr
 
 
 @pytest.mark.parametrize("how", ["output in the cache", "cache in the output", "cache in the published folder"])

@@ -222,6 +222,15 @@ def test_search_disabled_means_no_index_and_no_box(make_site):
     assert 'role="search"' not in page
 
 
+def test_search_disabled_pages_load_no_search_script_or_styles(make_site):
+    """Without a search box, search.js and search.css are a wasted request on every page."""
+    root = make_site(GERMAN, site_yaml=BASIC_SITE_YAML + "search:\n  enabled: false\n")
+    assert build_site(root).exit_code == 0
+    assert not list((root / "_site" / "assets").glob("search.*"))
+    for page in (root / "_site").rglob("*.html"):
+        assert "search." not in page.read_text(encoding="utf-8"), page
+
+
 def test_light_stemming_mirrors_the_client():
     assert "schulung" in candidates("schulungen", "de")
     assert "ubung" in candidates(fold("Uebungen"), "de")
