@@ -179,6 +179,29 @@ def test_prerequisite_that_is_a_draft_is_an_error(make_site):
     assert "content/training/kurs.md:4: error[IM104]: prerequisite 'entwurf' is draft" in result.stderr
 
 
+def test_a_prerequisite_that_expires_is_warned_ahead_and_does_not_stop_its_expiry(make_site):
+    """A prerequisite with `expires` failed the first build after its expiry (IM104 error): the
+    scheduled publish meant to take it down failed, and the expired module stayed online. Now it
+    is warned about while both are live, and left out of the prerequisites once it has expired."""
+    root = make_site({
+        "content/training/winter.md": module("Winterware", extra="expires: 2026-12-24\n"),
+        "content/training/kurs.md": module("Kurs", extra="prerequisites: [winter]\n"),
+        "content/training/kurz.md": module("Kurz", extra="expires: 2026-12-24\nprerequisites: [winter]\n"),
+    })
+    live = build_site(root, now="2026-12-20T09:00:00+00:00")
+    assert live.exit_code == 0, live.stderr
+    assert [line for line in live.stderr.splitlines() if "IM104" in line] == [
+        "content/training/kurs.md:4: warning[IM104]: prerequisite 'winter' expires 2026-12-24 while this module "
+        "stays: from then on it is left out of the prerequisites "
+        "(hint: remove the prerequisite, or give this module expires: 2026-12-24)"]
+    gone = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert gone.exit_code == 0, gone.stderr
+    assert ("content/training/kurs.md:4: warning[IM104]: prerequisite 'winter' has expired: left out of this "
+            "module's prerequisites (hint: remove the prerequisite)") in gone.stderr.splitlines()
+    assert not parse(root / "_site/training/kurs/index.html").having("data-prerequisite")
+    assert not (root / "_site/training/winter").exists()
+
+
 def test_prerequisite_for_another_audience_is_plain_text_in_an_audience_build(make_site):
     root = make_site({
         "content/training/zentrale-kurs.md": module("Nur für die Zentrale", extra="audiences: [zentrale]\n"),
