@@ -53,9 +53,11 @@ class DigestItem:
 
 
 def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
-    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago."""
+    """`--since` as a moment: a date is read as midnight in the site's timezone; default the same
+    time of day 7 days ago there (calendar days, not 168 hours: a weekly job at 08:00 local time
+    would otherwise miss or repeat an hour across a change to or from daylight saving time)."""
     if not value:
-        return now - timedelta(days=DEFAULT_DAYS)
+        return now.astimezone(tz) - timedelta(days=DEFAULT_DAYS)  # same tzinfo: wall-clock arithmetic
     text = value.strip().replace("Z", "+00:00")
     try:
         if len(text) == 10:
@@ -173,7 +175,9 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     values: dict[str, Any] = {
         "site": settings, "lang": lang, "dir": text_direction(lang), "t": strings, "items": items,
         "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), home),
-        "since_text": format_date(start, lang), "now_text": format_date(options.now, lang),
+        # Dates as readers' calendars have them: the clock is often UTC (CI), a day behind at night.
+        "since_text": format_date(start.astimezone(config.tz), lang),
+        "now_text": format_date(options.now.astimezone(config.tz), lang),
         "audience": label_for(audience.label, lang) if audience else None,
         "feedback": settings.feedback,
     }

@@ -484,6 +484,29 @@ def test_weekly_digests_at_midnight_mail_each_message_once(make_site, tmp_path):
     assert _digest_titles(out) == ["Mitte der Woche"]
 
 
+def test_weekly_digests_across_a_change_of_daylight_saving_time_mail_each_message_once(make_site, tmp_path):
+    """A weekly job at 08:00 Berlin time took the default --since as 168 hours back: across the
+    end of summer time that started an hour after the previous job's run (a message of that hour
+    was never mailed), across its start an hour before it (mailed twice). The week is 7 calendar
+    days in the site's timezone."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-01-05"),
+                      "content/messages/herbst.md": message("Herbstnachricht", "2026-10-19", "publish_at: 2026-10-19 08:30"),
+                      "content/messages/fruehling.md": message("Frühlingsnachricht", "2027-03-22",
+                                                               "publish_at: 2027-03-22 07:30")}, site_yaml=SITE_YAML)
+    mailed = []
+    for now in ("2026-10-19T08:00:00+02:00", "2026-10-26T08:00:00+01:00",  # summer time ends on 25 October
+                "2027-03-22T08:00:00+01:00", "2027-03-29T08:00:00+02:00"):  # and starts on 28 March
+        out = tmp_path / f"{now[:10]}.html"
+        result = run_cli(root, "digest", "--now", now, "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        mailed += _digest_titles(out)
+    assert mailed == ["Herbstnachricht", "Frühlingsnachricht"]
+    # The week it names is in the site's calendar too, with a clock in UTC (as in CI) at 00:30 Berlin time.
+    out = tmp_path / "utc.html"
+    assert run_cli(root, "digest", "--now", "2026-11-29T23:30:00Z", "-o", str(out)).exit_code == 0
+    assert (tmp_path / "utc.html.txt").read_text().splitlines()[2] == "23. November 2026 bis 30. November 2026"
+
+
 def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
     """The store teams' English digest when nothing in English is for them: the edition has no
     English home, so its link goes to the edition's home, not to a 404."""
