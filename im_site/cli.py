@@ -310,17 +310,19 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
 @click.option("--lang", help="Language of the digest (default: the site's language).")
 @click.option("--published", is_flag=True,
               help="Link into the published folder's latest/ (a site put online with `im-site publish`).")
+@click.option("--dest", type=click.Path(file_okay=False),
+              help="The published folder: a message counts from the version that first had it, when that is after its date.")
 @_now_option
 @handles_errors
 def digest(ctx: Context, output: str, since: str | None, audience: str | None, lang: str | None,
-           published: bool, now: str | None) -> None:
+           published: bool, dest: str | None, now: str | None) -> None:
     """Write an e-mail-ready HTML digest of the messages published since a date."""
     from .digest import DigestUsage, make_digest
 
     config = ctx.load()
     options = ctx.options(now, audience=audience).but(published=published)
     try:
-        diagnostics, count = make_digest(config, options, since, lang, Path(output))
+        diagnostics, count = make_digest(config, options, since, lang, Path(output), Path(dest) if dest else None)
     except DigestUsage as exc:
         raise click.UsageError(str(exc)) from None
     ctx.report(diagnostics)

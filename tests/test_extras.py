@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree, write_files
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE_YAML = BASIC_SITE_YAML + """\
@@ -505,6 +505,38 @@ def test_weekly_digests_across_a_change_of_daylight_saving_time_mail_each_messag
     out = tmp_path / "utc.html"
     assert run_cli(root, "digest", "--now", "2026-11-29T23:30:00Z", "-o", str(out)).exit_code == 0
     assert (tmp_path / "utc.html.txt").read_text().splitlines()[2] == "23. November 2026 bis 30. November 2026"
+
+
+def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, tmp_path):
+    """A message dated before it was merged (a letter of 2 November, merged on the 18th) went live
+    by its date, before the week of every digest, and was never mailed. With --dest the digest
+    reads the published versions: the message counts from the version that first had it; one
+    not published yet waits for the digest after its publish. Each is mailed once."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-10-01")}, site_yaml=SITE_YAML)
+    dest, mailed = tmp_path / "public", {}
+
+    def publish(now: str) -> None:
+        assert run_cli(root, "publish", "--dest", str(dest), "--version", now[:10], "--now", now).exit_code == 0
+
+    def digest(now: str, *args: str) -> list[str]:
+        out = tmp_path / f"{now[:10]}.html"
+        result = run_cli(root, "digest", "--now", now, "-o", str(out), *args)
+        assert result.exit_code == 0, result.stderr
+        return _digest_titles(out)
+
+    publish("2026-11-09T10:00:00+01:00")
+    write_files(root, {"content/messages/brief.md": message("Brief vom 2. November", "2026-11-02")})
+    publish("2026-11-18T10:00:00+01:00")
+    write_files(root, {"content/messages/spaet.md": message("Noch nicht veröffentlicht", "2026-11-03")})
+    assert digest("2026-11-23T08:00:00+01:00") == []  # by date alone: never in any week
+    for now in ("2026-11-23T08:00:00+01:00", "2026-11-24T10:00:00+01:00", "2026-11-30T08:00:00+01:00"):
+        if now.startswith("2026-11-24"):
+            publish(now)
+        else:
+            mailed[now[:10]] = digest(now, "--dest", str(dest))
+    assert mailed == {"2026-11-23": ["Brief vom 2. November"], "2026-11-30": ["Noch nicht veröffentlicht"]}
+    result = run_cli(root, "digest", "-o", str(tmp_path / "x.html"), "--dest", str(tmp_path / "nichts"))
+    assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
 
 
 def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
