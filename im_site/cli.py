@@ -14,6 +14,7 @@ import shlex
 import signal
 import sys
 import traceback
+from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,9 +38,10 @@ class Context:
     def load(self) -> Config:
         return load_config(self.config_path)
 
-    def options(self, now: str | None = None, **values: Any) -> BuildOptions:
+    def options(self, now: str | None = None, tz: tzinfo = timezone.utc, **values: Any) -> BuildOptions:
+        """`tz`: the site's timezone, for a `--now` without an offset."""
         try:
-            moment = read_clock(now)
+            moment = read_clock(now, tz)
         except ClockError as exc:
             raise click.UsageError(str(exc)) from None
         return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
@@ -153,7 +155,7 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
     from .write import build_and_write
 
     config = ctx.load()
-    options = ctx.options(now, drafts=drafts, future=future, audience=audience, version=version,
+    options = ctx.options(now, config.tz, drafts=drafts, future=future, audience=audience, version=version,
                           output_dir=Path(output) if output else None)
     result = build_and_write(config, options, strict=strict, progress=ctx.info)
     ctx.report(result.diagnostics)
@@ -180,7 +182,7 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
     from .publish import publish as publish_version
 
     config = ctx.load()
-    options = ctx.options(now, drafts=drafts, future=future, audience=audience, version=version)
+    options = ctx.options(now, config.tz, drafts=drafts, future=future, audience=audience, version=version)
     published = publish_version(config, options, Path(dest), progress=ctx.info)
     ctx.report(published.result.diagnostics)
     pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""
@@ -247,7 +249,7 @@ def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) 
     from .scaffold import new_page
 
     config = ctx.load()
-    path = new_page(config, kind, title, lang, ctx.options(now).now)
+    path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now)
     if not ctx.quiet:
         click.echo(f"created {path.relative_to(config.root).as_posix()}")
 
@@ -263,8 +265,8 @@ def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: s
     """Build in memory, serve, rebuild on change and reload open pages; Ctrl-C stops."""
     from .serve import serve as run_server
 
-    ctx.load()  # a broken site.yaml at start is reported like any build's
-    options = ctx.options(now, drafts=drafts, future=future)
+    config = ctx.load()  # a broken site.yaml at start is reported like any build's
+    options = ctx.options(now, config.tz, drafts=drafts, future=future)
 
     def log(message: str) -> None:
         if not ctx.quiet or "error" in message:
@@ -291,13 +293,13 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
     """Build in memory and report every problem, the schedule, and a summary."""
     from .check import Report, check_site
 
-    options = ctx.options(now, drafts=drafts, future=future)
+    ctx.options(now)  # a bad --now is a usage error, before anything else
     try:
         config = ctx.load()
     except SiteError as exc:
         report = Report(exc.diagnostics)
     else:
-        report = check_site(config, options.but(config_path=config.path))
+        report = check_site(config, ctx.options(now, config.tz, drafts=drafts, future=future).but(config_path=config.path))
     click.echo(report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict))
     sys.exit(1 if report.failed(strict) else 0)
 
@@ -320,7 +322,7 @@ def digest(ctx: Context, output: str, since: str | None, audience: str | None, l
     from .digest import DigestUsage, make_digest
 
     config = ctx.load()
-    options = ctx.options(now, audience=audience).but(published=published)
+    options = ctx.options(now, config.tz, audience=audience).but(published=published)
     try:
         diagnostics, count = make_digest(config, options, since, lang, Path(output), Path(dest) if dest else None)
     except DigestUsage as exc:

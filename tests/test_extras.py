@@ -82,6 +82,22 @@ def test_next_change_is_the_next_embargo_or_expiry_with_offset(make_site):
     assert manifest["next_change"] == "2026-12-01T08:00:00+01:00"
 
 
+def test_a_now_without_an_offset_is_read_in_the_sites_timezone(make_site, tmp_path):
+    """`--now "2026-12-01 08:00"` was read as UTC, unlike every other date and time without an
+    offset: on a Berlin site it showed 09:00, and a message embargoed until 08:30 as live."""
+    root = make_site({"content/messages/a.md": message("Alt", "2026-11-01"),
+                      "content/messages/bald.md": message("Um halb neun", "2026-12-01", "publish_at: 2026-12-01 08:30")},
+                     site_yaml=SITE_YAML)
+    for now, live in (("2026-12-01 08:00", False), ("2026-12-01T08:30", True), ("2026-12-01", False)):
+        assert build_site(root, now=now).exit_code == 0
+        assert (root / "_site/messages/bald/index.html").exists() is live, now
+    out = tmp_path / "d.html"
+    assert run_cli(root, "digest", "--now", "2026-12-01 08:20", "-o", str(out), "--since", "2026-12-01 08:00").exit_code == 0
+    assert _digest_titles(out) == []  # goes live at 08:30, after the digest's week
+    check = json.loads(run_cli(root, "check", "--now", "2026-12-01 08:00", "--format", "json").stdout)
+    assert [change["at"] for change in check["schedule"]] == ["2026-12-01T08:30:00+01:00"]
+
+
 def test_next_change_is_null_without_a_schedule(make_site):
     root = make_site({"content/messages/a.md": message("A", "2026-01-01")}, site_yaml=SITE_YAML)
     assert build_site(root).exit_code == 0
