@@ -25,7 +25,7 @@ class ScheduledChange:
     """One future change of visibility: a page goes live or expires."""
 
     at: datetime
-    action: str  # "goes live" | "expires"
+    action: str  # "goes live" | "expires" | "review due" (a module's `review_by` has passed)
     page: Page
 
     def as_dict(self) -> dict[str, Any]:
