@@ -61,11 +61,12 @@ def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
         return now.astimezone(tz) - timedelta(days=DEFAULT_DAYS)  # same tzinfo: wall-clock arithmetic
     text = value.strip().replace("Z", "+00:00")
     try:
-        if len(text) == 10:
-            return as_moment(date.fromisoformat(text), tz)
-        return as_moment(datetime.fromisoformat(text), tz)
+        start = as_moment(date.fromisoformat(text), tz) if len(text) == 10 else as_moment(datetime.fromisoformat(text), tz)
     except ValueError:
         raise DigestUsage(f"--since {value!r} is not an ISO 8601 date or datetime (e.g. 2026-11-01)") from None
+    if start >= now:  # a slip of the year (2027-11-01): an empty digest would go to everyone
+        raise DigestUsage(f"--since {value!r} is not before now ({now.astimezone(tz).isoformat()})")
+    return start
 
 
 def published_at(page: Page, tz: tzinfo) -> datetime:
@@ -85,6 +86,10 @@ class History:
 
     @classmethod
     def read(cls, dest: Path, audience: str | None) -> "History":
+        """The audience's own published folder, else the whole site's: its pages have the same
+        addresses, and a team that publishes one site still mails each audience its digest."""
+        if audience and not (site_folder(dest.absolute(), audience) / "versions.json").exists():
+            audience = None
         folder = site_folder(dest.absolute(), audience)
         found = []
         for version in reversed(list_versions(dest, audience)):

@@ -551,6 +551,8 @@ def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, 
         else:
             mailed[now[:10]] = digest(now, "--dest", str(dest))
     assert mailed == {"2026-11-23": ["Brief vom 2. November"], "2026-11-30": ["Noch nicht veröffentlicht"]}
+    # An audience's digest reads the whole site's versions when that audience is not published apart.
+    assert digest("2026-11-23T08:00:00+01:00", "--dest", str(dest), "--audience", "filiale") == ["Brief vom 2. November"]
     result = run_cli(root, "digest", "-o", str(tmp_path / "x.html"), "--dest", str(tmp_path / "nichts"))
     assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
 
@@ -583,6 +585,10 @@ def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_sit
     assert result.exit_code == 0
     assert "warning[IM153]" in result.stderr
     assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
+    # A slip of the year mailed everyone an empty digest; now it is refused, and nothing is written.
+    out.unlink()
+    future = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--since", "2027-11-01", "-o", str(out))
+    assert future.exit_code == 2 and "--since '2027-11-01' is not before now" in future.stderr and not out.exists()
     assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 2
     assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
 
