@@ -22,7 +22,7 @@ from .options import BuildOptions
 
 @dataclass
 class ScheduledChange:
-    """One future change of visibility: a page goes live or expires."""
+    """One future change of what readers see: a page goes live or expires, a module's review falls due."""
 
     at: datetime
     action: str  # "goes live" | "expires" | "review due" (a module's `review_by` has passed)

@@ -51,7 +51,7 @@ class KpiData:
         than every published snapshot (its snapshot still embargoed, say) is not measured yet,
         and showed "keine Daten" on the dashboard until that snapshot went live."""
         since = self.definitions.since.get(definition.id)
-        return since is None or bool(self.snapshots) and self.snapshots[-1].period >= since
+        return since is None or (bool(self.snapshots) and self.snapshots[-1].period >= since)
 
 
 def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
