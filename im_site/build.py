@@ -86,6 +86,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                         files=content.files, previewed=result.previewed,
                         other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
                         expired_files=frozenset(page.file for page, why in result.hidden if why == "expired"),
+                        scheduled_files=frozenset(page.file for page, why in result.hidden if why == "scheduled"),
                         images=ImageStore(config.content_dir, diagnostics, cache,
                                           tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)

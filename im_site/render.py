@@ -83,6 +83,7 @@ class RenderContext:
     previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
     other_audience_files: frozenset[str] = frozenset()  # files of the pages an --audience build leaves out
     expired_files: frozenset[str] = frozenset()  # files of the pages that have expired (links to them become text)
+    scheduled_files: frozenset[str] = frozenset()  # files of the embargoed pages (menu entries wait for them)
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -704,8 +705,8 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
             url = page_file(localized + "/" if localized else "")
             if url not in ctx.planned:
                 url = page_file(path + "/" if path else "")
-            if ctx.is_other_audiences(url) or (url not in ctx.planned and url in ctx.expired_files):
-                continue  # left out of this edition's menu (check_menu says so)
+            if ctx.is_other_audiences(url) or (url not in ctx.planned and url in ctx.expired_files | ctx.scheduled_files):
+                continue  # left out of this edition's menu (check_menu says so, but of an embargoed page)
         items.append((label_for(item.label, lang), url))
     return items
 
@@ -724,6 +725,8 @@ def check_menu(ctx: RenderContext) -> None:
             ctx.diagnostics.warning("site.yaml", ctx.config.line_of("menu", index, "url"), "IM104",
                                     f"menu link {item.url!r} leads to a page that has expired: "
                                     "left out of the menu", hint="remove the entry from menu:")
+        elif scheme_of(item.url) is None and file not in ctx.planned and file in ctx.scheduled_files:
+            continue  # joins the menu when its page goes live, in the scheduled publish: nothing to fix
         elif scheme_of(item.url) is None and file not in ctx.planned:
             # The page may be one whose own errors keep it out: say so rather than leave it a riddle.
             cause = next((rel for rel in invalid if path and (rel.removesuffix(".md") + "/").startswith(path + "/")), None)
