@@ -86,6 +86,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                         files=content.files, previewed=result.previewed,
                         other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
                         expired_files=frozenset(page.file for page, why in result.hidden if why == "expired"),
+                        scheduled_files=frozenset(page.file for page, why in result.hidden if why == "scheduled"),
                         images=ImageStore(config.content_dir, diagnostics, cache,
                                           tuple(settings.images.widths), settings.images.quality))
     add_theme_assets(ctx)
@@ -128,6 +129,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
             result.schedule.append((verdict.next_change, action, page))
         if verdict.hidden_because is None:
             published.append(page)
+            _schedule_review(result, page)
             if result.options.drafts or result.options.future:
                 readers_see = judge(page.meta, result.options.but(drafts=False, future=False), tz)
                 if readers_see.hidden_because in ("draft", "scheduled"):
@@ -137,6 +139,15 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
     result.schedule.sort(key=lambda item: (item[0], item[2].path))
     result.next_change = result.schedule[0][0] if result.schedule else None
     return published
+
+
+def _schedule_review(result: BuildResult, page: Page) -> None:
+    """A module's page changes when its `review_by` date has passed (the "under review" note):
+    without a place in the schedule, the note waited for the next merge, days or weeks late."""
+    review_by = getattr(page.meta, "review_by", None) if page.kind == "training" else None
+    due = as_moment(review_by, result.config.tz, end_of_day=True) if review_by else None
+    if due is not None and due > result.options.now:
+        result.schedule.append((due, "review due", page))
 
 
 def _check_schedule(result: BuildResult, page: Page) -> None:

@@ -9,7 +9,7 @@ source's content hash, which translators put in `translated_from:`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -22,10 +22,10 @@ from .options import BuildOptions
 
 @dataclass
 class ScheduledChange:
-    """One future change of visibility: a page goes live or expires."""
+    """One future change of what readers see: a page goes live or expires, a module's review falls due."""
 
     at: datetime
-    action: str  # "goes live" | "expires"
+    action: str  # "goes live" | "expires" | "review due" (a module's `review_by` has passed)
     page: Page
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,7 +94,34 @@ def check_site(config: Config, options: BuildOptions) -> Report:
     """Build in memory (only the content cache is written) and gather the report."""
     result = build(config, options)
     schedule = [ScheduledChange(at, action, page) for at, action, page in result.schedule]
+    result.diagnostics.extend(errors_once_live(config, options, schedule, result.diagnostics))
     pages = result.content.pages if result.content is not None else []
     default = config.settings.language
     sources = sorted((p for p in pages if p.lang == default), key=lambda p: p.path)
     return Report(result.diagnostics, schedule, sources, config.tz)
+
+
+def errors_once_live(config: Config, options: BuildOptions, schedule: list[ScheduledChange],
+                     found: Diagnostics) -> list[Diagnostic]:
+    """The errors a build will have once the embargoed pages are live: a broken link or missing
+    image in an embargoed message passed `check --strict` at merge, and failed the scheduled
+    publish meant to put it online, with nobody there to see it (and every publish after, so
+    expiries stopped too). Found by a second build with `--future`, only when something is due."""
+    going_live = {}
+    for change in schedule:
+        if change.action == "goes live":
+            going_live.update(dict.fromkeys([change.page.path, *(part.path for part in change.page.parts)], change.at))
+    if options.future or not going_live:
+        return []
+    ahead = build(config, options.but(future=True))
+    known = set(found.errors)
+    return [replace(d, message=f"{d.message}; {_when(d.path, going_live, config.tz)}")
+            for d in ahead.diagnostics.errors if d not in known]
+
+
+def _when(path: str, going_live: dict[str, datetime], tz: tzinfo) -> str:
+    """When the error starts failing builds: when its page goes live, else with the first embargo."""
+    if path in going_live:
+        return f"this page goes live {going_live[path].astimezone(tz).isoformat()}, and the build that publishes it fails"
+    return (f"the embargoed pages go live from {min(going_live.values()).astimezone(tz).isoformat()}, "
+            "and the build that publishes them fails")

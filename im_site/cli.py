@@ -14,6 +14,7 @@ import shlex
 import signal
 import sys
 import traceback
+from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,9 +38,10 @@ class Context:
     def load(self) -> Config:
         return load_config(self.config_path)
 
-    def options(self, now: str | None = None, **values: Any) -> BuildOptions:
+    def options(self, now: str | None = None, tz: tzinfo = timezone.utc, **values: Any) -> BuildOptions:
+        """`tz`: the site's timezone, for a `--now` without an offset."""
         try:
-            moment = read_clock(now)
+            moment = read_clock(now, tz)
         except ClockError as exc:
             raise click.UsageError(str(exc)) from None
         return BuildOptions(config_path=self.config_path.absolute(), now=moment, **values)
@@ -170,7 +172,7 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
     from .write import build_and_write
 
     config = ctx.load()
-    options = ctx.options(now, drafts=drafts, future=future, audience=audience, version=version,
+    options = ctx.options(now, config.tz, drafts=drafts, future=future, audience=audience, version=version,
                           output_dir=Path(output) if output else None)
     result = build_and_write(config, options, strict=strict, progress=ctx.info)
     ctx.report(result.diagnostics)
@@ -197,7 +199,7 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
     from .publish import publish as publish_version
 
     config = ctx.load()
-    options = ctx.options(now, drafts=drafts, future=future, audience=audience, version=version)
+    options = ctx.options(now, config.tz, drafts=drafts, future=future, audience=audience, version=version)
     published = publish_version(config, options, Path(dest), progress=ctx.info)
     ctx.report(published.result.diagnostics)
     pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""
@@ -271,7 +273,7 @@ def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) 
     from .scaffold import new_page
 
     config = ctx.load()
-    path = new_page(config, kind, title, lang, ctx.options(now).now)
+    path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now)
     if not ctx.quiet:
         click.echo(f"created {path.relative_to(config.root).as_posix()}")
 
@@ -287,8 +289,8 @@ def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: s
     """Build in memory, serve, rebuild on change and reload open pages; Ctrl-C stops."""
     from .serve import serve as run_server
 
-    ctx.load()  # a broken site.yaml at start is reported like any build's
-    options = ctx.options(now, drafts=drafts, future=future)
+    config = ctx.load()  # a broken site.yaml at start is reported like any build's
+    options = ctx.options(now, config.tz, drafts=drafts, future=future)
 
     def log(message: str) -> None:
         if not ctx.quiet or "error" in message:
@@ -315,13 +317,13 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
     """Build in memory and report every problem, the schedule, and a summary."""
     from .check import Report, check_site
 
-    options = ctx.options(now, drafts=drafts, future=future)
+    ctx.options(now)  # a bad --now is a usage error, before anything else
     try:
         config = ctx.load()
     except SiteError as exc:
         report = Report(exc.diagnostics)
     else:
-        report = check_site(config, options.but(config_path=config.path))
+        report = check_site(config, ctx.options(now, config.tz, drafts=drafts, future=future).but(config_path=config.path))
     report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
     text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
     if text:
@@ -337,17 +339,20 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
 @click.option("--lang", help="Language of the digest (default: the site's language).")
 @click.option("--published", is_flag=True,
               help="Link into the published folder's latest/ (a site put online with `im-site publish`).")
+@click.option("--dest", type=click.Path(file_okay=False),
+              help="The published folder: a message counts from the version that first had it, when that is after its date.")
 @_now_option
 @handles_errors
 def digest(ctx: Context, output: str, since: str | None, audience: str | None, lang: str | None,
-           published: bool, now: str | None) -> None:
+           published: bool, dest: str | None, now: str | None) -> None:
     """Write an e-mail-ready HTML digest of the messages published since a date."""
     from .digest import DigestUsage, make_digest
 
     config = ctx.load()
-    options = ctx.options(now, audience=audience).but(published=published)
+    options = ctx.options(now, config.tz, audience=audience).but(published=published)
     try:
-        diagnostics, count = make_digest(config, options, since, lang, Path(output).absolute())
+        diagnostics, count = make_digest(config, options, since, lang, Path(output).absolute(),
+                                         Path(dest) if dest else None)
     except DigestUsage as exc:
         raise click.UsageError(str(exc)) from None
     ctx.report(diagnostics)

@@ -27,6 +27,7 @@ from .foreign import mark_text_languages
 from .model import Page
 from .options import BuildOptions
 from .output import committed, signals_held, write_file_atomic
+from .publish import list_versions, read_manifest, site_folder
 from .render import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
@@ -54,18 +55,21 @@ class DigestItem:
 
 
 def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
-    """`--since` as a moment: a date is read as midnight in the site's timezone; default 7 days ago
-    (not for an empty `--since "$LAST_RUN"`: that is an error, or the digest would quietly cover
-    another week)."""
+    """`--since` as a moment: a date is read as midnight in the site's timezone; default the same
+    time of day 7 days ago there (calendar days, not 168 hours: a weekly job at 08:00 local time
+    would otherwise miss or repeat an hour across a change to or from daylight saving time). Not
+    for an empty `--since "$LAST_RUN"`: that is an error, or the digest would quietly cover
+    another week."""
     if value is None:
-        return now - timedelta(days=DEFAULT_DAYS)
+        return now.astimezone(tz) - timedelta(days=DEFAULT_DAYS)  # same tzinfo: wall-clock arithmetic
     text = value.strip().replace("Z", "+00:00")
     try:
-        if len(text) == 10:
-            return as_moment(date.fromisoformat(text), tz)
-        return as_moment(datetime.fromisoformat(text), tz)
+        start = as_moment(date.fromisoformat(text), tz) if len(text) == 10 else as_moment(datetime.fromisoformat(text), tz)
     except ValueError:
         raise DigestUsage(f"--since {value!r} is not an ISO 8601 date or datetime (e.g. 2026-11-01)") from None
+    if start >= now:  # a slip of the year (2027-11-01): an empty digest would go to everyone
+        raise DigestUsage(f"--since {value!r} is not before now ({now.astimezone(tz).isoformat()})")
+    return start
 
 
 def published_at(page: Page, tz: tzinfo) -> datetime:
@@ -75,13 +79,55 @@ def published_at(page: Page, tz: tzinfo) -> datetime:
     return max(moment, as_moment(publish_at, tz)) if publish_at else moment
 
 
+@dataclass(frozen=True)
+class History:
+    """Which pages each published version had (`--dest`), oldest first, so that a message dated
+    before it was published counts from when readers could see it: a letter dated 2 November
+    and merged on the 20th fell before the week of every digest and was never mailed."""
+
+    versions: tuple[tuple[datetime, frozenset[str]], ...]  # (published, page URLs and source paths)
+
+    @classmethod
+    def read(cls, dest: Path, audience: str | None) -> "History":
+        """The audience's own published folder, else the whole site's: its pages have the same
+        addresses, and a team that publishes one site still mails each audience its digest."""
+        if audience and not (site_folder(dest.absolute(), audience) / "versions.json").exists():
+            audience = None
+        folder = site_folder(dest.absolute(), audience)
+        found = []
+        for version in reversed(list_versions(dest, audience)):
+            try:
+                published = datetime.fromisoformat(version.date)
+            except ValueError:
+                raise fail(str(folder / "versions.json"), None, "IM170", f"version {version.id!r} has no readable "
+                           f"date ({version.date!r})") from None
+            pages = read_manifest(folder, version.id).values()
+            found.append((published, frozenset(str(page.get("url")) for page in pages)
+                          | frozenset(str(page.get("source")) for page in pages)))
+        return cls(tuple(found))
+
+    def went_live(self, page: Page, dated: datetime, now: datetime) -> datetime:
+        """The later of `dated` and the version that added `page`; `now` when no version has it
+        yet (it reaches readers with the next publish, so the next digest has it). A page in
+        the oldest version kept is as old as its date says: when it came is not known."""
+        keys = {page.url, page.path}
+        newest_first = self.versions[::-1]
+        if newest_first and not keys & newest_first[0][1]:
+            return max(dated, now)
+        added = next((published for (published, _), (_, earlier) in zip(newest_first, newest_first[1:])
+                      if not keys & earlier), None)
+        return max(dated, added) if added else dated
+
+
 def make_digest(config: Config, options: BuildOptions, since: str | None, lang: str | None,
-                output: Path) -> tuple[Diagnostics, int]:
-    """Build in memory, select the messages, write FILE and FILE.txt; (diagnostics, message count)."""
+                output: Path, dest: Path | None = None) -> tuple[Diagnostics, int]:
+    """Build in memory, select the messages, write FILE and FILE.txt; (diagnostics, message count).
+    `dest`: the published folder, whose versions say when each message reached readers."""
     start = parse_since(since, options.now, config.tz)
     check_option_values(config, lang=lang, audience=options.audience)
     lang = lang or config.settings.language
     check_output(config, output)
+    history = History.read(dest, options.audience) if dest is not None else None
     result = build(config, options)
     if result.diagnostics.has_errors():
         raise SiteError(result.diagnostics)
@@ -90,25 +136,27 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
             config.file, config.line_of("base_url"), "IM153",
             f"base_url {config.settings.base_url!r} is only a path: links in the digest will not work in e-mail",
             hint="set base_url to the full address, e.g. https://intranet.example.com/")
-    items = select(result, lang, start)
+    items = select(result, lang, start, history)
     html, text = render_digest(config, result.diagnostics, lang, items, start, options, _home(result, lang))
     _write_both({output: html.encode(), text_part(output): text.encode()})
     return result.diagnostics, len(items)
 
 
-def select(result: BuildResult, lang: str, start: datetime) -> list[DigestItem]:
+def select(result: BuildResult, lang: str, start: datetime, history: History | None = None) -> list[DigestItem]:
     """Published messages in `lang` that went live from `start` up to, not at, the clock: must-read
     first, then newest. The end is left open so that a weekly job whose clock falls exactly on a
     message's moment (midnight, when a message has only a `date`) mails it once, in the next
     digest, which starts there; with both ends closed it was in two digests in a row."""
     assert result.site is not None
     now, tz = result.options.now, result.config.tz
-    chosen = [page for page in result.site.messages(lang) if start <= published_at(page, tz) < now]
-    chosen.sort(key=lambda page: (not page.meta.must_read, -published_at(page, tz).timestamp(), page.url))
-    return [_item(result, page, lang) for page in chosen]
+    live = {page.url: history.went_live(page, published_at(page, tz), now) if history else published_at(page, tz)
+            for page in result.site.messages(lang)}
+    chosen = [page for page in result.site.messages(lang) if start <= live[page.url] < now]
+    chosen.sort(key=lambda page: (not page.meta.must_read, -live[page.url].timestamp(), page.url))
+    return [_item(result, page, lang, live[page.url]) for page in chosen]
 
 
-def _item(result: BuildResult, page: Page, lang: str) -> DigestItem:
+def _item(result: BuildResult, page: Page, lang: str, live: datetime) -> DigestItem:
     base = site_address(result.config.settings.base_url, result.options)
     bits = _PageBits(result.outputs.files.get(page.file, b"").decode("utf-8", "replace"))
     excerpt = page.meta.summary or bits.first_paragraph or page.plain_text
@@ -116,7 +164,7 @@ def _item(result: BuildResult, page: Page, lang: str) -> DigestItem:
     if bits.hero_src and not is_external(bits.hero_src):
         image = absolute(base, posixpath.normpath(posixpath.join(posixpath.dirname(page.file), unquote(bits.hero_src))))
     return DigestItem(page, absolute(base, page.url), _shorten(excerpt), image, page.meta.image_alt or "",
-                      format_date(page.date, lang), published_at(page, result.config.tz))
+                      format_date(page.date, lang), live)
 
 
 def _shorten(text: str) -> str:
@@ -173,7 +221,9 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     values: dict[str, Any] = {
         "site": settings, "lang": lang, "dir": text_direction(lang), "t": strings, "items": items,
         "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), home),
-        "since_text": format_date(start, lang), "now_text": format_date(options.now, lang),
+        # Dates as readers' calendars have them: the clock is often UTC (CI), a day behind at night.
+        "since_text": format_date(start.astimezone(config.tz), lang),
+        "now_text": format_date(options.now.astimezone(config.tz), lang),
         "audience": label_for(audience.label, lang) if audience else None,
         "feedback": settings.feedback,
     }

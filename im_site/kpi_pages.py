@@ -46,6 +46,13 @@ class KpiData:
     def snapshot(self, period: str) -> Snapshot:
         return next(s for s in self.snapshots if s.period == period)
 
+    def measured(self, definition: Definition) -> bool:
+        """Whether readers may see `definition` yet: a KPI whose first period (`since:`) is later
+        than every published snapshot (its snapshot still embargoed, say) is not measured yet,
+        and showed "keine Daten" on the dashboard until that snapshot went live."""
+        since = self.definitions.since.get(definition.id)
+        return since is None or (bool(self.snapshots) and self.snapshots[-1].period >= since)
+
 
 def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
     """Validate the KPI files, compute every figure, and plan the dashboards."""
@@ -159,15 +166,21 @@ def dashboard_job(ctx: RenderContext, data: KpiData, lang: str) -> Job:
     categories = []
     for category in CATEGORIES:
         cards = [kpi_card(ctx, data, definition, lang, t) for definition in data.definitions.kpis
-                 if definition.category == category]
+                 if definition.category == category and data.measured(definition)]
         if cards:
             categories.append({"id": category, "title": t[f"kpi_category_{category}"], "kpis": cards})
     return Job(file, "kpi_dashboard.html", lang, "kpi dashboard", {
         "title": t["kpis_title"], "categories": categories,
-        "correlations": [correlation_view(data, item, index, lang, t) for index, item in enumerate(data.correlations)],
+        "correlations": [correlation_view(data, item, index, lang, t) for index, item in enumerate(_shown_correlations(data))],
         "snapshots": snapshot_links(ctx, data, lang, file),
         "latest_period": data.snapshots[-1].period if data.snapshots else None,
         "switch_targets": {other: f"{ctx.lang_prefix(other)}kpis/index.html" for other in dashboard_languages(ctx)}})
+
+
+def _shown_correlations(data: KpiData) -> list[Correlation]:
+    """The correlations of KPIs that are both measured yet (`KpiData.measured`)."""
+    return [item for item in data.correlations
+            if all(data.measured(kpi) for kpi in data.definitions.kpis if kpi.id in (item.first, item.second))]
 
 
 def kpi_card(ctx: RenderContext, data: KpiData, definition: Definition, lang: str,
@@ -281,7 +294,7 @@ def embed(ctx: RenderContext, data: KpiData, kpi_id: str, lang: str, from_file: 
     if definition is None:
         return None
     t = ctx.strings(lang)
-    href = link_from(ctx, from_file, dashboard_file(ctx, lang)) + f"#kpi-{kpi_id}"
+    href = link_from(ctx, from_file, dashboard_file(ctx, lang)) + (f"#kpi-{kpi_id}" if data.measured(definition) else "")
     latest = kpis.latest_figure(kpi_id, data.table)
     label = Markup.escape(_label(definition, lang))
     if latest is None:

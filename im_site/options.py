@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 from .parallel import default_workers
@@ -20,10 +20,13 @@ class ClockError(ValueError):
     """`--now` or SOURCE_DATE_EPOCH could not be read."""
 
 
-def read_clock(now_iso: str | None) -> datetime:
+def read_clock(now_iso: str | None, tz: tzinfo = timezone.utc) -> datetime:
     """The build's moment: `--now`, else SOURCE_DATE_EPOCH, else the system clock (UTC).
 
-    A `--now` without a timezone is read as UTC. An empty `--now` (`--now "$BUILD_TIME"` with the
+    A `--now` without an offset is read in `tz`, the site's timezone, as every date and time
+    without one is (`publish_at`, `--since`): `--now "2026-12-01 08:00"` read as UTC showed
+    a Berlin site an hour later than asked, past an embargo set for 08:30.
+    An empty `--now` (`--now "$BUILD_TIME"` with the
     variable unset) is an error, not the clock: a reproducible build must not turn into another.
     """
     if now_iso is not None:
@@ -31,7 +34,7 @@ def read_clock(now_iso: str | None) -> datetime:
             moment = datetime.fromisoformat(now_iso.strip().replace("Z", "+00:00"))
         except ValueError as exc:
             raise ClockError(f"--now {now_iso!r} is not an ISO 8601 date or datetime") from exc
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:

@@ -83,6 +83,7 @@ class RenderContext:
     previewed: dict[str, str] = field(default_factory=dict)  # page path -> "draft"/"scheduled" (BuildResult)
     other_audience_files: frozenset[str] = frozenset()  # files of the pages an --audience build leaves out
     expired_files: frozenset[str] = frozenset()  # files of the pages that have expired (links to them become text)
+    scheduled_files: frozenset[str] = frozenset()  # files of the embargoed pages (menu entries wait for them)
     outputs: OutputSet = field(default_factory=OutputSet)
     assets: dict[str, str] = field(default_factory=dict)  # theme/brand name -> output path
     planned: set[str] = field(default_factory=set)
@@ -491,15 +492,21 @@ def _warn_if_target_expires_first(ctx: RenderContext, page: Page, part: Part, li
     it is fixed before it turns into plain text (a link to an expired page failed the build that
     should have taken that page down, and the expired page stayed online)."""
     ends = getattr(target.meta, "expires", None)
-    if not ends or target is page:
-        return
-    mine = getattr(page.meta, "expires", None)
-    tz = ctx.config.tz
-    if mine and as_moment(mine, tz, end_of_day=True) <= as_moment(ends, tz, end_of_day=True):
+    if not ends or target is page or not expires_first(ctx, page, target):
         return
     ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target.path}, which expires {ends.isoformat()} "
                             "while this page stays: from then on the link is plain text",
                             hint=f"remove the link, or give this page expires: {ends.isoformat()}")
+
+
+def expires_first(ctx: RenderContext, page: Page, target: Page) -> bool:
+    """Whether `target` has an `expires` and `page`, pointing to it, stays published after it."""
+    ends = getattr(target.meta, "expires", None)
+    if not ends:
+        return False
+    mine = getattr(page.meta, "expires", None)
+    tz = ctx.config.tz
+    return not mine or as_moment(mine, tz, end_of_day=True) > as_moment(ends, tz, end_of_day=True)
 
 
 def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
@@ -709,8 +716,8 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
             url = page_file(localized + "/" if localized else "")
             if url not in ctx.planned:
                 url = page_file(path + "/" if path else "")
-            if ctx.is_other_audiences(url):
-                continue  # left out of this edition's menu (check_menu says so)
+            if ctx.is_other_audiences(url) or (url not in ctx.planned and url in ctx.expired_files | ctx.scheduled_files):
+                continue  # left out of this edition's menu (check_menu says so, but of an embargoed page)
         items.append((label_for(item.label, lang), url))
     return items
 
@@ -724,6 +731,13 @@ def check_menu(ctx: RenderContext) -> None:
             ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM105",
                                     f"menu link {item.url!r} leads to another audience's page: "
                                     "left out of the menu in this build")
+        elif scheme_of(item.url) is None and file not in ctx.planned and file in ctx.expired_files:
+            # Time took the page down, not the writer: the build that does so must not fail.
+            ctx.diagnostics.warning("site.yaml", ctx.config.line_of("menu", index, "url"), "IM104",
+                                    f"menu link {item.url!r} leads to a page that has expired: "
+                                    "left out of the menu", hint="remove the entry from menu:")
+        elif scheme_of(item.url) is None and file not in ctx.planned and file in ctx.scheduled_files:
+            continue  # joins the menu when its page goes live, in the scheduled publish: nothing to fix
         elif scheme_of(item.url) is None and file not in ctx.planned:
             # The page may be one whose own errors keep it out: say so rather than leave it a riddle.
             cause = next((rel for rel in invalid if path and (rel.removesuffix(".md") + "/").startswith(path + "/")), None)

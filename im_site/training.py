@@ -22,7 +22,7 @@ from .content import split_language
 from .foreign import ForeignText
 from .markdown import Heading
 from .model import Page
-from .render import INVALID, Job, RenderContext
+from .render import INVALID, Job, RenderContext, expires_first
 from .slugs import slugify
 
 if TYPE_CHECKING:
@@ -75,8 +75,25 @@ def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page], h
         target = _module_for(ctx, page.lang, by_slug.get(slug, []))
         if target is None:
             _report_missing(ctx, page, index, slug, modules, hidden)
+            if hidden.get(slug) == "expired":
+                continue  # gone for every reader: nothing left to require, or to show
+        else:
+            _warn_if_expires_first(ctx, page, index, target)
         found.append(Prerequisite(slug, target, index))
     return found
+
+
+def _warn_if_expires_first(ctx: RenderContext, page: Page, index: int, target: Page) -> None:
+    """A prerequisite that expires before the module needing it: said while both are live, so
+    the writer decides before it drops out of the list (as with links, `render.py`); an expired
+    prerequisite failed the build that should take it down, and the module stayed online."""
+    ends = getattr(target.meta, "expires", None)
+    if not ends or not expires_first(ctx, page, target):
+        return
+    ctx.diagnostics.warning(page.path, page.line_of(("prerequisites", index)), "IM104",
+                            f"prerequisite {target.slug!r} expires {ends.isoformat()} while this module stays: "
+                            "from then on it is left out of the prerequisites",
+                            hint=f"remove the prerequisite, or give this module expires: {ends.isoformat()}")
 
 
 def _invalid_modules(ctx: RenderContext) -> dict[str, str]:
@@ -111,6 +128,9 @@ def _report_missing(ctx: RenderContext, page: Page, index: int, slug: str, modul
     if reason == "audience":
         ctx.diagnostics.warning(page.path, line, "IM105", f"prerequisite {slug!r} is another audience's "
                                 "module; shown as plain text in this build")
+    elif reason == "expired":  # time removed it, not the writer: the expiry must still happen on schedule
+        ctx.diagnostics.warning(page.path, line, "IM104", f"prerequisite {slug!r} has expired: "
+                                "left out of this module's prerequisites", hint="remove the prerequisite")
     elif reason:
         ctx.diagnostics.error(page.path, line, "IM104", f"prerequisite {slug!r} is {reason} and not "
                               "published in this build; the link would be dead",

@@ -409,6 +409,25 @@ def test_check_json_schedule_and_hashes(make_site) -> None:
     assert all(len(s["hash"]) == 12 for s in report["sources"])
 
 
+def test_check_reports_what_fails_the_build_that_publishes_an_embargoed_page(make_site) -> None:
+    """An embargoed message with a broken link passed `check --strict` at merge (the build leaves it
+    out) and failed the scheduled publish meant to put it online, and every publish after it:
+    nobody had changed anything, and nobody was there to see. `check` now says so at merge."""
+    root = make_site({"content/messages/a.md": MESSAGE,
+                      "content/messages/bald.md": "---\ntitle: Bald\ndate: 2026-12-01\npublish_at: 2026-12-01 08:00\n"
+                                                  "---\nSiehe [die Liste](liste.md).\n"},
+                     site_yaml="title: T\ntimezone: Europe/Berlin\n")
+    assert build_site(root).exit_code == 0
+    result = run_cli(root, "check", "--now", NOW)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        "content/messages/bald.md:6: error[IM101 broken-link]: link target 'liste.md' not found "
+        "(content/messages/liste.md); this page goes live 2026-12-01T08:00:00+01:00, and the build that publishes "
+        "it fails")
+    assert run_cli(root, "check", "--now", "2026-12-02T12:00:00+00:00").stdout.count("IM101") == 1  # live: as ever
+    assert run_cli(root, "check", "--now", NOW, "--future").stdout.count("IM101") == 1
+
+
 def test_check_strict_exit_codes_and_writes_nothing(make_site) -> None:
     root = make_site({"content/messages/a.md": MESSAGE + "\nUnser Humankapital.\n"},
                      site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")

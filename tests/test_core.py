@@ -279,6 +279,43 @@ def test_a_menu_link_to_a_page_in_another_language_only_says_where_it_is(make_si
     assert '<a href="en/tablets/index.html">Tablets</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
 
 
+def test_a_menu_link_to_a_page_that_expires_leaves_the_menu_on_schedule(make_site):
+    """A menu entry for a page with `expires` built while the page was live, and failed the first
+    build after its expiry (IM101): the scheduled publish meant to take the page down failed, and
+    the expired page stayed online with nobody having changed anything. Now the entry leaves the
+    menu with the page, with a warning to tidy site.yaml."""
+    menu = "url: /messages/}\n  - {label: Adventsaktion, url: /aktion/}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/aktion.md": "---\ntitle: Aktion im Advent\nexpires: 2026-12-24\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    live = build_site(root, now="2026-12-20T09:00:00+00:00")
+    assert live.exit_code == 0 and "IM104" not in live.stderr, live.stderr
+    assert '<a href="aktion/index.html">Adventsaktion</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
+    gone = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert gone.exit_code == 0, gone.stderr
+    assert gone.stderr.splitlines()[0] == ("site.yaml:12: warning[IM104]: menu link '/aktion/' leads to a page that has "
+                                           "expired: left out of the menu (hint: remove the entry from menu:)")
+    home = (root / "_site/index.html").read_text(encoding="utf-8")
+    assert "Adventsaktion" not in home and not (root / "_site/aktion").exists()
+
+
+def test_a_menu_link_to_an_embargoed_page_joins_the_menu_when_it_goes_live(make_site):
+    """A menu entry prepared with its embargoed page failed every build until the page went live
+    (IM101, no hint why), so the entry could only be merged on the day, by hand. Now it is left
+    out until the page goes live, and the scheduled publish that puts the page up adds it."""
+    menu = "url: /messages/}\n  - {label: Adventsaktion, url: /aktion/}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/aktion.md": "---\ntitle: Adventsaktion\npublish_at: 2026-12-01\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    before = build_site(root)
+    assert before.exit_code == 0 and not before.stderr, before.stderr
+    assert "Adventsaktion" not in (root / "_site/index.html").read_text(encoding="utf-8")
+    assert run_cli(root, "check", "--strict", "--now", NOW).exit_code == 0
+    live = build_site(root, now="2026-12-01T09:00:00+00:00")
+    assert live.exit_code == 0 and not live.stderr, live.stderr
+    assert '<a href="aktion/index.html">Adventsaktion</a>' in (root / "_site/index.html").read_text(encoding="utf-8")
+
+
 def test_a_menu_link_naming_a_page_file_gives_its_address(make_site):
     """Markdown links name pages by their file, so `url: /training/kasse.md` in the menu is an easy
     slip: "points to no page" did not say the page is there, at /training/kasse-grundlagen/."""

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree, write_files
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE_YAML = BASIC_SITE_YAML + """\
@@ -82,6 +82,22 @@ def test_next_change_is_the_next_embargo_or_expiry_with_offset(make_site):
     assert build_site(root, now="2026-11-29T12:00:00+00:00").exit_code == 0
     manifest = json.loads((root / "_site/manifest.json").read_text())
     assert manifest["next_change"] == "2026-12-01T08:00:00+01:00"
+
+
+def test_a_now_without_an_offset_is_read_in_the_sites_timezone(make_site, tmp_path):
+    """`--now "2026-12-01 08:00"` was read as UTC, unlike every other date and time without an
+    offset: on a Berlin site it showed 09:00, and a message embargoed until 08:30 as live."""
+    root = make_site({"content/messages/a.md": message("Alt", "2026-11-01"),
+                      "content/messages/bald.md": message("Um halb neun", "2026-12-01", "publish_at: 2026-12-01 08:30")},
+                     site_yaml=SITE_YAML)
+    for now, live in (("2026-12-01 08:00", False), ("2026-12-01T08:30", True), ("2026-12-01", False)):
+        assert build_site(root, now=now).exit_code == 0
+        assert (root / "_site/messages/bald/index.html").exists() is live, now
+    out = tmp_path / "d.html"
+    assert run_cli(root, "digest", "--now", "2026-12-01 08:20", "-o", str(out), "--since", "2026-12-01 08:00").exit_code == 0
+    assert _digest_titles(out) == []  # goes live at 08:30, after the digest's week
+    check = json.loads(run_cli(root, "check", "--now", "2026-12-01 08:00", "--format", "json").stdout)
+    assert [change["at"] for change in check["schedule"]] == ["2026-12-01T08:30:00+01:00"]
 
 
 def test_next_change_is_null_without_a_schedule(make_site):
@@ -486,6 +502,63 @@ def test_weekly_digests_at_midnight_mail_each_message_once(make_site, tmp_path):
     assert _digest_titles(out) == ["Mitte der Woche"]
 
 
+def test_weekly_digests_across_a_change_of_daylight_saving_time_mail_each_message_once(make_site, tmp_path):
+    """A weekly job at 08:00 Berlin time took the default --since as 168 hours back: across the
+    end of summer time that started an hour after the previous job's run (a message of that hour
+    was never mailed), across its start an hour before it (mailed twice). The week is 7 calendar
+    days in the site's timezone."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-01-05"),
+                      "content/messages/herbst.md": message("Herbstnachricht", "2026-10-19", "publish_at: 2026-10-19 08:30"),
+                      "content/messages/fruehling.md": message("Frühlingsnachricht", "2027-03-22",
+                                                               "publish_at: 2027-03-22 07:30")}, site_yaml=SITE_YAML)
+    mailed = []
+    for now in ("2026-10-19T08:00:00+02:00", "2026-10-26T08:00:00+01:00",  # summer time ends on 25 October
+                "2027-03-22T08:00:00+01:00", "2027-03-29T08:00:00+02:00"):  # and starts on 28 March
+        out = tmp_path / f"{now[:10]}.html"
+        result = run_cli(root, "digest", "--now", now, "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        mailed += _digest_titles(out)
+    assert mailed == ["Herbstnachricht", "Frühlingsnachricht"]
+    # The week it names is in the site's calendar too, with a clock in UTC (as in CI) at 00:30 Berlin time.
+    out = tmp_path / "utc.html"
+    assert run_cli(root, "digest", "--now", "2026-11-29T23:30:00Z", "-o", str(out)).exit_code == 0
+    assert (tmp_path / "utc.html.txt").read_text().splitlines()[2] == "23. November 2026 bis 30. November 2026"
+
+
+def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, tmp_path):
+    """A message dated before it was merged (a letter of 2 November, merged on the 18th) went live
+    by its date, before the week of every digest, and was never mailed. With --dest the digest
+    reads the published versions: the message counts from the version that first had it; one
+    not published yet waits for the digest after its publish. Each is mailed once."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-10-01")}, site_yaml=SITE_YAML)
+    dest, mailed = tmp_path / "public", {}
+
+    def publish(now: str) -> None:
+        assert run_cli(root, "publish", "--dest", str(dest), "--version", now[:10], "--now", now).exit_code == 0
+
+    def digest(now: str, *args: str) -> list[str]:
+        out = tmp_path / f"{now[:10]}.html"
+        result = run_cli(root, "digest", "--now", now, "-o", str(out), *args)
+        assert result.exit_code == 0, result.stderr
+        return _digest_titles(out)
+
+    publish("2026-11-09T10:00:00+01:00")
+    write_files(root, {"content/messages/brief.md": message("Brief vom 2. November", "2026-11-02")})
+    publish("2026-11-18T10:00:00+01:00")
+    write_files(root, {"content/messages/spaet.md": message("Noch nicht veröffentlicht", "2026-11-03")})
+    assert digest("2026-11-23T08:00:00+01:00") == []  # by date alone: never in any week
+    for now in ("2026-11-23T08:00:00+01:00", "2026-11-24T10:00:00+01:00", "2026-11-30T08:00:00+01:00"):
+        if now.startswith("2026-11-24"):
+            publish(now)
+        else:
+            mailed[now[:10]] = digest(now, "--dest", str(dest))
+    assert mailed == {"2026-11-23": ["Brief vom 2. November"], "2026-11-30": ["Noch nicht veröffentlicht"]}
+    # An audience's digest reads the whole site's versions when that audience is not published apart.
+    assert digest("2026-11-23T08:00:00+01:00", "--dest", str(dest), "--audience", "filiale") == ["Brief vom 2. November"]
+    result = run_cli(root, "digest", "-o", str(tmp_path / "x.html"), "--dest", str(tmp_path / "nichts"))
+    assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
+
+
 def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
     """The store teams' English digest when nothing in English is for them: the edition has no
     English home, so its link goes to the edition's home, not to a 404."""
@@ -514,6 +587,10 @@ def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_sit
     assert result.exit_code == 0
     assert "warning[IM153]" in result.stderr
     assert run_cli(root, "digest", "--since", "gestern", "-o", str(out)).exit_code == 2
+    # A slip of the year mailed everyone an empty digest; now it is refused, and nothing is written.
+    out.unlink()
+    future = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--since", "2027-11-01", "-o", str(out))
+    assert future.exit_code == 2 and "--since '2027-11-01' is not before now" in future.stderr and not out.exists()
     assert run_cli(root, "digest", "--lang", "fr", "-o", str(out)).exit_code == 1  # like `new --lang fr`
     assert run_cli(root, "digest", "--audience", "niemand", "-o", str(out)).exit_code == 1
 

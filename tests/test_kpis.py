@@ -535,6 +535,28 @@ def test_a_kpi_added_later_is_not_missing_from_the_snapshots_before_it(make_site
     assert result.exit_code == 1
 
 
+def test_a_kpi_whose_first_period_is_embargoed_is_not_on_the_dashboard_yet(make_site) -> None:
+    """A KPI added with `since:` for a period whose snapshot is still embargoed showed "keine Daten"
+    on the dashboard (and a correlation with no segments) until the snapshot went live: readers
+    saw a KPI that has no measurement yet. Until then it is left out, as its period is."""
+    defs = DEFS.replace("        unit: {de: je 1000 Kunden", "        since: 2026-Q2\n        unit: {de: je 1000 Kunden")
+    embargoed = "---\ntitle: Q2\nperiod: 2026-Q2\npublish_at: 2027-01-15\nvalues: {satisfaction: 62, nps: 5, complaints: 3}\n---\n"
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": defs, "content/kpis/2026-q2.md": embargoed,
+                      "content/kpis/2025-q3.md": SMALL_SITE["content/kpis/2025-q3.md"].replace(", complaints: 2", ""),
+                      "content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,61\nnps,,4\n",
+                      "content/messages/x.md": "---\ntitle: X\ndate: 2026-01-01\n---\nBeschwerden: {kpi}`complaints`.\n"})
+    result = build_site(root)
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
+    page = read(root / "_site", "kpis/index.html")
+    assert 'id="kpi-complaints"' not in page and "keine Daten" not in page and "Beschwerden" not in page
+    assert 'id="kpi-nps"' in page and "Mitarbeiterzufriedenheit × NPS" in page
+    assert 'href="../../kpis/index.html"' in read(root / "_site", "messages/x/index.html")  # no #kpi-complaints to miss
+    result = build_site(root, now="2027-01-20T09:00:00+00:00")
+    assert result.exit_code == 0, result.stderr
+    page = read(root / "_site", "kpis/index.html")
+    assert 'id="kpi-complaints"' in page and "Mitarbeiterzufriedenheit × Beschwerden" in page
+
+
 @pytest.mark.parametrize("csv", ["kpi;segment;value\nsatisfaction;;61,5\nnps;;4\ncomplaints;;2\n",
                                  "kpi,segment,value\nsatisfaction,,61,5\nnps,,4\ncomplaints,,2\n"])
 def test_a_bad_kpi_csv_is_reported_once_not_again_as_missing_values(make_site, csv: str) -> None:

@@ -9,7 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import build_site, readme_block, run_cli
+from conftest import BASIC_SITE_YAML, build_site, readme_block, run_cli
 
 
 class Elements(HTMLParser):
@@ -179,6 +179,29 @@ def test_prerequisite_that_is_a_draft_is_an_error(make_site):
     assert "content/training/kurs.md:4: error[IM104]: prerequisite 'entwurf' is draft" in result.stderr
 
 
+def test_a_prerequisite_that_expires_is_warned_ahead_and_does_not_stop_its_expiry(make_site):
+    """A prerequisite with `expires` failed the first build after its expiry (IM104 error): the
+    scheduled publish meant to take it down failed, and the expired module stayed online. Now it
+    is warned about while both are live, and left out of the prerequisites once it has expired."""
+    root = make_site({
+        "content/training/winter.md": module("Winterware", extra="expires: 2026-12-24\n"),
+        "content/training/kurs.md": module("Kurs", extra="prerequisites: [winter]\n"),
+        "content/training/kurz.md": module("Kurz", extra="expires: 2026-12-24\nprerequisites: [winter]\n"),
+    })
+    live = build_site(root, now="2026-12-20T09:00:00+00:00")
+    assert live.exit_code == 0, live.stderr
+    assert [line for line in live.stderr.splitlines() if "IM104" in line] == [
+        "content/training/kurs.md:4: warning[IM104]: prerequisite 'winter' expires 2026-12-24 while this module "
+        "stays: from then on it is left out of the prerequisites "
+        "(hint: remove the prerequisite, or give this module expires: 2026-12-24)"]
+    gone = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert gone.exit_code == 0, gone.stderr
+    assert ("content/training/kurs.md:4: warning[IM104]: prerequisite 'winter' has expired: left out of this "
+            "module's prerequisites (hint: remove the prerequisite)") in gone.stderr.splitlines()
+    assert not parse(root / "_site/training/kurs/index.html").having("data-prerequisite")
+    assert not (root / "_site/training/winter").exists()
+
+
 def test_prerequisite_for_another_audience_is_plain_text_in_an_audience_build(make_site):
     root = make_site({
         "content/training/zentrale-kurs.md": module("Nur für die Zentrale", extra="audiences: [zentrale]\n"),
@@ -298,6 +321,22 @@ def test_review_by_in_the_past_warns_and_shows_a_note(make_site):
     assert "wird gerade überarbeitet" in old.visible_text
     assert not parse(root / "_site/training/heute/index.html").with_class("note-review")
     assert parse(root / "_site/training/index.html").with_class("flag-review")
+
+
+def test_the_day_a_review_falls_due_is_in_the_schedule_so_the_note_appears_on_time(make_site):
+    """The "under review" note appears when `review_by` has passed, but next_change (which the
+    scheduled publish waits for) did not know the date: the note waited for the next merge."""
+    root = make_site({"content/training/heute.md": module("Heute", extra="review_by: 2026-11-26\n"),
+                      "content/training/spaeter.md": module("Später", extra="review_by: 2027-03-31\n")},
+                     site_yaml=BASIC_SITE_YAML + "timezone: Europe/Berlin\n")
+    assert build_site(root).exit_code == 0  # --now 2026-11-26T12:00 UTC
+    assert json.loads((root / "_site/manifest.json").read_text())["next_change"] == "2026-11-27T00:00:00+01:00"
+    report = json.loads(run_cli(root, "check", "--now", "2026-11-26T12:00:00+00:00", "--format", "json").stdout)
+    assert [(change["at"], change["action"], change["path"]) for change in report["schedule"]] == [
+        ("2026-11-27T00:00:00+01:00", "review due", "content/training/heute.md"),
+        ("2027-04-01T00:00:00+02:00", "review due", "content/training/spaeter.md")]
+    assert build_site(root, now="2026-11-26T23:00:00+00:00").exit_code == 0  # the moment it is due
+    assert parse(root / "_site/training/heute/index.html").with_class("note-review")
 
 
 def test_review_by_warning_fails_a_strict_check(make_site):
