@@ -366,7 +366,10 @@ def _font(font: bytes | None, size: int):  # noqa: ANN202  (a Pillow font object
 
 def _drawable(text: str, font: bytes | None) -> tuple[str, bytes | None]:
     """`text` in the brand font if it has every letter, else in the bundled font, without the
-    letters neither has (emoji): a card never shows the empty box of a missing letter."""
+    letters neither has (emoji): a card never shows the empty box of a missing letter.
+    On one line: a line break (the `\\n` a YAML block scalar `name: |` or `messages_title: >`
+    ends with) made Pillow's text layout fail, and the build with it ("internal error")."""
+    text = " ".join(text.split())
     if all(char.isspace() or _has_glyph(font, char) for char in text):
         return text, font
     return " ".join("".join(char for char in text if char.isspace() or _has_glyph(None, char)).split()), None

@@ -249,6 +249,23 @@ def test_social_card_per_message(make_site):
     assert 'property="og:title" content="Info"' in info and "og:image" not in info
 
 
+def test_cards_of_texts_with_line_breaks_are_drawn_on_one_line(make_site):
+    """A brand name or theme text written as a YAML block scalar (`name: |`, `messages_title: >`)
+    ends with a line break, and Pillow's text layout failed on it: the build stopped with
+    "internal error: RuntimeError: raqm_layout() failed". The card draws it as one line."""
+    site_yaml = SITE_YAML.replace("title: Test Intranet\n", "title: Test Intranet\nbase_url: https://intranet.example/\n"
+                                  "theme: marke\nbrand:\n  name: |\n    Frisch\n    markt\n")
+    theme = "name: marke\nextends: default\nstrings:\n  de:\n    messages_title: >\n      Neues aus dem Markt\n"
+    root = make_site({"content/messages/bilder.md": message("Text", 'title: "Zwei\\u2028Zeilen"\n').replace(
+                      "title: Bilder im Markt\n", ""), "themes/marke/theme.yaml": theme}, site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    card = re.search(r'<meta property="og:image" content="https://intranet.example/([^"]+)">', page_html(root))
+    colors = {"primary": "#1B7F3B", "secondary": "#F2A900", "text": "#1A1A1A", "background": "#FFFFFF"}
+    assert (root / "_site" / card[1]).read_bytes() == images.draw_card("Zwei Zeilen", "Neues aus dem Markt",
+                                                                        "Frisch markt", colors, None, None)
+
+
 def test_cards_draw_every_letter_of_a_european_name_and_leave_out_emoji():
     """Without a brand font cards use the bundled one (Pillow's own has no umlauts); a brand font
     lacking a letter of a title (the demo's has no `Ł`) gives way to it; emoji are left out."""
