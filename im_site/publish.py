@@ -201,6 +201,13 @@ def prune_plan(versions: list[Version], keep: int) -> tuple[list[Version], list[
 
 # ---------------------------------------------------------------- versions.json
 
+#: What reading a damaged or hostile versions.json or manifest.json raises: besides bad JSON and
+#: missing keys, `"pages": 1e999` (int() of infinity: OverflowError) and arrays nested thousands
+#: deep (RecursionError), which stopped `versions`, `diff`, `publish` and `digest --dest` with
+#: "internal error".
+DAMAGED_JSON = (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError)
+
+
 def read_versions(folder: Path) -> list[Version]:
     """versions.json, newest first; [] before the first publish. A damaged file is refused, not overwritten."""
     path = folder / "versions.json"
@@ -210,7 +217,7 @@ def read_versions(folder: Path) -> list[Version]:
         data = json.loads(path.read_text(encoding="utf-8"))
         versions = [Version(str(e["id"]), str(e["date"]), e.get("commit"), int(e["pages"]), bool(e["latest"]))
                     for e in data]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except DAMAGED_JSON as exc:
         raise fail(str(path), None, "IM170", f"cannot read versions.json: {exc}",
                    hint="restore it from a backup; publishing will not overwrite it") from None
     return versions
@@ -426,7 +433,7 @@ def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         raise fail(str(path.parent), None, "IM170", f"no published version {version_id!r}",
                    hint="list them with `im-site versions --dest DIR`") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except DAMAGED_JSON as exc:
         raise fail(str(path), None, "IM170", f"cannot read the manifest: {exc}") from None
 
 

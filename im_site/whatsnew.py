@@ -77,7 +77,7 @@ def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
         entries = {str(entry["url"]): {"hash": str(entry["hash"]), "content_hash": entry.get("content_hash")}
                    for entry in data["pages"]}
         version = data.get("version")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: arrays nested deep
         ctx.diagnostics.error(str(path), None, "IM170", f"cannot read the previous version's manifest: {exc}",
                               hint="the published folder may be damaged; restore it or publish into a new one")
         return None

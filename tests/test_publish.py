@@ -590,3 +590,31 @@ def test_whats_new_is_right_when_rendering_is_split_across_processes(make_site, 
     write_files(root, {"content/messages/gamma.md": message("Gamma kommt", "2026-03-10")})
     assert publish(root, dest, "--version", "v2").exit_code == 0
     assert whats_new(dest, "v2") == {"added": ["../messages/gamma/index.html"], "changed": []}
+
+
+@pytest.mark.parametrize("damage", ["pages_infinite", "versions_deep", "manifest_deep"])
+def test_hostile_versions_or_manifest_is_an_error_not_a_crash(three_versions, tmp_path, damage):
+    """A versions.json with `"pages": 1e999` (int() of infinity raises OverflowError) or a
+    versions.json or manifest.json of arrays nested thousands deep (RecursionError) stopped
+    `versions`, `diff`, `digest --dest` and `publish` with "internal error"; each names the file."""
+    root, dest = three_versions
+    versions = dest / "versions.json"
+    deep = "[" * 100_000 + "]" * 100_000
+    if damage == "pages_infinite":
+        versions.write_text(re.sub(r'"pages": \d+', '"pages": 1e999', versions.read_text(), count=1))
+        damaged = versions
+    elif damage == "versions_deep":
+        versions.write_text(deep)
+        damaged = versions
+    else:
+        damaged = dest / "versions/v3/manifest.json"
+        damaged.write_text(deep)
+    before = snapshot(dest)
+    commands = [["versions", "--dest", str(dest)] if damaged == versions else ["diff", "v2", "v3", "--dest", str(dest)],
+                ["digest", "-o", str(tmp_path / "d.html"), "--dest", str(dest), "--now", NOW],
+                ["publish", "--dest", str(dest), "--version", "v4", "--now", NOW]]
+    for args in commands:
+        result = run_cli(root, *args)
+        assert result.exit_code == 1 and "internal error" not in result.stderr, (args, result.stderr)
+        assert result.stderr.startswith(f"{damaged}: error[IM170]: cannot read"), (args, result.stderr)
+    assert snapshot(dest) == before and not (tmp_path / "d.html").exists()
