@@ -88,16 +88,19 @@ class History:
     versions: tuple[tuple[datetime, frozenset[str]], ...]  # (published, page URLs and source paths)
 
     @classmethod
-    def read(cls, dest: Path, audience: str | None) -> "History":
+    def read(cls, dest: Path, audience: str | None, tz: tzinfo) -> "History":
         """The audience's own published folder, else the whole site's: its pages have the same
-        addresses, and a team that publishes one site still mails each audience its digest."""
+        addresses, and a team that publishes one site still mails each audience its digest.
+        A date without an offset (an edited versions.json) is read in the site's timezone, `tz`,
+        as every other: compared with the messages' moments it stopped the digest with
+        "internal error: TypeError"."""
         if audience and not (site_folder(dest.absolute(), audience) / "versions.json").exists():
             audience = None
         folder = site_folder(dest.absolute(), audience)
         found = []
         for version in reversed(list_versions(dest, audience)):
             try:
-                published = datetime.fromisoformat(version.date)
+                published = as_moment(datetime.fromisoformat(version.date), tz)
             except ValueError:
                 raise fail(str(folder / "versions.json"), None, "IM170", f"version {version.id!r} has no readable "
                            f"date ({version.date!r})") from None
@@ -127,7 +130,7 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
     check_option_values(config, lang=lang, audience=options.audience)
     lang = lang or config.settings.language
     check_output(config, output)
-    history = History.read(dest, options.audience) if dest is not None else None
+    history = History.read(dest, options.audience, config.tz) if dest is not None else None
     result = build(config, options)
     if result.diagnostics.has_errors():
         raise SiteError(result.diagnostics)

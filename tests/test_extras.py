@@ -559,6 +559,24 @@ def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, 
     assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
 
 
+def test_digest_reads_a_version_date_without_offset_in_the_sites_timezone(make_site, tmp_path):
+    """A versions.json whose dates have no offset (edited by hand, or written by another tool)
+    stopped `digest --dest` with "internal error: TypeError: can't compare offset-naive and
+    offset-aware datetimes". Such a date is read in the site's timezone, as every other."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-10-01")}, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+    for version, now in (("v1", "2026-11-09T10:00:00+01:00"), ("v2", "2026-11-23T07:30:00+01:00")):
+        assert run_cli(root, "publish", "--dest", str(dest), "--version", version, "--now", now).exit_code == 0
+        write_files(root, {"content/messages/brief.md": message("Brief vom 2. November", "2026-11-02")})
+    versions = dest / "versions.json"
+    versions.write_text(versions.read_text().replace("+01:00", ""))
+    # v2 went out at 07:30 Berlin time (06:30 UTC): in the digest of 07:45, not yet at 07:15.
+    for now, expected in (("2026-11-23T07:45:00+01:00", ["Brief vom 2. November"]), ("2026-11-23T07:15:00+01:00", [])):
+        result = run_cli(root, "digest", "--now", now, "-o", str(out), "--dest", str(dest))
+        assert result.exit_code == 0, result.stderr
+        assert _digest_titles(out) == expected
+
+
 def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_exists(make_site, tmp_path):
     """The store teams' English digest when nothing in English is for them: the edition has no
     English home, so its link goes to the edition's home, not to a 404."""
