@@ -153,12 +153,22 @@ def main(click_ctx: click.Context, config: str | None, quiet: bool, verbose: boo
     click_ctx.obj = Context(config or "site.yaml", quiet, verbose, debug)
 
 
+def _not_empty(click_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A folder or file given as nothing (`--dest "$PUBLISHED"` with the variable unset) is a
+    usage error, as an empty `--now` is: `digest --dest ""` quietly read no versions and mailed
+    by dates alone, `build -o ""` wrote into output_dir, and `-o " "` made a folder named " "."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(f"{value!r} is empty (an unset variable?)")
+    return value
+
+
 def _now_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--now", help="Fix the clock for publishing rules (ISO 8601).")(command)
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: output_dir).")
+@click.option("-o", "--output", type=click.Path(file_okay=False), callback=_not_empty,
+              help="Output folder (default: output_dir).")
 @_now_option
 @click.option("--drafts", is_flag=True, help="Include drafts (preview only).")
 @click.option("--future", is_flag=True, help="Include scheduled pages (preview only).")
@@ -186,7 +196,7 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
 
 
 @main.command()
-@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--dest", required=True, type=click.Path(file_okay=False), callback=_not_empty, help="The published folder.")
 @click.option("--version", "version", help="Version id (default: git commit date and hash, else the clock).")
 @click.option("--audience", help="Publish the site of one audience, under DEST/<audience>/.")
 @_now_option
@@ -207,7 +217,7 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
 
 
 @main.command()
-@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--dest", required=True, type=click.Path(file_okay=False), callback=_not_empty, help="The published folder.")
 @click.option("--audience", help="The versions of one audience's site.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handles_errors
@@ -221,7 +231,7 @@ def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--dest", required=True, type=click.Path(file_okay=False), callback=_not_empty, help="The published folder.")
 @click.option("--audience", help="Compare versions of one audience's site.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handles_errors
@@ -332,14 +342,14 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
 
 
 @main.command()
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=_not_empty,
               help="The HTML file to write; the plain-text part goes beside it as FILE.txt.")
 @click.option("--since", help="Messages published since this date or datetime (default: 7 days before now).")
 @click.option("--audience", help="Only what this audience's site shows.")
 @click.option("--lang", help="Language of the digest (default: the site's language).")
 @click.option("--published", is_flag=True,
               help="Link into the published folder's latest/ (a site put online with `im-site publish`).")
-@click.option("--dest", type=click.Path(file_okay=False),
+@click.option("--dest", type=click.Path(file_okay=False), callback=_not_empty,
               help="The published folder: a message counts from the version that first had it, when that is after its date.")
 @_now_option
 @handles_errors

@@ -420,6 +420,23 @@ def test_an_empty_clock_or_since_is_a_usage_error(make_site, tmp_path, args):
     assert not (root / "_site").exists() and not (tmp_path / "d.html").exists()
 
 
+@pytest.mark.parametrize("args", [["digest", "-o", "{tmp}/d.html", "--dest", ""], ["digest", "-o", ""],
+                                  ["build", "-o", ""], ["build", "-o", " "], ["publish", "--dest", ""],
+                                  ["versions", "--dest", " "], ["diff", "a", "b", "--dest", ""]])
+def test_an_empty_folder_or_file_is_a_usage_error(make_site, tmp_path, monkeypatch, args):
+    """`digest --dest "$PUBLISHED"` with the variable unset read no versions and mailed by dates
+    alone, without a word; `build -o ""` built into output_dir and `build -o " "` into a folder
+    named " ". Nothing is written, and the message names the option."""
+    root = make_site(SITE)
+    monkeypatch.chdir(tmp_path)  # where `-o " "` wrote its folder " "
+    clock = ["--now", NOW] if args[0] in ("digest", "build", "publish") else []
+    result = run_cli(root, *(arg.format(tmp=tmp_path) for arg in args), *clock)
+    assert result.exit_code == 2, result.output
+    assert "is empty (an unset variable?)" in result.stderr and ("'--dest'" in result.stderr or "'-o'" in result.stderr)
+    assert sorted(path.name for path in root.iterdir()) == ["content", "site.yaml"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+
+
 def test_unknown_audience_is_refused(make_site):
     root = make_site(SITE)
     result = build_site(root, "--audience", "nobody")
