@@ -100,6 +100,27 @@ def test_a_now_without_an_offset_is_read_in_the_sites_timezone(make_site, tmp_pa
     assert [change["at"] for change in check["schedule"]] == ["2026-12-01T08:30:00+01:00"]
 
 
+def test_a_now_the_clocks_skip_is_a_usage_error_and_one_they_show_twice_is_the_first(make_site):
+    """`--now 2026-03-29T02:30` on a Berlin site is no time there (the clocks go from 02:00 to
+    03:00). Python gave it +01:00: compared with the site's times it was 02:30, before a page
+    due at 03:15, but as 01:30 UTC it was after it, so the same moment written with an offset
+    built another site. It is refused; a time shown twice (autumn) is the first of the two."""
+    root = make_site({"content/messages/a.md": message("Alt", "2026-03-01"),
+                      "content/messages/f.md": message("Frueh", "2026-03-28", "publish_at: 2026-03-29T03:15"),
+                      "content/messages/h.md": message("Herbst", "2026-10-24", "publish_at: 2026-10-25T02:45:00+01:00")},
+                     site_yaml=SITE_YAML)
+    result = build_site(root, now="2026-03-29T02:30")
+    assert result.exit_code == 2 and not (root / "_site").exists()
+    assert ("--now '2026-03-29T02:30' does not exist in Europe/Berlin: the clocks skip it when they go forward "
+            "(give the offset you mean, e.g. 2026-03-29T02:30:00+01:00)") in result.stderr
+    for now, live in (("2026-03-29T01:59", False), ("2026-03-29T03:20", True), ("2026-03-29T01:20:00Z", True)):
+        assert build_site(root, now=now).exit_code == 0
+        assert (root / "_site/messages/f/index.html").exists() is live, now
+    # 02:50 in summer time (00:50 UTC), not the 02:50 an hour later in winter time, after the embargo.
+    assert build_site(root, now="2026-10-25T02:50").exit_code == 0
+    assert not (root / "_site/messages/h/index.html").exists()
+
+
 def test_next_change_is_null_without_a_schedule(make_site):
     root = make_site({"content/messages/a.md": message("A", "2026-01-01")}, site_yaml=SITE_YAML)
     assert build_site(root).exit_code == 0
