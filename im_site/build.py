@@ -125,8 +125,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
         _check_schedule(result, page)
         verdict = judge(page.meta, result.options, tz)
         if verdict.next_change is not None and verdict.hidden_because in (None, "scheduled"):
-            action = "goes live" if verdict.hidden_because == "scheduled" else "expires"
-            result.schedule.append((verdict.next_change, action, page))
+            result.schedule.append((verdict.next_change, _change_at(verdict.next_change, page, tz), page))
         if verdict.hidden_because is None:
             published.append(page)
             _schedule_review(result, page)
@@ -139,6 +138,14 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
     result.schedule.sort(key=lambda item: (item[0], item[2].path))
     result.next_change = result.schedule[0][0] if result.schedule else None
     return published
+
+
+def _change_at(moment: datetime, page: Page, tz: tzinfo) -> str:
+    """What happens to `page` at `moment` for readers: it goes live at its `publish_at`, else it
+    expires. Not from the verdict: previewed with `--future` a scheduled page is shown, and
+    `check --future` listed its going live as "expires"."""
+    publish_at = getattr(page.meta, "publish_at", None)
+    return "goes live" if publish_at and as_moment(publish_at, tz) == moment else "expires"
 
 
 def _schedule_review(result: BuildResult, page: Page) -> None:

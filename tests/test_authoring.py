@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW, build_site, run_cli
+from conftest import NOW, build_site, run_cli, write_files
 from im_site.cli import main
 from im_site.lint import contrast_ratio
 
@@ -407,6 +407,22 @@ def test_check_json_schedule_and_hashes(make_site) -> None:
     assert {s["path"] for s in report["sources"]} == {"content/messages/a.md", "content/messages/b.md",
                                                          "content/messages/c.md"}
     assert all(len(s["hash"]) == 12 for s in report["sources"])
+
+
+def test_check_future_says_a_scheduled_page_goes_live_not_that_it_expires(make_site) -> None:
+    """Previewed with --future a scheduled page is shown, and `check --future` listed its going
+    live as "expires" (a script reading the JSON schedule took it down instead of announcing it).
+    A draft previewed with --drafts keeps its own schedule too."""
+    root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
+    for flags in ([], ["--future"], ["--future", "--drafts"]):
+        _, report = _check_json(root, *flags)
+        assert [(s["path"], s["action"]) for s in report["schedule"]] == [("content/messages/b.md", "goes live")], flags
+    write_files(root, {"content/messages/d.md": "---\ntitle: Entwurf\ndate: 2026-11-01\ndraft: true\n"
+                                                "expires: 2026-12-31\npublish_at: 2026-12-02 09:00\n---\nText.\n"})
+    _, report = _check_json(root, "--future", "--drafts")
+    assert [(s["at"], s["path"], s["action"]) for s in report["schedule"]] == [
+        ("2026-12-01T08:00:00+00:00", "content/messages/b.md", "goes live"),
+        ("2026-12-02T09:00:00+00:00", "content/messages/d.md", "goes live")]
 
 
 def test_check_reports_what_fails_the_build_that_publishes_an_embargoed_page(make_site) -> None:
