@@ -302,12 +302,22 @@ def _check_consistency(settings: SiteSettings, doc: YamlDoc, rel: str, diagnosti
     for index, lang in enumerate(settings.languages or []):
         if not _LANGUAGE_CODE.match(lang):
             diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"{lang!r} is not a language code")
-        elif lang in settings.languages[:index]:
-            diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"duplicate language {lang!r}")
+        elif same := _same_language(lang, settings.languages[:index]):
+            # Letter case does not make another language (BCP 47): `de-CH` and `de-ch` wrote one folder
+            # each on Linux and one folder for both on a Mac, and failed with a collision per page.
+            diagnostics.error(rel, doc.line_of(("languages", index)), "IM001", f"duplicate language {lang!r}"
+                              + (f" (language codes ignore letter case: {same!r} is listed)" if same != lang else ""))
     if settings.languages and settings.language not in settings.languages:
+        same = _same_language(settings.language, settings.languages)
         diagnostics.error(rel, doc.line_of(("languages",)), "IM001",
-                          f"languages does not list the default language {settings.language!r}")
+                          f"languages does not list the default language {settings.language!r}",
+                          hint=f"write it as languages does: {same!r}" if same else None)
     _check_label_languages(settings, doc, rel, diagnostics)
+
+
+def _same_language(lang: str, languages: list[str]) -> str | None:
+    """The code in `languages` that is `lang` but for letter case, if any."""
+    return next((other for other in languages if other.lower() == lang.lower()), None)
 
 
 def _check_label_languages(settings: SiteSettings, doc: YamlDoc, rel: str, diagnostics: Diagnostics) -> None:

@@ -29,8 +29,10 @@ SOURCE_CACHE_VERSION = "src-7"  # src-6: models and headings pickled as values; 
 #: Sources a parsing child takes (and sends back) at a time.
 PARSE_BATCH = 100
 _NUMBER_PREFIX = re.compile(r"^(\d+)[-_ .]")
-#: A file-name suffix that names a language (`x.en.md`), whether or not site.yaml lists it.
-_LANGUAGE_SUFFIX = re.compile(r"[a-z]{2}")
+#: A file-name suffix that names a language (`x.en.md`, `x.de-CH.md`), whether or not site.yaml lists it.
+#: A regional code (`fr-CA`) that site.yaml does not list made a page of the default language
+#: at `x-fr-ca/`, the French text among the German pages.
+_LANGUAGE_SUFFIX = re.compile(r"[a-z]{2}(-[A-Za-z]{2})?")
 
 
 @dataclass
@@ -234,9 +236,10 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
     name = posixpath.basename(source.rel)[: -len(".md")]
     stem, _, suffix = name.rpartition(".")
     explicit = getattr(parsed.meta, "lang", None)
-    if stem and not explicit and suffix.lower() in config.languages and suffix not in config.languages:
+    listed = next((lang for lang in config.languages if lang.lower() == suffix.lower()), suffix)
+    if stem and not explicit and listed != suffix:  # `x.EN.md`, `x.de-ch.md` where site.yaml lists de-CH
         diagnostics.error(source.path, None, "IM160", f"the language in the file name is written {suffix!r}, not "
-                          f"{suffix.lower()!r} (.{suffix}.md)", hint=f"rename it {stem}.{suffix.lower()}.md")
+                          f"{listed!r} (.{suffix}.md)", hint=f"rename it {stem}.{listed}.md")
         return None
     if stem and not explicit and suffix not in config.languages and _LANGUAGE_SUFFIX.fullmatch(suffix):
         diagnostics.error(source.path, None, "IM160", f"the file name says language {suffix!r} (.{suffix}.md), which "

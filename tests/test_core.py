@@ -644,6 +644,37 @@ def test_a_language_in_the_file_name_in_capitals_is_named_as_such(make_site):
             "(.EN.md) (hint: rename it x.en.md)") in result.stderr
 
 
+def test_a_regional_language_in_a_file_name_is_read_or_refused_never_a_slug(make_site):
+    """With regional codes, `x.de-ch.md` on a site listing `de-CH`, and `x.fr-CA.md` on a site
+    without French, were German pages at messages/x-de-ch/ and x-fr-ca/: the Swiss and French
+    texts among the German news, without a word. `de-CH` and `de-ch` in languages (one
+    language, letter case aside) failed with a collision for every page instead of one error."""
+    yaml = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, de-CH]")
+    text = "---\ntitle: X\ndate: 2026-01-01\n---\nText.\n"
+    root = make_site({"content/messages/x.md": text, "content/messages/x.de-ch.md": text,
+                      "content/messages/y.fr-CA.md": text}, site_yaml=yaml)
+    result = build_site(root)
+    assert result.exit_code == 1 and not (root / "_site").exists()
+    assert result.stderr.splitlines() == [
+        "content/messages/x.de-ch.md: error[IM160]: the language in the file name is written 'de-ch', not 'de-CH' "
+        "(.de-ch.md) (hint: rename it x.de-CH.md)",
+        "content/messages/y.fr-CA.md: error[IM160]: the file name says language 'fr-CA' (.fr-CA.md), which is not in "
+        "site.yaml languages ['de', 'de-CH'] (hint: add fr-CA to languages in site.yaml; if .fr-CA is not meant as a "
+        "language, name the file y-fr-CA.md or set lang: in the front matter)",
+        "2 errors, 0 warnings"]
+    (root / "content/messages/x.de-ch.md").rename(root / "content/messages/x.de-CH.md")
+    (root / "content/messages/y.fr-CA.md").unlink()
+    assert build_site(root).exit_code == 0 and (root / "_site/de-CH/messages/x/index.html").is_file()
+    (root / "site.yaml").write_text(yaml.replace("[de, de-CH]", "[de, de-CH, de-ch]"), encoding="utf-8")
+    result = build_site(root)
+    assert result.stderr.splitlines() == [
+        "site.yaml:3: error[IM001]: duplicate language 'de-ch' (language codes ignore letter case: 'de-CH' is listed)",
+        "1 error, 0 warnings"]
+    (root / "site.yaml").write_text(yaml.replace("language: de\n", "language: DE\n"), encoding="utf-8")
+    assert "site.yaml:3: error[IM001]: languages does not list the default language 'DE' (hint: write it as languages " \
+           "does: 'de')" in build_site(root).stderr
+
+
 def test_language_switcher_links_translation(built):
     html = (built / "_site/messages/frische/index.html").read_text()
     assert 'href="../../en/messages/frische/index.html" hreflang="en"' in html
