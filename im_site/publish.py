@@ -37,6 +37,7 @@ from .diagnostics import SiteError, fail
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
 from .render import format_date
+from .rules import as_moment
 from .whatsnew import page_changed
 from .write import check_apart_from_cache
 
@@ -285,10 +286,13 @@ def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes
 
 
 def _when(moment: str, look: ListLook) -> str:
-    """A version's date as readers write it (`26. November 2026, 13:00`, in the site's timezone)."""
+    """A version's date as readers write it (`26. November 2026, 13:00`, in the site's timezone).
+    One without an offset (an edited versions.json) is in that timezone, not the machine's; one
+    that is no date, or that no calendar has in the site's timezone (year 1 east of UTC, which
+    stopped the publish with "internal error: OverflowError"), stays as written."""
     try:
-        value = datetime.fromisoformat(moment).astimezone(look.tz)
-    except ValueError:
+        value = as_moment(datetime.fromisoformat(moment), look.tz).astimezone(look.tz)
+    except (ValueError, OverflowError):
         return moment
     return f"{format_date(value, look.lang)}, {value:%H:%M}"
 

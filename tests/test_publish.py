@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -618,3 +619,26 @@ def test_hostile_versions_or_manifest_is_an_error_not_a_crash(three_versions, tm
         assert result.exit_code == 1 and "internal error" not in result.stderr, (args, result.stderr)
         assert result.stderr.startswith(f"{damaged}: error[IM170]: cannot read"), (args, result.stderr)
     assert snapshot(dest) == before and not (tmp_path / "d.html").exists()
+
+
+def test_odd_version_dates_are_listed_as_written_or_in_the_sites_timezone(three_versions, tmp_path, monkeypatch):
+    """A versions.json edited by hand: a date in year 1 east of UTC (no calendar has it in UTC)
+    stopped every later publish with "internal error: OverflowError"; a date without an offset
+    was listed in the publishing machine's timezone. Now the first is listed as written, the
+    second in the site's timezone (UTC here, whatever TZ says); digest --dest reads both."""
+    root, dest = three_versions
+    versions = json.loads((dest / "versions.json").read_text())
+    versions[1]["date"], versions[2]["date"] = "0001-01-01T00:00:00+01:00", "2026-11-20T10:00:00"
+    (dest / "versions.json").write_text(json.dumps(versions))
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        result = publish(root, dest, "--version", "v4")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert result.exit_code == 0 and "internal error" not in result.stderr, result.stderr
+    cells = re.findall(r"<td>([^<]*)</td>", (dest / "versions.html").read_text(encoding="utf-8"))
+    assert "0001-01-01T00:00:00+01:00" in cells and "20. November 2026, 10:00" in cells, cells
+    digest = run_cli(root, "digest", "-o", str(tmp_path / "d.html"), "--dest", str(dest), "--now", NOW)
+    assert digest.exit_code == 0, digest.stderr
