@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
@@ -208,7 +209,25 @@ def decode(data: bytes, path: str, diagnostics: Diagnostics) -> str | None:
         diagnostics.error(path, line, "IM002", f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
                           column=column, hint="save the file as UTF-8")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = NONCHARACTER.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        diagnostics.error(path, line, "IM002", noncharacter_message(found.group()),
+                          column=found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1,
+                          hint="delete it (it shows as nothing, or as a box)")
+        return None
+    return text
+
+
+#: Unicode's noncharacters U+FDD0-U+FDEF, which no text holds: im-site marks texts of another
+#: language with some of them while rendering (`foreign.py`). In a title they turned the rest
+#: of the page into a `<span lang>` and left the markers in the output.
+NONCHARACTER = re.compile("[\ufdd0-\ufdef]")
+
+
+def noncharacter_message(char: str) -> str:
+    return f"contains U+{ord(char):04X}, a Unicode noncharacter, which is no text"
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from .sources import NONCHARACTER, noncharacter_message
+
 Path = tuple[Any, ...]
 
 _INT = re.compile(r"[-+]?[0-9]+$")
@@ -211,6 +213,8 @@ def _convert_mapping(node: yaml.MappingNode, path: Path, lines: dict[Path, int],
 def _scalar(node: yaml.ScalarNode, line: int) -> Any:
     tag, value = node.tag, node.value
     if tag == "tag:yaml.org,2002:str":
+        if found := NONCHARACTER.search(value):  # written as an escape ("\\uFDD0"): the file's text had none
+            raise YamlProblem(noncharacter_message(found.group()), line)
         return value
     if tag == "tag:yaml.org,2002:null":
         return None

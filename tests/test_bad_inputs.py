@@ -22,6 +22,14 @@ CASES = [
      "content/x.md:5:5", "IM002", "not valid UTF-8"),
     ("utf16", {"content/x.md": "---\ntitle: A\n---\n".encode("utf-16")}, "content/x.md:1", "IM002", "UTF-16"),
     ("nul-bytes", {"content/x.md": b"---\ntitle: A\n---\nab\x00c\n"}, "content/x.md:4:3", "IM002", "NUL"),
+    # U+FDD0-U+FDD2 mark theme texts in another language while rendering (foreign.py): in a title
+    # they wrapped the rest of the page in a <span lang> and stayed in the output.
+    ("noncharacter", {"content/x.md": "---\ntitle: A\n---\nab\ufdd0c\n".encode()}, "content/x.md:4:3", "IM002",
+     "U+FDD0, a Unicode noncharacter"),
+    ("noncharacter-escape", {"content/x.md": '---\ntitle: "A\\uFDD1 B"\n---\n'}, "content/x.md:2", "IM003",
+     "U+FDD1, a Unicode noncharacter"),
+    ("noncharacter-theme-text", {"themes/t/theme.yaml": 'extends: default\nstrings:\n  de:\n    home: "Start\\uFDD2"\n'},
+     "themes/t/theme.yaml:4", "", "U+FDD2, a Unicode noncharacter"),
     ("empty-file", {"content/x.md": b""}, "content/x.md", "IM009", "empty"),
     ("unclosed-front-matter", {"content/x.md": "---\ntitle: A\nText ohne Ende\n"}, "content/x.md:1", "IM003",
      "never closed"),
