@@ -14,7 +14,7 @@ import posixpath
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from .config import Config, check_option_values, label_for
 from .diagnostics import Diagnostics, SiteError, fail
 from .foreign import mark_text_languages
 from .model import Page
-from .options import BuildOptions
+from .options import BuildOptions, ClockError, local_moment
 from .output import committed, signals_held, write_file_atomic
 from .publish import list_versions, read_manifest, site_folder
 from .render import format_date, text_direction
@@ -64,9 +64,13 @@ def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
         return now.astimezone(tz) - timedelta(days=DEFAULT_DAYS)  # same tzinfo: wall-clock arithmetic
     text = value.strip().replace("Z", "+00:00")
     try:
-        start = as_moment(date.fromisoformat(text), tz) if len(text) == 10 else as_moment(datetime.fromisoformat(text), tz)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise DigestUsage(f"--since {value!r} is not an ISO 8601 date or datetime (e.g. 2026-11-01)") from None
+    try:  # like --now: a time the clocks skip is refused, one they show twice is the first
+        start = moment if moment.tzinfo else local_moment(moment, tz, f"--since {value!r}")
+    except ClockError as exc:
+        raise DigestUsage(str(exc)) from None
     if start >= now:  # a slip of the year (2027-11-01): an empty digest would go to everyone
         raise DigestUsage(f"--since {value!r} is not before now ({now.astimezone(tz).isoformat()})")
     return start

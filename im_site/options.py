@@ -34,7 +34,7 @@ def read_clock(now_iso: str | None, tz: tzinfo = timezone.utc) -> datetime:
             moment = datetime.fromisoformat(now_iso.strip().replace("Z", "+00:00"))
         except ValueError as exc:
             raise ClockError(f"--now {now_iso!r} is not an ISO 8601 date or datetime") from exc
-        return moment if moment.tzinfo else local_moment(moment, tz, now_iso)
+        return moment if moment.tzinfo else local_moment(moment, tz, f"--now {now_iso!r}")
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
@@ -44,15 +44,16 @@ def read_clock(now_iso: str | None, tz: tzinfo = timezone.utc) -> datetime:
     return datetime.now(tz=timezone.utc).replace(microsecond=0)
 
 
-def local_moment(moment: datetime, tz: tzinfo, now_iso: str) -> datetime:
+def local_moment(moment: datetime, tz: tzinfo, given: str) -> datetime:
     """`moment` (no offset) on the clocks of `tz`. A time the clocks skip (02:30 on the day they
     go forward in Europe/Berlin) is refused: Python gives it the offset from before the change,
     so it compared as 02:30 with the site's times but as 03:30 in UTC with others, and a page
     due at 03:15 was hidden or live depending on how its time was written. A time the clocks
-    show twice (02:30 on the day they go back) is the first of the two, as for `publish_at`."""
+    show twice (02:30 on the day they go back) is the first of the two, as for `publish_at`.
+    `given`: the flag and value, as the message names them."""
     local = moment.replace(tzinfo=tz)
     if local.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != moment:
-        raise ClockError(f"--now {now_iso!r} does not exist in {tz}: the clocks skip it when they go forward "
+        raise ClockError(f"{given} does not exist in {tz}: the clocks skip it when they go forward "
                          f"(give the offset you mean, e.g. {local.isoformat(timespec='seconds')})")
     return local
 

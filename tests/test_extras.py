@@ -119,6 +119,12 @@ def test_a_now_the_clocks_skip_is_a_usage_error_and_one_they_show_twice_is_the_f
     # 02:50 in summer time (00:50 UTC), not the 02:50 an hour later in winter time, after the embargo.
     assert build_site(root, now="2026-10-25T02:50").exit_code == 0
     assert not (root / "_site/messages/h/index.html").exists()
+    # The digest's --since likewise.
+    out = root.parent / "d.html"
+    result = run_cli(root, "digest", "--now", "2026-04-01T08:00", "--since", "2026-03-29 02:30", "-o", str(out))
+    assert result.exit_code == 2 and not out.exists()
+    assert "--since '2026-03-29 02:30' does not exist in Europe/Berlin" in result.stderr
+    assert run_cli(root, "digest", "--now", "2026-04-01T08:00", "--since", "2026-03-29", "-o", str(out)).exit_code == 0
 
 
 def test_next_change_is_null_without_a_schedule(make_site):
