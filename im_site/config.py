@@ -216,9 +216,10 @@ def check_option_values(config: Config, *, lang: str | None = None, audience: st
     problems = Diagnostics()
     if lang is not None and lang not in config.languages:
         key = "languages" if ("languages",) in config.doc.lines else "language"
+        same = _same_language(lang, config.languages)
         problems.error(config.file, config.line_of(key), "IM160",
                        f"--lang {lang!r} is not one of the site's languages ({', '.join(config.languages)})",
-                       hint="add it to `languages` in site.yaml")
+                       hint=f"write it as site.yaml does: --lang {same}" if same else "add it to `languages` in site.yaml")
     if audience is not None and audience not in config.audience_ids:
         problems.error(config.file, config.line_of("audiences"), "IM020", f"unknown audience {audience!r}",
                        hint=f"defined: {', '.join(config.audience_ids) or 'none'}")

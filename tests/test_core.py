@@ -446,6 +446,8 @@ def test_unknown_audience_is_refused(make_site):
 
 @pytest.mark.parametrize("args, expected", [
     (["new", "message", "Hola", "--lang", "fr"], ["site.yaml:3: error[IM160]: --lang 'fr'"]),
+    (["new", "message", "Hello", "--lang", "EN"], ["site.yaml:3: error[IM160]: --lang 'EN' is not one of the site's "
+                                                   "languages (de, en) (hint: write it as site.yaml does: --lang en)"]),
     (["digest", "-o", "{tmp}/d.html", "--lang", "fr"], ["site.yaml:3: error[IM160]: --lang 'fr'"]),
     (["digest", "-o", "{tmp}/d.html", "--lang", "fr", "--audience", "nobody"],
      ["site.yaml:3: error[IM160]: --lang 'fr'", "site.yaml:4: error[IM020]: unknown audience 'nobody'"]),
