@@ -101,3 +101,35 @@ def test_table_rows_are_ruled_across_their_whole_width(page, demo_site, path):
     assert rows, f"no table on {path}"
     uneven = [row for row in rows if len(set(row["widths"])) > 1]
     assert not uneven, uneven
+
+
+INK = """async (weight) => {
+  const span = document.createElement('span');
+  span.textContent = 'Achtung Mindesthaltbarkeit';
+  span.style.cssText = 'font-weight:' + weight + ';font-size:40px;color:#000;background:#fff;position:fixed;top:0;left:0;z-index:999;padding:4px';
+  span.className = 'ink-probe';
+  document.body.appendChild(span);
+  await document.fonts.ready;
+  return span.getBoundingClientRect().toJSON();
+}"""
+
+
+def _ink(page: Any, weight: int) -> int:
+    """Dark pixels of a probe text in the body font at `weight`."""
+    import io
+
+    from PIL import Image
+
+    box = page.evaluate(INK, weight)
+    shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("L")
+    page.evaluate("document.querySelector('.ink-probe').remove()")
+    return sum(1 for value in shot.getdata() if value < 128)
+
+
+def test_bold_text_in_the_brand_font_is_drawn_bold(page, demo_site):
+    """The demo's body font ships one regular file; its @font-face said it drew every weight
+    (100 900), so the browser drew `**bold**`, callout titles and buttons in regular letters."""
+    page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
+    assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith('"Brand Body"')
+    regular, bold = _ink(page, 400), _ink(page, 700)
+    assert bold > regular * 1.15, (regular, bold)
