@@ -133,3 +133,17 @@ def test_bold_text_in_the_brand_font_is_drawn_bold(page, demo_site):
     assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith('"Brand Body"')
     regular, bold = _ink(page, 400), _ink(page, 700)
     assert bold > regular * 1.15, (regular, bold)
+
+
+@pytest.mark.parametrize("path", ["training/service-am-kunden/", "en/training/service-am-kunden/"])
+def test_the_boxes_above_a_module_line_up(page, demo_site, path):
+    """The learning objectives, prerequisites and lesson list sit side by side in one grid; the
+    objectives box kept the margin it has on plain pages, so it ended 24 px above its neighbour."""
+    page.goto(demo_site.url + path)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.module-overview > *')].map(el => {
+        const r = el.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; })""")
+    assert len(boxes) == 3
+    rows: dict[int, set[int]] = {}
+    for top, bottom in boxes:
+        rows.setdefault(top, set()).add(bottom)
+    assert all(len(bottoms) == 1 for bottoms in rows.values()), boxes
