@@ -373,3 +373,29 @@ def test_the_version_menu_joins_the_menu_row_and_moves_nothing(new_page, tmp_pat
     assert page.evaluate(height) == without.evaluate(height)
     nav, menu = (page.locator(selector).bounding_box() for selector in (".main-nav", "#version-switch-select"))
     assert abs(nav["y"] + nav["height"] / 2 - (menu["y"] + menu["height"] / 2)) < 8, (nav, menu)
+
+
+GAP_AFTER_MARK = """badge => {
+  const text = [...badge.childNodes].find(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+  const range = document.createRange();
+  range.selectNodeContents(text);
+  const probe = document.createElement('span');
+  probe.textContent = '✓';
+  badge.appendChild(probe);
+  const mark = probe.getBoundingClientRect().width;
+  probe.remove();
+  const s = getComputedStyle(badge), box = badge.getBoundingClientRect();
+  return range.getBoundingClientRect().left - (box.left + parseFloat(s.borderLeftWidth) + parseFloat(s.paddingLeft)) - mark;
+}"""
+
+
+@pytest.mark.parametrize("path", [MODULE, "training/"])
+def test_the_completed_badge_keeps_a_space_after_its_check_mark(page, plain_site, path):
+    """The badge is a flex box, whose ::before mark is an item of its own that loses its trailing
+    space: readers saw "✓Erledigt"."""
+    page.goto(plain_site.url + MODULE)
+    page.locator("button.mark-completed").click()
+    page.goto(plain_site.url + path)
+    badge = page.locator(".completed-badge").first
+    badge.wait_for()
+    assert badge.evaluate(GAP_AFTER_MARK) >= 2
