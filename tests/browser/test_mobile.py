@@ -146,3 +146,16 @@ def test_kpi_chart_labels_are_readable_on_a_phone(phone, demo_site, path):
     assert [t for t in texts if t["px"] < 10] == []
     assert [t["text"] for t in texts if not t["inside"]] == []
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_footer_of_a_short_page_ends_at_the_bottom_of_the_window(browser, plain_site, width):
+    """On the 404 page (and any short one) the footer stopped halfway down a tall window, with a
+    blank band under it, so the page looked cut off."""
+    context = browser.new_context(viewport={"width": width, "height": 1400})
+    page = context.new_page()
+    page.goto(plain_site.url + "404.html")
+    bottom = page.evaluate("document.querySelector('.site-footer').getBoundingClientRect().bottom")
+    scroll = page.evaluate("document.documentElement.scrollHeight")
+    context.close()
+    assert bottom == pytest.approx(1400, abs=1) and scroll <= 1400
