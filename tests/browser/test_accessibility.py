@@ -147,3 +147,17 @@ def test_the_boxes_above_a_module_line_up(page, demo_site, path):
     for top, bottom in boxes:
         rows.setdefault(top, set()).add(bottom)
     assert all(len(bottoms) == 1 for bottoms in rows.values()), boxes
+
+
+@pytest.mark.parametrize("path", ["", "en/", "messages/"])
+def test_the_header_keeps_its_accent_edge_above_a_hero(page, demo_site, path):
+    """The header's lower edge in the brand's secondary colour (a box-shadow) was painted over by
+    the home page's hero background, so the home page alone had no yellow edge."""
+    import io
+
+    from PIL import Image
+
+    page.goto(demo_site.url + path)
+    bottom = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().bottom")
+    shot = Image.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": bottom, "width": 40, "height": 2}))).convert("RGB")
+    assert shot.getpixel((20, 1)) == (0xF2, 0xA9, 0x00)
