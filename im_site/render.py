@@ -39,7 +39,7 @@ from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .sources import decode
-from .theme import BUILTIN, Theme, brand_css, link_stylesheet, stylesheet_references
+from .theme import BUILTIN, BrandFont, Theme, brand_css, font_weight, link_stylesheet, stylesheet_references
 from .urls import absolute, atom_id, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
@@ -183,14 +183,15 @@ def add_theme_assets(ctx: RenderContext) -> None:
         if name.endswith(".css"):
             _add_stylesheet(ctx, name, static, frozenset())
     brand = ctx.config.settings.brand
-    font_urls: dict[str, str] = {}
+    fonts: dict[str, BrandFont] = {}
     for role, rel in (("logo", brand.logo), ("heading", brand.fonts.heading), ("body", brand.fonts.body)):
         if not rel:
             continue
         output = _brand_file(ctx, role, rel)
         if output and role != "logo":
-            font_urls[role] = posixpath.relpath(output, "assets")
-    css = brand_css(ctx.config, ctx.theme.tokens, font_urls).encode()
+            data = (ctx.config.content_dir / rel).read_bytes()
+            fonts[role] = BrandFont(posixpath.relpath(output, "assets"), font_weight(data))
+    css = brand_css(ctx.config, ctx.theme.tokens, fonts).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
     ctx.outputs.add(ctx.assets["brand.css"], css, f"{ctx.config.file}:brand", ctx.diagnostics)
 

@@ -16,7 +16,10 @@ from html import escape
 NumberText = Callable[[float], str]
 
 WIDTH, HEIGHT = 360, 180
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 14, 34
+#: Label size in chart units. A chart is drawn at the width of its card, 280-320 px on phones
+#: and in the dashboard's three columns, so 11 came out as 8.5-9.7 px text; 13 gives 10-11.5 px.
+LABEL_SIZE = 13
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 20, 14, 34
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def _frame(x_axis: Axis, y_axis: Axis, y_labels: tuple[str, str]) -> list[str]:
     return ['<g class="chart-axes" aria-hidden="true" stroke="currentColor" stroke-opacity="0.35">',
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>',
             f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/></g>',
-            '<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="11" text-anchor="end">',
+            f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}" text-anchor="end">',
             f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis.end + 4)}">{escape(y_labels[1])}</text>',
             f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis.start)}">{escape(y_labels[0])}</text></g>']
 
@@ -91,7 +94,7 @@ def trend_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, fl
         y = _n(y_axis(target[0]))
         parts.append(f'<g class="chart-target" aria-hidden="true"><line x1="{_n(x_axis.start)}" y1="{y}" '
                      f'x2="{_n(x_axis.end)}" y2="{y}" stroke="currentColor" stroke-dasharray="5 4"/>'
-                     f'<text x="{_n(x_axis.end)}" y="{_n(y_axis(target[0]) - 4)}" font-size="10" '
+                     f'<text x="{_n(x_axis.end)}" y="{_n(y_axis(target[0]) - 4)}" font-size="{LABEL_SIZE}" '
                      f'text-anchor="end" fill="currentColor">{escape(target[1])}</text></g>')
     coordinates = [(x_axis(time), y_axis(value)) for time, (_, value, _) in zip(times, points)]
     gaps = [(x_axis(month), name) for month, name in missing]
@@ -126,8 +129,8 @@ def _trend_line(coordinates: list[tuple[float, float]], gap_xs: list[float], y_a
     return lines + parts
 
 
-#: Room for a period label ("2026-Q3" in 11 px) under the axis: closer labels would overlap.
-LABEL_ROOM = 48
+#: Room for a period label ("2026-Q3" in LABEL_SIZE) under the axis: closer labels would overlap.
+LABEL_ROOM = 56
 
 
 def _period_labels(periods: list[str], xs: list[float], gaps: Sequence[tuple[float, str]] = ()) -> str:
@@ -147,8 +150,13 @@ def _period_labels(periods: list[str], xs: list[float], gaps: Sequence[tuple[flo
         if all(abs(x - other) >= LABEL_ROOM for other in taken):
             taken.append(x)
             labels.append(f'<text x="{_n(x)}" y="{y}" fill-opacity="0.6">{escape(name)}</text>')
-    return ('<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="11" text-anchor="middle">'
+    return (f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}" text-anchor="middle">'
             + "".join(labels) + "</g>")
+
+
+#: Room above a scatter plot for its y-axis title, written across: turned upright along the axis,
+#: a KPI name longer than the plot is high ("Weiterempfehlung durch Kundschaft (NPS)") was cut off.
+Y_TITLE_ROOM = 12
 
 
 def scatter_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, float, float]],
@@ -157,20 +165,19 @@ def scatter_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, 
     x_low, x_high = padded_range([x for _, x, _ in points] or [0.0])
     y_low, y_high = padded_range([y for _, _, y in points] or [0.0])
     x_axis = Axis(x_low, x_high, PAD_LEFT, WIDTH - PAD_RIGHT)
-    y_axis = Axis(y_low, y_high, HEIGHT - PAD_BOTTOM, PAD_TOP)
+    y_axis = Axis(y_low, y_high, HEIGHT - PAD_BOTTOM, PAD_TOP + Y_TITLE_ROOM)
     parts = _open(chart_id, title, desc, "kpi-scatter")
     parts += _frame(x_axis, y_axis, (number(y_low), number(y_high)))
     for segment, x, y in points:
         parts.append(f'<circle class="chart-point" cx="{_n(x_axis(x))}" cy="{_n(y_axis(y))}" r="5" '
                      f'fill="currentColor" fill-opacity="0.8"><title>{escape(segment)}</title></circle>')
     bottom = _n(HEIGHT - PAD_BOTTOM + 16)
-    parts.append(f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="11">'
+    parts.append(f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}">'
                  f'<text x="{_n(x_axis.start)}" y="{bottom}">{escape(number(x_low))}</text>'
                  f'<text x="{_n(x_axis.end)}" y="{bottom}" text-anchor="end">{escape(number(x_high))}</text>'
                  f'<text x="{_n((x_axis.start + x_axis.end) / 2)}" y="{_n(HEIGHT - 4)}" text-anchor="middle">'
                  f'{escape(axis_titles[0])} →</text>'
-                 f'<text x="12" y="{_n((y_axis.start + y_axis.end) / 2)}" text-anchor="middle" '
-                 f'transform="rotate(-90 12 {_n((y_axis.start + y_axis.end) / 2)})">{escape(axis_titles[1])} →</text>'
+                 f'<text x="{_n(x_axis.start)}" y="{LABEL_SIZE}">↑ {escape(axis_titles[1])}</text>'
                  f'</g>')
     parts.append("</svg>")
     return "\n".join(parts)

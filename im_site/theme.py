@@ -8,6 +8,7 @@ one it overrides: `{% extends "default:base.html" %}`.
 from __future__ import annotations
 
 import difflib
+import io
 import posixpath
 import re
 from collections.abc import Iterator
@@ -353,16 +354,56 @@ def _environment(chain: list[tuple[str, Path]], cache_folder: Path | None = None
                               auto_reload=False)
 
 
-def brand_css(config: Config, tokens: dict[str, Any], font_urls: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class BrandFont:
+    """A shipped brand font: its URL below assets/ and the weight(s) its file draws (`font_weight`)."""
+
+    url: str
+    weight: str
+
+
+#: Style names of static fonts -> CSS weight, longest first so that "extrabold" is not read as "bold".
+_STYLE_WEIGHTS = (("extralight", 200), ("ultralight", 200), ("extrabold", 800), ("ultrabold", 800),
+                  ("semibold", 600), ("demibold", 600), ("hairline", 100), ("medium", 500), ("light", 300),
+                  ("black", 900), ("heavy", 900), ("thin", 100), ("bold", 700))
+
+
+def font_weight(data: bytes) -> str:
+    """The `font-weight` descriptor for a WOFF2 file: its weight axis for a variable font, else the
+    weight its style name says (`Bold` 700, `Regular` 400).
+
+    Declaring a static font as `100 900` told browsers it draws every weight itself, so they drew
+    bold text (`**x**`, buttons, table heads) in the regular letters: no bold anywhere on the site.
+    A file that cannot be read counts as regular, the CSS default.
+    """
+    from PIL import ImageFont
+
+    try:
+        face = ImageFont.truetype(io.BytesIO(data), 16)
+    except (OSError, ValueError):
+        return "400"
+    try:
+        axes = face.get_variation_axes()
+    except (OSError, ValueError, AttributeError):
+        axes = []
+    for axis in axes:
+        name = axis.get("name", b"")
+        if (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower() == "weight":
+            return f"{round(axis['minimum'])} {round(axis['maximum'])}"
+    style = re.sub(r"[\s_-]", "", (face.getname()[1] or "").lower())
+    return next((str(weight) for word, weight in _STYLE_WEIGHTS if word in style), "400")
+
+
+def brand_css(config: Config, tokens: dict[str, Any], fonts: dict[str, BrandFont]) -> str:
     """The brand as CSS custom properties (and @font-face for shipped fonts)."""
     colors = config.settings.brand.colors
     values = {**tokens, "color-primary": colors.primary, "color-secondary": colors.secondary,
               "color-text": colors.text, "color-background": colors.background}
-    lines = [f"@font-face{{font-family:\"Brand {role.title()}\";src:url(\"{url}\") format(\"woff2\");"
-             f"font-display:swap;font-weight:100 900;}}" for role, url in sorted(font_urls.items())]
-    if "heading" in font_urls:
+    lines = [f"@font-face{{font-family:\"Brand {role.title()}\";src:url(\"{font.url}\") format(\"woff2\");"
+             f"font-display:swap;font-weight:{font.weight};}}" for role, font in sorted(fonts.items())]
+    if "heading" in fonts:
         values["font-heading"] = '"Brand Heading", ' + str(values.get("font-heading", "system-ui, sans-serif"))
-    if "body" in font_urls:
+    if "body" in fonts:
         values["font-body"] = '"Brand Body", ' + str(values.get("font-body", "system-ui, sans-serif"))
     lines.append(":root{" + "".join(f"--{key}:{value};" for key, value in sorted(values.items())) + "}")
     return "\n".join(lines) + "\n"

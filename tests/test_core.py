@@ -1002,6 +1002,29 @@ def test_the_brand_logo_and_fonts_are_not_copied_again_as_downloads(make_site):
     assert sorted(p.name.split(".")[0] for p in (root / "_site/assets/brand").iterdir()) == ["body", "logo"]
 
 
+def test_brand_fonts_declare_the_weight_their_file_draws(make_site):
+    """A regular body font was declared `font-weight:100 900` ("this file draws every weight"), so
+    browsers drew bold text (`**x**`, callout titles, buttons, table heads) in its regular letters:
+    the demo site had no bold at all. Each face now declares the weight of its file."""
+    fonts = Path(__file__).resolve().parent.parent / "content/assets/fonts"
+    root = make_site({"content/assets/body.woff2": (fonts / "body.woff2").read_bytes(),
+                      "content/assets/heading.woff2": (fonts / "heading.woff2").read_bytes(),
+                      "content/assets/broken.woff2": b"wOF2 but not a font",
+                      "content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-11-02\n---\n**Fett** und normal.\n"},
+                     site_yaml=run_site_yaml("brand: {fonts: {body: assets/body.woff2, heading: assets/heading.woff2}}\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand.*.css")
+    faces = dict(re.findall(r'font-family:"Brand (\w+)";[^}]*font-weight:([^;]+);', css.read_text()))
+    assert faces == {"Body": "400", "Heading": "700"}
+    # A file no font library reads counts as regular (the CSS default), and the build goes on.
+    (root / "site.yaml").write_text(run_site_yaml("brand: {fonts: {body: assets/broken.woff2}}\n"), encoding="utf-8")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    [css] = (root / "_site/assets").glob("brand.*.css")
+    assert "font-weight:400;" in css.read_text()
+
+
 def run_site_yaml(extra: str) -> str:
     from conftest import BASIC_SITE_YAML
     return BASIC_SITE_YAML + extra

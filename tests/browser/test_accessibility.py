@@ -101,3 +101,63 @@ def test_table_rows_are_ruled_across_their_whole_width(page, demo_site, path):
     assert rows, f"no table on {path}"
     uneven = [row for row in rows if len(set(row["widths"])) > 1]
     assert not uneven, uneven
+
+
+INK = """async (weight) => {
+  const span = document.createElement('span');
+  span.textContent = 'Achtung Mindesthaltbarkeit';
+  span.style.cssText = 'font-weight:' + weight + ';font-size:40px;color:#000;background:#fff;position:fixed;top:0;left:0;z-index:999;padding:4px';
+  span.className = 'ink-probe';
+  document.body.appendChild(span);
+  await document.fonts.ready;
+  return span.getBoundingClientRect().toJSON();
+}"""
+
+
+def _ink(page: Any, weight: int) -> int:
+    """Dark pixels of a probe text in the body font at `weight`."""
+    import io
+
+    from PIL import Image
+
+    box = page.evaluate(INK, weight)
+    shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("L")
+    page.evaluate("document.querySelector('.ink-probe').remove()")
+    return sum(shot.histogram()[:128])
+
+
+def test_bold_text_in_the_brand_font_is_drawn_bold(page, demo_site):
+    """The demo's body font ships one regular file; its @font-face said it drew every weight
+    (100 900), so the browser drew `**bold**`, callout titles and buttons in regular letters."""
+    page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
+    assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith('"Brand Body"')
+    regular, bold = _ink(page, 400), _ink(page, 700)
+    assert bold > regular * 1.15, (regular, bold)
+
+
+@pytest.mark.parametrize("path", ["training/service-am-kunden/", "en/training/service-am-kunden/"])
+def test_the_boxes_above_a_module_line_up(page, demo_site, path):
+    """The learning objectives, prerequisites and lesson list sit side by side in one grid; the
+    objectives box kept the margin it has on plain pages, so it ended 24 px above its neighbour."""
+    page.goto(demo_site.url + path)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.module-overview > *')].map(el => {
+        const r = el.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; })""")
+    assert len(boxes) == 3
+    rows: dict[int, set[int]] = {}
+    for top, bottom in boxes:
+        rows.setdefault(top, set()).add(bottom)
+    assert all(len(bottoms) == 1 for bottoms in rows.values()), boxes
+
+
+@pytest.mark.parametrize("path", ["", "en/", "messages/"])
+def test_the_header_keeps_its_accent_edge_above_a_hero(page, demo_site, path):
+    """The header's lower edge in the brand's secondary colour (a box-shadow) was painted over by
+    the home page's hero background, so the home page alone had no yellow edge."""
+    import io
+
+    from PIL import Image
+
+    page.goto(demo_site.url + path)
+    bottom = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().bottom")
+    shot = Image.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": bottom, "width": 40, "height": 2}))).convert("RGB")
+    assert shot.getpixel((20, 1)) == (0xF2, 0xA9, 0x00)

@@ -351,3 +351,51 @@ def test_an_older_version_says_so_and_leads_to_the_newest(new_page, published):
     page.locator("#version-switch-select").wait_for()
     assert page.locator(".version-old").count() == 0
     assert watched.problems == []
+
+
+def test_the_version_menu_joins_the_menu_row_and_moves_nothing(new_page, tmp_path, serve_folder):
+    """On the published demo site the version menu, added once versions.json has loaded, did not
+    fit beside the search box: it took a third header row, so the page jumped down 48 px while it
+    was being read. It now sits at the right end of the menu's row, which is there anyway."""
+    from .conftest import REPO
+
+    dest = tmp_path / "public"
+    im_site("--config", str(REPO / "site.yaml"), "publish", "--dest", str(dest), "--version", "20261126-120000",
+            "--now", NOW)
+    url = serve_folder(dest).url + "latest/"
+    without = new_page().page
+    without.route("**/versions.json", lambda route: route.abort())
+    without.goto(url, wait_until="networkidle")
+    page = new_page().page
+    page.goto(url)
+    page.locator("#version-switch-select").wait_for()
+    height = "document.querySelector('.site-header').getBoundingClientRect().height"
+    assert page.evaluate(height) == without.evaluate(height)
+    nav, menu = (page.locator(selector).bounding_box() for selector in (".main-nav", "#version-switch-select"))
+    assert abs(nav["y"] + nav["height"] / 2 - (menu["y"] + menu["height"] / 2)) < 8, (nav, menu)
+
+
+GAP_AFTER_MARK = """badge => {
+  const text = [...badge.childNodes].find(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+  const range = document.createRange();
+  range.selectNodeContents(text);
+  const probe = document.createElement('span');
+  probe.textContent = '✓';
+  badge.appendChild(probe);
+  const mark = probe.getBoundingClientRect().width;
+  probe.remove();
+  const s = getComputedStyle(badge), box = badge.getBoundingClientRect();
+  return range.getBoundingClientRect().left - (box.left + parseFloat(s.borderLeftWidth) + parseFloat(s.paddingLeft)) - mark;
+}"""
+
+
+@pytest.mark.parametrize("path", [MODULE, "training/"])
+def test_the_completed_badge_keeps_a_space_after_its_check_mark(page, plain_site, path):
+    """The badge is a flex box, whose ::before mark is an item of its own that loses its trailing
+    space: readers saw "✓Erledigt"."""
+    page.goto(plain_site.url + MODULE)
+    page.locator("button.mark-completed").click()
+    page.goto(plain_site.url + path)
+    badge = page.locator(".completed-badge").first
+    badge.wait_for()
+    assert badge.evaluate(GAP_AFTER_MARK) >= 2

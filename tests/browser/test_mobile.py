@@ -126,3 +126,36 @@ def test_a_long_german_compound_tag_wraps_on_the_tags_page(phone, tmp_path, serv
     phone.goto(serve_folder(tmp_path / "out").url + "tags/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.locator(".group-list a").evaluate("a => a.getBoundingClientRect().right") <= 360
+
+
+@pytest.mark.parametrize("path", ["kpis/", "en/kpis/"])
+def test_kpi_chart_labels_are_readable_on_a_phone(phone, demo_site, path):
+    """A chart scales with its card (280 px wide on a phone, from 360 units), and its text with
+    it: the periods and axis values came out 8.5 px high, now at least 10 px. No label is cut off
+    at the chart's edge: a scatter plot's y-axis title, turned upright along the axis, lost both
+    ends of a long KPI name ("eiterempfehlung durch Kundschaft (N")."""
+    phone.goto(demo_site.url + path)
+    texts = phone.evaluate("""() => [...document.querySelectorAll('svg.kpi-chart text')].map(text => {
+        const svg = text.ownerSVGElement, view = svg.viewBox.baseVal;
+        const scale = svg.getBoundingClientRect().width / view.width;
+        const inner = text.getBoundingClientRect(), outer = svg.getBoundingClientRect();
+        return {text: text.textContent, px: parseFloat(getComputedStyle(text).fontSize) * scale,
+                inside: inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5
+                        && inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5}; })""")
+    assert len({t["text"] for t in texts}) > 10
+    assert [t for t in texts if t["px"] < 10] == []
+    assert [t["text"] for t in texts if not t["inside"]] == []
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_footer_of_a_short_page_ends_at_the_bottom_of_the_window(browser, plain_site, width):
+    """On the 404 page (and any short one) the footer stopped halfway down a tall window, with a
+    blank band under it, so the page looked cut off."""
+    context = browser.new_context(viewport={"width": width, "height": 1400})
+    page = context.new_page()
+    page.goto(plain_site.url + "404.html")
+    bottom = page.evaluate("document.querySelector('.site-footer').getBoundingClientRect().bottom")
+    scroll = page.evaluate("document.documentElement.scrollHeight")
+    context.close()
+    assert bottom == pytest.approx(1400, abs=1) and scroll <= 1400

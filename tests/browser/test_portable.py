@@ -196,3 +196,13 @@ def test_printed_code_is_dark_on_the_white_paper(new_page, tmp_path, serve_folde
             .map(c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
         return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05); }""")
     assert contrast >= 4.5
+
+
+def test_a_printed_module_has_no_note_about_the_button_it_hides(new_page, plain_site):
+    """Paper has no "mark as done" button (print hides it), but its note "the status is saved in
+    this browser only" was printed below the module's facts, about nothing on the page."""
+    page = new_page().page
+    page.emulate_media(media="print")
+    page.goto(plain_site.url + "training/kasse/")
+    assert not page.locator(".mark-completed").is_visible()
+    assert not page.locator(".completion-note").is_visible()
