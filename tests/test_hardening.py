@@ -658,7 +658,7 @@ def test_a_change_during_a_rebuild_triggers_another(tmp_path):
         else:
             second.set()
 
-    watcher = Watcher(tmp_path, rebuild, quiet=0.05)
+    watcher = Watcher(tmp_path / "site.yaml", rebuild, quiet=0.05)
     watcher.start()
     try:
         (tmp_path / "content" / "erst.md").write_text("---\ntitle: A\n---\n")
