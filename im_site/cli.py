@@ -114,6 +114,18 @@ def _reader_gone() -> None:
     sys.exit(1)
 
 
+def _output(text: str) -> None:
+    """A command's result on stdout. `im-site check > /dev/full` (or onto a full disk) reported
+    "internal error: OSError": where the output goes is the problem, and is said so (exit 1).
+    A reader that closed the pipe is no problem (`_reader_gone`)."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the output: {exc.strerror or exc}") from None
+
+
 def _caused_by_ctrl_c(exc: BaseException) -> bool:
     """Python wraps some exceptions in others: a Ctrl-C that lands while a class is made (a module
     imported mid-build) surfaces as "RuntimeError: Error calling __set_name__", caused by it."""
@@ -215,7 +227,7 @@ def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
     """List the published versions, newest first."""
     from .publish import format_versions, list_versions
 
-    click.echo(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
+    _output(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
 
 
 @main.command()
@@ -229,7 +241,7 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
     """Pages added, removed and changed between two published versions."""
     from .publish import diff_versions, format_diff
 
-    click.echo(format_diff(diff_versions(Path(dest).absolute(), old, new, audience), fmt))
+    _output(format_diff(diff_versions(Path(dest).absolute(), old, new, audience), fmt))
 
 
 # ---------------------------------------------------------------- authoring: init, new, serve, check
@@ -252,7 +264,7 @@ def init(ctx: Context, directory: str, force: bool) -> None:
                      hint="compare them with those of `im-site init` into a new folder")
         ctx.report(kept)
     if not ctx.quiet:
-        click.echo(f"created a site with {len(started.written)} files in {directory}; try: {_serve_hint(Path(directory))}")
+        _output(f"created a site with {len(started.written)} files in {directory}; try: {_serve_hint(Path(directory))}")
 
 
 def _serve_hint(directory: Path) -> str:
@@ -275,7 +287,7 @@ def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) 
     config = ctx.load()
     path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now)
     if not ctx.quiet:
-        click.echo(f"created {path.relative_to(config.root).as_posix()}")
+        _output(f"created {path.relative_to(config.root).as_posix()}")
 
 
 @main.command()
@@ -327,7 +339,7 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
     report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
     text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
     if text:
-        click.echo(text)
+        _output(text)
     sys.exit(1 if report.failed(strict) else 0)
 
 
@@ -371,6 +383,11 @@ def _run_main() -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except BrokenPipeError:  # `im-site --version | true`
+        return 1
+    except OSError as exc:  # click's own --help or --version into `> /dev/full`: the commands use `_output`
+        click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+        return 1
     return result if isinstance(result, int) else 0
 
 

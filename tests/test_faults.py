@@ -188,6 +188,19 @@ def test_a_reader_that_closes_the_pipe_is_no_internal_error(make_site, args):
     assert "internal error" not in stderr and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["check", "--now", NOW], ["check", "--format", "json", "--now", NOW],
+                                  ["new", "message", "Hallo"], ["--version"], ["check", "--help"]])
+def test_output_that_cannot_be_written_is_said_plainly(make_site, args):
+    """`im-site check > /dev/full` said "error: internal error: OSError: [Errno 28] No space left
+    on device", and `--help` there printed a traceback: it is where the output goes that failed."""
+    root = make_site(SMALL)
+    with open("/dev/full", "w") as full:
+        process = subprocess.run([*IM_SITE, *args], cwd=root, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert process.returncode == 1, process.stderr
+    assert process.stderr.strip() == "Error: cannot write the output: No space left on device", process.stderr
+
+
 #: Ctrl-C (to this process) while click reads the arguments of the `build` command.
 CTRL_C_WHILE_PARSING = """
 import os, signal
