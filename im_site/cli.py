@@ -82,14 +82,14 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             ctx.report(exc.diagnostics, always=True, strict=exc.strict)
             sys.exit(1)
         except KeyboardInterrupt:
-            return _interrupted()
+            return _interrupted(command.__name__)
         except BrokenPipeError:
             _reader_gone()
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if _caused_by_ctrl_c(exc):
-                return _interrupted()
+                return _interrupted(command.__name__)
             if ctx.debug:
                 traceback.print_exc()
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
@@ -97,10 +97,15 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return _global_options(wrapper)
 
 
-def _interrupted() -> None:
+#: What an interruption of a command that writes no output says: "the previous output is
+#: untouched" puzzled someone whose `check` or starting `serve` was stopped.
+_INTERRUPTED = {"serve": "stopped", "check": "interrupted", "versions": "interrupted", "diff": "interrupted"}
+
+
+def _interrupted(command: str) -> None:
     if committed:  # the new output was complete: nothing is left to interrupt
         return None
-    click.echo("interrupted; the previous output is untouched", err=True)
+    click.echo(_INTERRUPTED.get(command, "interrupted; the previous output is untouched"), err=True)
     sys.exit(130)
 
 
@@ -299,16 +304,15 @@ def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) 
 @handles_errors
 def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: str | None) -> None:
     """Build in memory, serve, rebuild on change and reload open pages; Ctrl-C stops."""
-    from .serve import serve as run_server
-
-    config = ctx.load()  # a broken site.yaml at start is reported like any build's
-    options = ctx.options(now, config.tz, drafts=drafts, future=future)
-
     def log(message: str) -> None:
         if not ctx.quiet or "error" in message:
             click.echo(message, err=True)
 
-    try:
+    try:  # Ctrl-C (or a `kill`) stops the server, also while it starts
+        from .serve import serve as run_server
+
+        config = ctx.load()  # a broken site.yaml at start is reported like any build's
+        options = ctx.options(now, config.tz, drafts=drafts, future=future)
         run_server(ctx.config_path.absolute(), options, host, port, log, fixed_clock=now is not None)
     except OSError as exc:
         hint = f" (another server runs there? try --port {port + 1})" if exc.errno == errno.EADDRINUSE else ""

@@ -201,6 +201,33 @@ def test_output_that_cannot_be_written_is_said_plainly(make_site, args):
     assert process.stderr.strip() == "Error: cannot write the output: No space left on device", process.stderr
 
 
+#: A site.yaml that takes long to read: says "reading" on stderr, then waits.
+SLOW_CONFIG = """
+import sys, time
+import im_site.cli
+real = im_site.cli.load_config
+def load_config(path):
+    print("reading", file=sys.stderr, flush=True)
+    time.sleep(20)
+    return real(path)
+im_site.cli.load_config = load_config
+"""
+
+
+@pytest.mark.parametrize("args,code,said", [(["serve", "--port", "0"], 0, "stopped"), (["check"], 130, "interrupted")])
+def test_a_command_that_writes_nothing_stopped_while_starting_promises_no_output(make_site, args, code, said):
+    """A `kill` while `serve` or `check` read site.yaml said "interrupted; the previous output is
+    untouched", though neither has an output: serve says it stopped (as on Ctrl-C once serving)."""
+    root = make_site(SMALL)
+    process = subprocess.Popen([sys.executable, "-c", SLOW_CONFIG + console_script(), *args, "--now", NOW], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr.readline() == "reading\n"
+    process.send_signal(signal.SIGTERM)
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == code, stderr
+    assert stderr.strip() == said, stderr
+
+
 #: Ctrl-C (to this process) while click reads the arguments of the `build` command.
 CTRL_C_WHILE_PARSING = """
 import os, signal
