@@ -144,8 +144,31 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
     return False
 
 
+class _Path(click.Path):
+    """A path option that refuses an empty value, as `--now` does: `-o "$OUT"` with OUT unset
+    named no folder, and `build` quietly wrote into output_dir (`--config ""`: site.yaml)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail(EMPTY, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class _Text(click.types.StringParamType):
+    """A text option that refuses an empty value: `publish --version "$RELEASE"` with RELEASE
+    unset quietly took the default id."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail(EMPTY, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+EMPTY = "is empty (an unset variable?)"
+
+
 _GLOBAL_OPTIONS = (
-    click.option("--config", "config", default=None, help="Path of site.yaml (default: site.yaml)."),
+    click.option("--config", "config", default=None, type=_Path(), help="Path of site.yaml (default: site.yaml)."),
     click.option("--quiet", "-q", is_flag=True, help="Print only errors."),
     click.option("--verbose", "-v", is_flag=True, help="Print progress even when not on a terminal."),
     click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors."),
@@ -175,12 +198,12 @@ def _now_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: output_dir).")
+@click.option("-o", "--output", type=_Path(file_okay=False), help="Output folder (default: output_dir).")
 @_now_option
 @click.option("--drafts", is_flag=True, help="Include drafts (preview only).")
 @click.option("--future", is_flag=True, help="Include scheduled pages (preview only).")
 @click.option("--audience", help="Build the site of one audience only.")
-@click.option("--version", "version", help="Version id recorded in the build.")
+@click.option("--version", "version", type=_Text(), help="Version id recorded in the build.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @handles_errors
 def build(ctx: Context, output: str | None, now: str | None, drafts: bool, future: bool,
@@ -203,8 +226,8 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
 
 
 @main.command()
-@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
-@click.option("--version", "version", help="Version id (default: git commit date and hash, else the clock).")
+@click.option("--dest", required=True, type=_Path(file_okay=False), help="The published folder.")
+@click.option("--version", "version", type=_Text(), help="Version id (default: git commit date and hash, else the clock).")
 @click.option("--audience", help="Publish the site of one audience, under DEST/<audience>/.")
 @_now_option
 @click.option("--drafts", is_flag=True, help="Refused: publish never includes drafts.")
@@ -224,7 +247,7 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
 
 
 @main.command()
-@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--dest", required=True, type=_Path(file_okay=False), help="The published folder.")
 @click.option("--audience", help="The versions of one audience's site.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handles_errors
@@ -238,7 +261,7 @@ def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--dest", required=True, type=click.Path(file_okay=False), help="The published folder.")
+@click.option("--dest", required=True, type=_Path(file_okay=False), help="The published folder.")
 @click.option("--audience", help="Compare versions of one audience's site.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handles_errors
@@ -252,7 +275,7 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
 # ---------------------------------------------------------------- authoring: init, new, serve, check
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=_Path(file_okay=False))
 @click.option("--force", is_flag=True,
               help="Add the starter files even if DIRECTORY is not empty (files already there are kept).")
 @handles_errors
@@ -348,14 +371,14 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
 
 
 @main.command()
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=_Path(dir_okay=False),
               help="The HTML file to write; the plain-text part goes beside it as FILE.txt.")
 @click.option("--since", help="Messages published since this date or datetime (default: 7 days before now).")
 @click.option("--audience", help="Only what this audience's site shows.")
 @click.option("--lang", help="Language of the digest (default: the site's language).")
 @click.option("--published", is_flag=True,
               help="Link into the published folder's latest/ (a site put online with `im-site publish`).")
-@click.option("--dest", type=click.Path(file_okay=False),
+@click.option("--dest", type=_Path(file_okay=False),
               help="The published folder: a message counts from the version that first had it, when that is after its date.")
 @_now_option
 @handles_errors
