@@ -193,6 +193,21 @@ def test_output_and_cache_folders_that_overlap_are_refused(make_site, tmp_path, 
     assert sorted(p.name for p in root.iterdir()) == ["content", "site.yaml"]  # nothing written
 
 
+@pytest.mark.parametrize("cache, refused", [("content/cache", True), ("themes", True), ("content/.cache", False)])
+def test_a_cache_among_the_sources_is_refused_unless_hidden(make_site, cache, refused):
+    """`cache_dir: content/cache`: each build walked its own cache as content, and `im-site serve`
+    rebuilt without end, every rebuild writing the cache its watcher had woken it for."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + f"cache_dir: {cache}\n")
+    line = BASIC_SITE_YAML.count("\n") + 1
+    for args in (["build", "--now", NOW], ["check", "--now", NOW], ["serve", "--port", "0", "--now", NOW]):
+        if not refused and args[0] == "serve":
+            continue
+        result = run_cli(root, *args)
+        message = f"site.yaml:{line}: error[IM001"
+        assert (result.exit_code, message in result.output) == ((1, True) if refused else (0, False)), result.output
+    assert (root / "_site").exists() is not refused
+
+
 def test_a_build_into_published_versions_names_the_folder_from_the_site(make_site):
     root = make_site(GOOD)
     assert run_cli(root, "publish", "--dest", str(root / "public"), "--version", "v1", "--now", NOW).exit_code == 0
