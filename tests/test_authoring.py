@@ -398,6 +398,19 @@ def test_check_text_lists_schedule_codes_and_summary(make_site) -> None:
     assert "translation sources" in out
 
 
+def test_check_says_which_drafts_it_left_out(make_site) -> None:
+    """A writer checking the draft `im-site new` wrote read "0 errors, 0 warnings" with its broken
+    link unchecked: check, like build and serve, says what it left out."""
+    draft = "---\ntitle: Entwurf\ndate: 2026-01-01\ndraft: true\n---\n[kaputt](/gibt-es-nicht/)\n"
+    root = make_site({"content/messages/hallo.md": MESSAGE, "content/messages/entwurf.md": draft})
+    result = run_cli(root, "check", "--now", NOW)
+    assert result.exit_code == 0 and "not checked: 1 draft (--drafts checks them)" in result.stdout, result.stdout
+    assert run_cli(root, "check", "--now", NOW, "--quiet").stdout == ""
+    result = run_cli(root, "check", "--now", NOW, "--drafts")
+    assert result.exit_code == 1 and "content/messages/entwurf.md:6: error[IM101" in result.stdout, result.stdout
+    assert "not checked" not in result.stdout
+
+
 def test_check_json_schedule_and_hashes(make_site) -> None:
     root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
     _, report = _check_json(root)
