@@ -41,6 +41,8 @@ class Report:
     schedule: list[ScheduledChange] = field(default_factory=list)
     sources: list[Page] = field(default_factory=list)
     tz: tzinfo | None = None
+    #: Drafts left out (no --drafts): "0 errors" said nothing of the draft its writer was checking.
+    drafts: int = 0
 
     def failed(self, strict: bool) -> bool:
         return self.diagnostics.has_errors(strict)
@@ -68,6 +70,8 @@ class Report:
         if hashes and self.sources:
             lines += ["", "translation sources (content hash for translated_from):"]
             lines += [f"  {page.source_hash}  {page.path}" for page in self.sources]
+        if self.drafts and not quiet:
+            lines += ["", f"not checked: {self.drafts} draft{'s' if self.drafts != 1 else ''} (--drafts checks them)"]
         if not quiet or self.failed(strict):
             lines += ["", self.diagnostics.summary(strict=strict)]
         return "\n".join(lines).lstrip("\n")
@@ -98,7 +102,8 @@ def check_site(config: Config, options: BuildOptions) -> Report:
     pages = result.content.pages if result.content is not None else []
     default = config.settings.language
     sources = sorted((p for p in pages if p.lang == default), key=lambda p: p.path)
-    return Report(result.diagnostics, schedule, sources, config.tz)
+    drafts = sum(1 for _, why in result.hidden if why == "draft")
+    return Report(result.diagnostics, schedule, sources, config.tz, drafts)
 
 
 def errors_once_live(config: Config, options: BuildOptions, schedule: list[ScheduledChange],

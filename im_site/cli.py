@@ -82,14 +82,14 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             ctx.report(exc.diagnostics, always=True, strict=exc.strict)
             sys.exit(1)
         except KeyboardInterrupt:
-            return _interrupted()
+            return _interrupted(command.__name__)
         except BrokenPipeError:
             _reader_gone()
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if _caused_by_ctrl_c(exc):
-                return _interrupted()
+                return _interrupted(command.__name__)
             if ctx.debug:
                 traceback.print_exc()
             click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", err=True)
@@ -97,10 +97,15 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return _global_options(wrapper)
 
 
-def _interrupted() -> None:
+#: What an interruption of a command that writes no output says: "the previous output is
+#: untouched" puzzled someone whose `check` or starting `serve` was stopped.
+_INTERRUPTED = {"serve": "stopped", "check": "interrupted", "versions": "interrupted", "diff": "interrupted"}
+
+
+def _interrupted(command: str) -> None:
     if committed:  # the new output was complete: nothing is left to interrupt
         return None
-    click.echo("interrupted; the previous output is untouched", err=True)
+    click.echo(_INTERRUPTED.get(command, "interrupted; the previous output is untouched"), err=True)
     sys.exit(130)
 
 
@@ -112,6 +117,18 @@ def _reader_gone() -> None:
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
     sys.exit(1)
+
+
+def _output(text: str) -> None:
+    """A command's result on stdout. `im-site check > /dev/full` (or onto a full disk) reported
+    "internal error: OSError": where the output goes is the problem, and is said so (exit 1).
+    A reader that closed the pipe is no problem (`_reader_gone`)."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the output: {exc.strerror or exc}") from None
 
 
 def _caused_by_ctrl_c(exc: BaseException) -> bool:
@@ -127,8 +144,31 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
     return False
 
 
+class _Path(click.Path):
+    """A path option that refuses an empty value, as `--now` does: `-o "$OUT"` with OUT unset
+    named no folder, and `build` quietly wrote into output_dir (`--config ""`: site.yaml)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():  # `-o " "` made a folder named " "
+            self.fail(EMPTY, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class _Text(click.types.StringParamType):
+    """A text option that refuses an empty value: `publish --version "$RELEASE"` with RELEASE
+    unset quietly took the default id."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():  # `-o " "` made a folder named " "
+            self.fail(EMPTY, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+EMPTY = "is empty (an unset variable?)"
+
+
 _GLOBAL_OPTIONS = (
-    click.option("--config", "config", default=None, help="Path of site.yaml (default: site.yaml)."),
+    click.option("--config", "config", default=None, type=_Path(), help="Path of site.yaml (default: site.yaml)."),
     click.option("--quiet", "-q", is_flag=True, help="Print only errors."),
     click.option("--verbose", "-v", is_flag=True, help="Print progress even when not on a terminal."),
     click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors."),
@@ -153,27 +193,17 @@ def main(click_ctx: click.Context, config: str | None, quiet: bool, verbose: boo
     click_ctx.obj = Context(config or "site.yaml", quiet, verbose, debug)
 
 
-def _not_empty(click_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A folder or file given as nothing (`--dest "$PUBLISHED"` with the variable unset) is a
-    usage error, as an empty `--now` is: `digest --dest ""` quietly read no versions and mailed
-    by dates alone, `build -o ""` wrote into output_dir, and `-o " "` made a folder named " "."""
-    if value is not None and not value.strip():
-        raise click.BadParameter(f"{value!r} is empty (an unset variable?)")
-    return value
-
-
 def _now_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--now", help="Fix the clock for publishing rules (ISO 8601).")(command)
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(file_okay=False), callback=_not_empty,
-              help="Output folder (default: output_dir).")
+@click.option("-o", "--output", type=_Path(file_okay=False), help="Output folder (default: output_dir).")
 @_now_option
 @click.option("--drafts", is_flag=True, help="Include drafts (preview only).")
 @click.option("--future", is_flag=True, help="Include scheduled pages (preview only).")
 @click.option("--audience", help="Build the site of one audience only.")
-@click.option("--version", "version", help="Version id recorded in the build.")
+@click.option("--version", "version", type=_Text(), help="Version id recorded in the build.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @handles_errors
 def build(ctx: Context, output: str | None, now: str | None, drafts: bool, future: bool,
@@ -196,8 +226,8 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
 
 
 @main.command()
-@click.option("--dest", required=True, type=click.Path(file_okay=False), callback=_not_empty, help="The published folder.")
-@click.option("--version", "version", help="Version id (default: git commit date and hash, else the clock).")
+@click.option("--dest", required=True, type=_Path(file_okay=False), help="The published folder.")
+@click.option("--version", "version", type=_Text(), help="Version id (default: git commit date and hash, else the clock).")
 @click.option("--audience", help="Publish the site of one audience, under DEST/<audience>/.")
 @_now_option
 @click.option("--drafts", is_flag=True, help="Refused: publish never includes drafts.")
@@ -217,7 +247,7 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
 
 
 @main.command()
-@click.option("--dest", required=True, type=click.Path(file_okay=False), callback=_not_empty, help="The published folder.")
+@click.option("--dest", required=True, type=_Path(file_okay=False), help="The published folder.")
 @click.option("--audience", help="The versions of one audience's site.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handles_errors
@@ -225,13 +255,13 @@ def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
     """List the published versions, newest first."""
     from .publish import format_versions, list_versions
 
-    click.echo(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
+    _output(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
 
 
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--dest", required=True, type=click.Path(file_okay=False), callback=_not_empty, help="The published folder.")
+@click.option("--dest", required=True, type=_Path(file_okay=False), help="The published folder.")
 @click.option("--audience", help="Compare versions of one audience's site.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handles_errors
@@ -239,13 +269,13 @@ def diff(ctx: Context, old: str, new: str, dest: str, audience: str | None, fmt:
     """Pages added, removed and changed between two published versions."""
     from .publish import diff_versions, format_diff
 
-    click.echo(format_diff(diff_versions(Path(dest).absolute(), old, new, audience), fmt))
+    _output(format_diff(diff_versions(Path(dest).absolute(), old, new, audience), fmt))
 
 
 # ---------------------------------------------------------------- authoring: init, new, serve, check
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=_Path(file_okay=False))
 @click.option("--force", is_flag=True,
               help="Add the starter files even if DIRECTORY is not empty (files already there are kept).")
 @handles_errors
@@ -262,7 +292,7 @@ def init(ctx: Context, directory: str, force: bool) -> None:
                      hint="compare them with those of `im-site init` into a new folder")
         ctx.report(kept)
     if not ctx.quiet:
-        click.echo(f"created a site with {len(started.written)} files in {directory}; try: {_serve_hint(Path(directory))}")
+        _output(f"created a site with {len(started.written)} files in {directory}; try: {_serve_hint(Path(directory))}")
 
 
 def _serve_hint(directory: Path) -> str:
@@ -285,7 +315,7 @@ def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) 
     config = ctx.load()
     path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now)
     if not ctx.quiet:
-        click.echo(f"created {path.relative_to(config.root).as_posix()}")
+        _output(f"created {path.relative_to(config.root).as_posix()}")
 
 
 @main.command()
@@ -297,16 +327,15 @@ def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) 
 @handles_errors
 def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: str | None) -> None:
     """Build in memory, serve, rebuild on change and reload open pages; Ctrl-C stops."""
-    from .serve import serve as run_server
-
-    config = ctx.load()  # a broken site.yaml at start is reported like any build's
-    options = ctx.options(now, config.tz, drafts=drafts, future=future)
-
     def log(message: str) -> None:
         if not ctx.quiet or "error" in message:
             click.echo(message, err=True)
 
-    try:
+    try:  # Ctrl-C (or a `kill`) stops the server, also while it starts
+        from .serve import serve as run_server
+
+        config = ctx.load()  # a broken site.yaml at start is reported like any build's
+        options = ctx.options(now, config.tz, drafts=drafts, future=future)
         run_server(ctx.config_path.absolute(), options, host, port, log, fixed_clock=now is not None)
     except OSError as exc:
         hint = f" (another server runs there? try --port {port + 1})" if exc.errno == errno.EADDRINUSE else ""
@@ -337,19 +366,19 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
     report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
     text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
     if text:
-        click.echo(text)
+        _output(text)
     sys.exit(1 if report.failed(strict) else 0)
 
 
 @main.command()
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=_not_empty,
+@click.option("-o", "--output", required=True, type=_Path(dir_okay=False),
               help="The HTML file to write; the plain-text part goes beside it as FILE.txt.")
 @click.option("--since", help="Messages published since this date or datetime (default: 7 days before now).")
 @click.option("--audience", help="Only what this audience's site shows.")
 @click.option("--lang", help="Language of the digest (default: the site's language).")
 @click.option("--published", is_flag=True,
               help="Link into the published folder's latest/ (a site put online with `im-site publish`).")
-@click.option("--dest", type=click.Path(file_okay=False), callback=_not_empty,
+@click.option("--dest", type=_Path(file_okay=False),
               help="The published folder: a message counts from the version that first had it, when that is after its date.")
 @_now_option
 @handles_errors
@@ -381,6 +410,11 @@ def _run_main() -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except BrokenPipeError:  # `im-site --version | true`
+        return 1
+    except OSError as exc:  # click's own --help or --version into `> /dev/full`: the commands use `_output`
+        click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+        return 1
     return result if isinstance(result, int) else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,6 +280,7 @@ def load_config(path: Path) -> Config:
     settings = validate(SiteSettings, doc, rel, diagnostics)
     if settings is not None:
         _check_consistency(settings, doc, rel, diagnostics)
+        _check_cache_dir(settings, doc, rel, path.resolve().parent, diagnostics)
     if diagnostics.has_errors():
         raise SiteError(diagnostics)
     return Config(settings, path.resolve(), doc)
@@ -319,6 +321,22 @@ def _check_consistency(settings: SiteSettings, doc: YamlDoc, rel: str, diagnosti
 def _same_language(lang: str, languages: list[str]) -> str | None:
     """The code in `languages` that is `lang` but for letter case, if any."""
     return next((other for other in languages if other.lower() == lang.lower()), None)
+
+
+def _check_cache_dir(settings: SiteSettings, doc: YamlDoc, rel: str, root: Path, diagnostics: Diagnostics) -> None:
+    """A cache_dir among what the build reads (`cache_dir: content/cache`): each build walked its
+    own cache as content, and `serve` rebuilt forever, every rebuild writing the cache that the
+    watcher woke it for. A hidden folder (`content/.cache`) is skipped like any hidden file, so
+    it stays allowed."""
+    cache = Path(os.path.normpath(root / settings.cache_dir))
+    for folder in ("content", "themes"):
+        if cache.is_relative_to(root / folder) and not any(
+                sources.is_ignored(part) for part in cache.relative_to(root / folder).parts):
+            diagnostics.error(rel, doc.line_of(("cache_dir",)), "IM001",
+                              f"cache_dir {settings.cache_dir} is inside {folder}/, which every build reads: builds "
+                              "would read their own cache, and `im-site serve` rebuild without end",
+                              hint="keep it outside, as the default .im-site-cache, or make it hidden: "
+                                   f"{folder}/.im-site-cache")
 
 
 def _check_label_languages(settings: SiteSettings, doc: YamlDoc, rel: str, diagnostics: Diagnostics) -> None:

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 
 from .cache import Stored
 from .compress import compress, decompress
-from .diagnostics import Diagnostics, SiteError, fail
+from .diagnostics import Diagnostics, SiteError, fail, tidy_path
 from .urls import collision_key
 
 WRITE_THREADS = 4
@@ -183,14 +183,15 @@ def check_output_dir(output: Path, root: Path) -> None:
         raise fail(str(output), None, "IM050", "output path exists and is not a folder")
 
 
-def check_not_published(output: Path) -> None:
+def check_not_published(output: Path, root: Path) -> None:
     """A build replaces its folder whole: refuse a folder of published versions, one inside it
-    (`latest/`, a version) or one holding audience editions, which `im-site publish` never modifies."""
+    (`latest/`, a version) or one holding audience editions, which `im-site publish` never modifies.
+    The folder is named as diagnostics name paths, from the site's `root`."""
     target = output.resolve()
     editions = sorted(path.parent for path in target.glob("*/versions.json"))
     for folder in (*editions, target, *target.parents):
         if (folder / "versions.json").is_file() and (folder / "versions").is_dir():
-            raise fail(str(output), None, "IM050", f"refusing to write the site here: {folder} holds versions "
+            raise fail(str(output), None, "IM050", f"refusing to write the site here: {tidy_path(str(folder), root)} holds versions "
                        "published with `im-site publish`, which a build would replace",
                        hint="build into another folder, such as _site; `im-site publish --dest` adds a version")
 

@@ -345,7 +345,7 @@ def serve(config_path: Path, options: BuildOptions, host: str, port: int,
         server.server_close()
         raise
     site.start()
-    watcher = Watcher(config_path.parent, site.changed)
+    watcher = Watcher(config_path, site.changed)
     watcher.start()
     address = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_address[1]}/"
     log(f"serving {address} (Ctrl-C to stop)")

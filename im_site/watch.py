@@ -1,7 +1,10 @@
 """Watch the site's sources and turn bursts of file events into single calls.
 
 The only importer of watchdog. Uses its native observer (inotify, FSEvents,
-...): polling burns CPU. An editor's save or a git checkout fires many events;
+...): polling burns CPU. Only what a build reads counts: the configuration
+file it was given, and content/ and themes/ beside it. Anything else in the
+site folder (notes, .git/, `im-site build` replacing _site/, an editor's swap
+file) rebuilt the site for nothing. An editor's save or a git checkout fires many events;
 they are collapsed until the tree has been quiet for `quiet` seconds, then
 `on_change(paths)` is called once with the files the burst named; an event
 that arrives during that call leads to one more.
@@ -15,11 +18,14 @@ from typing import Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
 from .sources import is_ignored
 
 #: How long the tree must stay quiet before `on_change` is called (seconds).
 QUIET_PERIOD = 0.05
+#: The folders beside the configuration file that a build reads (sources.walk, theme.py).
+SOURCE_FOLDERS = ("content", "themes")
 
 
 class _Handler(FileSystemEventHandler):
@@ -34,18 +40,21 @@ class _Handler(FileSystemEventHandler):
             return
         paths = {Path(str(path)) for path in (event.src_path, getattr(event, "dest_path", "") or "")
                  if path and self.wanted(str(path))}
-        if not paths:
-            return
-        if event.is_directory and event.event_type == "modified":
-            paths = set()  # a file inside changed; its own event names it
+        if not paths or (event.is_directory and event.event_type == "modified"):
+            return  # a folder "modified": a file inside changed, and its own event says whether it counts
         self.notify(paths)
 
 
 class Watcher:
-    """Calls `on_change(paths)` once per burst of changes below the watched paths, with the paths named."""
+    """Calls `on_change(paths)` once per burst of changes to what a build of `config_path` reads,
+    with the paths named."""
 
-    def __init__(self, root: Path, on_change: Callable[[frozenset[Path]], None], *, quiet: float = QUIET_PERIOD):
-        self.root = root.resolve()
+    def __init__(self, config_path: Path, on_change: Callable[[frozenset[Path]], None], *,
+                 quiet: float = QUIET_PERIOD):
+        # As load_config reads it: a symlinked site.yaml makes the folder it points into the site's.
+        self.config_file = config_path.resolve()
+        self.root = self.config_file.parent
+        self.folders = tuple(self.root / name for name in SOURCE_FOLDERS)
         self.on_change = on_change
         self.quiet = quiet
         self._changed = threading.Event()
@@ -53,25 +62,32 @@ class Watcher:
         self._paths_lock = threading.Lock()
         self._stopping = threading.Event()
         self._observer = Observer()
+        self._handler = _Handler(self._wanted, self._note)
+        self._watches: dict[Path, ObservedWatch] = {}
         self._thread = threading.Thread(target=self._loop, name="im-site-watch", daemon=True)
 
     def _wanted(self, path: str) -> bool:
-        """content/ and themes/ files (not editor leftovers), and site.yaml itself."""
+        """The configuration file, and what sources.walk and the theme read below content/ and
+        themes/: no editor leftovers, hidden files, nor files in hidden folders (.obsidian/)."""
         candidate = Path(path)
-        if is_ignored(candidate.name):
-            return False
-        if candidate.parent == self.root:
-            return candidate.name == "site.yaml" or candidate.name in ("content", "themes")
-        return True
+        if candidate == self.config_file:
+            return True
+        folder = next((folder for folder in self.folders if candidate.is_relative_to(folder)), None)
+        return folder is not None and not any(is_ignored(part) for part in candidate.relative_to(folder).parts)
 
     def start(self) -> None:
-        handler = _Handler(self._wanted, self._note)
-        self._observer.schedule(handler, str(self.root), recursive=False)
-        for folder in ("content", "themes"):
-            if (self.root / folder).is_dir():
-                self._observer.schedule(handler, str(self.root / folder), recursive=True)
+        self._observer.schedule(self._handler, str(self.root), recursive=False)
+        for folder in self.folders:
+            self._watch(folder)
         self._observer.start()
         self._thread.start()
+
+    def _watch(self, folder: Path) -> None:
+        """Watch below `folder`, anew: it may have been made (or replaced) after the server started."""
+        if folder in self._watches:
+            self._observer.unschedule(self._watches.pop(folder))
+        if folder.is_dir():
+            self._watches[folder] = self._observer.schedule(self._handler, str(folder), recursive=True)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -80,6 +96,9 @@ class Watcher:
         self._observer.join(timeout=2)
 
     def _note(self, paths: set[Path]) -> None:
+        for folder in self.folders:
+            if folder in paths:  # made, removed or renamed: what is below it is watched from now on
+                self._watch(folder)
         with self._paths_lock:
             self._paths |= paths
         self._changed.set()

@@ -9,7 +9,7 @@ from typing import Callable
 from .build import BuildResult, build
 from .cache import Cache
 from .config import Config, check_option_values
-from .diagnostics import SiteError, fail
+from .diagnostics import SiteError, fail, tidy_path
 from .options import BuildOptions
 from .output import check_not_published, check_output_dir, check_replaceable, locked
 from .update import write_site
@@ -48,7 +48,8 @@ def check_apart_from_cache(config: Config, output: Path) -> None:
     target, cache = output.resolve(), cache_dir.resolve()
     if target.is_relative_to(cache) or cache.is_relative_to(target):
         raise fail(config.file, config.doc.lines.get(("cache_dir",)), "IM050",
-                   f"the output folder {output} and cache_dir {cache_dir} overlap: "
+                   f"the output folder {tidy_path(str(output), config.root)} and cache_dir "
+                   f"{tidy_path(str(cache_dir), config.root)} overlap: "
                    "the cache (drafts included) would be published, or replaced by the site",
                    hint="keep them apart: output_dir: _site, cache_dir: .im-site-cache")
 
@@ -59,7 +60,7 @@ def build_and_write(config: Config, options: BuildOptions, *, strict: bool = Fal
     check_option_values(config, audience=options.audience)
     target = output_path(config, options)
     check_output_dir(target, config.root)
-    check_not_published(target)
+    check_not_published(target, config.root)
     check_apart_from_cache(config, target)
     check_replaceable(target)
     with locked(target):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW, build_site, run_cli, write_files
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, write_files
 from im_site.cli import main
 from im_site.lint import contrast_ratio
 
@@ -398,6 +398,19 @@ def test_check_text_lists_schedule_codes_and_summary(make_site) -> None:
     assert "translation sources" in out
 
 
+def test_check_says_which_drafts_it_left_out(make_site) -> None:
+    """A writer checking the draft `im-site new` wrote read "0 errors, 0 warnings" with its broken
+    link unchecked: check, like build and serve, says what it left out."""
+    draft = "---\ntitle: Entwurf\ndate: 2026-01-01\ndraft: true\n---\n[kaputt](/gibt-es-nicht/)\n"
+    root = make_site({"content/messages/hallo.md": MESSAGE, "content/messages/entwurf.md": draft})
+    result = run_cli(root, "check", "--now", NOW)
+    assert result.exit_code == 0 and "not checked: 1 draft (--drafts checks them)" in result.stdout, result.stdout
+    assert run_cli(root, "check", "--now", NOW, "--quiet").stdout == ""
+    result = run_cli(root, "check", "--now", NOW, "--drafts")
+    assert result.exit_code == 1 and "content/messages/entwurf.md:6: error[IM101" in result.stdout, result.stdout
+    assert "not checked" not in result.stdout
+
+
 def test_check_json_schedule_and_hashes(make_site) -> None:
     root = make_site(PROBLEMS, site_yaml=BAD_SITE_YAML)
     _, report = _check_json(root)
@@ -577,10 +590,10 @@ def test_serve_on_a_port_in_use_says_which_port_to_try(make_site) -> None:
     assert "built " not in done.stderr  # said at once, not after building the whole site
 
 
-def _serve(root: Path, port: int) -> subprocess.Popen[str]:
+def _serve(root: Path, port: int, config: str = "site.yaml") -> subprocess.Popen[str]:
     """`im-site serve` of the site at `root` on `port`, in a process of its own."""
     return subprocess.Popen(
-        [sys.executable, "-c", "from im_site.cli import main; main()", "--config", str(root / "site.yaml"),
+        [sys.executable, "-c", "from im_site.cli import main; main()", "--config", str(root / config),
          "serve", "--port", str(port), "--now", NOW],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -636,6 +649,54 @@ def test_serve_rebuilds_survives_errors_and_stops_cleanly(make_site) -> None:
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert "build failed" in stderr  # the terminal shows the error too
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C the dev server; its stderr."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return process.stderr.read() if process.stderr else ""
+
+
+def test_serve_rebuilds_on_what_the_build_reads_and_nothing_else(make_site) -> None:
+    root = make_site({"content/messages/hallo.md": MESSAGE, "staging.yaml": BASIC_SITE_YAML}, site_yaml="title: Prod\n")
+    staging = root / "staging.yaml"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = _serve(root, port, "staging.yaml")
+    try:
+        _until(lambda: _get(base)[0] == 200, timeout=30)
+        first = _settled_status(base)["build"]
+        # Notes, git, another configuration, a build writing _site/ and the cache, an editor's
+        # swap file, an app's hidden folder in content/: none of them is read by this build.
+        (root / "notizen.txt").write_text("x", encoding="utf-8")
+        (root / ".git").mkdir()
+        (root / ".git" / "index").write_bytes(b"x")
+        (root / "site.yaml").write_text("title: Prod 2\n", encoding="utf-8")
+        assert CliRunner().invoke(main, ["--config", str(staging), "build", "--now", NOW]).exit_code == 0
+        (root / "content/messages/.hallo.md.swp").write_bytes(b"x")
+        (root / "content/.obsidian").mkdir()
+        (root / "content/.obsidian/workspace.json").write_text("{}", encoding="utf-8")
+        assert _settled_status(base, quiet=1.0)["build"] == first
+
+        # The file given with --config is: its edits show.
+        staging.write_text(BASIC_SITE_YAML.replace("Test Intranet", "Staging Intranet"), encoding="utf-8")
+        _until(lambda: "Staging Intranet" in _get(base)[2])
+
+        # A theme made while serving is watched from then on.
+        (root / "themes/marke/static").mkdir(parents=True)
+        (root / "themes/marke/theme.yaml").write_text("extends: default\n", encoding="utf-8")
+        staging.write_text(staging.read_text(encoding="utf-8") + "theme: marke\n", encoding="utf-8")
+        _until(lambda: "theme: marke" in staging.read_text(encoding="utf-8") and _settled_status(base)["error"] is None)
+        (root / "themes/marke/static/marke.css").write_text("body { color: red }", encoding="utf-8")
+        _until(lambda: any(name.startswith("assets/marke.") for name in _settled_status(base)["changed"] or []))
+    finally:
+        stderr = _stop(process)
+    assert "Traceback" not in stderr
 
 
 def test_serve_whose_first_build_fails_promises_no_last_good_build(make_site) -> None:

@@ -437,6 +437,22 @@ def test_an_empty_folder_or_file_is_a_usage_error(make_site, tmp_path, monkeypat
     assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
 
 
+@pytest.mark.parametrize("args, option", [
+    (["build", "--now", NOW, "-o", ""], "'-o' / '--output'"), (["build", "--now", NOW, "--config", ""], "'--config'"),
+    (["build", "--now", NOW, "--version", ""], "'--version'"), (["publish", "--dest", "{tmp}/pub", "--version", ""], "'--version'"),
+    (["publish", "--dest", ""], "'--dest'"), (["versions", "--dest", ""], "'--dest'"),
+    (["digest", "--now", NOW, "-o", ""], "'-o' / '--output'"), (["init", ""], "'DIRECTORY'"),
+])
+def test_an_empty_path_or_version_is_a_usage_error(make_site, tmp_path, args, option):
+    """`build -o "$OUT"` with OUT unset quietly built into output_dir, `--config ""` read site.yaml,
+    and `publish --version "$RELEASE"` took the default id: another folder, another file, without a word."""
+    root = make_site(SITE)
+    result = run_cli(root, *(arg.format(tmp=tmp_path) for arg in args))
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {option}: is empty (an unset variable?)" in result.stderr
+    assert not (root / "_site").exists() and not (tmp_path / "pub").exists()
+
+
 def test_unknown_audience_is_refused(make_site):
     root = make_site(SITE)
     result = build_site(root, "--audience", "nobody")

@@ -114,7 +114,8 @@ def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path,
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
         _, stderr = process.communicate(timeout=120)
-        outcomes.append(process.returncode if process.returncode != 130 or stderr else "loading")
+        # A Ctrl-C while click reads the arguments: click ends the terminal's "^C" with a blank line.
+        outcomes.append(process.returncode if process.returncode != 130 or stderr.strip() else "loading")
         # -SIGINT, or Python's own "Fatal Python error: init_import_site": stopped while Python was
         # starting or importing, before the CLI (or any byte) existed
         starting = process.returncode == -signal.SIGINT or (
@@ -122,7 +123,7 @@ def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path,
         assert process.returncode in (0, 130) or starting, (delay, stderr)
         if not starting:
             assert "Traceback" not in stderr and "internal error" not in stderr, stderr
-        if process.returncode == 130 and stderr:  # quiet: stopped while the command was still loading
+        if process.returncode == 130 and stderr.strip():  # quiet: stopped while the command was still loading
             assert "interrupted; the previous output is untouched" in stderr
         wait_for_old_trees(root)
         assert leftovers(root) == []
@@ -186,6 +187,46 @@ def test_a_reader_that_closes_the_pipe_is_no_internal_error(make_site, args):
     stderr = process.stderr.read()
     assert process.wait(timeout=120) == 1, stderr
     assert "internal error" not in stderr and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["check", "--now", NOW], ["check", "--format", "json", "--now", NOW],
+                                  ["new", "message", "Hallo"], ["--version"], ["check", "--help"]])
+def test_output_that_cannot_be_written_is_said_plainly(make_site, args):
+    """`im-site check > /dev/full` said "error: internal error: OSError: [Errno 28] No space left
+    on device", and `--help` there printed a traceback: it is where the output goes that failed."""
+    root = make_site(SMALL)
+    with open("/dev/full", "w") as full:
+        process = subprocess.run([*IM_SITE, *args], cwd=root, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert process.returncode == 1, process.stderr
+    assert process.stderr.strip() == "Error: cannot write the output: No space left on device", process.stderr
+
+
+#: A site.yaml that takes long to read: says "reading" on stderr, then waits.
+SLOW_CONFIG = """
+import sys, time
+import im_site.cli
+real = im_site.cli.load_config
+def load_config(path):
+    print("reading", file=sys.stderr, flush=True)
+    time.sleep(20)
+    return real(path)
+im_site.cli.load_config = load_config
+"""
+
+
+@pytest.mark.parametrize("args,code,said", [(["serve", "--port", "0"], 0, "stopped"), (["check"], 130, "interrupted")])
+def test_a_command_that_writes_nothing_stopped_while_starting_promises_no_output(make_site, args, code, said):
+    """A `kill` while `serve` or `check` read site.yaml said "interrupted; the previous output is
+    untouched", though neither has an output: serve says it stopped (as on Ctrl-C once serving)."""
+    root = make_site(SMALL)
+    process = subprocess.Popen([sys.executable, "-c", SLOW_CONFIG + console_script(), *args, "--now", NOW], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr.readline() == "reading\n"
+    process.send_signal(signal.SIGTERM)
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == code, stderr
+    assert stderr.strip() == said, stderr
 
 
 #: Ctrl-C (to this process) while click reads the arguments of the `build` command.

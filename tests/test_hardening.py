@@ -172,10 +172,14 @@ def test_paths_in_messages_are_relative_to_the_site_folder_and_tidy(make_site, t
     assert "/.." not in result.stderr and "../" not in result.stderr
 
 
-@pytest.mark.parametrize("how", ["output in the cache", "cache in the output", "cache in the published folder"])
-def test_output_and_cache_folders_that_overlap_are_refused(make_site, tmp_path, how):
+@pytest.mark.parametrize("how, folders", [("output in the cache", ".im-site-cache/site and cache_dir .im-site-cache"),
+                                          ("cache in the output", "_site and cache_dir _site/.cache"),
+                                          ("cache in the published folder", "public and cache_dir public/.cache")])
+def test_output_and_cache_folders_that_overlap_are_refused(make_site, tmp_path, how, folders):
     """`-o .im-site-cache` swapped the site over the cache and wrote the cache's records into the
-    site; `cache_dir: _site/.cache` published the cache, which holds what `--drafts` rendered."""
+    site; `cache_dir: _site/.cache` published the cache, which holds what `--drafts` rendered.
+    The message names both folders from the site folder, as the paths of diagnostics are (they
+    were absolute, with the `..` of how they were typed)."""
     cache = "_site/.cache" if how == "cache in the output" else "public/.cache" if how == "cache in the published folder" else None
     root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + (f"cache_dir: {cache}\n" if cache else ""))
     if how == "output in the cache":
@@ -185,8 +189,31 @@ def test_output_and_cache_folders_that_overlap_are_refused(make_site, tmp_path, 
     else:
         result = run_cli(root, "publish", "--dest", str(root / "public"), "--version", "v1", "--now", NOW)
     assert result.exit_code == 1, result.stderr
-    assert "error[IM050]: the output folder" in result.stderr and "overlap" in result.stderr
+    assert f"error[IM050]: the output folder {folders} overlap: " in result.stderr, result.stderr
     assert sorted(p.name for p in root.iterdir()) == ["content", "site.yaml"]  # nothing written
+
+
+@pytest.mark.parametrize("cache, refused", [("content/cache", True), ("themes", True), ("content/.cache", False)])
+def test_a_cache_among_the_sources_is_refused_unless_hidden(make_site, cache, refused):
+    """`cache_dir: content/cache`: each build walked its own cache as content, and `im-site serve`
+    rebuilt without end, every rebuild writing the cache its watcher had woken it for."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + f"cache_dir: {cache}\n")
+    line = BASIC_SITE_YAML.count("\n") + 1
+    for args in (["build", "--now", NOW], ["check", "--now", NOW], ["serve", "--port", "0", "--now", NOW]):
+        if not refused and args[0] == "serve":
+            continue
+        result = run_cli(root, *args)
+        message = f"site.yaml:{line}: error[IM001"
+        assert (result.exit_code, message in result.output) == ((1, True) if refused else (0, False)), result.output
+    assert (root / "_site").exists() is not refused
+
+
+def test_a_build_into_published_versions_names_the_folder_from_the_site(make_site):
+    root = make_site(GOOD)
+    assert run_cli(root, "publish", "--dest", str(root / "public"), "--version", "v1", "--now", NOW).exit_code == 0
+    result = build_site(root, "-o", str(root / "content/../public/latest"))
+    assert result.exit_code == 1, result.stderr
+    assert "error[IM050]: refusing to write the site here: public holds versions published" in result.stderr, result.stderr
 
 
 def test_an_output_folder_that_cannot_be_read_is_an_error_not_a_crash(make_site, tmp_path, monkeypatch):
@@ -658,7 +685,7 @@ def test_a_change_during_a_rebuild_triggers_another(tmp_path):
         else:
             second.set()
 
-    watcher = Watcher(tmp_path, rebuild, quiet=0.05)
+    watcher = Watcher(tmp_path / "site.yaml", rebuild, quiet=0.05)
     watcher.start()
     try:
         (tmp_path / "content" / "erst.md").write_text("---\ntitle: A\n---\n")
