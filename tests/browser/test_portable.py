@@ -206,3 +206,14 @@ def test_a_printed_module_has_no_note_about_the_button_it_hides(new_page, plain_
     page.goto(plain_site.url + "training/kasse/")
     assert not page.locator(".mark-completed").is_visible()
     assert not page.locator(".completion-note").is_visible()
+
+
+def test_a_printed_must_read_message_keeps_its_heading_but_not_the_button(new_page, demo_site):
+    """Paper cannot follow the "read and understood" link: a printed must-read message showed
+    the button and the request to press it. It keeps the "must read" heading."""
+    page = new_page().page
+    page.emulate_media(media="print")
+    page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
+    assert page.locator(".acknowledge-title").is_visible()
+    assert not page.locator(".acknowledge .button").is_visible()
+    assert not page.locator(".acknowledge p").first.is_visible()
