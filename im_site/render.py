@@ -734,7 +734,7 @@ def check_menu(ctx: RenderContext) -> None:
                                     "left out of the menu in this build")
         elif scheme_of(item.url) is None and file not in ctx.planned and file in ctx.expired_files:
             # Time took the page down, not the writer: the build that does so must not fail.
-            ctx.diagnostics.warning("site.yaml", ctx.config.line_of("menu", index, "url"), "IM104",
+            ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM104",
                                     f"menu link {item.url!r} leads to a page that has expired: "
                                     "left out of the menu", hint="remove the entry from menu:")
         elif scheme_of(item.url) is None and file not in ctx.planned and file in ctx.scheduled_files:

@@ -297,6 +297,10 @@ def test_a_menu_link_to_a_page_that_expires_leaves_the_menu_on_schedule(make_sit
                                            "expired: left out of the menu (hint: remove the entry from menu:)")
     home = (root / "_site/index.html").read_text(encoding="utf-8")
     assert "Adventsaktion" not in home and not (root / "_site/aktion").exists()
+    # Named by the configuration file the build read, like every other problem in it.
+    (root / "site.yaml").rename(root / "staging.yaml")
+    staged = run_cli(root, "--config", str(root / "staging.yaml"), "build", "--now", "2026-12-28T09:00:00+00:00")
+    assert staged.stderr.startswith("staging.yaml:12: warning[IM104]"), staged.stderr
 
 
 def test_a_menu_link_to_an_embargoed_page_joins_the_menu_when_it_goes_live(make_site):
