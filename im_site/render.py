@@ -320,7 +320,8 @@ def install_globals(ctx: RenderContext) -> None:
 
     @jinja2.pass_context
     def href(context: Any, url_path: str) -> str:
-        return link_from(ctx, context["current_file"], page_file(url_path))
+        address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
+        return link_from(ctx, context["current_file"], page_file(address)) + hashmark + fragment
 
     @jinja2.pass_context
     def asset(context: Any, name: str) -> str:
@@ -712,13 +713,15 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
         if scheme:  # `HTTP://x` -> `http://x`: the template tells external links by their prefix
             url = f"{scheme}:{url.split(':', 1)[1]}"
         elif url.startswith("/"):
-            path = url.strip("/")
+            address, hashmark, fragment = url.partition("#")  # `/werte/#haltung`: a section of the page
+            path = address.strip("/")
             localized = ctx.lang_prefix(lang) + path
             url = page_file(localized + "/" if localized else "")
             if url not in ctx.planned:
                 url = page_file(path + "/" if path else "")
             if ctx.is_other_audiences(url) or (url not in ctx.planned and url in ctx.expired_files | ctx.scheduled_files):
                 continue  # left out of this edition's menu (check_menu says so, but of an embargoed page)
+            url += hashmark + fragment
         items.append((label_for(item.label, lang), url))
     return items
 
@@ -726,8 +729,11 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
 def check_menu(ctx: RenderContext) -> None:
     invalid = sorted(rel for rel, why in ctx.hidden.items() if why == INVALID)
     for index, item in enumerate(ctx.config.settings.menu):
-        path = item.url.strip("/")
+        address, _, fragment = item.url.partition("#")
+        path = address.strip("/")
         file = page_file(path + "/" if path else "")
+        if fragment and scheme_of(item.url) is None and file in ctx.planned:
+            _check_menu_anchor(ctx, index, fragment, file)
         if scheme_of(item.url) is None and ctx.is_other_audiences(file):
             ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM105",
                                     f"menu link {item.url!r} leads to another audience's page: "
@@ -752,6 +758,17 @@ def check_menu(ctx: RenderContext) -> None:
                     f"a menu names a page by its address: write /{named.url}" if named else None)
             ctx.diagnostics.error(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM101",
                                   f"menu link {item.url!r} points to no page of this site", hint=hint)
+
+
+def _check_menu_anchor(ctx: RenderContext, index: int, fragment: str, file: str) -> None:
+    """A menu entry's `#section` names a heading of its page, as a Markdown link's must (IM102)."""
+    page = ctx.site.by_url.get(file.removesuffix("index.html"))
+    if page is None or fragment in page.anchors:  # a generated page (a list) has no headings to check
+        return
+    close = difflib.get_close_matches(slugify(unquote(fragment)), sorted(page.anchors), n=1)
+    ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM102",
+                            f"menu link {ctx.config.settings.menu[index].url!r}: no heading with id '#{fragment}' "
+                            f"on /{page.url}", hint=f"did you mean '#{close[0]}'?" if close else None)
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:

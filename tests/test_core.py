@@ -303,6 +303,22 @@ def test_a_menu_link_to_a_page_that_expires_leaves_the_menu_on_schedule(make_sit
     assert staged.stderr.startswith("staging.yaml:12: warning[IM104]"), staged.stderr
 
 
+def test_a_menu_link_to_a_section_of_a_page_keeps_its_anchor(make_site):
+    """`url: /werte/#haltung` (a section of a long page) was reported as "points to no page of this
+    site" and failed the build. It links to the section; an anchor no heading has is warning IM102."""
+    menu = "url: /messages/}\n  - {label: Haltung, url: /werte/#haltung}\n  - {label: Alt, url: /werte/#haltng-alt}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
+                      "content/werte.md": "---\ntitle: Werte\n---\n## Haltung\n\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == ("site.yaml:13: warning[IM102]: menu link '/werte/#haltng-alt': no heading "
+                                             "with id '#haltng-alt' on /werte/ (hint: did you mean '#haltung'?)")
+    home = (root / "_site/index.html").read_text(encoding="utf-8")
+    assert '<a href="werte/index.html#haltung">Haltung</a>' in home
+    assert 'id="haltung"' in (root / "_site/werte/index.html").read_text(encoding="utf-8")
+
+
 def test_a_menu_link_to_an_embargoed_page_joins_the_menu_when_it_goes_live(make_site):
     """A menu entry prepared with its embargoed page failed every build until the page went live
     (IM101, no hint why), so the entry could only be merged on the day, by hand. Now it is left
