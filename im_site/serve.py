@@ -204,12 +204,28 @@ class Site:
             status, file, data = self._find(outputs.files, rel) or (0, "", b"")
         if not file:
             return None
+        if status == 404:
+            data = self._hidden_note(rel, data)
         if file.endswith(".html"):
             # The client reloads when the file it shows (for a 404, the one asked for) changes.
             stamp = html.escape(rel, quote=True)
             data = data.replace(b"</head>", f'<meta name="im-site-build" content="{number}" data-file="{stamp}">\n</head>'
                                 .encode(), 1)
         return status, file, data
+
+    def _hidden_note(self, rel: str, page: bytes) -> bytes:
+        """The 404 page, saying why when `rel` is a page this build leaves out: a writer who made a
+        page with `im-site new` (a draft) and opened its address got "not found" and no reason."""
+        last = self.last
+        why = next((why for hidden, why in last.hidden if hidden.file == rel), None) if last else None
+        flag = {"draft": "--drafts", "scheduled": "--future"}.get(why or "")
+        if flag is None:
+            return page
+        note = (f'<p class="preview-note" role="note">This page is {"a draft" if why == "draft" else "scheduled"}: '
+                f"<code>im-site serve {flag}</code> shows it.</p>").encode()
+        start = page.find(b"<main")
+        at = page.find(b">", start) + 1 if start >= 0 else 0
+        return page[:at] + note + page[at:]
 
     @staticmethod
     def _requested(url_path: str) -> str:

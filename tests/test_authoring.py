@@ -699,6 +699,28 @@ def test_serve_rebuilds_on_what_the_build_reads_and_nothing_else(make_site) -> N
     assert "Traceback" not in stderr
 
 
+def test_serve_says_why_a_draft_or_scheduled_page_is_not_found(make_site) -> None:
+    """`im-site new` writes a draft; its writer opened its address in `serve` and got a plain
+    "not found". The 404 now says the page is a draft (or scheduled) and which flag shows it."""
+    root = make_site({"content/messages/hallo.md": MESSAGE,
+                      "content/entwurf.md": "---\ntitle: Entwurf\ndraft: true\n---\nText.\n",
+                      "content/bald.md": "---\ntitle: Bald\npublish_at: 2030-01-01\n---\nText.\n"})
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = _serve(root, port)
+    try:
+        _until(lambda: _get(base)[0] == 200, timeout=30)
+        status, _, draft = _get(base + "entwurf/")
+        assert status == 404 and "This page is a draft: <code>im-site serve --drafts</code> shows it." in draft
+        status, _, scheduled = _get(base + "bald/")
+        assert status == 404 and "This page is scheduled: <code>im-site serve --future</code> shows it." in scheduled
+        status, _, missing = _get(base + "nirgends/")
+        assert status == 404 and "This page is" not in missing
+    finally:
+        stderr = _stop(process)
+    assert "Traceback" not in stderr
+
+
 def test_serve_whose_first_build_fails_promises_no_last_good_build(make_site) -> None:
     root = make_site({"content/messages/hallo.md": "---\ntitle: [kaputt\ndate: 2026-01-01\n---\nText\n",
                       "content/a-seite.md": "---\ntitle: A\n---\n[Sprung](#nirgends)\n"})
