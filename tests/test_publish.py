@@ -144,6 +144,9 @@ def test_pages_link_to_versions_and_whats_new_without_version_ids(three_versions
     v3 = json.loads((dest / "versions/v3/manifest.json").read_text())["pages"]
     hashes = {p["url"]: p["hash"] for p in v2}
     assert {p["url"]: p["hash"] for p in v3}["messages/gamma/"] == hashes["messages/gamma/"]
+    # On the What's-new page itself its link is the current page, as the menu marks its own.
+    assert '<a href="index.html" aria-current="page">' in (dest / "versions/v3/whats-new/index.html").read_text()
+    assert 'aria-current="page">' not in text.split('class="version-links"')[1].split("</nav>")[0]
 
 
 def whats_new(dest: Path, version: str) -> dict[str, list[str]]:
