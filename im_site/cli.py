@@ -144,24 +144,23 @@ def _caused_by_ctrl_c(exc: BaseException) -> bool:
     return False
 
 
-class _Path(click.Path):
-    """A path option that refuses an empty value, as `--now` does: `-o "$OUT"` with OUT unset
-    named no folder, and `build` quietly wrote into output_dir (`--config ""`: site.yaml)."""
+class _NotEmpty(click.ParamType):
+    """An option that refuses an empty value, as `--now` does: `-o "$OUT"` with OUT unset named no
+    folder, and `build` quietly wrote into output_dir (`--config ""`: site.yaml; `publish --version
+    ""`: the default id; `-o " "` made a folder named " ")."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not value.strip():  # `-o " "` made a folder named " "
+        if isinstance(value, str) and not value.strip():
             self.fail(EMPTY, param, ctx)
         return super().convert(value, param, ctx)
 
 
-class _Text(click.types.StringParamType):
-    """A text option that refuses an empty value: `publish --version "$RELEASE"` with RELEASE
-    unset quietly took the default id."""
+class _Path(_NotEmpty, click.Path):
+    """A file or folder option that refuses an empty value."""
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not value.strip():  # `-o " "` made a folder named " "
-            self.fail(EMPTY, param, ctx)
-        return super().convert(value, param, ctx)
+
+class _Text(_NotEmpty, click.types.StringParamType):
+    """A text option (a version id) that refuses an empty value."""
 
 
 EMPTY = "is empty (an unset variable?)"

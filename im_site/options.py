@@ -25,9 +25,9 @@ def read_clock(now_iso: str | None, tz: tzinfo = timezone.utc) -> datetime:
 
     A `--now` without an offset is read in `tz`, the site's timezone, as every date and time
     without one is (`publish_at`, `--since`): `--now "2026-12-01 08:00"` read as UTC showed
-    a Berlin site an hour later than asked, past an embargo set for 08:30.
-    An empty `--now` (`--now "$BUILD_TIME"` with the
-    variable unset) is an error, not the clock: a reproducible build must not turn into another.
+    a Berlin site an hour later than asked, past an embargo set for 08:30. An empty `--now`
+    (`--now "$BUILD_TIME"` with the variable unset) is an error, not the clock: a reproducible
+    build must not turn into another.
     """
     if now_iso is not None:
         try:

@@ -595,10 +595,15 @@ def _anchor(ctx: RenderContext, part: Part, line: int, fragment: str, target: Pa
     written = unquote(fragment)
     if slugify(written) in anchors:
         return f"#{slugify(written)}"
-    close = difflib.get_close_matches(slugify(written), sorted(anchors), n=1)
     ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{written}' on {where}",
-                            hint=f"did you mean '#{close[0]}'?" if close else None)
+                            hint=_closest_anchor(anchors, written))
     return f"#{fragment}"
+
+
+def _closest_anchor(anchors: set[str], written: str) -> str | None:
+    """"did you mean '#haltung'?" for an id no heading has, where one is close."""
+    close = difflib.get_close_matches(slugify(written), sorted(anchors), n=1)
+    return f"did you mean '#{close[0]}'?" if close else None
 
 
 def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str, suffix: str) -> str:
@@ -765,10 +770,9 @@ def _check_menu_anchor(ctx: RenderContext, index: int, fragment: str, file: str)
     page = ctx.site.by_url.get(file.removesuffix("index.html"))
     if page is None or fragment in page.anchors:  # a generated page (a list) has no headings to check
         return
-    close = difflib.get_close_matches(slugify(unquote(fragment)), sorted(page.anchors), n=1)
     ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM102",
                             f"menu link {ctx.config.settings.menu[index].url!r}: no heading with id '#{fragment}' "
-                            f"on /{page.url}", hint=f"did you mean '#{close[0]}'?" if close else None)
+                            f"on /{page.url}", hint=_closest_anchor(page.anchors, unquote(fragment)))
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
