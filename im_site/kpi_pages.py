@@ -116,7 +116,7 @@ def dashboard_file(ctx: RenderContext, lang: str) -> str:
 # ---------------------------------------------------------------- text for one KPI
 
 def _axis_number(lang: str) -> svg.NumberText:
-    return lambda value: kpis.format_number(value, lang, 1)
+    return lambda value, decimals: kpis.format_number(value, lang, decimals)
 
 
 def _label(definition: Definition, lang: str) -> str:

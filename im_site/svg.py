@@ -9,11 +9,13 @@ decimal so the same data always gives the same bytes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-NumberText = Callable[[float], str]
+#: Writes an axis value with the given number of decimals, in the page's language (71,5 in German).
+NumberText = Callable[[float, int], str]
 
 WIDTH, HEIGHT = 360, 180
 #: Label size in chart units. A chart is drawn at the width of its card, 280-320 px on phones
@@ -50,6 +52,43 @@ def padded_range(values: list[float]) -> tuple[float, float]:
     return low - room, high + room
 
 
+@dataclass(frozen=True)
+class Scale:
+    """An axis on round numbers: its ticks, evenly spaced, and the decimals their step needs."""
+
+    ticks: tuple[float, ...]
+    decimals: int
+
+    @property
+    def low(self) -> float:
+        return self.ticks[0]
+
+    @property
+    def high(self) -> float:
+        return self.ticks[-1]
+
+
+#: Steps between ticks, times a power of ten: 10, 20 or 50 apart reads as round (25 would
+#: give 0.25 steps and two decimals on small values).
+_STEPS = (1.0, 2.0, 5.0, 10.0)
+
+
+def nice_scale(values: list[float], intervals: int = 4) -> Scale:
+    """Bounds and ticks on round numbers around `values` with about `intervals` steps between
+    them: a reader reads a value off 60, 65, 70, 75, 80 (the axis showed the padded data range,
+    62,9 and 76,1). A series that never goes below zero gets no negative axis."""
+    low, high = padded_range(values)
+    if low < 0 <= min(values):
+        low = 0.0
+    raw = (high - low) / intervals
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(factor * power for factor in _STEPS if factor * power >= raw * (1 - 1e-9))
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    decimals = next(d for d in range(0, 12) if abs(round(step, d) - step) < step * 1e-6)
+    ticks = tuple(0.0 if n == 0 else round(n * step, decimals + 1) for n in range(first, last + 1))
+    return Scale(ticks, decimals)
+
+
 def _open(chart_id: str, title: str, desc: str, css_class: str) -> list[str]:
     return [(f'<svg class="kpi-chart {css_class}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
              f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg" '
@@ -58,20 +97,24 @@ def _open(chart_id: str, title: str, desc: str, css_class: str) -> list[str]:
             f'<desc id="{chart_id}-desc">{escape(desc)}</desc>']
 
 
-def _frame(x_axis: Axis, y_axis: Axis, y_labels: tuple[str, str]) -> list[str]:
-    """Axes with the lowest and highest value written at the left."""
+def _frame(x_axis: Axis, y_axis: Axis, scale: Scale, number: NumberText) -> list[str]:
+    """Axes, a faint line at each tick of `scale` (the y axis) and its value written at the left."""
     left, right = _n(x_axis.start), _n(x_axis.end)
     top, bottom = _n(y_axis.end), _n(y_axis.start)
+    grid = "".join(f'<line x1="{left}" y1="{_n(y_axis(tick))}" x2="{right}" y2="{_n(y_axis(tick))}"/>'
+                   for tick in scale.ticks[1:])
+    labels = "".join(f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis(tick) + 4)}">{escape(number(tick, scale.decimals))}</text>'
+                     for tick in scale.ticks)
     return ['<g class="chart-axes" aria-hidden="true" stroke="currentColor" stroke-opacity="0.35">',
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>',
             f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/></g>',
-            f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}" text-anchor="end">',
-            f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis.end + 4)}">{escape(y_labels[1])}</text>',
-            f'<text x="{_n(x_axis.start - 6)}" y="{_n(y_axis.start)}">{escape(y_labels[0])}</text></g>']
+            f'<g class="chart-grid" aria-hidden="true" stroke="currentColor" stroke-opacity="0.12">{grid}</g>',
+            f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}" text-anchor="end">'
+            f'{labels}</g>']
 
 
-def _plain(value: float) -> str:
-    return f"{value:.1f}"
+def _plain(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
 
 
 def trend_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, float, str]],
@@ -84,12 +127,11 @@ def trend_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, fl
     crossed by a dashed line over a tick of its own; without times the points are spaced evenly.
     """
     times = times or list(range(len(points)))
-    values = [value for _, value, _ in points] + ([target[0]] if target else [])
-    low, high = padded_range(values)
+    scale = nice_scale([value for _, value, _ in points] + ([target[0]] if target else []))
     x_axis = Axis(times[0], times[-1], PAD_LEFT + 10, WIDTH - PAD_RIGHT - 10)
-    y_axis = Axis(low, high, HEIGHT - PAD_BOTTOM, PAD_TOP)
+    y_axis = Axis(scale.low, scale.high, HEIGHT - PAD_BOTTOM, PAD_TOP)
     parts = _open(chart_id, title, desc, "kpi-trend")
-    parts += _frame(x_axis, y_axis, (number(low), number(high)))
+    parts += _frame(x_axis, y_axis, scale, number)
     if target is not None:
         y = _n(y_axis(target[0]))
         parts.append(f'<g class="chart-target" aria-hidden="true"><line x1="{_n(x_axis.start)}" y1="{y}" '
@@ -143,7 +185,7 @@ def _period_labels(periods: list[str], xs: list[float], gaps: Sequence[tuple[flo
             if last and len(shown) > 1 and xs[index] - xs[shown[-1]] < LABEL_ROOM:
                 shown.pop()  # the last period's label wins over the one crowding it
             shown.append(index)
-    y = _n(HEIGHT - PAD_BOTTOM + 18)
+    y = _n(HEIGHT - PAD_BOTTOM + 21)  # clear of the lowest value written at the left
     labels = [f'<text x="{_n(xs[i])}" y="{y}">{escape(periods[i])}</text>' for i in shown]
     taken = [xs[i] for i in shown]
     for x, name in gaps:
@@ -162,19 +204,23 @@ Y_TITLE_ROOM = 12
 def scatter_chart(chart_id: str, title: str, desc: str, points: list[tuple[str, float, float]],
                   axis_titles: tuple[str, str], number: NumberText = _plain) -> str:
     """One dot per segment; x is the first KPI, y the second."""
-    x_low, x_high = padded_range([x for _, x, _ in points] or [0.0])
-    y_low, y_high = padded_range([y for _, _, y in points] or [0.0])
-    x_axis = Axis(x_low, x_high, PAD_LEFT, WIDTH - PAD_RIGHT)
-    y_axis = Axis(y_low, y_high, HEIGHT - PAD_BOTTOM, PAD_TOP + Y_TITLE_ROOM)
+    x_scale = nice_scale([x for _, x, _ in points] or [0.0], intervals=3)
+    y_scale = nice_scale([y for _, _, y in points] or [0.0], intervals=3)
+    x_axis = Axis(x_scale.low, x_scale.high, PAD_LEFT, WIDTH - PAD_RIGHT)
+    y_axis = Axis(y_scale.low, y_scale.high, HEIGHT - PAD_BOTTOM, PAD_TOP + Y_TITLE_ROOM)
     parts = _open(chart_id, title, desc, "kpi-scatter")
-    parts += _frame(x_axis, y_axis, (number(y_low), number(y_high)))
+    parts += _frame(x_axis, y_axis, y_scale, number)
+    bottom, top = _n(HEIGHT - PAD_BOTTOM + 16), _n(y_axis.end)
+    parts.append('<g class="chart-grid" aria-hidden="true" stroke="currentColor" stroke-opacity="0.12">'
+                 + "".join(f'<line x1="{_n(x_axis(tick))}" y1="{top}" x2="{_n(x_axis(tick))}" y2="{_n(y_axis.start)}"/>'
+                           for tick in x_scale.ticks[1:]) + "</g>")
     for segment, x, y in points:
         parts.append(f'<circle class="chart-point" cx="{_n(x_axis(x))}" cy="{_n(y_axis(y))}" r="5" '
                      f'fill="currentColor" fill-opacity="0.8"><title>{escape(segment)}</title></circle>')
-    bottom = _n(HEIGHT - PAD_BOTTOM + 16)
-    parts.append(f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}">'
-                 f'<text x="{_n(x_axis.start)}" y="{bottom}">{escape(number(x_low))}</text>'
-                 f'<text x="{_n(x_axis.end)}" y="{bottom}" text-anchor="end">{escape(number(x_high))}</text>'
+    anchors = ["start", *["middle"] * (len(x_scale.ticks) - 2), "end"]
+    x_labels = "".join(f'<text x="{_n(x_axis(tick))}" y="{bottom}" text-anchor="{anchor}">'
+                       f'{escape(number(tick, x_scale.decimals))}</text>' for tick, anchor in zip(x_scale.ticks, anchors))
+    parts.append(f'<g class="chart-labels" aria-hidden="true" fill="currentColor" font-size="{LABEL_SIZE}">{x_labels}'
                  f'<text x="{_n((x_axis.start + x_axis.end) / 2)}" y="{_n(HEIGHT - 4)}" text-anchor="middle">'
                  f'{escape(axis_titles[0])} →</text>'
                  f'<text x="{_n(x_axis.start)}" y="{LABEL_SIZE}">↑ {escape(axis_titles[1])}</text>'

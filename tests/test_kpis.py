@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli
-from im_site import kpis
+from im_site import kpis, svg
 
 DEFS = """
     kpis:
@@ -353,6 +353,35 @@ def test_a_trend_chart_puts_the_periods_in_time_with_a_missing_quarter_as_a_gap(
     expected = {"2026-Q1": xs[0], "2026-Q2": xs[1], "2026-Q3": (xs[1] + xs[2]) / 2, "2026-Q4": xs[2]}
     assert sorted(name for _, name in labels) == sorted(expected)  # the missing quarter named at its place
     assert all(abs(float(x) - expected[name]) < 0.2 for x, name in labels), labels
+
+
+def test_chart_axes_are_written_on_round_numbers_that_hold_every_point(built: Path) -> None:
+    """The y axis showed the padded data range (62,9 and 76,1): a reader could not read a value off it."""
+    html = read(built, "kpis/index.html")
+    charts = [chart.split("</svg>")[0] for chart in html.split("<svg")[1:]]
+    assert charts
+    for chart in charts:
+        labels = re.search(r'<g class="chart-labels"[^>]*text-anchor="end">(.*?)</g>', chart)
+        assert labels, chart
+        ticks = [(float(y), float(text.replace(".", "").replace(",", ".").replace("\u2212", "-")))
+                 for y, text in re.findall(r'<text x="[\d.]+" y="([\d.]+)">([^<]+)</text>', labels[1])]
+        values = [value for _, value in ticks]
+        steps = {round(b - a, 6) for a, b in zip(values, values[1:])}
+        assert len(ticks) >= 3 and len(steps) == 1, ticks  # evenly spaced, from the bottom up
+        step = steps.pop()
+        assert step > 0 and any(math.isclose(step, f * 10 ** e) for f in (1, 2, 5) for e in range(-3, 4)), step
+        assert all(math.isclose(value / step, round(value / step), abs_tol=1e-6) for value in values), values
+        ys = [float(y) for y in re.findall(r'<circle class="chart-point" cx="[\d.]+" cy="([\d.]+)"', chart)]
+        assert ys and all(ticks[-1][0] - 4 <= y <= ticks[0][0] - 4 for y in ys), (ys, ticks)  # inside the axis
+        assert chart.count('class="chart-grid"') >= 1
+
+
+def test_axis_scales_are_round_and_never_negative_for_positive_series() -> None:
+    assert svg.nice_scale([64, 66.1, 71.5, 73.1, 75]).ticks == (60, 65, 70, 75, 80)
+    assert svg.nice_scale([6.1, 5.2, 4.5]) == svg.Scale((4.0, 4.5, 5.0, 5.5, 6.0, 6.5), 1)
+    assert svg.nice_scale([-4, 14]).ticks == (-10, 0, 10, 20)
+    assert svg.nice_scale([0, 0]).ticks[0] == 0 and svg.nice_scale([2, 40]).low == 0  # padding does not dip below 0
+    assert svg.nice_scale([50, 50]).ticks == (45, 50, 55)  # a flat series gets room
 
 
 def test_periods_are_placed_in_time_when_written_as_times() -> None:
