@@ -187,6 +187,18 @@ def test_search_finds_another_inflection_and_opens_the_result(page, plain_site):
     assert page.locator("h1").inner_text() == "Neue Schulung für die Kasse"
 
 
+def test_search_results_mark_the_words_the_query_matched(page, plain_site):
+    """Twenty results and no sign of why each was found: the matched words are marked, other
+    inflections too, and words that only share letters are not."""
+    page.goto(plain_site.url + "search/?q=Schulungen")
+    page.locator("main .search-results a").first.wait_for()
+    marks = page.locator("main .search-results mark").all_inner_texts()
+    assert marks and all(text.lower().startswith("schulung") for text in marks), marks
+    title = page.locator("main .search-results a", has_text="Neue Schulung für die Kasse")
+    assert title.locator("mark").all_inner_texts() == ["Schulung"]  # "Schulungen" typed, "Schulung" written
+    assert title.inner_text() == "Neue Schulung für die Kasse"
+
+
 def test_search_page_reads_the_query_from_the_address(page, demo_site):
     page.goto(demo_site.url + "search/?q=Schulungen")
     results = page.locator("main .search-results a")

@@ -122,7 +122,7 @@
   function search(query) {
     return load(lang + "/docs").then(function (docs) {
       var list = words(query, docs.stop);
-      if (!list.length) { return { docs: docs, hits: [] }; }
+      if (!list.length) { return { docs: docs, hits: [], stems: markStems([]) }; }
       return Promise.all(list.map(function (w) { return matchWord(docs, w); })).then(function (perWord) {
         var hits = [];
         Object.keys(perWord[0]).forEach(function (doc) {
@@ -134,7 +134,7 @@
           hits.push({ doc: +doc, score: total });
         });
         hits.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
-        return { docs: docs, hits: hits };
+        return { docs: docs, hits: hits, stems: markStems(list) };
       });
     });
   }
@@ -153,13 +153,46 @@
     return node;
   }
 
-  function resultItem(docs, entry) {
+  /* What a result's words are marked by, as the search matched them: a word of the same stem
+     (both reduced by `candidates`), or one that begins with a query word of three letters or more. */
+  function markStems(list) {
+    var stems = { exact: {}, prefixes: [] };
+    list.forEach(function (word) {
+      candidates(word).forEach(function (stem) { stems.exact[stem] = true; });
+      spellings(word).forEach(function (spelling) { if (spelling.length >= 3) { stems.prefixes.push(spelling); } });
+    });
+    return stems;
+  }
+
+  function matches(word, stems) {
+    var folded = fold(word);
+    return candidates(folded).some(function (stem) { return stems.exact[stem] === true; }) ||
+      spellings(folded).some(function (form) {
+        return stems.prefixes.some(function (prefix) { return form.lastIndexOf(prefix, 0) === 0; });
+      });
+  }
+
+  /* `node` given `text` with each word the query matched in <mark>, made of text nodes: a title
+     is never read as HTML. */
+  function marked(node, text, stems) {
+    var pattern = /[\p{L}\p{N}]+/gu, last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (!matches(match[0], stems)) { continue; }
+      if (match.index > last) { node.appendChild(document.createTextNode(text.slice(last, match.index))); }
+      node.appendChild(element("mark", null, match[0]));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) { node.appendChild(document.createTextNode(text.slice(last))); }
+    return node;
+  }
+
+  function resultItem(docs, entry, stems) {
     var item = element("li", "search-result");
-    var link = element("a", "search-result-title", entry[1]);
+    var link = marked(element("a", "search-result-title"), entry[1], stems);
     link.href = root + entry[0];
     item.appendChild(link);
     item.appendChild(element("span", "search-result-type", docs.labels.type[entry[2]] || entry[2]));
-    if (entry[5]) { item.appendChild(element("p", "search-excerpt", entry[5])); }
+    if (entry[5]) { item.appendChild(marked(element("p", "search-excerpt"), entry[5], stems)); }
     return item;
   }
 
@@ -206,7 +239,7 @@
       if (box.input.value.trim() !== query) { return; }
       var filters = box.filterValues();
       var shown = found.hits.filter(function (hit) { return passes(found.docs.docs[hit.doc], filters); });
-      box.show(found.docs, shown);
+      box.show(found.docs, shown, found.stems);
     }, function () {
       box.showStatus("data-text-unavailable");
     });
@@ -221,7 +254,7 @@
     if (this.panel) { this.panel.hidden = false; }
   };
 
-  Box.prototype.show = function (docs, hits) {
+  Box.prototype.show = function (docs, hits, stems) {
     while (this.list.firstChild) { this.list.removeChild(this.list.firstChild); }
     if (!docs) {
       this.status.textContent = "";
@@ -229,7 +262,7 @@
       return;
     }
     var limit = this.isPage ? MAX_PAGE : MAX_PANEL;
-    hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc])); }, this);
+    hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc], stems)); }, this);
     var one = hits.length === 1 && this.form.getAttribute("data-text-count-one");  // "1 result", not "1 results"
     this.showStatus(one ? "data-text-count-one" : (hits.length ? "data-text-count" : "data-text-none"), hits.length);
   };
