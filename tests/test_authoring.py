@@ -187,11 +187,25 @@ def test_help_of_init_and_new_says_what_their_options_do() -> None:
 
 
 @pytest.mark.parametrize("kind, title, message", [("message", " ", "TITLE: error[IM007]: the title is empty"),
-                                                   ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period")])
+                                                   ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period"),
+                                                   ("message", "!!!", "TITLE: error[IM007]: '!!!' has no letter or digit "
+                                                    "to make a file name from (hint: give a title with letters or digits, "
+                                                    "or name the file with --slug")])
 def test_new_blames_a_bad_title_on_the_argument(make_site, kind, title, message) -> None:
     """They were reported at `content:` and `content/kpis:`, folders with nothing wrong in them."""
-    result = run_cli(make_site({}), "new", kind, title)
+    root = make_site({})
+    result = run_cli(root, "new", kind, title)
     assert result.exit_code == 1 and result.stderr.startswith(message), result.stderr
+    assert not list((root / "content").rglob("*.md"))  # "!!!" wrote content/messages/page.md
+
+
+def test_new_names_the_file_with_slug_when_the_title_cannot(make_site) -> None:
+    root = make_site({})
+    result = run_cli(root, "new", "message", "!!!", "--slug", "Aktion Tag")
+    assert result.exit_code == 0 and "created content/messages/aktion-tag.md" in result.stdout, result.stderr
+    assert 'title: "!!!"' in (root / "content/messages/aktion-tag.md").read_text(encoding="utf-8")
+    empty = run_cli(root, "new", "module", "Kasse", "--slug", "__")
+    assert empty.exit_code == 1 and empty.stderr.startswith("--slug: error[IM007]: '__' has no letter or digit")
 
 
 def test_new_that_cannot_write_says_why(make_site) -> None:
