@@ -39,7 +39,7 @@ from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .sources import decode
-from .theme import BUILTIN, BrandFont, Theme, brand_css, font_weight, link_stylesheet, stylesheet_references
+from .theme import BUILTIN, BrandFont, Theme, brand_css, font_weight, link_stylesheet, stylesheet_references, unbalanced_braces
 from .urls import absolute, atom_id, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
@@ -256,6 +256,8 @@ def _linked_stylesheet(ctx: RenderContext, name: str, path: Path, text: str, imp
     css, problems = link_stylesheet(text, name, ctx.assets, importing)
     for line, message, hint in problems:
         ctx.diagnostics.error(_template_path(ctx, str(path)), line, "IM110", message, hint=hint)
+    for line, message, hint in unbalanced_braces(text):
+        ctx.diagnostics.warning(_template_path(ctx, str(path)), line, "IM040", message, hint=hint)
     return css.encode("utf-8", "surrogateescape")
 
 

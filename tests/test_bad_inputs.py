@@ -216,6 +216,24 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     assert build_site(root, "--strict").exit_code == 1
 
 
+def test_a_brace_left_open_in_a_theme_stylesheet_is_a_warning_at_its_line(make_site):
+    """Browsers drop the rest of a stylesheet after a `{` never closed: the brand's colours and fonts
+    vanished from the site without a word. Braces in strings, comments and escapes are no rule's."""
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/static/marke.css": "/* { */ h1 { content: \"}\"; }\n.a\\{ {}\n"
+                                                   ".karte { color: red;\n.b { color: blue }\n",
+                      "themes/t/static/teile/c.css": "h2 { color: red }\n}\nh3 { color: blue }\n"},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "IM040" in line]
+    assert warnings == [
+        "themes/t/static/marke.css:3: warning[IM040]: '{' is never closed: browsers read the rest of the file as part "
+        "of this rule and drop it (hint: add the '}' that ends the rule)",
+        "themes/t/static/teile/c.css:2: warning[IM040]: '}' closes no '{': browsers drop the rule after it "
+        "(hint: remove it, or add the '{' it belongs to)"], result.stderr
+
+
 @pytest.mark.parametrize("line,hint", [
     ("title: Frische: unser Versprechen", 'needs quotes: title: "Frische: unser Versprechen"'),
     ("title: A\nsummary: Neu: der \"Frische-Preis\" für Teams",  # the writer's own line, quoted
