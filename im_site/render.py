@@ -592,14 +592,22 @@ def _anchor(ctx: RenderContext, part: Part, line: int, fragment: str, target: Pa
     if not fragment:
         return ""
     anchors = target.anchors
-    if fragment in anchors:
-        return f"#{fragment}"
+    named = page_anchor(anchors, fragment)
+    if named is not None:
+        return f"#{named}"
     written = unquote(fragment)
-    if slugify(written) in anchors:
-        return f"#{slugify(written)}"
     ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{written}' on {where}",
                             hint=_closest_anchor(anchors, written))
     return f"#{fragment}"
+
+
+def page_anchor(anchors: set[str], fragment: str) -> str | None:
+    """The id among a page's `anchors` that `#fragment` names: as written, or as typed from its
+    heading's text (`#Öffnungszeiten` is `#oeffnungszeiten`, the id that heading gets)."""
+    if fragment in anchors:
+        return fragment
+    slug = slugify(unquote(fragment))
+    return slug if slug in anchors else None
 
 
 def _closest_anchor(anchors: set[str], written: str) -> str | None:
@@ -721,16 +729,21 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
             url = f"{scheme}:{url.split(':', 1)[1]}"
         elif url.startswith("/"):
             address, hashmark, fragment = url.partition("#")  # `/werte/#haltung`: a section of the page
-            path = address.strip("/")
-            localized = ctx.lang_prefix(lang) + path
-            url = page_file(localized + "/" if localized else "")
-            if url not in ctx.planned:
-                url = page_file(path + "/" if path else "")
+            url = _menu_file(ctx, address.strip("/"), lang)
             if ctx.is_other_audiences(url) or (url not in ctx.planned and url in ctx.expired_files | ctx.scheduled_files):
                 continue  # left out of this edition's menu (check_menu says so, but of an embargoed page)
-            url += hashmark + fragment
+            page = ctx.site.by_url.get(url.removesuffix("index.html")) if fragment else None
+            url += hashmark + ((page_anchor(page.anchors, fragment) if page else None) or fragment)
         items.append((label_for(item.label, lang), url))
     return items
+
+
+def _menu_file(ctx: RenderContext, path: str, lang: str) -> str:
+    """The file a menu entry for the site page at `/path/` leads to in `lang`'s menu: the page's
+    translation there, if it has one, else the page."""
+    localized = ctx.lang_prefix(lang) + path
+    file = page_file(localized + "/" if localized else "")
+    return file if file in ctx.planned else page_file(path + "/" if path else "")
 
 
 def check_menu(ctx: RenderContext) -> None:
@@ -740,7 +753,7 @@ def check_menu(ctx: RenderContext) -> None:
         path = address.strip("/")
         file = page_file(path + "/" if path else "")
         if fragment and scheme_of(item.url) is None and file in ctx.planned:
-            _check_menu_anchor(ctx, index, fragment, file)
+            _check_menu_anchor(ctx, index, fragment, path)
         if scheme_of(item.url) is None and ctx.is_other_audiences(file):
             ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM105",
                                     f"menu link {item.url!r} leads to another audience's page: "
@@ -767,14 +780,24 @@ def check_menu(ctx: RenderContext) -> None:
                                   f"menu link {item.url!r} points to no page of this site", hint=hint)
 
 
-def _check_menu_anchor(ctx: RenderContext, index: int, fragment: str, file: str) -> None:
-    """A menu entry's `#section` names a heading of its page, as a Markdown link's must (IM102)."""
-    page = ctx.site.by_url.get(file.removesuffix("index.html"))
-    if page is None or fragment in page.anchors:  # a generated page (a list) has no headings to check
-        return
-    ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM102",
-                            f"menu link {ctx.config.settings.menu[index].url!r}: no heading with id '#{fragment}' "
-                            f"on /{page.url}", hint=_closest_anchor(page.anchors, unquote(fragment)))
+def _check_menu_anchor(ctx: RenderContext, index: int, fragment: str, path: str) -> None:
+    """A menu entry's `#section` names a heading of its page, as a Markdown link's must (IM102), in
+    every language's menu: the English one links to the English page, whose headings differ, and
+    that was never checked. An id typed as its heading reads (`#Haltung`) is the heading's."""
+    seen = set()
+    for lang in ctx.config.languages:
+        page = ctx.site.by_url.get(_menu_file(ctx, path, lang).removesuffix("index.html"))
+        if page is None or page.url in seen or page_anchor(page.anchors, fragment) is not None:
+            continue  # a generated page (a list) has no headings to check
+        seen.add(page.url)
+        closest = _closest_anchor(page.anchors, unquote(fragment))
+        translated = lang != ctx.config.settings.language
+        ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM102",
+                                f"menu link {ctx.config.settings.menu[index].url!r}: no heading with id "
+                                f"'#{unquote(fragment)}' on /{page.url}" + (f", where the menu in '{lang}' leads"
+                                                                            if translated else ""),
+                                hint="; ".join(filter(None, ("the entry's URL serves every language's menu" if translated
+                                                             else None, closest))) or None)
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:
