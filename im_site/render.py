@@ -503,6 +503,27 @@ def _warn_if_target_expires_first(ctx: RenderContext, page: Page, part: Part, li
                             hint=f"remove the link, or give this page expires: {ends.isoformat()}")
 
 
+def _warn_if_target_goes_live_later(ctx: RenderContext, page: Page, part: Part, line: int, target: Page) -> None:
+    """A link from an embargoed page to one embargoed until later: the build that puts this page
+    up finds its target unpublished and fails (IM104), so the page stays down with nobody there to
+    see why. Both are live only in a `--future` build, which `check` makes when something is due."""
+    starts, mine = goes_live(ctx, target), goes_live(ctx, page)
+    if starts is None or mine is None or starts <= mine or target is page:
+        return
+    when = starts.astimezone(ctx.config.tz)
+    ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target.path}, which goes live {when.isoformat()}, "
+                            f"after this page ({mine.astimezone(ctx.config.tz).isoformat()}): the build that "
+                            "publishes this page fails on the link until then",
+                            hint=f"remove the link, or give this page publish_at: {when.strftime('%Y-%m-%d %H:%M')}")
+
+
+def goes_live(ctx: RenderContext, page: Page) -> datetime | None:
+    """When an embargoed page goes live (None: it is live already, or has no embargo)."""
+    publish_at = getattr(page.meta, "publish_at", None)
+    moment = as_moment(publish_at, ctx.config.tz) if publish_at else None
+    return moment if moment and moment > ctx.options.now else None
+
+
 def expires_first(ctx: RenderContext, page: Page, target: Page) -> bool:
     """Whether `target` has an `expires` and `page`, pointing to it, stays published after it."""
     ends = getattr(target.meta, "expires", None)
@@ -524,6 +545,7 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
     target_page = ctx.site.by_rel.get(rel)
     if target_page is not None:
         _warn_if_target_expires_first(ctx, page, part, line, target_page)
+        _warn_if_target_goes_live_later(ctx, page, part, line, target_page)
         if not fragment:  # a lesson file is a section of its module's page: land on it
             lesson = next((p.anchor for p in target_page.parts if p.rel == rel and p.title and p.anchor), None)
             return link_from(ctx, page.file, target_page.file) + (f"#{lesson}" if lesson else "")
@@ -624,6 +646,7 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
             target_page = ctx.site.by_url.get(candidate.removesuffix("index.html"))
             if target_page is not None:
                 _warn_if_target_expires_first(ctx, page, part, line, target_page)
+                _warn_if_target_goes_live_later(ctx, page, part, line, target_page)
             return link_from(ctx, page.file, candidate) + suffix
     if any(candidate in ctx.expired_files for candidate in candidates):
         ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target}, a page that has expired, "
@@ -633,6 +656,10 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
         ctx.diagnostics.warning(part.path, line, "IM105",
                                 f"link to {target} (another audience's page) shown as plain text in this build")
         return _DROP
+    if any(candidate in ctx.scheduled_files for candidate in candidates):  # was "not found", as if mistyped
+        ctx.diagnostics.error(part.path, line, "IM104", f"link to {target}, a page that is scheduled and not "
+                              "published in this build", hint="publish the target first, or remove the link")
+        return "#"
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {target!r} not found",
                           hint="link to the .md file of the page, e.g. ../messages/x.md")
     return "#"
