@@ -623,6 +623,8 @@ def test_a_regional_variant_takes_its_languages_texts_and_dates(make_site):
     """`language: de-CH` (a Swiss site) showed the theme's English texts, marked as English, and
     dates as 2026-11-02, with a warning that the theme has no texts in 'de-CH': the German ones fit."""
     yaml = BASIC_SITE_YAML.replace("language: de\nlanguages: [de, en]", "language: de-CH\nlanguages: [de-CH, en]")
+    # So do labels: `{de: ...}` was error IM005 ("no text in 'de-CH'") on a Swiss site.
+    yaml = yaml.replace("{label: Nachrichten,", "{label: {de: Neuigkeiten, en: News},")
     root = make_site({"content/messages/a.md": "---\ntitle: Grüezi\ndate: 2026-11-02\n---\nText.\n"}, site_yaml=yaml)
     result = build_site(root)
     assert result.exit_code == 0 and "IM160" not in result.stderr, result.stderr
@@ -630,6 +632,7 @@ def test_a_regional_variant_takes_its_languages_texts_and_dates(make_site):
     assert '<html lang="de-CH"' in html
     assert '<a class="skip-link" href="#main">Zum Inhalt springen</a>' in html  # German, and not marked as another language
     assert ">2. November 2026</time>" in html
+    assert '<a href="../index.html">Neuigkeiten</a>' in html  # not marked as another language either
 
 
 def test_a_language_that_is_no_language_code_is_an_error(make_site):
