@@ -18,6 +18,7 @@ from pathlib import Path
 from .config import Config, check_option_values
 from .diagnostics import fail, tidy_path
 from .slugs import slugify
+from .sources import is_windows_reserved
 from .yamldoc import YamlProblem, load
 
 TEMPLATES = Path(__file__).parent / "scaffold"
@@ -127,7 +128,11 @@ def _file_slug(title: str, slug: str | None) -> str:
         raise fail(where, None, "IM007", f"{source.strip()!r} has no letter or digit to make a file name from",
                    hint="give a title with letters or digits, or name the file with --slug, "
                         "e.g. --slug aktionstag" if where == "TITLE" else "e.g. --slug aktionstag")
-    return slugify(source)
+    slug = slugify(source)
+    if is_windows_reserved(slug):  # `new message Aux` wrote aux.md, which the build then refused
+        raise fail(where, None, "IM011", f"{slug}.md would be a file name Windows reserves for a device",
+                   hint=f"name the file with --slug, e.g. --slug {slug}-info")
+    return slug
 
 
 def new_page(config: Config, kind: str, title: str, lang: str | None, now: datetime, slug: str | None = None) -> Path:

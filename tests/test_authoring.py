@@ -190,7 +190,9 @@ def test_help_of_init_and_new_says_what_their_options_do() -> None:
                                                    ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period"),
                                                    ("message", "!!!", "TITLE: error[IM007]: '!!!' has no letter or digit "
                                                     "to make a file name from (hint: give a title with letters or digits, "
-                                                    "or name the file with --slug")])
+                                                    "or name the file with --slug"),
+                                                   ("module", "Aux", "TITLE: error[IM011]: aux.md would be a file name "
+                                                    "Windows reserves for a device (hint: name the file with --slug")])
 def test_new_blames_a_bad_title_on_the_argument(make_site, kind, title, message) -> None:
     """They were reported at `content:` and `content/kpis:`, folders with nothing wrong in them."""
     root = make_site({})

@@ -173,6 +173,11 @@ CASES = [
      "site.yaml:13", "IM006", "cannot have a ?query or #fragment"),
     ("base-url-without-scheme", {"site.yaml": BASIC_SITE_YAML + "base_url: //intra.example.com/\n"},
      "site.yaml:13", "IM006", "names a host without http(s): write https://intra.example.com/"),
+    # The comms team's Windows laptops cannot check out a repository holding these at all.
+    ("windows-reserved-file-name", {"content/messages/Con.md": "---\ntitle: A\ndate: 2026-01-07\n---\n"},
+     "content/messages/Con.md", "IM011", "'Con.md' is a file name Windows reserves for a device"),
+    ("windows-reserved-address", {"content/messages/nul!.md": "---\ntitle: A\ndate: 2026-01-07\n---\n"},
+     "content/messages/nul!.md:1", "IM011", "address /messages/nul/ has the folder 'nul', a name Windows reserves"),
     ("nfc-nfd-collision", {unicodedata.normalize("NFC", "content/grüße.md"): "---\ntitle: A\n---\n",
                            unicodedata.normalize("NFD", "content/grüße.md"): "---\ntitle: B\n---\n"},
      "content/gr", "IM030", "Unicode form"),
