@@ -119,9 +119,11 @@ def errors_once_live(config: Config, options: BuildOptions, schedule: list[Sched
     if options.future or not going_live:
         return []
     ahead = build(config, options.but(future=True))
-    known = set(found.errors)
+    known = set(found.items)
+    # A link between embargoed pages that go live in the wrong order is seen only with both live.
+    order = [d for d in ahead.diagnostics.warnings if d.code == "IM104" and d not in known]
     return [replace(d, message=f"{d.message}; {_when(d.path, going_live, config.tz)}")
-            for d in ahead.diagnostics.errors if d not in known]
+            for d in ahead.diagnostics.errors if d not in known] + order
 
 
 def _when(path: str, going_live: dict[str, datetime], tz: tzinfo) -> str:

@@ -306,15 +306,22 @@ def _serve_hint(directory: Path) -> str:
 @click.argument("title")
 @click.option("--lang", help="Language of the new file (default: the site's language).")
 @click.option("--now", help="Today, for the dates filled in (ISO 8601; default: the clock, in the site's timezone).")
+@click.option("--slug", help="The file name (and address) to use instead of one made from TITLE.")
 @handles_errors
-def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None) -> None:
+def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None, slug: str | None) -> None:
     """Write a new message, module or KPI snapshot (TITLE is the period for kpi)."""
     from .scaffold import new_page
 
+    if slug is not None and kind == "kpi":
+        raise click.UsageError("--slug is for a message or module: a KPI snapshot's file is named by its period (TITLE)")
     config = ctx.load()
-    path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now)
+    path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now, slug)
     if not ctx.quiet:
-        _output(f"created {path.relative_to(config.root).as_posix()}")
+        try:
+            _output(f"created {path.relative_to(config.root).as_posix()}")
+        except click.ClickException:  # exit 1 says nothing was made: take the page back, so a rerun is not refused
+            path.unlink(missing_ok=True)
+            raise
 
 
 @main.command()

@@ -239,14 +239,16 @@ def primary_language(lang: str) -> str:
 
 
 def label_for(label: Label | None, lang: str, fallback: str = "") -> str:
-    """The text of a label in `lang`, else its first language's (a `ForeignText`, since it is
-    not in `lang`), else `fallback`."""
+    """The text of a label in `lang`, else in its language (`de` for `de-CH`), else its first
+    language's (a `ForeignText`, since it is not in `lang`), else `fallback`."""
     if label is None:
         return fallback
     if isinstance(label, str):
         return label
     if label.get(lang):
         return label[lang]
+    if label.get(primary_language(lang)):  # `{de: ...}` on a `de-CH` site: its own language's text
+        return label[primary_language(lang)]
     first = next(iter(label), None)
     if first is None:
         return fallback
@@ -348,7 +350,8 @@ def _check_label_languages(settings: SiteSettings, doc: YamlDoc, rel: str, diagn
               for index, item in enumerate(getattr(settings, key)) for field in ("label", "description")
               if isinstance(getattr(item, field, None), dict)]
     for (key, index, field), label in labels:
-        missing = [lang for lang in languages if lang not in label]
+        # `{de: ...}` serves a `de-CH` site, as the theme's texts and dates do (`label_for`).
+        missing = [lang for lang in languages if lang not in label and primary_language(lang) not in label]
         for lang in (lang for lang in label if lang not in languages and missing):
             match = difflib.get_close_matches(lang, missing, n=1, cutoff=0.5)
             diagnostics.error(rel, doc.line_of((key, index, field, lang)), "IM005",

@@ -22,7 +22,7 @@ from .model import Page, Part
 from .options import file_clock_ns
 from .parallel import fork_batches
 from .slugs import slugify
-from .sources import SourceFile, Stamp, read_text
+from .sources import SourceFile, Stamp, is_windows_reserved, read_text
 
 MARKDOWN_CACHE_VERSION = "md-7"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd
 SOURCE_CACHE_VERSION = "src-7"  # src-6: models and headings pickled as values; src-7: own hash with the front matter
@@ -307,7 +307,22 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),
                 source_hash, item.parsed.doc.line_of, body_hash)
     _check_ids(page, config, diagnostics)
+    _check_windows_names(page, config, diagnostics)
     return page
+
+
+def _check_windows_names(page: Page, config: Config, diagnostics: Diagnostics) -> None:
+    """A page whose address has a folder Windows reserves, made from a name that is not one
+    (`Con!.md`, `period: COM1`): its output folder cannot be copied to or checked out on Windows.
+    (A reserved file or folder name in content/ is reported by `sources.walk`.)"""
+    if any(is_windows_reserved(part) for part in page.rel.split("/")):
+        return
+    for segment in page.url.removeprefix(f"{page.lang}/" if page.lang != config.settings.language else "").split("/"):
+        if is_windows_reserved(segment):
+            diagnostics.error(page.path, 1, "IM011", f"the page's address /{page.url} has the folder {segment!r}, a name "
+                              "Windows reserves for a device: the built site cannot be copied to or checked out on Windows",
+                              hint=f"set another address in the front matter, e.g. slug: {segment}-info")
+            return
 
 
 def split_language(name: str, languages: list[str]) -> tuple[str, str]:

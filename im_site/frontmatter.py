@@ -15,20 +15,19 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .diagnostics import Diagnostics
 from .schema import Strict, validate
-from .sources import Kind
+from .sources import Kind, is_windows_reserved
 from .urls import SAFE_SCHEMES, is_safe_url
 from .yamldoc import YamlDoc, YamlProblem, load
 
 Moment = date | datetime
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*$")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
 def check_slug(value: str) -> str:
     """A slug is one safe path segment: no '/', '..', percent escapes or reserved names."""
     if not _SLUG.match(value) or ".." in value or len(value.encode()) > 200:
         raise ValueError(f"{value!r} is not a valid slug (lowercase letters, digits, '-', at most 200 bytes)")
-    if value.split(".")[0] in _WINDOWS_RESERVED:
+    if is_windows_reserved(value):
         raise ValueError(f"{value!r} is a reserved file name on Windows")
     return value
 

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 from .build import BuildResult, build
 from .config import Config, check_option_values
-from .diagnostics import SiteError, fail
+from .diagnostics import SiteError, fail, tidy_path
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
 from .render import format_date
@@ -109,7 +109,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
                                   config.settings.versions.keep)
         progress(f"writing {len(result.outputs.files)} files…")
         add_version(folder, result.outputs, entry, kept, ListLook.of(result),
-                    previous=folder / "versions" / versions[0].id if versions else None)
+                    previous=folder / "versions" / versions[0].id if versions else None, root=config.root)
         remove_versions(folder, pruned)
     return Published(entry, folder, pruned, result)
 
@@ -309,9 +309,10 @@ def redirect_page(look: ListLook) -> bytes:
 # ---------------------------------------------------------------- writing
 
 def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list[Version], look: ListLook,
-                previous: Path | None = None) -> None:
+                previous: Path | None = None, root: Path | None = None) -> None:
     """Write the version folder (files unchanged since the `previous` version as hard links to
-    its files), then the files that point at it, all or nothing."""
+    its files), then the files that point at it, all or nothing. `root`: the site folder, which
+    a failure names `folder` from."""
     transaction = Transaction()
     staging: Path | None = None
     try:
@@ -336,7 +337,8 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
             where = Path(exc.filename or folder)
             if where.name.startswith("."):  # a temporary file or folder, named at random: where it was to be made
                 where = where.parent
-            raise fail(str(where), None, "IM050", f"cannot publish: {exc.strerror or exc}; {folder} is unchanged") from None
+            named = tidy_path(str(folder), root) if root else str(folder)  # as the diagnostic's own path is named
+            raise fail(str(where), None, "IM050", f"cannot publish: {exc.strerror or exc}; {named} is unchanged") from None
         raise
 
 

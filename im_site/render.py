@@ -39,7 +39,7 @@ from .rules import as_moment
 from .slugs import slugify
 from .social import CardBrand, is_card, og_image_url
 from .sources import decode
-from .theme import BUILTIN, BrandFont, Theme, brand_css, font_weight, link_stylesheet, stylesheet_references
+from .theme import BUILTIN, BrandFont, Theme, brand_css, font_weight, link_stylesheet, stylesheet_references, unbalanced_braces
 from .urls import absolute, atom_id, page_file, relative, scheme_of, site_address
 
 _DROP = "\x01drop\x01"
@@ -256,6 +256,8 @@ def _linked_stylesheet(ctx: RenderContext, name: str, path: Path, text: str, imp
     css, problems = link_stylesheet(text, name, ctx.assets, importing)
     for line, message, hint in problems:
         ctx.diagnostics.error(_template_path(ctx, str(path)), line, "IM110", message, hint=hint)
+    for line, message, hint in unbalanced_braces(text):
+        ctx.diagnostics.warning(_template_path(ctx, str(path)), line, "IM040", message, hint=hint)
     return css.encode("utf-8", "surrogateescape")
 
 
@@ -501,6 +503,27 @@ def _warn_if_target_expires_first(ctx: RenderContext, page: Page, part: Part, li
                             hint=f"remove the link, or give this page expires: {ends.isoformat()}")
 
 
+def _warn_if_target_goes_live_later(ctx: RenderContext, page: Page, part: Part, line: int, target: Page) -> None:
+    """A link from an embargoed page to one embargoed until later: the build that puts this page
+    up finds its target unpublished and fails (IM104), so the page stays down with nobody there to
+    see why. Both are live only in a `--future` build, which `check` makes when something is due."""
+    starts, mine = goes_live(ctx, target), goes_live(ctx, page)
+    if starts is None or mine is None or starts <= mine or target is page:
+        return
+    when = starts.astimezone(ctx.config.tz)
+    ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target.path}, which goes live {when.isoformat()}, "
+                            f"after this page ({mine.astimezone(ctx.config.tz).isoformat()}): the build that "
+                            "publishes this page fails on the link until then",
+                            hint=f"remove the link, or give this page publish_at: {when.strftime('%Y-%m-%d %H:%M')}")
+
+
+def goes_live(ctx: RenderContext, page: Page) -> datetime | None:
+    """When an embargoed page goes live (None: it is live already, or has no embargo)."""
+    publish_at = getattr(page.meta, "publish_at", None)
+    moment = as_moment(publish_at, ctx.config.tz) if publish_at else None
+    return moment if moment and moment > ctx.options.now else None
+
+
 def expires_first(ctx: RenderContext, page: Page, target: Page) -> bool:
     """Whether `target` has an `expires` and `page`, pointing to it, stays published after it."""
     ends = getattr(target.meta, "expires", None)
@@ -522,6 +545,7 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
     target_page = ctx.site.by_rel.get(rel)
     if target_page is not None:
         _warn_if_target_expires_first(ctx, page, part, line, target_page)
+        _warn_if_target_goes_live_later(ctx, page, part, line, target_page)
         if not fragment:  # a lesson file is a section of its module's page: land on it
             lesson = next((p.anchor for p in target_page.parts if p.rel == rel and p.title and p.anchor), None)
             return link_from(ctx, page.file, target_page.file) + (f"#{lesson}" if lesson else "")
@@ -590,14 +614,22 @@ def _anchor(ctx: RenderContext, part: Part, line: int, fragment: str, target: Pa
     if not fragment:
         return ""
     anchors = target.anchors
-    if fragment in anchors:
-        return f"#{fragment}"
+    named = page_anchor(anchors, fragment)
+    if named is not None:
+        return f"#{named}"
     written = unquote(fragment)
-    if slugify(written) in anchors:
-        return f"#{slugify(written)}"
     ctx.diagnostics.warning(part.path, line, "IM102", f"no heading with id '#{written}' on {where}",
                             hint=_closest_anchor(anchors, written))
     return f"#{fragment}"
+
+
+def page_anchor(anchors: set[str], fragment: str) -> str | None:
+    """The id among a page's `anchors` that `#fragment` names: as written, or as typed from its
+    heading's text (`#Öffnungszeiten` is `#oeffnungszeiten`, the id that heading gets)."""
+    if fragment in anchors:
+        return fragment
+    slug = slugify(unquote(fragment))
+    return slug if slug in anchors else None
 
 
 def _closest_anchor(anchors: set[str], written: str) -> str | None:
@@ -614,6 +646,7 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
             target_page = ctx.site.by_url.get(candidate.removesuffix("index.html"))
             if target_page is not None:
                 _warn_if_target_expires_first(ctx, page, part, line, target_page)
+                _warn_if_target_goes_live_later(ctx, page, part, line, target_page)
             return link_from(ctx, page.file, candidate) + suffix
     if any(candidate in ctx.expired_files for candidate in candidates):
         ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target}, a page that has expired, "
@@ -623,6 +656,10 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
         ctx.diagnostics.warning(part.path, line, "IM105",
                                 f"link to {target} (another audience's page) shown as plain text in this build")
         return _DROP
+    if any(candidate in ctx.scheduled_files for candidate in candidates):  # was "not found", as if mistyped
+        ctx.diagnostics.error(part.path, line, "IM104", f"link to {target}, a page that is scheduled and not "
+                              "published in this build", hint="publish the target first, or remove the link")
+        return "#"
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {target!r} not found",
                           hint="link to the .md file of the page, e.g. ../messages/x.md")
     return "#"
@@ -719,16 +756,21 @@ def _menu(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
             url = f"{scheme}:{url.split(':', 1)[1]}"
         elif url.startswith("/"):
             address, hashmark, fragment = url.partition("#")  # `/werte/#haltung`: a section of the page
-            path = address.strip("/")
-            localized = ctx.lang_prefix(lang) + path
-            url = page_file(localized + "/" if localized else "")
-            if url not in ctx.planned:
-                url = page_file(path + "/" if path else "")
+            url = _menu_file(ctx, address.strip("/"), lang)
             if ctx.is_other_audiences(url) or (url not in ctx.planned and url in ctx.expired_files | ctx.scheduled_files):
                 continue  # left out of this edition's menu (check_menu says so, but of an embargoed page)
-            url += hashmark + fragment
+            page = ctx.site.by_url.get(url.removesuffix("index.html")) if fragment else None
+            url += hashmark + ((page_anchor(page.anchors, fragment) if page else None) or fragment)
         items.append((label_for(item.label, lang), url))
     return items
+
+
+def _menu_file(ctx: RenderContext, path: str, lang: str) -> str:
+    """The file a menu entry for the site page at `/path/` leads to in `lang`'s menu: the page's
+    translation there, if it has one, else the page."""
+    localized = ctx.lang_prefix(lang) + path
+    file = page_file(localized + "/" if localized else "")
+    return file if file in ctx.planned else page_file(path + "/" if path else "")
 
 
 def check_menu(ctx: RenderContext) -> None:
@@ -738,7 +780,7 @@ def check_menu(ctx: RenderContext) -> None:
         path = address.strip("/")
         file = page_file(path + "/" if path else "")
         if fragment and scheme_of(item.url) is None and file in ctx.planned:
-            _check_menu_anchor(ctx, index, fragment, file)
+            _check_menu_anchor(ctx, index, fragment, path)
         if scheme_of(item.url) is None and ctx.is_other_audiences(file):
             ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM105",
                                     f"menu link {item.url!r} leads to another audience's page: "
@@ -765,14 +807,24 @@ def check_menu(ctx: RenderContext) -> None:
                                   f"menu link {item.url!r} points to no page of this site", hint=hint)
 
 
-def _check_menu_anchor(ctx: RenderContext, index: int, fragment: str, file: str) -> None:
-    """A menu entry's `#section` names a heading of its page, as a Markdown link's must (IM102)."""
-    page = ctx.site.by_url.get(file.removesuffix("index.html"))
-    if page is None or fragment in page.anchors:  # a generated page (a list) has no headings to check
-        return
-    ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM102",
-                            f"menu link {ctx.config.settings.menu[index].url!r}: no heading with id '#{fragment}' "
-                            f"on /{page.url}", hint=_closest_anchor(page.anchors, unquote(fragment)))
+def _check_menu_anchor(ctx: RenderContext, index: int, fragment: str, path: str) -> None:
+    """A menu entry's `#section` names a heading of its page, as a Markdown link's must (IM102), in
+    every language's menu: the English one links to the English page, whose headings differ, and
+    that was never checked. An id typed as its heading reads (`#Haltung`) is the heading's."""
+    seen = set()
+    for lang in ctx.config.languages:
+        page = ctx.site.by_url.get(_menu_file(ctx, path, lang).removesuffix("index.html"))
+        if page is None or page.url in seen or page_anchor(page.anchors, fragment) is not None:
+            continue  # a generated page (a list) has no headings to check
+        seen.add(page.url)
+        closest = _closest_anchor(page.anchors, unquote(fragment))
+        translated = lang != ctx.config.settings.language
+        ctx.diagnostics.warning(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM102",
+                                f"menu link {ctx.config.settings.menu[index].url!r}: no heading with id "
+                                f"'#{unquote(fragment)}' on /{page.url}" + (f", where the menu in '{lang}' leads"
+                                                                            if translated else ""),
+                                hint="; ".join(filter(None, ("the entry's URL serves every language's menu" if translated
+                                                             else None, closest))) or None)
 
 
 def language_switch(ctx: RenderContext, job: Job) -> list[dict[str, Any]]:

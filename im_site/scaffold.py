@@ -18,6 +18,7 @@ from pathlib import Path
 from .config import Config, check_option_values
 from .diagnostics import fail, tidy_path
 from .slugs import slugify
+from .sources import is_windows_reserved
 from .yamldoc import YamlProblem, load
 
 TEMPLATES = Path(__file__).parent / "scaffold"
@@ -105,8 +106,9 @@ def _take_back(written: list[Path], made: list[Path]) -> None:
             pass
 
 
-def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
-    """Where `new` writes: messages/<slug>.md, training/<slug>.md, kpis/<period>.md (+ .<lang>)."""
+def new_file_path(config: Config, kind: str, title: str, lang: str, slug: str | None = None) -> Path:
+    """Where `new` writes: messages/<slug>.md, training/<slug>.md, kpis/<period>.md (+ .<lang>).
+    The slug comes from `slug` if given, else from the title."""
     suffix = "" if lang == config.settings.language else f".{lang}"
     if kind == "kpi":
         period = title.strip()
@@ -115,16 +117,31 @@ def new_file_path(config: Config, kind: str, title: str, lang: str) -> Path:
                        hint="letters, digits, '-' and '_' only")
         return config.content_dir / "kpis" / f"{period}{suffix}.md"
     folder = "messages" if kind == "message" else "training"
-    return config.content_dir / folder / f"{slugify(title)}{suffix}.md"
+    return config.content_dir / folder / f"{_file_slug(title, slug)}{suffix}.md"
 
 
-def new_page(config: Config, kind: str, title: str, lang: str | None, now: datetime) -> Path:
+def _file_slug(title: str, slug: str | None) -> str:
+    """The file name's slug. A title with no letter or digit (`new message "!!!"`) became
+    `page.md`, and the next such title was refused as existing: it is refused instead."""
+    source, where = (slug, "--slug") if slug is not None else (title, "TITLE")
+    if not any(char.isalnum() for char in source):
+        raise fail(where, None, "IM007", f"{source.strip()!r} has no letter or digit to make a file name from",
+                   hint="give a title with letters or digits, or name the file with --slug, "
+                        "e.g. --slug aktionstag" if where == "TITLE" else "e.g. --slug aktionstag")
+    slug = slugify(source)
+    if is_windows_reserved(slug):  # `new message Aux` wrote aux.md, which the build then refused
+        raise fail(where, None, "IM011", f"{slug}.md would be a file name Windows reserves for a device",
+                   hint=f"name the file with --slug, e.g. --slug {slug}-info")
+    return slug
+
+
+def new_page(config: Config, kind: str, title: str, lang: str | None, now: datetime, slug: str | None = None) -> Path:
     """Write a new content file with its front matter to fill in; never overwrites."""
     check_option_values(config, lang=lang)
     lang = lang or config.settings.language
     if not title.strip():
         raise fail("TITLE", None, "IM007", "the title is empty")
-    path = new_file_path(config, kind, title, lang)
+    path = new_file_path(config, kind, title, lang, slug)
     rel = path.relative_to(config.root).as_posix()
     if path.exists():
         raise fail(rel, None, "IM012", "already exists; refusing to overwrite it",

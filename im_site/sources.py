@@ -40,6 +40,16 @@ class SourceFile:
     stamp: Stamp | None = None  # taken before the text was read
 
 
+#: Names Windows keeps for devices, in any letter case and with any extension (`con.md`, `Aux.png`).
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
+
+
+def is_windows_reserved(name: str) -> bool:
+    """Whether Windows refuses `name` for a file or folder: a repository holding it cannot be
+    checked out there (git: "invalid path"), nor an output folder of that name copied."""
+    return name.split(".")[0].rstrip(" ").lower() in WINDOWS_RESERVED
+
+
 def is_ignored(name: str) -> bool:
     """Editor leftovers and hidden files never become part of a site."""
     return (name.startswith((".", "#", "~$")) or name in _IGNORED_NAMES
@@ -131,6 +141,8 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
                                   "symlink points outside content/", hint="copy the file into content/ instead")
                 continue
             kind = _entry_kind(entry)
+            if kind in ("dir", "file") and is_windows_reserved(entry.name):
+                _report_windows_name(path.relative_to(site_root).as_posix(), entry.name, kind, diagnostics)
             if kind == "dir":
                 stack.append((path, f"{prefix}{entry.name}/"))
             elif kind == "file":
@@ -139,6 +151,16 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
                 diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM010", kind,
                                   hint="remove it or replace it with a regular file")
     return sorted(found, key=lambda item: item[0])
+
+
+def _report_windows_name(path: str, name: str, kind: str, diagnostics: Diagnostics) -> None:
+    """An error, not a warning: the comms team's Windows laptops cannot check out the repository
+    at all (not just this page), and `slug: con` is refused already."""
+    what = "folder" if kind == "dir" else "file"
+    base, dot, rest = name.partition(".")
+    diagnostics.error(path, None, "IM011", f"{name!r} is a {what} name Windows reserves for a device (CON, PRN, AUX, NUL, "
+                      "COM1-9, LPT1-9, in any case and with any extension): the site cannot be checked out on Windows",
+                      hint=f"rename the {what}, e.g. {base}-info{dot}{rest}")
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:

@@ -46,6 +46,12 @@ _IMAGE_SET_ENTRY = re.compile(r"""type\([^)]*\)|url\(\s*(["']?)(?P<url>[^"'()]*?
                               re.I)
 
 
+#: What can hold a `{` or `}` that is no block's (comments, strings, escapes), and the braces.
+#: A string ends at a newline as in CSS; a comment never closed runs to the end of the file.
+_CSS_BRACE_TOKEN = re.compile(r"""/\*(?:.*?\*/|(?P<open_comment>.*))|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|\\.|[{}]""",
+                              re.S)
+
+
 class ThemeSettings(Strict):
     """theme.yaml: parent theme, CSS token defaults, UI strings per language."""
 
@@ -114,6 +120,28 @@ def link_stylesheet(css: str, name: str, assets: dict[str, str],
         pieces += [css[done:start], linked]
         done = end
     return "".join(pieces) + css[done:], problems
+
+
+def unbalanced_braces(css: str) -> list[tuple[int, str, str]]:
+    """(line, message, hint) for each `{` never closed, `}` closing nothing and comment never closed
+    in a stylesheet: a browser drops what follows without a word (the rest of the file, after a
+    `{` left open), so a brand colour or font vanished from the site and nobody was told why."""
+    opened: list[int] = []
+    problems: list[tuple[int, str, str]] = []
+    for token in _CSS_BRACE_TOKEN.finditer(css):
+        if token.group("open_comment") is not None:
+            problems.append((token.start(), "'/*' is never closed: browsers ignore the rest of the file",
+                             "end the comment with '*/'"))
+        elif token.group() == "{":
+            opened.append(token.start())
+        elif token.group() == "}" and opened:
+            opened.pop()
+        elif token.group() == "}":
+            problems.append((token.start(), "'}' closes no '{': browsers drop the rule after it",
+                             "remove it, or add the '{' it belongs to"))
+    problems += [(start, "'{' is never closed: browsers read the rest of the file as part of this rule and drop it",
+                  "add the '}' that ends the rule") for start in opened]
+    return [(css.count("\n", 0, start) + 1, message, hint) for start, message, hint in sorted(problems)]
 
 
 def _linked_reference(url: str, name: str, assets: dict[str, str], importing: frozenset[str],

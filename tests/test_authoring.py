@@ -187,11 +187,27 @@ def test_help_of_init_and_new_says_what_their_options_do() -> None:
 
 
 @pytest.mark.parametrize("kind, title, message", [("message", " ", "TITLE: error[IM007]: the title is empty"),
-                                                   ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period")])
+                                                   ("kpi", "2026/Q4", "TITLE: error[IM011]: '2026/Q4' is not a period"),
+                                                   ("message", "!!!", "TITLE: error[IM007]: '!!!' has no letter or digit "
+                                                    "to make a file name from (hint: give a title with letters or digits, "
+                                                    "or name the file with --slug"),
+                                                   ("module", "Aux", "TITLE: error[IM011]: aux.md would be a file name "
+                                                    "Windows reserves for a device (hint: name the file with --slug")])
 def test_new_blames_a_bad_title_on_the_argument(make_site, kind, title, message) -> None:
     """They were reported at `content:` and `content/kpis:`, folders with nothing wrong in them."""
-    result = run_cli(make_site({}), "new", kind, title)
+    root = make_site({})
+    result = run_cli(root, "new", kind, title)
     assert result.exit_code == 1 and result.stderr.startswith(message), result.stderr
+    assert not list((root / "content").rglob("*.md"))  # "!!!" wrote content/messages/page.md
+
+
+def test_new_names_the_file_with_slug_when_the_title_cannot(make_site) -> None:
+    root = make_site({})
+    result = run_cli(root, "new", "message", "!!!", "--slug", "Aktion Tag")
+    assert result.exit_code == 0 and "created content/messages/aktion-tag.md" in result.stdout, result.stderr
+    assert 'title: "!!!"' in (root / "content/messages/aktion-tag.md").read_text(encoding="utf-8")
+    empty = run_cli(root, "new", "module", "Kasse", "--slug", "__")
+    assert empty.exit_code == 1 and empty.stderr.startswith("--slug: error[IM007]: '__' has no letter or digit")
 
 
 def test_new_that_cannot_write_says_why(make_site) -> None:
@@ -455,6 +471,27 @@ def test_check_reports_what_fails_the_build_that_publishes_an_embargoed_page(mak
         "it fails")
     assert run_cli(root, "check", "--now", "2026-12-02T12:00:00+00:00").stdout.count("IM101") == 1  # live: as ever
     assert run_cli(root, "check", "--now", NOW, "--future").stdout.count("IM101") == 1
+
+
+def test_check_warns_of_a_link_to_a_page_embargoed_until_later(make_site) -> None:
+    """An embargoed message linking to one embargoed until later passed `check`: both are live in
+    its look ahead. The build that was to publish the first then failed on the link (IM104), and a
+    link by address to the scheduled page was "not found", as if mistyped."""
+    root = make_site({"content/messages/a.md": MESSAGE,
+                      "content/messages/bald.md": "---\ntitle: Bald\ndate: 2026-12-01\npublish_at: 2026-12-01 08:00\n"
+                                                  "---\nSiehe [später](spaeter.md).\n\n[Dort](/messages/spaeter/)\n",
+                      "content/messages/spaeter.md": "---\ntitle: Später\ndate: 2026-12-03\n"
+                                                     "publish_at: 2026-12-03 08:00\n---\nText.\n"},
+                     site_yaml="title: T\ntimezone: Europe/Berlin\n")
+    result = run_cli(root, "check", "--now", NOW)
+    assert result.exit_code == 0, result.stdout
+    warning = ("warning[IM104 link-to-unpublished]: link to content/messages/spaeter.md, which goes live "
+               "2026-12-03T08:00:00+01:00, after this page (2026-12-01T08:00:00+01:00): the build that publishes this "
+               "page fails on the link until then (hint: remove the link, or give this page publish_at: 2026-12-03 08:00)")
+    assert result.stdout.splitlines()[:2] == [f"content/messages/bald.md:6: {warning}", f"content/messages/bald.md:8: {warning}"]
+    live = run_cli(root, "check", "--now", "2026-12-02T12:00:00+00:00").stdout
+    assert "content/messages/bald.md:8: error[IM104 link-to-unpublished]: link to /messages/spaeter/, a page that is " \
+           "scheduled and not published in this build" in live, live
 
 
 def test_check_strict_exit_codes_and_writes_nothing(make_site) -> None:

@@ -173,6 +173,11 @@ CASES = [
      "site.yaml:13", "IM006", "cannot have a ?query or #fragment"),
     ("base-url-without-scheme", {"site.yaml": BASIC_SITE_YAML + "base_url: //intra.example.com/\n"},
      "site.yaml:13", "IM006", "names a host without http(s): write https://intra.example.com/"),
+    # The comms team's Windows laptops cannot check out a repository holding these at all.
+    ("windows-reserved-file-name", {"content/messages/Con.md": "---\ntitle: A\ndate: 2026-01-07\n---\n"},
+     "content/messages/Con.md", "IM011", "'Con.md' is a file name Windows reserves for a device"),
+    ("windows-reserved-address", {"content/messages/nul!.md": "---\ntitle: A\ndate: 2026-01-07\n---\n"},
+     "content/messages/nul!.md:1", "IM011", "address /messages/nul/ has the folder 'nul', a name Windows reserves"),
     ("nfc-nfd-collision", {unicodedata.normalize("NFC", "content/grüße.md"): "---\ntitle: A\n---\n",
                            unicodedata.normalize("NFD", "content/grüße.md"): "---\ntitle: B\n---\n"},
      "content/gr", "IM030", "Unicode form"),
@@ -214,6 +219,24 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     assert "content/x.md:6: warning[IM102]: no heading with id '#fehlt'" in result.stderr
     assert "#da" not in result.stderr
     assert build_site(root, "--strict").exit_code == 1
+
+
+def test_a_brace_left_open_in_a_theme_stylesheet_is_a_warning_at_its_line(make_site):
+    """Browsers drop the rest of a stylesheet after a `{` never closed: the brand's colours and fonts
+    vanished from the site without a word. Braces in strings, comments and escapes are no rule's."""
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/static/marke.css": "/* { */ h1 { content: \"}\"; }\n.a\\{ {}\n"
+                                                   ".karte { color: red;\n.b { color: blue }\n",
+                      "themes/t/static/teile/c.css": "h2 { color: red }\n}\nh3 { color: blue }\n"},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "IM040" in line]
+    assert warnings == [
+        "themes/t/static/marke.css:3: warning[IM040]: '{' is never closed: browsers read the rest of the file as part "
+        "of this rule and drop it (hint: add the '}' that ends the rule)",
+        "themes/t/static/teile/c.css:2: warning[IM040]: '}' closes no '{': browsers drop the rule after it "
+        "(hint: remove it, or add the '{' it belongs to)"], result.stderr
 
 
 @pytest.mark.parametrize("line,hint", [

@@ -306,16 +306,27 @@ def test_a_menu_link_to_a_page_that_expires_leaves_the_menu_on_schedule(make_sit
 def test_a_menu_link_to_a_section_of_a_page_keeps_its_anchor(make_site):
     """`url: /werte/#haltung` (a section of a long page) was reported as "points to no page of this
     site" and failed the build. It links to the section; an anchor no heading has is warning IM102."""
-    menu = "url: /messages/}\n  - {label: Haltung, url: /werte/#haltung}\n  - {label: Alt, url: /werte/#haltng-alt}\n"
+    menu = ("url: /messages/}\n  - {label: Haltung, url: /werte/#haltung}\n  - {label: Alt, url: /werte/#haltng-alt}\n"
+            "  - {label: Ziele, url: '/werte/#Unsere Ziele'}\n")
     root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText.\n",
-                      "content/werte.md": "---\ntitle: Werte\n---\n## Haltung\n\nText.\n"},
+                      "content/werte.md": "---\ntitle: Werte\n---\n## Haltung\n\nText.\n\n## Unsere Ziele\n\nT.\n",
+                      "content/werte.en.md": "---\ntitle: Values\n---\n## Attitude\n\nText.\n\n## Unsere Ziele\n\nT.\n"},
                      site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.splitlines()[0] == ("site.yaml:13: warning[IM102]: menu link '/werte/#haltng-alt': no heading "
-                                             "with id '#haltng-alt' on /werte/ (hint: did you mean '#haltung'?)")
+    # The English menu links to the English page, which was never checked; the id typed as the
+    # heading reads (`#Unsere Ziele`) was a warning, and a dead link in the menu.
+    assert [line for line in result.stderr.splitlines() if "IM102" in line] == [
+        "site.yaml:12: warning[IM102]: menu link '/werte/#haltung': no heading with id '#haltung' on /en/werte/, "
+        "where the menu in 'en' leads (hint: the entry's URL serves every language's menu)",
+        "site.yaml:13: warning[IM102]: menu link '/werte/#haltng-alt': no heading with id '#haltng-alt' on /en/werte/, "
+        "where the menu in 'en' leads (hint: the entry's URL serves every language's menu)",
+        "site.yaml:13: warning[IM102]: menu link '/werte/#haltng-alt': no heading "
+        "with id '#haltng-alt' on /werte/ (hint: did you mean '#haltung'?)"], result.stderr
     home = (root / "_site/index.html").read_text(encoding="utf-8")
     assert '<a href="werte/index.html#haltung">Haltung</a>' in home
+    assert '<a href="werte/index.html#unsere-ziele">Ziele</a>' in home
+    assert '<a href="werte/index.html#unsere-ziele">Ziele</a>' in (root / "_site/en/index.html").read_text(encoding="utf-8")
     assert 'id="haltung"' in (root / "_site/werte/index.html").read_text(encoding="utf-8")
 
 
@@ -612,6 +623,8 @@ def test_a_regional_variant_takes_its_languages_texts_and_dates(make_site):
     """`language: de-CH` (a Swiss site) showed the theme's English texts, marked as English, and
     dates as 2026-11-02, with a warning that the theme has no texts in 'de-CH': the German ones fit."""
     yaml = BASIC_SITE_YAML.replace("language: de\nlanguages: [de, en]", "language: de-CH\nlanguages: [de-CH, en]")
+    # So do labels: `{de: ...}` was error IM005 ("no text in 'de-CH'") on a Swiss site.
+    yaml = yaml.replace("{label: Nachrichten,", "{label: {de: Neuigkeiten, en: News},")
     root = make_site({"content/messages/a.md": "---\ntitle: Grüezi\ndate: 2026-11-02\n---\nText.\n"}, site_yaml=yaml)
     result = build_site(root)
     assert result.exit_code == 0 and "IM160" not in result.stderr, result.stderr
@@ -619,6 +632,7 @@ def test_a_regional_variant_takes_its_languages_texts_and_dates(make_site):
     assert '<html lang="de-CH"' in html
     assert '<a class="skip-link" href="#main">Zum Inhalt springen</a>' in html  # German, and not marked as another language
     assert ">2. November 2026</time>" in html
+    assert '<a href="../index.html">Neuigkeiten</a>' in html  # not marked as another language either
 
 
 def test_a_language_that_is_no_language_code_is_an_error(make_site):

@@ -200,6 +200,8 @@ def test_output_that_cannot_be_written_is_said_plainly(make_site, args):
         process = subprocess.run([*IM_SITE, *args], cwd=root, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert process.returncode == 1, process.stderr
     assert process.stderr.strip() == "Error: cannot write the output: No space left on device", process.stderr
+    # `new` said it failed (exit 1) but had written the page, which the next `new` refused as existing.
+    assert not (root / "content/messages/hallo.md").exists()
 
 
 #: A site.yaml that takes long to read: says "reading" on stderr, then waits.

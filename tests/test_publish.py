@@ -473,6 +473,28 @@ def test_read_only_destination_leaves_dir_unchanged(three_versions):
     assert snapshot(dest) == before
 
 
+def test_a_failed_publish_names_the_folder_from_the_site(make_site):
+    """"cannot publish: ...; /tmp/.../site/public is unchanged" named by absolute path the folder the
+    diagnostic itself names `public/versions`, from the site folder, as every other message does."""
+    root = make_site(V1)
+    dest = root / "public"
+    dest.mkdir()
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(dest)], capture_output=True).returncode:
+            pytest.skip("root ignores permission bits and chattr +i is unavailable here")
+        undo = ["chattr", "-i", str(dest)]
+    else:
+        dest.chmod(0o555)
+        undo = None
+    try:
+        result = publish(root, dest, "--version", "v1")
+    finally:
+        subprocess.run(undo, check=True) if undo else dest.chmod(0o755)
+    assert result.exit_code == 1
+    assert re.match(r"public/versions: error\[IM050\]: cannot publish: [^;/]+; public is unchanged$",
+                    result.stderr.splitlines()[0]), result.stderr
+
+
 def test_audience_publish_goes_into_its_own_folder(make_site, tmp_path):
     root = make_site({**V1, "content/messages/filiale.md": "---\ntitle: Nur Filialen\ndate: 2026-02-01\n"
                       "audiences: [filiale]\n---\nText.\n"})
