@@ -24,7 +24,11 @@ from .listings import plan
 from .model import Page, Site
 from .options import BuildOptions
 from .output import OutputSet
-from .render import INVALID, Job, RenderContext, add_aliases, add_theme_assets, check_menu, install_globals, render_jobs
+from .render import install_globals, render_jobs
+from .render.assets import add_theme_assets
+from .render.bodies import add_aliases
+from .render.context import INVALID, Job, RenderContext
+from .render.navigation import check_menu
 from .rules import as_moment, judge
 from .theme import load_theme
 

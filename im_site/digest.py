@@ -28,7 +28,7 @@ from .model import Page
 from .options import BuildOptions, ClockError, local_moment
 from .output import committed, signals_held, write_file_atomic
 from .publish import list_versions, read_manifest, site_folder
-from .render import format_date, text_direction
+from .render.context import format_date, text_direction
 from .rules import as_moment
 from .theme import TemplateError, load_theme
 from .urls import absolute, is_external, page_file, site_address

@@ -23,13 +23,13 @@ from .config import IdLabel, label_for
 from .feeds import FEED_ENTRIES, FeedEntry
 from .listings import paginated
 from .model import Page
-from .render import Job
+from .render.context import Job
 from .rules import as_moment
 from .urls import absolute, page_file
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import RenderContext
+    from .render.context import RenderContext
 
 #: The reach report looks this many days back from the build's clock for pillar coverage.
 REACH_DAYS = 90

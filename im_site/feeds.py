@@ -14,7 +14,8 @@ from typing import Any
 
 from .model import Page
 from .pagecache import hashes_of
-from .render import Job, RenderContext, alias_files, folder_url, page_html
+from .render.bodies import alias_files, page_html
+from .render.context import Job, RenderContext, folder_url
 from .rules import as_moment
 from .urls import absolute
 

@@ -18,11 +18,12 @@ from .config import label_for
 from .kpi_sources import Definitions, SnapshotData, choose_sources, load_definitions, load_snapshot, warn_missing
 from .kpis import Correlation, Definition, Figure, Snapshot
 from .model import Page
-from .render import INVALID, Job, Markup, link_from
+from .render import Markup
+from .render.context import INVALID, Job, link_from
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import RenderContext
+    from .render.context import RenderContext
 
 CATEGORIES = ("engagement", "behavior", "impact")
 DATA_FILE = "data/kpis.json"

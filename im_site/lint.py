@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .diagnostics import Diagnostics
     from .model import Page
-    from .render import RenderContext
+    from .render.context import RenderContext
 
 #: WCAG 2.2 AA minimum contrast for normal-size text.
 AA_NORMAL = 4.5

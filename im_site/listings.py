@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import label_for
 from .model import Page
-from .render import NOT_FOUND, Job, RenderContext, text_direction
+from .render.context import NOT_FOUND, Job, RenderContext, text_direction
 from .slugs import slugify
 
 TEMPLATES = {"message": "message.html", "training": "module.html", "kpi_snapshot": "snapshot.html",

@@ -41,7 +41,7 @@ from .model import Page
 from .social import add_cards
 
 if TYPE_CHECKING:
-    from .render import Job, RenderContext
+    from .render.context import Job, RenderContext
 
 NAMESPACE = "pages"
 VERSION = "pages-5"

@@ -36,7 +36,7 @@ from .config import Config, check_option_values
 from .diagnostics import SiteError, fail, tidy_path
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
-from .render import format_date
+from .render.context import format_date
 from .rules import as_moment
 from .whatsnew import page_changed
 from .write import check_apart_from_cache

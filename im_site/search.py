@@ -35,12 +35,13 @@ from .cache import code_key, digest
 from .config import label_for, primary_language
 from .model import Page
 from .parallel import fork_batches
-from .render import Job, render_job
+from .render import render_job
+from .render.context import Job
 from .slugs import INVISIBLE
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .render import RenderContext  # noqa: F401
+    from .render.context import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
 SEARCH_CACHE_VERSION = "search-3"  # 2: hyphenated words also joined; 3: soft hyphens dropped

@@ -29,7 +29,7 @@ from .diagnostics import Diagnostics, SiteError
 from .options import BuildOptions, read_clock
 from .output import Blobs, OutputSet
 from .preview import rerender
-from .render import BUILTIN
+from .theme import BUILTIN
 
 EVENTS_PATH = "/__im-site/events"
 STATUS_PATH = "/__im-site/status"

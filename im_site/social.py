@@ -19,7 +19,7 @@ from .images import draw_card
 from .model import Page
 
 if TYPE_CHECKING:
-    from .render import RenderContext
+    from .render.context import RenderContext
 
 CARD_VERSION = "card-4"  # bump when draw_card changes, to miss old cache entries
 KINDS = ("message", "training")

@@ -22,7 +22,8 @@ from .content import split_language
 from .foreign import ForeignText
 from .markdown import Heading
 from .model import Page
-from .render import INVALID, Job, RenderContext, expires_first
+from .render.bodies import expires_first
+from .render.context import INVALID, Job, RenderContext
 from .slugs import slugify
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page], h
 
 def _warn_if_expires_first(ctx: RenderContext, page: Page, index: int, target: Page) -> None:
     """A prerequisite that expires before the module needing it: said while both are live, so
-    the writer decides before it drops out of the list (as with links, `render.py`); an expired
+    the writer decides before it drops out of the list (as with links, `render/bodies.py`); an expired
     prerequisite failed the build that should take it down, and the module stayed online."""
     ends = getattr(target.meta, "expires", None)
     if not ends or not expires_first(ctx, page, target):

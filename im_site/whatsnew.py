@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .model import Page, message_order
 from .pagecache import hashes_of
-from .render import Job, RenderContext
+from .render.context import Job, RenderContext
 
 if TYPE_CHECKING:
     from .build import BuildResult
