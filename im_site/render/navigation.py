@@ -15,6 +15,7 @@ from .context import INVALID, Job, RenderContext, folder_url
 
 
 def menu_entries(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:
+    """(label, file or external address) of each menu entry `lang`'s menu shows in this build."""
     items = []
     for item in ctx.config.settings.menu:
         url = item.url
