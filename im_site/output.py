@@ -299,10 +299,7 @@ def interrupts_delivered() -> Iterator[None]:
 
     def hook(unraisable: Any) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
-            # To the main thread itself, so that a wait there (a sleep, a lock, a read) ends too.
-            again = threading.Timer(0.01, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
-            again.daemon = True
-            again.start()
+            _interrupt_again()
         else:
             previous(unraisable)
 
@@ -311,6 +308,21 @@ def interrupts_delivered() -> Iterator[None]:
         yield
     finally:
         sys.unraisablehook = previous
+
+
+def _interrupt_again() -> None:
+    """Ctrl-C to the main thread itself a moment from now, so that a wait there (a sleep, a lock,
+    a read) ends too. On a loaded machine the signal can land while the timer's thread is still
+    starting, inside the hook, where it is lost again: then another, a little later."""
+    delay = 0.01
+    while True:
+        again = threading.Timer(delay, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+        again.daemon = True
+        try:
+            again.start()
+            return
+        except KeyboardInterrupt:
+            delay = min(delay * 2, 1.0)
 
 
 @contextlib.contextmanager

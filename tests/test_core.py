@@ -1211,6 +1211,6 @@ def test_every_diagnostic_code_is_in_the_readme_table():
     documented = dict(re.findall(r"^\| (IM\d{3}) \| ([a-z-]+) \|", section, re.M))
     assert documented == CODES
     package = Path(__file__).resolve().parent.parent / "im_site"
-    emitted = {code for path in package.glob("*.py") if path.name != "diagnostics.py"
+    emitted = {code for path in package.rglob("*.py") if path.name != "diagnostics.py"
                for code in re.findall(r"\"(IM\d{3})\"", path.read_text(encoding="utf-8"))}
     assert emitted == set(CODES)
