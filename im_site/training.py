@@ -22,7 +22,7 @@ from .content import split_language
 from .foreign import ForeignText
 from .markdown import Heading
 from .model import Page
-from .render.bodies import expires_first
+from .render.bodies import expires_first, goes_live
 from .render.context import INVALID, Job, RenderContext
 from .slugs import slugify
 
@@ -80,6 +80,7 @@ def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page], h
                 continue  # gone for every reader: nothing left to require, or to show
         else:
             _warn_if_expires_first(ctx, page, index, target)
+            _warn_if_goes_live_later(ctx, page, index, target)
         found.append(Prerequisite(slug, target, index))
     return found
 
@@ -95,6 +96,19 @@ def _warn_if_expires_first(ctx: RenderContext, page: Page, index: int, target: P
                             f"prerequisite {target.slug!r} expires {ends.isoformat()} while this module stays: "
                             "from then on it is left out of the prerequisites",
                             hint=f"remove the prerequisite, or give this module expires: {ends.isoformat()}")
+
+
+def _warn_if_goes_live_later(ctx: RenderContext, page: Page, index: int, target: Page) -> None:
+    """An embargoed module requiring one embargoed until later: the build that puts it up finds
+    the prerequisite unpublished and fails (IM104), as with links (`render/bodies.py`)."""
+    starts, mine = goes_live(ctx, target), goes_live(ctx, page)
+    if starts is None or mine is None or starts <= mine:
+        return
+    when, tz = starts.astimezone(ctx.config.tz), ctx.config.tz
+    ctx.diagnostics.warning(page.path, page.line_of(("prerequisites", index)), "IM104",
+                            f"prerequisite {target.slug!r} goes live {when.isoformat()}, after this module "
+                            f"({mine.astimezone(tz).isoformat()}): the build that publishes this module fails on it until then",
+                            hint=f"remove the prerequisite, or give this module publish_at: {when.strftime('%Y-%m-%d %H:%M')}")
 
 
 def _invalid_modules(ctx: RenderContext) -> dict[str, str]:

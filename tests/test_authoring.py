@@ -494,6 +494,21 @@ def test_check_warns_of_a_link_to_a_page_embargoed_until_later(make_site) -> Non
            "scheduled and not published in this build" in live, live
 
 
+def test_check_warns_of_a_prerequisite_embargoed_until_later(make_site) -> None:
+    """The same for a module's prerequisite: the build that was to publish the module failed on it."""
+    module = "---\ntitle: {title}\npublish_at: {when}\n{more}---\n## Lektion\n\nText.\n"
+    root = make_site({"content/training/aufbau.md": module.format(title="Aufbau", when="2026-12-01 08:00",
+                                                                  more="prerequisites: [basis]\n"),
+                      "content/training/basis.md": module.format(title="Basis", when="2026-12-03 08:00", more="")},
+                     site_yaml="title: T\ntimezone: Europe/Berlin\n")
+    result = run_cli(root, "check", "--now", NOW)
+    assert result.exit_code == 0, result.stdout
+    assert ("content/training/aufbau.md:4: warning[IM104 link-to-unpublished]: prerequisite 'basis' goes live "
+            "2026-12-03T08:00:00+01:00, after this module (2026-12-01T08:00:00+01:00): the build that publishes this "
+            "module fails on it until then (hint: remove the prerequisite, or give this module publish_at: "
+            "2026-12-03 08:00)") in result.stdout.splitlines(), result.stdout
+
+
 def test_check_strict_exit_codes_and_writes_nothing(make_site) -> None:
     root = make_site({"content/messages/a.md": MESSAGE + "\nUnser Humankapital.\n"},
                      site_yaml="title: T\nbrand:\n  voice:\n    avoid: [Humankapital]\n")
