@@ -43,6 +43,7 @@ CODES: dict[str, str] = {
     "IM105": "link-to-other-audience",
     "IM106": "markdown-nesting",
     "IM107": "unknown-callout",
+    "IM108": "heading-id",
     "IM110": "missing-image",
     "IM111": "missing-alt",
     "IM112": "bad-image",

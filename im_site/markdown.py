@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
@@ -130,6 +131,10 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.validateLink = lambda url: True  # every URL is judged in _walk, with a diagnostic
     md.use(footnote_plugin).use(tasklists_plugin).use(myst_role_plugin)
+    # `{#haltung}` on the line above a heading gives it that id, which rewording the heading or
+    # translating it (the English page's menu link) does not change; only ids, nothing else.
+    md.use(attrs_block_plugin, allowed=("id",))
+    md.core.ruler.after("attr", "explicit_id", _mark_explicit_ids)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
     # One container rule for every kind of callout: markdown-it tries each block rule on every
     # line, and four rules (one per kind) cost 5% of the Markdown time.
@@ -141,6 +146,14 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.add_render_rule("th_open", _render_cell)
     md.add_render_rule("td_open", _render_cell)
     return md
+
+
+def _mark_explicit_ids(state: Any) -> None:
+    """Note which blocks a `{...}` line gave attributes, before the anchors plugin gives every
+    heading an id: `_walk` checks them."""
+    for token in state.tokens:
+        if token.attrGet("id") is not None or token.meta.get("insecure_attrs"):
+            token.meta["explicit_id"] = str(token.attrGet("id") or "")
 
 
 def _render_cell(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -197,12 +210,39 @@ def _walk(tokens: list[Token], out: _Collector) -> None:
             _callout(token, line, callouts, out)
         if token.type == "paragraph_open":
             _stray_fence(tokens[index + 1].content, line, out)
+        if "explicit_id" in token.meta:
+            _explicit_id(token, line, out)
         if token.type == "heading_open":
             inline = tokens[index + 1]
             text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
         if token.type == "inline":
             _walk_inline(token, line, out)
+
+
+#: What a heading id set with `{#...}` may be: what im-site makes of a heading's text itself.
+_EXPLICIT_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+
+
+def _explicit_id(token: Token, line: int, out: _Collector) -> None:
+    """A `{#id}` line: only an id, only above a heading, written as an id is (lower case, digits
+    and hyphens, as links type it), and once per page part."""
+    wanted, line = token.meta["explicit_id"], line - 1  # the `{...}` line is the one above
+    others = sorted(token.meta.get("insecure_attrs", {}))
+    if others:
+        out.problems.append((line, "IM108", f"'{{...}}' sets only a heading's id ({{#{wanted or 'haltung'}}}); "
+                                            f"{', '.join(others)} cannot be set"))
+    if not wanted:
+        return
+    if token.type != "heading_open":
+        token.attrs.pop("id", None)
+        out.problems.append((line, "IM108", f"'{{#{wanted}}}' names the heading on the line below it, but below it "
+                                            f"is no heading ({token.type.removesuffix('_open')})"))
+    elif not _EXPLICIT_ID.match(wanted):
+        out.problems.append((line, "IM108", f"heading id '{wanted}' must be lower-case letters, digits and hyphens "
+                                            f"(as in '#{slugify(wanted) or 'haltung'}')"))
+    elif any(heading.id == wanted for heading in out.headings):
+        out.problems.append((line, "IM108", f"heading id '{wanted}' is given twice"))
 
 
 def _callout(token: Token, line: int, callouts: list[Token], out: _Collector) -> None:

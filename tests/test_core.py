@@ -330,6 +330,32 @@ def test_a_menu_link_to_a_section_of_a_page_keeps_its_anchor(make_site):
     assert 'id="haltung"' in (root / "_site/werte/index.html").read_text(encoding="utf-8")
 
 
+def test_a_heading_keeps_an_id_set_above_it_across_rewording_and_translation(make_site):
+    """`/werte/#haltung` could not reach the English page's section (its heading reads "Attitude"),
+    and rewording a heading broke every link to it: `{#haltung}` above a heading sets its id."""
+    menu = "url: /messages/}\n  - {label: Haltung, url: /werte/#haltung}\n"
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n[Zur Haltung](../werte.md#haltung)\n",
+                      "content/werte.md": "---\ntitle: Werte\n---\n{#haltung}\n## Was wir vertreten\n\nText.\n",
+                      "content/werte.en.md": "---\ntitle: Values\n---\n{#haltung}\n## Attitude\n\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML.replace("url: /messages/}\n", menu))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM102" not in result.stderr, result.stderr
+    english = (root / "_site/en/werte/index.html").read_text(encoding="utf-8")
+    assert '<h2 id="haltung">Attitude</h2>' in english and "{#haltung}" not in english
+    assert '<a href="werte/index.html#haltung">Haltung</a>' in (root / "_site/en/index.html").read_text(encoding="utf-8")
+    assert 'href="../../werte/index.html#haltung"' in (root / "_site/messages/a/index.html").read_text(encoding="utf-8")
+    (root / "content/werte.md").write_text("---\ntitle: Werte\n---\n{#haltung .rot onclick=x}\n## A\n\n{#absatz}\nText.\n\n"
+                                           "{#Zweite_Sektion}\n## B\n\n{#haltung}\n## C\n", encoding="utf-8")
+    failed = build_site(root)
+    assert failed.exit_code == 1
+    assert [line.split("error[IM108]: ")[1] for line in failed.stderr.splitlines() if "IM108" in line] == [
+        "'{...}' sets only a heading's id ({#haltung}); class, onclick cannot be set",
+        "'{#absatz}' names the heading on the line below it, but below it is no heading (paragraph)",
+        "heading id 'Zweite_Sektion' must be lower-case letters, digits and hyphens (as in '#zweite-sektion')",
+        "heading id 'haltung' is given twice"], failed.stderr
+    assert "content/werte.md:4: error[IM108]" in failed.stderr and "content/werte.md:10: error[IM108]" in failed.stderr
+
+
 def test_a_menu_link_to_an_embargoed_page_joins_the_menu_when_it_goes_live(make_site):
     """A menu entry prepared with its embargoed page failed every build until the page went live
     (IM101, no hint why), so the entry could only be merged on the day, by hand. Now it is left
