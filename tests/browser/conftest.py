@@ -169,6 +169,17 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory, serve_folder: Any) -> Se
     return serve_folder(out)
 
 
+LONG_VERSION = "2026-12-01-merge-4711-abcdef0"
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory: pytest.TempPathFactory, serve_folder: Any) -> Served:
+    """The demo site published once under a long version id, as CI names a merge, served over HTTP."""
+    dest = tmp_path_factory.mktemp("demo-published") / "public"
+    im_site("--config", str(REPO / "site.yaml"), "publish", "--dest", str(dest), "--version", LONG_VERSION, "--now", NOW)
+    return serve_folder(dest)
+
+
 PLAIN_SITE_YAML = """\
 title: Plain Intranet
 language: de

@@ -138,15 +138,14 @@ def test_bold_text_in_the_brand_font_is_drawn_bold(page, demo_site):
 @pytest.mark.parametrize("path", ["training/service-am-kunden/", "en/training/service-am-kunden/"])
 def test_the_boxes_above_a_module_line_up(page, demo_site, path):
     """The learning objectives, prerequisites and lesson list sit side by side in one grid; the
-    objectives box kept the margin it has on plain pages, so it ended 24 px above its neighbour."""
+    objectives box kept the margin it has on plain pages, so it began 24 px below its neighbour.
+    (That the two columns also end together is test_layout's.)"""
     page.goto(demo_site.url + path)
     boxes = page.evaluate("""() => [...document.querySelectorAll('.module-overview > *')].map(el => {
-        const r = el.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.bottom)]; })""")
+        const r = el.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })""")
     assert len(boxes) == 3
-    rows: dict[int, set[int]] = {}
-    for top, bottom in boxes:
-        rows.setdefault(top, set()).add(bottom)
-    assert all(len(bottoms) == 1 for bottoms in rows.values()), boxes
+    (left_a, top_a), (left_b, top_b) = boxes[:2]
+    assert left_a != left_b and top_a == top_b, boxes
 
 
 @pytest.mark.parametrize("path", ["", "en/", "messages/"])
@@ -161,3 +160,38 @@ def test_the_header_keeps_its_accent_edge_above_a_hero(page, demo_site, path):
     bottom = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().bottom")
     shot = Image.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": bottom, "width": 40, "height": 2}))).convert("RGB")
     assert shot.getpixel((20, 1)) == (0xF2, 0xA9, 0x00)
+
+
+# A system colour keyword as the browser resolves it, to compare computed colours with.
+SYSTEM_COLOUR = """(name) => { const probe = document.createElement('span'); probe.style.color = name;
+    document.body.appendChild(probe); const value = getComputedStyle(probe).color; probe.remove(); return value; }"""
+BORDER = """(el) => { const s = getComputedStyle(el);
+    return {style: s.borderTopStyle, width: parseFloat(s.borderTopWidth), colour: s.borderTopColor, background: s.backgroundColor}; }"""
+
+
+def test_in_windows_high_contrast_controls_and_marks_stay_visible(page, demo_site):
+    """Forced colours (Windows high contrast) drop background colours and box shadows: the must-read
+    flag lost its pill, the current menu entry looked like any other, the KPI line stayed a faint
+    brand green and focus rings were not the system's highlight. Now each has a border or a system
+    colour of its own."""
+    page.emulate_media(forced_colors="active")
+    page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
+    highlight = page.evaluate(SYSTEM_COLOUR, "Highlight")
+    for selector in (".acknowledge a.button", ".flag-must-read", "header .search-submit", ".badge"):
+        border = page.locator(selector).first.evaluate(BORDER)
+        assert border["style"] != "none" and border["width"] >= 1 and border["colour"] != border["background"], (selector,
+                                                                                                                border)
+    page.goto(demo_site.url + "training/service-am-kunden/")
+    for selector in ("button.mark-completed", "button.quiz-check"):
+        border = page.locator(selector).evaluate(BORDER)
+        assert border["style"] != "none" and border["width"] >= 1, (selector, border)
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineColor]; }")
+    assert ring == ["solid", highlight]
+    page.goto(demo_site.url + "training/")
+    current, other = (page.locator(f".main-nav a{state}").first.evaluate("a => getComputedStyle(a).backgroundColor")
+                      for state in ("[aria-current]", ":not([aria-current])"))
+    assert current == highlight and other != highlight
+    page.goto(demo_site.url + "kpis/")
+    assert page.locator(".kpi-chart .chart-line").first.evaluate("l => getComputedStyle(l).stroke") == highlight

@@ -57,8 +57,24 @@
     window.addEventListener("pageshow", restore);
   }
 
+  /* The header's menu on narrow screens (a <details>: it opens and closes by its button without any
+     script): Escape closes it from inside and puts the focus back on the button; a tap outside closes it. */
+  function initHeaderMenu(menu) {
+    var toggle = menu.querySelector("summary");
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open && menu.contains(document.activeElement)) {
+        menu.open = false;
+        toggle.focus();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+    });
+  }
+
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-audience-filter]"), initAudienceFilter);
+    Array.prototype.forEach.call(document.querySelectorAll(".header-menu"), initHeaderMenu);
   }
 
   if (document.readyState === "loading") {

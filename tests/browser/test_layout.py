@@ -1,0 +1,107 @@
+"""How the theme lays pages out for readers at the widths they use: boxes measured in the browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+# The overview's boxes grouped into columns by their left edge: [left, top, bottom] of each box and
+# the overview's own bottom.
+OVERVIEW_BOXES = """() => {
+  const overview = document.querySelector('.module-overview');
+  const boxes = [...overview.children].map(el => el.getBoundingClientRect());
+  return {bottom: overview.getBoundingClientRect().bottom,
+          boxes: boxes.map(r => [Math.round(r.left), Math.round(r.top), Math.round(r.bottom)])};
+}"""
+
+
+@pytest.mark.parametrize("path", ["training/marke-im-alltag/", "en/training/service-am-kunden/"])
+def test_a_module_overview_of_three_boxes_fills_two_even_columns(page, demo_site, path):
+    """Objectives, prerequisites and lesson list came out 2 + 1 at desktop width: the lesson list
+    alone on a second row beside an empty half. Now the objectives take the left column and the
+    other two stack on the right, so both columns end at the overview's bottom edge."""
+    page.goto(demo_site.url + path)
+    found = page.evaluate(OVERVIEW_BOXES)
+    assert len(found["boxes"]) == 3
+    columns: dict[int, list[list[int]]] = {}
+    for left, top, bottom in found["boxes"]:
+        columns.setdefault(left, []).append([top, bottom])
+    assert len(columns) == 2, found
+    for boxes in columns.values():
+        assert max(bottom for _, bottom in boxes) == pytest.approx(found["bottom"], abs=1), found
+
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+HEADER = "document.querySelector('.site-header').getBoundingClientRect().height"
+# The rows the header's shown parts take, by their vertical centres (a part inside the closed menu
+# is not shown: checkVisibility()).
+HEADER_ROWS = """() => {
+  const parts = ['.brand', '.header-tools', '.header-menu-toggle', '.main-nav', '.version-links', '.version-switch']
+    .map(selector => document.querySelector(selector)).filter(el => el && el.checkVisibility());
+  const centres = [];
+  for (const el of parts) {
+    const r = el.getBoundingClientRect(), centre = r.top + r.height / 2;
+    if (!centres.some(seen => Math.abs(seen - centre) < 12)) centres.push(centre);
+  }
+  return centres.length;
+}"""
+
+
+def version_menu_ready(page) -> None:
+    """Wait for versions.js to have added the version menu (it may sit in the closed menu)."""
+    page.wait_for_function("document.querySelector('#version-switch-select') && "
+                           "!document.querySelector('[data-version-switch]').hidden")
+
+
+@pytest.mark.parametrize("width", [768, 900, 1024, 1280])
+def test_the_header_of_a_published_site_keeps_to_two_rows(new_page, published_demo, width):
+    """With a long version id (2026-12-01-merge-4711-abcdef0) the version links and menu wrapped to
+    a third header row at every width from 768 px: 172 px of header. The version menu now sits on
+    the brand's row cut to a fixed width, and below 56rem the menu is behind a button."""
+    page = new_page(viewport={"width": width, "height": 800}).page
+    page.goto(published_demo.url + "latest/")
+    version_menu_ready(page)
+    assert page.evaluate(HEADER_ROWS) <= 2
+    assert page.evaluate(HEADER) <= 130
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_on_a_phone_the_header_is_short_and_its_menu_works_by_keyboard(new_page, published_demo):
+    """At 360 px the header of a published page was about 300 px tall before any content (brand,
+    search, languages, two rows of menu, version links, version menu). Now the menu and the version
+    controls are behind a "Menü" button (a <details>): Enter opens it over the page, Tab walks
+    into it, Escape closes it and puts the focus back on the button."""
+    watched = new_page(**PHONE)
+    page = watched.page
+    page.goto(published_demo.url + "latest/messages/")
+    version_menu_ready(page)
+    height = page.evaluate(HEADER)
+    assert height <= 160
+    first = page.locator(".main-nav a").first
+    assert not first.is_visible()
+    page.locator(".header-menu-toggle").focus()
+    page.keyboard.press("Enter")
+    assert first.is_visible() and page.locator("#version-switch-select").is_visible()
+    assert page.evaluate(HEADER) == height  # the menu opens over the page, which does not move
+    select = page.locator("#version-switch-select").bounding_box()
+    assert select["x"] + select["width"] <= 360 and page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Nachrichten"
+    page.keyboard.press("Escape")
+    assert not first.is_visible()
+    assert page.evaluate("document.activeElement.className") == "header-menu-toggle"
+    watched.assert_clean()
+
+
+def test_without_javascript_the_phone_menu_opens_and_leads_on(new_page, published_demo):
+    page = new_page(java_script_enabled=False, **PHONE).page
+    page.goto(published_demo.url + "latest/")
+    assert page.evaluate(HEADER) <= 160
+    page.locator(".header-menu-toggle").click()
+    page.locator(".main-nav").get_by_role("link", name="Training").click()
+    page.wait_for_url(re.compile(r"/latest/training/(index\.html)?$"))
+    page.locator(".header-menu-toggle").click()
+    assert page.locator(".version-links a[data-version-list]").is_visible()
