@@ -105,3 +105,29 @@ def test_without_javascript_the_phone_menu_opens_and_leads_on(new_page, publishe
     page.wait_for_url(re.compile(r"/latest/training/(index\.html)?$"))
     page.locator(".header-menu-toggle").click()
     assert page.locator(".version-links a[data-version-list]").is_visible()
+
+
+# A browser that does not know ::details-content (Firefox before 143, the ESR releases offices run):
+# told so before the page's scripts run.
+NO_DETAILS_CONTENT = """(() => { const supports = CSS.supports.bind(CSS);
+  CSS.supports = (...args) => !String(args[0]).includes('details-content') && supports(...args); })()"""
+
+
+def test_where_a_closed_menu_cannot_be_shown_inline_the_script_keeps_it_open_wide(new_page, published_demo):
+    """Such a browser showed the desktop header as on a phone, its menu behind the "Menü" button:
+    the script keeps the menu open from 56rem, in the header's rows, and a click elsewhere does not
+    close it; narrower it is the button again."""
+    watched = new_page(viewport={"width": 1280, "height": 800})
+    page = watched.page
+    page.add_init_script(NO_DETAILS_CONTENT)
+    page.goto(published_demo.url + "latest/")
+    version_menu_ready(page)
+    assert page.evaluate("document.querySelector('.header-menu').open")
+    assert page.locator(".header-menu").get_attribute("class") == "header-menu is-inline"
+    assert not page.locator(".header-menu-toggle").is_visible() and page.evaluate(HEADER_ROWS) <= 2
+    page.locator("main h1").click()
+    assert page.locator(".main-nav a").first.is_visible()
+    page.set_viewport_size({"width": 600, "height": 800})
+    page.wait_for_function("!document.querySelector('.header-menu').open")
+    assert page.locator(".header-menu-toggle").is_visible() and not page.locator(".main-nav a").first.is_visible()
+    watched.assert_clean()

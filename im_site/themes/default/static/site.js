@@ -61,14 +61,26 @@
      script): Escape closes it from inside and puts the focus back on the button; a tap outside closes it. */
   function initHeaderMenu(menu) {
     var toggle = menu.querySelector("summary");
+    var wide = window.matchMedia ? window.matchMedia("(min-width: 56rem)") : null;
+    var inline = function () { return menu.classList.contains("is-inline"); };
+    /* A browser that cannot show a closed <details>' contents (site.css): the menu stays open, in
+       the header's rows, where the screen is wide enough for them. */
+    if (wide && !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"))) {
+      var place = function () {
+        menu.classList.toggle("is-inline", wide.matches);
+        menu.open = wide.matches;
+      };
+      place();
+      if (wide.addEventListener) { wide.addEventListener("change", place); }
+    }
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && menu.open && menu.contains(document.activeElement)) {
+      if (event.key === "Escape" && menu.open && !inline() && menu.contains(document.activeElement)) {
         menu.open = false;
         toggle.focus();
       }
     });
     document.addEventListener("click", function (event) {
-      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+      if (menu.open && !inline() && !menu.contains(event.target)) { menu.open = false; }
     });
   }
 
