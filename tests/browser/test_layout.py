@@ -51,9 +51,9 @@ HEADER_ROWS = """() => {
 
 
 def version_menu_ready(page) -> None:
-    """Wait for versions.js to have added the version menu (it may sit in the closed menu)."""
-    page.wait_for_function("document.querySelector('#version-switch-select') && "
-                           "!document.querySelector('[data-version-switch]').hidden")
+    """Wait for versions.js to have added the version menu (it may sit in the closed menu). A
+    selector, not wait_for_function, which evaluates a string the served CSP blocks."""
+    page.locator("[data-version-switch]:not([hidden]) #version-switch-select").wait_for(state="attached")
 
 
 @pytest.mark.parametrize("width", [768, 900, 1024, 1280])
@@ -128,6 +128,6 @@ def test_where_a_closed_menu_cannot_be_shown_inline_the_script_keeps_it_open_wid
     page.locator("main h1").click()
     assert page.locator(".main-nav a").first.is_visible()
     page.set_viewport_size({"width": 600, "height": 800})
-    page.wait_for_function("!document.querySelector('.header-menu').open")
+    page.locator(".header-menu:not([open])").wait_for(state="attached")
     assert page.locator(".header-menu-toggle").is_visible() and not page.locator(".main-nav a").first.is_visible()
     watched.assert_clean()
