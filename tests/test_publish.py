@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -452,10 +454,9 @@ def test_failure_midway_leaves_dir_unchanged(three_versions, monkeypatch, failin
     assert snapshot(dest) == before
 
 
-def test_read_only_destination_leaves_dir_unchanged(three_versions):
-    root, dest = three_versions
-    write_files(root, {"content/messages/delta.md": message("Delta kommt", "2026-04-10")})
-    before = snapshot(dest)
+@contextlib.contextmanager
+def read_only(dest: Path) -> Iterator[None]:
+    """`dest` cannot be written to while the block runs (root ignores permission bits: chattr +i)."""
     if os.geteuid() == 0:
         if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(dest)], capture_output=True).returncode:
             pytest.skip("root ignores permission bits and chattr +i is unavailable here")
@@ -464,9 +465,17 @@ def test_read_only_destination_leaves_dir_unchanged(three_versions):
         dest.chmod(0o555)
         undo = None
     try:
-        result = publish(root, dest, "--version", "v4")
+        yield
     finally:
         subprocess.run(undo, check=True) if undo else dest.chmod(0o755)
+
+
+def test_read_only_destination_leaves_dir_unchanged(three_versions):
+    root, dest = three_versions
+    write_files(root, {"content/messages/delta.md": message("Delta kommt", "2026-04-10")})
+    before = snapshot(dest)
+    with read_only(dest):
+        result = publish(root, dest, "--version", "v4")
     assert result.exit_code == 1
     # the folder that cannot be written, not the random name of a temporary file in it
     assert result.stderr.startswith(f"{dest}: error[IM050]: cannot publish: "), result.stderr
@@ -479,17 +488,8 @@ def test_a_failed_publish_names_the_folder_from_the_site(make_site):
     root = make_site(V1)
     dest = root / "public"
     dest.mkdir()
-    if os.geteuid() == 0:
-        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(dest)], capture_output=True).returncode:
-            pytest.skip("root ignores permission bits and chattr +i is unavailable here")
-        undo = ["chattr", "-i", str(dest)]
-    else:
-        dest.chmod(0o555)
-        undo = None
-    try:
+    with read_only(dest):
         result = publish(root, dest, "--version", "v1")
-    finally:
-        subprocess.run(undo, check=True) if undo else dest.chmod(0o755)
     assert result.exit_code == 1
     assert re.match(r"public/versions: error\[IM050\]: cannot publish: [^;/]+; public is unchanged$",
                     result.stderr.splitlines()[0]), result.stderr
