@@ -77,17 +77,21 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, request, 
 
 
 def test_focus_is_visible_on_every_tab_stop_of_the_header(page, demo_site):
-    """Each element reached by Tab shows an outline (or a box shadow) while focused."""
+    """Each element reached by Tab shows an outline (or a box shadow) while focused, and is itself
+    in sight: the header's search button, hidden to a pixel when JavaScript searches as you type,
+    was a tab stop nobody could see."""
     page.goto(demo_site.url)
     for _ in range(12):
         page.keyboard.press("Tab")
         style = page.evaluate("""() => {
-            const el = document.activeElement, s = getComputedStyle(el);
+            const el = document.activeElement, s = getComputedStyle(el), box = el.getBoundingClientRect();
             return {tag: el.tagName, text: (el.textContent || el.value || '').trim().slice(0, 30),
                     outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0,
-                    shadow: s.boxShadow !== 'none'};
+                    shadow: s.boxShadow !== 'none', header: !!el.closest('.site-header'),
+                    seen: el.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2))};
         }""")
         assert style["outline"] or style["shadow"], f"no visible focus on {style}"
+        assert style["seen"] or not style["header"], f"a tab stop nobody sees: {style}"
 
 
 @pytest.mark.parametrize("path", ["reach/", "kpis/", "kpis/2026-q3/"])
