@@ -142,7 +142,7 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
                 continue
             kind = _entry_kind(entry)
             if kind in ("dir", "file") and is_windows_reserved(entry.name):
-                _report_windows_name(path.relative_to(site_root).as_posix(), entry.name, kind, diagnostics)
+                report_windows_name(path.relative_to(site_root).as_posix(), entry.name, kind, diagnostics)
             if kind == "dir":
                 stack.append((path, f"{prefix}{entry.name}/"))
             elif kind == "file":
@@ -153,7 +153,7 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
     return sorted(found, key=lambda item: item[0])
 
 
-def _report_windows_name(path: str, name: str, kind: str, diagnostics: Diagnostics) -> None:
+def report_windows_name(path: str, name: str, kind: str, diagnostics: Diagnostics) -> None:
     """An error, not a warning: the comms team's Windows laptops cannot check out the repository
     at all (not just this page), and `slug: con` is refused already."""
     what = "folder" if kind == "dir" else "file"

@@ -239,6 +239,20 @@ def test_a_brace_left_open_in_a_theme_stylesheet_is_a_warning_at_its_line(make_s
         "(hint: remove it, or add the '{' it belongs to)"], result.stderr
 
 
+def test_a_theme_file_named_as_a_windows_device_is_an_error(make_site):
+    """`themes/t/static/con.png` kept the project from being checked out on Windows laptops, as a
+    content file of that name does (which was caught); a folder is named once, not per file."""
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/static/Con.png": "x", "themes/t/static/aux/a.css": "h1 {}\n",
+                      "themes/t/static/aux/b.css": "h2 {}\n", "themes/t/static/logo-con.png": "x"},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line.split(": error")[0] for line in result.stderr.splitlines() if "IM011" in line] == [
+        "themes/t/static/Con.png", "themes/t/static/aux"], result.stderr
+    assert "'aux' is a folder name Windows reserves for a device" in result.stderr
+
+
 @pytest.mark.parametrize("line,hint", [
     ("title: Frische: unser Versprechen", 'needs quotes: title: "Frische: unser Versprechen"'),
     ("title: A\nsummary: Neu: der \"Frische-Preis\" für Teams",  # the writer's own line, quoted

@@ -7,7 +7,7 @@ import posixpath
 from pathlib import Path
 
 from ..images import image_problem
-from ..sources import decode
+from ..sources import decode, is_windows_reserved, report_windows_name
 from ..theme import BrandFont, brand_css, font_weight, link_stylesheet, stylesheet_references, unbalanced_braces
 from .context import RenderContext, template_path
 
@@ -20,6 +20,7 @@ def fingerprint(path: str, data: bytes) -> str:
 def add_theme_assets(ctx: RenderContext) -> None:
     """Theme static files and the brand (logo, fonts, CSS variables), fingerprinted."""
     static = {name: path for name, path in _static_inside(ctx, ctx.theme.static_files()).items() if _ships(ctx, name)}
+    _check_windows_names(ctx, static)
     # Stylesheets last: their url()s name the other files by their fingerprinted names.
     for name, path in static.items():
         if not name.endswith(".css"):
@@ -39,6 +40,20 @@ def add_theme_assets(ctx: RenderContext) -> None:
     css = brand_css(ctx.config, ctx.theme.tokens, fonts).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
     ctx.outputs.add(ctx.assets["brand.css"], css, f"{ctx.config.file}:brand", ctx.diagnostics)
+
+
+def _check_windows_names(ctx: RenderContext, static: dict[str, Path]) -> None:
+    """A theme's file or folder named as a Windows device (`static/img/con.png`): the project
+    cannot be checked out on Windows, as with such a name under content/ (`sources.walk`)."""
+    reported = set()
+    for name, path in sorted(static.items()):
+        parts = name.split("/")
+        for index, part in enumerate(parts):
+            where = path.parents[len(parts) - 2 - index] if index < len(parts) - 1 else path
+            if is_windows_reserved(part) and where not in reported:
+                reported.add(where)
+                report_windows_name(template_path(ctx, str(where)), part, "file" if where == path else "dir",
+                                    ctx.diagnostics)
 
 
 #: The search box's script and styles: every page would load them for a box that is not there.
