@@ -131,3 +131,21 @@ def test_where_a_closed_menu_cannot_be_shown_inline_the_script_keeps_it_open_wid
     page.locator(".header-menu:not([open])").wait_for(state="attached")
     assert page.locator(".header-menu-toggle").is_visible() and not page.locator(".main-nav a").first.is_visible()
     watched.assert_clean()
+
+
+def test_tab_reaches_the_version_menu_where_the_header_shows_it(new_page, published_demo):
+    """From 56rem the version menu sits on the brand's row, before the search box, but Tab reached it
+    last, after every menu link: it now comes right after the logo, as the header reads."""
+    watched = new_page(viewport={"width": 1280, "height": 800})
+    page = watched.page
+    page.goto(published_demo.url + "latest/")
+    version_menu_ready(page)
+    stops = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert stops[2:] == ["version-switch-select", "search-input"], stops  # after the skip link and the logo
+    assert page.evaluate(HEADER_ROWS) <= 2
+    page.set_viewport_size({"width": 600, "height": 800})  # narrower, it is back in the menu
+    page.locator(".header-menu-panel #version-switch-select").wait_for(state="attached")
+    watched.assert_clean()

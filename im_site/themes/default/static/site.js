@@ -73,6 +73,17 @@
       place();
       if (wide.addEventListener) { wide.addEventListener("change", place); }
     }
+    /* The version menu sits on the brand's row from 56rem, before the search box: moved there in the
+       page too, so that Tab reaches it in the order the header reads, not after the menu's links. */
+    var versions = menu.querySelector("[data-version-switch]"), tools = document.querySelector(".header-tools");
+    if (wide && versions && tools) {
+      var panel = versions.parentNode;
+      var move = function () {
+        if (wide.matches) { tools.parentNode.insertBefore(versions, tools); } else { panel.appendChild(versions); }
+      };
+      move();
+      if (wide.addEventListener) { wide.addEventListener("change", move); }
+    }
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menu.open && !inline() && menu.contains(document.activeElement)) {
         menu.open = false;
