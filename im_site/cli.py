@@ -21,7 +21,7 @@ from typing import Any, Callable
 import click
 
 from .config import Config, load_config
-from .diagnostics import Diagnostics, SiteError
+from .diagnostics import Diagnostics, SiteError, tidy_path
 from .options import BuildOptions, ClockError, read_clock
 from .output import committed, interrupts_delivered, terminations_interrupt
 
@@ -218,7 +218,7 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
     reuse = [f"{result.result.reused} pages reused from the cache"] if result.result.reused else []
     if result.changed is not None:
         reuse.append(f"{result.changed} file{'s' if result.changed != 1 else ''} changed in place")
-    ctx.info(f"built {len(result.outputs.files)} files into {result.output_path}"
+    ctx.info(f"built {len(result.outputs.files)} files into {tidy_path(str(result.output_path), config.root)}"
              + (f" ({', '.join(reuse)})" if reuse else ""))
     if result.result.not_shown:
         ctx.info(result.result.not_shown)
@@ -242,7 +242,7 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
     published = publish_version(config, options, Path(dest), progress=ctx.info)
     ctx.report(published.result.diagnostics)
     pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""
-    ctx.info(f"published version {published.version.id} into {published.folder}{pruned}")
+    ctx.info(f"published version {published.version.id} into {tidy_path(str(published.folder), config.root)}{pruned}")
 
 
 @main.command()

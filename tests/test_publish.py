@@ -495,6 +495,16 @@ def test_a_failed_publish_names_the_folder_from_the_site(make_site):
                     result.stderr.splitlines()[0]), result.stderr
 
 
+def test_progress_names_the_folders_from_the_site(make_site):
+    """`-v` said "built 12 files into /home/anna/intranet/_site": the folders are named as the
+    diagnostics name paths, from the site folder."""
+    root = make_site(V1)
+    published = run_cli(root, "publish", "-v", "--dest", str(root / "public"), "--version", "v1", "--now", NOW)
+    assert published.exit_code == 0 and "published version v1 into public\n" in published.stderr, published.stderr
+    built = run_cli(root, "build", "-v", "--now", NOW)
+    assert re.search(r"^built \d+ files into _site", built.stderr, re.M), built.stderr
+
+
 def test_audience_publish_goes_into_its_own_folder(make_site, tmp_path):
     root = make_site({**V1, "content/messages/filiale.md": "---\ntitle: Nur Filialen\ndate: 2026-02-01\n"
                       "audiences: [filiale]\n---\nText.\n"})
