@@ -247,8 +247,9 @@ def label_for(label: Label | None, lang: str, fallback: str = "") -> str:
         return label
     if label.get(lang):
         return label[lang]
-    if label.get(primary_language(lang)):  # `{de: ...}` on a `de-CH` site: its own language's text
-        return label[primary_language(lang)]
+    own = label.get(primary_language(lang))  # `{de: ...}` on a `de-CH` site: its own language's text
+    if own:
+        return own
     first = next(iter(label), None)
     if first is None:
         return fallback

@@ -22,7 +22,7 @@ from .content import split_language
 from .foreign import ForeignText
 from .markdown import Heading
 from .model import Page
-from .render.bodies import expires_first, goes_live
+from .render.bodies import expires_first, goes_live_later
 from .render.context import INVALID, Job, RenderContext
 from .slugs import slugify
 
@@ -101,13 +101,13 @@ def _warn_if_expires_first(ctx: RenderContext, page: Page, index: int, target: P
 def _warn_if_goes_live_later(ctx: RenderContext, page: Page, index: int, target: Page) -> None:
     """An embargoed module requiring one embargoed until later: the build that puts it up finds
     the prerequisite unpublished and fails (IM104), as with links (`render/bodies.py`)."""
-    starts, mine = goes_live(ctx, target), goes_live(ctx, page)
-    if starts is None or mine is None or starts <= mine:
+    later = goes_live_later(ctx, page, target)
+    if later is None:
         return
-    when, tz = starts.astimezone(ctx.config.tz), ctx.config.tz
+    when, mine = later
     ctx.diagnostics.warning(page.path, page.line_of(("prerequisites", index)), "IM104",
                             f"prerequisite {target.slug!r} goes live {when.isoformat()}, after this module "
-                            f"({mine.astimezone(tz).isoformat()}): the build that publishes this module fails on it until then",
+                            f"({mine.isoformat()}): the build that publishes this module fails on it until then",
                             hint=f"remove the prerequisite, or give this module publish_at: {when.strftime('%Y-%m-%d %H:%M')}")
 
 

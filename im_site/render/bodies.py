@@ -154,17 +154,25 @@ def _warn_if_target_goes_live_later(ctx: RenderContext, page: Page, part: Part, 
     """A link from an embargoed page to one embargoed until later: the build that puts this page
     up finds its target unpublished and fails (IM104), so the page stays down with nobody there to
     see why. Both are live only in a `--future` build, which `check` makes when something is due."""
-    starts, mine = goes_live(ctx, target), goes_live(ctx, page)
-    if starts is None or mine is None or starts <= mine or target is page:
+    later = goes_live_later(ctx, page, target)
+    if later is None:
         return
-    when = starts.astimezone(ctx.config.tz)
+    when, mine = later
     ctx.diagnostics.warning(part.path, line, "IM104", f"link to {target.path}, which goes live {when.isoformat()}, "
-                            f"after this page ({mine.astimezone(ctx.config.tz).isoformat()}): the build that "
-                            "publishes this page fails on the link until then",
-                            hint=f"remove the link, or give this page publish_at: {when.strftime('%Y-%m-%d %H:%M')}")
+                            f"after this page ({mine.isoformat()}): the build that publishes this page fails on the link "
+                            "until then", hint=f"remove the link, or give this page publish_at: {when.strftime('%Y-%m-%d %H:%M')}")
 
 
-def goes_live(ctx: RenderContext, page: Page) -> datetime | None:
+def goes_live_later(ctx: RenderContext, page: Page, target: Page) -> tuple[datetime, datetime] | None:
+    """(when `target` goes live, when `page` does), in the site's timezone, if both are embargoed
+    and `target` goes live after `page`, which names it (a link, a prerequisite); else None."""
+    starts, mine = _goes_live(ctx, target), _goes_live(ctx, page)
+    if starts is None or mine is None or starts <= mine or target is page:
+        return None
+    return starts.astimezone(ctx.config.tz), mine.astimezone(ctx.config.tz)
+
+
+def _goes_live(ctx: RenderContext, page: Page) -> datetime | None:
     """When an embargoed page goes live (None: it is live already, or has no embargo)."""
     publish_at = getattr(page.meta, "publish_at", None)
     moment = as_moment(publish_at, ctx.config.tz) if publish_at else None
