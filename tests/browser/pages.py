@@ -29,9 +29,12 @@ PLAIN = {
 }
 
 LANGS = {"de": "", "en": "en/"}
+#: The plain default theme is checked in its site's default language only: the English pages
+#: use the same templates and stylesheet, and the demo site checks both languages of each type.
+PLAIN_LANGUAGES = ("de",)
 
 
-def every_page(pages: dict[str, str]) -> list[tuple[str, str]]:
-    """(test id, path) for each page type in both languages, plus the 404 page."""
-    found = [(f"{lang}-{kind}", prefix + path) for lang, prefix in LANGS.items() for kind, path in pages.items()]
+def every_page(pages: dict[str, str], languages: tuple[str, ...] = tuple(LANGS)) -> list[tuple[str, str]]:
+    """(test id, path) for each page type in `languages` (both by default), plus the 404 page."""
+    found = [(f"{lang}-{kind}", LANGS[lang] + path) for lang in languages for kind, path in pages.items()]
     return [*found, ("404", "404.html")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import NOW, im_site, write_files
-from .pages import DEMO, PLAIN, every_page
+from .pages import DEMO, PLAIN, PLAIN_LANGUAGES, every_page
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def test_demo_pages_fit_a_phone(phone, demo_site, name, path):
     assert phone.evaluate(SMALL, TARGETS) == []
 
 
-@pytest.mark.parametrize(("name", "path"), every_page(PLAIN))
+@pytest.mark.parametrize(("name", "path"), every_page(PLAIN, PLAIN_LANGUAGES))
 def test_default_theme_pages_fit_a_phone(phone, plain_site, name, path):
     phone.goto(plain_site.url + path)
     found = phone.evaluate(OVERFLOW)
