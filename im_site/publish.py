@@ -42,8 +42,10 @@ from .whatsnew import page_changed
 from .write import check_apart_from_cache
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: The name of the newest version's link, which `diff` also takes for its id.
+LATEST = "latest"
 #: Names beside the version folders that an id must not take.
-RESERVED_IDS = {"versions.html", "versions.json", "index.html", "latest"}
+RESERVED_IDS = {"versions.html", "versions.json", "index.html", LATEST}
 LIST_STRINGS = {
     "de": {"title": "Alle Versionen", "version": "Version", "date": "Datum", "pages": "Seiten",
            "latest": "aktuell", "commit": "Commit"},
@@ -444,8 +446,11 @@ def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
 
 
 def diff_versions(dest: Path, old: str, new: str, audience: str | None = None) -> dict[str, Any]:
-    """Pages added, removed and changed (by content, see whatsnew.page_changed) between two versions."""
+    """Pages added, removed and changed (by content, see whatsnew.page_changed) between two versions.
+    `latest` names the newest version (what `latest/` points at): a CI job can compare the version
+    it just published with the one before without knowing the new id."""
     folder = site_folder(dest.absolute(), audience)
+    old, new = (_newest_id(folder) if given == LATEST else given for given in (old, new))
     before, after = read_manifest(folder, old), read_manifest(folder, new)
 
     def brief(page: dict[str, Any]) -> dict[str, Any]:
@@ -458,6 +463,14 @@ def diff_versions(dest: Path, old: str, new: str, audience: str | None = None) -
         "changed": [brief(after[url]) for url in sorted(after.keys() & before.keys())
                     if page_changed(before[url], after[url])],
     }
+
+
+def _newest_id(folder: Path) -> str:
+    newest = next((version.id for version in read_versions(folder) if version.latest), None)
+    if newest is None:
+        raise fail(str(folder), None, "IM170", "no published versions here",
+                   hint="publish one with `im-site publish --dest DIR`")
+    return newest
 
 
 def format_diff(diff: dict[str, Any], fmt: str = "text") -> str:

@@ -268,6 +268,18 @@ def test_diff_text_and_json(three_versions):
     assert invalid.exit_code == 1 and invalid.stderr.startswith(f"{dest}: error[IM171]: invalid version id '../v1'")
 
 
+def test_diff_takes_latest_for_the_newest_version(three_versions):
+    """A CI job compares what it just published with the version before without knowing the new id."""
+    root, dest = three_versions
+    result = run_cli(root, "diff", "v2", "latest", "--dest", str(dest), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(run_cli(root, "diff", "v2", "v3", "--dest", str(dest),
+                                                           "--format", "json").stdout)
+    assert run_cli(root, "diff", "latest", "v1", "--dest", str(dest)).stdout.startswith("v3 -> v1\n")
+    empty = run_cli(root, "diff", "v1", "latest", "--dest", str(root / "nothing-here"))
+    assert empty.exit_code == 1 and "no published versions here" in empty.stderr
+
+
 def test_versions_command(three_versions):
     root, dest = three_versions
     result = run_cli(root, "versions", "--dest", str(dest))
