@@ -124,6 +124,11 @@ def _label(definition: Definition, lang: str) -> str:
     return label_for(definition.label, lang, definition.id)
 
 
+def _segment(data: KpiData, name: str, lang: str) -> str:
+    """A segment's name for readers (`segments:` in kpis.yaml), else its id as the data names it."""
+    return label_for(data.definitions.segment_labels.get(name), lang, name)
+
+
 def _unit(definition: Definition, lang: str) -> str:
     return label_for(definition.unit, lang)
 
@@ -213,7 +218,7 @@ def correlation_view(data: KpiData, item: Correlation, index: int, lang: str, t:
     assert first is not None and second is not None
     labels = (_label(first, lang), _label(second, lang))
     units = (_unit(first, lang), _unit(second, lang))
-    rows = [{"segment": name, "first": kpis.format_value(x, units[0], lang),
+    rows = [{"segment": _segment(data, name, lang), "first": kpis.format_value(x, units[0], lang),
              "second": kpis.format_value(y, units[1], lang)} for name, x, y in item.points]
     r_text = kpis.format_number(item.r, lang, 2) if item.r is not None else None
     if item.n < kpis.MIN_CORRELATION_SEGMENTS:
@@ -227,7 +232,7 @@ def correlation_view(data: KpiData, item: Correlation, index: int, lang: str, t:
         title = t["kpi_scatter_title"].format(first=labels[0], second=labels[1])
         desc = f"{status} ({item.period})"
         chart = Markup(svg.scatter_chart(f"scatter-{index}", title, desc,
-                                         [(name, x, y) for name, x, y in item.points], labels,
+                                         [(_segment(data, name, lang), x, y) for name, x, y in item.points], labels,
                                          _axis_number(lang)))
     return {"first": labels[0], "second": labels[1], "period": item.period, "n": item.n, "r": r_text,
             "status": status, "chart": chart, "rows": rows}
@@ -277,7 +282,7 @@ def snapshot_view(ctx: RenderContext, data: KpiData, page: Page) -> dict[str, An
     rows = [figure_view(data.table[period][kpi.id], kpi, lang, t) for kpi in data.definitions.kpis
             if kpi.id in data.table[period]]
     used = [kpi for kpi in data.definitions.kpis if any(kpi.id in v for v in snapshot.segments.values())]
-    segments = [{"name": name, "respondents": snapshot.respondents.get(name),
+    segments = [{"name": _segment(data, name, lang), "respondents": snapshot.respondents.get(name),
                  "cells": [kpis.format_value(values[kpi.id], _unit(kpi, lang), lang) if kpi.id in values else "–"
                            for kpi in used]} for name, values in sorted(snapshot.segments.items())]
     withheld = data.withheld.get(period, 0)

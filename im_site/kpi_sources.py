@@ -49,6 +49,7 @@ class KpiFile(Strict):
 
     kpis: list[KpiModel] = Field(min_length=1)
     correlations: list[list[str]] = Field(default_factory=list)
+    segments: dict[str, Label] = Field(default_factory=dict)  # segment id -> the name readers see
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Definitions:
     path: str
     since: dict[str, str] = field(default_factory=dict)  # KPI id -> its first period (`since:`)
     since_lines: dict[str, int | None] = field(default_factory=dict)  # KPI id -> the line of its `since:`
+    segment_labels: dict[str, Label] = field(default_factory=dict)  # segment id -> its name (`segments:`)
 
     @property
     def ids(self) -> set[str]:
@@ -140,7 +142,8 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
     kpis = [Definition(k.id, k.label, k.category, k.unit, k.direction,  # type: ignore[arg-type]
                        None if k.target is None else k.target, k.description) for k in model.kpis]
     return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None},
-                       {k.id: doc.line_of(("kpis", index, "since")) for index, k in enumerate(model.kpis)})
+                       {k.id: doc.line_of(("kpis", index, "since")) for index, k in enumerate(model.kpis)},
+                       dict(model.segments))
 
 
 def known_kpis_hint(ids: set[str]) -> str:

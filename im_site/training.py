@@ -382,7 +382,8 @@ def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str,
     entries = [{"page": page, "number": number, "prerequisites": resolved[page.url],
                 "overdue": is_overdue(page, today), "storage_key": STORAGE_PREFIX + page.translation_key}
                for number, page in enumerate(ordered, start=1)]
-    levels = sorted({p.meta.level for p in modules if p.meta.level})
+    # In the order the catalogue shows the modules (basis, aufbau, experte), not alphabetically.
+    levels = list(dict.fromkeys(p.meta.level for p in ordered if p.meta.level))
     return [Job(f"{prefix}training/index.html", "training_index.html", lang, "training catalogue", {
         "modules": entries, "totals": duration_totals(ctx, modules, lang), "levels": levels,
         "filter_audiences": _filter_audiences(ctx, lang),

@@ -423,6 +423,64 @@ def test_snapshot_page_shows_commentary_figures_and_kept_segments(built: Path) -
     assert "Values per store" in english and "71.5%" in english and ">filiale-sued</th>" in english
 
 
+class RowHeaders(HTMLParser):
+    """The text of every <th scope="row"> and every chart point's <title>, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[str] = []
+        self.points: list[str] = []
+        self._into: list[str] | None = None
+        self._in_circle = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "th" and ("scope", "row") in attrs:
+            self._into = self.rows
+            self.rows.append("")
+        elif tag == "circle":
+            self._in_circle = True
+        elif tag == "title" and self._in_circle:
+            self._into = self.points
+            self.points.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "title"):
+            self._into = None
+        if tag == "circle":
+            self._in_circle = False
+
+    def handle_data(self, data: str) -> None:
+        if self._into is not None:
+            self._into[-1] += data
+
+
+def row_headers(html: str) -> RowHeaders:
+    parser = RowHeaders()
+    parser.feed(html)
+    return parser
+
+
+def test_segments_are_shown_by_the_names_kpis_yaml_gives_them(make_site) -> None:
+    """Readers saw the survey export's ids (`filiale-sued`) in the snapshot's table, the scatter
+    plots' tables and their points; `segments:` in kpis.yaml names them, per language where given."""
+    names = ("segments:\n  filiale-sued: {de: München Süd, en: Munich South}\n  filiale-nord: Hamburg Nord\n"
+             "  filiale-ost: Dresden Ost\n")
+    root = make_site({**SITE, "content/kpis/kpis.yaml": DEFS}, site_yaml=BASIC_SITE_YAML + "kpis: {min_group_size: 5}\n")
+    (root / "content/kpis/kpis.yaml").write_text((root / "content/kpis/kpis.yaml").read_text() + names, encoding="utf-8")
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    snapshot = row_headers(read(root / "_site", "kpis/2026-q1/index.html")).rows
+    assert ["Hamburg Nord", "Dresden Ost", "München Süd", "lager-west"] == [
+        name for name in snapshot if name in ("Hamburg Nord", "Dresden Ost", "München Süd", "lager-west")]
+    assert not {"filiale-sued", "filiale-nord", "filiale-ost"} & set(snapshot)
+    english = row_headers(read(root / "_site", "en/kpis/2026-q1/index.html")).rows
+    assert "Munich South" in english and "München Süd" not in english
+    dashboard = row_headers(read(root / "_site", "kpis/index.html"))
+    assert {"München Süd", "Hamburg Nord", "Dresden Ost", "lager-west"} <= set(dashboard.rows)
+    assert not {"filiale-sued", "filiale-nord", "filiale-ost"} & set(dashboard.rows)
+    assert "München Süd" in dashboard.points and "filiale-sued" not in dashboard.points
+
+
 def test_kpi_embed_shows_latest_value_and_change_linked_to_dashboard(built: Path) -> None:
     html = read(built, "messages/werte/index.html")
     match = re.search(r'<a class="kpi-embed" href="([^"]+)"[^>]*>(.*?)</a>', html)

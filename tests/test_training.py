@@ -111,6 +111,25 @@ def test_catalogue_totals_and_filter_controls(make_site):
     assert all(card["data-completed"] == "false" and card["data-module-key"] for card in cards.values())
 
 
+def test_level_filter_lists_the_levels_in_the_order_of_the_modules(make_site):
+    """The filter offered "aufbau, basis, experte" (alphabetical) for a course that starts at
+    basis: the levels come in the order the catalogue shows the modules, each once."""
+    root = make_site({
+        "content/training/kasse.md": module("Kasse", extra="level: Basis\n"),
+        "content/training/marke.md": module("Marke", extra="level: Aufbau\nprerequisites: [kasse]\n"),
+        "content/training/team.md": module("Team", extra="level: Aufbau\nprerequisites: [kasse]\n"),
+        "content/training/zukunft.md": module("Zukunft", extra="level: Experte\nprerequisites: [marke]\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    page = parse(root / "_site/training/index.html")
+    select = next(i for i, (tag, attrs) in enumerate(page.tags) if tag == "select" and attrs.get("data-filter") == "level")
+    options = [attrs["value"] for tag, attrs in page.tags[select + 1:select + 5] if tag == "option"]
+    assert options == ["", "Basis", "Aufbau", "Experte"]
+    cards = [attrs["data-level"] for attrs in page.having("data-module-card")]
+    assert cards == ["Basis", "Aufbau", "Aufbau", "Experte"]
+
+
 def test_prerequisite_links_to_the_same_language_translation(make_site):
     root = make_site({
         "content/training/basis.md": module("Grundlagen"),

@@ -296,6 +296,35 @@ def test_version_switcher_keeps_the_page_or_falls_back_to_the_home(new_page, pub
     assert [p for p in watched.problems if "404" not in p or "2026-11-neu" not in p] == []
 
 
+def test_version_menu_by_keyboard_opens_a_version_on_enter_not_at_each_arrow_key(new_page, published):
+    """A closed select changes its value at every arrow key; the menu went to v1 at the first
+    ArrowDown, so a keyboard reader could not look through the versions (WCAG 3.2.2, on input).
+    Arrows move through the list, Enter opens the version chosen, Tab away puts back the one read."""
+    page = new_page().page
+    probes: list[str] = []  # the switcher probes the page in the version chosen before it leaves
+    page.on("request", lambda request: probes.append(request.url) if request.method == "HEAD" else None)
+    page.goto(published.url + "latest/messages/2026-10-schulungen/index.html")
+    select = page.locator("#version-switch-select")
+    select.focus()
+    for key, shown in (("ArrowDown", "v1"), ("ArrowUp", "v2"), ("ArrowDown", "v1")):
+        page.keyboard.press(key)
+        assert select.input_value() == shown
+    assert page.url == published.url + "latest/messages/2026-10-schulungen/index.html"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == published.url + "versions/v1/messages/2026-10-schulungen/index.html"
+    select = page.locator("#version-switch-select")
+    assert select.input_value() == "v1"
+    select.focus()
+    page.keyboard.press("ArrowUp")
+    assert select.input_value() == "v2"
+    page.keyboard.press("Tab")  # leaving without Enter: the menu names the version still read
+    assert select.input_value() == "v1"
+    assert page.evaluate("fetch('../../../../versions.json').then(r => r.ok)")  # after any probe
+    assert probes == [published.url + "versions/v1/messages/2026-10-schulungen/index.html"]
+    assert page.url == published.url + "versions/v1/messages/2026-10-schulungen/index.html"
+
+
 def test_version_switcher_finds_a_renamed_page_at_its_old_address(new_page, tmp_path, serve_folder):
     """A message renamed in v2 (its old URL in `aliases:`): from v2, choosing v1 led to v1's home
     page though the message is there under its old address; from v1 the alias page leads on."""

@@ -98,8 +98,34 @@
       option.selected = v.id === current;
       select.appendChild(option);
     });
+    /* A closed select changes its value at each arrow key, Home, End, Page key or typed letter
+       (Chrome, Edge and Firefox on Windows and Linux): leaving at once would carry a keyboard
+       reader off to the first version passed (WCAG 3.2.2). Chosen by keyboard, a version opens
+       on Enter; Escape or leaving the menu puts back the version being read. A choice in the
+       open list (mouse, touch, or Space/Alt+Down then Enter) opens at once. */
+    var keyed = false, leaving = false;
+    function open(id) {
+      if (id !== current) { leaving = true; go(id); }
+    }
+    select.addEventListener("keydown", function (event) {
+      keyed = false;
+      if (event.key === "Enter") {
+        event.preventDefault();
+        open(select.value);
+      } else if (event.key === "Escape") {
+        select.value = current;
+      } else if (!event.altKey && !event.ctrlKey && !event.metaKey &&
+                 (/^(Arrow|Page|Home$|End$)/.test(event.key) || (event.key.length === 1 && event.key !== " "))) {
+        keyed = true;  // the change this key makes comes before its keyup
+      }
+    });
+    select.addEventListener("keyup", function () { keyed = false; });
     select.addEventListener("change", function () {
-      if (select.value !== current) { go(select.value); }
+      if (!keyed) { open(select.value); }
+    });
+    select.addEventListener("blur", function () {
+      keyed = false;
+      if (!leaving) { select.value = current; }
     });
     box.appendChild(label);
     box.appendChild(select);
