@@ -288,7 +288,8 @@ def snapshot_view(ctx: RenderContext, data: KpiData, page: Page) -> dict[str, An
     withheld = data.withheld.get(period, 0)
     return {"period": period, "baseline": snapshot.baseline, "rows": rows,
             "columns": [_label(kpi, lang) for kpi in used], "segments": segments,
-            "withheld": t["kpi_withheld"].format(count=withheld, minimum=data.min_group_size) if withheld else None,
+            "withheld": t["kpi_withheld_one" if withheld == 1 else "kpi_withheld"].format(count=withheld, minimum=data.min_group_size)
+            if withheld else None,
             "dashboard": dashboard_file(ctx, lang)}
 
 

@@ -271,7 +271,7 @@ def test_withheld_segment_appears_in_no_output_file(built: Path) -> None:
     latest = document["snapshots"][-1]
     assert sorted(latest["segments"]) == sorted(LATEST_SEGMENTS)
     assert latest["respondents"] == {"filiale-nord": 40, "filiale-ost": 9, "filiale-sued": 12}
-    assert "1 Bereich(e) mit weniger als 5 Antworten" in read(built, "kpis/2026-q1/index.html")
+    assert "1 Bereich mit weniger als 5 Antworten wird zum Schutz" in read(built, "kpis/2026-q1/index.html")
 
 
 def test_embargoed_snapshot_is_absent_everywhere(built: Path) -> None:
