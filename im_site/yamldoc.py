@@ -257,4 +257,6 @@ def _timestamp(value: str, line: int) -> dt.date | dt.datetime:
             return dt.date(year, month, day)
         return dt.datetime.fromisoformat(re.sub(r"[ \t]+", "T", value.strip(), count=1).replace("Z", "+00:00"))
     except ValueError:
-        raise YamlProblem(f"{value!r} is not a valid date", line) from None
+        short = re.fullmatch(r"(\S+[Tt ]+)(\d)(:\d\d.*)", value.strip())
+        hint = f"write the hour with two digits: {short[1]}0{short[2]}{short[3]}" if short else None
+        raise YamlProblem(f"{value!r} is not a valid date", line, hint=hint) from None
