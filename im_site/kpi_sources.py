@@ -169,12 +169,11 @@ def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], dia
         if count < 0:
             diagnostics.error(page.path, page.line_of(("respondents", segment)), "IM140",
                               f"respondents of {segment!r} is {count}, not a count")
-    if meta.data:
-        _merge_csv(data, page, files, known, diagnostics)
-    for segment in sorted(set(data.respondents) - set(data.segments)):
+    unread = bool(meta.data) and not _merge_csv(data, page, files, known, diagnostics, reported)
+    for segment in [] if unread else sorted(set(data.respondents) - set(data.segments)):
         diagnostics.warning(page.path, page.line_of(("respondents", segment)), "IM140",
                             f"respondents given for segment {segment!r}, which has no values")
-    data.has_errors = diagnostics.has_errors()
+    data.has_errors = diagnostics.has_errors() or unread
     reported.extend(diagnostics.items)
     return data
 
@@ -187,14 +186,19 @@ def _known_id(kpi_id: str, known: set[str], path: str, line: int | None, diagnos
 
 
 def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], known: set[str],
-               diagnostics: Diagnostics) -> None:
+               diagnostics: Diagnostics, reported: Diagnostics) -> bool:
+    """Merge the CSV of `data:` into `data`; False when it is there but could not be read."""
     rel = posixpath.normpath(posixpath.join(posixpath.dirname(page.rel), page.meta.data))
     source = files.get(rel)
     line = page.line_of(("data",))
+    if source is None and _unreadable(page.path.removesuffix(page.rel) + rel, reported):
+        # There, but not read: its own error says why (not UTF-8, as a German Excel saves CSV;
+        # empty; too large). "Not found" would send the writer looking for a file that is there.
+        return False
     if source is None or source.kind != "kpi_data":
         diagnostics.error(page.path, line, "IM140", f"data file {page.meta.data!r} not found beside the snapshot",
                           hint="put a .csv file with the header kpi,segment,value in content/kpis/")
-        return
+        return True
     for row in read_csv(source, known, diagnostics):
         segment, target = row.segment, (data.values if not row.segment else data.segments.setdefault(row.segment, {}))
         if row.kpi in target:
@@ -208,6 +212,12 @@ def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], kno
                 diagnostics.error(source.path, row.line, "IM140",
                                   f"respondents of {segment!r} differ: {data.respondents[segment]} and {row.respondents}")
             data.respondents[segment] = row.respondents
+    return True
+
+
+def _unreadable(path: str, reported: Diagnostics) -> bool:
+    """Whether the file `path` (from the site root) is there but was not read: an error of its own names it."""
+    return any(item.path == path and item.severity == "error" for item in reported.items)
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,8 @@ def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: ty
         return _answer_hint(error["input"], key_path, data)
     if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), str):
         return _number_hint(error["input"], key_path)
+    if error["type"] in ("date_type", "datetime_type", "date_or_time") and isinstance(error.get("input"), str):
+        return _date_hint(error["input"], key_path)
     if error["type"] == "string_type" and error["loc"][-1:] == ("[key]",):
         return _split_number_hint(key_path, data)
     number = error.get("input")
@@ -250,6 +252,28 @@ def _number_hint(text: str, key_path: tuple[Any, ...]) -> str | None:
         return f"write the decimal point as a dot: {number}" if "," in match[1] else None
     unit = " (the unit is set in kpis.yaml)" if key_path[:1] == ("values",) else ""
     return f"only the number: {number}{unit}"
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}:\d{2}(?::\d{2})?))?")
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s+(\d{1,2}:\d{2}))?(?:\s*Uhr)?")
+
+
+def _date_hint(text: str, key_path: tuple[Any, ...]) -> str | None:
+    """What to write instead of a date in quotes (`date: "2026-12-01"`, as other generators' front
+    matter has it: YAML reads it as text) or written the German way (`1.12.2026`)."""
+    key = key_path[-1] if key_path else "date"
+    if iso := _ISO_DATE.fullmatch(text.strip()):
+        return f"in quotes YAML reads it as text: write {key}: {_iso(*iso.groups())}"
+    if german := _GERMAN_DATE.fullmatch(text.strip()):
+        day, month, year, time = german.groups()
+        return f"write it year first: {key}: {_iso(year, month, day, time)}"
+    return None
+
+
+def _iso(year: str, month: str, day: str, time: str | None) -> str:
+    """`2026-12-01`, or `2026-12-01 08:30` with the hour in two digits, as YAML needs them."""
+    hour, _, rest = (time or "").partition(":")
+    return f"{year}-{int(month):02d}-{int(day):02d}" + (f" {int(hour):02d}:{rest}" if time else "")
 
 
 def _split_number_hint(key_path: tuple[Any, ...], data: Any) -> str | None:

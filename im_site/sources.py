@@ -229,7 +229,8 @@ def decode(data: bytes, path: str, diagnostics: Diagnostics) -> str | None:
     except UnicodeDecodeError as exc:
         line, column = _position(data, exc.start)
         diagnostics.error(path, line, "IM002", f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-                          column=column, hint="save the file as UTF-8")
+                          column=column, hint="save the file as UTF-8" + (
+                              "; in Excel: Save As, 'CSV UTF-8 (Comma delimited)'" if path.endswith(".csv") else ""))
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     found = NONCHARACTER.search(text)

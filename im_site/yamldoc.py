@@ -74,6 +74,17 @@ def _hint(message: str, text: str, line: int | None, column: int | None) -> str 
     return next((hint for words, hint in _HINTS if words in message), None)
 
 
+def _tab_indented(text: str, line: int | None) -> int | None:
+    """`line` (1-based) or the one before it, when its indentation holds a tab, which YAML refuses:
+    PyYAML names the tab or the token after it, where the hints for the usual slips would mislead."""
+    lines = text.splitlines()
+    for number in (line, line - 1) if line else ():
+        here = lines[number - 1] if 0 < number <= len(lines) else ""
+        if here.strip() and "\t" in here[:len(here) - len(here.lstrip(" \t"))]:
+            return number
+    return None
+
+
 def _quoted_line(line: str) -> str | None:
     """`summary: Frische: für alle` as it should be written, `summary: "Frische: für alle"`; None
     when the line is not a plain key and an unquoted value of a reasonable length."""
@@ -147,10 +158,14 @@ def load(text: str, *, line_offset: int = 0) -> YamlDoc:
         message = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         if "expected a single document" in message:
             message = "a second YAML document ('---') is not allowed here"
-        if "\t" in text and "tab" not in message:
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        tab = _tab_indented(text, line)
+        if tab is not None and "tab" not in message:
             message += " (tabs are not allowed for indentation in YAML)"
-        raise YamlProblem(message, mark.line + 1 + line_offset if mark else None, mark.column + 1 if mark else None,
-                          _hint(message, text, mark.line + 1 if mark else None, mark.column + 1 if mark else None)) from None
+        where = "this line" if tab == line else f"line {_shift(tab, line_offset)}"
+        hint = (f"{where} is indented with a tab, which editors show like spaces: indent with spaces"
+                if tab is not None else _hint(message, text, line, column))
+        raise YamlProblem(message, _shift(line, line_offset), column, hint) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None) from None
     except RecursionError:
@@ -257,4 +272,6 @@ def _timestamp(value: str, line: int) -> dt.date | dt.datetime:
             return dt.date(year, month, day)
         return dt.datetime.fromisoformat(re.sub(r"[ \t]+", "T", value.strip(), count=1).replace("Z", "+00:00"))
     except ValueError:
-        raise YamlProblem(f"{value!r} is not a valid date", line) from None
+        short = re.fullmatch(r"(\S+[Tt ]+)(\d)(:\d\d.*)", value.strip())
+        hint = f"write the hour with two digits: {short[1]}0{short[2]}{short[3]}" if short else None
+        raise YamlProblem(f"{value!r} is not a valid date", line, hint=hint) from None

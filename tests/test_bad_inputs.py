@@ -271,6 +271,32 @@ def test_yaml_mistakes_come_with_a_hint_in_plain_words(make_site, line, hint):
     assert problem.startswith("content/x.md:") and "(hint: " in problem and hint in problem, problem
 
 
+@pytest.mark.parametrize("rel,text,problem", [
+    ("content/x.md", "---\ntitle: A\ntags:\n\t- a\n---\nText.\n",
+     "content/x.md:4:1: error[IM003]: while scanning for the next token found character that cannot start any token "
+     "(tabs are not allowed for indentation in YAML) (hint: this line is indented with a tab, which editors show like "
+     "spaces: indent with spaces)"),
+    ("content/x.md", "---\ntitle: A\nsummary: B\n\tdate: 2026-01-01\n---\nText.\n",
+     "content/x.md:4:1: error[IM003]: while scanning a plain scalar found a tab character that violates indentation "
+     "(hint: this line is indented with a tab, which editors show like spaces: indent with spaces)"),
+    ("site.yaml", BASIC_SITE_YAML + "brand:\n  name: Frischmarkt\n\tlogo: logo.svg\n",
+     "site.yaml:15:1: error[IM003]: while scanning a plain scalar found a tab character that violates indentation "
+     "(hint: this line is indented with a tab, which editors show like spaces: indent with spaces)"),
+    # A tab inside a value is no indentation: the slip is the colon, and the hint says so.
+    ("content/x.md", '---\nsummary: "Obst\tGemüse"\ntitle: Frische: gut\n---\nText.\n',
+     "content/x.md:3:15: error[IM003]: mapping values are not allowed in this context "
+     '(hint: a value with ": " in it needs quotes: title: "Frische: gut")'),
+])
+def test_a_tab_in_yaml_indentation_is_named_as_the_problem(make_site, rel, text, problem):
+    """A line indented with a tab (pasted from a mail, or an editor set to tabs) got the hint for a value
+    starting with @ or ` ("needs quotes: title: "@Zentrale grüßt""), or none; and an unrelated error
+    in YAML with a tab anywhere, even inside a quoted value, claimed tabs were the problem."""
+    root = make_site({rel: text} if rel != "site.yaml" else {}, site_yaml=text if rel == "site.yaml" else None)
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert problem in result.stderr.splitlines(), result.stderr
+
+
 def _failing_build_problem(make_site, rel: str, text: str, code: str) -> str:  # noqa: ANN001 - the fixture
     """Build a site of this one file: it fails, and this is the first problem with `code`."""
     result = build_site(make_site({rel: text}))

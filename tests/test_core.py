@@ -221,6 +221,28 @@ def test_a_time_may_leave_out_its_seconds(make_site):
                 "(YYYY-MM-DD HH:MM), not '15.01.2027' (str)")
 
 
+@pytest.mark.parametrize(("written", "problem"), [
+    ("date: '2026-12-01'", "content/messages/a.md:3: error[IM006]: 'date' should be a date (YYYY-MM-DD) or a date and time "
+                           "(YYYY-MM-DD HH:MM), not '2026-12-01' (str) (hint: in quotes YAML reads it as text: write "
+                           "date: 2026-12-01)"),
+    ('publish_at: "2027-01-15 8:00"', "content/messages/a.md:3: error[IM006]: 'publish_at' should be a date (YYYY-MM-DD) "
+                                      "or a date and time (YYYY-MM-DD HH:MM), not '2027-01-15 8:00' (str) (hint: in quotes "
+                                      "YAML reads it as text: write publish_at: 2027-01-15 08:00)"),
+    ("expires: 31.12.2026", "(hint: write it year first: expires: 2026-12-31)"),
+    ("publish_at: 15.1.2027, 8:30 Uhr", "(hint: write it year first: publish_at: 2027-01-15 08:30)"),
+    ("publish_at: 2027-01-15 8:00", "content/messages/a.md:3: error[IM003]: '2027-01-15 8:00' is not a valid date "
+                                    "(hint: write the hour with two digits: 2027-01-15 08:00)"),
+])
+def test_a_date_written_as_people_type_it_gets_a_hint_with_what_to_write(make_site, written: str, problem: str):
+    """`date: "2026-12-01"` (quoted, as Hugo's and Jekyll's front matter has it) was refused as
+    "should be a date (YYYY-MM-DD) ..., not '2026-12-01'": the writer had written just that. The hint
+    says what differs: the quotes, the German order of day and month, a one-digit hour."""
+    root = make_site({"content/messages/a.md": f"---\ntitle: A\n{written}\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert problem in result.stderr, result.stderr
+
+
 def _fails_with(root: Path, rel: str, text: str, problem: str) -> None:
     """Write `text` to `rel` and build: the build fails, reporting `problem`."""
     (root / rel).write_text(text, encoding="utf-8")

@@ -645,14 +645,21 @@ def test_a_kpi_whose_first_period_is_embargoed_is_not_on_the_dashboard_yet(make_
 
 
 @pytest.mark.parametrize("csv", ["kpi;segment;value\nsatisfaction;;61,5\nnps;;4\ncomplaints;;2\n",
-                                 "kpi,segment,value\nsatisfaction,,61,5\nnps,,4\ncomplaints,,2\n"])
-def test_a_bad_kpi_csv_is_reported_once_not_again_as_missing_values(make_site, csv: str) -> None:
-    """The values in a CSV from a German Excel are there, only unreadable: not 'no value for KPI' too."""
+                                 "kpi,segment,value\nsatisfaction,,61,5\nnps,,4\ncomplaints,,2\n",
+                                 "kpi,segment,value\nsatisfaction,,61\nnps,,4\ncomplaints,K\xf6ln,2\n".encode("cp1252"),
+                                 b""])
+def test_a_bad_kpi_csv_is_reported_once_not_again_as_missing_values(make_site, csv: str | bytes) -> None:
+    """The values in a CSV from a German Excel are there, only unreadable: not 'no value for KPI' too;
+    nor, for a file saved in Excel's Windows encoding (or an empty one), 'data file not found' at the
+    snapshot's `data:`, which sent the writer looking for a file that is there."""
     root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
     result = build_site(root)
     assert result.exit_code == 1
     problems = [line for line in result.output.splitlines() if "error[" in line or "warning[" in line]
     assert len(problems) == 1 and problems[0].startswith("content/kpis/2026-q1.csv:"), result.output
+    if isinstance(csv, bytes) and csv:
+        assert problems[0].startswith("content/kpis/2026-q1.csv:4:13: error[IM002]: not valid UTF-8 (byte 0xf6)")
+        assert "(hint: save the file as UTF-8; in Excel: Save As, 'CSV UTF-8 (Comma delimited)')" in problems[0]
 
 
 
