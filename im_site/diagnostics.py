@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "IM112": "bad-image",
     "IM120": "brand-voice",
     "IM121": "contrast",
+    "IM122": "placeholder",
     "IM130": "training",
     "IM131": "prerequisite-cycle",
     "IM132": "review-due",

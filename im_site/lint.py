@@ -1,6 +1,7 @@
-"""Warnings that need the whole build: brand voice in page text, and brand colour contrast.
+"""Warnings that need the whole build: brand voice in page text, sample text of `im-site new` left
+in a published page, and brand colour contrast.
 
-Both are warnings, reported by `build` and `check` alike (errors only with
+All are warnings, reported by `build` and `check` alike (errors only with
 `--strict`): wording and colours are editorial choices that should be seen,
 not blocked.
 """
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
+from .scaffold import placeholder_texts
 from .slugs import INVISIBLE
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ def check(ctx: "RenderContext", result: "BuildResult") -> None:
     if rules:
         for page in sorted(pages, key=lambda p: p.path):
             check_voice(page, rules if page.lang == ctx.config.settings.language else avoided, ctx.diagnostics)
+    check_placeholders([page for page in ctx.site.pages if page.path not in result.previewed], ctx.diagnostics)
     check_contrast(ctx.config, ctx.theme.tokens, ctx.diagnostics)
 
 
@@ -96,6 +99,24 @@ def check_voice(page: "Page", rules: list[VoiceRule], diagnostics: "Diagnostics"
             if match:
                 message, hint = rule.message(" ".join(match.group(0).split()))
                 diagnostics.warning(path, line, "IM120", message, hint=hint)
+
+
+# ---------------------------------------------------------------- placeholders
+
+def check_placeholders(pages: list["Page"], diagnostics: "Diagnostics") -> None:
+    """A warning for each sample sentence of `im-site new` in a page readers see: "One or two
+    sentences for listings and the feed." went to every listing, the feed and the digest once a
+    writer removed `draft: true` and overlooked the summary. Drafts are left alone: that is where
+    the sample text belongs while the page is written."""
+    samples = placeholder_texts()
+    for page in sorted(pages, key=lambda p: p.path):
+        objectives = [(page.path, page.line_of(("objectives", index)) if page.line_of else None, str(text))
+                      for index, text in enumerate(getattr(page.meta, "objectives", None) or [])]
+        for path, line, text in [*_texts(page), *objectives]:
+            sample = next((sample for sample in samples if sample in text), None)
+            if sample is not None:
+                diagnostics.warning(path, line, "IM122", f"sample text of `im-site new` is published: {sample!r}",
+                                    hint="write your own text here, or keep `draft: true` until the page is ready")
 
 
 # ---------------------------------------------------------------- contrast

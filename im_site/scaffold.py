@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from .config import Config, check_option_values
@@ -177,9 +178,27 @@ def _write_new(path: Path, text: str) -> None:
             raise
 
 
+#: What `new` writes: kind -> the template's file name.
+NEW_KINDS = {"message": "message.md", "module": "module.md", "kpi": "kpi.md"}
+
+
 def _template(kind: str) -> str:
-    name = {"message": "message.md", "module": "module.md", "kpi": "kpi.md"}[kind]
-    return (TEMPLATES / "new" / name).read_text(encoding="utf-8")
+    return (TEMPLATES / "new" / NEW_KINDS[kind]).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def placeholder_texts() -> tuple[str, ...]:
+    """The sample sentences `new` writes for the writer to replace: the summary, the objective and
+    the lines of the body, read from the templates themselves so that the two never drift apart."""
+    found = set()
+    for kind in NEW_KINDS:
+        _, head, body = _template(kind).split("---\n", 2)
+        for line in head.splitlines():
+            value = re.fullmatch(r"(?:summary:|\s+-)\s+([^#_]+?)\s*(?:#.*)?", line)
+            if value:
+                found.add(value.group(1))
+        found.update(line for line in body.splitlines() if line.strip() and not line.startswith("#"))
+    return tuple(sorted(found))
 
 
 def _title(kind: str, title: str, lang: str) -> str:

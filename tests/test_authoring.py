@@ -177,6 +177,31 @@ def test_new_on_a_full_disk_leaves_no_half_page(make_site, monkeypatch) -> None:
     assert run_cli(root, "new", "message", "Hallo").exit_code == 0
 
 
+def test_sample_text_of_new_is_a_warning_once_the_page_is_published(make_site) -> None:
+    """Removing `draft: true` with the summary overlooked sent "One or two sentences for listings
+    and the feed." to every listing, the feed and the digest, unnoticed by `check`."""
+    root = make_site({})
+    for kind, title in (("message", "Neuer Markt"), ("module", "Kasse schnell")):
+        assert run_cli(root, "new", kind, title, "--now", NOW).exit_code == 0
+    message, module = root / "content/messages/neuer-markt.md", root / "content/training/kasse-schnell.md"
+    assert "IM122" not in run_cli(root, "check", "--now", NOW).stdout  # drafts: where sample text belongs
+    for path in (message, module):
+        path.write_text(path.read_text(encoding="utf-8").replace("draft: true", "# ready"), encoding="utf-8")
+    result = run_cli(root, "check", "--now", NOW, "--strict")
+    assert result.exit_code == 1
+    found = [line.split(" (hint")[0] for line in result.stdout.splitlines() if "IM122" in line]
+    sample = "warning[IM122 placeholder]: sample text of `im-site new` is published"
+    assert found == [f"content/messages/neuer-markt.md:5: {sample}: 'One or two sentences for listings and the feed.'",
+                     f"content/messages/neuer-markt.md:18: {sample}: 'Write the message here.'",
+                     f"content/training/kasse-schnell.md:4: {sample}: 'What the module teaches, in one sentence.'",
+                     f"content/training/kasse-schnell.md:8: {sample}: 'What a participant can do afterwards'",
+                     f"content/training/kasse-schnell.md:22: {sample}: 'Each second-level heading is a lesson.'"]
+    text = message.read_text(encoding="utf-8")
+    message.write_text(text.replace("One or two sentences for listings and the feed.", "Der neue Markt öffnet.")
+                       .replace("Write the message here.", "Am Montag geht es los."), encoding="utf-8")
+    assert "neuer-markt.md" not in run_cli(root, "check", "--now", NOW).stdout
+
+
 def test_help_of_init_and_new_says_what_their_options_do() -> None:
     """`init --help` spoke of a DIR it does not have (DIRECTORY), `new --help` of a --now that fixes
     "the clock for publishing rules", where it only sets the dates filled in."""
