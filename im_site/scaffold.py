@@ -145,8 +145,10 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
     path = new_file_path(config, kind, title, lang, slug)
     rel = path.relative_to(config.root).as_posix()
     if path.exists():
+        stem = path.name.split(".")[0]
         raise fail(rel, None, "IM012", "already exists; refusing to overwrite it",
-                   hint="pick another title, or edit the existing file")
+                   hint="edit that file; a snapshot's file is named by its period" if kind == "kpi" else
+                   f"edit that file, or name the new one with --slug, e.g. --slug {stem}-2")
     today = now.astimezone(config.tz).date()
     text = _fill(_template(kind), {
         "TITLE": _yaml_string(_title(kind, title, lang)), "PERIOD": _yaml_string(title.strip()),

@@ -231,6 +231,10 @@ def test_new_names_the_file_with_slug_when_the_title_cannot(make_site) -> None:
     result = run_cli(root, "new", "message", "!!!", "--slug", "Aktion Tag")
     assert result.exit_code == 0 and "created content/messages/aktion-tag.md" in result.stdout, result.stderr
     assert 'title: "!!!"' in (root / "content/messages/aktion-tag.md").read_text(encoding="utf-8")
+    again = run_cli(root, "new", "message", "Aktion Tag")  # a second message of the same title
+    assert again.exit_code == 1 and again.stderr.startswith(
+        "content/messages/aktion-tag.md: error[IM012]: already exists; refusing to overwrite it "
+        "(hint: edit that file, or name the new one with --slug, e.g. --slug aktion-tag-2)"), again.stderr
     empty = run_cli(root, "new", "module", "Kasse", "--slug", "__")
     assert empty.exit_code == 1 and empty.stderr.startswith("--slug: error[IM007]: '__' has no letter or digit")
 
