@@ -217,3 +217,24 @@ def test_a_printed_must_read_message_keeps_its_heading_but_not_the_button(new_pa
     assert page.locator(".acknowledge-title").is_visible()
     assert not page.locator(".acknowledge .button").is_visible()
     assert not page.locator(".acknowledge p").first.is_visible()
+
+
+@pytest.mark.parametrize("where", ["served", "disk"])
+def test_the_list_of_versions_leads_around_like_every_page(new_page, published, where):
+    """"Alle Versionen" opens a page with the site's header, menu and footer (under the strict CSP
+    and from disk, without script): its logo and menu lead into the newest version, also on a phone."""
+    watched = new_page(viewport={"width": 360, "height": 740})
+    page = watched.page
+    start = published.url + "versions.html" if where == "served" else (published.folder / "versions.html").as_uri()
+    page.goto(start)
+    assert page.locator(".site-header .brand").is_visible() and page.locator(".site-footer").is_visible()
+    assert page.locator(".site-footer").inner_text().strip().endswith("Plain Intranet")
+    page.locator(".header-menu-toggle").click()  # a <details>: opens without JavaScript
+    with page.expect_navigation():
+        page.locator(".main-nav a", has_text="Nachrichten").click()
+    assert page.url.endswith("versions/v2/messages/index.html") and page.locator("h1").is_visible()
+    page.go_back()
+    with page.expect_navigation():
+        page.locator(".site-header .brand").click()
+    assert page.url.endswith("versions/v2/index.html")
+    watched.assert_clean()
