@@ -36,7 +36,10 @@ def _not_found_job(ctx: RenderContext) -> Job:
     """
     others = [{"lang": lang, "dir": text_direction(lang), "t": ctx.strings(lang), "home": f"{ctx.lang_prefix(lang)}index.html"}
               for lang in ctx.config.languages[1:] if ctx.site.pages_in(lang)]
-    return Job(NOT_FOUND, "404.html", ctx.config.settings.language, "404.html", {"other_languages": others})
+    # Its language switch leads to each language's home without "(not translated yet)": the page says it in each.
+    targets = {other["lang"]: other["home"] for other in others}
+    return Job(NOT_FOUND, "404.html", ctx.config.settings.language, "404.html",
+               {"other_languages": others, "switch_targets": targets})
 
 
 def is_home_intro(ctx: RenderContext, page: Page) -> bool:

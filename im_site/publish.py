@@ -26,17 +26,20 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable
+
+import jinja2
 
 from .build import BuildResult, build
 from .config import Config, check_option_values
 from .diagnostics import SiteError, fail, tidy_path
 from .options import BuildOptions
 from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
-from .render.context import format_date
+from .render import render_outside
+from .render.context import RenderContext, format_date
 from .rules import as_moment
 from .whatsnew import page_changed
 from .write import check_apart_from_cache
@@ -242,16 +245,19 @@ class ListLook:
     logo: str | None = None
     tz: tzinfo = timezone.utc
     icon: str | None = None  # the pages' icon (the logo, else the theme's favicon), so no /favicon.ico is asked for
+    #: The newest version's rendering, whose theme draws the page around the list (its header,
+    #: menu, language switch and footer); None: the list with the brand only.
+    render: RenderContext | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, result: BuildResult) -> "ListLook":
-        settings, sheets, logo, icon = result.config.settings, (), None, None
+        settings, sheets, logo, icon, ctx = result.config.settings, (), None, None, None
         if result.render:
             ctx = result.render[0]
             sheets = tuple(ctx.assets[name] for name in ("brand.css", "site.css", *ctx.styles) if name in ctx.assets)
             logo = ctx.assets.get("brand:logo")
             icon = logo or ctx.assets.get("favicon.svg")
-        return cls(settings.language, settings.brand.name, settings.title, sheets, logo, result.config.tz, icon)
+        return cls(settings.language, settings.brand.name, settings.title, sheets, logo, result.config.tz, icon, ctx)
 
     def icon_link(self, folder: str) -> str:
         """The `<link rel="icon">` of a page that finds the newest version at `folder`."""
@@ -272,6 +278,16 @@ def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes
                     f"<td>{html.escape(_when(v.date, look))}</td><td>{v.pages}</td>{commit}</tr>")
     head = "".join(f"<th>{html.escape(words[key])}</th>" for key in ("version", "date", "pages", "commit")
                    if key != "commit" or with_commit)
+    table = (f'<div class="table-scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows) +
+             "\n</tbody>\n</table></div>")
+    if look.render is not None:
+        # The site's own header (brand, menu, languages) and footer, leading into the newest version.
+        ctx = look.render
+        try:
+            return render_outside(ctx, "versions.html", "versions.html", newest, {
+                "canonical": ctx.address.removesuffix("latest/") + "versions.html", "versions_page": "versions.html"}, {"versions_table": table}).encode()
+        except jinja2.TemplateError:
+            pass  # a theme's own versions.html that fails: the list as below, which needs no template
     styles = "".join(f'<link rel="stylesheet" href="{html.escape(newest + path)}">\n' for path in look.stylesheets)
     title = f"{words['title']} – {look.title}" if look.title else words["title"]
     logo = f'<img class="brand-logo" src="{html.escape(newest + look.logo)}" alt="" height="40">' if look.logo else ""
@@ -283,8 +299,7 @@ def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes
             f"<title>{html.escape(title)}</title>\n{look.icon_link(newest)}{styles}</head>\n<body class=\"page\">\n{brand}"
             f'<main id="main"><article class="wrap article"><header class="article-header">'
             f"<h1>{html.escape(words['title'])}</h1></header>\n"
-            f'<div class="table-scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows) +
-            "\n</tbody>\n</table></div></article></main>\n</body>\n</html>\n").encode()
+            f"{table}</article></main>\n</body>\n</html>\n").encode()
 
 
 def _when(moment: str, look: ListLook) -> str:

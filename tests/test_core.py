@@ -886,6 +886,41 @@ def test_the_404_page_speaks_every_language_that_has_pages(make_site):
     assert "<h1>Seite nicht gefunden</h1>" in html and 'class="not-found-other" lang="fr"' not in html  # no French pages
 
 
+class SwitchLinks(HTMLParser):
+    """The attributes of each link in the language switch (`nav.lang-switch`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.links: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "nav" and "lang-switch" in (found.get("class") or ""):
+            self.inside = True
+        elif tag == "a" and self.inside:
+            self.links.append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav":
+            self.inside = False
+
+
+def test_the_404_pages_language_switch_says_not_translated_only_where_it_is_not(make_site):
+    """The 404 page has its English text, yet the switch's EN link said "(noch nicht übersetzt)"
+    on hovering: it leads to the English home plainly; French, which has no pages, keeps the note."""
+    yaml = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/a.en.md": "---\ntitle: Hello\ndate: 2026-11-20\n---\nText.\n"}, site_yaml=yaml)
+    assert build_site(root).exit_code == 0
+    switch = SwitchLinks()
+    switch.feed((root / "_site/404.html").read_text(encoding="utf-8"))
+    by_lang = {link["hreflang"]: link for link in switch.links}
+    assert by_lang["de"].get("aria-current") == "true"
+    assert by_lang["en"]["href"] == "/en/index.html" and "title" not in by_lang["en"]
+    assert by_lang["fr"]["href"] == "/index.html" and by_lang["fr"].get("title") == "(noch nicht übersetzt)"
+
+
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
     root = make_site(SITE, site_yaml=(Path(__file__).parent / "conftest.py").read_text().split('BASIC_SITE_YAML = """\\\n')[1].split('"""')[0]
                      + "base_url: https://intranet.example.com/\n")

@@ -126,12 +126,55 @@ def test_the_list_of_versions_looks_like_the_site(three_versions):
         assert all("v3/assets/" in sheet for sheet in sheets)
         assert '<header class="site-header">' in html and "<script" not in html
         assert html.count("26. November 2026, 12:00") == 3  # NOW, in the site's timezone (UTC unless set)
-        assert all((folder / href).is_file() for href in parse(page).hrefs)
+        assert all((folder / href).is_file() for href in parse(page).hrefs if not href.startswith(("mailto:", "#")))
     # Each has the pages' icon, so no browser asks for a /favicon.ico that is not there.
     for page, folder in ((dest / "versions.html", dest), (dest / "versions/versions.html", dest / "versions"),
                          (dest / "index.html", dest)):
         [icon] = re.findall(r'<link rel="icon" href="([^"]+)">', page.read_text(encoding="utf-8"))
         assert (folder / icon).is_file(), (page, icon)
+
+
+class Landmarks(HTMLParser):
+    """The links of each landmark (header, nav, main, footer) of an HTML file, by the landmark's class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.links: dict[str, list[tuple[str, dict[str, str | None]]]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("header", "nav", "main", "footer"):
+            self.open.append(f"{tag}.{(found.get('class') or '').split(' ')[0]}".rstrip("."))
+            self.links.setdefault(self.open[-1], [])
+        if tag == "a" and found.get("href"):
+            for landmark in self.open:
+                self.links[landmark].append((str(found["href"]), found))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("header", "nav", "main", "footer") and self.open:
+            self.open.pop()
+
+
+def test_the_list_of_versions_has_the_sites_header_menu_languages_and_footer(three_versions):
+    """Readers who open "Alle Versionen" get the site's header (brand to the newest version's home,
+    menu, language switch) and footer around the list, in the site language, and no script."""
+    _, dest = three_versions
+    for page, folder, newest in ((dest / "versions.html", dest, "versions/v3/"), (dest / "versions/versions.html",
+                                                                                  dest / "versions", "v3/")):
+        html = page.read_text(encoding="utf-8")
+        found = Landmarks()
+        found.feed(html)
+        assert '<html lang="de"' in html and "<title>Alle Versionen – Test Intranet</title>" in html
+        assert found.links["header.site-header"][0][0] == newest + "index.html"  # the brand
+        assert [href for href, _ in found.links["nav.main-nav"]] == [newest + "messages/index.html"]
+        assert [(href, a.get("hreflang")) for href, a in found.links["nav.lang-switch"]] == [
+            (newest + "index.html", "de"), (newest + "index.html", "en")]  # no English pages: the home
+        assert ("versions.html", "page") in [(href, a.get("aria-current")) for href, a in found.links["nav.version-links"]]
+        assert any(href == "mailto:intern@example.com" for href, _ in found.links["footer.site-footer"])
+        assert [href for href, _ in found.links["main"]] == [newest.replace("v3", v) + "index.html" for v in ("v3", "v2", "v1")]
+        assert "<script" not in html
+        assert all((folder / href).is_file() for href in parse(page).hrefs if not href.startswith(("mailto:", "#")))
 
 
 def test_pages_link_to_versions_and_whats_new_without_version_ids(three_versions):

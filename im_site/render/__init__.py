@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 import jinja2
-from markupsafe import Markup  # noqa: F401 - for the job values that are HTML (kpi_pages): markupsafe stays in here
+from markupsafe import Markup  # for the job values that are HTML (kpi_pages): markupsafe stays in here
 
 from ..config import label_for
 from ..foreign import mark_text_languages
@@ -38,16 +38,21 @@ def install_globals(ctx: RenderContext) -> None:
     env = ctx.theme.env
     assert env is not None
 
+    def link(context: Any, target_file: str) -> str:
+        # A page outside the build's folder (render_outside) reaches the build's files below `link_prefix`.
+        prefix = context.get("link_prefix")
+        return prefix + target_file if prefix is not None else link_from(ctx, context["current_file"], target_file)
+
     @jinja2.pass_context
     def href(context: Any, url_path: str) -> str:
         address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
-        return link_from(ctx, context["current_file"], page_file(address)) + hashmark + fragment
+        return link(context, page_file(address)) + hashmark + fragment
 
     @jinja2.pass_context
     def asset(context: Any, name: str) -> str:
         if name not in ctx.assets:
             raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
-        return link_from(ctx, context["current_file"], ctx.assets[name])
+        return link(context, ctx.assets[name])
 
     @jinja2.pass_context
     def label(context: Any, value: Any) -> str:
@@ -200,6 +205,20 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
     html = mark_text_languages(html, job.file.endswith(".html"))
     return html if ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics) else None
 
+
+
+def render_outside(ctx: RenderContext, template: str, file: str, prefix: str, values: dict[str, Any],
+                   html: dict[str, str]) -> str:
+    """A page that `publish` writes beside the version folders (versions.html), in the site
+    language and the theme's look: header, menu, language switch and footer lead into the build's
+    folder at `prefix` (`versions/<id>/`). Without scripts: it is the list readers without
+    JavaScript get. `html`: values that are HTML already. Raises the template's errors."""
+    env = ctx.theme.env
+    assert env is not None
+    job = Job(file, template, ctx.config.settings.language, template)
+    values = {**common_values(ctx, job), "link_prefix": prefix, "scripts": [], "alternates": [], **values,
+              **{name: Markup(text) for name, text in html.items()}}
+    return env.get_template(template).render(values)
 
 
 def _template_frame(ctx: RenderContext, exc: BaseException) -> tuple[str, int | None]:

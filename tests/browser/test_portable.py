@@ -162,6 +162,10 @@ title: Öffnungszeiten und Kassendrucker
 ```yaml
 drucker: "srv-print-01/kasse-01-sehr-langer-druckername-der-nicht-umbricht-und-immer-weiter-geht-bis-zum-TELEFON"
 ```
+
+| Drucker | Pfad |
+|---|---|
+| Kasse | `SRV_PRINT_01_KASSE_01_SEHR_LANGER_DRUCKERNAME_DER_NICHT_UMBRICHT_UND_IMMER_WEITER_GEHT_BIS_ZUM_ENDE` |
 """
 
 CUT_OFF = """() => [...document.querySelectorAll('.prose td, .prose th, .prose pre')].flatMap(el => {
@@ -181,6 +185,35 @@ def test_printed_a_wide_table_and_a_long_code_line_are_not_cut_off(new_page, tmp
     page.goto(served.url + "oeffnungszeiten/")
     assert page.evaluate(CUT_OFF) == []
     assert page.get_by_text("+49 30 1234567").is_visible()
+
+
+# Words of table cells that a line break splits other than after a hyphen, a dash or a slash.
+SPLIT_WORDS = """() => [...document.querySelectorAll('main td, main th')].flatMap(cell => {
+  const split = [], walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode());) {
+    for (const word of node.data.matchAll(/\\S+/g)) {
+      const tops = [...word[0]].map((_, i) => {
+        const range = document.createRange();
+        range.setStart(node, word.index + i); range.setEnd(node, word.index + i + 1);
+        return Math.round(range.getBoundingClientRect().top);
+      });
+      tops.forEach((top, i) => { if (i && top !== tops[i - 1] && !'-–/'.includes(word[0][i - 1])) split.push(word[0]); });
+    }
+  }
+  return split;
+})"""
+
+
+def test_printed_tables_break_no_word_in_the_middle(new_page, demo_site):
+    """Printed, the KPI snapshot's table of nine columns broke "Zufriedenhe|it", "Antw|orten" and
+    "Dresde|n-Neustadt" (overflow-wrap:anywhere): it keeps its words whole and still fits the page."""
+    page = new_page(viewport={"width": 718, "height": 1000}).page  # an A4 page's printable width
+    page.emulate_media(media="print")
+    page.goto(demo_site.url + "kpis/2026-q3/")
+    assert page.locator("main table").count() >= 2
+    assert page.evaluate(SPLIT_WORDS) == []
+    assert page.evaluate(CUT_OFF.replace(".prose td, .prose th, .prose pre", "main td, main th")) == []
+    assert page.get_by_role("rowheader", name="München-Schwabing").is_visible()
 
 
 def test_printed_code_is_dark_on_the_white_paper(new_page, tmp_path, serve_folder):
@@ -217,3 +250,24 @@ def test_a_printed_must_read_message_keeps_its_heading_but_not_the_button(new_pa
     assert page.locator(".acknowledge-title").is_visible()
     assert not page.locator(".acknowledge .button").is_visible()
     assert not page.locator(".acknowledge p").first.is_visible()
+
+
+@pytest.mark.parametrize("where", ["served", "disk"])
+def test_the_list_of_versions_leads_around_like_every_page(new_page, published, where):
+    """"Alle Versionen" opens a page with the site's header, menu and footer (under the strict CSP
+    and from disk, without script): its logo and menu lead into the newest version, also on a phone."""
+    watched = new_page(viewport={"width": 360, "height": 740})
+    page = watched.page
+    start = published.url + "versions.html" if where == "served" else (published.folder / "versions.html").as_uri()
+    page.goto(start)
+    assert page.locator(".site-header .brand").is_visible() and page.locator(".site-footer").is_visible()
+    assert page.locator(".site-footer").inner_text().strip().endswith("Plain Intranet")
+    page.locator(".header-menu-toggle").click()  # a <details>: opens without JavaScript
+    with page.expect_navigation():
+        page.locator(".main-nav a", has_text="Nachrichten").click()
+    assert page.url.endswith("versions/v2/messages/index.html") and page.locator("h1").is_visible()
+    page.go_back()
+    with page.expect_navigation():
+        page.locator(".site-header .brand").click()
+    assert page.url.endswith("versions/v2/index.html")
+    watched.assert_clean()
