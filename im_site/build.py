@@ -26,7 +26,7 @@ from .options import BuildOptions
 from .output import OutputSet
 from .render import install_globals, render_jobs
 from .render.assets import add_theme_assets
-from .render.bodies import add_aliases
+from .render.bodies import add_aliases, check_links
 from .render.context import INVALID, Job, RenderContext
 from .render.navigation import check_menu
 from .rules import as_moment, judge
@@ -108,6 +108,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     render_jobs(ctx, early)
     render_jobs(ctx, late)  # "What's new" compares the hashes of the pages rendered before it
     add_aliases(ctx)  # after every page: an old URL must not hide one
+    for part in content.unpublished_bodies:
+        check_links(ctx, part)
     _add_files(ctx)
     cache.prune_store({stored.key for stored in ctx.outputs.files.stored()})  # old images and cards
     lint.check(ctx, result)

@@ -419,6 +419,28 @@ def test_all_problems_are_reported_at_once(make_site):
     assert "4 errors" in result.stderr
 
 
+def test_one_file_with_front_matter_errors_reports_its_body_problems_in_the_same_run(make_site):
+    """An invalid date stopped the reading of the front matter: the misspelt key came on the next
+    run, and the page was dropped before its links were checked, so the broken link and picture
+    came on the run after that. A draft's body stays unchecked, as it would with valid front matter."""
+    root = make_site({
+        "content/assets/bild.png": b"",
+        "content/messages/a.md": "---\ntitle: A\ndate: 2026-13-45\nsummery: Kurz\n---\nText.\n\n[weg](weg.md) "
+                                 "[ok](b.md)\n\n![Bild](../bilder/bild.png)\n",
+        "content/messages/b.md": "---\ntitle: B\ndate: 2026-01-02\n---\nB.\n",
+        "content/messages/c.md": "---\ntitle: C\ndate: 2026-13-45\ndraft: true\n---\n[weg](weg.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/messages/a.md:3: error[IM003]: '2026-13-45' is not a valid date",
+        "content/messages/a.md:4: error[IM005]: unknown key 'summery' (hint: did you mean 'summary'?)",
+        "content/messages/a.md:8: error[IM101]: link target 'weg.md' not found (content/messages/weg.md)",
+        "content/messages/a.md:10: error[IM110]: image content/bilder/bild.png not found "
+        "(hint: did you mean /assets/bild.png? (a leading / starts from content/))",
+        "content/messages/c.md:3: error[IM003]: '2026-13-45' is not a valid date",
+        "5 errors, 0 warnings"]
+
+
 def test_site_yaml_problems_name_key_and_line(make_site):
     root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "colour: red\nbrand:\n  colors: {primary: green}\nversions: {keep: many}\n")
     result = build_site(root)

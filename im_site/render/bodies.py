@@ -222,9 +222,32 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
                               "and not published in this build",
                               hint="publish the target first, or remove the link")
         return "#"
+    _page_not_found(ctx, part, line, rel, written)
+    return "#"
+
+
+def _page_not_found(ctx: RenderContext, part: Part, line: int, rel: str, written: str) -> None:
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
                           hint=_same_name(rel, ctx.site.by_rel))
-    return "#"
+
+
+def check_links(ctx: RenderContext, part: Part) -> None:
+    """The body of a file no page is made of, as its front matter has errors: its links and pictures
+    that name no file under content/ are reported with those errors, not only on the run after they
+    are fixed. (Whether a target is published, its headings and its address depend on the page.)"""
+    for line, code, message in part.rendered.problems:
+        ctx.diagnostics.error(part.path, part.body_line + line - 1, code, message)
+    for ref in part.rendered.links:
+        target = unquote(ref.target.partition("#")[0])
+        rel = _content_rel(ctx, part, target) if target else ""
+        if not rel.endswith(".md") or rel.startswith(("..", "/")) or rel in ctx.files:
+            continue
+        if rel not in ctx.site.by_rel and rel not in ctx.hidden:
+            _page_not_found(ctx, part, part.body_line + ref.line - 1, rel, target)
+    for ref in part.rendered.images:
+        rel = _content_rel(ctx, part, unquote(ref.target))
+        if not rel.startswith("..") and rel not in ctx.files:
+            _content_image(ctx, rel, part.path, part.body_line + ref.line - 1)
 
 
 def add_aliases(ctx: RenderContext) -> None:
