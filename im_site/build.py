@@ -93,6 +93,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                         scheduled_files=frozenset(page.file for page, why in result.hidden if why == "scheduled"),
                         images=ImageStore(config.content_dir, diagnostics, cache,
                                           tuple(settings.images.widths), settings.images.quality))
+    by_path = {page.path: page for page in published}
+    ctx.outputs.locate = lambda origin, file: by_path[origin].address_line(file) if origin in by_path else None
     add_theme_assets(ctx)
     install_globals(ctx)
     jobs = plan(ctx)
