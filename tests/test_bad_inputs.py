@@ -366,6 +366,24 @@ def test_a_link_into_the_wrong_folder_names_the_page_meant(make_site):
         f"content/messages/a.md:5: error[IM101]: link target 'kasse.md' not found (content/messages/kasse.md) {hint}"]
 
 
+def test_a_link_without_the_language_of_the_file_name_names_the_file(make_site):
+    """`hallo.md` for a file named `hallo.de.md` (the default language written out) or `hallo.en.md`:
+    the hint names the file that is there, in the linking page's language first."""
+    root = make_site({"content/hallo.de.md": "---\ntitle: Hallo\n---\n", "content/hallo.en.md": "---\ntitle: Hello\n---\n",
+                      "content/nur.en.md": "---\ntitle: Only\n---\n",
+                      "content/a.md": "---\ntitle: A\n---\n[h](hallo.md) [n](/nur.md#x)\n",
+                      "content/b.en.md": "---\ntitle: B\n---\n[h](hallo.md) [w](weg.en.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/a.md:4: error[IM101]: link target '/nur.md' not found (content/nur.md) (hint: did you mean /nur.en.md?)",
+        "content/a.md:4: error[IM101]: link target 'hallo.md' not found (content/hallo.md) (hint: did you mean hallo.de.md?)",
+        "content/b.en.md:4: error[IM101]: link target 'hallo.md' not found (content/hallo.md) "
+        "(hint: did you mean hallo.en.md?)",
+        "content/b.en.md:4: error[IM101]: link target 'weg.en.md' not found (content/weg.en.md)",
+        "4 errors, 0 warnings"]
+
+
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
     `feiertage` are made from; a near miss is a warning that names the id meant."""

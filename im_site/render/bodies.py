@@ -222,13 +222,25 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
                               "and not published in this build",
                               hint="publish the target first, or remove the link")
         return "#"
-    _page_not_found(ctx, part, line, rel, written)
+    _page_not_found(ctx, part, line, rel, written, page.lang)
     return "#"
 
 
-def _page_not_found(ctx: RenderContext, part: Part, line: int, rel: str, written: str) -> None:
+def _page_not_found(ctx: RenderContext, part: Part, line: int, rel: str, written: str, lang: str | None = None) -> None:
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
-                          hint=_same_name(rel, ctx.site.by_rel))
+                          hint=_language_file(ctx, rel, written, lang) or _same_name(rel, ctx.site.by_rel))
+
+
+def _language_file(ctx: RenderContext, rel: str, written: str, lang: str | None) -> str | None:
+    """"did you mean hallo.de.md?" for a link to `hallo.md` where the file's name says its language
+    (`hallo.de.md`, `hallo.en.md`): the linking page's language first, then the site's default."""
+    base = rel.removesuffix(".md")
+    if posixpath.splitext(posixpath.basename(base))[1][1:] in ctx.config.languages:
+        return None  # `hallo.en.md` itself is missing, not a name without its language
+    order = sorted(ctx.config.languages, key=lambda code: (code != lang, code != ctx.config.settings.language))
+    found = next((code for code in order if f"{base}.{code}.md" in ctx.site.by_rel or f"{base}.{code}.md" in ctx.hidden),
+                 None)
+    return f"did you mean {written.removesuffix('.md')}.{found}.md?" if found else None
 
 
 def check_links(ctx: RenderContext, part: Part) -> None:
