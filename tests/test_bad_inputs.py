@@ -384,6 +384,29 @@ def test_a_link_without_the_language_of_the_file_name_names_the_file(make_site):
         "4 errors, 0 warnings"]
 
 
+def test_a_missing_picture_hint_fits_the_path_written(make_site):
+    """The hint said "write the path from this file ... or from content/" even for a path that was
+    right: a picture of that name elsewhere is named, one of a close name in that folder, else the
+    file is missing from a folder that is there; the advice on paths stays for a folder that is not."""
+    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+           b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+    root = make_site({"content/assets/images/team.png": png, "content/assets/logo.png": png,
+                      "content/x.md": "---\ntitle: A\n---\n![a](assets/images/fehlt.png)\n\n![b](assets/images/logo.png)\n\n"
+                                      "![c](assets/images/teams.png)\n\n![d](bilder/team.jpg)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/x.md:4: error[IM110]: image content/assets/images/fehlt.png not found "
+        "(hint: the file is missing: add it under content/assets/images/)",
+        "content/x.md:6: error[IM110]: image content/assets/images/logo.png not found "
+        "(hint: did you mean /assets/logo.png? (a leading / starts from content/))",
+        "content/x.md:8: error[IM110]: image content/assets/images/teams.png not found "
+        "(hint: did you mean team.png? (content/assets/images/team.png))",
+        "content/x.md:10: error[IM110]: image content/bilder/team.jpg not found "
+        "(hint: write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg))",
+        "4 errors, 0 warnings"]
+
+
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
     `feiertage` are made from; a near miss is a warning that names the id meant."""

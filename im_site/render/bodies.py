@@ -387,8 +387,22 @@ def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None,
     names the picture of that name the site has, if any."""
     if rel in ctx.files:
         return ctx.images.get(rel, used_by, line)
-    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found", hint=_same_name(rel, ctx.files) or hint)
+    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found",
+                          hint=_same_name(rel, ctx.files) or _missing_image_hint(ctx, rel) or hint)
     return None
+
+
+def _missing_image_hint(ctx: RenderContext, rel: str) -> str | None:
+    """For a picture in a folder that is there (the path is right, the file is not): a file of
+    that folder with a name close to it, else that the file is to be added there."""
+    folder = posixpath.dirname(rel)
+    if not (ctx.config.content_dir / folder).is_dir():
+        return None
+    beside = sorted(posixpath.basename(other) for other in ctx.files if posixpath.dirname(other) == folder)
+    close = difflib.get_close_matches(posixpath.basename(rel), beside, n=1, cutoff=0.75)
+    if close:
+        return f"did you mean {close[0]}? (content/{posixpath.join(folder, close[0])})"
+    return f"the file is missing: add it under content/{folder + '/' if folder else ''}"
 
 
 def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | None:
