@@ -393,12 +393,13 @@ def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None,
 
 
 def _missing_image_hint(ctx: RenderContext, rel: str) -> str | None:
-    """For a picture in a folder that is there (the path is right, the file is not): a file of
-    that folder with a name close to it, else that the file is to be added there."""
+    """For a picture in a folder that holds files other than Markdown (the path is right, the file
+    is not): a file of that folder with a name close to it, else that the file is to be added there.
+    (`fehlt.png` beside a message is rather a path written from the wrong place.)"""
     folder = posixpath.dirname(rel)
-    if not (ctx.config.content_dir / folder).is_dir():
-        return None
     beside = sorted(posixpath.basename(other) for other in ctx.files if posixpath.dirname(other) == folder)
+    if not beside:
+        return None
     close = difflib.get_close_matches(posixpath.basename(rel), beside, n=1, cutoff=0.75)
     if close:
         return f"did you mean {close[0]}? (content/{posixpath.join(folder, close[0])})"
