@@ -26,7 +26,7 @@ from .options import BuildOptions
 from .output import OutputSet
 from .render import install_globals, render_jobs
 from .render.assets import add_theme_assets
-from .render.bodies import add_aliases
+from .render.bodies import add_aliases, check_links
 from .render.context import INVALID, Job, RenderContext
 from .render.navigation import check_menu
 from .rules import as_moment, judge
@@ -93,6 +93,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
                         scheduled_files=frozenset(page.file for page, why in result.hidden if why == "scheduled"),
                         images=ImageStore(config.content_dir, diagnostics, cache,
                                           tuple(settings.images.widths), settings.images.quality))
+    by_path = {page.path: page for page in published}
+    ctx.outputs.locate = lambda origin, file: by_path[origin].address_line(file) if origin in by_path else None
     add_theme_assets(ctx)
     install_globals(ctx)
     jobs = plan(ctx)
@@ -108,6 +110,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     render_jobs(ctx, early)
     render_jobs(ctx, late)  # "What's new" compares the hashes of the pages rendered before it
     add_aliases(ctx)  # after every page: an old URL must not hide one
+    for part in content.unpublished_bodies:
+        check_links(ctx, part)
     _add_files(ctx)
     cache.prune_store({stored.key for stored in ctx.outputs.files.stored()})  # old images and cards
     lint.check(ctx, result)

@@ -42,6 +42,9 @@ class Content:
     pages: list[Page] = field(default_factory=list)
     files: dict[str, SourceFile] = field(default_factory=dict)  # by rel: assets, kpi data
     invalid: set[str] = field(default_factory=set)  # rels of Markdown sources whose errors keep them out
+    #: The bodies of those sources (not drafts) whose front matter could be read: their links are
+    #: checked all the same (`bodies.check_links`), so one run reports every problem of a file.
+    unpublished_bodies: list[Part] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,13 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     md = make_parser(config.settings.markdown.html) if todo else None
     # Each batch is decoded and stored as it arrives, while the children go on working.
     done: dict[str, tuple[tuple | None, list[Diagnostic]]] = {}
+    bodies: dict[str, Part] = {}
     for results in fork_batches(lambda batch: ([_parse_and_render(source, config, md) for source in batch],),
                                 todo, workers, PARSE_BATCH):
-        cache.put_many("sources", [(keys[rel], value) for rel, (value, problems) in results
+        cache.put_many("sources", [(keys[rel], value) for rel, (value, problems, _) in results
                                    if value is not None and not problems])
-        done.update((rel, (_decode(value) if value is not None else None, problems)) for rel, (value, problems) in results)
+        done.update((rel, (_decode(value) if value is not None else None, problems)) for rel, (value, problems, _) in results)
+        bodies.update((rel, body) for rel, (_, _, body) in results if body is not None)
     items: list[_Parsed] = []
     cached: list[_Parsed] = []
     for source in markdown:
@@ -153,6 +158,8 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
             diagnostics.extend(problems)  # in the order of the sources, whichever child found them
             if entry is None:
                 content.invalid.add(source.rel)
+                if source.rel in bodies:
+                    content.unpublished_bodies.append(bodies[source.rel])
                 continue
             stored = not problems
         items.append(_from_cache(source, entry, key))
@@ -192,15 +199,20 @@ def _read_lost(markdown: list[SourceFile], keys: dict[str, str], found: dict[str
     return read
 
 
-def _parse_and_render(source: SourceFile, config: Config, md: Any) -> tuple[str, tuple[bytes | None, list[Diagnostic]]]:
-    """(rel, (the cache form of the parsed and rendered source or None, its problems))."""
+def _parse_and_render(source: SourceFile, config: Config,
+                      md: Any) -> tuple[str, tuple[bytes | None, list[Diagnostic], Part | None]]:
+    """(rel, (the cache form of the parsed and rendered source or None, its problems, and for a
+    source with problems in its front matter its rendered body, if it can be found and is no draft))."""
     local = Diagnostics()
     item = _parse(source, config, local)
     if item is None:
-        return source.rel, (None, local.items)
+        assert source.text is not None
+        found = frontmatter.body_of(source.text)
+        body = Part(source.path, source.rel, found[1], render_markdown(md, found[0])) if found is not None else None
+        return source.rel, (None, local.items, body)
     rendered = render_markdown(md, item.parsed.body)
     place = _url(item, config) if source.kind != "lesson" else ("", "")  # a lesson lives on its module's page
-    return source.rel, (_to_cache(replace(item, rendered=rendered, place=place)), local.items)
+    return source.rel, (_to_cache(replace(item, rendered=rendered, place=place)), local.items, None)
 
 
 def _to_cache(item: _Parsed) -> bytes:

@@ -227,14 +227,28 @@ def split(text: str) -> tuple[str | None, str, int]:
     raise YamlProblem("front matter starts with '---' on line 1 but is never closed", 1)
 
 
-def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed | None:
-    """Split and validate a Markdown file; None after reporting its problems."""
+def body_of(text: str) -> tuple[str, int] | None:
+    """(body, its first line) of a file whose front matter has problems, unless the front matter
+    cannot be read as YAML or says `draft: true` (a draft's links are not checked either)."""
     try:
         block, body, body_line = split(text)
-        doc = load(block, line_offset=1) if block is not None else YamlDoc({}, {}, 1)
+        data = load(block, line_offset=1, problems=[]).data if block is not None else {}
+    except YamlProblem:
+        return None
+    return None if isinstance(data, dict) and data.get("draft") is True else (body, body_line)
+
+
+def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed | None:
+    """Split and validate a Markdown file; None after reporting its problems."""
+    values: list[tuple[tuple[Any, ...], YamlProblem]] = []  # values unusable on their own (date: 2026-13-45)
+    try:
+        block, body, body_line = split(text)
+        doc = load(block, line_offset=1, problems=values) if block is not None else YamlDoc({}, {}, 1)
     except YamlProblem as problem:
         diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
         return None
+    for _, problem in values:
+        diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
@@ -244,7 +258,8 @@ def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed 
         diagnostics.error(path, 1, "IM007", "missing front matter with a title",
                           hint="start the file with ---, title: ..., ---")
         return None
-    meta = validate(META_BY_KIND[kind], doc, path, diagnostics)
-    if meta is None:
+    # The other keys are checked too (an unknown key, a missing title), but not those already reported.
+    meta = validate(META_BY_KIND[kind], doc, path, diagnostics, reported={key_path for key_path, _ in values})
+    if meta is None or values:
         return None
     return Parsed(meta, doc, body, body_line, block)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from .config import Config
 from .markdown import Heading, Rendered
 from .slugs import slugify
+from .urls import page_file
 
 #: Ids the default theme's templates give their own elements; a heading never takes one
 #: (tests/test_hardening.py keeps this list in step with the templates).
@@ -62,6 +63,20 @@ class Page:
     @property
     def title(self) -> str:
         return self.meta.title
+
+    def address_line(self, file: str) -> int | None:
+        """The front matter line that made the address of `file`, which the page writes: the alias
+        it is the page of, else its `slug:`, else a KPI snapshot's `period:`, else its `title:`
+        (the slug then comes from the file name)."""
+        if self.line_of is None:
+            return None
+        aliases = getattr(self.meta, "aliases", None) or []
+        alias = next((index for index, alias in enumerate(aliases) if page_file(alias) == file), None)
+        if alias is not None:
+            return self.line_of(("aliases", alias))
+        given = self.meta.model_fields_set
+        key = "slug" if "slug" in given else ("period" if self.kind == "kpi_snapshot" else "title")
+        return self.line_of((key,))
 
     @property
     def file(self) -> str:

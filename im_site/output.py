@@ -103,9 +103,13 @@ class OutputSet:
     _folders: dict[str, str] = field(default_factory=dict)  # folder key -> first path below it
     #: While a cacheable page renders: the paths it adds (pagecache.py).
     journal: list[str] | None = field(default=None, repr=False)
+    #: The line of an origin (a content file) that set the address of a path it writes, for a collision
+    #: error at that line (build.py gives it; the page's front matter is read only then).
+    locate: Callable[[str, str], int | None] | None = field(default=None, repr=False)
 
     def add(self, path: str, data: bytes | str | Stored, origin: str, diagnostics: Diagnostics) -> bool:
-        """Add a file; two sources writing one path (after case folding) is an error naming both."""
+        """Add a file; two sources writing one path (after case folding) is an error naming both
+        (at the line `locate` finds)."""
         if isinstance(data, Stored):
             return self.add_packed(path, data, origin, diagnostics)
         return self.add_packed(path, Blobs.pack(path, data.encode("utf-8") if isinstance(data, str) else data),
@@ -120,7 +124,7 @@ class OutputSet:
         key = collision_key(path)
         other = self._clash(key)
         if other is not None:
-            _report_collision(path, origin, other, self.origins[other], diagnostics)
+            _report_collision(path, origin, other, self.origins[other], diagnostics, self.locate)
             return False
         self._keys[key] = path
         for folder in _folders_of(key):
@@ -153,15 +157,18 @@ def _folders_of(key: str) -> list[str]:
     return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
 
 
-def _report_collision(path: str, origin: str, other: str, other_origin: str, diagnostics: Diagnostics) -> None:
-    """Name both writers; blame a content file (the one to rename) rather than a generated file."""
+def _report_collision(path: str, origin: str, other: str, other_origin: str, diagnostics: Diagnostics,
+                      locate: Callable[[str, str], int | None] | None) -> None:
+    """Name both writers; blame a content file (the one to rename) rather than a generated file,
+    at the line that set its address (`slug:`, or `title:` for one made from the file name)."""
     if other_origin.startswith("content/") and not origin.startswith("content/"):
         path, origin, other, other_origin = other, other_origin, path, origin
+    line = locate(origin, path) if locate is not None else None
     clash = "also writes it" if collision_key(path) == collision_key(other) else f"writes {other!r}"
     hint = "give one of them another slug"
     if origin != other_origin and collision_key(origin) == collision_key(other_origin):
         hint = "the two file names differ only in letter case or Unicode form (NFC/NFD); " + hint
-    diagnostics.error(origin, None, "IM030", f"writes {path!r}, but {other_origin} {clash}", hint=hint)
+    diagnostics.error(origin, line, "IM030", f"writes {path!r}, but {other_origin} {clash}", hint=hint)
 
 
 def check_output_dir(output: Path, root: Path) -> None:

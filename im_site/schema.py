@@ -74,17 +74,19 @@ _EXPECTED = {
 
 
 def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
-             *, prefix: tuple[Any, ...] = ()) -> M | None:
-    """The model instance, or None after adding every problem to `diagnostics`."""
+             *, prefix: tuple[Any, ...] = (), reported: set[tuple[Any, ...]] | None = None) -> M | None:
+    """The model instance, or None after adding every problem to `diagnostics`; problems at the
+    key paths in `reported` (reported already, while reading the YAML) are left out."""
     data = doc.data if not prefix else _lookup(doc.data, prefix)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        reported: set[tuple[Any, ...]] = set()
+        earlier = reported or set()
+        reported = set()
         errors = exc.errors(include_url=False)
         for error in _unions_as_one(errors):
             key_path, message = _describe(error, data, model)
-            if key_path in reported:
+            if key_path in reported or any(key_path[:len(done)] == done for done in earlier):
                 continue
             reported.add(key_path)
             diagnostics.error(path, doc.line_of(prefix + key_path), _code(error, model), message,

@@ -140,10 +140,14 @@ class YamlDoc:
         return self.lines.get((), self.first_line)
 
 
-def load(text: str, *, line_offset: int = 0) -> YamlDoc:
+def load(text: str, *, line_offset: int = 0, problems: list[tuple[Path, YamlProblem]] | None = None) -> YamlDoc:
     """Parse one YAML document. `line_offset` is added to every line (front matter).
 
-    Raises YamlProblem with the line in the file for anything unusable.
+    Raises YamlProblem with the line in the file for anything unusable. Given a
+    `problems` list, a value that is unusable on its own (`date: 2026-13-45`,
+    `draft: yes please` tagged as a boolean) is added to it with its key path
+    and kept as the text written, so that the rest of the document is still read
+    and checked: every problem of a file is reported in one run.
     """
     try:
         loader = _Loader(text)
@@ -173,7 +177,7 @@ def load(text: str, *, line_offset: int = 0) -> YamlDoc:
     doc = YamlDoc(None, {}, line_offset + 1)
     if node is None:
         return doc
-    doc.data = _convert(node, (), doc.lines, line_offset, 0)
+    doc.data = _convert(node, (), doc.lines, line_offset, 0, problems=problems)
     return doc
 
 
@@ -182,7 +186,7 @@ def _shift(line: int | None, offset: int) -> int | None:
 
 
 def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], offset: int, depth: int,
-             seen: set[int] | None = None) -> Any:
+             seen: set[int] | None = None, problems: list[tuple[Path, YamlProblem]] | None = None) -> Any:
     line = node.start_mark.line + 1 + offset
     lines.setdefault(path, line)
     seen = set() if seen is None else seen
@@ -192,16 +196,22 @@ def _convert(node: yaml.Node, path: Path, lines: dict[Path, int], offset: int, d
     if depth > MAX_DEPTH:
         raise YamlProblem(f"YAML nested deeper than {MAX_DEPTH} levels", line)
     if isinstance(node, yaml.MappingNode):
-        return _convert_mapping(node, path, lines, offset, depth, seen)
+        return _convert_mapping(node, path, lines, offset, depth, seen, problems)
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             raise YamlProblem(f"unsupported YAML tag {node.tag}", line)
-        return [_convert(item, path + (i,), lines, offset, depth + 1, seen) for i, item in enumerate(node.value)]
-    return _scalar(node, line)
+        return [_convert(item, path + (i,), lines, offset, depth + 1, seen, problems) for i, item in enumerate(node.value)]
+    try:
+        return _scalar(node, line)
+    except YamlProblem as problem:
+        if problems is None:
+            raise
+        problems.append((path, problem))
+        return node.value
 
 
 def _convert_mapping(node: yaml.MappingNode, path: Path, lines: dict[Path, int], offset: int, depth: int,
-                     seen: set[int]) -> dict:
+                     seen: set[int], problems: list[tuple[Path, YamlProblem]] | None) -> dict:
     if node.tag != "tag:yaml.org,2002:map":
         raise YamlProblem(f"unsupported YAML tag {node.tag}", node.start_mark.line + 1 + offset)
     result: dict[Any, Any] = {}
@@ -220,7 +230,7 @@ def _convert_mapping(node: yaml.MappingNode, path: Path, lines: dict[Path, int],
         lines[path + (key,)] = key_line
         if id(value_node) in seen:
             raise YamlProblem("aliases (*name) are not allowed", key_line)
-        result[key] = _convert(value_node, path + (key,), lines, offset, depth + 1, seen)
+        result[key] = _convert(value_node, path + (key,), lines, offset, depth + 1, seen, problems)
         lines[path + (key,)] = key_line
     return result
 

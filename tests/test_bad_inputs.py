@@ -132,13 +132,13 @@ CASES = [
      "site.yaml:13", "IM006", "scheme"),
     ("data-acknowledge-url", {"site.yaml": BASIC_SITE_YAML + "acknowledge_url: 'data:text/html,{id}'\n"},
      "site.yaml:13", "IM006", "scheme"),
-    ("page-collides-with-listing", {"content/messages.md": "---\ntitle: M\n---\n"}, "content/messages.md", "IM030",
+    ("page-collides-with-listing", {"content/messages.md": "---\ntitle: M\n---\n"}, "content/messages.md:2", "IM030",
      "'messages/index.html', but messages listing also writes it"),
-    ("page-collides-with-feed", {"content/x.md": "---\ntitle: A\nslug: feed.xml\n---\n"}, "content/x.md", "IM030",
+    ("page-collides-with-feed", {"content/x.md": "---\ntitle: A\nslug: feed.xml\n---\n"}, "content/x.md:3", "IM030",
      "writes 'feed.xml'"),
-    ("page-collides-with-sitemap", {"content/x.md": "---\ntitle: A\nslug: sitemap.xml\n---\n"}, "content/x.md", "IM030",
+    ("page-collides-with-sitemap", {"content/x.md": "---\ntitle: A\nslug: sitemap.xml\n---\n"}, "content/x.md:3", "IM030",
      "writes 'sitemap.xml'"),
-    ("page-collides-with-404", {"content/x.md": "---\ntitle: A\nslug: 404.html\n---\n"}, "content/x.md", "IM030",
+    ("page-collides-with-404", {"content/x.md": "---\ntitle: A\nslug: 404.html\n---\n"}, "content/x.md:3", "IM030",
      "writes '404.html'"),
     ("case-folded-collision", {"content/messages/Gut.md": "---\ntitle: G\ndate: 2026-01-07\n---\n"},
      "content/messages/", "IM030", "'messages/gut/index.html'"),
@@ -366,6 +366,47 @@ def test_a_link_into_the_wrong_folder_names_the_page_meant(make_site):
         f"content/messages/a.md:5: error[IM101]: link target 'kasse.md' not found (content/messages/kasse.md) {hint}"]
 
 
+def test_a_link_without_the_language_of_the_file_name_names_the_file(make_site):
+    """`hallo.md` for a file named `hallo.de.md` (the default language written out) or `hallo.en.md`:
+    the hint names the file that is there, in the linking page's language first."""
+    root = make_site({"content/hallo.de.md": "---\ntitle: Hallo\n---\n", "content/hallo.en.md": "---\ntitle: Hello\n---\n",
+                      "content/nur.en.md": "---\ntitle: Only\n---\n",
+                      "content/a.md": "---\ntitle: A\n---\n[h](hallo.md) [n](/nur.md#x)\n",
+                      "content/b.en.md": "---\ntitle: B\n---\n[h](hallo.md) [w](weg.en.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/a.md:4: error[IM101]: link target '/nur.md' not found (content/nur.md) (hint: did you mean /nur.en.md?)",
+        "content/a.md:4: error[IM101]: link target 'hallo.md' not found (content/hallo.md) (hint: did you mean hallo.de.md?)",
+        "content/b.en.md:4: error[IM101]: link target 'hallo.md' not found (content/hallo.md) "
+        "(hint: did you mean hallo.en.md?)",
+        "content/b.en.md:4: error[IM101]: link target 'weg.en.md' not found (content/weg.en.md)",
+        "4 errors, 0 warnings"]
+
+
+def test_a_missing_picture_hint_fits_the_path_written(make_site):
+    """The hint said "write the path from this file ... or from content/" even for a path that was
+    right: a picture of that name elsewhere is named, one of a close name in that folder, else the
+    file is missing from a folder that is there; the advice on paths stays for a folder that is not."""
+    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+           b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+    root = make_site({"content/assets/images/team.png": png, "content/assets/logo.png": png,
+                      "content/x.md": "---\ntitle: A\n---\n![a](assets/images/fehlt.png)\n\n![b](assets/images/logo.png)\n\n"
+                                      "![c](assets/images/teams.png)\n\n![d](bilder/team.jpg)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/x.md:4: error[IM110]: image content/assets/images/fehlt.png not found "
+        "(hint: the file is missing: add it under content/assets/images/)",
+        "content/x.md:6: error[IM110]: image content/assets/images/logo.png not found "
+        "(hint: did you mean /assets/logo.png? (a leading / starts from content/))",
+        "content/x.md:8: error[IM110]: image content/assets/images/teams.png not found "
+        "(hint: did you mean team.png? (content/assets/images/team.png))",
+        "content/x.md:10: error[IM110]: image content/bilder/team.jpg not found "
+        "(hint: write the path from this file (../assets/bild.jpg) or from content/ (/assets/bild.jpg))",
+        "4 errors, 0 warnings"]
+
+
 def test_an_anchor_typed_as_its_heading_reads_finds_the_heading(make_site):
     """`#Öffnungszeiten` and `#Feiertage` are how authors type the headings `oeffnungszeiten` and
     `feiertage` are made from; a near miss is a warning that names the id meant."""
@@ -417,6 +458,28 @@ def test_all_problems_are_reported_at_once(make_site):
     for path in ("content/a.md:2", "content/b.md:4", "content/c.md:1"):
         assert path in result.stderr
     assert "4 errors" in result.stderr
+
+
+def test_one_file_with_front_matter_errors_reports_its_body_problems_in_the_same_run(make_site):
+    """An invalid date stopped the reading of the front matter: the misspelt key came on the next
+    run, and the page was dropped before its links were checked, so the broken link and picture
+    came on the run after that. A draft's body stays unchecked, as it would with valid front matter."""
+    root = make_site({
+        "content/assets/bild.png": b"",
+        "content/messages/a.md": "---\ntitle: A\ndate: 2026-13-45\nsummery: Kurz\n---\nText.\n\n[weg](weg.md) "
+                                 "[ok](b.md)\n\n![Bild](../bilder/bild.png)\n",
+        "content/messages/b.md": "---\ntitle: B\ndate: 2026-01-02\n---\nB.\n",
+        "content/messages/c.md": "---\ntitle: C\ndate: 2026-13-45\ndraft: true\n---\n[weg](weg.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "content/messages/a.md:3: error[IM003]: '2026-13-45' is not a valid date",
+        "content/messages/a.md:4: error[IM005]: unknown key 'summery' (hint: did you mean 'summary'?)",
+        "content/messages/a.md:8: error[IM101]: link target 'weg.md' not found (content/messages/weg.md)",
+        "content/messages/a.md:10: error[IM110]: image content/bilder/bild.png not found "
+        "(hint: did you mean /assets/bild.png? (a leading / starts from content/))",
+        "content/messages/c.md:3: error[IM003]: '2026-13-45' is not a valid date",
+        "5 errors, 0 warnings"]
 
 
 def test_site_yaml_problems_name_key_and_line(make_site):

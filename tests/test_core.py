@@ -1171,6 +1171,20 @@ def test_output_paths_collide_case_insensitively(make_site):
     assert "IM030" in result.stderr and "content/seite.md" in result.stderr
 
 
+def test_a_url_collision_is_reported_at_the_line_that_set_the_address(make_site):
+    """`content/messages/zukunft.md: error[IM030]` named no line: the `slug:` that made the address,
+    or the `title:` when it came from the file name, or the alias."""
+    root = make_site({"content/messages/willkommen.md": "---\ntitle: Willkommen\ndate: 2026-01-01\n---\n",
+                      "content/messages/zukunft.md": "---\ntitle: Zukunft\ndate: 2026-01-02\nslug: willkommen\n---\n",
+                      "content/messages.md": "---\ntitle: Nachrichten\n---\n",
+                      "content/kpis/2026-q1.md": "---\ntitle: Q1\nperiod: 2026-Q1\n---\n",
+                      "content/kpis/q1.md": "---\ntitle: Q1 neu\nperiod: 2026 Q1\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert sorted(line.split(": error")[0] for line in result.stderr.splitlines() if "IM030" in line) == [
+        "content/kpis/q1.md:3", "content/messages.md:2", "content/messages/zukunft.md:4"]
+
+
 def test_home_folder_or_project_root_refused_as_output(built):
     result = run_cli(built, "build", "-o", str(built))
     assert result.exit_code == 1

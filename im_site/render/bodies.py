@@ -222,9 +222,44 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
                               "and not published in this build",
                               hint="publish the target first, or remove the link")
         return "#"
-    ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
-                          hint=_same_name(rel, ctx.site.by_rel))
+    _page_not_found(ctx, part, line, rel, written, page.lang)
     return "#"
+
+
+def _page_not_found(ctx: RenderContext, part: Part, line: int, rel: str, written: str, lang: str | None = None) -> None:
+    ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
+                          hint=_language_file(ctx, rel, written, lang) or _same_name(rel, ctx.site.by_rel))
+
+
+def _language_file(ctx: RenderContext, rel: str, written: str, lang: str | None) -> str | None:
+    """"did you mean hallo.de.md?" for a link to `hallo.md` where the file's name says its language
+    (`hallo.de.md`, `hallo.en.md`): the linking page's language first, then the site's default."""
+    base = rel.removesuffix(".md")
+    if posixpath.splitext(posixpath.basename(base))[1][1:] in ctx.config.languages:
+        return None  # `hallo.en.md` itself is missing, not a name without its language
+    order = sorted(ctx.config.languages, key=lambda code: (code != lang, code != ctx.config.settings.language))
+    found = next((code for code in order if f"{base}.{code}.md" in ctx.site.by_rel or f"{base}.{code}.md" in ctx.hidden),
+                 None)
+    return f"did you mean {written.removesuffix('.md')}.{found}.md?" if found else None
+
+
+def check_links(ctx: RenderContext, part: Part) -> None:
+    """The body of a file no page is made of, as its front matter has errors: its links and pictures
+    that name no file under content/ are reported with those errors, not only on the run after they
+    are fixed. (Whether a target is published, its headings and its address depend on the page.)"""
+    for line, code, message in part.rendered.problems:
+        ctx.diagnostics.error(part.path, part.body_line + line - 1, code, message)
+    for ref in part.rendered.links:
+        target = unquote(ref.target.partition("#")[0])
+        rel = _content_rel(ctx, part, target) if target else ""
+        if not rel.endswith(".md") or rel.startswith(("..", "/")) or rel in ctx.files:
+            continue
+        if rel not in ctx.site.by_rel and rel not in ctx.hidden:
+            _page_not_found(ctx, part, part.body_line + ref.line - 1, rel, target)
+    for ref in part.rendered.images:
+        rel = _content_rel(ctx, part, unquote(ref.target))
+        if not rel.startswith("..") and rel not in ctx.files:
+            _content_image(ctx, rel, part.path, part.body_line + ref.line - 1)
 
 
 def add_aliases(ctx: RenderContext) -> None:
@@ -352,8 +387,23 @@ def _content_image(ctx: RenderContext, rel: str, used_by: str, line: int | None,
     names the picture of that name the site has, if any."""
     if rel in ctx.files:
         return ctx.images.get(rel, used_by, line)
-    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found", hint=_same_name(rel, ctx.files) or hint)
+    ctx.diagnostics.error(used_by, line, "IM110", f"image content/{rel} not found",
+                          hint=_same_name(rel, ctx.files) or _missing_image_hint(ctx, rel) or hint)
     return None
+
+
+def _missing_image_hint(ctx: RenderContext, rel: str) -> str | None:
+    """For a picture in a folder that holds files other than Markdown (the path is right, the file
+    is not): a file of that folder with a name close to it, else that the file is to be added there.
+    (`fehlt.png` beside a message is rather a path written from the wrong place.)"""
+    folder = posixpath.dirname(rel)
+    beside = sorted(posixpath.basename(other) for other in ctx.files if posixpath.dirname(other) == folder)
+    if not beside:
+        return None
+    close = difflib.get_close_matches(posixpath.basename(rel), beside, n=1, cutoff=0.75)
+    if close:
+        return f"did you mean {close[0]}? (content/{posixpath.join(folder, close[0])})"
+    return f"the file is missing: add it under content/{folder + '/' if folder else ''}"
 
 
 def front_image(ctx: RenderContext, page: Page, current_file: str) -> Markup | None:
