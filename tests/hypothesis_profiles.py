@@ -6,6 +6,6 @@ from hypothesis import HealthCheck, settings
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
            "derandomize": False, "print_blob": True}
-settings.register_profile("ci", max_examples=15, **_COMMON)  # each example builds a site: the suite stays near 4-5 min
+settings.register_profile("ci", max_examples=10, **_COMMON)  # each example builds a site: the suite stays near 5 min
 settings.register_profile("deep", max_examples=500, **_COMMON)
 settings.load_profile("ci")

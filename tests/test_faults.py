@@ -22,7 +22,7 @@ from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
 
 SMALL = {"content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
          "content/ueber.md": "---\ntitle: Über uns\n---\nWir.\n"}
-BIG_PAGES = 600  # a build of one to two seconds on 2 cores: long enough for signals to land mid-way
+BIG_PAGES = 450  # a build of about a second on 2 cores: long enough for signals to land mid-way
 
 def console_script() -> str:
     """The `im-site` command as pyproject.toml declares it (`module:function`), as Python code."""
