@@ -272,15 +272,18 @@ def load_config(path: Path) -> Config:
     text = sources.read_text(path, rel, diagnostics, max_bytes=1_000_000)
     if text is None:
         raise SiteError(diagnostics)
+    values: list[tuple[tuple, YamlProblem]] = []  # values unusable on their own (a date 2026-13-45): all at once
     try:
-        doc = load(text)
+        doc = load(text, problems=values)
     except YamlProblem as problem:
         diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
         raise SiteError(diagnostics) from None
+    for _, problem in values:
+        diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
     if not isinstance(doc.data, dict):
         diagnostics.error(rel, 1, "IM001", "site.yaml must be a mapping of keys (title: ..., theme: ...)")
         raise SiteError(diagnostics)
-    settings = validate(SiteSettings, doc, rel, diagnostics)
+    settings = validate(SiteSettings, doc, rel, diagnostics, reported={key_path for key_path, _ in values})
     if settings is not None:
         _check_consistency(settings, doc, rel, diagnostics)
         _check_cache_dir(settings, doc, rel, path.resolve().parent, diagnostics)

@@ -491,6 +491,17 @@ def test_site_yaml_problems_name_key_and_line(make_site):
     assert "site.yaml:16:" in result.stderr and "keep" in result.stderr
 
 
+def test_site_yaml_reports_an_invalid_date_and_the_other_keys_in_one_run(make_site):
+    """A date site.yaml cannot hold (2026-13-45) stopped its reading: the misspelt key below it
+    came only on the next run."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "versions: {keep: 2026-13-45}\ncolour: red\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line.split(" (hint")[0] for line in result.stderr.splitlines()] == [
+        "site.yaml:13: error[IM003]: '2026-13-45' is not a valid date",
+        "site.yaml:14: error[IM005]: unknown key 'colour'", "2 errors, 0 warnings"]
+
+
 def test_a_language_listed_twice_is_one_error(make_site):
     """`languages: [de, en, pl, en]` (a merge slip) made every generated page of the language
     write its file twice: dozens of "writes 'en/index.html', but home also writes it" errors."""
