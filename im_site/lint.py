@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from .scaffold import placeholder_texts
+from .markdown import sample_pattern
 from .slugs import INVISIBLE
 
 if TYPE_CHECKING:
@@ -107,16 +107,19 @@ def check_placeholders(pages: list["Page"], diagnostics: "Diagnostics") -> None:
     """A warning for each sample sentence of `im-site new` in a page readers see: "One or two
     sentences for listings and the feed." went to every listing, the feed and the digest once a
     writer removed `draft: true` and overlooked the summary. Drafts are left alone: that is where
-    the sample text belongs while the page is written."""
-    samples = placeholder_texts()
+    the sample text belongs while the page is written. (The body's sentences were found when it
+    was parsed, `Rendered.samples`.)"""
+    pattern = sample_pattern()
     for page in sorted(pages, key=lambda p: p.path):
-        objectives = [(page.path, page.line_of(("objectives", index)) if page.line_of else None, str(text))
-                      for index, text in enumerate(getattr(page.meta, "objectives", None) or [])]
-        for path, line, text in [*_texts(page), *objectives]:
-            sample = next((sample for sample in samples if sample in text), None)
-            if sample is not None:
-                diagnostics.warning(path, line, "IM122", f"sample text of `im-site new` is published: {sample!r}",
-                                    hint="write your own text here, or keep `draft: true` until the page is ready")
+        line_of = page.line_of or (lambda key_path: None)
+        fields = [(("summary",), getattr(page.meta, "summary", None))] + [
+            (("objectives", index), text) for index, text in enumerate(getattr(page.meta, "objectives", None) or [])]
+        found = [(page.path, line_of(key_path), match.group(0)) for key_path, text in fields
+                 if text and (match := pattern.search(str(text))) is not None]
+        found += [(part.path, part.body_line + line - 1, sample) for part in page.parts for line, sample in part.rendered.samples]
+        for path, line, sample in found:
+            diagnostics.warning(path, line, "IM122", f"sample text of `im-site new` is published: {sample!r}",
+                                hint="write your own text here, or keep `draft: true` until the page is ready")
 
 
 # ---------------------------------------------------------------- contrast

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from typing import Any, Callable, NamedTuple
 from urllib.parse import unquote
@@ -66,6 +67,7 @@ class Rendered:
     headings: tuple[Heading, ...] = ()
     packed_text: bytes = b""  # "line\ttext" per text run, one per row
     problems: tuple[tuple[int, str, str], ...] = ()  # (line, code, message), errors
+    samples: tuple[tuple[int, str], ...] = ()  # (line, sentence) of sample text `im-site new` wrote
 
     @classmethod
     def of(cls, html: str, text: str = "", **fields: Any) -> "Rendered":
@@ -76,7 +78,7 @@ class Rendered:
         cached bodies, and restoring each heading and link through its class cost 30 us a page."""
         return _restore_rendered, (self.packed_html, tuple(map(tuple, self.links)), tuple(map(tuple, self.images)),
                                    tuple(map(tuple, self.kpis)), tuple(map(tuple, self.headings)), self.packed_text,
-                                   self.problems)
+                                   self.problems, self.samples)
 
     @property
     def html(self) -> str:
@@ -98,12 +100,12 @@ class Rendered:
 
 
 def _restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple[tuple, ...], kpis: tuple[tuple, ...],
-                      headings: tuple[tuple, ...], packed_text: bytes, problems: tuple) -> Rendered:
+                      headings: tuple[tuple, ...], packed_text: bytes, problems: tuple, samples: tuple) -> Rendered:
     def references(items: tuple[tuple, ...]) -> tuple[Reference, ...]:
         return tuple(tuple.__new__(Reference, item) for item in items)  # made by the class once already
 
     return Rendered(packed_html, references(links), references(images), references(kpis),
-                    tuple(tuple.__new__(Heading, item) for item in headings), packed_text, problems)
+                    tuple(tuple.__new__(Heading, item) for item in headings), packed_text, problems, samples)
 
 
 def _pack(text: str) -> bytes:
@@ -194,9 +196,22 @@ def render_markdown(md: MarkdownIt, body: str) -> Rendered:
     collected = _Collector()
     _walk(tokens, collected)
     html = md.renderer.render(tokens, md.options, {})
+    samples = sample_pattern()
     return Rendered.of(html, "\n".join(f"{line}\t{text}" for line, text in collected.text),
                        links=tuple(collected.links), images=tuple(collected.images), kpis=tuple(collected.kpis),
-                       headings=tuple(collected.headings), problems=tuple(collected.problems))
+                       headings=tuple(collected.headings), problems=tuple(collected.problems),
+                       samples=tuple((line, found.group(0)) for line, text in collected.text
+                                     if (found := samples.search(text)) is not None))
+
+
+@lru_cache(maxsize=1)
+def sample_pattern() -> re.Pattern[str]:
+    """Any sentence of the sample text `im-site new` writes (lint.py warns of it in a published
+    page). Looked for here, once per source: the parse is cached, the text of 10,000 pages is not
+    read again on every build."""
+    from .scaffold import placeholder_texts  # its templates; scaffold needs the config, loaded later
+
+    return re.compile("|".join(re.escape(text) for text in placeholder_texts()))
 
 
 def _walk(tokens: list[Token], out: _Collector) -> None:
