@@ -278,7 +278,7 @@ def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes
                     f"<td>{html.escape(_when(v.date, look))}</td><td>{v.pages}</td>{commit}</tr>")
     head = "".join(f"<th>{html.escape(words[key])}</th>" for key in ("version", "date", "pages", "commit")
                    if key != "commit" or with_commit)
-    table = (f'<div class="table-scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows) +
+    table = (f'<div class="table-scroll"><table class="version-table">\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows) +
              "\n</tbody>\n</table></div>")
     if look.render is not None:
         # The site's own header (brand, menu, languages) and footer, leading into the newest version.

@@ -262,6 +262,8 @@ def test_the_list_of_versions_leads_around_like_every_page(new_page, published, 
     page.goto(start)
     assert page.locator(".site-header .brand").is_visible() and page.locator(".site-footer").is_visible()
     assert page.locator(".site-footer").inner_text().strip().endswith("Plain Intranet")
+    box = page.locator(".table-scroll").first  # the list fits the phone: no date cut off until scrolled
+    assert box.evaluate("element => element.scrollWidth <= element.clientWidth"), box.evaluate("e => e.scrollWidth")
     page.locator(".header-menu-toggle").click()  # a <details>: opens without JavaScript
     with page.expect_navigation():
         page.locator(".main-nav a", has_text="Nachrichten").click()
