@@ -150,7 +150,7 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
                    hint="edit that file; a snapshot's file is named by its period" if kind == "kpi" else
                    f"edit that file, or name the new one with --slug, e.g. --slug {stem}-2")
     today = now.astimezone(config.tz).date()
-    text = _fill(_template(kind), {
+    text = _fill(_template(kind, lang), {
         "TITLE": _yaml_string(_title(kind, title, lang)), "PERIOD": _yaml_string(title.strip()),
         "DATE": today.isoformat(), "REVIEW_BY": (today + timedelta(days=365)).isoformat(),
         "KPI_LINES": _kpi_lines(config) if kind == "kpi" else "",
@@ -184,8 +184,11 @@ def _write_new(path: Path, text: str) -> None:
 NEW_KINDS = {"message": "message.md", "module": "module.md", "kpi": "kpi.md"}
 
 
-def _template(kind: str) -> str:
-    return (TEMPLATES / "new" / NEW_KINDS[kind]).read_text(encoding="utf-8")
+def _template(kind: str, lang: str) -> str:
+    """The template of `kind` in `lang` (`message.de.md`: German sample text and comments), else the English one."""
+    name = NEW_KINDS[kind]
+    local = TEMPLATES / "new" / name.replace(".md", f".{lang}.md")
+    return (local if local.is_file() else TEMPLATES / "new" / name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
@@ -193,8 +196,8 @@ def placeholder_texts() -> tuple[str, ...]:
     """The sample sentences `new` writes for the writer to replace: the summary, the objective and
     the lines of the body, read from the templates themselves so that the two never drift apart."""
     found = set()
-    for kind in NEW_KINDS:
-        _, head, body = _template(kind).split("---\n", 2)
+    for template in sorted((TEMPLATES / "new").glob("*.md")):
+        _, head, body = template.read_text(encoding="utf-8").split("---\n", 2)
         for line in head.splitlines():
             value = re.fullmatch(r"(?:summary:|\s+-)\s+([^#_]+?)\s*(?:#.*)?", line)
             if value:

@@ -191,14 +191,14 @@ def test_sample_text_of_new_is_a_warning_once_the_page_is_published(make_site) -
     assert result.exit_code == 1
     found = [line.split(" (hint")[0] for line in result.stdout.splitlines() if "IM122" in line]
     sample = "warning[IM122 placeholder]: sample text of `im-site new` is published"
-    assert found == [f"content/messages/neuer-markt.md:5: {sample}: 'One or two sentences for listings and the feed.'",
-                     f"content/messages/neuer-markt.md:18: {sample}: 'Write the message here.'",
-                     f"content/training/kasse-schnell.md:4: {sample}: 'What the module teaches, in one sentence.'",
-                     f"content/training/kasse-schnell.md:8: {sample}: 'What a participant can do afterwards'",
-                     f"content/training/kasse-schnell.md:22: {sample}: 'Each second-level heading is a lesson.'"]
+    assert found == [f"content/messages/neuer-markt.md:5: {sample}: 'Ein oder zwei Sätze für die Übersichten und den Feed.'",
+                     f"content/messages/neuer-markt.md:18: {sample}: 'Hier steht die Nachricht.'",
+                     f"content/training/kasse-schnell.md:4: {sample}: 'Was das Modul vermittelt, in einem Satz.'",
+                     f"content/training/kasse-schnell.md:8: {sample}: 'Was Teilnehmende danach können'",
+                     f"content/training/kasse-schnell.md:22: {sample}: 'Jede Überschrift der zweiten Ebene ist eine Lektion.'"]
     text = message.read_text(encoding="utf-8")
-    message.write_text(text.replace("One or two sentences for listings and the feed.", "Der neue Markt öffnet.")
-                       .replace("Write the message here.", "Am Montag geht es los."), encoding="utf-8")
+    message.write_text(text.replace("Ein oder zwei Sätze für die Übersichten und den Feed.", "Der neue Markt öffnet.")
+                       .replace("Hier steht die Nachricht.", "Am Montag geht es los."), encoding="utf-8")
     assert "neuer-markt.md" not in run_cli(root, "check", "--now", NOW).stdout
 
 
@@ -302,6 +302,18 @@ def test_new_writes_front_matter_to_fill_in(make_site, kind, title, rel, expecte
     assert again.exit_code == 1
     assert "already exists" in again.stderr
     assert (root / rel).read_text(encoding="utf-8") == text
+
+
+def test_new_writes_sample_text_in_the_language_of_the_page(make_site) -> None:
+    """A German team got English sample text and comments ("remove this line when ...") in every
+    new German page; a language without templates of its own gets the English ones."""
+    root = make_site({}, site_yaml="title: T\nlanguage: de\nlanguages: [de, en, fr]\n")
+    for lang, title in (("de", "Neu"), ("en", "New"), ("fr", "Nouveau")):
+        assert run_cli(root, "new", "message", title, "--lang", lang, "--now", NOW).exit_code == 0
+    german = (root / "content/messages/neu.md").read_text(encoding="utf-8")
+    assert "# diese Zeile löschen, wenn die Nachricht fertig ist" in german and "Hier steht die Nachricht." in german
+    for rel in ("content/messages/new.en.md", "content/messages/nouveau.fr.md"):
+        assert "Write the message here." in (root / rel).read_text(encoding="utf-8")
 
 
 def test_new_in_another_language_and_the_site_timezone(make_site) -> None:
