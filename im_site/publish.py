@@ -31,8 +31,6 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable
 
-import jinja2
-
 from .build import BuildResult, build
 from .config import Config, check_option_values
 from .diagnostics import SiteError, fail, tidy_path
@@ -283,11 +281,11 @@ def versions_page(versions: list[Version], look: ListLook, prefix: str) -> bytes
     if look.render is not None:
         # The site's own header (brand, menu, languages) and footer, leading into the newest version.
         ctx = look.render
-        try:
-            return render_outside(ctx, "versions.html", "versions.html", newest, {
-                "canonical": ctx.address.removesuffix("latest/") + "versions.html", "versions_page": "versions.html"}, {"versions_table": table}).encode()
-        except jinja2.TemplateError:
-            pass  # a theme's own versions.html that fails: the list as below, which needs no template
+        themed = render_outside(ctx, "versions.html", "versions.html", newest, {
+            "canonical": ctx.address.removesuffix("latest/") + "versions.html", "versions_page": "versions.html"},
+            {"versions_table": table})
+        if themed is not None:  # else (a warning says why) the list as below, which needs no template
+            return themed.encode()
     styles = "".join(f'<link rel="stylesheet" href="{html.escape(newest + path)}">\n' for path in look.stylesheets)
     title = f"{words['title']} – {look.title}" if look.title else words["title"]
     logo = f'<img class="brand-logo" src="{html.escape(newest + look.logo)}" alt="" height="40">' if look.logo else ""

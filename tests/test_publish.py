@@ -177,6 +177,23 @@ def test_the_list_of_versions_has_the_sites_header_menu_languages_and_footer(thr
         assert all((folder / href).is_file() for href in parse(page).hrefs if not href.startswith(("mailto:", "#")))
 
 
+def test_a_theme_whose_list_of_versions_fails_publishes_the_plain_list_with_a_warning(make_site, tmp_path):
+    """Only `publish` renders versions.html: a theme's own that fails was dropped for the plain
+    list without a word, so its author never learnt why the list did not look like the site."""
+    root = make_site({**V1, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/templates/versions.html": "{% extends 'default:versions.html' %}\n"
+                                                          "{% block main %}{{ missing.part }}{% endblock %}\n"},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\n")
+    dest = tmp_path / "public"
+    result = publish(root, dest, "--version", "v1")
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if "IM040" in line]
+    assert warnings == ["themes/t/templates/versions.html:2: warning[IM040]: template error: 'missing' is undefined "
+                        "(rendering versions.html, which is written without the theme) "
+                        "(hint: versions.html is rendered by `im-site publish` only)"]
+    assert 'href="versions/v1/index.html"' in (dest / "versions.html").read_text(encoding="utf-8")
+
+
 def test_pages_link_to_versions_and_whats_new_without_version_ids(three_versions):
     _, dest = three_versions
     page = dest / "versions/v3/messages/gamma/index.html"

@@ -212,13 +212,21 @@ def render_outside(ctx: RenderContext, template: str, file: str, prefix: str, va
     """A page that `publish` writes beside the version folders (versions.html), in the site
     language and the theme's look: header, menu, language switch and footer lead into the build's
     folder at `prefix` (`versions/<id>/`). Without scripts: it is the list readers without
-    JavaScript get. `html`: values that are HTML already. Raises the template's errors."""
+    JavaScript get. `html`: values that are HTML already. None, after a warning at the template's
+    line, when the theme's template fails here (no build renders this page: nothing else says so)."""
     env = ctx.theme.env
     assert env is not None
     job = Job(file, template, ctx.config.settings.language, template)
     values = {**common_values(ctx, job), "link_prefix": prefix, "scripts": [], "alternates": [], **values,
               **{name: Markup(text) for name, text in html.items()}}
-    return env.get_template(template).render(values)
+    try:
+        return env.get_template(template).render(values)
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        path, line = ((template_path(ctx, exc.filename or exc.name), exc.lineno) if isinstance(exc, jinja2.TemplateSyntaxError)
+                      else _template_frame(ctx, exc))
+        ctx.diagnostics.warning(path, line, "IM040", f"template error: {exc} (rendering {file}, which is written "
+                                "without the theme)", hint=f"{file} is rendered by `im-site publish` only")
+        return None
 
 
 def _template_frame(ctx: RenderContext, exc: BaseException) -> tuple[str, int | None]:
