@@ -38,21 +38,16 @@ def install_globals(ctx: RenderContext) -> None:
     env = ctx.theme.env
     assert env is not None
 
-    def link(context: Any, target_file: str) -> str:
-        # A page outside the build's folder (render_outside) reaches the build's files below `link_prefix`.
-        prefix = context.get("link_prefix")
-        return prefix + target_file if prefix is not None else link_from(ctx, context["current_file"], target_file)
-
     @jinja2.pass_context
     def href(context: Any, url_path: str) -> str:
         address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
-        return link(context, page_file(address)) + hashmark + fragment
+        return link_from(ctx, context["current_file"], page_file(address)) + hashmark + fragment
 
     @jinja2.pass_context
     def asset(context: Any, name: str) -> str:
         if name not in ctx.assets:
             raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
-        return link(context, ctx.assets[name])
+        return link_from(ctx, context["current_file"], ctx.assets[name])
 
     @jinja2.pass_context
     def label(context: Any, value: Any) -> str:
@@ -208,7 +203,7 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
 
 
 def render_outside(ctx: RenderContext, template: str, file: str, prefix: str, values: dict[str, Any],
-                   html: dict[str, str]) -> str:
+                   html: dict[str, str]) -> str | None:
     """A page that `publish` writes beside the version folders (versions.html), in the site
     language and the theme's look: header, menu, language switch and footer lead into the build's
     folder at `prefix` (`versions/<id>/`). Without scripts: it is the list readers without
@@ -217,7 +212,17 @@ def render_outside(ctx: RenderContext, template: str, file: str, prefix: str, va
     env = ctx.theme.env
     assert env is not None
     job = Job(file, template, ctx.config.settings.language, template)
-    values = {**common_values(ctx, job), "link_prefix": prefix, "scripts": [], "alternates": [], **values,
+
+    def href(url_path: str) -> str:  # these two shadow the globals, which link from a page of the build
+        address, hashmark, fragment = url_path.partition("#")
+        return prefix + page_file(address) + hashmark + fragment
+
+    def asset(name: str) -> str:
+        if name not in ctx.assets:
+            raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
+        return prefix + ctx.assets[name]
+
+    values = {**common_values(ctx, job), "href": href, "asset": asset, "scripts": [], "alternates": [], **values,
               **{name: Markup(text) for name, text in html.items()}}
     try:
         return env.get_template(template).render(values)
