@@ -276,10 +276,10 @@ def load_config(path: Path) -> Config:
     try:
         doc = load(text, problems=values)
     except YamlProblem as problem:
-        diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
+        problem.report(diagnostics, rel)
         raise SiteError(diagnostics) from None
     for _, problem in values:
-        diagnostics.error(rel, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
+        problem.report(diagnostics, rel)
     if not isinstance(doc.data, dict):
         diagnostics.error(rel, 1, "IM001", "site.yaml must be a mapping of keys (title: ..., theme: ...)")
         raise SiteError(diagnostics)

@@ -245,10 +245,10 @@ def parse(text: str, path: str, kind: Kind, diagnostics: Diagnostics) -> Parsed 
         block, body, body_line = split(text)
         doc = load(block, line_offset=1, problems=values) if block is not None else YamlDoc({}, {}, 1)
     except YamlProblem as problem:
-        diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
+        problem.report(diagnostics, path)
         return None
     for _, problem in values:
-        diagnostics.error(path, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
+        problem.report(diagnostics, path)
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):

@@ -101,7 +101,7 @@ def load_definitions(files: dict[str, SourceFile], diagnostics: Diagnostics) -> 
     try:
         doc = load(source.text or "")
     except YamlProblem as problem:
-        diagnostics.error(source.path, problem.line, "IM003", problem.message, column=problem.column, hint=problem.hint)
+        problem.report(diagnostics, source.path)
         return None
     if not isinstance(doc.data, dict):
         diagnostics.error(source.path, doc.first_line, "IM004", "kpis.yaml must be a mapping with a `kpis:` list")

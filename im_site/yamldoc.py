@@ -15,11 +15,14 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .sources import NONCHARACTER, noncharacter_message
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostics
 
 Path = tuple[Any, ...]
 
@@ -42,6 +45,10 @@ class YamlProblem(Exception):
         self.line = line
         self.column = column
         self.hint = hint
+
+    def report(self, diagnostics: "Diagnostics", path: str) -> None:
+        """Add this problem to `diagnostics` as error IM003 of the file `path`, at its line and column."""
+        diagnostics.error(path, self.line, "IM003", self.message, column=self.column, hint=self.hint)
 
 
 #: What the YAML parser's words usually mean in front matter a person wrote, as a hint.
