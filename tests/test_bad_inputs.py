@@ -4,6 +4,7 @@ the previous output byte-identical, and nothing written outside the output folde
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -184,12 +185,24 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def good_sites(tmp_path_factory) -> dict[bool, Path]:
+    """The good site built once, without and with a theme `t` of its own (by whether a case adds
+    theme files): each case starts from a copy of its output and cache instead of building it."""
+    sites = {}
+    for themed in (False, True):
+        root = tmp_path_factory.mktemp("good") / "site"
+        write_files(root, {**GOOD, **({"themes/t/theme.yaml": "extends: default\n"} if themed else {})})
+        (root / "site.yaml").write_text(BASIC_SITE_YAML + ("theme: t\n" if themed else ""), encoding="utf-8")
+        assert build_site(root).exit_code == 0
+        sites[themed] = root
+    return sites
+
+
 @pytest.mark.parametrize("name,files,location,code,words", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_reported_and_output_untouched(make_site, tmp_path, name, files, location, code, words):
-    site_yaml = BASIC_SITE_YAML + ("theme: t\n" if any(k.startswith("themes/t/") for k in files) else "")
-    theme = {"themes/t/theme.yaml": "extends: default\n"} if "theme: t" in site_yaml else {}
-    root = make_site({**GOOD, **theme}, site_yaml=site_yaml)
-    assert build_site(root).exit_code == 0
+def test_bad_input_is_reported_and_output_untouched(good_sites, tmp_path, name, files, location, code, words):
+    root = tmp_path / "site"
+    shutil.copytree(good_sites[any(k.startswith("themes/t/") for k in files)], root)
     before = snapshot_tree(root / "_site")
     for rel, data in files.items():
         path = root / rel
