@@ -23,7 +23,7 @@ from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
 from .schema import Strict, validate
-from .urls import is_external, quote_path, scheme_of
+from .urls import is_external, other_host_loads, quote_path, scheme_of
 from .yamldoc import YamlDoc, YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
@@ -229,6 +229,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     _check_strings(chain, settings_chain, docs, diagnostics)
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     _check_blocks(theme.env, chain, config.root, diagnostics)
+    _check_other_hosts(chain, config.root, diagnostics)
     return theme
 
 
@@ -252,6 +253,30 @@ def _check_blocks(env: jinja2.Environment, chain: list[tuple[str, Path]], root: 
                                     f"extends ({extends.template.value}), so it shows nowhere",
                                     hint=f"did you mean {match[0]!r}?" if match else
                                     f"the blocks there: {', '.join(sorted(inherited))}")
+
+
+#: A Jinja comment, whose text is no markup (`{# <script src="https://…"> #}`).
+_JINJA_COMMENT = re.compile(r"{#.*?#}", re.S)
+
+
+def _check_other_hosts(chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
+    """A theme template that loads a file from another host (a Google Fonts `<link>`, a CDN script)
+    broke the promise that pages load nothing from other hosts, on an intranet that may not reach
+    them, without a word: error IM110 at its line, as in a theme stylesheet. The e-mail digest is
+    no page (its pictures must be full addresses)."""
+    for name, folder in chain:
+        templates = folder / "templates"
+        if name == "default" or not templates.is_dir():
+            continue
+        for path in sorted(p for p in templates.rglob("*.html") if p.is_file() and p.name != "digest.html"):
+            text = _JINJA_COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"),
+                                      path.read_text(encoding="utf-8", errors="replace"))
+            for offset, url in other_host_loads(text):
+                diagnostics.error(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
+                                  text.count("\n", 0, offset) + 1, "IM110",
+                                  f"{url!r} loads from another host; pages load nothing from other hosts",
+                                  hint="put the file in the theme's static/ folder and name it with asset(): "
+                                       "{{ asset('fonts/brand.woff2') }}")
 
 
 def _outer_blocks(node: jinja2.nodes.Node) -> list[jinja2.nodes.Block]:
