@@ -69,6 +69,8 @@ class Theme:
     tokens: dict[str, str] = field(default_factory=dict)
     strings: dict[str, dict[str, str]] = field(default_factory=dict)
     env: jinja2.Environment | None = None
+    #: Where a site theme (not the built-in one) sets each token it sets: (theme.yaml path, line).
+    token_lines: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
     def static_files(self) -> dict[str, Path]:
         """Static files by path, the child's file winning over its parents'."""
@@ -215,8 +217,11 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
         docs.append((rel, doc))
         name = None if name == "default" else (settings.extends or "default")
     theme = Theme(chain)
-    for settings in reversed(settings_chain):
+    for (name, _), settings, (rel, doc) in reversed(list(zip(chain, settings_chain, docs, strict=True))):
         theme.tokens.update(settings.tokens)
+        if name != "default":
+            theme.token_lines.update((key, (rel, doc.line_of(("tokens", key)) if doc is not None else None))
+                                     for key in settings.tokens)
         for lang, strings in settings.strings.items():
             theme.strings.setdefault(lang, {}).update(strings)
     for lang in config.languages:
