@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import jinja2
+import jinja2.meta
 
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
@@ -235,6 +236,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     _check_blocks(theme.env, chain, config.root, diagnostics)
     _check_other_hosts(chain, config.root, diagnostics)
+    _check_unused_templates(theme.env, chain, config.root, diagnostics)
     return theme
 
 
@@ -282,6 +284,41 @@ def _check_other_hosts(chain: list[tuple[str, Path]], root: Path, diagnostics: D
                                   f"{url!r} loads from another host; pages load nothing from other hosts",
                                   hint="put the file in the theme's static/ folder and name it with asset(): "
                                        "{{ asset('fonts/brand.woff2') }}")
+
+
+def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path,
+                            diagnostics: Diagnostics) -> None:
+    """A theme template that overrides no built-in one and whose name no template gives
+    (`partials/header.html`, where the header is in base.html; `mesage.html`) is never rendered,
+    and the designer saw their change nowhere without a word: warning IM040, with the built-in
+    template it resembles. Not said when some template names one by a variable (`"x/" ~ kind`)."""
+    builtin = sorted(path.relative_to(BUILTIN / "templates").as_posix()
+                     for path in (BUILTIN / "templates").rglob("*") if path.is_file())
+    own = [(path, path.relative_to(folder / "templates").as_posix()) for name, folder in chain if name != "default"
+           for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()]
+    if all(template in builtin for _, template in own):
+        return  # the usual theme, overrides only: no template need be parsed
+    sources = {path: path.read_text(encoding="utf-8", errors="replace") for _, folder in chain
+               for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()}
+    unused = [(path, template) for path, template in own if template not in builtin
+              and not any(template in source for other, source in sources.items() if other != path)]
+    if not unused or any(None in jinja2.meta.find_referenced_templates(parsed) for source in sources.values()
+                         if (parsed := _parsed(env, source)) is not None):
+        return
+    stems = {_stem(other): other for other in builtin}
+    for path, template in unused:
+        # Names compared without folder and extension: `partials/header.html` is not `partials/badges.html`.
+        match = [stems[stem] for stem in difflib.get_close_matches(_stem(template), stems, n=1, cutoff=0.75)]
+        diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name, 1,
+                            "IM040", f"template {template!r} overrides no built-in template and no template "
+                            "includes it, so it shows nowhere",
+                            hint=f"did you mean {match[0]!r}?" if match else
+                            f"include it where it belongs ({{% include \"{template}\" %}}), or override a built-in "
+                            "template by its name (the header and footer are in base.html)")
+
+
+def _stem(template: str) -> str:
+    return posixpath.splitext(posixpath.basename(template))[0]
 
 
 def _outer_blocks(node: jinja2.nodes.Node) -> list[jinja2.nodes.Block]:
