@@ -9,7 +9,7 @@ not blocked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterator
 
 from .markdown import sample_pattern
@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     from .diagnostics import Diagnostics
     from .model import Page
     from .render.context import RenderContext
+    from .theme import Theme
 
 #: WCAG 2.2 AA minimum contrast for normal-size text.
 AA_NORMAL = 4.5
 WHITE = "#FFFFFF"
 DARK_TEXT = "#1A1A1A"
 _HEX = re.compile(r"#[0-9a-fA-F]{6}$")
+_SHORT_HEX = re.compile(r"#[0-9a-fA-F]{3}$")
 
 
 def check(ctx: "RenderContext", result: "BuildResult") -> None:
@@ -40,7 +42,7 @@ def check(ctx: "RenderContext", result: "BuildResult") -> None:
         for page in sorted(pages, key=lambda p: p.path):
             check_voice(page, rules if page.lang == ctx.config.settings.language else avoided, ctx.diagnostics)
     check_placeholders([page for page in ctx.site.pages if page.path not in result.previewed], ctx.diagnostics)
-    check_contrast(ctx.config, ctx.theme.tokens, ctx.diagnostics)
+    check_contrast(ctx.config, ctx.theme, ctx.diagnostics)
 
 
 # ---------------------------------------------------------------- brand voice
@@ -137,26 +139,68 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (first + 0.05) / (second + 0.05)
 
 
-def colour_pairs(config: "Config", tokens: dict[str, str]) -> list[tuple[str, str, str, str]]:
-    """(what, foreground, background, site.yaml colour key) for each pair the theme uses."""
+@dataclass(frozen=True)
+class ColourPair:
+    """A colour pair the built-in theme draws, and the line that chose its foreground colour."""
+
+    what: str
+    foreground: str
+    background: str
+    file: str
+    line: int | None
+    hint: str
+
+
+def colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
+    """Each pair the theme uses, with both colours as #RRGGBB. A colour a site theme's token sets
+    (`color-link`, `color-heading`, `color-muted`, `color-on-secondary`) is reported on the token's
+    line in its theme.yaml: the warning named site.yaml's `primary`, and the writer changed the
+    wrong colour."""
     colors = config.settings.brand.colors
-    link = tokens.get("color-link", colors.primary)
-    on_secondary = tokens.get("color-on-secondary", DARK_TEXT)
+
+    def site(key: str) -> tuple[str, int | None]:
+        return config.file, config.line_of("brand", "colors", key)
+
+    def by_token(what: str, token: str, fallback: str | None, background: str, site_key: str,
+                 where: str = "") -> ColourPair | None:
+        foreground = theme.tokens.get(token, fallback)
+        if foreground is None:
+            return None
+        if token in theme.token_lines:
+            return ColourPair(f"{what} ({token}) on {background}{where}", foreground, getattr(colors, background),
+                              *theme.token_lines[token], f"darken or lighten the theme's {token} or the brand's {background}")
+        return ColourPair(f"{what} on {background}{where}", foreground, getattr(colors, background), *site(site_key),
+                          f"change the brand's {background}, or set the token {token} in your theme's theme.yaml"
+                          if token in theme.tokens else "darken or lighten one of the brand colours")
+
     pairs = [
-        ("text on background", colors.text, colors.background, "text"),
-        ("white on primary (header, buttons)", WHITE, colors.primary, "primary"),
-        ("links (primary) on background", link, colors.background, "primary"),
-        ("text on secondary (must-read flag)", on_secondary, colors.secondary, "secondary"),
+        ColourPair("text on background", colors.text, colors.background, *site("text"),
+                   "darken or lighten one of the brand colours"),
+        ColourPair("white on primary (header, buttons)", WHITE, colors.primary, *site("primary"),
+                   "darken or lighten one of the brand colours"),
+        by_token("links" if "color-link" in theme.token_lines else "links (primary)", "color-link", colors.primary,
+                 "background", "primary"),
+        by_token("headings", "color-heading", None, "background", "background"),
+        by_token("muted text", "color-muted", None, "background", "background", " (dates, summaries)"),
+        by_token("text", "color-on-secondary", DARK_TEXT, "secondary", "secondary", " (must-read flag)"),
     ]
-    return [pair for pair in pairs if _HEX.match(pair[1]) and _HEX.match(pair[2])]
+    return [replace(pair, foreground=hex_colour(pair.foreground), background=hex_colour(pair.background))
+            for pair in pairs if pair is not None and hex_colour(pair.foreground) and hex_colour(pair.background)]
 
 
-def check_contrast(config: "Config", tokens: dict[str, str], diagnostics: "Diagnostics") -> None:
-    """Warn on site.yaml's colour line for each pair below WCAG AA (4.5:1)."""
-    for what, foreground, background, key in colour_pairs(config, tokens):
-        ratio = contrast_ratio(foreground, background)
+def hex_colour(value: str) -> str:
+    """`#RRGGBB` for a colour written `#RRGGBB` or `#RGB`; "" for anything else (a `var()`, `rgb()`)."""
+    value = value.strip()
+    if _SHORT_HEX.match(value):
+        return "#" + "".join(digit * 2 for digit in value[1:])
+    return value if _HEX.match(value) else ""
+
+
+def check_contrast(config: "Config", theme: "Theme", diagnostics: "Diagnostics") -> None:
+    """Warn on the line that chose a colour for each pair below WCAG AA (4.5:1)."""
+    for pair in colour_pairs(config, theme):
+        ratio = contrast_ratio(pair.foreground, pair.background)
         if ratio < AA_NORMAL:
-            diagnostics.warning(config.file, config.line_of("brand", "colors", key), "IM121",
-                                f"contrast of {what} is {ratio:.2f}:1 ({foreground.upper()} on "
-                                f"{background.upper()}), below WCAG AA {AA_NORMAL}:1",
-                                hint="darken or lighten one of the brand colours")
+            diagnostics.warning(pair.file, pair.line, "IM121",
+                                f"contrast of {pair.what} is {ratio:.2f}:1 ({pair.foreground.upper()} on "
+                                f"{pair.background.upper()}), below WCAG AA {AA_NORMAL}:1", hint=pair.hint)

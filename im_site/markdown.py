@@ -27,7 +27,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .compress import compress, decompress
 from .slugs import slugify
-from .urls import is_external, is_safe_url, scheme_of
+from .urls import is_external, is_safe_url, other_host_loads, scheme_of
 
 CALLOUTS = ("note", "tip", "warning", "info")
 MAX_NESTING = 20
@@ -233,6 +233,8 @@ def _walk(tokens: list[Token], out: _Collector) -> None:
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
         if token.type == "inline":
             _walk_inline(token, line, out)
+        if token.type == "html_block":
+            _raw_html(token.content, line, out)
 
 
 #: What a heading id set with `{#...}` may be: what im-site makes of a heading's text itself.
@@ -302,8 +304,18 @@ def _walk_inline(inline: Token, line: int, out: _Collector) -> None:
             _image(child, line, out)
         elif child.type == "myst_role":
             _role(child, line, out)
+        elif child.type == "html_inline":
+            _raw_html(child.content, line, out)
         elif child.type == "footnote_ref":
             continue
+
+
+def _raw_html(html: str, line: int, out: _Collector) -> None:
+    """Raw HTML (`markdown: {html: true}`) that loads a file of another host (`<img src="https://…">`,
+    an embedded video) reached the page unchecked, where a Markdown image of another host is an error."""
+    for offset, url in other_host_loads(html):
+        out.problems.append((line + html.count("\n", 0, offset), "IM110",
+                             f"{url!r} loads from another host; pages load nothing from other hosts"))
 
 
 def _link(token: Token, line: int, out: _Collector) -> None:

@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import unquote
 
 import jinja2
+import jinja2.meta
 
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
 from .schema import Strict, validate
-from .urls import is_external, quote_path, scheme_of
+from .urls import is_external, other_host_loads, quote_path, scheme_of
 from .yamldoc import YamlDoc, YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
@@ -69,6 +70,8 @@ class Theme:
     tokens: dict[str, str] = field(default_factory=dict)
     strings: dict[str, dict[str, str]] = field(default_factory=dict)
     env: jinja2.Environment | None = None
+    #: Where a site theme (not the built-in one) sets each token it sets: (theme.yaml path, line).
+    token_lines: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
     def static_files(self) -> dict[str, Path]:
         """Static files by path, the child's file winning over its parents'."""
@@ -215,8 +218,11 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
         docs.append((rel, doc))
         name = None if name == "default" else (settings.extends or "default")
     theme = Theme(chain)
-    for settings in reversed(settings_chain):
+    for (name, _), settings, (rel, doc) in reversed(list(zip(chain, settings_chain, docs, strict=True))):
         theme.tokens.update(settings.tokens)
+        if name != "default":
+            theme.token_lines.update((key, (rel, doc.line_of(("tokens", key)) if doc is not None else None))
+                                     for key in settings.tokens)
         for lang, strings in settings.strings.items():
             theme.strings.setdefault(lang, {}).update(strings)
     for lang in config.languages:
@@ -229,6 +235,8 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
     _check_strings(chain, settings_chain, docs, diagnostics)
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     _check_blocks(theme.env, chain, config.root, diagnostics)
+    _check_other_hosts(chain, config.root, diagnostics)
+    _check_unused_templates(theme.env, chain, config.root, diagnostics)
     return theme
 
 
@@ -252,6 +260,65 @@ def _check_blocks(env: jinja2.Environment, chain: list[tuple[str, Path]], root: 
                                     f"extends ({extends.template.value}), so it shows nowhere",
                                     hint=f"did you mean {match[0]!r}?" if match else
                                     f"the blocks there: {', '.join(sorted(inherited))}")
+
+
+#: A Jinja comment, whose text is no markup (`{# <script src="https://…"> #}`).
+_JINJA_COMMENT = re.compile(r"{#.*?#}", re.S)
+
+
+def _check_other_hosts(chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
+    """A theme template that loads a file from another host (a Google Fonts `<link>`, a CDN script)
+    broke the promise that pages load nothing from other hosts, on an intranet that may not reach
+    them, without a word: error IM110 at its line, as in a theme stylesheet. The e-mail digest is
+    no page (its pictures must be full addresses)."""
+    for name, folder in chain:
+        templates = folder / "templates"
+        if name == "default" or not templates.is_dir():
+            continue
+        for path in sorted(p for p in templates.rglob("*.html") if p.is_file() and p.name != "digest.html"):
+            text = _JINJA_COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"),
+                                      path.read_text(encoding="utf-8", errors="replace"))
+            for offset, url in other_host_loads(text):
+                diagnostics.error(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
+                                  text.count("\n", 0, offset) + 1, "IM110",
+                                  f"{url!r} loads from another host; pages load nothing from other hosts",
+                                  hint="put the file in the theme's static/ folder and name it with asset(): "
+                                       "{{ asset('fonts/brand.woff2') }}")
+
+
+def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path,
+                            diagnostics: Diagnostics) -> None:
+    """A theme template that overrides no built-in one and whose name no template gives
+    (`partials/header.html`, where the header is in base.html; `mesage.html`) is never rendered,
+    and the designer saw their change nowhere without a word: warning IM040, with the built-in
+    template it resembles. Not said when some template names one by a variable (`"x/" ~ kind`)."""
+    builtin = sorted(path.relative_to(BUILTIN / "templates").as_posix()
+                     for path in (BUILTIN / "templates").rglob("*") if path.is_file())
+    own = [(path, path.relative_to(folder / "templates").as_posix()) for name, folder in chain if name != "default"
+           for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()]
+    if all(template in builtin for _, template in own):
+        return  # the usual theme, overrides only: no template need be parsed
+    sources = {path: path.read_text(encoding="utf-8", errors="replace") for _, folder in chain
+               for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()}
+    unused = [(path, template) for path, template in own if template not in builtin
+              and not any(template in source for other, source in sources.items() if other != path)]
+    if not unused or any(None in jinja2.meta.find_referenced_templates(parsed) for source in sources.values()
+                         if (parsed := _parsed(env, source)) is not None):
+        return
+    stems = {_stem(other): other for other in builtin}
+    for path, template in unused:
+        # Names compared without folder and extension: `partials/header.html` is not `partials/badges.html`.
+        match = [stems[stem] for stem in difflib.get_close_matches(_stem(template), stems, n=1, cutoff=0.75)]
+        diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name, 1,
+                            "IM040", f"template {template!r} overrides no built-in template and no template "
+                            "includes it, so it shows nowhere",
+                            hint=f"did you mean {match[0]!r}?" if match else
+                            f"include it where it belongs ({{% include \"{template}\" %}}), or override a built-in "
+                            "template by its name (the header and footer are in base.html)")
+
+
+def _stem(template: str) -> str:
+    return posixpath.splitext(posixpath.basename(template))[0]
 
 
 def _outer_blocks(node: jinja2.nodes.Node) -> list[jinja2.nodes.Block]:

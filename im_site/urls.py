@@ -42,6 +42,48 @@ def is_external(url: str) -> bool:
     return scheme_of(url) is not None or url.startswith("//")
 
 
+#: An HTML start tag and its attributes (a `>` in a quoted value does not end it; a `<` does, so
+#: that a search from each `<` ends at the next: linear time on any text).
+_HTML_TAG = re.compile(r"""<([a-zA-Z][\w:-]*)((?:[^<>"']|"[^<"]*"|'[^<']*')*)>""")
+_HTML_ATTRIBUTE = re.compile(r"""([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+#: `<link rel>` values that make the browser fetch the `href` as the page opens; `alternate`,
+#: `canonical` and the like only name an address.
+_LOADING_RELS = frozenset({"stylesheet", "icon", "apple-touch-icon", "mask-icon", "manifest", "preload",
+                           "modulepreload", "prefetch", "prerender", "preconnect", "dns-prefetch"})
+#: What CSS in a `style` attribute or a `<style>` element loads.
+_CSS_LOAD = re.compile(r"""url\(\s*["']?([^"'()\s]*)|@import\s+["']([^"']*)""", re.I)
+
+
+def is_other_host(url: str) -> bool:
+    """True for a URL that a browser fetches from another host (`https://`, `//cdn`); not `data:`."""
+    return scheme_of(url) in ("http", "https") or _INVISIBLE.sub("", url).startswith("//")
+
+
+def other_host_loads(html: str) -> list[tuple[int, str]]:
+    """(offset, URL) of each file of another host that this HTML makes a browser load as the page
+    opens: `src`, `srcset`, `poster`, `<object data>`, `<link rel=stylesheet|icon|preload…>`,
+    `<use href>` and CSS `url()` or `@import`. Links the reader follows (`<a href>`) are not loads."""
+    found: list[tuple[int, str]] = []
+    for tag in _HTML_TAG.finditer(html):
+        attributes = [(match.group(1).lower(), match.group(2) or match.group(3) or match.group(4) or "",
+                       tag.start(2) + match.start()) for match in _HTML_ATTRIBUTE.finditer(tag.group(2))]
+        rels = {word.lower() for name, value, _ in attributes if name == "rel" for word in value.split()}
+        for name, value, offset in attributes:
+            found += [(offset, url) for url in _loaded(tag.group(1).lower(), name, value, rels) if is_other_host(url)]
+    found += [(match.start(), match.group(1) or match.group(2)) for match in _CSS_LOAD.finditer(html)
+              if is_other_host(match.group(1) or match.group(2) or "")]
+    return sorted(found)
+
+
+def _loaded(tag: str, attribute: str, value: str, rels: set[str]) -> list[str]:
+    """The URLs that `attribute` of an HTML `tag` makes the browser load (none for a link to follow)."""
+    if attribute == "srcset":
+        return [candidate.split()[0] for candidate in value.split(",") if candidate.split()]
+    loads = (attribute in ("src", "poster") or (attribute == "data" and tag == "object")
+             or (attribute in ("href", "xlink:href") and (tag in ("use", "image") or (tag == "link" and bool(rels & _LOADING_RELS)))))
+    return [value.strip()] if loads else []
+
+
 def page_file(url_path: str) -> str:
     """The output file of a folder URL: `messages/x/` -> `messages/x/index.html`."""
     if url_path.endswith(".html") or url_path.endswith(".xml") or url_path.endswith(".json"):

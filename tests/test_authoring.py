@@ -601,6 +601,37 @@ def test_build_also_reports_contrast_and_voice_as_warnings(make_site) -> None:
     assert build_site(root, "--strict").exit_code == 1
 
 
+def test_contrast_of_a_theme_token_colour_is_reported_on_the_token_line(make_site) -> None:
+    """A pale `color-link` in the theme was reported as "links (primary)" on site.yaml's primary
+    line, so the designer changed the wrong colour; headings and muted text in the theme's
+    colours (`#ccc` written short) were not checked at all. A built-in token that a dark
+    background defeats is reported on the background's line."""
+    site_yaml = 'title: T\ntheme: t\nbrand:\n  colors:\n    background: "#FFFFFF"\n'
+    theme_yaml = ('extends: default\ntokens:\n  radius: "2px"\n  color-link: "#C9A8F0"\n  color-heading: "#E0D0F0"\n'
+                  '  color-muted: "#ccc"\n  color-on-secondary: "#777777"\n')
+    root = make_site({"content/messages/a.md": MESSAGE, "themes/t/theme.yaml": theme_yaml}, site_yaml=site_yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM121" in line] == [
+        "themes/t/theme.yaml:4: warning[IM121]: contrast of links (color-link) on background is 2.03:1 (#C9A8F0 on "
+        "#FFFFFF), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-link or the brand's background)",
+        "themes/t/theme.yaml:5: warning[IM121]: contrast of headings (color-heading) on background is 1.45:1 (#E0D0F0 "
+        "on #FFFFFF), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-heading or the brand's background)",
+        "themes/t/theme.yaml:6: warning[IM121]: contrast of muted text (color-muted) on background (dates, summaries) is "
+        "1.61:1 (#CCCCCC on #FFFFFF), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-muted or the "
+        "brand's background)",
+        "themes/t/theme.yaml:7: warning[IM121]: contrast of text (color-on-secondary) on secondary (must-read flag) is "
+        "2.23:1 (#777777 on #F2A900), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-on-secondary or "
+        "the brand's secondary)"], result.stderr
+    (root / "themes/t/theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    (root / "site.yaml").write_text(site_yaml.replace("#FFFFFF", "#202020") + '    text: "#F0F0F0"\n'
+                                    '    primary: "#1B7F3B"\n', encoding="utf-8")
+    result = build_site(root)
+    assert "site.yaml:5: warning[IM121]: contrast of muted text on background (dates, summaries) is 2.59:1 (#5A625C on " \
+           "#202020), below WCAG AA 4.5:1 (hint: change the brand's background, or set the token color-muted in your " \
+           "theme's theme.yaml)" in result.stderr, result.stderr
+
+
 def test_a_strict_run_that_fails_on_warnings_says_so(make_site) -> None:
     """`build --strict` failed with exit 1, wrote nothing and ended "0 errors, 1 warning": nothing
     said why. The summary of a strict build or check says the warnings fail; a plain one does not."""

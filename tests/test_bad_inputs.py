@@ -153,6 +153,10 @@ CASES = [
     ("theme-css-other-host-in-capitals", {"themes/t/static/marke.css": "h1{color:red}\n.x{background:URL(//cdn.example.com/a.png)}\n"
                                                                       "@IMPORT 'https://fonts.googleapis.com/css2';\n"},
      "themes/t/static/marke.css:2", "IM110", "'//cdn.example.com/a.png' loads from another host"),
+    ("theme-template-other-host", {"themes/t/templates/base.html": "{% extends 'default:base.html' %}\n{% block head %}\n"
+                                                                   "<link rel=\"stylesheet\"\n  href=\"https://fonts.googleapis.com/css2\">\n"
+                                                                   "{% endblock %}\n"},
+     "themes/t/templates/base.html:4", "IM110", "'https://fonts.googleapis.com/css2' loads from another host"),
     ("theme-css-import-cycle", {"themes/t/static/marke.css": "@import 'teile/a.css';\n",
                                 "themes/t/static/teile/a.css": "@import 'b.css';\n",
                                 "themes/t/static/teile/b.css": "h1{color:red}\n@import url(a.css);\n"},
@@ -232,6 +236,46 @@ def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
     assert "content/x.md:6: warning[IM102]: no heading with id '#fehlt'" in result.stderr
     assert "#da" not in result.stderr
     assert build_site(root, "--strict").exit_code == 1
+
+
+def test_what_a_theme_template_or_raw_html_loads_from_another_host_is_an_error_at_its_line(make_site):
+    """A Google Fonts `<link>` or a CDN script pasted into a theme template (or raw HTML in a page)
+    was published without a word, though pages load nothing from other hosts. Links to follow,
+    `<link rel=alternate>`, `data:` pictures, Jinja comments and the e-mail digest (whose pictures
+    must be full addresses) load nothing onto a page."""
+    root = make_site({**GOOD, "themes/t/theme.yaml": "extends: default\n",
+                      "themes/t/templates/base.html": """\
+                          {% extends "default:base.html" %}
+                          {# <script src="https://cdn.example.com/old.js"></script> #}
+                          {% block head %}
+                          <link rel="alternate" href="https://intranet.example.com/feed.xml">
+                          <img src="data:image/png;base64,AAAA" alt=""><a href="https://example.com/">Web</a>
+                          <img alt="" src="{{ asset('favicon.svg') }}"
+                               srcset="{{ asset('favicon.svg') }} 1x, //cdn.example.com/logo@2x.png 2x">
+                          <style>.x{background:url('https://cdn.example.com/muster.svg')}</style>
+                          {% endblock %}
+                          """,
+                      "themes/t/templates/partials/search-box.html": '<script src="https://cdn.example.com/s.js"></script>\n',
+                      "themes/t/templates/digest.html": '<img src="https://intranet.example.com/logo.png" alt="">\n',
+                      "content/roh.md": '---\ntitle: Roh\n---\nText\n\n<div>\n<iframe src="https://video.example.com/1">'
+                                        '</iframe>\n</div>\n\nein <a href="https://example.com/">Link</a> und <img\n'
+                                        'src="//cdn.example.com/b.png" alt="">\n'},
+                     site_yaml=BASIC_SITE_YAML + "theme: t\nmarkdown: {html: true}\n")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert [line.split(" (hint")[0] for line in result.stderr.splitlines() if "IM110" in line] == [
+        "content/roh.md:7: error[IM110]: 'https://video.example.com/1' loads from another host; pages load nothing "
+        "from other hosts",
+        "content/roh.md:11: error[IM110]: '//cdn.example.com/b.png' loads from another host; pages load nothing "
+        "from other hosts",
+        "themes/t/templates/base.html:7: error[IM110]: '//cdn.example.com/logo@2x.png' loads from another host; "
+        "pages load nothing from other hosts",
+        "themes/t/templates/base.html:8: error[IM110]: 'https://cdn.example.com/muster.svg' loads from another "
+        "host; pages load nothing from other hosts",
+        "themes/t/templates/partials/search-box.html:1: error[IM110]: 'https://cdn.example.com/s.js' loads from "
+        "another host; pages load nothing from other hosts"], result.stderr
+    assert "hint: put the file in the theme's static/ folder and name it with asset()" in result.stderr
 
 
 def test_a_brace_left_open_in_a_theme_stylesheet_is_a_warning_at_its_line(make_site):

@@ -1030,6 +1030,37 @@ def test_a_theme_block_no_parent_template_has_is_a_warning(make_site):
     assert "<p>MARKE</p>" in (root / "_site/messages/frische/index.html").read_text()
 
 
+def test_a_theme_template_nothing_renders_is_a_warning(make_site):
+    """A designer's `partials/header.html` (the header is in base.html) or a misspelt override
+    (`mesage.html`) was never rendered, and nothing said so. An override, a template a theme
+    template includes (also by prefix) and one that only names itself are told apart."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/templates/page.html": '{% extends "default:page.html" %}\n'
+                                              '{% block after_content %}{% include "marke:partials/kontakt.html" %}{% endblock %}\n',
+        "themes/marke/templates/partials/kontakt.html": "<aside>KONTAKT</aside>\n",
+        "themes/marke/templates/partials/header.html": "{# partials/header.html: our header #}<p>KOPF</p>\n",
+        "themes/marke/templates/mesage.html": '{% extends "default:message.html" %}\n',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[:-1] == [
+        "themes/marke/templates/mesage.html:1: warning[IM040]: template 'mesage.html' overrides no built-in template "
+        "and no template includes it, so it shows nowhere (hint: did you mean 'message.html'?)",
+        "themes/marke/templates/partials/header.html:1: warning[IM040]: template 'partials/header.html' overrides no "
+        "built-in template and no template includes it, so it shows nowhere (hint: include it where it belongs "
+        "({% include \"partials/header.html\" %}), or override a built-in template by its name (the header and footer "
+        "are in base.html))"], result.stderr
+    (root / "themes/marke/templates/base.html").write_text(
+        '{% extends "default:base.html" %}{% set kind = "header" %}{% block head %}{% include "partials/" ~ kind ~ ".html" %}'
+        '{% endblock %}\n', encoding="utf-8")
+    (root / "themes/marke/templates/mesage.html").unlink()
+    result = build_site(root)  # a name made while rendering: no template can be said to be unused
+    assert result.exit_code == 0 and "IM040" not in result.stderr, result.stderr
+    assert "<p>KOPF</p>" in (root / "_site/index.html").read_text()
+
+
 def test_theme_stylesheet_urls_name_the_fingerprinted_static_files(make_site):
     """A brand's own font and pattern in static/, named from its CSS, are found by the browser."""
     root = make_site({
