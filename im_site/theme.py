@@ -8,6 +8,7 @@ one it overrides: `{% extends "default:base.html" %}`.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 import posixpath
 import re
@@ -20,6 +21,7 @@ from urllib.parse import unquote
 import jinja2
 import jinja2.meta
 
+from .cache import code_key
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
@@ -413,6 +415,12 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     Compiling the templates is about half of a small site's build, and the dev
     server rebuilds with a fresh Environment after every save.
     """
+
+    def get_source_checksum(self, source: str) -> str:
+        """The template's text and im-site's code: compiled code depends on how each filter and
+        function is called (`pass_context` is settled at compile time), so the templates an older
+        im-site compiled called the `date` filter of this one without its context."""
+        return hashlib.sha1(f"{code_key()}\0{source}".encode("utf-8")).hexdigest()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -1114,6 +1114,58 @@ def test_stylesheet_fonts_with_encoded_names_and_image_set_files_are_found(make_
         assert re.search(r"\.[0-9a-f]{10}\.", url) and (css.parent / unquote(url)).is_file(), url
 
 
+@pytest.mark.parametrize(("expression", "problem"), [
+    ("site.contact_phone", "site has no attribute 'contact_phone' (rendering content/messages/m.md) (hint: site has: "),
+    ("site.titel", "site has no attribute 'titel' (rendering content/messages/m.md) (hint: did you mean site.title?)"),
+    ("t.must_reed", "t has no string 'must_reed' (rendering content/messages/m.md) (hint: did you mean t.must_read?)"),
+    ("page.titel", "page has no attribute 'titel' (rendering content/messages/m.md) (hint: did you mean page.title?)"),
+    ("page.meta.autor", "page.meta has no attribute 'autor' (rendering content/messages/m.md) (hint: did you mean "
+                        "page.meta.author?)"),
+    ("hreff('')", "'hreff' is undefined (rendering content/messages/m.md) (hint: did you mean href?)"),
+])
+def test_a_name_a_template_misspells_is_named_with_its_variable_and_what_it_has(make_site, expression, problem):
+    """Jinja names the class of a value (`'im_site.config.SiteSettings object' has no attribute`,
+    `'dict object'`), not the variable the designer wrote, and no name that does exist."""
+    root = make_site({"content/messages/m.md": "---\ntitle: M\ndate: 2026-11-20\n---\nText.\n",
+                      "themes/marke/theme.yaml": "extends: default\n",
+                      "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                              f'{{% block article_kicker %}}{{{{ {expression} }}}}{{% endblock %}}\n'},
+                     site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"themes/marke/templates/message.html:2: error[IM040]: template error: {problem}"), \
+        result.stderr
+
+
+def test_the_date_filter_takes_the_pages_language_unless_given_one(make_site):
+    """`{{ page.date|date }}` failed with "install_globals.<locals>.<lambda>() missing 1 required
+    positional argument: 'lang'"; it writes the date as the page's language does."""
+    root = make_site({"content/messages/m.md": "---\ntitle: M\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/m.en.md": "---\ntitle: M\ndate: 2026-11-20\n---\nText.\n",
+                      "themes/marke/theme.yaml": "extends: default\n",
+                      "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                              '{% block article_kicker %}<p class="d">{{ page.date|date }}|'
+                                                              '{{ page.date|date("en") }}</p>{% endblock %}\n'},
+                     site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert '<p class="d">20. November 2026|20 November 2026</p>' in (root / "_site/messages/m/index.html").read_text()
+    assert '<p class="d">20 November 2026|20 November 2026</p>' in (root / "_site/en/messages/m/index.html").read_text()
+
+
+def test_compiled_templates_are_kept_for_this_version_of_im_site_only(tmp_path, monkeypatch):
+    """Jinja settles at compile time whether a filter gets the template's context: templates compiled
+    by an im-site whose `date` filter took no context, loaded from cache_dir by this one, called it
+    wrongly on every page. Their cache key holds im-site's code as well as the template's text."""
+    from im_site import theme
+
+    cache = theme._BytecodeCache(str(tmp_path))
+    before = cache.get_source_checksum("{{ page.date|date }}")
+    assert cache.get_source_checksum("{{ page.date|date }}") == before
+    monkeypatch.setattr(theme, "code_key", lambda: "the code of another im-site")
+    assert cache.get_source_checksum("{{ page.date|date }}") != before
+
+
 def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
     """A slip in message.html failed every message with the same line, once for each: on a site of
     hundreds of messages the one error to fix was lost in a screen of copies."""
@@ -1329,6 +1381,45 @@ def test_every_site_yaml_key_is_in_the_readme_with_its_default():
     for key, default in re.findall(r"^\| `([^`]+)`[^|]*\| `([^`{}\[\]]+)` \|", section, re.M):
         value = fields[key].get_default(call_default_factory=True)
         assert default == (str(value).lower() if isinstance(value, bool) else str(value)), key
+
+
+def test_the_readme_template_reference_names_what_templates_get():
+    """A theme author could only guess what a template may use (`site`, `t`, `href()`, the values of
+    module.html): the README's template reference lists every value, function, filter and the
+    values of each template, as a build of the demo (a published version) hands them over."""
+    from jinja2.defaults import DEFAULT_FILTERS, DEFAULT_NAMESPACE
+
+    from im_site.build import build
+    from im_site.config import load_config
+    from im_site.options import BuildOptions, read_clock
+    from im_site.render import common_values
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n### Template reference"):text.index("\n## Browser support and accessibility")]
+    tables = [[line for line in table.splitlines() if line.startswith("| ") and not line.startswith("|---")]
+              for table in re.split(r"\n\n(?!\|)", section) if "\n|---" in table]
+    values, functions, templates = tables[0][1:], tables[1][1:], tables[2][1:]
+    config_path = Path(__file__).resolve().parent.parent / "site.yaml"
+    result = build(load_config(config_path), BuildOptions(config_path, read_clock(NOW), use_cache=False, jobs=1,
+                                                          version="v1", published=True))
+    ctx, jobs = result.render
+    documented = {name for row in values for name in re.findall(r"`(\w+)`", row.split(" | ")[0])}
+    assert documented == set(common_values(ctx, jobs[0]))
+    env = ctx.theme.env
+    given = {name for name in env.globals if name not in DEFAULT_NAMESPACE} | {
+        f"|{name}" for name in set(env.filters) - set(DEFAULT_FILTERS)}
+    documented = {re.sub(r"\(.*", "", cell.strip("` ")).replace("\\|", "|") for cell in (row.split(" | ")[0][2:] for row in functions)}
+    assert documented == given
+    own: dict[str, set[str]] = {}
+    for job in jobs:
+        own.setdefault(job.template, set()).update(job.values if isinstance(job.values, dict) else ())
+    documented = {}
+    for row in templates:
+        cells = row.strip("| ").split(" | ")
+        for template in re.findall(r"`([\w.]+)`", cells[0]):
+            documented[template] = set(re.findall(r"`(\w+)`", cells[2]))
+    assert documented == {template: keys for template, keys in own.items() if template in documented}
+    assert sorted(own) == sorted(documented), "a template the reference leaves out, or one no build renders"
 
 
 def test_every_diagnostic_code_is_in_the_readme_table():

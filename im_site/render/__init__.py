@@ -28,6 +28,7 @@ from ..rules import as_moment
 from ..slugs import slugify
 from ..social import is_card, og_image_url
 from ..urls import atom_id, page_file
+from . import errors
 from .bodies import front_image, page_html
 from .context import NOT_FOUND, Job, RenderContext, folder_url, format_date, link_from, template_path, text_direction
 from .navigation import hreflang_alternates, language_switch, menu_entries
@@ -56,7 +57,11 @@ def install_globals(ctx: RenderContext) -> None:
     env.globals.update(href=href, asset=asset, label=label, has_asset=lambda name: name in ctx.assets,
                        tag_slug=slugify, preview_note=lambda page: preview_note(ctx, page),
                        **ctx.extra_globals)
-    env.filters["date"] = lambda value, lang: format_date(value, lang)
+    @jinja2.pass_context
+    def date(context: Any, value: Any, lang: str | None = None) -> str:
+        return format_date(value, lang or context["lang"])
+
+    env.filters["date"] = date
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.filters["atom_id"] = atom_id
 
@@ -195,7 +200,8 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         return None
     except (jinja2.UndefinedError, jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
         path, line = _template_frame(ctx, exc)
-        ctx.diagnostics.error(path, line, "IM040", f"template error: {exc} (rendering {job.origin})")
+        message, hint = errors.explain(str(exc), {**env.globals, **values})
+        ctx.diagnostics.error(path, line, "IM040", f"template error: {message} (rendering {job.origin})", hint=hint)
         return None
     html = mark_text_languages(html, job.file.endswith(".html"))
     return html if ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics) else None
