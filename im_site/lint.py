@@ -153,7 +153,7 @@ class ColourPair:
 
 def colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
     """Each pair the theme uses, with both colours as #RRGGBB. A colour a site theme's token sets
-    (`color-link`, `color-heading`, `color-muted`, `color-on-secondary`) is reported on the token's
+    (`color-link`, `color-heading`, `color-muted`, `color-on-primary`, `color-on-secondary`) is reported on the token's
     line in its theme.yaml: the warning named site.yaml's `primary`, and the writer changed the
     wrong colour."""
     colors = config.settings.brand.colors
@@ -171,13 +171,15 @@ def colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
                               *theme.token_lines[token], f"darken or lighten the theme's {token} or the brand's {background}")
         return ColourPair(f"{what} on {background}{where}", foreground, getattr(colors, background), *site(site_key),
                           f"change the brand's {background}, or set the token {token} in your theme's theme.yaml"
-                          if token in theme.tokens else "darken or lighten one of the brand colours")
+                          if token in theme.tokens else f"darken or lighten the brand's {site_key}, or set the "
+                          f"token {token} in your theme's theme.yaml" if fallback is not None and site_key != background
+                          else "darken or lighten one of the brand colours")
 
     pairs = [
         ColourPair("text on background", colors.text, colors.background, *site("text"),
                    "darken or lighten one of the brand colours"),
-        ColourPair("white on primary (header, buttons)", WHITE, colors.primary, *site("primary"),
-                   "darken or lighten one of the brand colours"),
+        by_token("white" if hex_colour(theme.tokens.get("color-on-primary", WHITE)) == WHITE else "text",
+                 "color-on-primary", WHITE, "primary", "primary", " (header, buttons)"),
         by_token("links" if "color-link" in theme.token_lines else "links (primary)", "color-link", colors.primary,
                  "background", "primary"),
         by_token("headings", "color-heading", None, "background", "background"),

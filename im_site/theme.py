@@ -19,21 +19,19 @@ from typing import Any
 from urllib.parse import unquote
 
 import jinja2
-import jinja2.meta
 
 from .cache import code_key
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
 from .schema import Strict, validate
-from .urls import is_external, other_host_loads, quote_path, scheme_of
+from .theme_checks import check_theme
+from .urls import is_external, quote_path, scheme_of
 from .yamldoc import YamlDoc, YamlProblem, load
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
 #: Re-exported so that verbs rendering their own template (digest) need not import jinja2.
 TemplateError = jinja2.TemplateError
-#: A theme text a template shows: `t.key` or `t['key']`.
-_STRING_USE = re.compile(r"""\bt\.([A-Za-z_]\w*)|\bt\[\s*["']([^"']+)["']\s*\]""")
 #: A CSS string, whose text is never a reference (`content: "url(x.png)"`, `content: "/*"`).
 _CSS_STRING = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 #: What a stylesheet loads: `url(...)`, `@import "..."` and the strings of `image-set(...)`, in any
@@ -234,155 +232,9 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
                                 "English",
                                 hint=f"add strings: {{{lang}: ...}} to your theme's theme.yaml, with the keys of the "
                                      "built-in theme's (im_site/themes/default/theme.yaml)")
-    _check_strings(chain, settings_chain, docs, diagnostics)
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
-    _check_blocks(theme.env, chain, config.root, diagnostics)
-    _check_other_hosts(chain, config.root, diagnostics)
-    _check_unused_templates(theme.env, chain, config.root, diagnostics)
+    check_theme(theme.env, chain, settings_chain, docs, theme.token_lines, config.root, diagnostics)
     return theme
-
-
-def _check_blocks(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
-    """A block in a theme's template that no template it extends has (`{% block content %}` where the
-    built-in theme's is `main`) is never rendered, and Jinja says nothing: warning IM040."""
-    for name, folder in chain:
-        templates = folder / "templates"
-        if name == "default" or not templates.is_dir():
-            continue
-        for path in sorted(p for p in templates.rglob("*.html") if p.is_file()):
-            own = _parsed(env, path.read_text(encoding="utf-8", errors="replace"))
-            extends = next(own.find_all(jinja2.nodes.Extends), None) if own is not None else None
-            if extends is None or not isinstance(extends.template, jinja2.nodes.Const):
-                continue
-            inherited = _inherited_blocks(env, str(extends.template.value), set())
-            for block in (b for b in _outer_blocks(own) if inherited is not None and b.name not in inherited):
-                match = difflib.get_close_matches(block.name, sorted(inherited), n=1, cutoff=0.6)
-                diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
-                                    block.lineno, "IM040", f"block {block.name!r} is in no template that this one "
-                                    f"extends ({extends.template.value}), so it shows nowhere",
-                                    hint=f"did you mean {match[0]!r}?" if match else
-                                    f"the blocks there: {', '.join(sorted(inherited))}")
-
-
-#: A Jinja comment, whose text is no markup (`{# <script src="https://…"> #}`).
-_JINJA_COMMENT = re.compile(r"{#.*?#}", re.S)
-
-
-def _check_other_hosts(chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
-    """A theme template that loads a file from another host (a Google Fonts `<link>`, a CDN script)
-    broke the promise that pages load nothing from other hosts, on an intranet that may not reach
-    them, without a word: error IM110 at its line, as in a theme stylesheet. The e-mail digest is
-    no page (its pictures must be full addresses)."""
-    for name, folder in chain:
-        templates = folder / "templates"
-        if name == "default" or not templates.is_dir():
-            continue
-        for path in sorted(p for p in templates.rglob("*.html") if p.is_file() and p.name != "digest.html"):
-            text = _JINJA_COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"),
-                                      path.read_text(encoding="utf-8", errors="replace"))
-            for offset, url in other_host_loads(text):
-                diagnostics.error(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
-                                  text.count("\n", 0, offset) + 1, "IM110",
-                                  f"{url!r} loads from another host; pages load nothing from other hosts",
-                                  hint="put the file in the theme's static/ folder and name it with asset(): "
-                                       "{{ asset('fonts/brand.woff2') }}")
-
-
-def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path,
-                            diagnostics: Diagnostics) -> None:
-    """A theme template that overrides no built-in one and whose name no template gives
-    (`partials/header.html`, where the header is in base.html; `mesage.html`) is never rendered,
-    and the designer saw their change nowhere without a word: warning IM040, with the built-in
-    template it resembles. Not said when some template names one by a variable (`"x/" ~ kind`)."""
-    builtin = sorted(path.relative_to(BUILTIN / "templates").as_posix()
-                     for path in (BUILTIN / "templates").rglob("*") if path.is_file())
-    own = [(path, path.relative_to(folder / "templates").as_posix()) for name, folder in chain if name != "default"
-           for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()]
-    if all(template in builtin for _, template in own):
-        return  # the usual theme, overrides only: no template need be parsed
-    sources = {path: path.read_text(encoding="utf-8", errors="replace") for _, folder in chain
-               for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()}
-    unused = [(path, template) for path, template in own if template not in builtin
-              and not any(template in source for other, source in sources.items() if other != path)]
-    if not unused or any(None in jinja2.meta.find_referenced_templates(parsed) for source in sources.values()
-                         if (parsed := _parsed(env, source)) is not None):
-        return
-    stems = {_stem(other): other for other in builtin}
-    for path, template in unused:
-        # Names compared without folder and extension: `partials/header.html` is not `partials/badges.html`.
-        match = [stems[stem] for stem in difflib.get_close_matches(_stem(template), stems, n=1, cutoff=0.75)]
-        diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name, 1,
-                            "IM040", f"template {template!r} overrides no built-in template and no template "
-                            "includes it, so it shows nowhere",
-                            hint=f"did you mean {match[0]!r}?" if match else
-                            f"include it where it belongs ({{% include \"{template}\" %}}), or override a built-in "
-                            "template by its name (the header and footer are in base.html)")
-
-
-def _stem(template: str) -> str:
-    return posixpath.splitext(posixpath.basename(template))[0]
-
-
-def _outer_blocks(node: jinja2.nodes.Node) -> list[jinja2.nodes.Block]:
-    """The blocks not inside another block: those a child template overrides. (A block nested in
-    one of them is new, rendered where it stands, and a template extending this one can override it.)"""
-    found: list[jinja2.nodes.Block] = []
-    for child in node.iter_child_nodes():
-        found += [child] if isinstance(child, jinja2.nodes.Block) else _outer_blocks(child)
-    return found
-
-
-def _inherited_blocks(env: jinja2.Environment, name: str, seen: set[str]) -> set[str] | None:
-    """The blocks of template `name` and of those it extends; None when one cannot be read (an
-    error reported where the template is rendered)."""
-    if name in seen:
-        return None
-    seen.add(name)
-    try:
-        source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-    except jinja2.TemplateNotFound:
-        return None
-    parsed = _parsed(env, source)
-    if parsed is None:
-        return None
-    blocks = {block.name for block in parsed.find_all(jinja2.nodes.Block)}
-    extends = next(parsed.find_all(jinja2.nodes.Extends), None)
-    if extends is None:
-        return blocks
-    if not isinstance(extends.template, jinja2.nodes.Const):
-        return None
-    parents = _inherited_blocks(env, str(extends.template.value), seen)
-    return None if parents is None else blocks | parents
-
-
-def _parsed(env: jinja2.Environment, source: str) -> jinja2.nodes.Template | None:
-    try:
-        return env.parse(source)
-    except jinja2.TemplateSyntaxError:
-        return None
-
-
-def _check_strings(chain: list[tuple[str, Path]], settings_chain: list[ThemeSettings],
-                   docs: list[tuple[str, YamlDoc | None]], diagnostics: Diagnostics) -> None:
-    """A text a theme gives that neither the built-in theme nor any template of the chain uses
-    (`feedbak_intro:`) would be silently ignored: warning IM040, with the key it resembles."""
-    known = {key for (name, _), settings in zip(chain, settings_chain, strict=True) if name == "default"
-             for strings in settings.strings.values() for key in strings}
-    for _, folder in chain:
-        for path in sorted((folder / "templates").rglob("*")) if (folder / "templates").is_dir() else []:
-            if path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace")
-                known.update(match[0] or match[1] for match in _STRING_USE.findall(text))
-    for (name, _), settings, (rel, doc) in zip(chain, settings_chain, docs, strict=True):
-        if name == "default":
-            continue
-        for lang, strings in sorted(settings.strings.items()):
-            for key in sorted(set(strings) - known):
-                match = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.7)
-                diagnostics.warning(rel, doc.line_of(("strings", lang, key)) if doc is not None else None, "IM040",
-                                    f"text {key!r} is used by no template, so it shows nowhere",
-                                    hint=f"did you mean {match[0]!r}?" if match else
-                                    "use it in a template of the theme as {{ t." + key + " }}")
 
 
 def _theme_hint(name: str, config: Config) -> str | None:

@@ -632,6 +632,30 @@ def test_contrast_of_a_theme_token_colour_is_reported_on_the_token_line(make_sit
            "theme's theme.yaml)" in result.stderr, result.stderr
 
 
+def test_a_light_primary_colour_says_to_set_the_text_colour_on_it(make_site) -> None:
+    """White on a yellow brand colour was hard-coded in a dozen header and button rules, and the
+    warning only said to change the brand's colour: the token color-on-primary sets the text on it."""
+    site_yaml = 'title: T\ntheme: t\nbrand:\n  colors:\n    primary: "#F2C200"\n    background: "#FFFFFF"\n'
+    root = make_site({"content/messages/a.md": MESSAGE, "themes/t/theme.yaml": "extends: default\n"}, site_yaml=site_yaml)
+    result = build_site(root)
+    assert [line for line in result.stderr.splitlines() if "IM121" in line] == [
+        "site.yaml:5: warning[IM121]: contrast of links (primary) on background is 1.68:1 (#F2C200 on #FFFFFF), below "
+        "WCAG AA 4.5:1 (hint: darken or lighten the brand's primary, or set the token color-link in your theme's "
+        "theme.yaml)",
+        "site.yaml:5: warning[IM121]: contrast of white on primary (header, buttons) is 1.68:1 (#FFFFFF on #F2C200), "
+        "below WCAG AA 4.5:1 (hint: change the brand's primary, or set the token color-on-primary in your theme's "
+        "theme.yaml)"], result.stderr
+    (root / "themes/t/theme.yaml").write_text('extends: default\ntokens:\n  color-on-primary: "#1A1A1A"\n'
+                                              '  color-link: "#6B5500"\n', encoding="utf-8")
+    result = build_site(root)
+    assert "IM121" not in result.stderr, result.stderr
+    brand = next((root / "_site/assets").glob("brand.*.css")).read_text()
+    assert "--color-on-primary:#1A1A1A;" in brand
+    (root / "themes/t/theme.yaml").write_text('extends: default\ntokens:\n  color-on-primary: "#FFEE99"\n', encoding="utf-8")
+    assert ("themes/t/theme.yaml:3: warning[IM121]: contrast of text (color-on-primary) on primary (header, buttons) is "
+            "1.44:1 (#FFEE99 on #F2C200)") in build_site(root).stderr
+
+
 def test_a_strict_run_that_fails_on_warnings_says_so(make_site) -> None:
     """`build --strict` failed with exit 1, wrote nothing and ended "0 errors, 1 warning": nothing
     said why. The summary of a strict build or check says the warnings fail; a plain one does not."""

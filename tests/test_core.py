@@ -1010,6 +1010,50 @@ def test_a_theme_text_no_template_shows_is_a_warning(make_site):
     assert "<p>Frisch.</p>" in (root / "_site/messages/frische/index.html").read_text()
 
 
+def test_a_theme_text_a_template_spells_otherwise_says_so_not_did_you_mean_the_typo(make_site):
+    """`contact_title:` in theme.yaml and `{{ t.contact_titel }}` in a template: the warning at the
+    text proposed renaming it to the template's typo; it says the two differ."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\nstrings:\n  de:\n    contact_title: Kontakt\n",
+        "themes/marke/templates/message.html": '{% extends "default:message.html" %}'
+                                                 '{% block article_kicker %}<p>{{ t.contact_titel }}</p>{% endblock %}',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    lines = build_site(root).stderr.splitlines()
+    assert ("themes/marke/theme.yaml:4: warning[IM040]: text 'contact_title' is used by no template, so it shows "
+            "nowhere (hint: a template uses t.contact_titel: write the two alike)") in lines
+    assert any("t has no string 'contact_titel' (rendering content/messages/frische.md) (hint: did you mean "
+               "t.contact_title?)" in line for line in lines), lines
+
+
+def test_a_theme_token_no_stylesheet_reads_is_a_warning(make_site):
+    """`colour-link:` among a theme's tokens became an unused `--colour-link`, links kept the brand
+    colour and nothing said why. A token of the theme's own stylesheet is read, so fine."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": 'extends: default\ntokens:\n  colour-link: "#123456"\n  stripe: "#FF0000"\n'
+                                   '  color-heading: "#111111"\n',
+        "themes/marke/static/marke.css": ".hero{border-top:4px solid var(--stripe)}\n",
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[:-1] == [
+        "themes/marke/theme.yaml:3: warning[IM040]: token 'colour-link' is read by no stylesheet, so it changes "
+        "nothing (hint: did you mean 'color-link'?)"]
+
+
+def test_the_readme_names_every_token_the_built_in_stylesheets_read():
+    """A theme author sets only the tokens the README names: `color-focus`, `color-surface` and
+    `max-width` were read by the stylesheets but named nowhere."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("The tokens the built-in stylesheets")
+    sentence = text[start:text.index("the fonts).", start)]
+    named = set(re.findall(r"`([a-z-]+)`", sentence))
+    static = Path(__file__).resolve().parent.parent / "im_site/themes/default/static"
+    read = {name for path in static.glob("*.css") for name in re.findall(r"var\(--([\w-]+)", path.read_text())}
+    assert named == read
+
+
 def test_a_theme_block_no_parent_template_has_is_a_warning(make_site):
     """`{% block content %}` in a theme's message.html (the built-in theme's is `main`) was never
     rendered, and nothing said so. A block the parents have, and a new block nested in one (which

@@ -149,3 +149,25 @@ def test_tab_reaches_the_version_menu_where_the_header_shows_it(new_page, publis
     page.set_viewport_size({"width": 600, "height": 800})  # narrower, it is back in the menu
     page.locator(".header-menu-panel #version-switch-select").wait_for(state="attached")
     watched.assert_clean()
+
+
+def test_a_light_brand_colour_gets_the_text_colour_its_theme_sets(new_page, tmp_path):
+    """White on primary was written into a dozen rules: a yellow brand's header, menu and buttons
+    stayed white on yellow whatever the theme said. The token color-on-primary colours them all."""
+    from .conftest import NOW, im_site, write_files
+
+    write_files(tmp_path / "src", {
+        "site.yaml": 'title: Gelb\nlanguage: de\ntheme: gelb\nbrand:\n  colors:\n    primary: "#F2C200"\n'
+                     "menu:\n  - {label: Nachrichten, url: /messages/}\n",
+        "themes/gelb/theme.yaml": 'extends: default\ntokens:\n  color-on-primary: "#1A1A1A"\n  color-link: "#6B5500"\n',
+        "content/messages/a.md": "---\ntitle: A\ndate: 2026-01-05\n---\nText.\n",
+    })
+    im_site("--config", str(tmp_path / "src/site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    watched = new_page(viewport={"width": 1280, "height": 900})
+    page = watched.page
+    page.goto((tmp_path / "out/index.html").as_uri())
+    colours = page.evaluate("""() => ['.site-header', '.brand', '.main-nav a', '.lang-switch a, .header-menu-toggle']
+        .map(selector => document.querySelector(selector)).filter(Boolean).map(el => getComputedStyle(el).color)""")
+    assert len(colours) >= 3 and set(colours) == {"rgb(26, 26, 26)"}, colours
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") == "rgb(242, 194, 0)"
+    watched.assert_clean()
