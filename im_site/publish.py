@@ -35,7 +35,7 @@ from .build import BuildResult, build
 from .config import Config, check_option_values
 from .diagnostics import SiteError, fail, tidy_path
 from .options import BuildOptions
-from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
+from .output import OutputSet, check_output_dir, committed, locked_inside, signals_held, write_file_atomic, write_tree
 from .render import render_outside
 from .render.context import RenderContext, format_date
 from .rules import as_moment
@@ -98,7 +98,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     commit = git_commit(config.root)
     version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
     check_version_id(version_id)
-    with locked(dest):
+    with locked_inside(dest, config.root):
         versions = read_versions(folder)
         refuse_existing(folder, versions, version_id, from_git=options.version is None and commit is not None)
         progress(f"building version {version_id}…")

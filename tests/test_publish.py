@@ -554,6 +554,38 @@ def test_read_only_destination_leaves_dir_unchanged(three_versions):
     assert snapshot(dest) == before
 
 
+def test_a_folder_whose_parent_cannot_be_written_is_published_into(make_site, tmp_path):
+    """A CI user allowed to write /srv/im-site but not /srv (docs/gitlab-ci.yml's shell runner)
+    could not publish at all: the lock file went beside the folder, "/srv/.im-site.lock:
+    error[IM050]: cannot write beside the output folder". Publishing writes nothing outside DIR."""
+    root = make_site(V1)
+    parent = tmp_path / "srv"
+    dest = parent / "im-site"
+    dest.mkdir(parents=True)
+    with read_only(parent):
+        first = publish(root, dest, "--version", "v1")
+        write_files(root, {"content/messages/gamma.md": message("Gamma kommt", "2026-03-10")})
+        second = publish(root, dest, "--version", "v2")
+    assert first.exit_code == 0, first.stderr
+    assert second.exit_code == 0, second.stderr
+    assert [p.name for p in parent.iterdir()] == ["im-site"]
+    assert os.readlink(dest / "latest") == "versions/v2"
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failed_first_publish_leaves_no_lock_or_folder_behind(make_site, tmp_path, existing):
+    """The lock lives inside DIR; a first publish that fails takes it away again, and DIR too
+    when the publish made it."""
+    root = make_site({**V1, "content/info.md": "---\ntitle: Info-Seite\n---\n[kaputt](fehlt.md)\n"})
+    dest = tmp_path / "public"
+    if existing:
+        dest.mkdir()
+    result = publish(root, dest, "--version", "v1")
+    assert result.exit_code == 1 and "IM101" in result.stderr
+    assert (sorted(dest.iterdir()) == []) if existing else not dest.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["public", "site"] if existing else ["site"])
+
+
 def test_a_failed_publish_names_the_folder_from_the_site(make_site):
     """"cannot publish: ...; /tmp/.../site/public is unchanged" named by absolute path the folder the
     diagnostic itself names `public/versions`, from the site folder, as every other message does."""
@@ -563,7 +595,7 @@ def test_a_failed_publish_names_the_folder_from_the_site(make_site):
     with read_only(dest):
         result = publish(root, dest, "--version", "v1")
     assert result.exit_code == 1
-    assert re.match(r"public/versions: error\[IM050\]: cannot publish: [^;/]+; public is unchanged$",
+    assert re.match(r"public: error\[IM050\]: cannot publish: [^;/]+; public is unchanged$",  # its lock comes first
                     result.stderr.splitlines()[0]), result.stderr
 
 
@@ -629,15 +661,16 @@ def test_version_id_from_git(make_site, tmp_path):
 
 
 def test_second_publish_while_one_runs_fails_fast(make_site, tmp_path):
-    from im_site.output import locked
+    from im_site.output import locked_inside
 
     root = make_site(V1)
     dest = tmp_path / "public"
-    with locked(dest.absolute()):
+    with locked_inside(dest.absolute()):
         result = publish(root, dest, "--version", "v1")
+        assert [p.name for p in dest.iterdir()] == [".im-site.lock"]  # the other publish's lock, nothing else
     assert result.exit_code == 1
     assert "another im-site build or publish" in result.stderr
-    assert not dest.exists()
+    assert list(dest.iterdir()) == []  # the lock file goes when its publish ends
     assert publish(root, dest, "--version", "v1").exit_code == 0
 
 
