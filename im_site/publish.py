@@ -359,7 +359,8 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
 
 def remove_versions(folder: Path, version_ids: list[str]) -> None:
     """Pruning, after a successful publish: out of sight by renames first (Ctrl-C held, so that no
-    version stays on disk unlisted), then deleted, with whatever an interrupted pruning left."""
+    version stays on disk unlisted), then deleted, with whatever an interrupted pruning or a
+    killed publish left."""
     versions = folder / "versions"
     with signals_held():
         for version_id in version_ids:
@@ -367,8 +368,33 @@ def remove_versions(folder: Path, version_ids: list[str]) -> None:
                 os.replace(versions / version_id, tempfile.mkdtemp(prefix=f".pruned-{version_id}-", dir=versions))
             except OSError:
                 continue
-    for trash in sorted(versions.glob(".pruned-*")):
-        shutil.rmtree(trash, ignore_errors=True)
+    remove_leftovers(folder)
+
+
+#: What only a publish writes under these names, and only for a moment: its staging folder and
+#: the temporary files of its renames (tempfile's 8 random characters, `_link_beside`), and the
+#: versions being pruned. A publish killed outright (SIGKILL, the OOM killer, a CI runner's
+#: hard time-out, a power cut) cannot remove them; they held a whole version each, and a web
+#: server that shows hidden files served them.
+LEFTOVER = re.compile(r"\.staging-[a-z0-9_]{8}|\.pruned-.+-[a-z0-9_]{8}"
+                      r"|\.(?:versions\.json|versions\.html|index\.html|404\.html)\.[a-z0-9_]{8}|\.latest\.\d+\.tmp")
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Delete what earlier publishes into `folder` left, after a successful publish (under its
+    lock, so no other publish is writing them): a failed publish leaves DIR as it was."""
+    for place in (folder, folder / "versions"):
+        try:
+            entries = sorted(place.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if not LEFTOVER.fullmatch(entry.name):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 class Transaction:

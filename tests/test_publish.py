@@ -389,6 +389,28 @@ def test_ctrl_c_while_pruning_is_no_failure_and_the_next_publish_tidies_up(make_
     assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a3", "versions.html"]
 
 
+def test_the_next_publish_removes_what_a_killed_publish_left(three_versions):
+    """`kill -9` (the OOM killer, a CI runner's hard time-out) during a publish leaves its staging
+    folder, a whole version, in versions/, and the temporary files of its renames; no later
+    publish removed them, so every killed publish kept its copy on the web server's disk for good
+    (and a server that shows hidden files served it). Such leftovers, as a killed publish names them:"""
+    root, dest = three_versions
+    staging = dest / "versions/.staging-k1ll3d_x"
+    shutil.copytree(dest / "versions/v3", staging)
+    (dest / ".versions.json.a1b2c3d4").write_text("[", encoding="utf-8")
+    (dest / "versions/.versions.html.abcd_123").write_text("<", encoding="utf-8")
+    os.symlink("versions/v3", dest / ".latest.4711.tmp")
+    mine = [dest / ".versions.json.bak", dest / "versions/.staging-notes.txt"]  # not names a publish writes
+    for path in mine:
+        path.write_text("kept", encoding="utf-8")
+    write_files(root, {"content/messages/delta.md": message("Delta kommt", "2026-04-10")})
+    result = publish(root, dest, "--version", "v4")
+    assert result.exit_code == 0, result.stderr
+    hidden = sorted(p.relative_to(dest).as_posix() for p in [*dest.glob(".*"), *(dest / "versions").glob(".*")])
+    assert hidden == [".versions.json.bak", "versions/.staging-notes.txt"]
+    assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["v4", "v3", "v2", "v1"]
+
+
 def test_files_unchanged_since_the_previous_version_are_hard_links_to_it(three_versions, make_site, tmp_path, monkeypatch):
     """Twenty versions of a site take little more room than one; each stays complete and as published."""
     _, dest = three_versions
