@@ -219,12 +219,27 @@ def read_versions(folder: Path) -> list[Version]:
         return []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list) or not data:
+            raise ValueError("it lists no version" if data in ([], {}, "", None) else "it is no list of versions")
         versions = [Version(str(e["id"]), str(e["date"]), e.get("commit"), int(e["pages"]), bool(e["latest"]))
                     for e in data]
+        check_listed_ids([v.id for v in versions])
     except DAMAGED_JSON as exc:
         raise fail(str(path), None, "IM170", f"cannot read versions.json: {exc}",
                    hint="restore it from a backup; publishing will not overwrite it") from None
     return versions
+
+
+def check_listed_ids(ids: list[str]) -> None:
+    """Every id in versions.json is one a publish could have written, and is listed once: `{}` or
+    `[]` was read as "no versions yet" and the next publish wrote a list of one, so every earlier
+    version left the lists and the switcher and was never pruned; an id listed twice had its
+    folder pruned while still listed; `../x` led the lists' links out of DIR."""
+    for index, version_id in enumerate(ids, 1):
+        if not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS:
+            raise ValueError(f"entry {index} has the invalid version id {version_id!r}")
+        if version_id in ids[:index - 1]:
+            raise ValueError(f"entry {index} lists the version {version_id!r} a second time")
 
 
 def versions_json(versions: list[Version]) -> bytes:

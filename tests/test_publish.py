@@ -783,6 +783,29 @@ def test_hostile_versions_or_manifest_is_an_error_not_a_crash(three_versions, tm
     assert snapshot(dest) == before and not (tmp_path / "d.html").exists()
 
 
+@pytest.mark.parametrize("damage", ["empty_list", "empty_object", "listed_twice", "id_leaving_dir"])
+def test_a_versions_json_that_lists_no_or_impossible_versions_is_refused(three_versions, damage):
+    """`[]` or `{}` (a file emptied by hand or by a script) read as "nothing published yet": the
+    next publish wrote a list of one, so v1-v3 left the lists and the switcher for good (their
+    folders never pruned); a version listed twice (a hand merge) had its folder pruned while
+    still listed; an id `../x` became a link out of DIR. Each is a damaged versions.json."""
+    root, dest = three_versions
+    path = dest / "versions.json"
+    entries = json.loads(path.read_text())
+    damaged = {"empty_list": [], "empty_object": {},
+               "listed_twice": entries + [{**entries[1], "date": "2020-01-01T00:00:00+00:00"}],
+               "id_leaving_dir": [{**entries[0], "id": "../../etc"}] + entries[1:]}[damage]
+    path.write_text(json.dumps(damaged), encoding="utf-8")
+    before = snapshot(dest)
+    for args in (["publish", "--dest", str(dest), "--version", "v4", "--now", NOW], ["versions", "--dest", str(dest)],
+                 ["diff", "v2", "latest", "--dest", str(dest)]):
+        result = run_cli(root, *args)
+        assert result.exit_code == 1, (args, result.stderr)
+        assert result.stderr.startswith(f"{path}: error[IM170]: cannot read versions.json: "), (args, result.stderr)
+        assert "hint: restore it from a backup" in result.stderr
+    assert snapshot(dest) == before
+
+
 def test_odd_version_dates_are_listed_as_written_or_in_the_sites_timezone(three_versions, tmp_path, monkeypatch):
     """A versions.json edited by hand: a date in year 1 east of UTC (no calendar has it in UTC)
     stopped every later publish with "internal error: OverflowError"; a date without an offset
