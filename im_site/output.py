@@ -239,7 +239,7 @@ def _written_by_a_build(manifest: Path) -> bool:
 
 @contextlib.contextmanager
 def locked(output: Path) -> Iterator[None]:
-    """Hold a lock beside `output`; a second build or publish into it fails fast."""
+    """Hold a lock beside `output`; a second build into it fails fast."""
     lock_path = output.parent / f".{output.name}.lock"
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -248,15 +248,76 @@ def locked(output: Path) -> Iterator[None]:
         raise fail(str(exc.filename or lock_path), None, "IM050",
                    f"cannot write beside the output folder: {exc.strerror or exc}") from None
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise fail(str(output), None, "IM050", "another im-site build or publish is writing here; try again when it ends") from None
-            raise
+        _hold(handle, lock_path, output)
         yield
     finally:
         handle.close()
+
+
+#: The lock of a published folder, inside it while a publish runs (publish writes nothing outside DIR).
+PUBLISH_LOCK = ".im-site.lock"
+
+
+@contextlib.contextmanager
+def locked_inside(folder: Path, root: Path | None = None) -> Iterator[None]:
+    """Hold a lock inside `folder` (made if missing); a second publish into it fails fast.
+
+    Inside, not beside: a CI user may write the published folder (/srv/im-site) but not its
+    parent (/srv), and a lock beside it stopped every publish there. The lock file is removed
+    when the publish ends, and the folder too when a publish that made it fails, so nothing
+    is left that was not published (a web server would serve it).
+    """
+    lock_path = folder / PUBLISH_LOCK
+    made_folder = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = _open_held(lock_path, folder)
+    except OSError as exc:  # a read-only or full disk, a folder we may not write
+        where = Path(exc.filename or folder)
+        where = where.parent if where.name == PUBLISH_LOCK else where
+        named = tidy_path(str(folder), root) if root else str(folder)  # as the diagnostic's own path is named
+        raise fail(str(where), None, "IM050", f"cannot publish: {exc.strerror or exc}; {named} is unchanged") from None
+    try:
+        yield
+    except BaseException:
+        lock_path.unlink(missing_ok=True)  # while held: see _open_held
+        if made_folder:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    else:
+        lock_path.unlink(missing_ok=True)
+    finally:
+        handle.close()
+
+
+def _open_held(lock_path: Path, output: Path) -> Any:
+    """The lock file, open and flocked; fails fast while another process holds it. A holder
+    removes the file before it lets go, so a file locked after that is no longer the lock:
+    then the one now at `lock_path` is taken (a few tries)."""
+    for _ in range(5):
+        handle = open(lock_path, "a+")
+        try:
+            _hold(handle, lock_path, output)
+            if os.fstat(handle.fileno()).st_ino == os.stat(lock_path).st_ino:
+                return handle
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()
+    raise fail(str(output), None, "IM050", "another im-site build or publish is writing here; try again when it ends")
+
+
+def _hold(handle: Any, lock_path: Path, output: Path) -> None:
+    """flock `handle`, or fail fast when another process holds it."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            raise fail(str(output), None, "IM050", "another im-site build or publish is writing here; try again when it ends") from None
+        raise
 
 
 #: Output folders this command has finished writing (cli.py: a Ctrl-C after that is no failure).

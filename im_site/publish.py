@@ -35,7 +35,7 @@ from .build import BuildResult, build
 from .config import Config, check_option_values
 from .diagnostics import SiteError, fail, tidy_path
 from .options import BuildOptions
-from .output import OutputSet, check_output_dir, committed, locked, signals_held, write_file_atomic, write_tree
+from .output import OutputSet, check_output_dir, committed, locked_inside, signals_held, write_file_atomic, write_tree
 from .render import render_outside
 from .render.context import RenderContext, format_date
 from .rules import as_moment
@@ -98,7 +98,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     commit = git_commit(config.root)
     version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
     check_version_id(version_id)
-    with locked(dest):
+    with locked_inside(dest, config.root):
         versions = read_versions(folder)
         refuse_existing(folder, versions, version_id, from_git=options.version is None and commit is not None)
         progress(f"building version {version_id}…")
@@ -219,12 +219,27 @@ def read_versions(folder: Path) -> list[Version]:
         return []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list) or not data:
+            raise ValueError("it lists no version" if data in ([], {}, "", None) else "it is no list of versions")
         versions = [Version(str(e["id"]), str(e["date"]), e.get("commit"), int(e["pages"]), bool(e["latest"]))
                     for e in data]
+        check_listed_ids([v.id for v in versions])
     except DAMAGED_JSON as exc:
         raise fail(str(path), None, "IM170", f"cannot read versions.json: {exc}",
                    hint="restore it from a backup; publishing will not overwrite it") from None
     return versions
+
+
+def check_listed_ids(ids: list[str]) -> None:
+    """Every id in versions.json is one a publish could have written, and is listed once: `{}` or
+    `[]` was read as "no versions yet" and the next publish wrote a list of one, so every earlier
+    version left the lists and the switcher and was never pruned; an id listed twice had its
+    folder pruned while still listed; `../x` led the lists' links out of DIR."""
+    for index, version_id in enumerate(ids, 1):
+        if not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS:
+            raise ValueError(f"entry {index} has the invalid version id {version_id!r}")
+        if version_id in ids[:index - 1]:
+            raise ValueError(f"entry {index} lists the version {version_id!r} a second time")
 
 
 def versions_json(versions: list[Version]) -> bytes:
@@ -359,7 +374,8 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
 
 def remove_versions(folder: Path, version_ids: list[str]) -> None:
     """Pruning, after a successful publish: out of sight by renames first (Ctrl-C held, so that no
-    version stays on disk unlisted), then deleted, with whatever an interrupted pruning left."""
+    version stays on disk unlisted), then deleted, with whatever an interrupted pruning or a
+    killed publish left."""
     versions = folder / "versions"
     with signals_held():
         for version_id in version_ids:
@@ -367,8 +383,33 @@ def remove_versions(folder: Path, version_ids: list[str]) -> None:
                 os.replace(versions / version_id, tempfile.mkdtemp(prefix=f".pruned-{version_id}-", dir=versions))
             except OSError:
                 continue
-    for trash in sorted(versions.glob(".pruned-*")):
-        shutil.rmtree(trash, ignore_errors=True)
+    remove_leftovers(folder)
+
+
+#: What only a publish writes under these names, and only for a moment: its staging folder and
+#: the temporary files of its renames (tempfile's 8 random characters, `_link_beside`), and the
+#: versions being pruned. A publish killed outright (SIGKILL, the OOM killer, a CI runner's
+#: hard time-out, a power cut) cannot remove them; they held a whole version each, and a web
+#: server that shows hidden files served them.
+LEFTOVER = re.compile(r"\.staging-[a-z0-9_]{8}|\.pruned-.+-[a-z0-9_]{8}"
+                      r"|\.(?:versions\.json|versions\.html|index\.html|404\.html)\.[a-z0-9_]{8}|\.latest\.\d+\.tmp")
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Delete what earlier publishes into `folder` left, after a successful publish (under its
+    lock, so no other publish is writing them): a failed publish leaves DIR as it was."""
+    for place in (folder, folder / "versions"):
+        try:
+            entries = sorted(place.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if not LEFTOVER.fullmatch(entry.name):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 class Transaction:

@@ -564,7 +564,7 @@ def test_two_builds_into_one_folder(big_site, tmp_path):
 def test_two_publishes_into_one_folder(big_site, tmp_path):
     root = copy_site(big_site, tmp_path)
     dest = tmp_path / "public"
-    first = _start_holding(root, tmp_path / ".public.lock", "publish", "--dest", str(dest), "--version", "a",
+    first = _start_holding(root, tmp_path / "public" / ".im-site.lock", "publish", "--dest", str(dest), "--version", "a",
                            "--now", NOW)
     if first.poll() is not None:
         pytest.skip("the first publish finished before a second could start")
@@ -604,7 +604,8 @@ def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path
         pytest.skip("the publish ended before its workers started")
     first.send_signal(signal_number)
     first.wait(timeout=30)
-    with open(tmp_path / ".public.lock", "a+") as lock:  # free once no process of that publish is left
+    (tmp_path / "public").mkdir(exist_ok=True)  # a first publish that stops takes its folder away
+    with open(tmp_path / "public" / ".im-site.lock", "a+") as lock:  # free once no process of that publish is left
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -389,6 +389,28 @@ def test_ctrl_c_while_pruning_is_no_failure_and_the_next_publish_tidies_up(make_
     assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a3", "versions.html"]
 
 
+def test_the_next_publish_removes_what_a_killed_publish_left(three_versions):
+    """`kill -9` (the OOM killer, a CI runner's hard time-out) during a publish leaves its staging
+    folder, a whole version, in versions/, and the temporary files of its renames; no later
+    publish removed them, so every killed publish kept its copy on the web server's disk for good
+    (and a server that shows hidden files served it). Such leftovers, as a killed publish names them:"""
+    root, dest = three_versions
+    staging = dest / "versions/.staging-k1ll3d_x"
+    shutil.copytree(dest / "versions/v3", staging)
+    (dest / ".versions.json.a1b2c3d4").write_text("[", encoding="utf-8")
+    (dest / "versions/.versions.html.abcd_123").write_text("<", encoding="utf-8")
+    os.symlink("versions/v3", dest / ".latest.4711.tmp")
+    mine = [dest / ".versions.json.bak", dest / "versions/.staging-notes.txt"]  # not names a publish writes
+    for path in mine:
+        path.write_text("kept", encoding="utf-8")
+    write_files(root, {"content/messages/delta.md": message("Delta kommt", "2026-04-10")})
+    result = publish(root, dest, "--version", "v4")
+    assert result.exit_code == 0, result.stderr
+    hidden = sorted(p.relative_to(dest).as_posix() for p in [*dest.glob(".*"), *(dest / "versions").glob(".*")])
+    assert hidden == [".versions.json.bak", "versions/.staging-notes.txt"]
+    assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["v4", "v3", "v2", "v1"]
+
+
 def test_files_unchanged_since_the_previous_version_are_hard_links_to_it(three_versions, make_site, tmp_path, monkeypatch):
     """Twenty versions of a site take little more room than one; each stays complete and as published."""
     _, dest = three_versions
@@ -554,6 +576,38 @@ def test_read_only_destination_leaves_dir_unchanged(three_versions):
     assert snapshot(dest) == before
 
 
+def test_a_folder_whose_parent_cannot_be_written_is_published_into(make_site, tmp_path):
+    """A CI user allowed to write /srv/im-site but not /srv (docs/gitlab-ci.yml's shell runner)
+    could not publish at all: the lock file went beside the folder, "/srv/.im-site.lock:
+    error[IM050]: cannot write beside the output folder". Publishing writes nothing outside DIR."""
+    root = make_site(V1)
+    parent = tmp_path / "srv"
+    dest = parent / "im-site"
+    dest.mkdir(parents=True)
+    with read_only(parent):
+        first = publish(root, dest, "--version", "v1")
+        write_files(root, {"content/messages/gamma.md": message("Gamma kommt", "2026-03-10")})
+        second = publish(root, dest, "--version", "v2")
+    assert first.exit_code == 0, first.stderr
+    assert second.exit_code == 0, second.stderr
+    assert [p.name for p in parent.iterdir()] == ["im-site"]
+    assert os.readlink(dest / "latest") == "versions/v2"
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failed_first_publish_leaves_no_lock_or_folder_behind(make_site, tmp_path, existing):
+    """The lock lives inside DIR; a first publish that fails takes it away again, and DIR too
+    when the publish made it."""
+    root = make_site({**V1, "content/info.md": "---\ntitle: Info-Seite\n---\n[kaputt](fehlt.md)\n"})
+    dest = tmp_path / "public"
+    if existing:
+        dest.mkdir()
+    result = publish(root, dest, "--version", "v1")
+    assert result.exit_code == 1 and "IM101" in result.stderr
+    assert (sorted(dest.iterdir()) == []) if existing else not dest.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["public", "site"] if existing else ["site"])
+
+
 def test_a_failed_publish_names_the_folder_from_the_site(make_site):
     """"cannot publish: ...; /tmp/.../site/public is unchanged" named by absolute path the folder the
     diagnostic itself names `public/versions`, from the site folder, as every other message does."""
@@ -563,7 +617,7 @@ def test_a_failed_publish_names_the_folder_from_the_site(make_site):
     with read_only(dest):
         result = publish(root, dest, "--version", "v1")
     assert result.exit_code == 1
-    assert re.match(r"public/versions: error\[IM050\]: cannot publish: [^;/]+; public is unchanged$",
+    assert re.match(r"public: error\[IM050\]: cannot publish: [^;/]+; public is unchanged$",  # its lock comes first
                     result.stderr.splitlines()[0]), result.stderr
 
 
@@ -629,15 +683,16 @@ def test_version_id_from_git(make_site, tmp_path):
 
 
 def test_second_publish_while_one_runs_fails_fast(make_site, tmp_path):
-    from im_site.output import locked
+    from im_site.output import locked_inside
 
     root = make_site(V1)
     dest = tmp_path / "public"
-    with locked(dest.absolute()):
+    with locked_inside(dest.absolute()):
         result = publish(root, dest, "--version", "v1")
+        assert [p.name for p in dest.iterdir()] == [".im-site.lock"]  # the other publish's lock, nothing else
     assert result.exit_code == 1
     assert "another im-site build or publish" in result.stderr
-    assert not dest.exists()
+    assert list(dest.iterdir()) == []  # the lock file goes when its publish ends
     assert publish(root, dest, "--version", "v1").exit_code == 0
 
 
@@ -726,6 +781,29 @@ def test_hostile_versions_or_manifest_is_an_error_not_a_crash(three_versions, tm
         assert result.exit_code == 1 and "internal error" not in result.stderr, (args, result.stderr)
         assert result.stderr.startswith(f"{damaged}: error[IM170]: cannot read"), (args, result.stderr)
     assert snapshot(dest) == before and not (tmp_path / "d.html").exists()
+
+
+@pytest.mark.parametrize("damage", ["empty_list", "empty_object", "listed_twice", "id_leaving_dir"])
+def test_a_versions_json_that_lists_no_or_impossible_versions_is_refused(three_versions, damage):
+    """`[]` or `{}` (a file emptied by hand or by a script) read as "nothing published yet": the
+    next publish wrote a list of one, so v1-v3 left the lists and the switcher for good (their
+    folders never pruned); a version listed twice (a hand merge) had its folder pruned while
+    still listed; an id `../x` became a link out of DIR. Each is a damaged versions.json."""
+    root, dest = three_versions
+    path = dest / "versions.json"
+    entries = json.loads(path.read_text())
+    damaged = {"empty_list": [], "empty_object": {},
+               "listed_twice": entries + [{**entries[1], "date": "2020-01-01T00:00:00+00:00"}],
+               "id_leaving_dir": [{**entries[0], "id": "../../etc"}] + entries[1:]}[damage]
+    path.write_text(json.dumps(damaged), encoding="utf-8")
+    before = snapshot(dest)
+    for args in (["publish", "--dest", str(dest), "--version", "v4", "--now", NOW], ["versions", "--dest", str(dest)],
+                 ["diff", "v2", "latest", "--dest", str(dest)]):
+        result = run_cli(root, *args)
+        assert result.exit_code == 1, (args, result.stderr)
+        assert result.stderr.startswith(f"{path}: error[IM170]: cannot read versions.json: "), (args, result.stderr)
+        assert "hint: restore it from a backup" in result.stderr
+    assert snapshot(dest) == before
 
 
 def test_odd_version_dates_are_listed_as_written_or_in_the_sites_timezone(three_versions, tmp_path, monkeypatch):
