@@ -231,15 +231,23 @@ def build(ctx: Context, output: str | None, now: str | None, drafts: bool, futur
 @_now_option
 @click.option("--drafts", is_flag=True, help="Refused: publish never includes drafts.")
 @click.option("--future", is_flag=True, help="Refused: publish never includes scheduled pages.")
+@click.option("--if-new", "if_new", is_flag=True,
+              help="A version id already published is no error: exit 0 and write nothing (a CI job run again).")
 @handles_errors
 def publish(ctx: Context, dest: str, version: str | None, audience: str | None, now: str | None,
-            drafts: bool, future: bool) -> None:
+            drafts: bool, future: bool, if_new: bool) -> None:
     """Build and add the site as a new version under DEST (DEST/versions/<id>/, latest, versions.json)."""
+    from .publish import AlreadyPublished
     from .publish import publish as publish_version
 
     config = ctx.load()
     options = ctx.options(now, config.tz, drafts=drafts, future=future, audience=audience, version=version)
-    published = publish_version(config, options, Path(dest), progress=ctx.info)
+    published = publish_version(config, options, Path(dest), if_new=if_new, progress=ctx.info)
+    if isinstance(published, AlreadyPublished):  # said in a CI log too, where progress is not: nothing was published
+        if not ctx.quiet:
+            click.echo(f"version {published.version_id} is already published into "
+                       f"{tidy_path(str(published.folder), config.root)}; nothing written (--if-new)", err=True)
+        return
     ctx.report(published.result.diagnostics)
     pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""
     ctx.info(f"published version {published.version.id} into {tidy_path(str(published.folder), config.root)}{pruned}")

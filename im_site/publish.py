@@ -75,6 +75,14 @@ class Published:
 
 
 @dataclass(frozen=True)
+class AlreadyPublished:
+    """What `publish --if-new` found: the version is listed already, nothing was written."""
+
+    version_id: str
+    folder: Path
+
+
+@dataclass(frozen=True)
 class GitCommit:
     hash: str
     version_id: str  # commit date and short hash: 20260101-120000-abc1234
@@ -82,9 +90,11 @@ class GitCommit:
 
 # ---------------------------------------------------------------- publish
 
-def publish(config: Config, options: BuildOptions, dest: Path, *,
-            progress: Callable[[str], None] = lambda message: None) -> Published:
-    """Build, then add the build as a new version under `dest`; refuse anything that would hide a page."""
+def publish(config: Config, options: BuildOptions, dest: Path, *, if_new: bool = False,
+            progress: Callable[[str], None] = lambda message: None) -> Published | AlreadyPublished:
+    """Build, then add the build as a new version under `dest`; refuse anything that would hide a page.
+    With `if_new`, a version id already published is no error: nothing is written (a CI job run
+    again for a commit it published)."""
     if options.drafts or options.future:
         raise fail("--drafts" if options.drafts else "--future", None, "IM170", "publish refuses drafts/scheduled pages",
                    hint="use `im-site serve --drafts --future` to preview them")
@@ -100,6 +110,8 @@ def publish(config: Config, options: BuildOptions, dest: Path, *,
     check_version_id(version_id)
     with locked_inside(dest, config.root):
         versions = read_versions(folder)
+        if if_new and any(v.id == version_id for v in versions):
+            return AlreadyPublished(version_id, folder)
         refuse_existing(folder, versions, version_id, from_git=options.version is None and commit is not None)
         progress(f"building version {version_id}…")
         result = build(config, options.but(version=version_id, published=True,
@@ -177,11 +189,16 @@ def git_commit(root: Path) -> GitCommit | None:
 def refuse_existing(folder: Path, versions: list[Version], version_id: str, *, from_git: bool = False) -> None:
     """An id taken from the git commit repeats while the changes to publish are not committed yet,
     so the hint says to commit them (another --version would publish them without a commit)."""
-    if any(v.id == version_id for v in versions) or os.path.lexists(folder / "versions" / version_id):
+    if any(v.id == version_id for v in versions):
         raise fail(str(folder / "versions" / version_id), None, "IM170",
                    f"version {version_id!r} is already published; a version is never modified",
-                   hint="the id comes from the last git commit: commit your changes, or publish with --version ID"
-                   if from_git else "publish with another --version")
+                   hint="the id comes from the last git commit: commit your changes, publish with --version ID, "
+                        "or, for a CI job run again, add --if-new" if from_git else "publish with another --version")
+    if os.path.lexists(folder / "versions" / version_id):  # a publish stopped (kill -9) before it listed it
+        raise fail(str(folder / "versions" / version_id), None, "IM170",
+                   f"versions/{version_id} is not in versions.json: a publish into this folder was stopped after "
+                   "writing it and before listing it, so readers were never shown it",
+                   hint="delete that folder and publish again")
 
 
 def previous_manifest(folder: Path, versions: list[Version]) -> Path | None:

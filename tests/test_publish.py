@@ -442,6 +442,35 @@ def test_duplicate_id_is_refused_and_dir_unchanged(three_versions):
     assert snapshot(dest) == before
 
 
+def test_a_ci_job_run_again_publishes_nothing_with_if_new(three_versions):
+    """A job that published its commit and failed afterwards (a deploy step) could not be run again:
+    the same id is refused, exit 1, as a build error is. With --if-new that is exit 0, nothing written."""
+    root, dest = three_versions
+    before = snapshot(dest)
+    result = publish(root, dest, "--version", "v2", "--if-new")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("version v2 is already published into ")
+    assert result.stderr.strip().endswith("; nothing written (--if-new)")
+    assert snapshot(dest) == before
+    assert "(hint: publish with another --version)" in publish(root, dest, "--version", "v2").stderr
+    result = publish(root, dest, "--version", "v4", "--if-new")  # a new id: published as ever
+    assert result.exit_code == 0 and (dest / "versions/v4/index.html").is_file()
+
+
+def test_a_version_folder_a_stopped_publish_left_unlisted_says_so(three_versions):
+    """A publish killed between writing versions/<id> and listing it left a folder that refused
+    every later publish of that id with "already published; commit your changes"."""
+    root, dest = three_versions
+    shutil.copytree(dest / "versions/v3", dest / "versions/v9", symlinks=True)
+    result = publish(root, dest, "--version", "v9", "--if-new")
+    assert result.exit_code == 1
+    assert ("versions/v9: error[IM170]: versions/v9 is not in versions.json: a publish into this folder was stopped "
+            "after writing it and before listing it, so readers were never shown it (hint: delete that folder and "
+            "publish again)") in result.stderr
+    shutil.rmtree(dest / "versions/v9")
+    assert publish(root, dest, "--version", "v9").exit_code == 0
+
+
 @pytest.mark.parametrize("bad", ["../x", "a/b", "..", ".hidden", "x" * 65, "latest", "a b", "ä"])
 def test_invalid_version_ids_are_refused(make_site, tmp_path, bad):
     root = make_site(V1)
@@ -678,7 +707,7 @@ def test_version_id_from_git(make_site, tmp_path):
     (root / "content/messages/neu.md").write_text("---\ntitle: Neu\ndate: 2026-03-05\n---\nText.\n", encoding="utf-8")
     again = publish(root, dest)
     assert again.exit_code == 1
-    assert "hint: the id comes from the last git commit: commit your changes, or publish with --version ID" in again.stderr
+    assert "hint: the id comes from the last git commit: commit your changes, publish with --version ID, or, for a CI job run again, add --if-new" in again.stderr
     assert "hint: publish with another --version" in publish(root, dest, "--version", entry["id"]).stderr
 
 
