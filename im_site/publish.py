@@ -105,7 +105,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *, if_new: bool =
     folder = site_folder(dest, options.audience)
     check_not_a_build(folder)
     check_nothing_overwritten(folder)
-    commit = git_commit(config.root)
+    commit = git_commit(config.root, for_id=options.version is None)
     version_id = options.version or (commit.version_id if commit else clock_version_id(options.now))
     check_version_id(version_id)
     with locked_inside(dest, config.root):
@@ -170,8 +170,11 @@ def clock_version_id(now: datetime) -> str:
     return now.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
-def git_commit(root: Path) -> GitCommit | None:
-    """The checked-out commit, when the site is in a git checkout and git is installed."""
+def git_commit(root: Path, *, for_id: bool = False) -> GitCommit | None:
+    """The checked-out commit, when the site is in a git checkout and git is installed. A checkout
+    git refuses to read (owned by another user) is an error when the id is to come from it
+    (`for_id`): the id silently came from the clock, with no commit, and every run of a CI job
+    published the same commit again."""
     try:
         # The commit date in UTC, as the clock's ids: not in the committer's zone, so ids of
         # commits from Berlin and from a CI runner compare.
@@ -181,8 +184,13 @@ def git_commit(root: Path) -> GitCommit | None:
     except (OSError, subprocess.SubprocessError):
         return None
     parts = done.stdout.split()
+    if for_id and "safe.directory" in done.stderr:  # a checkout another user owns (a CI container): git refuses it
+        raise fail(str(root), None, "IM170", "git refuses to read this checkout: it belongs to another user "
+                   "(\"detected dubious ownership\"), so the version id cannot come from the commit",
+                   hint=f"let git read it: git config --global --add safe.directory {root}; or publish with "
+                        "--version ID")
     if done.returncode != 0 or len(parts) != 2:
-        return None
+        return None  # no checkout, no commit yet: the clock gives the id
     return GitCommit(parts[0], parts[1])
 
 

@@ -711,6 +711,27 @@ def test_version_id_from_git(make_site, tmp_path):
     assert "hint: publish with another --version" in publish(root, dest, "--version", entry["id"]).stderr
 
 
+def test_a_checkout_git_refuses_to_read_is_an_error_not_an_id_from_the_clock(make_site, tmp_path, monkeypatch):
+    """In a CI container the checkout often belongs to another user and git refuses it ("dubious
+    ownership"): the id silently came from the clock, without a commit, and each run of the job
+    published the commit again. (GIT_TEST_ASSUME_DIFFERENT_OWNER is git's own switch for that case.)"""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = make_site(V1)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for command in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-q", "-m", "x"]):
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    result = publish(root, tmp_path / "public")
+    assert result.exit_code == 1
+    assert (f"{root}: error[IM170]: git refuses to read this checkout: it belongs to another user (\"detected dubious "
+            "ownership\"), so the version id cannot come from the commit (hint: let git read it: git config --global "
+            f"--add safe.directory {root}; or publish with --version ID)") in result.stderr, result.stderr
+    assert not (tmp_path / "public").exists()
+    assert publish(root, tmp_path / "public", "--version", "v1").exit_code == 0
+
+
 def test_second_publish_while_one_runs_fails_fast(make_site, tmp_path):
     from im_site.output import locked_inside
 
