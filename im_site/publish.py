@@ -39,7 +39,7 @@ from .output import OutputSet, check_output_dir, committed, locked_inside, signa
 from .render import render_outside
 from .render.context import RenderContext, format_date
 from .rules import as_moment
-from .whatsnew import page_changed
+from .whatsnew import manifest_pages, page_changed
 from .write import check_apart_from_cache
 
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -215,7 +215,10 @@ def previous_manifest(folder: Path, versions: list[Version]) -> Path | None:
     if latest is None:
         return None
     path = folder / "versions" / latest.id / "manifest.json"
-    return path if path.is_file() else None
+    if not path.is_file():  # read as a first version, "What's new" listed every page as new
+        raise fail(str(path), None, "IM170", f"the latest version {latest.id!r} has no manifest.json, which "
+                   "\"What's new\" compares with", hint="the published folder is damaged: restore the file from a backup")
+    return path
 
 
 def count_pages(outputs: OutputSet) -> int:
@@ -516,8 +519,11 @@ def read_manifest(folder: Path, version_id: str) -> dict[str, dict[str, Any]]:
     path = folder / "versions" / version_id / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {str(page["url"]): page for page in data["pages"]}
+        return {str(page["url"]): page for page in manifest_pages(data)}
     except FileNotFoundError:
+        if path.parent.is_dir():
+            raise fail(str(path), None, "IM170", f"version {version_id!r} has no manifest.json",
+                       hint="the published folder is damaged: restore the file from a backup") from None
         raise fail(str(path.parent), None, "IM170", f"no published version {version_id!r}",
                    hint="list them with `im-site versions --dest DIR`") from None
     except DAMAGED_JSON as exc:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import Page, message_order
 from .pagecache import hashes_of
@@ -75,13 +75,22 @@ def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = {str(entry["url"]): {"hash": str(entry["hash"]), "content_hash": entry.get("content_hash")}
-                   for entry in data["pages"]}
+                   for entry in manifest_pages(data)}
         version = data.get("version")
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: arrays nested deep
         ctx.diagnostics.error(str(path), None, "IM170", f"cannot read the previous version's manifest: {exc}",
                               hint="the published folder may be damaged; restore it or publish into a new one")
         return None
     return Previous(str(version) if version is not None else None, entries)
+
+
+def manifest_pages(data: Any) -> list[Any]:
+    """The `pages` of a manifest.json; TypeError unless a list (`{"pages": {}}` read as no pages made
+    every page of the next version "new")."""
+    pages = data["pages"]
+    if not isinstance(pages, list):
+        raise TypeError("its pages are no list")
+    return pages
 
 
 class Changes:

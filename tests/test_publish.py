@@ -805,6 +805,31 @@ def test_whats_new_is_right_when_rendering_is_split_across_processes(make_site, 
     assert whats_new(dest, "v2") == {"added": ["../messages/gamma/index.html"], "changed": []}
 
 
+@pytest.mark.parametrize("damage", ["missing", "pages_not_a_list"])
+def test_a_latest_version_without_a_readable_manifest_is_refused_not_read_as_a_first(three_versions, damage):
+    """With the latest version's manifest.json gone or `{"pages": {}}`, the next publish took it for a
+    first version and its "What's new" listed every page as new; `diff` said "no published version"
+    of a version it lists."""
+    root, dest = three_versions
+    manifest = dest / "versions/v3/manifest.json"
+    if damage == "missing":
+        manifest.unlink()
+    else:
+        manifest.write_text('{"pages": {}}', encoding="utf-8")
+    before = snapshot(dest)
+    result = publish(root, dest, "--version", "v4")
+    assert result.exit_code == 1
+    expected = ("the latest version 'v3' has no manifest.json" if damage == "missing"
+                else "cannot read the previous version's manifest: its pages are no list")
+    assert f"{manifest}: error[IM170]: {expected}" in result.stderr, result.stderr
+    assert snapshot(dest) == before
+    result = run_cli(root, "diff", "v2", "v3", "--dest", str(dest))
+    assert result.exit_code == 1
+    expected = ("version 'v3' has no manifest.json (hint: the published folder is damaged" if damage == "missing"
+                else "cannot read the manifest: its pages are no list")
+    assert f"{manifest}: error[IM170]: {expected}" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("damage", ["pages_infinite", "versions_deep", "manifest_deep"])
 def test_hostile_versions_or_manifest_is_an_error_not_a_crash(three_versions, tmp_path, damage):
     """A versions.json with `"pages": 1e999` (int() of infinity raises OverflowError) or a
