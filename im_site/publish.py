@@ -118,7 +118,7 @@ def publish(config: Config, options: BuildOptions, dest: Path, *, if_new: bool =
                                            previous_manifest=previous_manifest(folder, versions)))
         if result.diagnostics.has_errors():
             raise SiteError(result.diagnostics)
-        entry = Version(version_id, options.now.isoformat(), commit.hash if commit else None,
+        entry = Version(version_id, options.now.astimezone(timezone.utc).isoformat(), commit.hash if commit else None,
                         count_pages(result.outputs), latest=True)
         kept, pruned = prune_plan([entry] + [replace(v, latest=False) for v in versions],
                                   config.settings.versions.keep)

@@ -442,6 +442,17 @@ def test_duplicate_id_is_refused_and_dir_unchanged(three_versions):
     assert snapshot(dest) == before
 
 
+def test_a_versions_date_is_in_utc_whatever_offset_now_has(make_site, tmp_path):
+    """The README says `versions` lists dates in UTC; a `--now` with an offset (or none, read in
+    the site's timezone) was stored as given, so dates of one list were in several zones."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1", now="2026-06-01T10:00:00+02:00").exit_code == 0
+    assert publish(root, dest, "--version", "v2", now="2026-06-02T10:00:00").exit_code == 0  # the site's timezone: UTC
+    dates = [entry["date"] for entry in json.loads((dest / "versions.json").read_text())]
+    assert dates == ["2026-06-02T10:00:00+00:00", "2026-06-01T08:00:00+00:00"]
+
+
 def test_a_ci_job_run_again_publishes_nothing_with_if_new(three_versions):
     """A job that published its commit and failed afterwards (a deploy step) could not be run again:
     the same id is refused, exit 1, as a build error is. With --if-new that is exit 0, nothing written."""
