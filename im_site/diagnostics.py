@@ -63,6 +63,7 @@ CODES: dict[str, str] = {
     "IM160": "language",
     "IM170": "publish",
     "IM171": "version-id",
+    "IM172": "moved-page",
 }
 
 

@@ -9,6 +9,7 @@ job is planned after every content page and rendered after them.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +37,8 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     if ctx.options.version is None:
         return []
     previous = read_previous(ctx, ctx.options.previous_manifest)
+    if previous is not None:
+        check_moved(ctx, previous)
     planned = []
     for lang in ctx.config.languages:
         if not ctx.site.pages_in(lang):
@@ -46,6 +49,31 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
                             "switch_targets": {other: f"{ctx.lang_prefix(other)}whats-new/index.html"
                                                for other in ctx.config.languages}}))
     return planned
+
+
+def check_moved(ctx: RenderContext, previous: Previous) -> None:
+    """A page the previous version had at an address that this one has at another, with nothing
+    at the old one (a new `slug:`, `period:` or file name, no `aliases:`; found by its source file,
+    its translation key or, for a renamed file, its text): warning IM172 at the
+    line that sets its address. The links already sent by e-mail and the readers' bookmarks lead
+    to the 404 page of `latest/` otherwise, and nothing said so."""
+    pages = ctx.site.pages
+    taken = {page.url for page in pages} | {alias for page in pages for alias in getattr(page.meta, "aliases", None) or ()}
+    by_source = {page.path: page for page in pages}
+    by_key = {(page.translation_key, page.lang): page for page in pages}
+    texts = Counter(page.source_hash for page in pages)
+    by_text = {page.source_hash: page for page in pages if texts[page.source_hash] == 1}  # a renamed file
+    for url, entry in sorted(previous.entries.items()):
+        if url in taken:
+            continue
+        page = (by_source.get(str(entry.get("source"))) or by_key.get((entry.get("translation_key"), entry.get("lang")))
+                or by_text.get(str(entry.get("source_hash"))))
+        if page is None or page.url == url:
+            continue
+        since = f"in version {previous.version}" if previous.version else "in the previous version"
+        ctx.diagnostics.warning(page.path, page.address_line(page.file), "IM172",
+                                f"the page was at /{url} {since} and is now at /{page.url}: links and bookmarks "
+                                "to its old address lead nowhere", hint=f"add aliases: [/{url}] to its front matter")
 
 
 def split(planned: list[Job]) -> tuple[list[Job], list[Job]]:
@@ -74,7 +102,9 @@ def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        entries = {str(entry["url"]): {"hash": str(entry["hash"]), "content_hash": entry.get("content_hash")}
+        entries = {str(entry["url"]): {"hash": str(entry["hash"]), "content_hash": entry.get("content_hash"),
+                                       "source": entry.get("source"), "translation_key": entry.get("translation_key"),
+                                       "lang": entry.get("lang"), "source_hash": entry.get("source_hash")}
                    for entry in manifest_pages(data)}
         version = data.get("version")
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: arrays nested deep

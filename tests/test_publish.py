@@ -453,6 +453,32 @@ def test_a_versions_date_is_in_utc_whatever_offset_now_has(make_site, tmp_path):
     assert dates == ["2026-06-02T10:00:00+00:00", "2026-06-01T08:00:00+00:00"]
 
 
+def test_a_page_moved_without_an_alias_is_a_warning_at_its_address_line(make_site, tmp_path):
+    """A new `slug:` or file name moved a page, and links already mailed and readers' bookmarks led
+    to the 404 page of latest/ without a word. With the old address among its aliases, or a page of
+    its own there, nothing is said; an expired page is gone on purpose."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    write_files(root, {"content/messages/alpha.md": "---\ntitle: Alpha kommt\ndate: 2026-01-10\nslug: alpha-neu\n---\nText.\n"})
+    (root / "content/info.md").rename(root / "content/ueber-uns.md")
+    (root / "content/info.md").write_text("---\ntitle: Info neu\ntranslation_key: andere\n---\nNeu.\n", encoding="utf-8")
+    (root / "content/messages/beta.md").rename(root / "content/messages/beta-kommt.md")
+    result = publish(root, dest, "--version", "v2")
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM172" in line] == [
+        "content/messages/alpha.md:4: warning[IM172]: the page was at /messages/alpha/ in version v1 and is now at "
+        "/messages/alpha-neu/: links and bookmarks to its old address lead nowhere (hint: add aliases: "
+        "[/messages/alpha/] to its front matter)",
+        "content/messages/beta-kommt.md:2: warning[IM172]: the page was at /messages/beta/ in version v1 and is now at "
+        "/messages/beta-kommt/: links and bookmarks to its old address lead nowhere (hint: add aliases: "
+        "[/messages/beta/] to its front matter)"], result.stderr
+    write_files(root, {"content/messages/alpha.md": "---\ntitle: Alpha kommt\ndate: 2026-01-10\nslug: alpha-2\n"
+                                                    "aliases: [/messages/alpha-neu/]\n---\nText.\n"})
+    result = publish(root, dest, "--version", "v3")
+    assert result.exit_code == 0 and "IM172" not in result.stderr, result.stderr
+
+
 def test_a_ci_job_run_again_publishes_nothing_with_if_new(three_versions):
     """A job that published its commit and failed afterwards (a deploy step) could not be run again:
     the same id is refused, exit 1, as a build error is. With --if-new that is exit 0, nothing written."""
