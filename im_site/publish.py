@@ -46,7 +46,7 @@ VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: The name of the newest version's link, which `diff` also takes for its id.
 LATEST = "latest"
 #: Names beside the version folders that an id must not take.
-RESERVED_IDS = {"versions.html", "versions.json", "index.html", LATEST}
+RESERVED_IDS = {"versions.html", "versions.json", "index.html", "404.html", "versions", LATEST}  # the names beside them
 LIST_STRINGS = {
     "de": {"title": "Alle Versionen", "version": "Version", "date": "Datum", "pages": "Seiten",
            "latest": "aktuell", "commit": "Commit"},

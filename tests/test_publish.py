@@ -508,7 +508,7 @@ def test_a_version_folder_a_stopped_publish_left_unlisted_says_so(three_versions
     assert publish(root, dest, "--version", "v9").exit_code == 0
 
 
-@pytest.mark.parametrize("bad", ["../x", "a/b", "..", ".hidden", "x" * 65, "latest", "a b", "ä"])
+@pytest.mark.parametrize("bad", ["../x", "a/b", "..", ".hidden", "x" * 65, "latest", "versions", "404.html", "a b", "ä"])
 def test_invalid_version_ids_are_refused(make_site, tmp_path, bad):
     root = make_site(V1)
     result = publish(root, tmp_path / "public", "--version", bad)
