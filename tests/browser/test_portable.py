@@ -231,6 +231,19 @@ def test_printed_code_is_dark_on_the_white_paper(new_page, tmp_path, serve_folde
     assert contrast >= 4.5
 
 
+def test_a_printed_page_carries_the_brand_not_the_menus(new_page, demo_site):
+    """Print hid the whole header: a printed message had no logo or company name on it. It prints
+    the brand's line, dark on the white paper, without navigation, search or languages."""
+    page = new_page().page
+    page.emulate_media(media="print")
+    page.goto(demo_site.url + "messages/2026-04-kulanz-bis-25-euro/")
+    assert page.locator(".site-header .brand-logo").is_visible()
+    assert page.locator(".site-header .brand-title").is_visible()
+    assert page.locator(".site-header .brand-title").evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
+    for hidden in (".main-nav", ".site-search", ".lang-switch", ".header-menu-toggle"):
+        assert not page.locator(f".site-header {hidden}").first.is_visible(), hidden
+
+
 def test_a_printed_module_has_no_note_about_the_button_it_hides(new_page, plain_site):
     """Paper has no "mark as done" button (print hides it), but its note "the status is saved in
     this browser only" was printed below the module's facts, about nothing on the page."""
