@@ -23,8 +23,11 @@ if TYPE_CHECKING:
     from .render.context import RenderContext
     from .theme import Theme
 
-#: WCAG 2.2 AA minimum contrast for normal-size text.
+#: WCAG 2.2 AA minimum contrast for normal-size text, and for what is no text (a focus ring).
 AA_NORMAL = 4.5
+AA_NON_TEXT = 3.0
+#: The built-in focus ring's colour (site.css, `var(--color-focus,#1A56DB)`).
+FOCUS = "#1A56DB"
 WHITE = "#FFFFFF"
 DARK_TEXT = "#1A1A1A"
 _HEX = re.compile(r"#[0-9a-fA-F]{6}$")
@@ -149,6 +152,7 @@ class ColourPair:
     file: str
     line: int | None
     hint: str
+    minimum: float = AA_NORMAL  # text; 3:1 for what is no text (WCAG 1.4.11: a focus ring)
 
 
 def colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
@@ -186,6 +190,9 @@ def colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
         by_token("muted text", "color-muted", None, "background", "background", " (dates, summaries)"),
         by_token("text", "color-on-secondary", DARK_TEXT, "secondary", "secondary", " (must-read flag)"),
     ]
+    focus = by_token("the focus ring", "color-focus", FOCUS, "background", "background")
+    if focus is not None:  # an outline, no text: 3:1 (WCAG 1.4.11 non-text contrast)
+        pairs.append(replace(focus, minimum=AA_NON_TEXT))
     return [replace(pair, foreground=hex_colour(pair.foreground), background=hex_colour(pair.background))
             for pair in pairs if pair is not None and hex_colour(pair.foreground) and hex_colour(pair.background)]
 
@@ -202,7 +209,7 @@ def check_contrast(config: "Config", theme: "Theme", diagnostics: "Diagnostics")
     """Warn on the line that chose a colour for each pair below WCAG AA (4.5:1)."""
     for pair in colour_pairs(config, theme):
         ratio = contrast_ratio(pair.foreground, pair.background)
-        if ratio < AA_NORMAL:
+        if ratio < pair.minimum:
             diagnostics.warning(pair.file, pair.line, "IM121",
                                 f"contrast of {pair.what} is {ratio:.2f}:1 ({pair.foreground.upper()} on "
-                                f"{pair.background.upper()}), below WCAG AA {AA_NORMAL}:1", hint=pair.hint)
+                                f"{pair.background.upper()}), below WCAG AA {pair.minimum}:1", hint=pair.hint)

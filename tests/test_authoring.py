@@ -630,6 +630,10 @@ def test_contrast_of_a_theme_token_colour_is_reported_on_the_token_line(make_sit
     assert "site.yaml:5: warning[IM121]: contrast of muted text on background (dates, summaries) is 2.59:1 (#5A625C on " \
            "#202020), below WCAG AA 4.5:1 (hint: change the brand's background, or set the token color-muted in your " \
            "theme's theme.yaml)" in result.stderr, result.stderr
+    # The focus ring is no text: 3:1 (WCAG 1.4.11); the built-in blue is lost on a dark background.
+    assert "site.yaml:5: warning[IM121]: contrast of the focus ring on background is 2.64:1 (#1A56DB on #202020), " \
+           "below WCAG AA 3.0:1 (hint: change the brand's background, or set the token color-focus in your theme's " \
+           "theme.yaml)" in result.stderr, result.stderr
 
 
 def test_a_light_primary_colour_says_to_set_the_text_colour_on_it(make_site) -> None:
