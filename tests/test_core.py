@@ -1054,6 +1054,24 @@ def test_the_readme_names_every_token_the_built_in_stylesheets_read():
     assert named == read
 
 
+def test_a_theme_changes_the_brand_and_the_footer_without_copying_base_html(make_site):
+    """A theme that wanted its own logo area or footer had to copy all of base.html (and miss every
+    later fix of the header): the blocks `brand` and `footer` take just that part."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/templates/base.html": '{% extends "default:base.html" %}\n'
+                                             '{% block brand %}<a class="brand" href="{{ href(home) }}">MARKE</a>{% endblock %}\n'
+                                             '{% block footer %}<p class="impressum">Impressum</p>{{ super() }}{% endblock %}\n',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM040" not in result.stderr, result.stderr
+    html = (root / "_site/messages/frische/index.html").read_text()
+    assert '<a class="brand" href="../../index.html">MARKE</a>' in html and 'class="main-nav"' in html
+    footer = html[html.index('<footer class="site-footer">'):]
+    assert footer.index('<p class="impressum">Impressum</p>') < footer.index('class="footer-links"')
+
+
 def test_a_theme_block_no_parent_template_has_is_a_warning(make_site):
     """`{% block content %}` in a theme's message.html (the built-in theme's is `main`) was never
     rendered, and nothing said so. A block the parents have, and a new block nested in one (which
