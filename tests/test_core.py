@@ -1199,6 +1199,22 @@ def test_a_name_a_template_misspells_is_named_with_its_variable_and_what_it_has(
         result.stderr
 
 
+@pytest.mark.parametrize(("kicker", "problem"), [
+    ("{{ page.date|datum }}", "template syntax error: No filter named 'datum'. (hint: did you mean 'date'?)"),
+    ('{% include "partials/bagdes.html" %}', "template 'partials/bagdes.html' not found in the theme (rendering "
+                                             "content/messages/m.md) (hint: did you mean 'partials/badges.html'?)"),
+])
+def test_a_misspelt_filter_or_template_name_gets_the_one_meant(make_site, kicker, problem):
+    root = make_site({"content/messages/m.md": "---\ntitle: M\ndate: 2026-11-20\n---\nText.\n",
+                      "themes/marke/theme.yaml": "extends: default\n",
+                      "themes/marke/templates/message.html": '{% extends "default:message.html" %}\n'
+                                                              f'{{% block article_kicker %}}{kicker}{{% endblock %}}\n'},
+                     site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert f"themes/marke/templates/message.html:2: error[IM040]: {problem}" in result.stderr.splitlines(), result.stderr
+
+
 def test_the_date_filter_takes_the_pages_language_unless_given_one(make_site):
     """`{{ page.date|date }}` failed with "install_globals.<locals>.<lambda>() missing 1 required
     positional argument: 'lang'"; it writes the date as the page's language does."""

@@ -190,13 +190,14 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         html = env.get_template(job.template).render(values)
     except jinja2.TemplateSyntaxError as exc:  # the same for every page: reported once, not per page
         ctx.diagnostics.error(template_path(ctx, exc.filename or exc.name), exc.lineno, "IM040",
-                              f"template syntax error: {exc.message}")
+                              f"template syntax error: {exc.message}", hint=errors.syntax_hint(exc.message or "", env))
         return None
     except jinja2.TemplateNotFound as exc:
         path, line = _template_frame(ctx, exc)  # the template that extends or includes it, if any
         where = f" (rendering {job.origin})" if line is not None else ""
         ctx.diagnostics.error(path if line is not None else job.origin, line, "IM040",
-                              f"template {exc.name!r} not found in the theme{where}")
+                              f"template {exc.name!r} not found in the theme{where}",
+                              hint=errors.template_hint(str(exc.name), env))
         return None
     except (jinja2.UndefinedError, jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
         path, line = _template_frame(ctx, exc)

@@ -13,6 +13,7 @@ import difflib
 import re
 from typing import Any
 
+import jinja2
 from pydantic import BaseModel
 
 _NO_ATTRIBUTE = re.compile(r"^'(?P<kind>[\w.]+) object' has no attribute '(?P<name>[^']*)'$")
@@ -42,6 +43,26 @@ def explain(message: str, values: dict[str, Any]) -> tuple[str, str | None]:
         listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
         return f"{variable} has no {_what(variable)} {name!r}", f"{variable} has: {listed}" if known else None
     return f"{kind.rpartition('.')[2]} has no attribute {name!r}", None
+
+
+_NO_FILTER = re.compile(r"^No (?P<what>filter|test) named '(?P<name>[^']*)'")
+
+
+def syntax_hint(message: str, env: jinja2.Environment) -> str | None:
+    """A hint for a template syntax error: the filter or test meant (`|datum` for `|date`)."""
+    found = _NO_FILTER.match(message)
+    if found is None:
+        return None
+    known = sorted(env.filters if found.group("what") == "filter" else env.tests)
+    close = difflib.get_close_matches(found.group("name"), known, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def template_hint(name: str, env: jinja2.Environment) -> str | None:
+    """The template meant by a name not found (`partials/kontakt.html` for `partials/contact.html`)."""
+    known = sorted(template for template in env.list_templates() if ":" not in template)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f"did you mean {close[0]!r}?" if close else None
 
 
 def _reachable(values: dict[str, Any]) -> list[tuple[str, Any]]:
