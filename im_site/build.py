@@ -31,6 +31,7 @@ from .render.context import INVALID, Job, RenderContext
 from .render.navigation import check_menu
 from .rules import as_moment, judge
 from .theme import load_theme
+from .theme_checks import check_page_templates
 
 
 @dataclass
@@ -81,9 +82,11 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     _check_translation_schedules(result, content.pages)
     _check_translation_keys(published, diagnostics)
     result.site = site = Site.from_pages(config, published)
-    theme = load_theme(config, diagnostics)
+    theme = load_theme(config, diagnostics, frozenset(page.meta.template for page in content.pages if page.meta.template))
     if theme is None:
         return result
+    assert theme.env is not None
+    check_page_templates(theme.env, published, diagnostics)
     ctx = RenderContext(site, theme, options, diagnostics,
                         hidden={**dict.fromkeys(content.invalid, INVALID),
                                 **{part.rel: why for page, why in result.hidden for part in page.parts}},

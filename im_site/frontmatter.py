@@ -50,6 +50,10 @@ def _safe_url_or_path(value: str | None) -> str | None:
     return value
 
 
+#: A theme template a page may choose: a relative .html path below templates/.
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*\.html")
+
+
 class CommonMeta(Strict):
     """Fields every Markdown file may have."""
 
@@ -70,6 +74,8 @@ class CommonMeta(Strict):
     image_alt: str | None = None
     #: Old URLs of this page (`/messages/alter-name/`): each gets a page that sends readers on.
     aliases: list[str] = Field(default_factory=list)
+    #: A template of the theme to render the page with instead of its type's (`contact.html`).
+    template: str | None = None
 
     @field_validator("slug")
     @classmethod
@@ -80,6 +86,14 @@ class CommonMeta(Strict):
     @classmethod
     def _image(cls, value: str | None) -> str | None:
         return _safe_url_or_path(value)
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None and (not _TEMPLATE_NAME.fullmatch(value) or ".." in value):
+            raise ValueError(f"{value!r} is no template name: a file below the theme's templates/ folder, "
+                             "such as contact.html or seiten/kontakt.html")
+        return value
 
     @field_validator("aliases")
     @classmethod

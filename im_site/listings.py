@@ -48,7 +48,7 @@ def is_home_intro(ctx: RenderContext, page: Page) -> bool:
 
 
 def _page_job(page: Page) -> Job:
-    return Job(page.file, TEMPLATES[page.kind], page.lang, page.path, {}, page)
+    return Job(page.file, page.meta.template or TEMPLATES[page.kind], page.lang, page.path, {}, page)
 
 
 def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:

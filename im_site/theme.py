@@ -193,8 +193,9 @@ def _static_path(url: str, name: str) -> tuple[str, str]:
     return posixpath.normpath(posixpath.join(posixpath.dirname(name), unquote(path))), suffix
 
 
-def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
-    """Resolve the chain and build the Environment; None after reporting problems."""
+def load_theme(config: Config, diagnostics: Diagnostics, named: frozenset[str] | None = None) -> Theme | None:
+    """Resolve the chain and build the Environment; None after reporting problems. `named`: the
+    templates pages choose (`template:`), None where no pages are rendered (see check_theme)."""
     chain: list[tuple[str, Path]] = []
     name: str | None = config.settings.theme
     named_at: tuple[str, int | None] = (config.file, config.line_of("theme"))  # where `name` is written
@@ -233,7 +234,7 @@ def load_theme(config: Config, diagnostics: Diagnostics) -> Theme | None:
                                 hint=f"add strings: {{{lang}: ...}} to your theme's theme.yaml, with the keys of the "
                                      "built-in theme's (im_site/themes/default/theme.yaml)")
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
-    check_theme(theme.env, chain, settings_chain, docs, theme.token_lines, config.root, diagnostics)
+    check_theme(theme.env, chain, settings_chain, docs, theme.token_lines, config.root, diagnostics, named)
     return theme
 
 

@@ -18,6 +18,7 @@ from .urls import other_host_loads
 from .yamldoc import YamlDoc
 
 if TYPE_CHECKING:
+    from .model import Page
     from .theme import ThemeSettings
 
 BUILTIN = Path(__file__).parent / "themes" / "default"
@@ -27,13 +28,16 @@ _STRING_USE = re.compile(r"""\bt\.([A-Za-z_]\w*)|\bt\[\s*["']([^"']+)["']\s*\]""
 
 def check_theme(env: jinja2.Environment, chain: list[tuple[str, Path]], settings_chain: list["ThemeSettings"],
                 docs: list[tuple[str, YamlDoc | None]], token_lines: dict[str, tuple[str, int | None]], root: Path,
-                diagnostics: Diagnostics) -> None:
-    """Every check of a loaded theme, in the order its findings are reported."""
+                diagnostics: Diagnostics, named: frozenset[str] | None) -> None:
+    """Every check of a loaded theme, in the order its findings are reported. `named`: the templates
+    pages choose (`template:`), or None where no pages are rendered (digest): then no template can
+    be said to show nowhere."""
     _check_strings(chain, settings_chain, docs, diagnostics)
     _check_tokens(chain, token_lines, diagnostics)
     _check_blocks(env, chain, root, diagnostics)
     _check_other_hosts(chain, root, diagnostics)
-    _check_unused_templates(env, chain, root, diagnostics)
+    if named is not None:
+        _check_unused_templates(env, chain, root, diagnostics, named)
 
 
 def _check_blocks(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
@@ -83,7 +87,7 @@ def _check_other_hosts(chain: list[tuple[str, Path]], root: Path, diagnostics: D
 
 
 def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path,
-                            diagnostics: Diagnostics) -> None:
+                            diagnostics: Diagnostics, named: frozenset[str]) -> None:
     """A theme template that overrides no built-in one and whose name no template gives
     (`partials/header.html`, where the header is in base.html; `mesage.html`) is never rendered,
     and the designer saw their change nowhere without a word: warning IM040, with the built-in
@@ -92,6 +96,7 @@ def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path
                      for path in (BUILTIN / "templates").rglob("*") if path.is_file())
     own = [(path, path.relative_to(folder / "templates").as_posix()) for name, folder in chain if name != "default"
            for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()]
+    own = [(path, template) for path, template in own if template not in named]  # a page's `template:`
     if all(template in builtin for _, template in own):
         return  # the usual theme, overrides only: no template need be parsed
     sources = {path: path.read_text(encoding="utf-8", errors="replace") for _, folder in chain
@@ -209,3 +214,18 @@ def _check_tokens(chain: list[tuple[str, Path]], token_lines: dict[str, tuple[st
         diagnostics.warning(rel, line, "IM040", f"token {token!r} is read by no stylesheet, so it changes nothing",
                             hint=f"did you mean {match[0]!r}?" if match else
                             f"use it in the theme's stylesheet as var(--{token})")
+
+
+def check_page_templates(env: jinja2.Environment, pages: list["Page"], diagnostics: Diagnostics) -> None:
+    """A page's `template:` names a template of the theme: error IM040 at that line otherwise, with
+    the one meant."""
+    known = sorted(template for template in env.list_templates() if ":" not in template)
+    for page in pages:
+        template = getattr(page.meta, "template", None)
+        if template is None or template in known:
+            continue
+        match = difflib.get_close_matches(template, known, n=1, cutoff=0.7)
+        diagnostics.error(page.path, page.line_of(("template",)) if page.line_of else None, "IM040",
+                          f"template {template!r} is not in the theme",
+                          hint=f"did you mean {match[0]!r}?" if match else
+                          f"add templates/{template} to your theme (it may extend \"default:page.html\")")

@@ -296,7 +296,7 @@ def is_overdue(page: Page, today: date) -> bool:
 
 def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite], today: date) -> Job:
     strings = ctx.strings(page.lang)
-    return Job(page.file, "module.html", page.lang, page.path, {
+    return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {
         "prerequisites": prerequisites,
         "lessons": _lessons(page),
         "overdue": is_overdue(page, today),

@@ -1072,6 +1072,32 @@ def test_a_theme_changes_the_brand_and_the_footer_without_copying_base_html(make
     assert footer.index('<p class="impressum">Impressum</p>') < footer.index('class="footer-links"')
 
 
+def test_a_page_chooses_a_template_of_the_theme(make_site):
+    """A contact page or a landing page in a layout of its own: `template:` names a theme template
+    (which a check for templates that show nowhere counts as used); a name the theme lacks is an
+    error at that line with the one meant, a name outside templates/ is refused."""
+    root = make_site({
+        **SITE,
+        "content/kontakt.md": "---\ntitle: Kontakt\ntemplate: kontakt.html\n---\nSchreiben Sie uns.\n",
+        "themes/marke/theme.yaml": "extends: default\n",
+        "themes/marke/templates/kontakt.html": '{% extends "default:page.html" %}\n'
+                                                '{% block after_content %}<p class="telefon">040 123</p>{% endblock %}\n',
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM040" not in result.stderr, result.stderr
+    html = (root / "_site/kontakt/index.html").read_text()
+    assert '<p class="telefon">040 123</p>' in html and "Schreiben Sie uns." in html
+    assert '<p class="telefon">' not in (root / "_site/messages/frische/index.html").read_text()
+    (root / "content/kontakt.md").write_text("---\ntitle: Kontakt\ntemplate: kontackt.html\n---\nText.\n")
+    assert build_site(root).stderr.splitlines()[0] == (
+        "content/kontakt.md:3: error[IM040]: template 'kontackt.html' is not in the theme (hint: did you mean "
+        "'kontakt.html'?)")
+    (root / "content/kontakt.md").write_text("---\ntitle: Kontakt\ntemplate: ../../etc/x.html\n---\nText.\n")
+    result = build_site(root)
+    assert result.exit_code == 1 and "content/kontakt.md:3: error[IM006]" in result.stderr, result.stderr
+    assert "'../../etc/x.html' is no template name" in result.stderr
+
+
 def test_a_theme_block_no_parent_template_has_is_a_warning(make_site):
     """`{% block content %}` in a theme's message.html (the built-in theme's is `main`) was never
     rendered, and nothing said so. A block the parents have, and a new block nested in one (which

@@ -193,6 +193,8 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
                               f"template syntax error: {exc.message}", hint=errors.syntax_hint(exc.message or "", env))
         return None
     except jinja2.TemplateNotFound as exc:
+        if job.page is not None and exc.name == job.page.meta.template:
+            return None  # the page's `template:` names none: said at that line (theme_checks.check_page_templates)
         path, line = _template_frame(ctx, exc)  # the template that extends or includes it, if any
         where = f" (rendering {job.origin})" if line is not None else ""
         ctx.diagnostics.error(path if line is not None else job.origin, line, "IM040",
