@@ -31,8 +31,11 @@ def explain(message: str, values: dict[str, Any]) -> tuple[str, str | None]:
     if found is None:
         return message, None
     kind, name = found.group("kind"), found.group("name")
-    candidates = list({id(value): (variable, value) for variable, value in reversed(_reachable(values))
-                       if _kind_of(value) == kind}.values())[::-1]  # each value once, by its first name
+    candidates, seen = [], set()
+    for variable, value in _reachable(values):
+        if _kind_of(value) == kind and id(value) not in seen:  # each value once, by its first name
+            seen.add(id(value))
+            candidates.append((variable, value))
     for variable, value in candidates:
         close = difflib.get_close_matches(name, _names(value), n=1, cutoff=0.75)
         if close:
