@@ -213,3 +213,25 @@ def test_readme_nginx_config_serves_the_published_folder(tmp_path: Path) -> None
     conf = server_block(block, port=port, port80=free_port(), cert=cert, key=key, root=dest)
     with nginx_serving(tmp_path, conf):
         assert_served(port, "/")
+
+
+def test_readme_nginx_sub_path_serves_the_published_folder(tmp_path: Path) -> None:
+    """README's sub-path locations, nested in a server block as it says: under /intranet/ (base_url
+    set to it) assets load, old versions are cached for a week, and a deep missing address gets the
+    styled 404 page, whose files load from /intranet/latest/."""
+    nginx_binary()
+    www = tmp_path / "www"
+    publish(tmp_path, "https://intranet.example.internal/intranet/", www / "intranet")
+    port = free_port()
+    cert, key = certificate(tmp_path)
+    fragment = readme_block("**Under a sub-path**", "nginx")
+    assert fragment.startswith("# in the server block")
+    roots = re.findall(r"^\s*root (\S+);", fragment, flags=re.M)
+    assert roots == ["/srv/www"], roots
+    conf = (f"server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name _;\n"
+            f"    ssl_certificate {cert};\n    ssl_certificate_key {key};\n"
+            + fragment.replace("root /srv/www;", f"root {www};") + "}\n")
+    with nginx_serving(tmp_path, conf):
+        assert_served(port, "/intranet/")
+        assert get(port, "/intranet/latest/messages/nope/").status == 404
+        assert get(port, "/elsewhere/").status == 404
