@@ -155,11 +155,39 @@ class SiteSettings(Strict):
     def _base(cls, value: str) -> str:
         if value.startswith("//"):
             raise ValueError(f"base_url {value!r} names a host without http(s): write https:{value}")
+        scheme = value.partition("://")[0]
+        if scheme.lower() in ("http", "https"):  # HTTPS://… is the same address
+            value = scheme.lower() + value[len(scheme):]
         if not (value.startswith("/") or value.startswith(("http://", "https://"))):
             raise ValueError("base_url must be a path starting with / or an http(s) URL")
         if "?" in value or "#" in value:  # every address of the site is base_url + a path
             raise ValueError("base_url is the site's folder: it cannot have a ?query or #fragment")
+        if re.search(r"[\s\x00-\x1f\x7f]", value):  # feeds and sitemaps would carry it unencoded
+            raise ValueError(f"base_url {value!r} has a space or control character: write a space as %20")
+        if "://" in value:
+            _check_base_host(value)
         return value if value.endswith("/") else value + "/"
+
+
+def _check_base_host(value: str) -> None:
+    """A full base_url is written into every page's canonical link, the feeds and the sitemap, and
+    its path starts the 404 page's links: it needs a host, no credentials, a port that exists and a
+    path that is not taken for another host (`//x/…` in the 404 page loads from host `x`)."""
+    scheme, _, rest = value.partition("://")
+    authority, slash, path = rest.partition("/")
+    path = slash + path
+    if not authority:
+        raise ValueError(f"base_url {value!r} has no host after {scheme}://: write {scheme}://intranet.example.com{path or '/'}")
+    if "@" in authority:  # not repeated in the message, which CI logs keep
+        raise ValueError("base_url carries a user name or password (before the @), which every page, feed and the "
+                         f"sitemap would publish: write {scheme}://{authority.rpartition('@')[2]}{path or '/'}")
+    _host, colon, port = authority.rpartition(":") if not authority.endswith("]") else (authority, "", "")
+    if colon and port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"base_url {value!r} has the port {port!r}: a port is a number from 1 to 65535")
+    if path.startswith("//"):
+        fixed = "/" + path.lstrip("/")
+        raise ValueError(f"base_url {value!r} has a path starting with //, which the 404 page's links would take "
+                         f"for the address of another host: write {scheme}://{authority}{fixed}")
 
 
 @dataclass(frozen=True)

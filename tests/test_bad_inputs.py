@@ -178,6 +178,17 @@ CASES = [
      "site.yaml:13", "IM006", "cannot have a ?query or #fragment"),
     ("base-url-without-scheme", {"site.yaml": BASIC_SITE_YAML + "base_url: //intra.example.com/\n"},
      "site.yaml:13", "IM006", "names a host without http(s): write https://intra.example.com/"),
+    # A full base_url goes into every canonical link, feed and the sitemap; its path starts the 404 page's links.
+    ("base-url-without-host", {"site.yaml": BASIC_SITE_YAML + "base_url: https:///intranet/\n"},
+     "site.yaml:13", "IM006", "has no host after https://: write https://intranet.example.com/intranet/"),
+    ("base-url-path-taken-for-a-host", {"site.yaml": BASIC_SITE_YAML + "base_url: https://intra.example.com//intranet/\n"},
+     "site.yaml:13", "IM006", "the address of another host: write https://intra.example.com/intranet/"),
+    ("base-url-with-password", {"site.yaml": BASIC_SITE_YAML + "base_url: https://leser:geheim@intra.example.com/\n"},
+     "site.yaml:13", "IM006", "carries a user name or password (before the @)"),
+    ("base-url-with-space", {"site.yaml": BASIC_SITE_YAML + "base_url: https://intra.example.com/mein intranet/\n"},
+     "site.yaml:13", "IM006", "has a space or control character: write a space as %20"),
+    ("base-url-port-out-of-range", {"site.yaml": BASIC_SITE_YAML + "base_url: https://intra.example.com:80443/\n"},
+     "site.yaml:13", "IM006", "has the port '80443': a port is a number from 1 to 65535"),
     # The comms team's Windows laptops cannot check out a repository holding these at all.
     ("windows-reserved-file-name", {"content/messages/Con.md": "---\ntitle: A\ndate: 2026-01-07\n---\n"},
      "content/messages/Con.md", "IM011", "'Con.md' is a file name Windows reserves for a device"),
@@ -227,6 +238,22 @@ def _outside(folder: Path) -> dict[str, bytes]:
     """Every file outside the output folder, the cache and the lock file beside the output."""
     return {path: data for path, data in snapshot_tree(folder).items()
             if not any(part in ("_site", ".im-site-cache", "._site.lock") for part in path.split("/"))}
+
+
+def test_a_password_in_base_url_is_not_repeated_and_a_capital_scheme_is_the_same_address(make_site):
+    """The message that refuses `https://user:password@host/` does not print the password into the CI
+    log; `HTTPS://` is the address `https://` and is written so in the feeds and the sitemap."""
+    page = {"content/messages/a.md": "---\ntitle: Alpha\ndate: 2026-01-07\n---\nText.\n"}
+    root = make_site(page, site_yaml=BASIC_SITE_YAML + "base_url: https://leser:geheim@intra.example.com/\n")
+    result = build_site(root)
+    assert result.exit_code == 1 and "error[IM006]" in result.stderr
+    assert "geheim" not in result.stderr + result.stdout
+    (root / "site.yaml").write_text(BASIC_SITE_YAML + "base_url: HTTPS://intra.example.com/intranet\n", encoding="utf-8")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    sitemap = (root / "_site" / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://intra.example.com/intranet/messages/a/</loc>" in sitemap
+    assert 'href="/intranet/assets/' in (root / "_site" / "404.html").read_text(encoding="utf-8")
 
 
 def test_broken_anchor_on_the_same_page_is_a_warning(make_site):
