@@ -18,7 +18,7 @@
          ["end", "ung", "isch", "lich", "heit", "keit", "ig", "ik"]],
     en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ing", "ed", "er", "ness", "ment", "ful"]]
   };
-  var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5;
+  var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5, MIN_PART = 3, MIN_HEAD = 4;
   var loading = {};
 
   function load(name, version) {
@@ -86,8 +86,8 @@
     return load(lang + "/t-" + key, docs.shards[key]);
   }
 
-  /* {doc index: score} for one query word: exact stems, known forms, then stems it begins. */
-  function matchWord(docs, word) {
+  /* {doc index: score} for one query word: exact stems, known forms, then (with `prefixes`) stems it begins. */
+  function lookup(docs, word, prefixes) {
     var key = shardKey(word);
     if (!docs.shards[key]) { return Promise.resolve({}); }
     return shard(docs, key).then(function (data) {
@@ -95,7 +95,7 @@
       candidates(word).forEach(function (c) { if (data.terms[c]) { stems[c] = 1; } });
       spellings(word).forEach(function (spelling) {
         known = known || data.forms[spelling];
-        if (spelling.length < 3) { return; }
+        if (spelling.length < 3 || !prefixes) { return; }
         Object.keys(data.terms).forEach(function (t) {
           if (!stems[t] && t.lastIndexOf(spelling, 0) === 0) { stems[t] = PREFIX_FACTOR; }
         });
@@ -107,6 +107,35 @@
         if (known && knownData.terms[known]) { add(scores, knownData.terms[known], 1); }
         Object.keys(stems).forEach(function (t) { add(scores, data.terms[t], stems[t]); });
         return scores;
+      });
+    });
+  }
+
+  /* A German compound the site never uses ("Kundenzufriedenheit", "Kassenschulung") matched no
+     page: it is looked up as two words the site does use, a first part of MIN_PART letters or
+     more and a head of MIN_HEAD or more (as search.py splits compounds), on pages having both, at
+     PREFIX_FACTOR. Only a word that found nothing is split, so other queries load no more shards.
+     The parts found are added to `parts`, for marking. */
+  function matchWord(docs, word, parts) {
+    return lookup(docs, word, true).then(function (scores) {
+      if (language !== "de" || word.length < MIN_PART + MIN_HEAD || Object.keys(scores).length) { return scores; }
+      var splits = [];
+      for (var i = MIN_PART; i <= word.length - MIN_HEAD; i++) { splits.push([word.slice(0, i), word.slice(i)]); }
+      return Promise.all(splits.map(function (split) {
+        return Promise.all([lookup(docs, split[0], false), lookup(docs, split[1], false)]);
+      })).then(function (found) {
+        var joined = {};
+        found.forEach(function (pair, index) {
+          var hit = false;
+          Object.keys(pair[0]).forEach(function (doc) {
+            if (!(doc in pair[1])) { return; }
+            var value = (pair[0][doc] + pair[1][doc]) * PREFIX_FACTOR;
+            if (!(doc in joined) || joined[doc] < value) { joined[doc] = value; }
+            hit = true;
+          });
+          if (hit) { parts.push(splits[index][0], splits[index][1]); }
+        });
+        return joined;
       });
     });
   }
@@ -123,7 +152,8 @@
     return load(lang + "/docs").then(function (docs) {
       var list = words(query, docs.stop);
       if (!list.length) { return { docs: docs, hits: [], stems: markStems([]) }; }
-      return Promise.all(list.map(function (w) { return matchWord(docs, w); })).then(function (perWord) {
+      var parts = [];
+      return Promise.all(list.map(function (w) { return matchWord(docs, w, parts); })).then(function (perWord) {
         var hits = [];
         Object.keys(perWord[0]).forEach(function (doc) {
           var total = 0;
@@ -134,7 +164,7 @@
           hits.push({ doc: +doc, score: total });
         });
         hits.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
-        return { docs: docs, hits: hits, stems: markStems(list) };
+        return { docs: docs, hits: hits, stems: markStems(list.concat(parts)) };
       });
     });
   }
