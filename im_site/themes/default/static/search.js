@@ -19,6 +19,7 @@
     en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ing", "ed", "er", "ness", "ment", "ful"]]
   };
   var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5, MIN_PART = 3, MIN_HEAD = 4;
+  var MIN_TYPO = 5, MIN_TWO_TYPOS = 9;
   var loading = {};
 
   function load(name, version) {
@@ -111,18 +112,29 @@
     });
   }
 
+  /* {doc index: score} for one query word: as looked up; else, when that found nothing, as a
+     compound of two words the site uses; else as a misspelling. The parts and stems these
+     found are added to `parts`, for marking. */
+  function matchWord(docs, word, parts) {
+    return lookup(docs, word, true).then(function (scores) {
+      if (Object.keys(scores).length) { return scores; }
+      return split(docs, word, parts).then(function (joined) {
+        return Object.keys(joined).length ? joined : misspelt(docs, word, parts);
+      });
+    });
+  }
+
   /* A German compound the site never uses ("Kundenzufriedenheit", "Kassenschulung") matched no
      page: it is looked up as two words the site does use, a first part of MIN_PART letters or
      more and a head of MIN_HEAD or more (as search.py splits compounds), on pages having both, at
-     PREFIX_FACTOR. Only a word that found nothing is split, so other queries load no more shards.
-     The parts found are added to `parts`, for marking. */
-  function matchWord(docs, word, parts) {
-    return lookup(docs, word, true).then(function (scores) {
-      if (language !== "de" || word.length < MIN_PART + MIN_HEAD || Object.keys(scores).length) { return scores; }
+     PREFIX_FACTOR. Only a word that found nothing is split, so other queries load no more shards. */
+  function split(docs, word, parts) {
+    return Promise.resolve().then(function () {
+      if (language !== "de" || word.length < MIN_PART + MIN_HEAD) { return {}; }
       var splits = [];
       for (var i = MIN_PART; i <= word.length - MIN_HEAD; i++) { splits.push([word.slice(0, i), word.slice(i)]); }
-      return Promise.all(splits.map(function (split) {
-        return Promise.all([lookup(docs, split[0], false), lookup(docs, split[1], false)]);
+      return Promise.all(splits.map(function (pair) {
+        return Promise.all([lookup(docs, pair[0], false), lookup(docs, pair[1], false)]);
       })).then(function (found) {
         var joined = {};
         found.forEach(function (pair, index) {
@@ -138,6 +150,53 @@
         return joined;
       });
     });
+  }
+
+  /* A typo ("Reklamtion") found nothing: the stems of the word's shard that its light strippings
+     reach with one letter changed, added, dropped or two swapped (two for words of MIN_TWO_TYPOS
+     letters or more), at PREFIX_FACTOR; words shorter than MIN_TYPO letters are left alone. The
+     first letter must be right: it chooses the shard. */
+  function misspelt(docs, word, parts) {
+    var key = shardKey(word);
+    if (word.length < MIN_TYPO || !docs.shards[key]) { return Promise.resolve({}); }
+    return shard(docs, key).then(function (data) {
+      var limit = word.length >= MIN_TWO_TYPOS ? 2 : 1, forms = candidates(word), scores = {};
+      function near(known) {
+        return forms.some(function (form) {
+          return Math.abs(form.length - known.length) <= limit && distance(form, known, limit) <= limit;
+        });
+      }
+      Object.keys(data.terms).forEach(function (term) {
+        if (near(term)) { add(scores, data.terms[term], PREFIX_FACTOR); parts.push(term); }
+      });
+      Object.keys(data.forms).forEach(function (known) {  // "zufriedenhiet" is near "zufriedenheit", not its stem
+        var stem = data.forms[known];
+        if (data.terms[stem] && near(known)) { add(scores, data.terms[stem], PREFIX_FACTOR); parts.push(known); }
+      });
+      return scores;
+    });
+  }
+
+  /* Optimal string alignment distance of a and b, or limit + 1 once it is sure to exceed limit. */
+  function distance(a, b, limit) {
+    var before = [], row = [], i, j;
+    var previous = [];
+    for (j = 0; j <= b.length; j++) { row.push(j); }
+    for (i = 1; i <= a.length; i++) {
+      before = previous; previous = row; row = [i];
+      var best = i;
+      for (j = 1; j <= b.length; j++) {
+        var cost = a.charAt(i - 1) === b.charAt(j - 1) ? 0 : 1;
+        var value = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost);
+        if (i > 1 && j > 1 && a.charAt(i - 1) === b.charAt(j - 2) && a.charAt(i - 2) === b.charAt(j - 1)) {
+          value = Math.min(value, before[j - 2] + 1);
+        }
+        row.push(value);
+        if (value < best) { best = value; }
+      }
+      if (best > limit) { return limit + 1; }
+    }
+    return row[b.length];
   }
 
   function add(scores, postings, factor) {
