@@ -152,17 +152,19 @@
     });
   }
 
-  /* A typo ("Reklamtion") found nothing: the stems of the word's shard that its light strippings
-     reach with one letter changed, added, dropped or two swapped (two for words of MIN_TWO_TYPOS
-     letters or more), at PREFIX_FACTOR; words shorter than MIN_TYPO letters are left alone. The
-     first letter must be right: it chooses the shard. */
+  /* A typo ("Reklamtion") found nothing: the stems and word forms of the word's shard that its
+     light strippings of MIN_TYPO letters or more reach with one letter changed, added, dropped or
+     two swapped (two for strippings of MIN_TWO_TYPOS letters or more), at PREFIX_FACTOR. The first
+     letter must be right: it chooses the shard. */
   function misspelt(docs, word, parts) {
     var key = shardKey(word);
     if (word.length < MIN_TYPO || !docs.shards[key]) { return Promise.resolve({}); }
     return shard(docs, key).then(function (data) {
-      var limit = word.length >= MIN_TWO_TYPOS ? 2 : 1, forms = candidates(word), scores = {};
-      function near(known) {
+      var scores = {};
+      var forms = candidates(word).filter(function (form) { return form.length >= MIN_TYPO; });
+      function near(known) {  // the limit of the form compared: "kassier" (of "Kassierer") is not "kassel"
         return forms.some(function (form) {
+          var limit = form.length >= MIN_TWO_TYPOS ? 2 : 1;
           return Math.abs(form.length - known.length) <= limit && distance(form, known, limit) <= limit;
         });
       }
