@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .render.context import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
-SEARCH_CACHE_VERSION = "search-3"  # 2: hyphenated words also joined; 3: soft hyphens dropped
+SEARCH_CACHE_VERSION = "search-4"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -218,26 +218,29 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
     bodies, which its parts' source keys stand for (see content.py).
     """
     cache = ctx.images.cache
-    keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, _summary(page),
-                   *(part.source_key for part in page.parts)) for page in pages]
+    strings = ctx.strings(lang)
+    extras = [page_labels(page, strings.get(f"search_type_{page.kind}", "")) for page in pages]
+    keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, _summary(page), *extra,
+                   *(part.source_key for part in page.parts)) for page, extra in zip(pages, extras)]
     used.update(keys)
     analyzer = Analyzer(lang)
-    _stem_missing(ctx, analyzer, pages, keys)
+    _stem_missing(ctx, analyzer, list(zip(pages, extras)), keys)
     for start in range(0, len(pages), TERMS_BATCH):  # read and stored a batch at a time, to keep memory flat
         batch = keys[start:start + TERMS_BATCH]
         found = cache.get_many("search", sorted(set(batch)), _decode_terms)
         fresh: list[tuple[str, bytes]] = []
-        for page, key in zip(pages[start:start + TERMS_BATCH], batch):
+        for page, extra, key in zip(pages[start:start + TERMS_BATCH], extras[start:start + TERMS_BATCH], batch):
             entry = found.get(key)
             if entry is None:
-                entry = _page_terms(analyzer, page)
+                entry = _page_terms(analyzer, page, extra)
                 if _cacheable(page):
                     fresh.append((key, _packed(entry)))
             yield entry
         cache.put_many("search", fresh)
 
 
-def _stem_missing(ctx: "RenderContext", analyzer: Analyzer, pages: list[Page], keys: list[str]) -> None:
+def _stem_missing(ctx: "RenderContext", analyzer: Analyzer, pages: list[tuple[Page, tuple[str, str]]],
+                  keys: list[str]) -> None:
     """Put the terms of the pages the cache lacks into it, stemmed across the build's workers.
 
     A clean build stems every page, 2.7 s of serial work at 10,000 pages
@@ -249,8 +252,8 @@ def _stem_missing(ctx: "RenderContext", analyzer: Analyzer, pages: list[Page], k
     if not cache.enabled():
         return
     known = cache.existing("search", keys)
-    missing = list({key: page for key, page in zip(keys, pages) if key not in known and _cacheable(page)}.items())
-    for terms in fork_batches(lambda batch: ([(key, _packed(_page_terms(analyzer, page))) for key, page in batch],),
+    missing = list({key: item for key, item in zip(keys, pages) if key not in known and _cacheable(item[0])}.items())
+    for terms in fork_batches(lambda batch: ([(key, _packed(_page_terms(analyzer, *item))) for key, item in batch],),
                               missing, ctx.options.jobs, STEM_BATCH):
         cache.put_many("search", terms)
 
@@ -271,17 +274,33 @@ def _decode_terms(value: bytes) -> PageTerms | None:
         return None
 
 
-def _page_terms(analyzer: Analyzer, page: Page) -> PageTerms:
-    """Title words count most, then the summary, then the body (capped per word)."""
+def page_labels(page: Page, type_label: str) -> tuple[str, str]:
+    """What the page shows besides its title, summary and bodies, as (labels, details): its
+    content type as readers see it ("Training"), its tags and lesson titles, weighted as the
+    summary; a module's objectives, weighted as body text. A module called "Frische erklären",
+    tagged `schulung`, was found by neither "Training" nor "Schulung"."""
+    lessons = [part.title for part in page.parts if part.title]
+    objectives = page.meta.__dict__.get("objectives") or []
+    labels = " ".join([type_label, *page.tags, *lessons])
+    return labels, " ".join(str(item) for item in objectives)
+
+
+def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str] = ("", "")) -> PageTerms:
+    """Title words count most, then the summary and the labels (`page_labels`), then the body and
+    details (capped per word)."""
     summary = _summary(page)
     text = page.plain_text
-    counted = [_words(part.lower()) for part in (page.title, summary, text)]
+    labels, details = extra
+    counted = [_words(part.lower()) for part in (page.title, summary, text, labels, details)]
     weights: Counter[str] = Counter()
     for stem, count in analyzer.terms(counted[0]).items():
         weights[stem] += TITLE_WEIGHT * count
     for stem, count in analyzer.terms(counted[1]).items():
         weights[stem] += SUMMARY_WEIGHT * count
-    for stem, count in analyzer.terms(counted[2]).items():
+    for stem in analyzer.terms(counted[3]):  # a label counts once, however often a tag repeats it
+        weights[stem] += SUMMARY_WEIGHT
+    body = analyzer.terms(counted[2]) + analyzer.terms(counted[4])
+    for stem, count in body.items():
         weights[stem] += min(count, BODY_CAP)
     forms: dict[str, str] = {}
     for words in counted:

@@ -114,6 +114,35 @@ def test_text_pasted_from_word_is_found_whole(make_site):
     assert 'id="hygieneregeln"' in (out / "messages/l/index.html").read_text(encoding="utf-8")
 
 
+def test_a_module_is_found_by_its_type_tags_lesson_titles_and_objectives(make_site):
+    """The demo's modules ("Frische erklären", tagged `schulung`) were found by neither "Training"
+    nor "Schulungen": only the title, summary and bodies were indexed, not what the page shows
+    besides them."""
+    root = make_site({
+        "content/training/frische.md": """
+            ---
+            title: Frische erklären
+            summary: Obst und Gemüse prüfen.
+            duration: 20
+            level: basis
+            tags: [schulung]
+            objectives: [Die Drei-Sinne-Runde in fünf Minuten schaffen]
+            ---
+            Text.
+            """,
+        "content/training/marke/index.md": "---\ntitle: Die Marke\nsummary: Im Alltag.\nduration: 10\nlevel: basis\n---\nText.\n",
+        "content/training/marke/01-theke.md": "---\ntitle: Frische an der Theke\n---\nAuslagen voll.\n",
+        "content/messages/m.md": message("Neue Preise", "Ab Montag."),
+    })
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de", "Training") == ["Die Marke", "Frische erklären"]  # the type readers see
+    assert query(out, "de", "Schulungen") == ["Frische erklären"]  # a tag
+    assert query(out, "de", "Theke") == ["Die Marke"]  # a lesson's title
+    assert query(out, "de", "Minuten") == ["Frische erklären"]  # an objective
+    assert query(out, "de", "Nachricht") == ["Neue Preise"]
+
+
 def test_index_has_published_pages_with_filter_data(make_site):
     root = make_site(GERMAN)
     assert build_site(root).exit_code == 0
@@ -196,11 +225,11 @@ def test_pages_are_stemmed_across_processes_into_the_same_index(make_site, tmp_p
     monkeypatch.setattr(search, "STEM_BATCH", 1)
     log, real = tmp_path / "stemmed.log", search._page_terms
 
-    def logging_terms(analyzer: search.Analyzer, page: object) -> search.PageTerms:
+    def logging_terms(analyzer: search.Analyzer, page: object, *extra: object) -> search.PageTerms:
         time.sleep(0.05)  # long enough for both children to take some
         with log.open("a") as stream:
             stream.write(f"{os.getpid()}\n")
-        return real(analyzer, page)
+        return real(analyzer, page, *extra)
 
     monkeypatch.setattr(search, "_page_terms", logging_terms)
     root = make_site(GERMAN)

@@ -199,6 +199,28 @@ def test_search_results_mark_the_words_the_query_matched(page, plain_site):
     assert title.inner_text() == "Neue Schulung für die Kasse"
 
 
+def test_search_finds_a_compound_the_site_never_uses_by_its_parts(page, plain_site):
+    """"Kassenschulung" found nothing on a site that says "Schulung" and "Kasse" (the index splits
+    only the compounds the site itself uses); its parts are looked up, on pages having both."""
+    page.goto(plain_site.url + "search/?q=Kassenschulung")
+    page.locator("main .search-status").filter(has_text=re.compile(r"\S")).wait_for()
+    results = page.locator("main .search-results a")
+    assert results.all_inner_texts() == ["Neue Schulung für die Kasse"]
+    assert results.first.locator("mark").all_inner_texts() == ["Schulung", "Kasse"]
+
+
+def test_search_finds_a_misspelt_word(page, plain_site):
+    """"Schulnug" (two letters swapped) found nothing: a word that finds nothing as typed is looked
+    up among the stems one typo away; a word too short to tell apart is not."""
+    page.goto(plain_site.url + "search/?q=Schulnug")
+    page.locator("main .search-status").filter(has_text=re.compile(r"\S")).wait_for()
+    results = page.locator("main .search-results a")
+    assert results.all_inner_texts() == ["Neue Schulung für die Kasse"]
+    assert results.first.locator("mark").all_inner_texts() == ["Schulung"]
+    page.locator("main #search-input").fill("Kase")  # four letters: "Kasse"? "Käse"? left alone
+    page.locator("main .search-status", has_text="Keine Treffer").wait_for()
+
+
 def test_search_page_reads_the_query_from_the_address(page, demo_site):
     page.goto(demo_site.url + "search/?q=Schulungen")
     results = page.locator("main .search-results a")

@@ -18,7 +18,8 @@
          ["end", "ung", "isch", "lich", "heit", "keit", "ig", "ik"]],
     en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ing", "ed", "er", "ness", "ment", "ful"]]
   };
-  var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5;
+  var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5, MIN_PART = 3, MIN_HEAD = 4;
+  var MIN_TYPO = 5, MIN_TWO_TYPOS = 9;
   var loading = {};
 
   function load(name, version) {
@@ -86,8 +87,8 @@
     return load(lang + "/t-" + key, docs.shards[key]);
   }
 
-  /* {doc index: score} for one query word: exact stems, known forms, then stems it begins. */
-  function matchWord(docs, word) {
+  /* {doc index: score} for one query word: exact stems, known forms, then (with `prefixes`) stems it begins. */
+  function lookup(docs, word, prefixes) {
     var key = shardKey(word);
     if (!docs.shards[key]) { return Promise.resolve({}); }
     return shard(docs, key).then(function (data) {
@@ -95,7 +96,7 @@
       candidates(word).forEach(function (c) { if (data.terms[c]) { stems[c] = 1; } });
       spellings(word).forEach(function (spelling) {
         known = known || data.forms[spelling];
-        if (spelling.length < 3) { return; }
+        if (spelling.length < 3 || !prefixes) { return; }
         Object.keys(data.terms).forEach(function (t) {
           if (!stems[t] && t.lastIndexOf(spelling, 0) === 0) { stems[t] = PREFIX_FACTOR; }
         });
@@ -111,6 +112,95 @@
     });
   }
 
+  /* {doc index: score} for one query word: as looked up; else, when that found nothing, as a
+     compound of two words the site uses; else as a misspelling. The parts and stems these
+     found are added to `parts`, for marking. */
+  function matchWord(docs, word, parts) {
+    return lookup(docs, word, true).then(function (scores) {
+      if (Object.keys(scores).length) { return scores; }
+      return split(docs, word, parts).then(function (joined) {
+        return Object.keys(joined).length ? joined : misspelt(docs, word, parts);
+      });
+    });
+  }
+
+  /* A German compound the site never uses ("Kundenzufriedenheit", "Kassenschulung") matched no
+     page: it is looked up as two words the site does use, a first part of MIN_PART letters or
+     more and a head of MIN_HEAD or more (as search.py splits compounds), on pages having both, at
+     PREFIX_FACTOR. Only a word that found nothing is split, so other queries load no more shards. */
+  function split(docs, word, parts) {
+    return Promise.resolve().then(function () {
+      if (language !== "de" || word.length < MIN_PART + MIN_HEAD) { return {}; }
+      var splits = [];
+      for (var i = MIN_PART; i <= word.length - MIN_HEAD; i++) { splits.push([word.slice(0, i), word.slice(i)]); }
+      return Promise.all(splits.map(function (pair) {
+        return Promise.all([lookup(docs, pair[0], false), lookup(docs, pair[1], false)]);
+      })).then(function (found) {
+        var joined = {};
+        found.forEach(function (pair, index) {
+          var hit = false;
+          Object.keys(pair[0]).forEach(function (doc) {
+            if (!(doc in pair[1])) { return; }
+            var value = (pair[0][doc] + pair[1][doc]) * PREFIX_FACTOR;
+            if (!(doc in joined) || joined[doc] < value) { joined[doc] = value; }
+            hit = true;
+          });
+          if (hit) { parts.push(splits[index][0], splits[index][1]); }
+        });
+        return joined;
+      });
+    });
+  }
+
+  /* A typo ("Reklamtion") found nothing: the stems and word forms of the word's shard that its
+     light strippings of MIN_TYPO letters or more reach with one letter changed, added, dropped or
+     two swapped (two for strippings of MIN_TWO_TYPOS letters or more), at PREFIX_FACTOR. The first
+     letter must be right: it chooses the shard. */
+  function misspelt(docs, word, parts) {
+    var key = shardKey(word);
+    if (word.length < MIN_TYPO || !docs.shards[key]) { return Promise.resolve({}); }
+    return shard(docs, key).then(function (data) {
+      var scores = {};
+      var forms = candidates(word).filter(function (form) { return form.length >= MIN_TYPO; });
+      function near(known) {  // the limit of the form compared: "kassier" (of "Kassierer") is not "kassel"
+        return forms.some(function (form) {
+          var limit = form.length >= MIN_TWO_TYPOS ? 2 : 1;
+          return Math.abs(form.length - known.length) <= limit && distance(form, known, limit) <= limit;
+        });
+      }
+      Object.keys(data.terms).forEach(function (term) {
+        if (near(term)) { add(scores, data.terms[term], PREFIX_FACTOR); parts.push(term); }
+      });
+      Object.keys(data.forms).forEach(function (known) {  // "zufriedenhiet" is near "zufriedenheit", not its stem
+        var stem = data.forms[known];
+        if (data.terms[stem] && near(known)) { add(scores, data.terms[stem], PREFIX_FACTOR); parts.push(known); }
+      });
+      return scores;
+    });
+  }
+
+  /* Optimal string alignment distance of a and b, or limit + 1 once it is sure to exceed limit. */
+  function distance(a, b, limit) {
+    var before = [], row = [], i, j;
+    var previous = [];
+    for (j = 0; j <= b.length; j++) { row.push(j); }
+    for (i = 1; i <= a.length; i++) {
+      before = previous; previous = row; row = [i];
+      var best = i;
+      for (j = 1; j <= b.length; j++) {
+        var cost = a.charAt(i - 1) === b.charAt(j - 1) ? 0 : 1;
+        var value = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost);
+        if (i > 1 && j > 1 && a.charAt(i - 1) === b.charAt(j - 2) && a.charAt(i - 2) === b.charAt(j - 1)) {
+          value = Math.min(value, before[j - 2] + 1);
+        }
+        row.push(value);
+        if (value < best) { best = value; }
+      }
+      if (best > limit) { return limit + 1; }
+    }
+    return row[b.length];
+  }
+
   function add(scores, postings, factor) {
     for (var i = 0; i < postings.length; i += 2) {
       var value = postings[i + 1] * factor;
@@ -123,7 +213,8 @@
     return load(lang + "/docs").then(function (docs) {
       var list = words(query, docs.stop);
       if (!list.length) { return { docs: docs, hits: [], stems: markStems([]) }; }
-      return Promise.all(list.map(function (w) { return matchWord(docs, w); })).then(function (perWord) {
+      var parts = [];
+      return Promise.all(list.map(function (w) { return matchWord(docs, w, parts); })).then(function (perWord) {
         var hits = [];
         Object.keys(perWord[0]).forEach(function (doc) {
           var total = 0;
@@ -134,7 +225,7 @@
           hits.push({ doc: +doc, score: total });
         });
         hits.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
-        return { docs: docs, hits: hits, stems: markStems(list) };
+        return { docs: docs, hits: hits, stems: markStems(list.concat(parts)) };
       });
     });
   }
