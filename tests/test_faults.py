@@ -136,7 +136,7 @@ def test_ctrl_c_at_random_moments_leaves_the_previous_output(big_site, tmp_path,
         return process.returncode
 
     chance = random.Random(20261126)
-    for delay in [0.0, *sorted(chance.uniform(0.05, duration * 1.1) for _ in range(5))]:
+    for delay in [0.0, *sorted(chance.uniform(0.05, duration * 1.1) for _ in range(3))]:
         interrupt(delay)
     # The random moments may all miss the build itself when the machine's load changed after
     # `duration` was timed (other tests running beside this one): then home in on it.
