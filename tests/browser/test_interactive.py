@@ -245,6 +245,18 @@ def test_escape_on_a_search_result_closes_the_panel_and_returns_to_the_box(page,
     assert box.input_value() == "Umzug"
 
 
+def test_the_first_letter_typed_in_the_header_box_says_no_results_yet(page, plain_site):
+    """Typing "K" of "Kasse" answered "Keine Treffer" at once: one letter is no word to look up, so
+    the panel stays closed until there is one."""
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Umzug")
+    page.locator("header .search-results a").first.wait_for()
+    box.fill("U")
+    page.locator("header .search-panel").wait_for(state="hidden")
+    assert page.locator("header .search-status").inner_text() == ""
+
+
 def test_search_counts_one_result_in_the_singular(page, plain_site):
     page.goto(plain_site.url + "en/search/?q=January")
     page.locator("main .search-results a").first.wait_for()

@@ -212,7 +212,7 @@
   function search(query) {
     return load(lang + "/docs").then(function (docs) {
       var list = words(query, docs.stop);
-      if (!list.length) { return { docs: docs, hits: [], stems: markStems([]) }; }
+      if (!list.length) { return { docs: docs, hits: [], stems: markStems([]), nothing: true }; }
       var parts = [];
       return Promise.all(list.map(function (w) { return matchWord(docs, w, parts); })).then(function (perWord) {
         var hits = [];
@@ -328,6 +328,8 @@
     if (!query) { this.show(null, []); return; }
     search(query).then(function (found) {
       if (box.input.value.trim() !== query) { return; }
+      // One letter typed so far ("K") is no word to look up: the box shows nothing yet, not "no results".
+      if (found.nothing && !box.isPage) { box.show(null, []); return; }
       var filters = box.filterValues();
       var shown = found.hits.filter(function (hit) { return passes(found.docs.docs[hit.doc], filters); });
       box.show(found.docs, shown, found.stems);
