@@ -29,8 +29,8 @@ PLAIN = {
 }
 
 LANGS = {"de": "", "en": "en/"}
-#: The plain default theme is checked in its site's default language only: the English pages
-#: use the same templates and stylesheet, and the demo site checks both languages of each type.
+#: The plain default theme's pages are checked for phones in its site's default language only: the
+#: English pages use the same templates and stylesheet (axe checks both languages of both sites).
 PLAIN_LANGUAGES = ("de",)
 
 
