@@ -248,7 +248,7 @@ def locked(output: Path) -> Iterator[None]:
         raise fail(str(exc.filename or lock_path), None, "IM050",
                    f"cannot write beside the output folder: {exc.strerror or exc}") from None
     try:
-        _hold(handle, lock_path, output)
+        _hold(handle, output)
         yield
     finally:
         handle.close()
@@ -298,7 +298,7 @@ def _open_held(lock_path: Path, output: Path) -> Any:
     for _ in range(5):
         handle = open(lock_path, "a+")
         try:
-            _hold(handle, lock_path, output)
+            _hold(handle, output)
             if os.fstat(handle.fileno()).st_ino == os.stat(lock_path).st_ino:
                 return handle
         except FileNotFoundError:
@@ -310,7 +310,7 @@ def _open_held(lock_path: Path, output: Path) -> Any:
     raise fail(str(output), None, "IM050", "another im-site build or publish is writing here; try again when it ends")
 
 
-def _hold(handle: Any, lock_path: Path, output: Path) -> None:
+def _hold(handle: Any, output: Path) -> None:
     """flock `handle`, or fail fast when another process holds it."""
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

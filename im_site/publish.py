@@ -158,9 +158,14 @@ def site_folder(dest: Path, audience: str | None) -> Path:
     return dest / audience if audience else dest
 
 
+def is_version_id(version_id: str) -> bool:
+    """Ids become folder names and URLs: letters, digits, `.`, `_`, `-`; no `..`; at most 64; none of
+    the names a publish writes beside the versions."""
+    return bool(VERSION_ID.fullmatch(version_id)) and ".." not in version_id and version_id not in RESERVED_IDS
+
+
 def check_version_id(version_id: str, where: str = "--version") -> None:
-    """Ids become folder names and URLs: letters, digits, `.`, `_`, `-`; no `..`; at most 64."""
-    if (not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS):
+    if not is_version_id(version_id):
         raise fail(where, None, "IM171", f"invalid version id {version_id!r}",
                    hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'")
 
@@ -264,7 +269,7 @@ def check_listed_ids(ids: list[str]) -> None:
     version left the lists and the switcher and was never pruned; an id listed twice had its
     folder pruned while still listed; `../x` led the lists' links out of DIR."""
     for index, version_id in enumerate(ids, 1):
-        if not VERSION_ID.fullmatch(version_id) or ".." in version_id or version_id in RESERVED_IDS:
+        if not is_version_id(version_id):
             raise ValueError(f"entry {index} has the invalid version id {version_id!r}")
         if version_id in ids[:index - 1]:
             raise ValueError(f"entry {index} lists the version {version_id!r} a second time")

@@ -31,78 +31,91 @@ def check_theme(env: jinja2.Environment, chain: list[tuple[str, Path]], settings
                 diagnostics: Diagnostics, named: frozenset[str] | None) -> None:
     """Every check of a loaded theme, in the order its findings are reported. `named`: the templates
     pages choose (`template:`), or None where no pages are rendered (digest): then no template can
-    be said to show nowhere."""
-    _check_strings(chain, settings_chain, docs, diagnostics)
-    _check_tokens(chain, token_lines, diagnostics)
-    _check_blocks(env, chain, root, diagnostics)
-    _check_other_hosts(chain, root, diagnostics)
+    be said to show nowhere. Each template of the chain is read once, for all of them."""
+    templates = _templates(chain)
+    _check_strings(chain, templates, settings_chain, docs, diagnostics)
+    _check_tokens(chain, templates, token_lines, diagnostics)
+    own = [(path, template, text) for name, path, template, text in templates if name != "default"]
+    _check_blocks(env, own, root, diagnostics)
+    _check_other_hosts(own, root, diagnostics)
     if named is not None:
-        _check_unused_templates(env, chain, root, diagnostics, named)
+        _check_unused_templates(env, templates, own, root, diagnostics, named)
 
 
-def _check_blocks(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
+#: (theme name, file, template name below templates/, text) of each template of a chain.
+Template = tuple[str, Path, str, str]
+
+
+def _templates(chain: list[tuple[str, Path]]) -> list[Template]:
+    """Every file below each theme's templates/, read once."""
+    found = []
+    for name, folder in chain:
+        for path in sorted((folder / "templates").rglob("*")) if (folder / "templates").is_dir() else []:
+            if path.is_file():
+                found.append((name, path, path.relative_to(folder / "templates").as_posix(),
+                              path.read_text(encoding="utf-8", errors="replace")))
+    return found
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A theme file as diagnostics name it: relative to the site, else by its name."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+def _check_blocks(env: jinja2.Environment, own: list[tuple[Path, str, str]], root: Path, diagnostics: Diagnostics) -> None:
     """A block in a theme's template that no template it extends has (`{% block content %}` where the
     built-in theme's is `main`) is never rendered, and Jinja says nothing: warning IM040."""
-    for name, folder in chain:
-        templates = folder / "templates"
-        if name == "default" or not templates.is_dir():
+    for path, _, text in own:
+        if path.suffix != ".html":
             continue
-        for path in sorted(p for p in templates.rglob("*.html") if p.is_file()):
-            own = _parsed(env, path.read_text(encoding="utf-8", errors="replace"))
-            extends = next(own.find_all(jinja2.nodes.Extends), None) if own is not None else None
-            if extends is None or not isinstance(extends.template, jinja2.nodes.Const):
-                continue
-            inherited = _inherited_blocks(env, str(extends.template.value), set())
-            for block in (b for b in _outer_blocks(own) if inherited is not None and b.name not in inherited):
-                match = difflib.get_close_matches(block.name, sorted(inherited), n=1, cutoff=0.6)
-                diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
-                                    block.lineno, "IM040", f"block {block.name!r} is in no template that this one "
-                                    f"extends ({extends.template.value}), so it shows nowhere",
-                                    hint=f"did you mean {match[0]!r}?" if match else
-                                    f"the blocks there: {', '.join(sorted(inherited))}")
+        parsed = _parsed(env, text)
+        extends = next(parsed.find_all(jinja2.nodes.Extends), None) if parsed is not None else None
+        if extends is None or not isinstance(extends.template, jinja2.nodes.Const):
+            continue
+        inherited = _inherited_blocks(env, str(extends.template.value), set())
+        for block in (b for b in _outer_blocks(parsed) if inherited is not None and b.name not in inherited):
+            match = difflib.get_close_matches(block.name, sorted(inherited), n=1, cutoff=0.6)
+            diagnostics.warning(_shown(path, root), block.lineno, "IM040", f"block {block.name!r} is in no template "
+                                f"that this one extends ({extends.template.value}), so it shows nowhere",
+                                hint=f"did you mean {match[0]!r}?" if match else
+                                f"the blocks there: {', '.join(sorted(inherited))}")
 
 
 #: A Jinja comment, whose text is no markup (`{# <script src="https://…"> #}`).
 _JINJA_COMMENT = re.compile(r"{#.*?#}", re.S)
 
 
-def _check_other_hosts(chain: list[tuple[str, Path]], root: Path, diagnostics: Diagnostics) -> None:
+def _check_other_hosts(own: list[tuple[Path, str, str]], root: Path, diagnostics: Diagnostics) -> None:
     """A theme template that loads a file from another host (a Google Fonts `<link>`, a CDN script)
     broke the promise that pages load nothing from other hosts, on an intranet that may not reach
     them, without a word: error IM110 at its line, as in a theme stylesheet. The e-mail digest is
     no page (its pictures must be full addresses)."""
-    for name, folder in chain:
-        templates = folder / "templates"
-        if name == "default" or not templates.is_dir():
+    for path, _, source in own:
+        if path.suffix != ".html" or path.name == "digest.html":
             continue
-        for path in sorted(p for p in templates.rglob("*.html") if p.is_file() and p.name != "digest.html"):
-            text = _JINJA_COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"),
-                                      path.read_text(encoding="utf-8", errors="replace"))
-            for offset, url in other_host_loads(text):
-                diagnostics.error(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name,
-                                  text.count("\n", 0, offset) + 1, "IM110",
-                                  f"{url!r} loads from another host; pages load nothing from other hosts",
-                                  hint="put the file in the theme's static/ folder and name it with asset(): "
-                                       "{{ asset('fonts/brand.woff2') }}")
+        text = _JINJA_COMMENT.sub(lambda comment: "\n" * comment.group(0).count("\n"), source)
+        for offset, url in other_host_loads(text):
+            diagnostics.error(_shown(path, root), text.count("\n", 0, offset) + 1, "IM110",
+                              f"{url!r} loads from another host; pages load nothing from other hosts",
+                              hint="put the file in the theme's static/ folder and name it with asset(): "
+                                   "{{ asset('fonts/brand.woff2') }}")
 
 
-def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path]], root: Path,
-                            diagnostics: Diagnostics, named: frozenset[str]) -> None:
+def _check_unused_templates(env: jinja2.Environment, templates: list[Template], own: list[tuple[Path, str, str]],
+                            root: Path, diagnostics: Diagnostics, named: frozenset[str]) -> None:
     """A theme template that overrides no built-in one and whose name no template gives
     (`partials/header.html`, where the header is in base.html; `mesage.html`) is never rendered,
     and the designer saw their change nowhere without a word: warning IM040, with the built-in
     template it resembles. Not said when some template names one by a variable (`"x/" ~ kind`)."""
     builtin = sorted(path.relative_to(BUILTIN / "templates").as_posix()
                      for path in (BUILTIN / "templates").rglob("*") if path.is_file())
-    own = [(path, path.relative_to(folder / "templates").as_posix()) for name, folder in chain if name != "default"
-           for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()]
-    own = [(path, template) for path, template in own if template not in named]  # a page's `template:`
-    if all(template in builtin for _, template in own):
+    candidates = [(path, template) for path, template, _ in own
+                  if path.suffix == ".html" and template not in builtin and template not in named]  # named: `template:`
+    if not candidates:
         return  # the usual theme, overrides only: no template need be parsed
-    sources = {path: path.read_text(encoding="utf-8", errors="replace") for _, folder in chain
-               for path in sorted((folder / "templates").rglob("*.html")) if path.is_file()}
-    unused = [(path, template) for path, template in own if template not in builtin
-              and not any(template in source for other, source in sources.items() if other != path)]
+    sources = {path: text for _, path, _, text in templates if path.suffix == ".html"}
+    unused = [(path, template) for path, template in candidates
+              if not any(template in source for other, source in sources.items() if other != path)]
     if not unused or any(None in jinja2.meta.find_referenced_templates(parsed) for source in sources.values()
                          if (parsed := _parsed(env, source)) is not None):
         return
@@ -110,8 +123,7 @@ def _check_unused_templates(env: jinja2.Environment, chain: list[tuple[str, Path
     for path, template in unused:
         # Names compared without folder and extension: `partials/header.html` is not `partials/badges.html`.
         match = [stems[stem] for stem in difflib.get_close_matches(_stem(template), stems, n=1, cutoff=0.75)]
-        diagnostics.warning(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name, 1,
-                            "IM040", f"template {template!r} overrides no built-in template and no template "
+        diagnostics.warning(_shown(path, root), 1, "IM040", f"template {template!r} overrides no built-in template and no template "
                             "includes it, so it shows nowhere",
                             hint=f"did you mean {match[0]!r}?" if match else
                             f"include it where it belongs ({{% include \"{template}\" %}}), or override a built-in "
@@ -161,18 +173,13 @@ def _parsed(env: jinja2.Environment, source: str) -> jinja2.nodes.Template | Non
         return None
 
 
-def _check_strings(chain: list[tuple[str, Path]], settings_chain: list[ThemeSettings],
+def _check_strings(chain: list[tuple[str, Path]], templates: list[Template], settings_chain: list["ThemeSettings"],
                    docs: list[tuple[str, YamlDoc | None]], diagnostics: Diagnostics) -> None:
     """A text a theme gives that neither the built-in theme nor any template of the chain uses
     (`feedbak_intro:`) would be silently ignored: warning IM040, with the key it resembles."""
     builtin = {key for (name, _), settings in zip(chain, settings_chain, strict=True) if name == "default"
                for strings in settings.strings.values() for key in strings}
-    known = set(builtin)
-    for _, folder in chain:
-        for path in sorted((folder / "templates").rglob("*")) if (folder / "templates").is_dir() else []:
-            if path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace")
-                known.update(match[0] or match[1] for match in _STRING_USE.findall(text))
+    known = builtin | {match[0] or match[1] for *_, text in templates for match in _STRING_USE.findall(text)}
     for (name, _), settings, (rel, doc) in zip(chain, settings_chain, docs, strict=True):
         if name == "default":
             continue
@@ -194,19 +201,17 @@ _PROPERTY_USE = re.compile(r"var\(\s*--([\w-]+)")
 _BRAND_TOKENS = frozenset({"color-primary", "color-secondary", "color-text", "color-background"})
 
 
-def _check_tokens(chain: list[tuple[str, Path]], token_lines: dict[str, tuple[str, int | None]],
+def _check_tokens(chain: list[tuple[str, Path]], templates: list[Template], token_lines: dict[str, tuple[str, int | None]],
                   diagnostics: Diagnostics) -> None:
     """A token a theme sets that no stylesheet or template of the chain reads (`colour-link:` for
     `color-link`) became an unused `--colour-link` without a word: warning IM040, with the token
     it resembles."""
     if not token_lines:
         return
-    read: set[str] = set()
+    read = {name for *_, text in templates for name in _PROPERTY_USE.findall(text)}
     for _, folder in chain:
-        for sub in ("static", "templates"):
-            for path in sorted((folder / sub).rglob("*")) if (folder / sub).is_dir() else []:
-                if path.is_file() and path.suffix in (".css", ".html"):
-                    read.update(_PROPERTY_USE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        for path in sorted((folder / "static").rglob("*.css")) if (folder / "static").is_dir() else []:
+            read.update(_PROPERTY_USE.findall(path.read_text(encoding="utf-8", errors="replace")))
     for token, (rel, line) in sorted(token_lines.items()):
         if token in read or token in _BRAND_TOKENS:
             continue
@@ -219,13 +224,19 @@ def _check_tokens(chain: list[tuple[str, Path]], token_lines: dict[str, tuple[st
 def check_page_templates(env: jinja2.Environment, pages: list["Page"], diagnostics: Diagnostics) -> None:
     """A page's `template:` names a template of the theme: error IM040 at that line otherwise, with
     the one meant."""
-    known = sorted(template for template in env.list_templates() if ":" not in template)
+    known = set(env.list_templates())
     for page in pages:
         template = getattr(page.meta, "template", None)
         if template is None or template in known:
             continue
-        match = difflib.get_close_matches(template, known, n=1, cutoff=0.7)
         diagnostics.error(page.path, page.line_of(("template",)) if page.line_of else None, "IM040",
                           f"template {template!r} is not in the theme",
-                          hint=f"did you mean {match[0]!r}?" if match else
+                          hint=template_hint(template, env) or
                           f"add templates/{template} to your theme (it may extend \"default:page.html\")")
+
+
+def template_hint(name: str, env: jinja2.Environment) -> str | None:
+    """The template meant by a name not found (`partials/kontakt.html` for `partials/contact.html`)."""
+    known = sorted(template for template in env.list_templates() if ":" not in template)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f"did you mean {close[0]!r}?" if close else None

@@ -27,6 +27,7 @@ from ..parallel import fork_batches
 from ..rules import as_moment
 from ..slugs import slugify
 from ..social import is_card, og_image_url
+from ..theme_checks import template_hint
 from ..urls import atom_id, page_file
 from . import errors
 from .bodies import front_image, page_html
@@ -199,7 +200,7 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         where = f" (rendering {job.origin})" if line is not None else ""
         ctx.diagnostics.error(path if line is not None else job.origin, line, "IM040",
                               f"template {exc.name!r} not found in the theme{where}",
-                              hint=errors.template_hint(str(exc.name), env))
+                              hint=template_hint(str(exc.name), env))
         return None
     except (jinja2.UndefinedError, jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
         path, line = _template_frame(ctx, exc)

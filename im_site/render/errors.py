@@ -61,13 +61,6 @@ def syntax_hint(message: str, env: jinja2.Environment) -> str | None:
     return f"did you mean {close[0]!r}?" if close else None
 
 
-def template_hint(name: str, env: jinja2.Environment) -> str | None:
-    """The template meant by a name not found (`partials/kontakt.html` for `partials/contact.html`)."""
-    known = sorted(template for template in env.list_templates() if ":" not in template)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-    return f"did you mean {close[0]!r}?" if close else None
-
-
 def _reachable(values: dict[str, Any]) -> list[tuple[str, Any]]:
     """The variables, then the attributes of those that are objects (`page.meta`, `site.brand`):
     `site` is named before `config.settings`, the same object."""
