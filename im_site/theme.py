@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any
 from urllib.parse import unquote
 
@@ -266,8 +267,14 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates in cache_dir, keyed by source checksum; unwritable means uncached.
 
     Compiling the templates is about half of a small site's build, and the dev
-    server rebuilds with a fresh Environment after every save.
+    server rebuilds with a fresh Environment after every save. The code is also
+    kept in this process (`_COMPILED`): a rebuild in `serve`, or the next build
+    of a program that builds many sites, neither compiles nor reads it again.
     """
+
+    def __init__(self, folder: str | None) -> None:
+        super().__init__(folder or ".")
+        self.on_disk = folder is not None
 
     def get_source_checksum(self, source: str) -> str:
         """The template's text and im-site's code: compiled code depends on how each filter and
@@ -276,25 +283,49 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
         return hashlib.sha1(f"{code_key()}\0{source}".encode("utf-8")).hexdigest()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        _remember(bucket)
+        if not self.on_disk:
+            return
         try:
             super().dump_bytecode(bucket)
         except OSError:
             return
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = _COMPILED.get((bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.code = code
+            return
+        if not self.on_disk:
+            return
         try:
             super().load_bytecode(bucket)
         except (OSError, ValueError, EOFError):
             bucket.reset()
+        _remember(bucket)
 
 
-def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
+#: Compiled template code of this process: (template name and file, checksum of source and
+#: im-site's code) -> code object. Bounded: `serve` adds one entry per saved version of a template.
+_COMPILED: dict[tuple[str, str], CodeType] = {}
+_COMPILED_MAX = 512
+
+
+def _remember(bucket: jinja2.bccache.Bucket) -> None:
+    if bucket.code is None:
+        return
+    if len(_COMPILED) >= _COMPILED_MAX:
+        del _COMPILED[next(iter(_COMPILED))]  # the oldest
+    _COMPILED[(bucket.key, bucket.checksum)] = bucket.code
+
+
+def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache:
     if folder is None:
-        return None
+        return _BytecodeCache(None)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
-        return None
+        return _BytecodeCache(None)
     return _BytecodeCache(str(folder))
 
 

@@ -4,10 +4,12 @@ the skip link and visible focus work from the keyboard."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from .conftest import watch
 from .pages import DEMO, PLAIN, every_page
 
 pytestmark = pytest.mark.browser
@@ -31,16 +33,34 @@ def blocking_violations(axe: Any, page: Any) -> list[str]:
     return lines
 
 
+@pytest.fixture(scope="module")
+def reading(browser: Any) -> Iterator[Any]:
+    """One desktop tab for the page-by-page checks below, as a reader goes from page to page (a new
+    browser context for each of 42 pages cost a quarter of a second apiece)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield watch(context.new_page())
+    context.close()
+
+
+@pytest.fixture
+def tab(reading: Any) -> Iterator[Any]:
+    """The shared tab; each test must end it without console errors or CSP violations."""
+    reading.problems.clear()
+    yield reading.page
+    reading.assert_clean()
+
+
 @pytest.mark.parametrize(("name", "path"), every_page(DEMO))
-def test_demo_site_has_no_serious_violations(axe, page, demo_site, name, path):
-    page.goto(demo_site.url + path)
-    assert blocking_violations(axe, page) == []
+def test_demo_site_has_no_serious_violations(axe, tab, demo_site, name, path):
+    tab.goto(demo_site.url + path)
+    assert blocking_violations(axe, tab) == []
 
 
 @pytest.mark.parametrize(("name", "path"), every_page(PLAIN))  # both languages, as for the demo (issue 8)
-def test_default_theme_has_no_serious_violations(axe, page, plain_site, name, path):
-    page.goto(plain_site.url + path)
-    assert blocking_violations(axe, page) == []
+def test_default_theme_has_no_serious_violations(axe, tab, plain_site, name, path):
+    tab.goto(plain_site.url + path)
+    assert blocking_violations(axe, tab) == []
 
 
 def test_quiz_after_checking_has_no_serious_violations(axe, page, plain_site):
