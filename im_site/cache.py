@@ -22,13 +22,16 @@ from typing import TypeVar
 
 
 def digest(*parts: bytes | str) -> str:
-    """A stable hex key for the given inputs."""
-    hasher = hashlib.sha256()
+    """A stable hex key for the given inputs (each preceded by its length).
+
+    Hashed in one call: a rebuild makes 20,000 keys of up to thousands of parts
+    (a listing's pages), and two `update` calls per part took twice as long."""
+    chunks = []
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "big"))
-        hasher.update(data)
-    return hasher.hexdigest()
+        chunks.append(len(data).to_bytes(8, "big"))
+        chunks.append(data)
+    return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
 T = TypeVar("T")

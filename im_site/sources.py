@@ -47,7 +47,12 @@ WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in r
 def is_windows_reserved(name: str) -> bool:
     """Whether Windows refuses `name` for a file or folder: a repository holding it cannot be
     checked out there (git: "invalid path"), nor an output folder of that name copied."""
+    if name[:3].lower() not in _RESERVED_HEADS:  # most names: one slice, no split (60,000 a rebuild)
+        return False
     return name.split(".")[0].rstrip(" ").lower() in WINDOWS_RESERVED
+
+
+_RESERVED_HEADS = frozenset(name[:3] for name in WINDOWS_RESERVED)
 
 
 def is_ignored(name: str) -> bool:
