@@ -230,8 +230,14 @@ class CsvRow:
 
 
 def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> list[CsvRow]:
-    """Rows of a KPI CSV; a bad header stops reading, a bad row is reported and skipped."""
-    reader = csv.reader(io.StringIO(source.text or "", newline=""), strict=True)
+    """Rows of a KPI CSV; a bad header stops reading, a bad row is reported and skipped.
+
+    Columns separated by commas with decimal dots, or, as a German Excel saves
+    CSV, by semicolons with decimal commas (`satisfaction;;71,5`): the header says which."""
+    text = source.text or ""
+    first = text.split("\n", 1)[0]
+    german = [name.strip() for name in first.split(";")] in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL])
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=";" if german else ",")
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -240,18 +246,15 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     columns = [name.strip() for name in header or []]
     if columns not in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL]):
         unknown = sorted(set(columns) - set(CSV_HEADER) - {CSV_OPTIONAL})
-        semicolons = len(columns) == 1 and ";" in columns[0]
-        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown and not semicolons else ""
-        hint = ("the columns are separated by ';' (as a German Excel saves CSV): separate them with commas "
-                "and write decimals with a dot (71.5)") if semicolons else None
+        detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown else ""
         diagnostics.error(source.path, 1, "IM140",
                           f"CSV header must be 'kpi,segment,value' (optionally ',respondents'), "
-                          f"not {','.join(columns)!r}{detail}", hint=hint)
+                          f"not {','.join(columns)!r}{detail}")
         return []
     rows: list[CsvRow] = []
     try:
         for cells in reader:
-            row = _csv_row(cells, len(columns), reader.line_num, source.path, known, diagnostics)
+            row = _csv_row(cells, len(columns), reader.line_num, source.path, known, diagnostics, german)
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
@@ -260,11 +263,11 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
 
 
 def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str],
-             diagnostics: Diagnostics) -> CsvRow | None:
+             diagnostics: Diagnostics, german: bool = False) -> CsvRow | None:
     if not cells or all(not cell.strip() for cell in cells):
         return None
     if len(cells) != width:
-        split = len(cells) == width + 1 and all(cell.strip().lstrip("-").isdigit() for cell in cells[2:4])
+        split = not german and len(cells) == width + 1 and all(cell.strip().lstrip("-").isdigit() for cell in cells[2:4])
         whole, fraction = (cell.strip() for cell in cells[2:4]) if split else ("", "")
         hint = f"if {whole},{fraction} is one number, write it with a dot: {whole}.{fraction}" if split else None
         diagnostics.error(path, line, "IM140", f"row has {len(cells)} fields, the header {width}", hint=hint)
@@ -272,16 +275,23 @@ def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str]
     kpi_id, segment, raw = (cell.strip() for cell in cells[:3])
     if not _known_id(kpi_id, known, path, line, diagnostics):
         return None
-    value = parse_number(raw)
+    if german and "." in raw:  # 1.234 is a thousand and more in German, 1.234 in English: say which
+        diagnostics.error(path, line, "IM140", f"value {raw!r} of {kpi_id!r} has a dot in a file of semicolons and "
+                          "decimal commas", hint=f"write the decimals with a comma: {raw.replace('.', ',')}, "
+                          "and no thousands separator")
+        return None
+    value = parse_number(raw.replace(",", ".", 1) if german and re.fullmatch(r"[-+]?[0-9]+,[0-9]+", raw) else raw)
     if value is None:
         diagnostics.error(path, line, "IM140", f"value {raw!r} of {kpi_id!r} is not a finite number",
-                          hint="write numbers with a dot: 71.5")
+                          hint="write decimals with a comma: 71,5" if german else "write numbers with a dot: 71.5")
         return None
     respondents = None
     if width == 4 and cells[3].strip():
         text = cells[3].strip()
         if not text.isdigit():
-            diagnostics.error(path, line, "IM140", f"respondents {text!r} is not a whole number")
+            diagnostics.error(path, line, "IM140", f"respondents {text!r} is not a whole number",
+                              hint="no thousands separator: 1234" if re.fullmatch(r"[0-9]{1,3}([.,][0-9]{3})+", text)
+                              else None)
             return None
         respondents = int(text)
     return CsvRow(line, kpi_id, segment, value, respondents)

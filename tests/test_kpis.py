@@ -535,11 +535,14 @@ BAD_CASES = {
     "csv bad header": (
         {"content/kpis/2026-q1.csv": "kpi,segmnet,value\nnps,,3\n"},
         "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value'"),
-    "csv from a german excel": (
-        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3,5\n"},
-        "content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi,segment,value' (optionally "
-        "',respondents'), not 'kpi;segment;value' (hint: the columns are separated by ';' (as a German Excel "
-        "saves CSV): separate them with commas and write decimals with a dot (71.5))"),
+    "csv from a german excel with a dot": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value\nnps;;3,5\nsatisfaction;;1.234\n"},
+        "content/kpis/2026-q1.csv:3: error[IM140]: value '1.234' of 'satisfaction' has a dot in a file of semicolons "
+        "and decimal commas (hint: write the decimals with a comma: 1,234, and no thousands separator)"),
+    "csv respondents with a thousands separator": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value;respondents\nnps;;3,5;1.234\n"},
+        "content/kpis/2026-q1.csv:2: error[IM140]: respondents '1.234' is not a whole number (hint: no thousands "
+        "separator: 1234)"),
     "csv unknown column": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value,store_manager\nnps,,3,Anna\n"},
         "unknown column 'store_manager'"),
@@ -644,7 +647,7 @@ def test_a_kpi_whose_first_period_is_embargoed_is_not_on_the_dashboard_yet(make_
     assert 'id="kpi-complaints"' in page and "Mitarbeiterzufriedenheit × Beschwerden" in page
 
 
-@pytest.mark.parametrize("csv", ["kpi;segment;value\nsatisfaction;;61,5\nnps;;4\ncomplaints;;2\n",
+@pytest.mark.parametrize("csv", ["kpi;segment;value\nsatisfaction;;61.5\nnps;;4\ncomplaints;;2\n",
                                  "kpi,segment,value\nsatisfaction,,61,5\nnps,,4\ncomplaints,,2\n",
                                  "kpi,segment,value\nsatisfaction,,61\nnps,,4\ncomplaints,K\xf6ln,2\n".encode("cp1252"),
                                  b""])
@@ -725,6 +728,30 @@ def test_translation_values_used_when_the_default_language_has_none(make_site) -
     document = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
     assert document["latest"] == "2026-Q2"
     assert document["snapshots"][-1]["figures"]["satisfaction"]["previous"]["change"] == 3
+
+
+def test_a_csv_as_a_german_excel_saves_it_is_read(make_site) -> None:
+    """Excel in German saves CSV with semicolons and decimal commas; the comms team got an error and
+    had to convert the survey tool's export by hand. Its values are read as they are."""
+    csv = ("kpi;segment;value;respondents\nsatisfaction;;61,5;240\nnps;;-4;240\ncomplaints;;2;\n"
+           "satisfaction;store-nord;58,25;31\n")
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    document = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
+    figures = document["snapshots"][-1]["figures"]
+    assert (figures["satisfaction"]["value"], figures["nps"]["value"], figures["complaints"]["value"]) == (61.5, -4, 2)
+    assert "61,5" in (root / "_site/kpis/2026-q1/index.html").read_text(encoding="utf-8")
+    assert 58.25 in _numbers(document)  # the segment
+
+
+def _numbers(value: object) -> list[float]:
+    """Every number inside a JSON document."""
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _numbers(item)]
+    if isinstance(value, list):
+        return [n for item in value for n in _numbers(item)]
+    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
 
 
 def test_home_page_shows_the_latest_kpis(built: Path) -> None:
