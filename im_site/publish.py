@@ -4,6 +4,7 @@ Layout of DIR (or DIR/<audience>/ for `--audience`):
 
     versions/<id>/          a complete build; written once, never modified
     versions/versions.html  the list of versions, for readers inside a version folder
+    versions/index.html     the same, for a reader who shortens an address to versions/
     versions.json           [{id, date, commit, pages, latest}], newest first
     versions.html           the list of versions (the no-JavaScript fallback of the switcher)
     latest -> versions/<id> a relative symlink, swapped atomically
@@ -385,7 +386,11 @@ def add_version(folder: Path, outputs: OutputSet, entry: Version, versions: list
         transaction.move_in(staging, folder / "versions" / entry.id)
         transaction.replace_file(folder / "versions.json", versions_json(versions))
         transaction.replace_file(folder / "versions.html", versions_page(versions, look, "versions/"))
-        transaction.replace_file(folder / "versions" / "versions.html", versions_page(versions, look, ""))
+        inside = versions_page(versions, look, "")
+        transaction.replace_file(folder / "versions" / "versions.html", inside)
+        # The same list at versions/: a reader who shortens an address to it got a server's
+        # "403 Forbidden" (no index file, no listing of folders) instead of the versions.
+        transaction.replace_file(folder / "versions" / "index.html", inside)
         transaction.replace_file(folder / "index.html", redirect_page(look))
         if "404.html" in outputs.files:  # what GitHub Pages and `error_page 404 /404.html` send for a miss
             transaction.replace_file(folder / "404.html", outputs.files["404.html"])

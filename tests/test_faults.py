@@ -642,7 +642,7 @@ def test_termination_and_hang_up_stop_a_publish_like_ctrl_c(big_site, tmp_path, 
     assert second.returncode == 130, err
     assert "interrupted; the previous output is untouched" in err and "Traceback" not in err
     assert snapshot_tree(dest) == before
-    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a", "versions.html"]
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a", "index.html", "versions.html"]
 
 
 def test_signals_held_over_renames_are_dropped_on_success_and_delivered_on_failure():

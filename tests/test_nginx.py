@@ -198,6 +198,8 @@ def assert_served(port: int, prefix: str) -> None:
         assert url.startswith(f"{prefix}latest/"), url
         assert get(port, url).status == 200, url
     assert get(port, f"{prefix}.im-site.lock").status == 404
+    listed = get(port, f"{prefix}versions/")  # an address shortened to the versions: their list, not 403
+    assert listed.status == 200 and "v1/index.html" in listed.body
 
 
 def test_readme_nginx_config_serves_the_published_folder(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def three_versions(make_site, tmp_path: Path) -> tuple[Path, Path]:
 
 def test_layout_versions_json_latest_and_redirect(three_versions):
     _, dest = three_versions
-    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["v1", "v2", "v3", "versions.html"]
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["index.html", "v1", "v2", "v3", "versions.html"]
     for version in ("v1", "v2", "v3"):
         assert (dest / "versions" / version / "index.html").is_file()
         assert (dest / "versions" / version / "manifest.json").is_file()
@@ -113,6 +113,8 @@ def test_layout_versions_json_latest_and_redirect(three_versions):
     assert "<title>Test Intranet</title>" in (dest / "index.html").read_text()  # named like the site while it redirects
     assert "versions/v3/index.html" in parse(dest / "versions.html").hrefs
     assert "v1/index.html" in parse(dest / "versions" / "versions.html").hrefs
+    # A reader who shortens an address to /versions/ gets the list, not a server's 403.
+    assert (dest / "versions/index.html").read_bytes() == (dest / "versions/versions.html").read_bytes()
     assert not list(dest.rglob(".*")), "no staging or temporary files left"
 
 
@@ -357,7 +359,7 @@ def test_pruning_keeps_the_newest(make_site, tmp_path):
     for version in ("a1", "a2", "a3"):
         assert publish(root, dest, "--version", version).exit_code == 0
     assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a3", "a2"]
-    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a2", "a3", "versions.html"]
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a2", "a3", "index.html", "versions.html"]
     assert os.readlink(dest / "latest") == "versions/a3"
 
 
@@ -386,7 +388,7 @@ def test_ctrl_c_while_pruning_is_no_failure_and_the_next_publish_tidies_up(make_
     assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a2"]
     monkeypatch.undo()
     assert publish(root, dest, "--version", "a3").exit_code == 0
-    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a3", "versions.html"]
+    assert sorted(p.name for p in (dest / "versions").iterdir()) == ["a3", "index.html", "versions.html"]
 
 
 def test_the_next_publish_removes_what_a_killed_publish_left(three_versions):
