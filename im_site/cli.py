@@ -245,8 +245,10 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
     published = publish_version(config, options, Path(dest), if_new=if_new, progress=ctx.info)
     if isinstance(published, AlreadyPublished):  # said in a CI log too, where progress is not: nothing was published
         if not ctx.quiet:
+            done = (f"; only `latest` was pointed at {published.repaired} again, as versions.json lists it "
+                    "(a publish had been stopped before it did)" if published.repaired else "; nothing written (--if-new)")
             click.echo(f"version {published.version_id} is already published into "
-                       f"{tidy_path(str(published.folder), config.root)}; nothing written (--if-new)", err=True)
+                       f"{tidy_path(str(published.folder), config.root)}{done}", err=True)
         return
     ctx.report(published.result.diagnostics)
     pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""

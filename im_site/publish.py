@@ -81,6 +81,8 @@ class AlreadyPublished:
 
     version_id: str
     folder: Path
+    #: The version `latest` had to be pointed at (see `repair_latest`), if any.
+    repaired: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,9 @@ def publish(config: Config, options: BuildOptions, dest: Path, *, if_new: bool =
     check_version_id(version_id)
     with locked_inside(dest, config.root):
         versions = read_versions(folder)
+        repaired = repair_latest(folder, versions)
         if if_new and any(v.id == version_id for v in versions):
-            return AlreadyPublished(version_id, folder)
+            return AlreadyPublished(version_id, folder, repaired)
         refuse_existing(folder, versions, version_id, from_git=options.version is None and commit is not None)
         progress(f"building version {version_id}…")
         result = build(config, options.but(version=version_id, published=True,
@@ -213,6 +216,23 @@ def refuse_existing(folder: Path, versions: list[Version], version_id: str, *, f
                    f"versions/{version_id} is not in versions.json: a publish into this folder was stopped after "
                    "writing it and before listing it, so readers were never shown it",
                    hint="delete that folder and publish again")
+
+
+def repair_latest(folder: Path, versions: list[Version]) -> str | None:
+    """Point `latest` at the version versions.json lists as latest, if a publish was stopped (kill -9,
+    a CI time-out, a power cut) after listing its version and before swapping the link: readers
+    went on reading the version before, and the job run again (`--if-new`) found its version
+    published and changed nothing. The version's id if it had to, else None."""
+    listed = next((v for v in versions if v.latest), None)
+    if listed is None or not (folder / "versions" / listed.id / "manifest.json").is_file():
+        return None
+    link, target = folder / "latest", f"versions/{listed.id}"
+    if link.is_symlink() and os.readlink(link) == target:
+        return None
+    if os.path.lexists(link) and not link.is_symlink():
+        return None  # not ours to replace
+    _link_beside(link, target)
+    return listed.id
 
 
 def previous_manifest(folder: Path, versions: list[Version]) -> Path | None:

@@ -496,6 +496,24 @@ def test_a_ci_job_run_again_publishes_nothing_with_if_new(three_versions):
     assert result.exit_code == 0 and (dest / "versions/v4/index.html").is_file()
 
 
+def test_a_publish_stopped_before_it_swapped_latest_is_completed_by_the_job_run_again(three_versions):
+    """A publish killed (a CI time-out, kill -9) after listing its version in versions.json and before
+    swapping `latest` left readers on the version before; the job run again with --if-new found its
+    version published and wrote nothing, so they stayed there until the next merge."""
+    root, dest = three_versions
+    os.remove(dest / "latest")
+    os.symlink("versions/v2", dest / "latest")  # what the stopped publish of v3 left
+    result = publish(root, dest, "--version", "v3", "--if-new")
+    assert result.exit_code == 0, result.stderr
+    assert os.readlink(dest / "latest") == "versions/v3"
+    assert result.stderr.strip().endswith("; only `latest` was pointed at v3 again, as versions.json lists it "
+                                          "(a publish had been stopped before it did)"), result.stderr
+    assert not list(dest.glob(".latest.*")), "no temporary link left"
+    os.remove(dest / "latest")  # a first publish stopped before it made the link at all
+    result = publish(root, dest, "--version", "v3", "--if-new")
+    assert result.exit_code == 0 and os.readlink(dest / "latest") == "versions/v3", result.stderr
+
+
 def test_a_version_folder_a_stopped_publish_left_unlisted_says_so(three_versions):
     """A publish killed between writing versions/<id> and listing it left a folder that refused
     every later publish of that id with "already published; commit your changes"."""
