@@ -113,9 +113,9 @@ def publish(config: Config, options: BuildOptions, dest: Path, *, if_new: bool =
     check_version_id(version_id)
     with locked_inside(dest, config.root):
         versions = read_versions(folder)
-        repaired = repair_latest(folder, versions)
         if if_new and any(v.id == version_id for v in versions):
-            return AlreadyPublished(version_id, folder, repaired)
+            # The only change to DIR before a build (a publish that fails leaves DIR as it was).
+            return AlreadyPublished(version_id, folder, repair_latest(folder, versions))
         refuse_existing(folder, versions, version_id, from_git=options.version is None and commit is not None)
         progress(f"building version {version_id}…")
         result = build(config, options.but(version=version_id, published=True,
