@@ -8,14 +8,17 @@ source's content hash, which translators put in `translated_from:`.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from .build import build
 from .config import Config
-from .diagnostics import CODES, Diagnostic, Diagnostics
+from .diagnostics import CODES, Diagnostic, Diagnostics, tidy_path
 from .model import Page
 from .options import BuildOptions
 
@@ -57,6 +60,32 @@ class Report:
         }
         return json.dumps(data, ensure_ascii=False, indent=2)
 
+    def to_codequality(self, site_folder: Path, project: Path) -> str:
+        """The problems as a GitLab Code Quality report (`artifacts: reports: codequality:`), which
+        GitLab shows in the merge request: a list of Code Climate issues, each file named from
+        `project` (where the job runs: the repository), not from the site folder, which may be
+        a folder of it. Each fingerprint is the problem's file, code and message (not its line,
+        so that a problem moved by an edit above it stays the same problem), numbered where one
+        repeats."""
+        issues, seen = [], {}
+        for found in self.diagnostics.sorted():
+            path = found.path if found.path.startswith("<") else tidy_path(os.path.join(site_folder, found.path), project)
+            diagnostic = replace(found, path=path)
+            name = CODES.get(diagnostic.code, "")
+            identity = "\0".join((diagnostic.path, diagnostic.code, diagnostic.message))
+            seen[identity] = seen.get(identity, 0) + 1
+            description = f"{diagnostic.message} (hint: {diagnostic.hint})" if diagnostic.hint else diagnostic.message
+            issues.append({
+                "type": "issue",
+                "check_name": f"{diagnostic.code} {name}".strip(),
+                "description": f"{diagnostic.code}: {description}",
+                "categories": ["Style"] if diagnostic.code in _STYLE_CODES else ["Bug Risk"],
+                "severity": "major" if diagnostic.severity == "error" else "minor",
+                "fingerprint": hashlib.md5(f"{identity}\0{seen[identity]}".encode("utf-8")).hexdigest(),
+                "location": {"path": diagnostic.path, "lines": {"begin": diagnostic.line or 1}},
+            })
+        return json.dumps(issues, ensure_ascii=False, indent=2)
+
     def to_text(self, *, hashes: bool = False, strict: bool = False, quiet: bool = False) -> str:
         """The report for people; `quiet` (--quiet: "print only errors") keeps only what fails the
         check and its summary, so a clean check prints nothing but the hashes asked for."""
@@ -79,6 +108,11 @@ class Report:
     def _schedule_line(self, change: ScheduledChange) -> str:
         moment = change.at.astimezone(self.tz) if self.tz else change.at
         return f"  {moment.isoformat()}  {change.action:<9}  {change.page.path}  ({change.page.title})"
+
+
+#: Codes about wording and look rather than what readers get wrong or not at all (brand voice,
+#: placeholders, contrast is not: unreadable text is a defect).
+_STYLE_CODES = frozenset({"IM120", "IM122"})
 
 
 def format_diagnostic(diagnostic: Diagnostic) -> str:

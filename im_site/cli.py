@@ -362,7 +362,8 @@ def serve(ctx: Context, host: str, port: int, drafts: bool, future: bool, now: s
 
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "codequality"]), default="text", show_default=True,
+              help="codequality: a GitLab Code Quality report, for the merge request.")
 @click.option("--hashes", is_flag=True, help="Also list each translation source's content hash.")
 @_now_option
 @click.option("--drafts", is_flag=True, help="Include drafts.")
@@ -379,8 +380,11 @@ def check(ctx: Context, strict: bool, fmt: str, hashes: bool, now: str | None, d
         report = Report(exc.diagnostics)
     else:
         report = check_site(config, ctx.options(now, config.tz, drafts=drafts, future=future).but(config_path=config.path))
-    report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
-    text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
+    if fmt == "codequality":
+        text = report.to_codequality(ctx.site_folder, Path.cwd())
+    else:
+        report.diagnostics = report.diagnostics.located_in(ctx.site_folder)
+        text = report.to_json() if fmt == "json" else report.to_text(hashes=hashes, strict=strict, quiet=ctx.quiet)
     if text:
         _output(text)
     sys.exit(1 if report.failed(strict) else 0)
