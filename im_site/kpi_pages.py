@@ -89,7 +89,7 @@ def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
                                       "KPI snapshot without definitions",
                                       hint="define the KPIs in content/kpis/kpis.yaml")
         return None
-    loaded = [load_snapshot(page, files, definitions.ids, ctx.diagnostics) for page in published]
+    loaded = [load_snapshot(page, files, definitions.ids, ctx.diagnostics, definitions.ranges) for page in published]
     sources = choose_sources(loaded, ctx.config.languages, ctx.diagnostics)
     warn_missing(sources, definitions, ctx.diagnostics)
     minimum = ctx.config.settings.kpis.min_group_size

@@ -559,6 +559,22 @@ BAD_CASES = {
     "csv nan": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,nan\n"},
         "content/kpis/2026-q1.csv:2: error[IM140]: value 'nan'"),
+    "csv share over 100 %": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,130\nnps,,4\ncomplaints,,2\n"},
+        "content/kpis/2026-q1.csv:2: error[IM140]: value 130 of 'satisfaction' is outside its range 0 to 100 (hint: a "
+        "share in % lies between 0 and 100; if other values are right for this KPI (a growth rate), give it "
+        "`range: [lowest, highest]` in kpis.yaml)"),
+    "csv segment share below 0 %": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value\nsatisfaction;;61\nsatisfaction;nord;-3,5\n"},
+        "content/kpis/2026-q1.csv:3: error[IM140]: value -3.5 of 'satisfaction' for segment 'nord' is outside its "
+        "range 0 to 100"),
+    "value outside its range": (
+        {"content/kpis/kpis.yaml": DEFS.replace('unit: ""', 'unit: ""\n        range: [-100, 100]'),
+         "content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues:\n  nps: -130\n---\n"},
+        "content/kpis/2025-q3.md:5: error[IM140]: value -130 of 'nps' is outside its range -100 to 100"),
+    "bad range": (
+        {"content/kpis/kpis.yaml": DEFS.replace('unit: ""', 'unit: ""\n        range: [100, -100]')},
+        "content/kpis/kpis.yaml:12: error[IM140]: range of 'nps' must be [lowest, highest]"),
     "csv unknown id": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\numsatz,,12\n"},
         "content/kpis/2026-q1.csv:3: error[IM020]: unknown KPI id 'umsatz'"),
@@ -743,6 +759,15 @@ def test_a_csv_as_a_german_excel_saves_it_is_read(make_site) -> None:
     assert (figures["satisfaction"]["value"], figures["nps"]["value"], figures["complaints"]["value"]) == (61.5, -4, 2)
     assert "61,5" in (root / "_site/kpis/2026-q1/index.html").read_text(encoding="utf-8")
     assert 58.25 in _numbers(document)  # the segment
+
+
+def test_a_range_lets_a_percentage_kpi_go_beyond_100(make_site) -> None:
+    """A % KPI whose values can exceed 100 (a growth rate) says so with `range:`."""
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("target: 75", "range: [-50, 200]"),
+                      "content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,130\nnps,,4\ncomplaints,,2\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    assert "130\u00a0%" in (root / "_site/kpis/2026-q1/index.html").read_text(encoding="utf-8")
 
 
 def _numbers(value: object) -> list[float]:
