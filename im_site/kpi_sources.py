@@ -273,21 +273,24 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     Columns separated by commas with decimal dots, or, as a German Excel saves
     CSV, by semicolons with decimal commas (`satisfaction;;71,5`): the header says which."""
     text = source.text or ""
-    first = text.split("\n", 1)[0]
-    german = [name.strip() for name in first.split(";")] in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL])
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=";" if german else ",")
+    first = text.split("\n", 1)[0].rstrip("\r")
+    # Semicolons when the header has more columns split by them (quoted or not, as survey tools
+    # write it: "kpi";"segment";...), so a misspelt column is named in a semicolon file too.
+    german = len(_header_cells(first, ";")) > len(_header_cells(first, ","))
+    separator = ";" if german else ","
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
     try:
         header = next(reader, None)
     except csv.Error as exc:
         diagnostics.error(source.path, reader.line_num or 1, "IM140", f"unreadable CSV: {exc}")
         return []
-    columns = [name.strip() for name in header or []]
+    columns = _trailing_empty_dropped([name.strip() for name in header or []])
     if columns not in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL]):
         unknown = sorted(set(columns) - set(CSV_HEADER) - {CSV_OPTIONAL})
         detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown else ""
         diagnostics.error(source.path, 1, "IM140",
-                          f"CSV header must be 'kpi,segment,value' (optionally ',respondents'), "
-                          f"not {','.join(columns)!r}{detail}")
+                          f"CSV header must be {separator.join(CSV_HEADER)!r} (optionally "
+                          f"{separator + CSV_OPTIONAL!r}), not {separator.join(columns)!r}{detail}")
         return []
     rows: list[CsvRow] = []
     try:
@@ -300,10 +303,29 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     return rows
 
 
+def _header_cells(line: str, delimiter: str) -> list[str]:
+    """The names of a header line split by `delimiter` (quotes read), without empty columns at its end."""
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return _trailing_empty_dropped([cell.strip() for cell in cells])
+
+
+def _trailing_empty_dropped(cells: list[str]) -> list[str]:
+    """Without the empty cells at the end: Excel writes `;;` for empty columns beside the data."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
 def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str],
              diagnostics: Diagnostics, german: bool = False) -> CsvRow | None:
     if not cells or all(not cell.strip() for cell in cells):
         return None
+    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+        cells = cells[:width]  # empty columns beside the data, as Excel saves a sheet's used range
     if len(cells) != width:
         split = not german and len(cells) == width + 1 and all(cell.strip().lstrip("-").isdigit() for cell in cells[2:4])
         whole, fraction = (cell.strip() for cell in cells[2:4]) if split else ("", "")

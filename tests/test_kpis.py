@@ -761,6 +761,33 @@ def test_a_csv_as_a_german_excel_saves_it_is_read(make_site) -> None:
     assert 58.25 in _numbers(document)  # the segment
 
 
+def test_a_survey_tools_quoted_csv_with_empty_columns_beside_the_data_is_read(make_site) -> None:
+    """A survey tool quotes every field ("kpi";"segment";...) and Excel saves the empty columns and rows of
+    a sheet's used range (`;;`): the header was refused ("',' expected after '\"'", or "unknown column
+    'kpi;segment;value;respondents;'", as if semicolons were not read at all)."""
+    rows = ['"kpi";"segment";"value";"respondents";;', '"satisfaction";"";"61,5";"";;', '"nps";"";"-4";"";;',
+            '"complaints";"";"2";"";;', '"satisfaction";"store-nord";"58,25";"31";;',
+            '"satisfaction";"store-klein";"99,75";"3";;', ";;;;;", ";;;;;"]
+    csv = ("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8")
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    document = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
+    snapshot = document["snapshots"][-1]
+    assert snapshot["values"] == {"complaints": 2, "nps": -4, "satisfaction": 61.5}
+    assert snapshot["segments"] == {"store-nord": {"satisfaction": 58.25}}
+    assert snapshot["respondents"] == {"store-nord": 31}
+    assert 99.75 not in _numbers(document) and "store-klein" not in json.dumps(document)
+
+
+def test_a_misspelt_column_of_a_semicolon_csv_is_named(make_site) -> None:
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": "kpi;segmnet;value\nnps;;3\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi;segment;value' (optionally "
+            "';respondents'), not 'kpi;segmnet;value'; unknown column 'segmnet'") in result.output, result.output
+
+
 def test_a_range_lets_a_percentage_kpi_go_beyond_100(make_site) -> None:
     """A % KPI whose values can exceed 100 (a growth rate) says so with `range:`."""
     root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("target: 75", "range: [-50, 200]"),
