@@ -492,6 +492,27 @@ def test_kpi_embed_shows_latest_value_and_change_linked_to_dashboard(built: Path
     assert "71.5%" in english and "+5.4\u00a0pp vs 2025-Q4" in english
 
 
+def test_a_kpi_embed_naming_its_period_keeps_that_figure_when_a_newer_snapshot_comes_in(make_site) -> None:
+    """An October message saying "satisfaction now stands at {kpi}`satisfaction`" next to its table of the
+    Q3 figures showed the Q4 value once Q4 came in, contradicting its own table: `{kpi}`id PERIOD`` keeps it."""
+    message = ("---\ntitle: Bilanz\ndate: 2026-01-20\n---\n\nJetzt {kpi}`satisfaction 2025-Q3`, "
+               "neu {kpi}`satisfaction`.\n")
+    root = make_site({**SMALL_SITE, "content/messages/bilanz.md": message})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    embeds = re.findall(r'<a class="kpi-embed" href="([^"]+)" title="([^"]+)">(.*?)</a>',
+                        read(root / "_site", "messages/bilanz/index.html"))
+    assert [(title, re.sub(r"<[^>]+>", "", text)) for _, title, text in embeds] == [
+        ("Mitarbeiterzufriedenheit (2025-Q3)", "60\u00a0%"),
+        ("Mitarbeiterzufriedenheit (2026-Q1)", "61\u00a0% (+1\u00a0Pp. ggü. 2025-Q3)")]
+    root = make_site({**SMALL_SITE, "content/messages/bilanz.md": message.replace("2025-Q3", "2025-q3")}, folder="typo")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/bilanz.md:6: error[IM140]: no published snapshot of period '2025-q3' has a value for KPI "
+            "'satisfaction' (hint: write the period as the snapshot's `period:` does ({kpi}`satisfaction 2026-Q3`), "
+            "or leave it out for the latest value)") in result.output, result.output
+
+
 def test_output_is_deterministic(built: Path, tmp_path: Path) -> None:
     first = read(built, "data/kpis.json")
     assert json.loads(first)["definitions"][0]["id"] == "satisfaction"
