@@ -89,7 +89,7 @@ def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
                                       "KPI snapshot without definitions",
                                       hint="define the KPIs in content/kpis/kpis.yaml")
         return None
-    loaded = [load_snapshot(page, files, definitions.ids, ctx.diagnostics) for page in published]
+    loaded = [load_snapshot(page, files, definitions.ids, ctx.diagnostics, definitions.ranges) for page in published]
     sources = choose_sources(loaded, ctx.config.languages, ctx.diagnostics)
     warn_missing(sources, definitions, ctx.diagnostics)
     minimum = ctx.config.settings.kpis.min_group_size
@@ -295,14 +295,19 @@ def snapshot_view(ctx: RenderContext, data: KpiData, page: Page) -> dict[str, An
 
 # ---------------------------------------------------------------- {kpi} embeds
 
-def embed(ctx: RenderContext, data: KpiData, kpi_id: str, lang: str, from_file: str) -> str | None:
-    """`{kpi}`id``: the latest value with unit and change, linked to the dashboard; None if unknown."""
-    definition = data.definition(kpi_id)
+def embed(ctx: RenderContext, data: KpiData, target: str, lang: str, from_file: str) -> str | None:
+    """`{kpi}`id``: the latest value with unit and change, linked to the dashboard; `{kpi}`id 2026-Q3``:
+    that period's, so that a message keeps the figure it was written about when the next quarter comes in.
+    None for an unknown id, or a period without a published value for it."""
+    kpi_id, _, period = target.partition(" ")
+    definition, period = data.definition(kpi_id), period.strip()
     if definition is None:
         return None
     t = ctx.strings(lang)
     href = link_from(ctx, from_file, dashboard_file(ctx, lang)) + (f"#kpi-{kpi_id}" if data.measured(definition) else "")
-    latest = kpis.latest_figure(kpi_id, data.table)
+    latest = data.table.get(period, {}).get(kpi_id) if period else kpis.latest_figure(kpi_id, data.table)
+    if period and latest is None:
+        return None
     label = Markup.escape(_label(definition, lang))
     if latest is None:
         return f'<a class="kpi-embed" href="{href}" title="{label}">{Markup.escape(t["kpi_no_data"])}</a>'

@@ -41,7 +41,7 @@ class KpiModel(Strict):
     target: int | float | None = None
     description: Label | None = None
     since: str | None = None  # the first period measured: earlier snapshots need no value
-
+    range: list[int | float] | None = Field(default=None, min_length=2, max_length=2)  # [lowest, highest] possible
 
 
 class KpiFile(Strict):
@@ -62,6 +62,7 @@ class Definitions:
     since: dict[str, str] = field(default_factory=dict)  # KPI id -> its first period (`since:`)
     since_lines: dict[str, int | None] = field(default_factory=dict)  # KPI id -> the line of its `since:`
     segment_labels: dict[str, Label] = field(default_factory=dict)  # segment id -> its name (`segments:`)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # KPI id -> the values it can take
 
     @property
     def ids(self) -> set[str]:
@@ -126,6 +127,9 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
         if kpi.target is not None and not math.isfinite(kpi.target):
             diagnostics.error(path, doc.line_of(("kpis", index, "target")), "IM140",
                               f"target of {kpi.id!r} is {kpi.target}, not a finite number")
+        if kpi.range is not None and not (all(map(math.isfinite, kpi.range)) and kpi.range[0] < kpi.range[1]):
+            diagnostics.error(path, doc.line_of(("kpis", index, "range")), "IM140",
+                              f"range of {kpi.id!r} must be [lowest, highest] in finite numbers, lowest first, not {kpi.range}")
     pairs = []
     for index, pair in enumerate(model.correlations):
         line = doc.line_of(("correlations", index))
@@ -143,7 +147,32 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
                        None if k.target is None else k.target, k.description) for k in model.kpis]
     return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None},
                        {k.id: doc.line_of(("kpis", index, "since")) for index, k in enumerate(model.kpis)},
-                       dict(model.segments))
+                       dict(model.segments), {k.id: value_range(k) for k in model.kpis if value_range(k) is not None})
+
+
+PERCENT_RANGE = (0, 100)
+
+
+def value_range(kpi: KpiModel) -> tuple[float, float] | None:
+    """The values a KPI can take: its `range:`, else 0 to 100 for a share in % (a survey export's
+    130 % or a slipped digit would otherwise reach the dashboard as a record), else any."""
+    if kpi.range is not None:
+        return kpi.range[0], kpi.range[1]
+    return PERCENT_RANGE if kpi.unit == "%" else None
+
+
+def _in_range(kpi_id: str, value: float, ranges: dict[str, tuple[float, float]], path: str, line: int | None,
+              diagnostics: Diagnostics, where: str = "") -> bool:
+    """Whether the value lies in the KPI's range; a value outside it is an error at its line."""
+    low, high = ranges.get(kpi_id, (-math.inf, math.inf))
+    if low <= value <= high:
+        return True
+    hint = ("a share in % lies between 0 and 100; if other values are right for this KPI (a growth rate), "
+            "give it `range: [lowest, highest]` in kpis.yaml" if (low, high) == PERCENT_RANGE else
+            "check the value, or the KPI's `range:` in kpis.yaml")
+    diagnostics.error(path, line, "IM140", f"value {value:g} of {kpi_id!r}{where} is outside its range "
+                      f"{low:g} to {high:g}", hint=hint)
+    return False
 
 
 def known_kpis_hint(ids: set[str]) -> str:
@@ -153,23 +182,29 @@ def known_kpis_hint(ids: set[str]) -> str:
 
 # ---------------------------------------------------------------- snapshots
 
-def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], diagnostics: Diagnostics) -> SnapshotData:
-    """Inline values and the CSV named by `data:`, merged; unknown ids and doubles reported."""
-    meta, data = page.meta, SnapshotData(page)
+def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], diagnostics: Diagnostics,
+                  ranges: dict[str, tuple[float, float]] | None = None) -> SnapshotData:
+    """Inline values and the CSV named by `data:`, merged; unknown ids, doubles and values outside
+    their KPI's range reported."""
+    meta, data, ranges = page.meta, SnapshotData(page), ranges or {}
     reported, diagnostics = diagnostics, Diagnostics()  # its own, to know whether it has errors
     for kpi_id, value in sorted(meta.values.items()):
-        if _known_id(kpi_id, known, page.path, page.line_of(("values", kpi_id)), diagnostics):
+        line = page.line_of(("values", kpi_id))
+        if _known_id(kpi_id, known, page.path, line, diagnostics) and \
+                _in_range(kpi_id, value, ranges, page.path, line, diagnostics):
             data.values[kpi_id] = value
     for segment, values in sorted(meta.segments.items()):
         for kpi_id, value in sorted(values.items()):
-            if _known_id(kpi_id, known, page.path, page.line_of(("segments", segment, kpi_id)), diagnostics):
+            line = page.line_of(("segments", segment, kpi_id))
+            if _known_id(kpi_id, known, page.path, line, diagnostics) and \
+                    _in_range(kpi_id, value, ranges, page.path, line, diagnostics, f" for segment {segment!r}"):
                 data.segments.setdefault(segment, {})[kpi_id] = value
     data.respondents.update(meta.respondents)
     for segment, count in sorted(meta.respondents.items()):
         if count < 0:
             diagnostics.error(page.path, page.line_of(("respondents", segment)), "IM140",
                               f"respondents of {segment!r} is {count}, not a count")
-    unread = bool(meta.data) and not _merge_csv(data, page, files, known, diagnostics, reported)
+    unread = bool(meta.data) and not _merge_csv(data, page, files, known, diagnostics, reported, ranges)
     for segment in [] if unread else sorted(set(data.respondents) - set(data.segments)):
         diagnostics.warning(page.path, page.line_of(("respondents", segment)), "IM140",
                             f"respondents given for segment {segment!r}, which has no values")
@@ -186,7 +221,7 @@ def _known_id(kpi_id: str, known: set[str], path: str, line: int | None, diagnos
 
 
 def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], known: set[str],
-               diagnostics: Diagnostics, reported: Diagnostics) -> bool:
+               diagnostics: Diagnostics, reported: Diagnostics, ranges: dict[str, tuple[float, float]]) -> bool:
     """Merge the CSV of `data:` into `data`; False when it is there but could not be read."""
     rel = posixpath.normpath(posixpath.join(posixpath.dirname(page.rel), page.meta.data))
     source = files.get(rel)
@@ -205,6 +240,9 @@ def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], kno
             where = f"segment {segment!r}" if segment else "the company-wide values"
             diagnostics.error(source.path, row.line, "IM140",
                               f"{row.kpi!r} for {where} is given twice (in {page.path} or earlier in this file)")
+            continue
+        if not _in_range(row.kpi, row.value, ranges, source.path, row.line, diagnostics,
+                         f" for segment {segment!r}" if segment else ""):
             continue
         target[row.kpi] = row.value
         if row.respondents is not None and segment:
@@ -235,21 +273,24 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     Columns separated by commas with decimal dots, or, as a German Excel saves
     CSV, by semicolons with decimal commas (`satisfaction;;71,5`): the header says which."""
     text = source.text or ""
-    first = text.split("\n", 1)[0]
-    german = [name.strip() for name in first.split(";")] in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL])
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=";" if german else ",")
+    first = text.split("\n", 1)[0].rstrip("\r")
+    # Semicolons when the header has more columns split by them (quoted or not, as survey tools
+    # write it: "kpi";"segment";...), so a misspelt column is named in a semicolon file too.
+    german = len(_header_cells(first, ";")) > len(_header_cells(first, ","))
+    separator = ";" if german else ","
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
     try:
         header = next(reader, None)
     except csv.Error as exc:
         diagnostics.error(source.path, reader.line_num or 1, "IM140", f"unreadable CSV: {exc}")
         return []
-    columns = [name.strip() for name in header or []]
+    columns = _trailing_empty_dropped([name.strip() for name in header or []])
     if columns not in (CSV_HEADER, CSV_HEADER + [CSV_OPTIONAL]):
         unknown = sorted(set(columns) - set(CSV_HEADER) - {CSV_OPTIONAL})
         detail = f"; unknown column {', '.join(map(repr, unknown))}" if unknown else ""
         diagnostics.error(source.path, 1, "IM140",
-                          f"CSV header must be 'kpi,segment,value' (optionally ',respondents'), "
-                          f"not {','.join(columns)!r}{detail}")
+                          f"CSV header must be {separator.join(CSV_HEADER)!r} (optionally "
+                          f"{separator + CSV_OPTIONAL!r}), not {separator.join(columns)!r}{detail}")
         return []
     rows: list[CsvRow] = []
     try:
@@ -262,10 +303,29 @@ def read_csv(source: SourceFile, known: set[str], diagnostics: Diagnostics) -> l
     return rows
 
 
+def _header_cells(line: str, delimiter: str) -> list[str]:
+    """The names of a header line split by `delimiter` (quotes read), without empty columns at its end."""
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return _trailing_empty_dropped([cell.strip() for cell in cells])
+
+
+def _trailing_empty_dropped(cells: list[str]) -> list[str]:
+    """Without the empty cells at the end: Excel writes `;;` for empty columns beside the data."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
 def _csv_row(cells: list[str], width: int, line: int, path: str, known: set[str],
              diagnostics: Diagnostics, german: bool = False) -> CsvRow | None:
     if not cells or all(not cell.strip() for cell in cells):
         return None
+    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+        cells = cells[:width]  # empty columns beside the data, as Excel saves a sheet's used range
     if len(cells) != width:
         split = not german and len(cells) == width + 1 and all(cell.strip().lstrip("-").isdigit() for cell in cells[2:4])
         whole, fraction = (cell.strip() for cell in cells[2:4]) if split else ("", "")

@@ -492,6 +492,27 @@ def test_kpi_embed_shows_latest_value_and_change_linked_to_dashboard(built: Path
     assert "71.5%" in english and "+5.4\u00a0pp vs 2025-Q4" in english
 
 
+def test_a_kpi_embed_naming_its_period_keeps_that_figure_when_a_newer_snapshot_comes_in(make_site) -> None:
+    """An October message saying "satisfaction now stands at {kpi}`satisfaction`" next to its table of the
+    Q3 figures showed the Q4 value once Q4 came in, contradicting its own table: `{kpi}`id PERIOD`` keeps it."""
+    message = ("---\ntitle: Bilanz\ndate: 2026-01-20\n---\n\nJetzt {kpi}`satisfaction 2025-Q3`, "
+               "neu {kpi}`satisfaction`.\n")
+    root = make_site({**SMALL_SITE, "content/messages/bilanz.md": message})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    embeds = re.findall(r'<a class="kpi-embed" href="([^"]+)" title="([^"]+)">(.*?)</a>',
+                        read(root / "_site", "messages/bilanz/index.html"))
+    assert [(title, re.sub(r"<[^>]+>", "", text)) for _, title, text in embeds] == [
+        ("Mitarbeiterzufriedenheit (2025-Q3)", "60\u00a0%"),
+        ("Mitarbeiterzufriedenheit (2026-Q1)", "61\u00a0% (+1\u00a0Pp. ggü. 2025-Q3)")]
+    root = make_site({**SMALL_SITE, "content/messages/bilanz.md": message.replace("2025-Q3", "2025-q3")}, folder="typo")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/bilanz.md:6: error[IM140]: no published snapshot of period '2025-q3' has a value for KPI "
+            "'satisfaction' (hint: write the period as the snapshot's `period:` does ({kpi}`satisfaction 2026-Q3`), "
+            "or leave it out for the latest value)") in result.output, result.output
+
+
 def test_output_is_deterministic(built: Path, tmp_path: Path) -> None:
     first = read(built, "data/kpis.json")
     assert json.loads(first)["definitions"][0]["id"] == "satisfaction"
@@ -559,6 +580,22 @@ BAD_CASES = {
     "csv nan": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,nan\n"},
         "content/kpis/2026-q1.csv:2: error[IM140]: value 'nan'"),
+    "csv share over 100 %": (
+        {"content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,130\nnps,,4\ncomplaints,,2\n"},
+        "content/kpis/2026-q1.csv:2: error[IM140]: value 130 of 'satisfaction' is outside its range 0 to 100 (hint: a "
+        "share in % lies between 0 and 100; if other values are right for this KPI (a growth rate), give it "
+        "`range: [lowest, highest]` in kpis.yaml)"),
+    "csv segment share below 0 %": (
+        {"content/kpis/2026-q1.csv": "kpi;segment;value\nsatisfaction;;61\nsatisfaction;nord;-3,5\n"},
+        "content/kpis/2026-q1.csv:3: error[IM140]: value -3.5 of 'satisfaction' for segment 'nord' is outside its "
+        "range 0 to 100"),
+    "value outside its range": (
+        {"content/kpis/kpis.yaml": DEFS.replace('unit: ""', 'unit: ""\n        range: [-100, 100]'),
+         "content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nvalues:\n  nps: -130\n---\n"},
+        "content/kpis/2025-q3.md:5: error[IM140]: value -130 of 'nps' is outside its range -100 to 100"),
+    "bad range": (
+        {"content/kpis/kpis.yaml": DEFS.replace('unit: ""', 'unit: ""\n        range: [100, -100]')},
+        "content/kpis/kpis.yaml:12: error[IM140]: range of 'nps' must be [lowest, highest]"),
     "csv unknown id": (
         {"content/kpis/2026-q1.csv": "kpi,segment,value\nnps,,38\numsatz,,12\n"},
         "content/kpis/2026-q1.csv:3: error[IM020]: unknown KPI id 'umsatz'"),
@@ -743,6 +780,42 @@ def test_a_csv_as_a_german_excel_saves_it_is_read(make_site) -> None:
     assert (figures["satisfaction"]["value"], figures["nps"]["value"], figures["complaints"]["value"]) == (61.5, -4, 2)
     assert "61,5" in (root / "_site/kpis/2026-q1/index.html").read_text(encoding="utf-8")
     assert 58.25 in _numbers(document)  # the segment
+
+
+def test_a_survey_tools_quoted_csv_with_empty_columns_beside_the_data_is_read(make_site) -> None:
+    """A survey tool quotes every field ("kpi";"segment";...) and Excel saves the empty columns and rows of
+    a sheet's used range (`;;`): the header was refused ("',' expected after '\"'", or "unknown column
+    'kpi;segment;value;respondents;'", as if semicolons were not read at all)."""
+    rows = ['"kpi";"segment";"value";"respondents";;', '"satisfaction";"";"61,5";"";;', '"nps";"";"-4";"";;',
+            '"complaints";"";"2";"";;', '"satisfaction";"store-nord";"58,25";"31";;',
+            '"satisfaction";"store-klein";"99,75";"3";;', ";;;;;", ";;;;;"]
+    csv = ("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8")
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    document = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
+    snapshot = document["snapshots"][-1]
+    assert snapshot["values"] == {"complaints": 2, "nps": -4, "satisfaction": 61.5}
+    assert snapshot["segments"] == {"store-nord": {"satisfaction": 58.25}}
+    assert snapshot["respondents"] == {"store-nord": 31}
+    assert 99.75 not in _numbers(document) and "store-klein" not in json.dumps(document)
+
+
+def test_a_misspelt_column_of_a_semicolon_csv_is_named(make_site) -> None:
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": "kpi;segmnet;value\nnps;;3\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/kpis/2026-q1.csv:1: error[IM140]: CSV header must be 'kpi;segment;value' (optionally "
+            "';respondents'), not 'kpi;segmnet;value'; unknown column 'segmnet'") in result.output, result.output
+
+
+def test_a_range_lets_a_percentage_kpi_go_beyond_100(make_site) -> None:
+    """A % KPI whose values can exceed 100 (a growth rate) says so with `range:`."""
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("target: 75", "range: [-50, 200]"),
+                      "content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,130\nnps,,4\ncomplaints,,2\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    assert "130\u00a0%" in (root / "_site/kpis/2026-q1/index.html").read_text(encoding="utf-8")
 
 
 def _numbers(value: object) -> list[float]:

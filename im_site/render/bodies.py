@@ -374,8 +374,16 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
 def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     html = ctx.kpi_embed(ref.target, page.lang, page.file) if ctx.kpi_embed else None
     if html is None:
-        ctx.diagnostics.error(part.path, part.body_line + ref.line - 1, "IM020", f"unknown KPI id {ref.target!r}",
-                              hint=known_kpis_hint(set(ctx.kpi_ids)))
+        kpi_id, _, period = ref.target.partition(" ")
+        line = part.body_line + ref.line - 1
+        if kpi_id in ctx.kpi_ids and period.strip():
+            ctx.diagnostics.error(part.path, line, "IM140", f"no published snapshot of period {period.strip()!r} "
+                                  f"has a value for KPI {kpi_id!r}",
+                                  hint="write the period as the snapshot's `period:` does ({kpi}`" + kpi_id +
+                                  " 2026-Q3`), or leave it out for the latest value")
+        else:
+            ctx.diagnostics.error(part.path, line, "IM020", f"unknown KPI id {kpi_id!r}",
+                                  hint=known_kpis_hint(set(ctx.kpi_ids)))
         return ""
     return html
 
