@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import kpis, svg
 from .config import label_for
-from .kpi_sources import Definitions, SnapshotData, choose_sources, load_definitions, load_snapshot, warn_missing
+from .kpi_sources import (
+    Definitions,
+    SnapshotData,
+    choose_sources,
+    load_definitions,
+    load_snapshot,
+    warn_missing,
+    warn_unnamed_segments,
+)
 from .kpis import Correlation, Definition, Figure, Snapshot
 from .model import Page
 from .render import Markup
@@ -98,6 +106,7 @@ def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
         kept, names = kpis.withhold_small_groups(source.snapshot(), minimum)
         snapshots.append(kept)
         withheld[kept.period] = len(names)
+    warn_unnamed_segments(definitions, sources, snapshots, ctx.diagnostics)
     correlations = [kpis.correlate(first, second, snapshots) for first, second in definitions.correlations]
     return KpiData(definitions, sources, snapshots, withheld, kpis.figures(definitions.kpis, snapshots),
                    correlations, minimum)

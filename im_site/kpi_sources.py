@@ -424,3 +424,20 @@ def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnosti
                     if first is not None and first > period and since is None else None)
             diagnostics.warning(data.page.path, data.page.line_of(("period",)), "IM141",
                                 f"snapshot {period} has no value for KPI {kpi.id!r}", hint=hint)
+
+
+def warn_unnamed_segments(definitions: Definitions, chosen: list[SnapshotData], shown: list[Snapshot],
+                          diagnostics: Diagnostics) -> None:
+    """Where kpis.yaml names segments, a segment readers see that it does not name shows as its id
+    (`store-rostock-hafen`) in tables and charts: most likely a new store the list lacks. Withheld
+    segments are not shown, so not named here either."""
+    named = definitions.segment_labels
+    if not named:
+        return
+    for data, snapshot in zip(chosen, shown, strict=True):
+        page = data.page
+        for segment in sorted(set(snapshot.segments) - set(named)):
+            line = page.line_of(("segments", segment)) if segment in page.meta.segments else page.line_of(
+                ("data",) if page.meta.data else ("period",))
+            diagnostics.warning(page.path, line, "IM141", f"segment {segment!r} has no name in `segments:` of "
+                                f"{definitions.path}, so readers see its id", hint=f"add `{segment}: <name>` there")

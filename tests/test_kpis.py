@@ -845,3 +845,18 @@ def test_the_readme_kpi_examples_build_together(make_site):
     assert result.exit_code == 0, result.stderr
     data = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))
     assert "store-hamburg-nord" in json.dumps(data) and "store-berlin-mitte" in json.dumps(data)
+
+
+def test_a_segment_kpis_yaml_does_not_name_is_named_in_a_warning(make_site) -> None:
+    """A new store in the quarter's export showed as `store-rostock-hafen` in tables and charts, with
+    no word from `check`, where kpis.yaml names every other segment. A withheld one is not shown,
+    so it needs no name."""
+    defs = DEFS + "    segments:\n      nord: Filiale Nord\n"
+    csv = ("kpi,segment,value,respondents\nsatisfaction,,61,90\nnps,,4,90\ncomplaints,,2,90\n"
+           "satisfaction,nord,60,40\nsatisfaction,store-rostock-hafen,63,47\nsatisfaction,klein,70,3\n")
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": defs, "content/kpis/2026-q1.csv": csv})
+    result = run_cli(root, "check", "--now", NOW)
+    warnings = [line for line in result.output.splitlines() if "segment" in line and "warning" in line]
+    assert warnings == ["content/kpis/2026-q1.md:4: warning[IM141 kpi-missing]: segment 'store-rostock-hafen' has no "
+                        "name in `segments:` of content/kpis/kpis.yaml, so readers see its id (hint: add "
+                        "`store-rostock-hafen: <name>` there)"], result.output
