@@ -41,6 +41,7 @@ class KpiModel(Strict):
     target: int | float | None = None
     description: Label | None = None
     since: str | None = None  # the first period measured: earlier snapshots need no value
+    until: str | None = None  # the last period measured (a KPI replaced by another): later ones need none
     range: list[int | float] | None = Field(default=None, min_length=2, max_length=2)  # [lowest, highest] possible
 
 
@@ -63,6 +64,7 @@ class Definitions:
     since_lines: dict[str, int | None] = field(default_factory=dict)  # KPI id -> the line of its `since:`
     segment_labels: dict[str, Label] = field(default_factory=dict)  # segment id -> its name (`segments:`)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # KPI id -> the values it can take
+    until: dict[str, str] = field(default_factory=dict)  # KPI id -> its last period (`until:`)
 
     @property
     def ids(self) -> set[str]:
@@ -147,7 +149,8 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
                        None if k.target is None else k.target, k.description) for k in model.kpis]
     return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None},
                        {k.id: doc.line_of(("kpis", index, "since")) for index, k in enumerate(model.kpis)},
-                       dict(model.segments), {k.id: value_range(k) for k in model.kpis if value_range(k) is not None})
+                       dict(model.segments), {k.id: value_range(k) for k in model.kpis if value_range(k) is not None},
+                       {k.id: k.until for k in model.kpis if k.until is not None})
 
 
 PERCENT_RANGE = (0, 100)
@@ -416,8 +419,8 @@ def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnosti
     for data in (data for data in chosen if not data.has_errors):
         period = data.page.meta.period
         for kpi in definitions.kpis:
-            since = definitions.since.get(kpi.id)
-            if kpi.id in data.values or (since is not None and period < since):
+            since, until = definitions.since.get(kpi.id), definitions.until.get(kpi.id)
+            if kpi.id in data.values or (since is not None and period < since) or (until is not None and period > until):
                 continue
             first = min((other.page.meta.period for other in chosen if kpi.id in other.values), default=None)
             hint = (f"if {kpi.id!r} was first measured in {first}, write `since: {first}` at it in kpis.yaml"

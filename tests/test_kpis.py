@@ -662,6 +662,21 @@ def test_a_kpi_added_later_is_not_missing_from_the_snapshots_before_it(make_site
     assert result.exit_code == 1
 
 
+def test_a_kpi_measured_no_more_is_not_missing_from_the_snapshots_after_it(make_site) -> None:
+    """A KPI whose measure changed (sick days instead of a rate in %) is a new KPI from then on; the
+    old one, with `until:` its last period, is not expected in later snapshots, so `check --strict`
+    keeps passing; a snapshot up to that period still needs its value."""
+    defs = DEFS.replace("        unit: {de: je 1000 Kunden", "        until: 2025-Q3\n        unit: {de: je 1000 Kunden")
+    root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": defs,
+                      "content/kpis/2025-q2.md": "---\ntitle: Q2\nperiod: 2025-Q2\nvalues: {satisfaction: 58, nps: 2}\n---\n",
+                      "content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,61\nnps,,4\n"})
+    result = run_cli(root, "check", "--strict", "--now", NOW)
+    assert "2026-q1" not in result.output, result.output
+    assert "content/kpis/2025-q2.md:3: warning[IM141 kpi-missing]: snapshot 2025-Q2 has no value for KPI 'complaints'" \
+        in result.output
+    assert result.exit_code == 1
+
+
 def test_a_kpi_whose_first_period_is_embargoed_is_not_on_the_dashboard_yet(make_site) -> None:
     """A KPI added with `since:` for a period whose snapshot is still embargoed showed "keine Daten"
     on the dashboard (and a correlation with no segments) until the snapshot went live: readers
