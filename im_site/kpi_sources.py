@@ -420,6 +420,12 @@ def warn_missing(chosen: list[SnapshotData], definitions: Definitions, diagnosti
         period = data.page.meta.period
         for kpi in definitions.kpis:
             since, until = definitions.since.get(kpi.id), definitions.until.get(kpi.id)
+            if until is not None and period > until and kpi.id in data.values:
+                meta = data.page.meta
+                where = ("values", kpi.id) if kpi.id in meta.values else ("data",) if meta.data else ("period",)
+                diagnostics.warning(data.page.path, data.page.line_of(where), "IM141",
+                                    f"snapshot {period} has a value for KPI {kpi.id!r}, measured until {until}",
+                                    hint=f"leave the value out, or move `until:` of {kpi.id!r} in kpis.yaml")
             if kpi.id in data.values or (since is not None and period < since) or (until is not None and period > until):
                 continue
             first = min((other.page.meta.period for other in chosen if kpi.id in other.values), default=None)

@@ -675,6 +675,10 @@ def test_a_kpi_measured_no_more_is_not_missing_from_the_snapshots_after_it(make_
     assert "content/kpis/2025-q2.md:3: warning[IM141 kpi-missing]: snapshot 2025-Q2 has no value for KPI 'complaints'" \
         in result.output
     assert result.exit_code == 1
+    (root / "content/kpis/2026-q1.csv").write_text("kpi,segment,value\nsatisfaction,,61\nnps,,4\ncomplaints,,2\n")
+    result = run_cli(root, "check", "--now", NOW)
+    assert ("content/kpis/2026-q1.md:4: warning[IM141 kpi-missing]: snapshot 2026-Q1 has a value for KPI 'complaints', "
+            "measured until 2025-Q3 (hint: leave the value out, or move `until:` of 'complaints' in kpis.yaml)") in result.output
 
 
 def test_a_kpi_whose_first_period_is_embargoed_is_not_on_the_dashboard_yet(make_site) -> None:
