@@ -115,8 +115,15 @@ def previous_change(kpi: str, index: int, history: list[Snapshot]) -> Change | N
     current = history[index].values[kpi]
     for earlier in reversed(history[:index]):
         if kpi in earlier.values:
-            return Change(earlier.period, earlier.values[kpi], current - earlier.values[kpi])
+            return Change(earlier.period, earlier.values[kpi], shown_difference(current, earlier.values[kpi]))
     return None
+
+
+def shown_difference(current: float, earlier: float) -> float:
+    """The change between two values as the pages show them (to SHOWN_DECIMALS): from 73,124 to
+    74,245 shown as 73,12 % and 74,25 % is +1,13, not the +1,12 their exact difference rounds to,
+    which readers checking the figures took for an error."""
+    return round(current, SHOWN_DECIMALS) - round(earlier, SHOWN_DECIMALS)
 
 
 def baseline_for(index: int, history: list[Snapshot]) -> Snapshot | None:
@@ -134,7 +141,7 @@ def baseline_change(kpi: str, index: int, history: list[Snapshot]) -> Change | N
     if baseline is None or kpi not in baseline.values:
         return None
     current = history[index].values[kpi]
-    return Change(baseline.period, baseline.values[kpi], current - baseline.values[kpi])
+    return Change(baseline.period, baseline.values[kpi], shown_difference(current, baseline.values[kpi]))
 
 
 def figures(definitions: list[Definition], snapshots: list[Snapshot]) -> dict[str, dict[str, Figure]]:

@@ -879,3 +879,18 @@ def test_a_segment_kpis_yaml_does_not_name_is_named_in_a_warning(make_site) -> N
     assert warnings == ["content/kpis/2026-q1.md:4: warning[IM141 kpi-missing]: segment 'store-rostock-hafen' has no "
                         "name in `segments:` of content/kpis/kpis.yaml, so readers see its id (hint: add "
                         "`store-rostock-hafen: <name>` there)"], result.output
+
+
+def test_a_change_adds_up_with_the_values_as_shown(make_site) -> None:
+    """73,124 and 74,245 are shown as 73,12 % and 74,25 %: the change between them was shown as
+    +1,12 Pp. (their exact difference, rounded), which a reader doing the sum took for an error."""
+    root = make_site({**SMALL_SITE,
+                      "content/kpis/2026-q1.csv": "kpi,segment,value\nsatisfaction,,73.124\nnps,,4\ncomplaints,,2\n",
+                      "content/kpis/2026-q2.md": "---\ntitle: Q2\nperiod: 2026-Q2\n"
+                                                 "values: {satisfaction: 74.245, nps: 5, complaints: 2}\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    page = (root / "_site/kpis/2026-q2/index.html").read_text(encoding="utf-8")
+    assert "74,25\u00a0%" in page and "+1,13\u00a0Pp." in page and "+1,12" not in page
+    figure = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))["snapshots"][-1]["figures"]["satisfaction"]
+    assert figure["previous"]["change"] == 1.13
