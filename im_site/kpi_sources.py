@@ -237,6 +237,7 @@ def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], kno
         diagnostics.error(page.path, line, "IM140", f"data file {page.meta.data!r} not found beside the snapshot",
                           hint="put a .csv file with the header kpi,segment,value in content/kpis/")
         return True
+    differing: set[str] = set()  # segments whose respondents differ, reported once each
     for row in read_csv(source, known, diagnostics):
         segment, target = row.segment, (data.values if not row.segment else data.segments.setdefault(row.segment, {}))
         if row.kpi in target:
@@ -249,10 +250,14 @@ def _merge_csv(data: SnapshotData, page: Page, files: dict[str, SourceFile], kno
             continue
         target[row.kpi] = row.value
         if row.respondents is not None and segment:
-            if data.respondents.get(segment, row.respondents) != row.respondents:
+            known_count = data.respondents.get(segment, row.respondents)
+            if known_count != row.respondents and segment not in differing:
+                differing.add(segment)
                 diagnostics.error(source.path, row.line, "IM140",
-                                  f"respondents of {segment!r} differ: {data.respondents[segment]} and {row.respondents}")
-            data.respondents[segment] = row.respondents
+                                  f"respondents of {segment!r} differ: {known_count} and {row.respondents}",
+                                  hint="a segment has one count of respondents for all its KPIs, by which it is "
+                                       "withheld when too small: give every row of it the smallest")
+            data.respondents[segment] = min(known_count, row.respondents)
     return True
 
 

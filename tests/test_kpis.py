@@ -894,3 +894,17 @@ def test_a_change_adds_up_with_the_values_as_shown(make_site) -> None:
     assert "74,25\u00a0%" in page and "+1,13\u00a0Pp." in page and "+1,12" not in page
     figure = json.loads((root / "_site/data/kpis.json").read_text(encoding="utf-8"))["snapshots"][-1]["figures"]["satisfaction"]
     assert figure["previous"]["change"] == 1.13
+
+
+def test_respondents_that_differ_within_a_segment_are_one_error_with_the_way_out(make_site) -> None:
+    """A survey export counts respondents per question: a segment's 38 on one row and 40 on the next
+    gave one error for every later row, none saying what to do."""
+    csv = ("kpi,segment,value,respondents\nsatisfaction,,61,90\nnps,,4,90\ncomplaints,,2,90\n"
+           "satisfaction,nord,60,38\nnps,nord,5,40\ncomplaints,nord,2,38\nsatisfaction,sued,64,22\nnps,sued,3,22\n")
+    root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
+    result = build_site(root)
+    assert result.exit_code == 1
+    problems = [line for line in result.output.splitlines() if "error[" in line]
+    assert problems == ["content/kpis/2026-q1.csv:6: error[IM140]: respondents of 'nord' differ: 38 and 40 (hint: a "
+                        "segment has one count of respondents for all its KPIs, by which it is withheld when too small: "
+                        "give every row of it the smallest)"], result.output
