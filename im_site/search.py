@@ -48,6 +48,8 @@ SEARCH_CACHE_VERSION = "search-4"  # 2: hyphenated words also joined; 3: soft hy
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
+TEXT_CHUNK = 4  # pages per search/<lang>/x-<n>.js: the text a result's snippet is cut from, loaded for shown results
+TEXT_CHARS = 6000  # of a page's text kept for snippets (a match further on shows the summary)
 TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_CAP = 10, 3, 10
 ALGORITHMS = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian",
               "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "no": "norwegian",
@@ -70,6 +72,8 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 #: a reader may type them ("Frischeversprechen").
 _HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+#: The space the text of a link or emphasis leaves before the punctuation after it ("Kennzahlen , an").
+_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)])")
 MIN_HEAD = 4  # shortest head word a German compound is split into
 
 
@@ -204,8 +208,12 @@ def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None
         add_compound_heads(postings)
     shards = shard_files(lang, postings, forms)
     hashes = {key: hashlib.sha256(data).hexdigest()[:10] for key, (_, data) in shards.items()}
+    texts = text_files(lang, [snippet_text(page) for page in pages])
     docs = docs_payload(ctx, lang, pages, excerpts, hashes)
+    docs["chunk"] = TEXT_CHUNK
+    docs["texts"] = [hashlib.sha256(data).hexdigest()[:10] for _, data in texts]
     files = {path: data for path, data in shards.values()}
+    files.update(texts)
     files[f"search/{lang}/docs.js"] = script(f"{lang}/docs", docs)
     return files
 
@@ -344,6 +352,24 @@ def shard_files(lang: str, postings: dict[str, list[int]], forms: dict[str, str]
         grouped[shard_key(form)]["forms"][form] = forms[form]
     return {key: (f"search/{lang}/t-{key}.js", script(f"{lang}/t-{key}", grouped[key]))
             for key in sorted(grouped)}
+
+
+def snippet_text(page: Page) -> str:
+    """The page's text as a result's snippet is cut from: white space collapsed, invisible
+    characters dropped (as indexed), at most TEXT_CHARS, cut at a word."""
+    text = _BEFORE_PUNCTUATION.sub(r"\1", " ".join(page.plain_text.translate(INVISIBLE).split()))
+    if len(text) <= TEXT_CHARS:
+        return text
+    return text[:TEXT_CHARS].rsplit(" ", 1)[0]
+
+
+def text_files(lang: str, texts: list[str]) -> list[tuple[str, bytes]]:
+    """search/<lang>/x-<n>.js: the texts of pages n*TEXT_CHUNK onwards, in index order.
+
+    Not in docs.js, which every query loads: the browser loads the files of the results it
+    shows, to show the sentence where the query matched."""
+    return [(f"search/{lang}/x-{n}.js", script(f"{lang}/x-{n}", {"texts": texts[start:start + TEXT_CHUNK]}))
+            for n, start in enumerate(range(0, len(texts), TEXT_CHUNK))]
 
 
 def docs_payload(ctx: "RenderContext", lang: str, pages: list[Page], excerpts: list[str],

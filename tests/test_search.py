@@ -265,3 +265,25 @@ def test_light_stemming_mirrors_the_client():
     assert "ubung" in candidates(fold("Uebungen"), "de")
     assert fold("Straße") == "strasse" and fold("Café") == "cafe"
     assert shard_key("übung") == "_" and shard_key(fold("übung")) == "u"
+
+
+def test_page_texts_for_snippets_are_outside_the_main_index(make_site):
+    """Results showed the page's summary, not where the query matched: each page's text is written
+    for the browser to cut the matching sentence from, TEXT_CHUNK pages a file, in the index's order,
+    loaded only for the results shown (docs.js, which every query loads, stays as small)."""
+    from im_site.search import TEXT_CHUNK
+    root = make_site({f"content/messages/m{n:02}.md": message(f"Nachricht {n}", f"Satz eins. Der Umzug [Nummer](m00.md) {n}, "
+                                                              "*bald*.", "summary: Kurz gesagt.\n") for n in range(TEXT_CHUNK + 3)})
+    assert build_site(root).exit_code == 0
+    folder = root / "_site" / "search" / "de"
+    docs, _ = load_shards(root / "_site", "de")
+    assert "Umzug" not in (folder / "docs.js").read_text(encoding="utf-8")
+    texts = []
+    for n in range(len(docs["texts"])):
+        text = (folder / f"x-{n}.js").read_text(encoding="utf-8")
+        match = re.fullmatch(rf'\(window\.imSearchData=window\.imSearchData\|\|\{{\}}\)\["de/x-{n}"\]=(.*);\n', text, re.S)
+        assert match
+        texts += json.loads(match.group(1))["texts"]
+    assert docs["chunk"] == TEXT_CHUNK and len(docs["texts"]) == 2 and not (folder / "x-2.js").exists()
+    by_title = dict(zip((entry[1] for entry in docs["docs"]), texts))
+    assert by_title["Nachricht 5"] == "Satz eins. Der Umzug Nummer 5, bald."  # no space left before the comma

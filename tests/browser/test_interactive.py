@@ -199,6 +199,25 @@ def test_search_results_mark_the_words_the_query_matched(page, plain_site):
     assert title.inner_text() == "Neue Schulung für die Kasse"
 
 
+def test_search_results_show_the_sentence_where_the_query_matched(page, plain_site):
+    """Every result showed its page's summary, not why it was found: the sentence of the page's
+    text where the query matched is shown, its words marked; where only the title matched, the
+    summary."""
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Umzügen")
+    excerpt = page.locator("header .search-results .search-excerpt")
+    excerpt.first.wait_for()
+    assert excerpt.all_inner_texts() == ["Der Umzug beginnt im Januar."]  # the summary says "Ab Januar sitzen …"
+    assert excerpt.first.locator("mark").all_inner_texts() == ["Umzug"]
+    box.fill("Zentrale")  # in the title only
+    page.locator("header .search-excerpt", has_text="Ab Januar sitzen alle Abteilungen in einem Haus.").wait_for()
+    page.goto(plain_site.url + "search/?q=zwanzig+Minuten")
+    found = page.locator("main .search-results .search-excerpt")
+    found.first.wait_for()
+    assert found.all_inner_texts() == ["Sie dauert zwanzig Minuten."]
+
+
 def test_search_finds_a_compound_the_site_never_uses_by_its_parts(page, plain_site):
     """"Kassenschulung" found nothing on a site that says "Schulung" and "Kasse" (the index splits
     only the compounds the site itself uses); its parts are looked up, on pages having both."""
