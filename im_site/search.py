@@ -27,12 +27,13 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import snowballstemmer
 
 from .cache import code_key, digest
 from .config import label_for, primary_language
+from .kpi_pages import dashboard_languages, dashboard_search, snapshot_labels
 from .model import Page
 from .parallel import fork_batches
 from .render import render_job
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
     from .render.context import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
-SEARCH_CACHE_VERSION = "search-4"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives
+SEARCH_CACHE_VERSION = "search-5"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives;
+# 5: a snapshot's KPI labels
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -198,24 +200,41 @@ def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None
     forms: dict[str, str] = {}
     excerpts = []
     for number, entry in enumerate(page_terms(ctx, lang, pages, used if used is not None else set())):
-        for stem, weight in zip(entry.stems, entry.weights):
-            postings[stem] += [number, weight]
-        for folded, stem in entry.forms.items():  # one word form, two stems (rare): the first in order
-            if folded not in forms or stem < forms[folded]:
-                forms[folded] = stem
+        _merge(postings, forms, number, entry)
         excerpts.append(entry.excerpt)
+    texts = [snippet_text(page) for page in pages]
+    dashboard = None
+    if ctx.kpi_data is not None and lang in dashboard_languages(ctx):
+        file, title, labels, details = dashboard_search(ctx, ctx.kpi_data, lang)
+        intro = ctx.strings(lang).get("kpi_intro", "")
+        entry = _terms(Analyzer(lang), title, intro, "", " ".join(labels), " ".join(details))
+        _merge(postings, forms, len(pages), entry)
+        dashboard = [file, title, "kpi_snapshot", [], [], excerpt(intro)]
+        texts.append(". ".join(labels + details))
     if primary_language(lang) == "de":
         add_compound_heads(postings)
     shards = shard_files(lang, postings, forms)
     hashes = {key: hashlib.sha256(data).hexdigest()[:10] for key, (_, data) in shards.items()}
-    texts = text_files(lang, [snippet_text(page) for page in pages])
     docs = docs_payload(ctx, lang, pages, excerpts, hashes)
+    if dashboard is not None:  # after the pages: the KPI dashboard, found by the KPIs it shows
+        docs["docs"].append(dashboard)
+        docs["labels"]["type"].setdefault("kpi_snapshot", ctx.strings(lang).get("search_type_kpi_snapshot", "kpi_snapshot"))
+    texts = text_files(lang, texts)
     docs["chunk"] = TEXT_CHUNK
     docs["texts"] = [hashlib.sha256(data).hexdigest()[:10] for _, data in texts]
     files = {path: data for path, data in shards.values()}
     files.update(texts)
     files[f"search/{lang}/docs.js"] = script(f"{lang}/docs", docs)
     return files
+
+
+def _merge(postings: dict[str, list[int]], forms: dict[str, str], number: int, entry: PageTerms) -> None:
+    """Add document `number`'s terms to the postings and its word forms to the forms."""
+    for stem, weight in zip(entry.stems, entry.weights):
+        postings[stem] += [number, weight]
+    for folded, stem in entry.forms.items():  # one word form, two stems (rare): the first in order
+        if folded not in forms or stem < forms[folded]:
+            forms[folded] = stem
 
 
 def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str]) -> Iterator[PageTerms]:
@@ -227,7 +246,10 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
     """
     cache = ctx.images.cache
     strings = ctx.strings(lang)
-    extras = [page_labels(page, strings.get(f"search_type_{page.kind}", "")) for page in pages]
+    data = ctx.kpi_data
+    extras = [page_labels(page, strings.get(f"search_type_{page.kind}", ""),
+                          snapshot_labels(data, page) if data is not None and page.kind == "kpi_snapshot" else ())
+              for page in pages]
     keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, _summary(page), *extra,
                    *(part.source_key for part in page.parts)) for page, extra in zip(pages, extras)]
     used.update(keys)
@@ -282,14 +304,15 @@ def _decode_terms(value: bytes) -> PageTerms | None:
         return None
 
 
-def page_labels(page: Page, type_label: str) -> tuple[str, str]:
+def page_labels(page: Page, type_label: str, kpis: Sequence[str] = ()) -> tuple[str, str]:
     """What the page shows besides its title, summary and bodies, as (labels, details): its
-    content type as readers see it ("Training"), its tags and lesson titles, weighted as the
-    summary; a module's objectives, weighted as body text. A module called "Frische erklären",
-    tagged `schulung`, was found by neither "Training" nor "Schulung"."""
+    content type as readers see it ("Training"), its tags and lesson titles and a KPI snapshot's
+    KPI labels (`kpis`), weighted as the summary; a module's objectives, weighted as body text. A
+    module called "Frische erklären", tagged `schulung`, was found by neither "Training" nor
+    "Schulung"."""
     lessons = [part.title for part in page.parts if part.title]
     objectives = page.meta.__dict__.get("objectives") or []
-    labels = " ".join([type_label, *page.tags, *lessons])
+    labels = " ".join([type_label, *page.tags, *lessons, *kpis])
     return labels, " ".join(str(item) for item in objectives)
 
 
@@ -297,9 +320,12 @@ def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str] = ("", ""
     """Title words count most, then the summary and the labels (`page_labels`), then the body and
     details (capped per word)."""
     summary = _summary(page)
-    text = page.plain_text
-    labels, details = extra
-    counted = [_words(part.lower()) for part in (page.title, summary, text, labels, details)]
+    return _terms(analyzer, page.title, summary, page.plain_text, *extra)
+
+
+def _terms(analyzer: Analyzer, title: str, summary: str, text: str, labels: str, details: str) -> PageTerms:
+    """`_page_terms` of the parts of a page (or of the KPI dashboard)."""
+    counted = [_words(part.lower()) for part in (title, summary, text, labels, details)]
     weights: Counter[str] = Counter()
     for stem, count in analyzer.terms(counted[0]).items():
         weights[stem] += TITLE_WEIGHT * count

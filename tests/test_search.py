@@ -287,3 +287,48 @@ def test_page_texts_for_snippets_are_outside_the_main_index(make_site):
     assert docs["chunk"] == TEXT_CHUNK and len(docs["texts"]) == 2 and not (folder / "x-2.js").exists()
     by_title = dict(zip((entry[1] for entry in docs["docs"]), texts))
     assert by_title["Nachricht 5"] == "Satz eins. Der Umzug Nummer 5, bald."  # no space left before the comma
+
+
+KPI_DEFS = """\
+kpis:
+  - id: enps
+    label: {de: Weiterempfehlung als Arbeitgeber (eNPS), en: Employer recommendation (eNPS)}
+    description: {de: Anteil der Förderer minus Anteil der Kritiker., en: Promoters minus detractors.}
+    category: engagement
+    unit: {de: Punkte, en: points}
+    direction: up
+  - id: spaeter
+    label: {de: Geheimkennzahl, en: Secret figure}
+    since: 2026-Q4
+    category: impact
+    unit: "%"
+    direction: up
+"""
+
+
+def test_kpi_pages_are_found_by_their_kpi_labels(make_site):
+    """"eNPS" missed the newest snapshot, whose commentary did not write it (only its table, made
+    from kpis.yaml), and the dashboard: both are indexed by the KPIs they show, in their language;
+    a KPI the dashboard does not show yet leaves no trace."""
+    snapshot = "---\ntitle: {title}\nperiod: {period}\n{extra}values: {{enps: {value}}}\n---\n{body}\n"
+    root = make_site({
+        "content/messages/a.md": message("Hallo", "Text."),
+        "content/messages/a.en.md": message("Hello", "Text."),
+        "content/kpis/kpis.yaml": KPI_DEFS,
+        "content/kpis/2026-q2.md": snapshot.format(title="Kennzahlen Q2", period="2026-Q2", extra="baseline: true\n",
+                                                   value=-4, body="Der eNPS liegt bei −4."),
+        "content/kpis/2026-q3.md": snapshot.format(title="Kennzahlen Q3", period="2026-Q3", extra="date: 2026-10-09\n",
+                                                   value=9, body="Besser geworden."),
+    })
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de", "eNPS") == ["Kennzahlen", "Kennzahlen Q2", "Kennzahlen Q3"]
+    assert query(out, "de", "Weiterempfehlung Arbeitgeber") == ["Kennzahlen", "Kennzahlen Q2", "Kennzahlen Q3"]
+    assert query(out, "de", "Kritiker") == ["Kennzahlen"]  # the dashboard shows the KPI's description
+    docs, _ = load_shards(out, "de")
+    dashboard = next(entry for entry in docs["docs"] if entry[1] == "Kennzahlen")
+    assert dashboard[0] == "kpis/index.html" and dashboard[2] == "kpi_snapshot"
+    assert query(out, "en", "eNPS") == ["KPIs"]  # no English snapshot: the English dashboard
+    assert query(out, "de", "Geheimkennzahl") == []
+    search_files = b"".join(p.read_bytes() for p in sorted((out / "search").rglob("*")) if p.is_file())
+    assert b"geheimkennzahl" not in search_files.lower() and b"secret figure" not in search_files.lower()
