@@ -264,6 +264,43 @@ def test_escape_on_a_search_result_closes_the_panel_and_returns_to_the_box(page,
     assert box.input_value() == "Umzug"
 
 
+def test_arrow_keys_move_through_the_header_results_and_enter_opens_one(page, plain_site):
+    """The header box's results were reached only with Tab: ArrowDown and ArrowUp move through them
+    (and "all results"), ArrowUp on the first returns to the box, Enter opens the result, Escape
+    closes the list and returns to the box."""
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Kasse")
+    results = page.locator("header .search-results a")
+    results.nth(1).wait_for()
+    titles = results.all_inner_texts()
+    focused = "document.activeElement.textContent"
+    box.press("ArrowDown")
+    assert page.evaluate(focused) == titles[0]
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == titles[1]
+    for _ in titles:
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.closest('.search-more') !== null")  # "all results" last
+    for _ in titles:
+        page.keyboard.press("ArrowUp")
+    assert page.evaluate(focused) == titles[0]
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert page.locator("header .search-panel").is_visible() and box.input_value() == "Kasse"
+    box.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert page.locator("header .search-panel").is_hidden()
+    box.press("ArrowDown")  # opens the list again
+    page.locator("header .search-panel").wait_for(state="visible")
+    box.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/search/" not in url and url.rstrip("/") != plain_site.url.rstrip("/"))
+    assert page.locator("h1").inner_text() == titles[0]
+
+
 def test_the_first_letter_typed_in_the_header_box_says_no_results_yet(page, plain_site):
     """Typing "K" of "Kasse" answered "Keine Treffer" at once: one letter is no word to look up, so
     the panel stays closed until there is one."""

@@ -413,6 +413,33 @@
     this.showStatus(one ? "data-text-count-one" : (hits.length ? "data-text-count" : "data-text-none"), hits.length);
   };
 
+  /* Focus on the box without searching again (its focus handler opens the panel). */
+  Box.prototype.focusBox = function () {
+    this.closing = true;
+    this.input.focus();
+    this.closing = false;
+  };
+
+  /* ArrowDown and ArrowUp move the focus from the box through the results and "all results"
+     (Enter opens the one focused, as any link; Escape returns to the box); ArrowUp on the first
+     returns to the box. ArrowDown in the box with the panel closed opens it again. */
+  Box.prototype.move = function (event) {
+    var links = Array.prototype.slice.call(this.panel.querySelectorAll(".search-results a, .search-more a"));
+    var at = links.indexOf(document.activeElement);
+    if (this.panel.hidden || !this.list.firstChild) {
+      if (event.key === "ArrowDown" && at < 0 && this.input.value.trim()) { event.preventDefault(); this.run(); }
+      return;
+    }
+    event.preventDefault();  // not the page's scrolling
+    if (event.key === "ArrowDown") {
+      links[Math.min(at + 1, links.length - 1)].focus();
+    } else if (at > 0) {
+      links[at - 1].focus();
+    } else if (at === 0) {
+      this.focusBox();
+    }
+  };
+
   Box.prototype.schedule = function () {
     clearTimeout(this.timer);
     this.timer = setTimeout(this.run, 120);
@@ -436,10 +463,9 @@
       if (this.input.value) { this.run(); }
     } else {
       this.form.addEventListener("keydown", function (event) {
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") { box.move(event); return; }
         if (event.key !== "Escape") { return; }
-        box.closing = true;  // focusing the box from a result must not open the panel again
-        box.input.focus();
-        box.closing = false;
+        box.focusBox();
         box.panel.hidden = true;
       });
       document.addEventListener("click", function (event) {
