@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from .render.context import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
-SEARCH_CACHE_VERSION = "search-5"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives;
-# 5: a snapshot's KPI labels
+SEARCH_CACHE_VERSION = "search-6"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives;
+# 5: a snapshot's KPI labels; 6: words joined by Unicode hyphens too
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -72,7 +72,9 @@ SUFFIXES = {
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 #: Words joined by hyphens ("Frische-Versprechen", "E-Mail") are indexed as one word too, the way
 #: a reader may type them ("Frischeversprechen").
-_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
+#: Word's hyphen (U+2010) and non-breaking hyphen (U+2011) too, as pasted ("Liefer\u2011Service").
+_HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+", re.UNICODE)
+_HYPHEN = re.compile(r"[-\u2010\u2011]")
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 #: The space the text of a link or emphasis leaves before the punctuation after it ("Kennzahlen , an").
 _BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)])")
@@ -210,7 +212,7 @@ def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None
         entry = _terms(Analyzer(lang), title, intro, "", " ".join(labels), " ".join(details))
         _merge(postings, forms, len(pages), entry)
         dashboard = [file, title, "kpi_snapshot", [], [], excerpt(intro)]
-        texts.append(". ".join(labels + details))
+        texts.append(" ".join(item if item.endswith((".", "!", "?")) else item + "." for item in labels + details))
     if primary_language(lang) == "de":
         add_compound_heads(postings)
     shards = shard_files(lang, postings, forms)
@@ -350,7 +352,7 @@ def _terms(analyzer: Analyzer, title: str, summary: str, text: str, labels: str,
 def _words(text: str) -> Counter[str]:
     text = text.translate(INVISIBLE)  # a soft hyphen would split "Lebens\u00admittel" in two
     counts = Counter(_WORD.findall(text))
-    counts.update(joined.replace("-", "") for joined in _HYPHENATED.findall(text))
+    counts.update(_HYPHEN.sub("", joined) for joined in _HYPHENATED.findall(text))
     return counts
 
 

@@ -101,6 +101,16 @@ def test_hyphenated_words_are_found_written_as_one(make_site):
     assert query(out, "de", "Versprechen") == ["Unser Frische-Versprechen", "Versprechen halten"]
 
 
+def test_words_joined_by_a_unicode_hyphen_are_found_written_as_one(make_site):
+    """Word writes "Liefer\u2011Service" with a non-breaking hyphen (U+2011), and U+2010 is the
+    typographic hyphen: "Lieferservice" found it only split in two, at half weight."""
+    root = make_site({"content/messages/v.md": message("Neu", "Der Liefer\u2011Service und die Kunden\u2010Hotline."),
+                      "content/messages/w.md": message("Alt", "Liefer und Service, Kunden und Hotline.")})
+    assert build_site(root).exit_code == 0
+    assert query(root / "_site", "de", "Lieferservice") == ["Neu"]
+    assert query(root / "_site", "de", "Kundenhotline") == ["Neu"]
+
+
 def test_text_pasted_from_word_is_found_whole(make_site):
     """Word's soft hyphens and zero-width spaces are invisible: "Lebens\u00admittel" is one word."""
     root = make_site({"content/messages/k.md": message("Neue Lebens\u00admittel\u200bkontrolle",

@@ -218,6 +218,17 @@ def test_search_results_show_the_sentence_where_the_query_matched(page, plain_si
     assert found.all_inner_texts() == ["Sie dauert zwanzig Minuten."]
 
 
+def test_a_compound_typed_whole_marks_the_hyphenated_word_in_the_snippet(page, plain_site):
+    """"Leipzigzentrum" found the pages saying "Leipzig-Zentrum" (indexed written as one too), but
+    showed their summaries, unmarked: the hyphenated word is matched whole, marked and shown."""
+    page.goto(plain_site.url + "search/?q=Leipzigzentrum")
+    excerpts = page.locator("main .search-results .search-excerpt")
+    excerpts.first.wait_for()
+    assert excerpts.count() >= 2
+    for index in range(excerpts.count()):
+        assert excerpts.nth(index).locator("mark").all_inner_texts() == ["Leipzig-Zentrum"]
+
+
 def test_search_finds_a_compound_the_site_never_uses_by_its_parts(page, plain_site):
     """"Kassenschulung" found nothing on a site that says "Schulung" and "Kasse" (the index splits
     only the compounds the site itself uses); its parts are looked up, on pages having both."""

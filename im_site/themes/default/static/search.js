@@ -266,15 +266,33 @@
   /* `node` given `text` with each word the query matched in <mark>, made of text nodes: a title
      is never read as HTML. */
   function marked(node, text, stems) {
-    var pattern = /[\p{L}\p{N}]+/gu, last = 0, match;
-    while ((match = pattern.exec(text)) !== null) {
-      if (!matches(match[0], stems)) { continue; }
-      if (match.index > last) { node.appendChild(document.createTextNode(text.slice(last, match.index))); }
-      node.appendChild(element("mark", null, match[0]));
-      last = match.index + match[0].length;
-    }
+    var last = 0;
+    spans(text, stems).forEach(function (span) {
+      if (span[0] > last) { node.appendChild(document.createTextNode(text.slice(last, span[0]))); }
+      node.appendChild(element("mark", null, text.slice(span[0], span[1])));
+      last = span[1];
+    });
     if (last < text.length) { node.appendChild(document.createTextNode(text.slice(last))); }
     return node;
+  }
+
+  /* [start, end] of each word of `text` the query matched: a hyphenated word whole where it
+     matched written as one ("Kundenservice" for "Kunden-Service", indexed so by search.py), else
+     its parts that matched. */
+  function spans(text, stems) {
+    var pattern = /[\p{L}\p{N}]+(?:[-\u2010\u2011][\p{L}\p{N}]+)*/gu, found = [], match;
+    while ((match = pattern.exec(text)) !== null) {
+      var word = match[0], start = match.index;
+      if (/[-\u2010\u2011]/.test(word) && matches(word.replace(/[-\u2010\u2011]/g, ""), stems)) {
+        found.push([start, start + word.length]);
+        continue;
+      }
+      var part = /[\p{L}\p{N}]+/gu, piece;
+      while ((piece = part.exec(word)) !== null) {
+        if (matches(piece[0], stems)) { found.push([start + piece.index, start + piece.index + piece[0].length]); }
+      }
+    }
+    return found;
   }
 
   /* {doc index: text} of the pages `hits` (their search/<lang>/x-<n>.js, docs.chunk pages each,
@@ -305,12 +323,12 @@
     sentences.push(text.slice(last).trim());
     var best = null;
     sentences.forEach(function (sentence, index) {
-      var pattern = /[\p{L}\p{N}]+/gu, seen = {}, count = 0, first = -1, m;
-      while ((m = pattern.exec(sentence)) !== null) {
-        if (!matches(m[0], stems)) { continue; }
-        if (first < 0) { first = m.index; }
-        if (!seen[fold(m[0])]) { seen[fold(m[0])] = true; count++; }
-      }
+      var seen = {}, count = 0, first = -1;
+      spans(sentence, stems).forEach(function (span) {
+        var word = fold(sentence.slice(span[0], span[1]));
+        if (first < 0) { first = span[0]; }
+        if (!seen[word]) { seen[word] = true; count++; }
+      });
       if (count && (!best || count > best.count)) { best = { count: count, index: index, first: first }; }
     });
     if (!best) { return ""; }
