@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 SEARCH_CACHE_VERSION = "search-6"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives;
-# 5: a snapshot's KPI labels; 6: words joined by Unicode hyphens too
+# 5: a snapshot's KPI labels; 6: words joined by Unicode hyphens too, the page's text for snippets
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -78,6 +78,7 @@ _HYPHEN = re.compile(r"[-\u2010\u2011]")
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 #: The space the text of a link or emphasis leaves before the punctuation after it ("Kennzahlen , an").
 _BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)])")
+_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")  # as INVISIBLE, 4 times faster than translate
 MIN_HEAD = 4  # shortest head word a German compound is split into
 
 
@@ -156,12 +157,14 @@ class Analyzer:
 @dataclass(frozen=True)
 class PageTerms:
     """What one page adds to its language's index: stems with weights (sorted by stem), the
-    word forms the browser needs, and its excerpt. Cached by the page's sources."""
+    word forms the browser needs, its excerpt and its text for snippets (`snippet_text`). Cached
+    by the page's sources."""
 
     stems: tuple[str, ...]
     weights: tuple[int, ...]
     forms: dict[str, str]
     excerpt: str
+    text: str = ""
 
 
 # ---------------------------------------------------------------- the index
@@ -200,11 +203,12 @@ def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None
     pages = sorted(ctx.site.pages_in(lang), key=lambda p: p.url)
     postings: dict[str, list[int]] = defaultdict(list)
     forms: dict[str, str] = {}
-    excerpts = []
+    excerpts: list[str] = []
+    texts: list[str] = []
     for number, entry in enumerate(page_terms(ctx, lang, pages, used if used is not None else set())):
         _merge(postings, forms, number, entry)
         excerpts.append(entry.excerpt)
-    texts = [snippet_text(page) for page in pages]
+        texts.append(entry.text)
     dashboard = None
     if ctx.kpi_data is not None and lang in dashboard_languages(ctx):
         file, title, labels, details = dashboard_search(ctx, ctx.kpi_data, lang)
@@ -295,13 +299,13 @@ def _cacheable(page: Page) -> bool:
 
 
 def _packed(entry: PageTerms) -> bytes:
-    return marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt))
+    return marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt, entry.text))
 
 
 def _decode_terms(value: bytes) -> PageTerms | None:
     try:
-        stems, weights, forms, text = marshal.loads(value)
-        return PageTerms(stems, weights, forms, text)
+        stems, weights, forms, text, snippets = marshal.loads(value)
+        return PageTerms(stems, weights, forms, text, snippets)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
 
@@ -322,7 +326,8 @@ def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str] = ("", ""
     """Title words count most, then the summary and the labels (`page_labels`), then the body and
     details (capped per word)."""
     summary = _summary(page)
-    return _terms(analyzer, page.title, summary, page.plain_text, *extra)
+    entry = _terms(analyzer, page.title, summary, page.plain_text, *extra)
+    return PageTerms(entry.stems, entry.weights, entry.forms, entry.excerpt, snippet_text(page))
 
 
 def _terms(analyzer: Analyzer, title: str, summary: str, text: str, labels: str, details: str) -> PageTerms:
@@ -385,7 +390,7 @@ def shard_files(lang: str, postings: dict[str, list[int]], forms: dict[str, str]
 def snippet_text(page: Page) -> str:
     """The page's text as a result's snippet is cut from: white space collapsed, invisible
     characters dropped (as indexed), at most TEXT_CHARS, cut at a word."""
-    text = _BEFORE_PUNCTUATION.sub(r"\1", " ".join(page.plain_text.translate(INVISIBLE).split()))
+    text = _BEFORE_PUNCTUATION.sub(r"\1", " ".join(_INVISIBLE.sub("", page.plain_text).split()))
     if len(text) <= TEXT_CHARS:
         return text
     return text[:TEXT_CHARS].rsplit(" ", 1)[0]
