@@ -50,7 +50,7 @@ def own_index(site: Path, runs: int) -> tuple[float, float, int, int, float, flo
     result = build(config, BuildOptions(config_path=site / "site.yaml", now=datetime(2026, 11, 26, tzinfo=timezone.utc)))
     theme = load_theme(config, Diagnostics())
     ctx = SimpleNamespace(site=result.site, config=config, strings=theme.strings_for, options=result.options,
-                          images=SimpleNamespace(cache=Cache(None)))
+                          images=SimpleNamespace(cache=Cache(None)), kpi_data=None)  # no KPI dashboard
     def index() -> dict[str, bytes]:
         return {path: data for lang in config.languages for path, data in search.language_files(ctx, lang).items()}
 

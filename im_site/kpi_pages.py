@@ -80,6 +80,7 @@ def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
                 ctx.hidden[source.rel] = INVALID
         return []
     ctx.kpi_ids = frozenset(data.definitions.ids)
+    ctx.kpi_data = data
     ctx.kpi_embed = lambda kpi_id, lang, from_file: embed(ctx, data, kpi_id, lang, from_file)
     ctx.outputs.add(DATA_FILE, data_json(data), data.definitions.path, ctx.diagnostics)
     return [dashboard_job(ctx, data, lang) for lang in dashboard_languages(ctx)]
@@ -300,6 +301,30 @@ def snapshot_view(ctx: RenderContext, data: KpiData, page: Page) -> dict[str, An
             "withheld": t["kpi_withheld_one" if withheld == 1 else "kpi_withheld"].format(count=withheld, minimum=data.min_group_size)
             if withheld else None,
             "dashboard": dashboard_file(ctx, lang)}
+
+
+# ---------------------------------------------------------------- search
+
+def snapshot_labels(data: KpiData, page: Page) -> list[str]:
+    """The labels of the KPIs a snapshot page shows in its tables, for the search index: "eNPS"
+    found every page but the newest snapshot, whose table is all that names it."""
+    period = page.meta.period
+    if period not in data.table:
+        return []
+    snapshot = data.snapshot(period)
+    return [_label(kpi, page.lang) for kpi in data.definitions.kpis
+            if kpi.id in data.table[period] or any(kpi.id in v for v in snapshot.segments.values())]
+
+
+def dashboard_search(ctx: RenderContext, data: KpiData, lang: str) -> tuple[str, str, list[str], list[str]]:
+    """(file, title, labels, details) of the dashboard in `lang` for the search index: the
+    categories and labels of the KPIs it shows, and their descriptions (none of a KPI not yet
+    measured, which the dashboard leaves out)."""
+    t = ctx.strings(lang)
+    shown = [kpi for kpi in data.definitions.kpis if data.measured(kpi)]
+    labels = [t[f"kpi_category_{c}"] for c in CATEGORIES if any(kpi.category == c for kpi in shown)]
+    details = [label_for(kpi.description, lang) for kpi in shown if kpi.description]
+    return dashboard_file(ctx, lang), t["kpis_title"], labels + [_label(kpi, lang) for kpi in shown], details
 
 
 # ---------------------------------------------------------------- {kpi} embeds

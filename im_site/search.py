@@ -27,12 +27,13 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import snowballstemmer
 
 from .cache import code_key, digest
 from .config import label_for, primary_language
+from .kpi_pages import dashboard_languages, dashboard_search, snapshot_labels
 from .model import Page
 from .parallel import fork_batches
 from .render import render_job
@@ -44,10 +45,13 @@ if TYPE_CHECKING:
     from .render.context import RenderContext  # noqa: F401
 
 FORMAT_VERSION = 1
-SEARCH_CACHE_VERSION = "search-4"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives
+SEARCH_CACHE_VERSION = "search-6"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives;
+# 5: a snapshot's KPI labels; 6: words joined by Unicode hyphens too, the page's text for snippets
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
+TEXT_CHUNK = 4  # pages per search/<lang>/x-<n>.js: the text a result's snippet is cut from, loaded for shown results
+TEXT_CHARS = 6000  # of a page's text kept for snippets (a match further on shows the summary)
 TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_CAP = 10, 3, 10
 ALGORITHMS = {"de": "german", "en": "english", "fr": "french", "es": "spanish", "it": "italian",
               "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "no": "norwegian",
@@ -68,8 +72,13 @@ SUFFIXES = {
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 #: Words joined by hyphens ("Frische-Versprechen", "E-Mail") are indexed as one word too, the way
 #: a reader may type them ("Frischeversprechen").
-_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
+#: Word's hyphen (U+2010) and non-breaking hyphen (U+2011) too, as pasted ("Liefer\u2011Service").
+_HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+", re.UNICODE)
+_HYPHEN = re.compile(r"[-\u2010\u2011]")
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+#: The space the text of a link or emphasis leaves before the punctuation after it ("Kennzahlen , an").
+_BEFORE_PUNCTUATION = re.compile(r" ([,.;:!?)])")
+_INVISIBLE = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")  # as INVISIBLE, 4 times faster than translate
 MIN_HEAD = 4  # shortest head word a German compound is split into
 
 
@@ -148,12 +157,14 @@ class Analyzer:
 @dataclass(frozen=True)
 class PageTerms:
     """What one page adds to its language's index: stems with weights (sorted by stem), the
-    word forms the browser needs, and its excerpt. Cached by the page's sources."""
+    word forms the browser needs, its excerpt and its text for snippets (`snippet_text`). Cached
+    by the page's sources."""
 
     stems: tuple[str, ...]
     weights: tuple[int, ...]
     forms: dict[str, str]
     excerpt: str
+    text: str = ""
 
 
 # ---------------------------------------------------------------- the index
@@ -192,22 +203,44 @@ def language_files(ctx: "RenderContext", lang: str, used: set[str] | None = None
     pages = sorted(ctx.site.pages_in(lang), key=lambda p: p.url)
     postings: dict[str, list[int]] = defaultdict(list)
     forms: dict[str, str] = {}
-    excerpts = []
+    excerpts: list[str] = []
+    texts: list[str] = []
     for number, entry in enumerate(page_terms(ctx, lang, pages, used if used is not None else set())):
-        for stem, weight in zip(entry.stems, entry.weights):
-            postings[stem] += [number, weight]
-        for folded, stem in entry.forms.items():  # one word form, two stems (rare): the first in order
-            if folded not in forms or stem < forms[folded]:
-                forms[folded] = stem
+        _merge(postings, forms, number, entry)
         excerpts.append(entry.excerpt)
+        texts.append(entry.text)
+    dashboard = None
+    if ctx.kpi_data is not None and lang in dashboard_languages(ctx):
+        file, title, labels, details = dashboard_search(ctx, ctx.kpi_data, lang)
+        intro = ctx.strings(lang).get("kpi_intro", "")
+        entry = _terms(Analyzer(lang), title, intro, "", " ".join(labels), " ".join(details))
+        _merge(postings, forms, len(pages), entry)
+        dashboard = [file, title, "kpi_snapshot", [], [], excerpt(intro)]
+        texts.append(" ".join(item if item.endswith((".", "!", "?")) else item + "." for item in labels + details))
     if primary_language(lang) == "de":
         add_compound_heads(postings)
     shards = shard_files(lang, postings, forms)
     hashes = {key: hashlib.sha256(data).hexdigest()[:10] for key, (_, data) in shards.items()}
     docs = docs_payload(ctx, lang, pages, excerpts, hashes)
+    if dashboard is not None:  # after the pages: the KPI dashboard, found by the KPIs it shows
+        docs["docs"].append(dashboard)
+        docs["labels"]["type"].setdefault("kpi_snapshot", ctx.strings(lang).get("search_type_kpi_snapshot", "kpi_snapshot"))
+    texts = text_files(lang, texts)
+    docs["chunk"] = TEXT_CHUNK
+    docs["texts"] = [hashlib.sha256(data).hexdigest()[:10] for _, data in texts]
     files = {path: data for path, data in shards.values()}
+    files.update(texts)
     files[f"search/{lang}/docs.js"] = script(f"{lang}/docs", docs)
     return files
+
+
+def _merge(postings: dict[str, list[int]], forms: dict[str, str], number: int, entry: PageTerms) -> None:
+    """Add document `number`'s terms to the postings and its word forms to the forms."""
+    for stem, weight in zip(entry.stems, entry.weights):
+        postings[stem] += [number, weight]
+    for folded, stem in entry.forms.items():  # one word form, two stems (rare): the first in order
+        if folded not in forms or stem < forms[folded]:
+            forms[folded] = stem
 
 
 def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str]) -> Iterator[PageTerms]:
@@ -219,7 +252,10 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
     """
     cache = ctx.images.cache
     strings = ctx.strings(lang)
-    extras = [page_labels(page, strings.get(f"search_type_{page.kind}", "")) for page in pages]
+    data = ctx.kpi_data
+    extras = [page_labels(page, strings.get(f"search_type_{page.kind}", ""),
+                          snapshot_labels(data, page) if data is not None and page.kind == "kpi_snapshot" else ())
+              for page in pages]
     keys = [digest(SEARCH_CACHE_VERSION, code_key(), lang, page.title, _summary(page), *extra,
                    *(part.source_key for part in page.parts)) for page, extra in zip(pages, extras)]
     used.update(keys)
@@ -263,25 +299,26 @@ def _cacheable(page: Page) -> bool:
 
 
 def _packed(entry: PageTerms) -> bytes:
-    return marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt))
+    return marshal.dumps((entry.stems, entry.weights, entry.forms, entry.excerpt, entry.text))
 
 
 def _decode_terms(value: bytes) -> PageTerms | None:
     try:
-        stems, weights, forms, text = marshal.loads(value)
-        return PageTerms(stems, weights, forms, text)
+        stems, weights, forms, text, snippets = marshal.loads(value)
+        return PageTerms(stems, weights, forms, text, snippets)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
 
 
-def page_labels(page: Page, type_label: str) -> tuple[str, str]:
+def page_labels(page: Page, type_label: str, kpis: Sequence[str] = ()) -> tuple[str, str]:
     """What the page shows besides its title, summary and bodies, as (labels, details): its
-    content type as readers see it ("Training"), its tags and lesson titles, weighted as the
-    summary; a module's objectives, weighted as body text. A module called "Frische erklären",
-    tagged `schulung`, was found by neither "Training" nor "Schulung"."""
+    content type as readers see it ("Training"), its tags and lesson titles and a KPI snapshot's
+    KPI labels (`kpis`), weighted as the summary; a module's objectives, weighted as body text. A
+    module called "Frische erklären", tagged `schulung`, was found by neither "Training" nor
+    "Schulung"."""
     lessons = [part.title for part in page.parts if part.title]
     objectives = page.meta.__dict__.get("objectives") or []
-    labels = " ".join([type_label, *page.tags, *lessons])
+    labels = " ".join([type_label, *page.tags, *lessons, *kpis])
     return labels, " ".join(str(item) for item in objectives)
 
 
@@ -289,9 +326,13 @@ def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str] = ("", ""
     """Title words count most, then the summary and the labels (`page_labels`), then the body and
     details (capped per word)."""
     summary = _summary(page)
-    text = page.plain_text
-    labels, details = extra
-    counted = [_words(part.lower()) for part in (page.title, summary, text, labels, details)]
+    entry = _terms(analyzer, page.title, summary, page.plain_text, *extra)
+    return PageTerms(entry.stems, entry.weights, entry.forms, entry.excerpt, snippet_text(page))
+
+
+def _terms(analyzer: Analyzer, title: str, summary: str, text: str, labels: str, details: str) -> PageTerms:
+    """`_page_terms` of the parts of a page (or of the KPI dashboard)."""
+    counted = [_words(part.lower()) for part in (title, summary, text, labels, details)]
     weights: Counter[str] = Counter()
     for stem, count in analyzer.terms(counted[0]).items():
         weights[stem] += TITLE_WEIGHT * count
@@ -316,7 +357,7 @@ def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str] = ("", ""
 def _words(text: str) -> Counter[str]:
     text = text.translate(INVISIBLE)  # a soft hyphen would split "Lebens\u00admittel" in two
     counts = Counter(_WORD.findall(text))
-    counts.update(joined.replace("-", "") for joined in _HYPHENATED.findall(text))
+    counts.update(_HYPHEN.sub("", joined) for joined in _HYPHENATED.findall(text))
     return counts
 
 
@@ -344,6 +385,24 @@ def shard_files(lang: str, postings: dict[str, list[int]], forms: dict[str, str]
         grouped[shard_key(form)]["forms"][form] = forms[form]
     return {key: (f"search/{lang}/t-{key}.js", script(f"{lang}/t-{key}", grouped[key]))
             for key in sorted(grouped)}
+
+
+def snippet_text(page: Page) -> str:
+    """The page's text as a result's snippet is cut from: white space collapsed, invisible
+    characters dropped (as indexed), at most TEXT_CHARS, cut at a word."""
+    text = _BEFORE_PUNCTUATION.sub(r"\1", " ".join(_INVISIBLE.sub("", page.plain_text).split()))
+    if len(text) <= TEXT_CHARS:
+        return text
+    return text[:TEXT_CHARS].rsplit(" ", 1)[0]
+
+
+def text_files(lang: str, texts: list[str]) -> list[tuple[str, bytes]]:
+    """search/<lang>/x-<n>.js: the texts of pages n*TEXT_CHUNK onwards, in index order.
+
+    Not in docs.js, which every query loads: the browser loads the files of the results it
+    shows, to show the sentence where the query matched."""
+    return [(f"search/{lang}/x-{n}.js", script(f"{lang}/x-{n}", {"texts": texts[start:start + TEXT_CHUNK]}))
+            for n, start in enumerate(range(0, len(texts), TEXT_CHUNK))]
 
 
 def docs_payload(ctx: "RenderContext", lang: str, pages: list[Page], excerpts: list[str],

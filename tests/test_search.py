@@ -101,6 +101,16 @@ def test_hyphenated_words_are_found_written_as_one(make_site):
     assert query(out, "de", "Versprechen") == ["Unser Frische-Versprechen", "Versprechen halten"]
 
 
+def test_words_joined_by_a_unicode_hyphen_are_found_written_as_one(make_site):
+    """Word writes "Liefer\u2011Service" with a non-breaking hyphen (U+2011), and U+2010 is the
+    typographic hyphen: "Lieferservice" found it only split in two, at half weight."""
+    root = make_site({"content/messages/v.md": message("Neu", "Der Liefer\u2011Service und die Kunden\u2010Hotline."),
+                      "content/messages/w.md": message("Alt", "Liefer und Service, Kunden und Hotline.")})
+    assert build_site(root).exit_code == 0
+    assert query(root / "_site", "de", "Lieferservice") == ["Neu"]
+    assert query(root / "_site", "de", "Kundenhotline") == ["Neu"]
+
+
 def test_text_pasted_from_word_is_found_whole(make_site):
     """Word's soft hyphens and zero-width spaces are invisible: "Lebens\u00admittel" is one word."""
     root = make_site({"content/messages/k.md": message("Neue Lebens\u00admittel\u200bkontrolle",
@@ -265,3 +275,70 @@ def test_light_stemming_mirrors_the_client():
     assert "ubung" in candidates(fold("Uebungen"), "de")
     assert fold("Straße") == "strasse" and fold("Café") == "cafe"
     assert shard_key("übung") == "_" and shard_key(fold("übung")) == "u"
+
+
+def test_page_texts_for_snippets_are_outside_the_main_index(make_site):
+    """Results showed the page's summary, not where the query matched: each page's text is written
+    for the browser to cut the matching sentence from, TEXT_CHUNK pages a file, in the index's order,
+    loaded only for the results shown (docs.js, which every query loads, stays as small)."""
+    from im_site.search import TEXT_CHUNK
+    root = make_site({f"content/messages/m{n:02}.md": message(f"Nachricht {n}", f"Satz eins. Der Umzug [Nummer](m00.md) {n}, "
+                                                              "*bald*.", "summary: Kurz gesagt.\n") for n in range(TEXT_CHUNK + 3)})
+    assert build_site(root).exit_code == 0
+    folder = root / "_site" / "search" / "de"
+    docs, _ = load_shards(root / "_site", "de")
+    assert "Umzug" not in (folder / "docs.js").read_text(encoding="utf-8")
+    texts = []
+    for n in range(len(docs["texts"])):
+        text = (folder / f"x-{n}.js").read_text(encoding="utf-8")
+        match = re.fullmatch(rf'\(window\.imSearchData=window\.imSearchData\|\|\{{\}}\)\["de/x-{n}"\]=(.*);\n', text, re.S)
+        assert match
+        texts += json.loads(match.group(1))["texts"]
+    assert docs["chunk"] == TEXT_CHUNK and len(docs["texts"]) == 2 and not (folder / "x-2.js").exists()
+    by_title = dict(zip((entry[1] for entry in docs["docs"]), texts))
+    assert by_title["Nachricht 5"] == "Satz eins. Der Umzug Nummer 5, bald."  # no space left before the comma
+
+
+KPI_DEFS = """\
+kpis:
+  - id: enps
+    label: {de: Weiterempfehlung als Arbeitgeber (eNPS), en: Employer recommendation (eNPS)}
+    description: {de: Anteil der Förderer minus Anteil der Kritiker., en: Promoters minus detractors.}
+    category: engagement
+    unit: {de: Punkte, en: points}
+    direction: up
+  - id: spaeter
+    label: {de: Geheimkennzahl, en: Secret figure}
+    since: 2026-Q4
+    category: impact
+    unit: "%"
+    direction: up
+"""
+
+
+def test_kpi_pages_are_found_by_their_kpi_labels(make_site):
+    """"eNPS" missed the newest snapshot, whose commentary did not write it (only its table, made
+    from kpis.yaml), and the dashboard: both are indexed by the KPIs they show, in their language;
+    a KPI the dashboard does not show yet leaves no trace."""
+    snapshot = "---\ntitle: {title}\nperiod: {period}\n{extra}values: {{enps: {value}}}\n---\n{body}\n"
+    root = make_site({
+        "content/messages/a.md": message("Hallo", "Text."),
+        "content/messages/a.en.md": message("Hello", "Text."),
+        "content/kpis/kpis.yaml": KPI_DEFS,
+        "content/kpis/2026-q2.md": snapshot.format(title="Kennzahlen Q2", period="2026-Q2", extra="baseline: true\n",
+                                                   value=-4, body="Der eNPS liegt bei −4."),
+        "content/kpis/2026-q3.md": snapshot.format(title="Kennzahlen Q3", period="2026-Q3", extra="date: 2026-10-09\n",
+                                                   value=9, body="Besser geworden."),
+    })
+    assert build_site(root).exit_code == 0
+    out = root / "_site"
+    assert query(out, "de", "eNPS") == ["Kennzahlen", "Kennzahlen Q2", "Kennzahlen Q3"]
+    assert query(out, "de", "Weiterempfehlung Arbeitgeber") == ["Kennzahlen", "Kennzahlen Q2", "Kennzahlen Q3"]
+    assert query(out, "de", "Kritiker") == ["Kennzahlen"]  # the dashboard shows the KPI's description
+    docs, _ = load_shards(out, "de")
+    dashboard = next(entry for entry in docs["docs"] if entry[1] == "Kennzahlen")
+    assert dashboard[0] == "kpis/index.html" and dashboard[2] == "kpi_snapshot"
+    assert query(out, "en", "eNPS") == ["KPIs"]  # no English snapshot: the English dashboard
+    assert query(out, "de", "Geheimkennzahl") == []
+    search_files = b"".join(p.read_bytes() for p in sorted((out / "search").rglob("*")) if p.is_file())
+    assert b"geheimkennzahl" not in search_files.lower() and b"secret figure" not in search_files.lower()

@@ -72,6 +72,7 @@ class RenderContext:
     used_files: set[str] = field(default_factory=set)
     kpi_embed: Callable[[str, str, str], str | None] | None = None
     kpi_ids: frozenset[str] = frozenset()  # the KPIs kpis.yaml defines (kpi_pages.jobs)
+    kpi_data: Any = None  # kpi_pages.KpiData of the build, for the search index (kpi_pages.jobs)
     extra_globals: dict[str, Any] = field(default_factory=dict)
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (bodies.template_ids)

@@ -199,6 +199,36 @@ def test_search_results_mark_the_words_the_query_matched(page, plain_site):
     assert title.inner_text() == "Neue Schulung für die Kasse"
 
 
+def test_search_results_show_the_sentence_where_the_query_matched(page, plain_site):
+    """Every result showed its page's summary, not why it was found: the sentence of the page's
+    text where the query matched is shown, its words marked; where only the title matched, the
+    summary."""
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Umzügen")
+    excerpt = page.locator("header .search-results .search-excerpt")
+    excerpt.first.wait_for()
+    assert excerpt.all_inner_texts() == ["Der Umzug beginnt im Januar."]  # the summary says "Ab Januar sitzen …"
+    assert excerpt.first.locator("mark").all_inner_texts() == ["Umzug"]
+    box.fill("Zentrale")  # in the title only
+    page.locator("header .search-excerpt", has_text="Ab Januar sitzen alle Abteilungen in einem Haus.").wait_for()
+    page.goto(plain_site.url + "search/?q=zwanzig+Minuten")
+    found = page.locator("main .search-results .search-excerpt")
+    found.first.wait_for()
+    assert found.all_inner_texts() == ["Sie dauert zwanzig Minuten."]
+
+
+def test_a_compound_typed_whole_marks_the_hyphenated_word_in_the_snippet(page, plain_site):
+    """"Leipzigzentrum" found the pages saying "Leipzig-Zentrum" (indexed written as one too), but
+    showed their summaries, unmarked: the hyphenated word is matched whole, marked and shown."""
+    page.goto(plain_site.url + "search/?q=Leipzigzentrum")
+    excerpts = page.locator("main .search-results .search-excerpt")
+    excerpts.first.wait_for()
+    assert excerpts.count() >= 2
+    for index in range(excerpts.count()):
+        assert excerpts.nth(index).locator("mark").all_inner_texts() == ["Leipzig-Zentrum"]
+
+
 def test_search_finds_a_compound_the_site_never_uses_by_its_parts(page, plain_site):
     """"Kassenschulung" found nothing on a site that says "Schulung" and "Kasse" (the index splits
     only the compounds the site itself uses); its parts are looked up, on pages having both."""
@@ -243,6 +273,43 @@ def test_escape_on_a_search_result_closes_the_panel_and_returns_to_the_box(page,
     assert page.locator("header .search-panel").is_hidden()
     assert page.evaluate("document.activeElement.id") == "search-input"
     assert box.input_value() == "Umzug"
+
+
+def test_arrow_keys_move_through_the_header_results_and_enter_opens_one(page, plain_site):
+    """The header box's results were reached only with Tab: ArrowDown and ArrowUp move through them
+    (and "all results"), ArrowUp on the first returns to the box, Enter opens the result, Escape
+    closes the list and returns to the box."""
+    page.goto(plain_site.url)
+    box = page.locator("header #search-input")
+    box.fill("Kasse")
+    results = page.locator("header .search-results a")
+    results.nth(1).wait_for()
+    titles = results.all_inner_texts()
+    focused = "document.activeElement.textContent"
+    box.press("ArrowDown")
+    assert page.evaluate(focused) == titles[0]
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == titles[1]
+    for _ in titles:
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.closest('.search-more') !== null")  # "all results" last
+    for _ in titles:
+        page.keyboard.press("ArrowUp")
+    assert page.evaluate(focused) == titles[0]
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert page.locator("header .search-panel").is_visible() and box.input_value() == "Kasse"
+    box.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    assert page.locator("header .search-panel").is_hidden()
+    box.press("ArrowDown")  # opens the list again
+    page.locator("header .search-panel").wait_for(state="visible")
+    box.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/search/" not in url and url.rstrip("/") != plain_site.url.rstrip("/"))
+    assert page.locator("h1").inner_text() == titles[0]
 
 
 def test_the_first_letter_typed_in_the_header_box_says_no_results_yet(page, plain_site):

@@ -50,6 +50,9 @@ def test_from_disk_search_and_quiz_work(page, demo_site):
     page.locator("header #search-input").fill("Kulanz")
     result = page.locator("header .search-results a").first
     result.wait_for()
+    # the sentence where "Kulanz" stands, from search/de/x-<n>.js loaded from disk too (the summary does not say it)
+    first = page.locator("header .search-results .search-excerpt").first
+    assert first.locator("mark").all_inner_texts() == ["Kulanzfall"], first.inner_text()
     result.click()
     assert local_target(page.url).is_file()
     page.goto((demo_site.folder / "training/frische-erklaeren/index.html").as_uri())

@@ -19,7 +19,7 @@
     en: [["ies", "es", "s", "ed", "ing", "ly", "er", "ers", "est"], ["ing", "ed", "er", "ness", "ment", "ful"]]
   };
   var MAX_PANEL = 8, MAX_PAGE = 100, PREFIX_FACTOR = 0.5, MIN_PART = 3, MIN_HEAD = 4;
-  var MIN_TYPO = 5, MIN_TWO_TYPOS = 9;
+  var MIN_TYPO = 5, MIN_TWO_TYPOS = 9, SNIPPET = 160;
   var loading = {};
 
   function load(name, version) {
@@ -266,24 +266,89 @@
   /* `node` given `text` with each word the query matched in <mark>, made of text nodes: a title
      is never read as HTML. */
   function marked(node, text, stems) {
-    var pattern = /[\p{L}\p{N}]+/gu, last = 0, match;
-    while ((match = pattern.exec(text)) !== null) {
-      if (!matches(match[0], stems)) { continue; }
-      if (match.index > last) { node.appendChild(document.createTextNode(text.slice(last, match.index))); }
-      node.appendChild(element("mark", null, match[0]));
-      last = match.index + match[0].length;
-    }
+    var last = 0;
+    spans(text, stems).forEach(function (span) {
+      if (span[0] > last) { node.appendChild(document.createTextNode(text.slice(last, span[0]))); }
+      node.appendChild(element("mark", null, text.slice(span[0], span[1])));
+      last = span[1];
+    });
     if (last < text.length) { node.appendChild(document.createTextNode(text.slice(last))); }
     return node;
   }
 
-  function resultItem(docs, entry, stems) {
+  /* [start, end] of each word of `text` the query matched: a hyphenated word whole where it
+     matched written as one ("Kundenservice" for "Kunden-Service", indexed so by search.py), else
+     its parts that matched. */
+  function spans(text, stems) {
+    var pattern = /[\p{L}\p{N}]+(?:[-\u2010\u2011][\p{L}\p{N}]+)*/gu, found = [], match;
+    while ((match = pattern.exec(text)) !== null) {
+      var word = match[0], start = match.index;
+      if (/[-\u2010\u2011]/.test(word) && matches(word.replace(/[-\u2010\u2011]/g, ""), stems)) {
+        found.push([start, start + word.length]);
+        continue;
+      }
+      var part = /[\p{L}\p{N}]+/gu, piece;
+      while ((piece = part.exec(word)) !== null) {
+        if (matches(piece[0], stems)) { found.push([start + piece.index, start + piece.index + piece[0].length]); }
+      }
+    }
+    return found;
+  }
+
+  /* {doc index: text} of the pages `hits` (their search/<lang>/x-<n>.js, docs.chunk pages each,
+     loaded only for the results shown); {} for a file that fails to load (the summary shows). */
+  function pageTexts(docs, hits) {
+    var chunks = {};
+    hits.forEach(function (hit) { chunks[Math.floor(hit.doc / docs.chunk)] = true; });
+    var texts = {};
+    return Promise.all(Object.keys(chunks).map(function (n) {
+      if (!docs.texts || !docs.texts[n]) { return null; }
+      return load(lang + "/x-" + n, docs.texts[n]).then(function (data) {
+        data.texts.forEach(function (text, i) { texts[n * docs.chunk + i] = text; });
+      }, function () { /* no snippet: the summary shows */ });
+    })).then(function () { return texts; });
+  }
+
+  /* The sentence of `text` with the most distinct words the query matched (the first of those),
+     cut to about SNIPPET characters around its first match; "" when the text has no match (the query
+     matched the title, summary or labels: the summary shows). A sentence ends at [.!?…] after two
+     letters ("1. Mai" goes on). */
+  function snippet(text, stems) {
+    if (!text) { return ""; }
+    var sentences = [], boundary = /[^\s\d.]{2}[.!?…]+["“”»«)]*\s+/g, found, last = 0;
+    while ((found = boundary.exec(text)) !== null) {
+      sentences.push(text.slice(last, found.index + found[0].length).trim());
+      last = found.index + found[0].length;
+    }
+    sentences.push(text.slice(last).trim());
+    var best = null;
+    sentences.forEach(function (sentence, index) {
+      var seen = {}, count = 0, first = -1;
+      spans(sentence, stems).forEach(function (span) {
+        var word = fold(sentence.slice(span[0], span[1]));
+        if (first < 0) { first = span[0]; }
+        if (!seen[word]) { seen[word] = true; count++; }
+      });
+      if (count && (!best || count > best.count)) { best = { count: count, index: index, first: first }; }
+    });
+    if (!best) { return ""; }
+    var out = sentences[best.index];
+    if (out.length <= SNIPPET) { return out; }
+    var begin = Math.max(0, best.first - Math.floor(SNIPPET / 3));
+    if (begin > 0) { begin = out.indexOf(" ", begin - 1) + 1 || begin; }
+    var end = begin + SNIPPET, space = out.lastIndexOf(" ", end);
+    if (end < out.length && space > best.first) { end = space; }
+    return (begin > 0 ? "… " : "") + out.slice(begin, end).trim() + (end < out.length ? " …" : "");
+  }
+
+  function resultItem(docs, entry, stems, text) {
     var item = element("li", "search-result");
     var link = marked(element("a", "search-result-title"), entry[1], stems);
     link.href = root + entry[0];
     item.appendChild(link);
     item.appendChild(element("span", "search-result-type", docs.labels.type[entry[2]] || entry[2]));
-    if (entry[5]) { item.appendChild(marked(element("p", "search-excerpt"), entry[5], stems)); }
+    var excerpt = snippet(text, stems) || entry[5];
+    if (excerpt) { item.appendChild(marked(element("p", "search-excerpt"), excerpt, stems)); }
     return item;
   }
 
@@ -332,8 +397,11 @@
       if (found.nothing && !box.isPage) { box.show(null, []); return; }
       var filters = box.filterValues();
       var shown = found.hits.filter(function (hit) { return passes(found.docs.docs[hit.doc], filters); });
-      box.show(found.docs, shown, found.stems);
-    }, function () {
+      return pageTexts(found.docs, shown.slice(0, box.limit())).then(function (texts) {
+        if (box.input.value.trim() !== query) { return; }
+        box.show(found.docs, shown, found.stems, texts);
+      });
+    }).then(null, function () {
       box.showStatus("data-text-unavailable");
     });
   };
@@ -347,17 +415,47 @@
     if (this.panel) { this.panel.hidden = false; }
   };
 
-  Box.prototype.show = function (docs, hits, stems) {
+  Box.prototype.limit = function () { return this.isPage ? MAX_PAGE : MAX_PANEL; };
+
+  Box.prototype.show = function (docs, hits, stems, texts) {
     while (this.list.firstChild) { this.list.removeChild(this.list.firstChild); }
     if (!docs) {
       this.status.textContent = "";
       if (this.panel) { this.panel.hidden = true; }
       return;
     }
-    var limit = this.isPage ? MAX_PAGE : MAX_PANEL;
-    hits.slice(0, limit).forEach(function (hit) { this.list.appendChild(resultItem(docs, docs.docs[hit.doc], stems)); }, this);
+    hits.slice(0, this.limit()).forEach(function (hit) {
+      this.list.appendChild(resultItem(docs, docs.docs[hit.doc], stems, (texts || {})[hit.doc]));
+    }, this);
     var one = hits.length === 1 && this.form.getAttribute("data-text-count-one");  // "1 result", not "1 results"
     this.showStatus(one ? "data-text-count-one" : (hits.length ? "data-text-count" : "data-text-none"), hits.length);
+  };
+
+  /* Focus on the box without searching again (its focus handler opens the panel). */
+  Box.prototype.focusBox = function () {
+    this.closing = true;
+    this.input.focus();
+    this.closing = false;
+  };
+
+  /* ArrowDown and ArrowUp move the focus from the box through the results and "all results"
+     (Enter opens the one focused, as any link; Escape returns to the box); ArrowUp on the first
+     returns to the box. ArrowDown in the box with the panel closed opens it again. */
+  Box.prototype.move = function (event) {
+    var links = Array.prototype.slice.call(this.panel.querySelectorAll(".search-results a, .search-more a"));
+    var at = links.indexOf(document.activeElement);
+    if (this.panel.hidden || !this.list.firstChild) {
+      if (event.key === "ArrowDown" && at < 0 && this.input.value.trim()) { event.preventDefault(); this.run(); }
+      return;
+    }
+    event.preventDefault();  // not the page's scrolling
+    if (event.key === "ArrowDown") {
+      links[Math.min(at + 1, links.length - 1)].focus();
+    } else if (at > 0) {
+      links[at - 1].focus();
+    } else if (at === 0) {
+      this.focusBox();
+    }
   };
 
   Box.prototype.schedule = function () {
@@ -383,10 +481,9 @@
       if (this.input.value) { this.run(); }
     } else {
       this.form.addEventListener("keydown", function (event) {
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") { box.move(event); return; }
         if (event.key !== "Escape") { return; }
-        box.closing = true;  // focusing the box from a result must not open the panel again
-        box.input.focus();
-        box.closing = false;
+        box.focusBox();
         box.panel.hidden = true;
       });
       document.addEventListener("click", function (event) {
