@@ -24,7 +24,7 @@ from .parallel import fork_batches
 from .slugs import slugify
 from .sources import SourceFile, Stamp, is_windows_reserved, read_text
 
-MARKDOWN_CACHE_VERSION = "md-7"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd
+MARKDOWN_CACHE_VERSION = "md-8"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd; md-8: block ends in the text
 SOURCE_CACHE_VERSION = "src-7"  # src-6: models and headings pickled as values; src-7: own hash with the front matter
 #: Sources a parsing child takes (and sends back) at a time.
 PARSE_BATCH = 100

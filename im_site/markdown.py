@@ -96,7 +96,18 @@ class Rendered:
 
     @property
     def plain_text(self) -> str:
+        return self.block_text.replace(BLOCK_END, "")
+
+    @property
+    def block_text(self) -> str:
+        """The text with BLOCK_END after each heading, paragraph, table cell and callout title."""
         return " ".join(text for _, text in self.text_lines())
+
+
+#: Ends a block's last run of text in `Rendered.text` (a paragraph separator, never typed): search
+#: snippets ran a heading or a table cell into the next ("… bewirkt hat Die Beschwerden …").
+BLOCK_END = "\u2029"
+_BLOCK_CLOSES = frozenset({"paragraph_close", "heading_close", "th_close", "td_close"})
 
 
 def _restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple[tuple, ...], kpis: tuple[tuple, ...],
@@ -233,6 +244,8 @@ def _walk(tokens: list[Token], out: _Collector) -> None:
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
         if token.type == "inline":
             _walk_inline(token, line, out)
+        if token.type in _BLOCK_CLOSES:
+            _end_block(out)
         if token.type == "html_block":
             _raw_html(token.content, line, out)
 
@@ -270,6 +283,7 @@ def _callout(token: Token, line: int, callouts: list[Token], out: _Collector) ->
         title = token.info.strip().partition(" ")[2].strip()
         if title:
             out.text.append((line, title))
+            _end_block(out)
         return
     opening = callouts.pop()
     if not token.markup:
@@ -290,6 +304,13 @@ def _stray_fence(paragraph: str, line: int, out: _Collector) -> None:
                                             "the ':::' lines would be shown as text"))
     else:
         out.problems.append((line, "IM107", f"':::' opens no callout: name its kind ({known}) after it"))
+
+
+def _end_block(out: _Collector) -> None:
+    """Mark the end of a block on its last run of text (once: an image-only paragraph has none)."""
+    if out.text and not out.text[-1][1].endswith(BLOCK_END):
+        line, text = out.text[-1]
+        out.text[-1] = (line, text + BLOCK_END)
 
 
 def _walk_inline(inline: Token, line: int, out: _Collector) -> None:

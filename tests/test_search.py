@@ -299,6 +299,24 @@ def test_page_texts_for_snippets_are_outside_the_main_index(make_site):
     assert by_title["Nachricht 5"] == "Satz eins. Der Umzug Nummer 5, bald."  # no space left before the comma
 
 
+def test_a_snippet_keeps_headings_and_table_cells_apart_from_the_next_block(make_site):
+    """A heading or a table cell ran into the text after it ("Was die Kulanzregel bewirkt hat Die
+    Beschwerden sind …", "Jana Schäfer 2310 Fragen zu Service"): a block that ends without a full
+    stop is parted from the next by " · "; one that ends with one is not marked twice."""
+    body = ("## Was die Kulanzregel bewirkt hat\n\nDie Beschwerden sind gesunken.\n\n"
+            "| Name | Telefon | Thema |\n|---|---|---|\n| Jana Schäfer | 2310 | Fragen zu Service |\n\n"
+            "::: info Gut zu wissen\nDie Regel gilt bundesweit.\n:::\n")
+    root = make_site({"content/messages/m.md": message("Kulanz", body)})
+    assert build_site(root).exit_code == 0
+    docs, _ = load_shards(root / "_site", "de")
+    text = (root / "_site/search/de/x-0.js").read_text(encoding="utf-8")
+    texts = json.loads(text.partition('["de/x-0"]=')[2].removesuffix(";\n"))["texts"]
+    assert texts[0] == ("Was die Kulanzregel bewirkt hat · Die Beschwerden sind gesunken. Name · Telefon · Thema · "
+                        "Jana Schäfer · 2310 · Fragen zu Service · Gut zu wissen · Die Regel gilt bundesweit.")
+    page = (root / "_site/messages/m/index.html").read_text(encoding="utf-8")
+    assert "\u2029" not in page and "\u2029" not in "".join(p.read_text(encoding="utf-8") for p in (root / "_site").rglob("*.js"))
+
+
 KPI_DEFS = """\
 kpis:
   - id: enps
