@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 SEARCH_CACHE_VERSION = "search-7"  # 2: hyphenated words also joined; 3: soft hyphens dropped; 4: labels, objectives;
-# 5: a snapshot's KPI labels; 6: words joined by Unicode hyphens too, the page's text for snippets; 7: blocks parted
+# 5: a snapshot's KPI labels; 6: words joined by Unicode hyphens too, the page's text for snippets; 7: blocks parted,
+# KPI labels and objectives in the snippet text
 TERMS_BATCH = 500
 STEM_BATCH = 100  # pages a child stems at a time when the cache lacks them
 EXCERPT_CHARS = 160
@@ -278,7 +279,7 @@ def page_terms(ctx: "RenderContext", lang: str, pages: list[Page], used: set[str
         cache.put_many("search", fresh)
 
 
-def _stem_missing(ctx: "RenderContext", analyzer: Analyzer, pages: list[tuple[Page, tuple[str, str]]],
+def _stem_missing(ctx: "RenderContext", analyzer: Analyzer, pages: list[tuple[Page, tuple[str, str, str]]],
                   keys: list[str]) -> None:
     """Put the terms of the pages the cache lacks into it, stemmed across the build's workers.
 
@@ -313,24 +314,29 @@ def _decode_terms(value: bytes) -> PageTerms | None:
         return None
 
 
-def page_labels(page: Page, type_label: str, kpis: Sequence[str] = ()) -> tuple[str, str]:
-    """What the page shows besides its title, summary and bodies, as (labels, details): its
+def page_labels(page: Page, type_label: str, kpis: Sequence[str] = ()) -> tuple[str, str, str]:
+    """What the page shows besides its title, summary and bodies, as (labels, details, shown): its
     content type as readers see it ("Training"), its tags and lesson titles and a KPI snapshot's
     KPI labels (`kpis`), weighted as the summary; a module's objectives, weighted as body text. A
     module called "Frische erklären", tagged `schulung`, was found by neither "Training" nor
-    "Schulung"."""
+    "Schulung". `shown`: the KPI labels and objectives again, for snippets (a snapshot found by
+    "eNPS" showed its summary, nothing marked)."""
     lessons = [part.title for part in page.parts if part.title]
-    objectives = page.meta.__dict__.get("objectives") or []
+    objectives = [str(item) for item in page.meta.__dict__.get("objectives") or []]
     labels = " ".join([type_label, *page.tags, *lessons, *kpis])
-    return labels, " ".join(str(item) for item in objectives)
+    return labels, " ".join(objectives), " · ".join([*kpis, *objectives])
 
 
-def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str] = ("", "")) -> PageTerms:
+def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, ...] = ("", "", "")) -> PageTerms:
     """Title words count most, then the summary and the labels (`page_labels`), then the body and
     details (capped per word)."""
     summary = _summary(page)
-    entry = _terms(analyzer, page.title, summary, page.plain_text, *extra)
-    return PageTerms(entry.stems, entry.weights, entry.forms, entry.excerpt, snippet_text(page))
+    labels, details, shown = (*extra, "", "", "")[:3]
+    entry = _terms(analyzer, page.title, summary, page.plain_text, labels, details)
+    text = snippet_text(page)
+    if shown:
+        text = f"{text} {shown}" if not text or text.endswith((".", "!", "?", "…")) else f"{text} · {shown}"
+    return PageTerms(entry.stems, entry.weights, entry.forms, entry.excerpt, text.strip())
 
 
 def _terms(analyzer: Analyzer, title: str, summary: str, text: str, labels: str, details: str) -> PageTerms:

@@ -151,6 +151,9 @@ def test_a_module_is_found_by_its_type_tags_lesson_titles_and_objectives(make_si
     assert query(out, "de", "Theke") == ["Die Marke"]  # a lesson's title
     assert query(out, "de", "Minuten") == ["Frische erklären"]  # an objective
     assert query(out, "de", "Nachricht") == ["Neue Preise"]
+    docs, _ = load_shards(out, "de")
+    texts = dict(zip((entry[1] for entry in docs["docs"]), snippet_texts(out, "de")))
+    assert texts["Frische erklären"] == "Text. Die Drei-Sinne-Runde in fünf Minuten schaffen"  # its snippet shows it
 
 
 def test_index_has_published_pages_with_filter_data(make_site):
@@ -360,3 +363,16 @@ def test_kpi_pages_are_found_by_their_kpi_labels(make_site):
     assert query(out, "de", "Geheimkennzahl") == []
     search_files = b"".join(p.read_bytes() for p in sorted((out / "search").rglob("*")) if p.is_file())
     assert b"geheimkennzahl" not in search_files.lower() and b"secret figure" not in search_files.lower()
+    # The snippet of a snapshot found by a label its table shows is cut from that label, not its summary.
+    texts = dict(zip((entry[1] for entry in docs["docs"]), snippet_texts(out, "de")))
+    assert texts["Kennzahlen Q3"] == "Besser geworden. Weiterempfehlung als Arbeitgeber (eNPS)"
+
+
+def snippet_texts(out, lang: str) -> list[str]:
+    """The texts of search/<lang>/x-*.js, in index order."""
+    docs, _ = load_shards(out, lang)
+    texts: list[str] = []
+    for n in range(len(docs["texts"])):
+        text = (out / "search" / lang / f"x-{n}.js").read_text(encoding="utf-8")
+        texts += json.loads(text.partition(f'["{lang}/x-{n}"]=')[2].removesuffix(";\n"))["texts"]
+    return texts
