@@ -233,8 +233,13 @@ cells = st.one_of(st.sampled_from(["zufriedenheit", "nps", "unbekannt", "", "fil
 headers = st.one_of(st.just("kpi,segment,value,respondents"), st.just("kpi,segment,value"),
                     st.sampled_from(["kpi,value", "kpi,segment,wert", "kpi,segment,value,respondents,extra", "",
                                      "kpi;segment;value", "\ufeffkpi,segment,value"]))
-csv_text = st.builds(lambda header, rows: "\n".join([header, *(",".join(row) for row in rows)]) + "\n",
-                     headers, st.lists(st.lists(cells, min_size=0, max_size=5), max_size=8))
+# Comma files, and semicolon files with decimal commas as a German Excel saves them (header and rows
+# alike, or mixed: a header of one kind over rows of the other).
+csv_text = st.builds(lambda separators, header, rows: "\n".join(
+                         [header.replace(",", separators[0]), *(separators[1].join(row) for row in rows)]) + "\n",
+                     st.sampled_from([(",", ","), (";", ";"), (";", ","), (",", ";")]), headers,
+                     st.lists(st.lists(cells | st.sampled_from(["1.234", "-12,75", '"61,5"', "1.234,5"]),
+                                       min_size=0, max_size=5), max_size=8))
 
 
 @given(csv_text, st.sampled_from(["2026-Q1", "2026-Q2"]), st.sampled_from(["", "publish_at: 2027-01-01\n"]))
