@@ -308,6 +308,30 @@ def test_an_answer_written_as_the_option_or_its_letter_gets_the_number_to_write(
     assert "hint: a number, without quotes: answer: 1" in result.stderr
 
 
+def test_two_options_that_read_alike_or_an_empty_option_are_an_error_at_the_options(make_site):
+    """A copied option line: the reader sees two identical choices, only one of which can be the
+    answer, so picking the other was scored wrong, and an empty option was an empty radio button."""
+    root = make_site({"content/training/quiz.md": """\
+        ---
+        title: Quiz
+        quiz:
+          - question: Bis zu welchem Betrag?
+            options: ["10 €", "25 €", "10  €"]
+            answer: 0
+          - question: Zwei?
+            options: [ja, " ", nein]
+            answer: 0
+        ---
+        Text.
+        """})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/training/quiz.md:5: error[IM133]: 'quiz[0].options': options 0 and 2 both read '10  €': "
+            "the reader cannot tell them apart") in result.stderr
+    assert "content/training/quiz.md:8: error[IM133]: 'quiz[1].options': option 1 is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_missing_question_is_an_error_at_the_quiz_item(make_site):
     root = make_site({"content/training/quiz.md": """\
         ---
