@@ -504,6 +504,36 @@ def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
     ]
 
 
+def test_a_translation_whose_quiz_differs_from_its_original_is_a_warning(make_site):
+    """The translations share the completion state, yet the English answer key named another option
+    (a translator who reordered the options): the right answer was scored wrong in one language,
+    with no word from check. Other numbers of questions or options are warned too."""
+    answer_moved = QUIZ.replace("answer: 0\n", "answer: 1\n", 1)
+    option_lost = QUIZ.replace(", Reife Bananen]", "]").replace("answer: [0, 2]", "answer: [0, 1]")
+    one_question = QUIZ.split("  - question: Welche")[0]
+    root = make_site({
+        "content/training/frische.md": module("Frische", extra=QUIZ),
+        "content/training/frische.en.md": module("Freshness", extra=answer_moved),
+        "content/training/kasse.md": module("Kasse", extra=QUIZ),
+        "content/training/kasse.en.md": module("Till", extra=option_lost),
+        "content/training/service.md": module("Service", extra=QUIZ),
+        "content/training/service.en.md": module("Service", extra=one_question),
+        "content/training/marke.md": module("Marke", extra=QUIZ),
+        "content/training/marke.en.md": module("Brand", extra=QUIZ),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+        "content/training/frische.en.md:7: warning[IM151]: question 1 of the quiz: answer 1 here, 0 in its original "
+        "content/training/frische.md (hint: keep the options in the original's order and the same answer; "
+        "if the original is wrong, correct both)",
+        "content/training/kasse.en.md:10: warning[IM151]: question 2 of the quiz has 2 options, 3 in its original "
+        "content/training/kasse.md",
+        "content/training/service.en.md:4: warning[IM151]: quiz questions: 1 in the translation, 2 in its original "
+        "content/training/service.md (hint: translate every question of the original, in its order)",
+    ]
+
+
 def test_a_lesson_with_front_matter_errors_is_not_also_reported_as_untranslated(make_site):
     """A translated lesson file with a typo in its front matter is reported once, for that typo:
     not also as a lesson the translation lacks ("translate it as" the very file that exists)."""
