@@ -139,6 +139,22 @@ class QuizItem(Strict):
             raise ValueError("the question is empty")
         return value
 
+    @field_validator("options")
+    @classmethod
+    def _options_distinct(cls, value: list[str]) -> list[str]:
+        """Two options reading alike (a copied line) look the same to the reader, yet only one of
+        them may be the answer: picking the other is scored wrong."""
+        seen: dict[str, int] = {}
+        for index, option in enumerate(value):
+            if not option.strip():
+                raise ValueError(f"option {index} is empty")
+            key = " ".join(option.split()).casefold()
+            if key in seen:
+                raise ValueError(f"options {seen[key]} and {index} both read {option.strip()!r}: "
+                                 "the reader cannot tell them apart")
+            seen[key] = index
+        return value
+
     @field_validator("answer")
     @classmethod
     def _answer_in_range(cls, value: int | list[int], info: ValidationInfo) -> int | list[int]:

@@ -59,6 +59,7 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     for page in modules:
         check_review(ctx, page, today)
         check_lessons_translated(ctx, page)
+        check_quiz_translated(ctx, page)
     planned = [_module_job(ctx, page, resolved[page.url], today) for page in modules]
     for lang in ctx.config.languages:
         planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang))
@@ -273,6 +274,39 @@ def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
                              f"{counts[1]} in its original {original.path}", None))
     for message, hint in problems:
         ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151", message, hint=hint)
+
+
+def check_quiz_translated(ctx: RenderContext, page: Page) -> None:
+    """A module translation whose quiz is not its original's in shape (both have one): warning IM151 for a different
+    number of questions, or a question with another number of options or other answers. The two share
+    the completion state, and a translated answer key that names another option scores the right
+    answer wrong in one of the languages (a translator who reordered options, or a fix made in one file)."""
+    original = ctx.site.translations.get(page.translation_key, {}).get(ctx.config.settings.language)
+    if original is None or original is page or original.kind != "training":
+        return
+    ours, theirs = page.meta.quiz, original.meta.quiz
+    if not ours or not theirs:  # a quiz in one language only is a choice, not a slip
+        return
+    if len(ours) != len(theirs):
+        ctx.diagnostics.warning(page.path, page.line_of(("quiz",)), "IM151",
+                                f"quiz questions: {len(ours)} in the translation, {len(theirs)} in its original "
+                                f"{original.path}", hint="translate every question of the original, in its order")
+        return
+    for index, (mine, source) in enumerate(zip(ours, theirs)):
+        if len(mine.options) != len(source.options):
+            ctx.diagnostics.warning(page.path, page.line_of(("quiz", index, "options")), "IM151",
+                                    f"question {index + 1} of the quiz has {len(mine.options)} options, "
+                                    f"{len(source.options)} in its original {original.path}")
+        elif mine.answers != source.answers:
+            ctx.diagnostics.warning(page.path, page.line_of(("quiz", index, "answer")), "IM151",
+                                    f"question {index + 1} of the quiz: answer {_answer_text(mine.answers)} here, "
+                                    f"{_answer_text(source.answers)} in its original {original.path}",
+                                    hint="keep the options in the original's order and the same answer; "
+                                         "if the original is wrong, correct both")
+
+
+def _answer_text(answers: list[int]) -> str:
+    return str(answers[0]) if len(answers) == 1 else "[" + ", ".join(map(str, answers)) + "]"
 
 
 def _lesson_files(page: Page) -> dict[str, str]:

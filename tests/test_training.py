@@ -308,6 +308,30 @@ def test_an_answer_written_as_the_option_or_its_letter_gets_the_number_to_write(
     assert "hint: a number, without quotes: answer: 1" in result.stderr
 
 
+def test_two_options_that_read_alike_or_an_empty_option_are_an_error_at_the_options(make_site):
+    """A copied option line: the reader sees two identical choices, only one of which can be the
+    answer, so picking the other was scored wrong, and an empty option was an empty radio button."""
+    root = make_site({"content/training/quiz.md": """\
+        ---
+        title: Quiz
+        quiz:
+          - question: Bis zu welchem Betrag?
+            options: ["10 €", "25 €", "10  €"]
+            answer: 0
+          - question: Zwei?
+            options: [ja, " ", nein]
+            answer: 0
+        ---
+        Text.
+        """})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/training/quiz.md:5: error[IM133]: 'quiz[0].options': options 0 and 2 both read '10  €': "
+            "the reader cannot tell them apart") in result.stderr
+    assert "content/training/quiz.md:8: error[IM133]: 'quiz[1].options': option 1 is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_missing_question_is_an_error_at_the_quiz_item(make_site):
     root = make_site({"content/training/quiz.md": """\
         ---
@@ -477,6 +501,36 @@ def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
         "content/training/kasse/index.en.md:2: warning[IM151]: the translation lacks the lesson "
         "content/training/kasse/02-abschluss.md of the original "
         "(hint: translate it as content/training/kasse/02-abschluss.en.md)",
+    ]
+
+
+def test_a_translation_whose_quiz_differs_from_its_original_is_a_warning(make_site):
+    """The translations share the completion state, yet the English answer key named another option
+    (a translator who reordered the options): the right answer was scored wrong in one language,
+    with no word from check. Other numbers of questions or options are warned too."""
+    answer_moved = QUIZ.replace("answer: 0\n", "answer: 1\n", 1)
+    option_lost = QUIZ.replace(", Reife Bananen]", "]").replace("answer: [0, 2]", "answer: [0, 1]")
+    one_question = QUIZ.split("  - question: Welche")[0]
+    root = make_site({
+        "content/training/frische.md": module("Frische", extra=QUIZ),
+        "content/training/frische.en.md": module("Freshness", extra=answer_moved),
+        "content/training/kasse.md": module("Kasse", extra=QUIZ),
+        "content/training/kasse.en.md": module("Till", extra=option_lost),
+        "content/training/service.md": module("Service", extra=QUIZ),
+        "content/training/service.en.md": module("Service", extra=one_question),
+        "content/training/marke.md": module("Marke", extra=QUIZ),
+        "content/training/marke.en.md": module("Brand", extra=QUIZ),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+        "content/training/frische.en.md:7: warning[IM151]: question 1 of the quiz: answer 1 here, 0 in its original "
+        "content/training/frische.md (hint: keep the options in the original's order and the same answer; "
+        "if the original is wrong, correct both)",
+        "content/training/kasse.en.md:10: warning[IM151]: question 2 of the quiz has 2 options, 3 in its original "
+        "content/training/kasse.md",
+        "content/training/service.en.md:4: warning[IM151]: quiz questions: 1 in the translation, 2 in its original "
+        "content/training/service.md (hint: translate every question of the original, in its order)",
     ]
 
 
