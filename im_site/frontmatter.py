@@ -128,7 +128,7 @@ class QuizItem(Strict):
     problem_code: ClassVar[str] = "IM133"
 
     question: str
-    options: list[str] = Field(min_length=2)
+    options: list[str]
     answer: int | list[int]
     explain: str | None = None
 
@@ -143,7 +143,10 @@ class QuizItem(Strict):
     @classmethod
     def _options_distinct(cls, value: list[str]) -> list[str]:
         """Two options reading alike (a copied line) look the same to the reader, yet only one of
-        them may be the answer: picking the other is scored wrong."""
+        them may be the answer: picking the other is scored wrong. Fewer than two options is no
+        choice (said so, not as pydantic's "List should have at least 2 items after validation")."""
+        if len(value) < 2:
+            raise ValueError(f"a question needs at least two options to choose from, not {len(value)}")
         seen: dict[str, int] = {}
         for index, option in enumerate(value):
             if not option.strip():

@@ -332,6 +332,17 @@ def test_two_options_that_read_alike_or_an_empty_option_are_an_error_at_the_opti
     assert "Traceback" not in result.stderr
 
 
+def test_a_question_with_one_option_says_so_in_words(make_site):
+    """`options: [ja]` was reported in pydantic's words ("List should have at least 2 items after
+    validation, not 1"); a trainer reads what is wrong with the question."""
+    root = make_site({"content/training/quiz.md": "---\ntitle: Quiz\nquiz:\n  - question: Alles klar?\n"
+                                                  "    options: [ja]\n    answer: 0\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == ("content/training/quiz.md:5: error[IM133]: 'quiz[0].options': a question "
+                                             "needs at least two options to choose from, not 1"), result.stderr
+
+
 def test_missing_question_is_an_error_at_the_quiz_item(make_site):
     root = make_site({"content/training/quiz.md": """\
         ---
