@@ -35,9 +35,16 @@ def test_quiz_scores_answers_and_shows_explanations(page, plain_site):
     assert "Ab drei Wartenden öffnet" in question(page, 0).locator(".quiz-explain").inner_text()
 
     question(page, 0).get_by_label("Ab drei Wartenden").check()
+    # The changed answer is no longer judged "Leider falsch.", nor the quiz "1 von 2", until checked.
+    assert not question(page, 0).locator(".quiz-feedback").is_visible()
+    assert question(page, 0).get_attribute("data-result") is None
+    assert question(page, 1).get_attribute("data-result") == "right"
+    assert quiz.locator(".quiz-score").inner_text() == "" and quiz.locator(".quiz-verdict").inner_text() == ""
+    assert question(page, 0).locator(".quiz-explain").is_visible()  # the solution, once shown, stays
     quiz.get_by_role("button", name="Prüfen").click()
     assert quiz.locator(".quiz-score").inner_text() == "2 von 2 richtig."
     assert quiz.get_attribute("data-passed") == "true"
+    assert question(page, 0).locator(".quiz-feedback").inner_text() == "Richtig."
 
 
 def test_quiz_works_with_the_keyboard_only(page, plain_site):

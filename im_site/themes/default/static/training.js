@@ -169,6 +169,24 @@
     });
     button.hidden = false;
     button.addEventListener("click", function () { checkQuiz(section, data); });
+    /* A changed answer takes back that question's "Leider falsch." and the score: they judged the
+       answer before (the solution, once shown, stays open). */
+    Array.prototype.forEach.call(section.querySelectorAll(".quiz-question"), function (fieldset) {
+      fieldset.addEventListener("change", function () {
+        if (!fieldset.hasAttribute("data-result")) { return; }
+        fieldset.removeAttribute("data-result");
+        Array.prototype.forEach.call(fieldset.querySelectorAll(".quiz-option"), function (option) {
+          option.removeAttribute("data-correct");
+          option.removeAttribute("data-picked");
+        });
+        var feedback = fieldset.querySelector(".quiz-feedback");
+        if (feedback) { feedback.hidden = true; }
+        section.removeAttribute("data-score");
+        section.removeAttribute("data-passed");
+        setText(section.querySelector(".quiz-score"), "", null);
+        setText(section.querySelector(".quiz-verdict"), "", null);
+      });
+    });
     var form = section.querySelector("form");
     if (form) {
       form.addEventListener("submit", function (event) {
