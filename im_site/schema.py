@@ -84,7 +84,7 @@ def validate(model: type[M], doc: YamlDoc, path: str, diagnostics: Diagnostics,
     except ValidationError as exc:
         earlier = reported or set()
         reported = set()
-        errors = exc.errors(include_url=False)
+        errors = _inside_lists_only(exc.errors(include_url=False))
         for error in _unions_as_one(errors):
             key_path, message = _describe(error, data, model)
             if key_path in reported or any(key_path[:len(done)] == done for done in earlier):
@@ -111,6 +111,20 @@ def _unions_as_one(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             dropped.update(place + (member,) for member in members[1:])
     return [{**error, "type": merged.get(tuple(error["loc"]), error["type"])}
             for error in errors if tuple(error["loc"]) not in dropped]
+
+
+def _inside_lists_only(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For a list given to a union of a value and a list of values (`answer: int | list[int]`)
+    whose items are wrong, only the items' errors: `answer: [true, 0]` was also "should be a whole
+    number, not a list", which sent the writer to write one number."""
+    into_items = {tuple(error["loc"][:index]) for error in errors for index, part in enumerate(error["loc"])
+                  if isinstance(part, str) and part.startswith("list[") and len(error["loc"]) > index + 1}
+    return [error for error in errors
+            if not (tuple(error["loc"][:-1]) in into_items and str(error["loc"][-1]) in _SCALARS)]
+
+
+#: The union members `_inside_lists_only` drops beside a list member that reached the items.
+_SCALARS = frozenset({"int", "float", "str", "bool", "date", "datetime"})
 
 
 def _lookup(data: Any, keys: tuple[Any, ...]) -> Any:

@@ -308,6 +308,17 @@ def test_an_answer_written_as_the_option_or_its_letter_gets_the_number_to_write(
     assert "hint: a number, without quotes: answer: 1" in result.stderr
 
 
+def test_a_wrong_item_of_an_answer_list_is_the_one_error(make_site):
+    """`answer: [true, 0]` was two errors, the first "'quiz[0].answer' should be a whole number, not a
+    list", sending the trainer to write one number where a list of several right options was meant."""
+    root = make_site({"content/training/quiz.md": "---\ntitle: Quiz\nquiz:\n  - question: Welche?\n"
+                                                  "    options: [ja, nein]\n    answer: [true, 0]\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if "quiz.md" in line] == [
+        "content/training/quiz.md:6: error[IM006]: 'quiz[0].answer[0]' should be a whole number, not true (a boolean)"]
+
+
 def test_two_options_that_read_alike_or_an_empty_option_are_an_error_at_the_options(make_site):
     """A copied option line: the reader sees two identical choices, only one of which can be the
     answer, so picking the other was scored wrong, and an empty option was an empty radio button."""
