@@ -19,6 +19,7 @@ from .kpi_sources import (
     Definitions,
     SnapshotData,
     choose_sources,
+    kpi_role,
     load_definitions,
     load_snapshot,
     warn_missing,
@@ -79,7 +80,6 @@ def jobs(ctx: RenderContext, result: BuildResult) -> list[Job]:
                 ctx.kpi_embed = lambda kpi_id, lang, from_file: ""
                 ctx.hidden[source.rel] = INVALID
         return []
-    ctx.kpi_ids = frozenset(data.definitions.ids)
     ctx.kpi_data = data
     ctx.kpi_embed = lambda kpi_id, lang, from_file: embed(ctx, data, kpi_id, lang, from_file)
     ctx.outputs.add(DATA_FILE, data_json(data), data.definitions.path, ctx.diagnostics)
@@ -333,8 +333,8 @@ def embed(ctx: RenderContext, data: KpiData, target: str, lang: str, from_file: 
     """`{kpi}`id``: the latest value with unit and change, linked to the dashboard; `{kpi}`id 2026-Q3``:
     that period's, so that a message keeps the figure it was written about when the next quarter comes in.
     None for an unknown id, or a period without a published value for it."""
-    kpi_id, _, period = target.partition(" ")
-    definition, period = data.definition(kpi_id), period.strip()
+    kpi_id, period = kpi_role(target)
+    definition = data.definition(kpi_id)
     if definition is None:
         return None
     t = ctx.strings(lang)

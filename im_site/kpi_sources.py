@@ -149,7 +149,7 @@ def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Dia
                        None if k.target is None else k.target, k.description) for k in model.kpis]
     return Definitions(kpis, pairs, path, {k.id: k.since for k in model.kpis if k.since is not None},
                        {k.id: doc.line_of(("kpis", index, "since")) for index, k in enumerate(model.kpis)},
-                       dict(model.segments), {k.id: value_range(k) for k in model.kpis if value_range(k) is not None},
+                       dict(model.segments), {k.id: found for k in model.kpis if (found := value_range(k)) is not None},
                        {k.id: k.until for k in model.kpis if k.until is not None})
 
 
@@ -176,6 +176,12 @@ def _in_range(kpi_id: str, value: float, ranges: dict[str, tuple[float, float]],
     diagnostics.error(path, line, "IM140", f"value {value:g} of {kpi_id!r}{where} is outside its range "
                       f"{low:g} to {high:g}", hint=hint)
     return False
+
+
+def kpi_role(target: str) -> tuple[str, str]:
+    """(KPI id, period or "") of a `{kpi}` role: `employee_satisfaction` or `employee_satisfaction 2026-Q3`."""
+    kpi_id, _, period = target.partition(" ")
+    return kpi_id, period.strip()
 
 
 def known_kpis_hint(ids: set[str]) -> str:

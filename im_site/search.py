@@ -327,11 +327,11 @@ def page_labels(page: Page, type_label: str, kpis: Sequence[str] = ()) -> tuple[
     return labels, " ".join(objectives), " · ".join([*kpis, *objectives])
 
 
-def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, ...] = ("", "", "")) -> PageTerms:
+def _page_terms(analyzer: Analyzer, page: Page, extra: tuple[str, str, str] = ("", "", "")) -> PageTerms:
     """Title words count most, then the summary and the labels (`page_labels`), then the body and
     details (capped per word)."""
     summary = _summary(page)
-    labels, details, shown = (*extra, "", "", "")[:3]
+    labels, details, shown = extra
     entry = _terms(analyzer, page.title, summary, page.plain_text, labels, details)
     text = snippet_text(page)
     if shown:

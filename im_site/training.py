@@ -250,11 +250,17 @@ def check_review(ctx: RenderContext, page: Page, today: date) -> None:
                                 hint="review the module, then move review_by to the next review date")
 
 
+def _original_module(ctx: RenderContext, page: Page) -> Page | None:
+    """The module `page` translates (in the site's language), or None for an original."""
+    original = ctx.site.translations.get(page.translation_key, {}).get(ctx.config.settings.language)
+    return original if original is not None and original is not page and original.kind == "training" else None
+
+
 def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
     """A module translation whose lessons are not its original's: warning IM151 naming each
     lesson file it lacks (or has that the original lacks), else the two numbers of lessons."""
-    original = ctx.site.translations.get(page.translation_key, {}).get(ctx.config.settings.language)
-    if original is None or original is page or original.kind != "training":
+    original = _original_module(ctx, page)
+    if original is None:
         return
     ours, theirs = _lesson_files(page), _lesson_files(original)
     folder = posixpath.dirname(original.path)
@@ -281,8 +287,8 @@ def check_quiz_translated(ctx: RenderContext, page: Page) -> None:
     number of questions, or a question with another number of options or other answers. The two share
     the completion state, and a translated answer key that names another option scores the right
     answer wrong in one of the languages (a translator who reordered options, or a fix made in one file)."""
-    original = ctx.site.translations.get(page.translation_key, {}).get(ctx.config.settings.language)
-    if original is None or original is page or original.kind != "training":
+    original = _original_module(ctx, page)
+    if original is None:
         return
     ours, theirs = page.meta.quiz, original.meta.quiz
     if not ours or not theirs:  # a quiz in one language only is a choice, not a slip

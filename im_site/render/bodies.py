@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..images import ImageFile, img_tag
-from ..kpi_sources import known_kpis_hint
+from ..kpi_sources import known_kpis_hint, kpi_role
 from ..markdown import Reference, fill
 from ..model import Page, Part
 from ..rules import as_moment
@@ -374,10 +374,10 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
 def _kpi(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     html = ctx.kpi_embed(ref.target, page.lang, page.file) if ctx.kpi_embed else None
     if html is None:
-        kpi_id, _, period = ref.target.partition(" ")
+        kpi_id, period = kpi_role(ref.target)
         line = part.body_line + ref.line - 1
-        if kpi_id in ctx.kpi_ids and period.strip():
-            ctx.diagnostics.error(part.path, line, "IM140", f"no published snapshot of period {period.strip()!r} "
+        if kpi_id in ctx.kpi_ids and period:
+            ctx.diagnostics.error(part.path, line, "IM140", f"no published snapshot of period {period!r} "
                                   f"has a value for KPI {kpi_id!r}",
                                   hint="write the period as the snapshot's `period:` does ({kpi}`" + kpi_id +
                                   " 2026-Q3`), or leave it out for the latest value")

@@ -71,8 +71,7 @@ class RenderContext:
     planned: set[str] = field(default_factory=set)
     used_files: set[str] = field(default_factory=set)
     kpi_embed: Callable[[str, str, str], str | None] | None = None
-    kpi_ids: frozenset[str] = frozenset()  # the KPIs kpis.yaml defines (kpi_pages.jobs)
-    kpi_data: Any = None  # kpi_pages.KpiData of the build, for the search index (kpi_pages.jobs)
+    kpi_data: Any = None  # kpi_pages.KpiData of the build: embeds, the search index (kpi_pages.jobs)
     extra_globals: dict[str, Any] = field(default_factory=dict)
     parent_pid: int = field(default_factory=os.getpid)
     theme_ids: frozenset[str] | None = None  # literal ids in the templates (bodies.template_ids)
@@ -93,6 +92,11 @@ class RenderContext:
         """Theme scripts in name order; livereload.js only when serving."""
         return sorted(n for n in self.assets if n.endswith(".js") and "/" not in n
                       and (n != "livereload.js" or self.options.live_reload))
+
+    @property
+    def kpi_ids(self) -> frozenset[str]:
+        """The KPIs kpis.yaml defines (none without KPI data)."""
+        return frozenset(self.kpi_data.definitions.ids) if self.kpi_data is not None else frozenset()
 
     @property
     def config(self):  # noqa: ANN201
