@@ -23,6 +23,9 @@ from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
 SMALL = {"content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
          "content/ueber.md": "---\ntitle: Über uns\n---\nWir.\n"}
 BIG_PAGES = 300  # a build of about a second on 2 cores: long enough for signals to land mid-way
+#: For the tests that must catch a build or publish still running (a second one beside it, its
+#: workers): with 300 pages a fast run finished first now and then, and the test skipped.
+RUNNING_PAGES = 450
 
 def console_script() -> str:
     """The `im-site` command as pyproject.toml declares it (`module:function`), as Python code."""
@@ -62,16 +65,21 @@ def big_site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("big") / "site"
     (root / "content/messages").mkdir(parents=True)
     (root / "site.yaml").write_text(BASIC_SITE_YAML)
-    body = "## Abschnitt\n\nText mit *Betonung* und [einem Link](m0000.md).\n\n" * 8
-    for number in range(BIG_PAGES):
-        (root / f"content/messages/m{number:04}.md").write_text(
-            f"---\ntitle: Nachricht {number}\ndate: 2026-01-{number % 28 + 1:02}\ntags: [t{number % 7}]\n---\n{body}")
+    _add_messages(root, range(BIG_PAGES))
     return root
 
 
-def copy_site(big_site: Path, tmp_path: Path) -> Path:
+def _add_messages(root: Path, numbers: range) -> None:
+    body = "## Abschnitt\n\nText mit *Betonung* und [einem Link](m0000.md).\n\n" * 8
+    for number in numbers:
+        (root / f"content/messages/m{number:04}.md").write_text(
+            f"---\ntitle: Nachricht {number}\ndate: 2026-01-{number % 28 + 1:02}\ntags: [t{number % 7}]\n---\n{body}")
+
+
+def copy_site(big_site: Path, tmp_path: Path, pages: int = BIG_PAGES) -> Path:
     root = tmp_path / "site"
     shutil.copytree(big_site, root, ignore=shutil.ignore_patterns("_site", ".*"))
+    _add_messages(root, range(BIG_PAGES, pages))
     return root
 
 
@@ -548,7 +556,7 @@ def _start_holding(root: Path, lock_path: Path, *args: str) -> subprocess.Popen:
 
 
 def test_two_builds_into_one_folder(big_site, tmp_path):
-    root = copy_site(big_site, tmp_path)
+    root = copy_site(big_site, tmp_path, RUNNING_PAGES)
     first = _start_holding(root, root / "._site.lock", "build", "--now", NOW)
     if first.poll() is not None:
         pytest.skip("the first build finished before a second could start")
@@ -562,7 +570,7 @@ def test_two_builds_into_one_folder(big_site, tmp_path):
 
 
 def test_two_publishes_into_one_folder(big_site, tmp_path):
-    root = copy_site(big_site, tmp_path)
+    root = copy_site(big_site, tmp_path, RUNNING_PAGES)
     dest = tmp_path / "public"
     first = _start_holding(root, tmp_path / "public" / ".im-site.lock", "publish", "--dest", str(dest), "--version", "a",
                            "--now", NOW)
@@ -595,7 +603,7 @@ def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path
     """`kill` (or the OOM killer, a CI time-out) stops the main process only: its rendering
     workers waited forever on their full pipes, holding the lock, and every later publish into
     the folder failed with "another im-site build or publish is writing here"."""
-    root = copy_site(big_site, tmp_path)
+    root = copy_site(big_site, tmp_path, RUNNING_PAGES)
     first = cli(root, "publish", "--dest", str(tmp_path / "public"), "--version", "a", "--now", NOW)
     deadline = time.monotonic() + 60
     while first.poll() is None and not _forked_children(first.pid) and time.monotonic() < deadline:
@@ -626,7 +634,7 @@ def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path
 def test_termination_and_hang_up_stop_a_publish_like_ctrl_c(big_site, tmp_path, signal_number):
     """A cancelled CI job or a closed ssh session: before, the process just died, without a word
     and without removing its staging folder; now it stops as on Ctrl-C."""
-    root = copy_site(big_site, tmp_path)
+    root = copy_site(big_site, tmp_path, RUNNING_PAGES)
     dest = tmp_path / "public"
     assert cli(root, "publish", "--dest", str(dest), "--version", "a", "--now", NOW).wait(timeout=120) == 0
     shutil.rmtree(root / ".im-site-cache")
