@@ -623,6 +623,8 @@ def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path
                 time.sleep(0.05)
     first.stdout.close()
     first.stderr.close()
+    for extra in range(BIG_PAGES, RUNNING_PAGES):  # the lock is what is tested, not a long publish
+        (root / f"content/messages/m{extra:04}.md").unlink()
     again = cli(root, "publish", "--dest", str(tmp_path / "public"), "--version", "b", "--now", NOW)
     _, err = again.communicate(timeout=120)
     with contextlib.suppress(ProcessLookupError):
@@ -634,10 +636,11 @@ def test_a_killed_publish_leaves_no_worker_holding_the_folder(big_site, tmp_path
 def test_termination_and_hang_up_stop_a_publish_like_ctrl_c(big_site, tmp_path, signal_number):
     """A cancelled CI job or a closed ssh session: before, the process just died, without a word
     and without removing its staging folder; now it stops as on Ctrl-C."""
-    root = copy_site(big_site, tmp_path, RUNNING_PAGES)
+    root = copy_site(big_site, tmp_path)
     dest = tmp_path / "public"
     assert cli(root, "publish", "--dest", str(dest), "--version", "a", "--now", NOW).wait(timeout=120) == 0
     shutil.rmtree(root / ".im-site-cache")
+    _add_messages(root, range(BIG_PAGES, RUNNING_PAGES))  # a second publish long enough to be caught running
     before = snapshot_tree(dest)
     second = cli(root, "publish", "--dest", str(dest), "--version", "b", "--now", NOW)
     deadline = time.monotonic() + 60
