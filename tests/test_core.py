@@ -886,6 +886,18 @@ def test_the_404_page_speaks_every_language_that_has_pages(make_site):
     assert "<h1>Seite nicht gefunden</h1>" in html and 'class="not-found-other" lang="fr"' not in html  # no French pages
 
 
+def test_the_404_page_names_no_canonical_address_and_is_not_indexed(make_site):
+    """Served at every missing address, the 404 page said its canonical address was /404.html:
+    a crawler (the intranet's search appliance) took that for a page of the site."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n"},
+                     site_yaml=BASIC_SITE_YAML + "base_url: https://intranet.example.com/\n")
+    assert build_site(root).exit_code == 0
+    head = (root / "_site/404.html").read_text(encoding="utf-8").split("</head>")[0]
+    assert 'rel="canonical"' not in head and '<meta name="robots" content="noindex">' in head
+    message = (root / "_site/messages/a/index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://intranet.example.com/messages/a/">' in message
+
+
 class SwitchLinks(HTMLParser):
     """The attributes of each link in the language switch (`nav.lang-switch`)."""
 

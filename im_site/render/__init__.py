@@ -89,7 +89,8 @@ def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
         "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
         "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
         "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
-        "canonical": ctx.absolute(folder_url(job.file)),
+        # The 404 page has no address of its own: a canonical link would name /404.html.
+        "canonical": None if job.file == NOT_FOUND else ctx.absolute(folder_url(job.file)),
         "feed": _feed_for(ctx, job.lang),
         "switch": switch,
         "alternates": hreflang_alternates(ctx, job, switch),
