@@ -116,8 +116,9 @@ class History:
     def went_live(self, page: Page, dated: datetime, now: datetime) -> datetime:
         """The later of `dated` and the version that added `page`; `now` when no version has it
         yet (it reaches readers with the next publish, so the next digest has it). A page in
-        the oldest version kept is as old as its date says: when it came is not known."""
-        keys = {page.url, page.path}
+        the oldest version kept is as old as its date says: when it came is not known. A renamed
+        page is found at its old addresses (`aliases`) too: it was mailed once already."""
+        keys = {page.url, page.path, *page.meta.aliases}
         newest_first = self.versions[::-1]
         if newest_first and not keys & newest_first[0][1]:
             return max(dated, now)

@@ -586,6 +586,23 @@ def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, 
     assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
 
 
+def test_a_renamed_message_is_not_mailed_again(make_site, tmp_path):
+    """A message renamed after it was mailed, with the `aliases:` IM172 asks for, was mailed again
+    as new: the digest looked its address up in the published versions, and the new address was
+    in none before the rename. Its old addresses count too, as for "What's new"."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-10-01"),
+                      "content/messages/aktion.md": message("Weihnachtsaktion", "2026-11-02")}, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+    assert run_cli(root, "publish", "--dest", str(dest), "--version", "v1", "--now", "2026-11-03T10:00:00+01:00").exit_code == 0
+    (root / "content/messages/aktion.md").unlink()
+    write_files(root, {"content/messages/weihnachtsaktion.md": message("Weihnachtsaktion", "2026-11-02",
+                                                                       "aliases: [/messages/aktion/]")})
+    assert run_cli(root, "publish", "--dest", str(dest), "--version", "v2", "--now", "2026-11-18T10:00:00+01:00").exit_code == 0
+    result = run_cli(root, "digest", "--now", "2026-11-23T08:00:00+01:00", "-o", str(out), "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert _digest_titles(out) == []
+
+
 def test_digest_reads_a_version_date_without_offset_in_the_sites_timezone(make_site, tmp_path):
     """A versions.json whose dates have no offset (edited by hand, or written by another tool)
     stopped `digest --dest` with "internal error: TypeError: can't compare offset-naive and
