@@ -642,6 +642,32 @@ def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_
     assert "https://intranet.example.com/zentrale/latest/en/" in [a["attrs"]["href"] for a in parse(out).find("a")]
 
 
+def test_an_audiences_digest_links_into_the_site_that_is_published(make_site, tmp_path):
+    """A team that publishes only the whole site mails each audience its digest (`--audience
+    filiale --published --dest public`): every link led into `public/filiale/latest/`, which no
+    publish wrote, so each one was a 404. `--dest` shows which is online: the whole site's `latest/`."""
+    root = make_site({"content/messages/neu.md": message("Neu", "2026-11-24", "audiences: [filiale]")}, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+
+    def links() -> list[str]:
+        result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "filiale", "--published",
+                         "--dest", str(dest), "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        text = (tmp_path / "d.html.txt").read_text().splitlines()
+        return [a["attrs"]["href"] for a in parse(out).find("a") if a["attrs"]["href"].startswith("https:")] + \
+            [line for line in text if line.startswith("https:")]
+
+    assert run_cli(root, "publish", "--dest", str(dest), "--version", "v1", "--now", "2026-11-25T12:00:00+00:00").exit_code == 0
+    neu, home = "https://intranet.example.com/latest/messages/neu/", "https://intranet.example.com/latest/"
+    assert links() == [neu, neu, home, neu, home]  # HTML: title, "Read more", home; text: the same
+    assert (dest / "latest/messages/neu/index.html").is_file()
+    # Once the audience's edition is published too, its own folder.
+    assert run_cli(root, "publish", "--dest", str(dest), "--audience", "filiale", "--version", "v1",
+                   "--now", "2026-11-25T12:00:00+00:00").exit_code == 0
+    neu, home = "https://intranet.example.com/filiale/latest/messages/neu/", "https://intranet.example.com/filiale/latest/"
+    assert links() == [neu, neu, home, neu, home]
+
+
 def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_site, tmp_path):
     root = make_site(DIGEST_SITE)
     out = tmp_path / "d.html"
