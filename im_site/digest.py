@@ -52,6 +52,8 @@ class DigestItem:
     image_alt: str
     date_text: str
     published: datetime
+    #: The audiences a message is addressed to, by label ("Filialteams"; the site's cards badge them), else "".
+    audiences: str = ""
 
 
 def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
@@ -175,8 +177,10 @@ def _item(result: BuildResult, page: Page, lang: str, live: datetime, base: str)
     image = None
     if bits.hero_src and not is_external(bits.hero_src):
         image = absolute(base, posixpath.normpath(posixpath.join(posixpath.dirname(page.file), unquote(bits.hero_src))))
+    labels = {audience.id: label_for(audience.label, lang) for audience in result.config.settings.audiences}
+    audiences = ", ".join(labels.get(audience, audience) for audience in page.meta.audiences or ())
     return DigestItem(page, absolute(base, page.url), _shorten(excerpt), image, page.meta.image_alt or "",
-                      format_date(page.date, lang), live)
+                      format_date(page.date, lang), live, audiences)
 
 
 def _shorten(text: str) -> str:
@@ -266,6 +270,7 @@ def plain_text(values: dict[str, Any]) -> str:
         flag = f"[{t.get('must_read', 'Must read').upper()}] " if item.page.meta.must_read else ""
         meta = item.page.meta  # the date line as the HTML part has it: "20. April 2026 · Name, Role"
         byline = f" · {meta.author}" + (f", {meta.role}" if meta.role else "") if meta.author else ""
+        byline += f" · {t.get('for_audience', 'For')}: {item.audiences}" if item.audiences else ""
         lines += [f"{flag}{item.page.title}", item.date_text + byline, item.excerpt, item.url, ""]
     lines.append(values["home_url"])
     if values["feedback"]:

@@ -512,6 +512,23 @@ def test_digest_since_and_language(make_site, tmp_path):
     assert "Nur Zentrale ZMARKER" in _digest_titles(out)  # no --audience: everything published
 
 
+def test_the_whole_sites_digest_says_whom_a_message_is_for(make_site, tmp_path):
+    """The digest mailed to everyone listed a must-read for the store teams as a must-read, with no
+    word that it was theirs (the site's cards carry audience badges): head office read it as its
+    own. A message addressed to audiences names them in both parts; one for everyone names none."""
+    root = make_site(DIGEST_SITE, site_yaml=SITE_YAML)
+    out = tmp_path / "d.html"
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    lines = sorted(cell["text"].strip() for cell in parse(out).find("p") if cell["text"].startswith("2"))
+    assert lines == ["21. November 2026 · Sven Krüger, Vertrieb · Für: Filialteams", "24. November 2026",
+                     "24. November 2026 · Für: Zentrale", "25. November 2026"]
+    plain = (tmp_path / "d.html.txt").read_text().splitlines()
+    assert plain[plain.index("[PFLICHTLEKTÜRE] Pflicht Kasse") + 1] == "21. November 2026 · Sven Krüger, Vertrieb · Für: Filialteams"
+    assert plain[plain.index("Nur Zentrale ZMARKER") + 1] == "24. November 2026 · Für: Zentrale"
+    assert plain[plain.index("Neu für alle") + 1] == "24. November 2026"
+
+
 def test_weekly_digests_at_midnight_mail_each_message_once(make_site, tmp_path):
     """A weekly digest job at midnight (the default --since: 7 days before) mailed a message with
     only a `date` (midnight) in two digests in a row: both ends of the week were included."""
