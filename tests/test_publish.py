@@ -484,12 +484,15 @@ def test_a_page_moved_without_an_alias_is_a_warning_at_its_address_line(make_sit
 def test_a_page_renamed_and_edited_at_once_is_still_found_moved(make_site, tmp_path):
     """A file renamed in the merge that also edits its text (a new name, a new line) has another
     source, key and text than the page it was: no IM172, and links already mailed led to the 404
-    page without a word. A page of the same title and language, the only one, is taken for it."""
-    root = make_site(V1)
+    page without a word. A page of the same title, language and type, the only one, is taken for it
+    once the old file is gone (one whose namesake is now a draft, or has expired, was not moved)."""
+    root = make_site({**V1, "content/messages/plan.md": message("Wochenplan", "2026-01-05")})
     dest = tmp_path / "public"
     assert publish(root, dest, "--version", "v1").exit_code == 0
     (root / "content/messages/beta.md").unlink()
-    write_files(root, {"content/messages/beta-2026.md": message("Beta kommt", "2026-02-10", "Neu.")})
+    write_files(root, {"content/messages/beta-2026.md": message("Beta kommt", "2026-02-10", "Neu."),
+                       "content/messages/plan.md": message("Wochenplan", "2026-01-05").replace("---\n", "---\ndraft: true\n", 1),
+                       "content/messages/plan-2.md": message("Wochenplan", "2026-01-12", "Neu.")})
     result = publish(root, dest, "--version", "v2")
     assert result.exit_code == 0, result.stderr
     assert [line for line in result.stderr.splitlines() if "IM172" in line] == [
