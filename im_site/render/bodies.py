@@ -248,7 +248,9 @@ def _old_url(ctx: RenderContext, rel: str) -> str:
 def _renamed(ctx: RenderContext, url: str) -> str | None:
     """"did you mean /messages/neu.md?" for a link to the file or address of a page renamed since,
     whose `aliases:` keep that address: every older link to it broke with the rename."""
-    page = next((page for page in ctx.site.pages if url in (getattr(page.meta, "aliases", None) or ())), None) if url else None
+    if not url:
+        return None
+    page = next((page for page in ctx.site.pages if url in (getattr(page.meta, "aliases", None) or ())), None)
     return f"did you mean /{page.rel}? the page was renamed: its aliases name /{url}" if page else None
 
 
