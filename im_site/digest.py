@@ -52,6 +52,8 @@ class DigestItem:
     image_alt: str
     date_text: str
     published: datetime
+    #: The audiences a message is addressed to, by label ("Filialteams"; the site's cards badge them), else "".
+    audiences: str = ""
 
 
 def parse_since(value: str | None, now: datetime, tz: tzinfo) -> datetime:
@@ -90,6 +92,8 @@ class History:
     and merged on the 20th fell before the week of every digest and was never mailed."""
 
     versions: tuple[tuple[datetime, frozenset[str]], ...]  # (published, page URLs and source paths)
+    #: The audience whose own folder was read; None: the whole site's (no edition of it is published).
+    audience: str | None = None
 
     @classmethod
     def read(cls, dest: Path, audience: str | None, tz: tzinfo) -> "History":
@@ -111,13 +115,14 @@ class History:
             pages = read_manifest(folder, version.id).values()
             found.append((published, frozenset(str(page.get("url")) for page in pages)
                           | frozenset(str(page.get("source")) for page in pages)))
-        return cls(tuple(found))
+        return cls(tuple(found), audience)
 
     def went_live(self, page: Page, dated: datetime, now: datetime) -> datetime:
         """The later of `dated` and the version that added `page`; `now` when no version has it
         yet (it reaches readers with the next publish, so the next digest has it). A page in
-        the oldest version kept is as old as its date says: when it came is not known."""
-        keys = {page.url, page.path}
+        the oldest version kept is as old as its date says: when it came is not known. A renamed
+        page is found at its old addresses (`aliases`) too: it was mailed once already."""
+        keys = {page.url, page.path, *page.meta.aliases}
         newest_first = self.versions[::-1]
         if newest_first and not keys & newest_first[0][1]:
             return max(dated, now)
@@ -143,13 +148,16 @@ def make_digest(config: Config, options: BuildOptions, since: str | None, lang: 
             config.file, config.line_of("base_url"), "IM153",
             f"base_url {config.settings.base_url!r} is only a path: links in the digest will not work in e-mail",
             hint="set base_url to the full address, e.g. https://intranet.example.com/")
-    items = select(result, lang, start, history)
-    html, text = render_digest(config, result.diagnostics, lang, items, start, options, _home(result, lang))
+    # With --dest, the links lead where the pages are online: into the audience's own folder when
+    # its edition is published, else into the whole site's (every link was a 404 there).
+    address = site_address(config.settings.base_url, options.but(audience=history.audience) if history else options)
+    items = select(result, lang, start, history, address)
+    html, text = render_digest(config, result.diagnostics, lang, items, start, options, absolute(address, _home(result, lang)))
     _write_both({output: html.encode(), text_part(output): text.encode()})
     return result.diagnostics, len(items)
 
 
-def select(result: BuildResult, lang: str, start: datetime, history: History | None = None) -> list[DigestItem]:
+def select(result: BuildResult, lang: str, start: datetime, history: History | None, address: str) -> list[DigestItem]:
     """Published messages in `lang` that went live from `start` up to, not at, the clock: must-read
     first, then newest. The end is left open so that a weekly job whose clock falls exactly on a
     message's moment (midnight, when a message has only a `date`) mails it once, in the next
@@ -160,18 +168,19 @@ def select(result: BuildResult, lang: str, start: datetime, history: History | N
             for page in result.site.messages(lang)}
     chosen = [page for page in result.site.messages(lang) if start <= live[page.url] < now]
     chosen.sort(key=lambda page: (not page.meta.must_read, -live[page.url].timestamp(), page.url))
-    return [_item(result, page, lang, live[page.url]) for page in chosen]
+    return [_item(result, page, lang, live[page.url], address) for page in chosen]
 
 
-def _item(result: BuildResult, page: Page, lang: str, live: datetime) -> DigestItem:
-    base = site_address(result.config.settings.base_url, result.options)
+def _item(result: BuildResult, page: Page, lang: str, live: datetime, base: str) -> DigestItem:
     bits = _PageBits(result.outputs.files.get(page.file, b"").decode("utf-8", "replace"))
     excerpt = page.meta.summary or bits.first_paragraph or page.plain_text
     image = None
     if bits.hero_src and not is_external(bits.hero_src):
         image = absolute(base, posixpath.normpath(posixpath.join(posixpath.dirname(page.file), unquote(bits.hero_src))))
+    labels = {audience.id: label_for(audience.label, lang) for audience in result.config.settings.audiences}
+    audiences = ", ".join(labels.get(audience, audience) for audience in page.meta.audiences or ())
     return DigestItem(page, absolute(base, page.url), _shorten(excerpt), image, page.meta.image_alt or "",
-                      format_date(page.date, lang), live)
+                      format_date(page.date, lang), live, audiences)
 
 
 def _shorten(text: str) -> str:
@@ -217,8 +226,8 @@ class _PageBits(HTMLParser):
 
 
 def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: list[DigestItem],
-                  start: datetime, options: BuildOptions, home: str) -> tuple[str, str]:
-    """The HTML part (theme template digest.html) and the plain-text part."""
+                  start: datetime, options: BuildOptions, home_url: str) -> tuple[str, str]:
+    """The HTML part (theme template digest.html) and the plain-text part; `home_url` absolute."""
     theme = load_theme(config, diagnostics)
     if theme is None or theme.env is None:
         raise SiteError(diagnostics)
@@ -227,7 +236,7 @@ def render_digest(config: Config, diagnostics: Diagnostics, lang: str, items: li
     audience = next((a for a in settings.audiences if a.id == options.audience), None)
     values: dict[str, Any] = {
         "site": settings, "lang": lang, "dir": text_direction(lang), "t": strings, "items": items,
-        "colors": settings.brand.colors, "home_url": absolute(site_address(settings.base_url, options), home),
+        "colors": settings.brand.colors, "home_url": home_url,
         # Dates as readers' calendars have them: the clock is often UTC (CI), a day behind at night.
         "since_text": format_date(start.astimezone(config.tz), lang),
         "now_text": format_date(options.now.astimezone(config.tz), lang),
@@ -261,6 +270,7 @@ def plain_text(values: dict[str, Any]) -> str:
         flag = f"[{t.get('must_read', 'Must read').upper()}] " if item.page.meta.must_read else ""
         meta = item.page.meta  # the date line as the HTML part has it: "20. April 2026 · Name, Role"
         byline = f" · {meta.author}" + (f", {meta.role}" if meta.role else "") if meta.author else ""
+        byline += f" · {t.get('for_audience', 'For')}: {item.audiences}" if item.audiences else ""
         lines += [f"{flag}{item.page.title}", item.date_text + byline, item.excerpt, item.url, ""]
     lines.append(values["home_url"])
     if values["feedback"]:

@@ -54,7 +54,7 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
 def check_moved(ctx: RenderContext, previous: Previous) -> None:
     """A page the previous version had at an address that this one has at another, with nothing
     at the old one (a new `slug:`, `period:` or file name, no `aliases:`; found by its source file,
-    its translation key or, for a renamed file, its text): warning IM172 at the
+    its translation key or, for a renamed file, its text or else its title): warning IM172 at the
     line that sets its address. The links already sent by e-mail and the readers' bookmarks lead
     to the 404 page of `latest/` otherwise, and nothing said so."""
     pages = ctx.site.pages
@@ -63,11 +63,17 @@ def check_moved(ctx: RenderContext, previous: Previous) -> None:
     by_key = {(page.translation_key, page.lang): page for page in pages}
     texts = Counter(page.source_hash for page in pages)
     by_text = {page.source_hash: page for page in pages if texts[page.source_hash] == 1}  # a renamed file
+    # A file renamed and edited in one merge: its title, when no other page of its language and type
+    # has it and the old file is gone (not a draft or an expired page with a successor of its name).
+    titles = Counter((page.title, page.lang, page.kind) for page in pages)
+    by_title = {(page.title, page.lang, page.kind): page for page in pages if titles[(page.title, page.lang, page.kind)] == 1}
     for url, entry in sorted(previous.entries.items()):
         if url in taken:
             continue
         page = (by_source.get(str(entry.get("source"))) or by_key.get((entry.get("translation_key"), entry.get("lang")))
                 or by_text.get(str(entry.get("source_hash"))))
+        gone = str(entry.get("source")).removeprefix("content/") not in ctx.site.by_rel.keys() | ctx.hidden.keys()
+        page = page or (by_title.get((entry.get("title"), entry.get("lang"), entry.get("type"))) if gone else None)
         if page is None or page.url == url:
             continue
         since = f"in version {previous.version}" if previous.version else "in the previous version"
@@ -104,7 +110,8 @@ def read_previous(ctx: RenderContext, path: Path | None) -> Previous | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = {str(entry["url"]): {"hash": str(entry["hash"]), "content_hash": entry.get("content_hash"),
                                        "source": entry.get("source"), "translation_key": entry.get("translation_key"),
-                                       "lang": entry.get("lang"), "source_hash": entry.get("source_hash")}
+                                       "lang": entry.get("lang"), "source_hash": entry.get("source_hash"),
+                                       "title": entry.get("title"), "type": entry.get("type")}
                    for entry in manifest_pages(data)}
         version = data.get("version")
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: arrays nested deep

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, snapshot_tree, write_files
 from im_site.cli import main
 from im_site.config import SiteSettings
 from im_site.diagnostics import CODES
@@ -273,6 +273,31 @@ def test_old_urls_in_aliases_send_readers_to_the_page(make_site):
     _fails_with(root, "content/messages/neu.md", "---\ntitle: Neuer Name\ndate: 2026-01-01\naliases:\n  - /ueber/\n---\nText.\n",
                 "content/messages/neu.md:5: error[IM030]: alias '/ueber/' is the URL of a page of this site "
                 "(hint: an alias is an old URL that no page has any more)")
+
+
+def test_a_link_to_a_renamed_page_names_its_new_file(make_site):
+    """Renaming a message (with the `aliases:` IM172 asks for) broke every older page's link to its
+    old file or address, each "not found" with no word of where the page went."""
+    root = make_site({
+        "content/messages/neu.md": "---\ntitle: Neu\ndate: 2026-01-01\naliases: [/messages/alt/]\n---\nText.\n",
+        "content/messages/neu.en.md": "---\ntitle: New\ndate: 2026-01-01\naliases: [/en/messages/alt/]\n---\nText.\n",
+        "content/ueber.md": "---\ntitle: Über uns\n---\n[A](messages/alt.md) und [B](/messages/alt/)\n",
+        "content/ueber.en.md": "---\ntitle: About\n---\n[A](messages/alt.en.md)\n"})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert sorted(result.stderr.splitlines()[:3]) == [
+        "content/ueber.en.md:4: error[IM101]: link target 'messages/alt.en.md' not found (content/messages/alt.en.md) "
+        "(hint: did you mean /messages/neu.en.md? the page was renamed: its aliases name /en/messages/alt/)",
+        "content/ueber.md:4: error[IM101]: link target '/messages/alt/' not found "
+        "(hint: did you mean /messages/neu.md? the page was renamed: its aliases name /messages/alt/)",
+        "content/ueber.md:4: error[IM101]: link target 'messages/alt.md' not found (content/messages/alt.md) "
+        "(hint: did you mean /messages/neu.md? the page was renamed: its aliases name /messages/alt/)"]
+    # A menu entry leading to the old address is told the new one.
+    (root / "site.yaml").write_text(BASIC_SITE_YAML.replace("url: /messages/}", "url: /messages/alt/}"))
+    write_files(root, {"content/ueber.md": "---\ntitle: Über uns\n---\nText.\n", "content/ueber.en.md": "---\ntitle: About\n---\nText.\n"})
+    assert build_site(root).stderr.splitlines()[0] == ("site.yaml:11: error[IM101]: menu link '/messages/alt/' points to "
+                                                       "no page of this site (hint: the page was renamed: write "
+                                                       "/messages/neu/ (its aliases name /messages/alt/))")
 
 
 def test_a_menu_link_to_a_page_with_errors_names_it(make_site):

@@ -512,6 +512,23 @@ def test_digest_since_and_language(make_site, tmp_path):
     assert "Nur Zentrale ZMARKER" in _digest_titles(out)  # no --audience: everything published
 
 
+def test_the_whole_sites_digest_says_whom_a_message_is_for(make_site, tmp_path):
+    """The digest mailed to everyone listed a must-read for the store teams as a must-read, with no
+    word that it was theirs (the site's cards carry audience badges): head office read it as its
+    own. A message addressed to audiences names them in both parts; one for everyone names none."""
+    root = make_site(DIGEST_SITE, site_yaml=SITE_YAML)
+    out = tmp_path / "d.html"
+    result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    lines = sorted(cell["text"].strip() for cell in parse(out).find("p") if cell["text"].startswith("2"))
+    assert lines == ["21. November 2026 · Sven Krüger, Vertrieb · Für: Filialteams", "24. November 2026",
+                     "24. November 2026 · Für: Zentrale", "25. November 2026"]
+    plain = (tmp_path / "d.html.txt").read_text().splitlines()
+    assert plain[plain.index("[PFLICHTLEKTÜRE] Pflicht Kasse") + 1] == "21. November 2026 · Sven Krüger, Vertrieb · Für: Filialteams"
+    assert plain[plain.index("Nur Zentrale ZMARKER") + 1] == "24. November 2026 · Für: Zentrale"
+    assert plain[plain.index("Neu für alle") + 1] == "24. November 2026"
+
+
 def test_weekly_digests_at_midnight_mail_each_message_once(make_site, tmp_path):
     """A weekly digest job at midnight (the default --since: 7 days before) mailed a message with
     only a `date` (midnight) in two digests in a row: both ends of the week were included."""
@@ -586,6 +603,23 @@ def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, 
     assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
 
 
+def test_a_renamed_message_is_not_mailed_again(make_site, tmp_path):
+    """A message renamed after it was mailed, with the `aliases:` IM172 asks for, was mailed again
+    as new: the digest looked its address up in the published versions, and the new address was
+    in none before the rename. Its old addresses count too, as for "What's new"."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-10-01"),
+                      "content/messages/aktion.md": message("Weihnachtsaktion", "2026-11-02")}, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+    assert run_cli(root, "publish", "--dest", str(dest), "--version", "v1", "--now", "2026-11-03T10:00:00+01:00").exit_code == 0
+    (root / "content/messages/aktion.md").unlink()
+    write_files(root, {"content/messages/weihnachtsaktion.md": message("Weihnachtsaktion", "2026-11-02",
+                                                                       "aliases: [/messages/aktion/]")})
+    assert run_cli(root, "publish", "--dest", str(dest), "--version", "v2", "--now", "2026-11-18T10:00:00+01:00").exit_code == 0
+    result = run_cli(root, "digest", "--now", "2026-11-23T08:00:00+01:00", "-o", str(out), "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert _digest_titles(out) == []
+
+
 def test_digest_reads_a_version_date_without_offset_in_the_sites_timezone(make_site, tmp_path):
     """A versions.json whose dates have no offset (edited by hand, or written by another tool)
     stopped `digest --dest` with "internal error: TypeError: can't compare offset-naive and
@@ -623,6 +657,32 @@ def test_digest_of_a_language_without_pages_in_the_edition_links_to_a_home_that_
     result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "zentrale", "--lang", "en",
                      "--published", "-o", str(out))
     assert "https://intranet.example.com/zentrale/latest/en/" in [a["attrs"]["href"] for a in parse(out).find("a")]
+
+
+def test_an_audiences_digest_links_into_the_site_that_is_published(make_site, tmp_path):
+    """A team that publishes only the whole site mails each audience its digest (`--audience
+    filiale --published --dest public`): every link led into `public/filiale/latest/`, which no
+    publish wrote, so each one was a 404. `--dest` shows which is online: the whole site's `latest/`."""
+    root = make_site({"content/messages/neu.md": message("Neu", "2026-11-24", "audiences: [filiale]")}, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+
+    def links() -> list[str]:
+        result = run_cli(root, "digest", "--now", "2026-11-26T12:00:00+00:00", "--audience", "filiale", "--published",
+                         "--dest", str(dest), "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        text = (tmp_path / "d.html.txt").read_text().splitlines()
+        return [a["attrs"]["href"] for a in parse(out).find("a") if a["attrs"]["href"].startswith("https:")] + \
+            [line for line in text if line.startswith("https:")]
+
+    assert run_cli(root, "publish", "--dest", str(dest), "--version", "v1", "--now", "2026-11-25T12:00:00+00:00").exit_code == 0
+    neu, home = "https://intranet.example.com/latest/messages/neu/", "https://intranet.example.com/latest/"
+    assert links() == [neu, neu, home, neu, home]  # HTML: title, "Read more", home; text: the same
+    assert (dest / "latest/messages/neu/index.html").is_file()
+    # Once the audience's edition is published too, its own folder.
+    assert run_cli(root, "publish", "--dest", str(dest), "--audience", "filiale", "--version", "v1",
+                   "--now", "2026-11-25T12:00:00+00:00").exit_code == 0
+    neu, home = "https://intranet.example.com/filiale/latest/messages/neu/", "https://intranet.example.com/filiale/latest/"
+    assert links() == [neu, neu, home, neu, home]
 
 
 def test_digest_with_path_base_url_warns_and_bad_flags_are_usage_errors(make_site, tmp_path):

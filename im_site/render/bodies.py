@@ -228,7 +228,30 @@ def _page_link(ctx: RenderContext, page: Page, part: Part, line: int, rel: str, 
 
 def _page_not_found(ctx: RenderContext, part: Part, line: int, rel: str, written: str, lang: str | None = None) -> None:
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {written!r} not found (content/{rel})",
-                          hint=_language_file(ctx, rel, written, lang) or _same_name(rel, ctx.site.by_rel))
+                          hint=_language_file(ctx, rel, written, lang) or _renamed(ctx, _old_url(ctx, rel))
+                          or _same_name(rel, ctx.site.by_rel))
+
+
+def _old_url(ctx: RenderContext, rel: str) -> str:
+    """The address a missing page file `rel` had, made from its name as im-site makes it (no
+    `slug:`): `messages/alt.en.md` -> `en/messages/alt/`."""
+    stem = posixpath.basename(rel).removesuffix(".md")
+    name, dot, lang = stem.rpartition(".")
+    if not (dot and lang in ctx.config.languages):
+        name, lang = stem, ctx.config.settings.language
+    segments = [slugify(folder) for folder in posixpath.dirname(rel).split("/") if folder]
+    segments += [] if name == "index" else [slugify(name)]
+    prefix = "" if lang == ctx.config.settings.language else f"{lang}/"
+    return prefix + "".join(f"{segment}/" for segment in segments)
+
+
+def _renamed(ctx: RenderContext, url: str) -> str | None:
+    """"did you mean /messages/neu.md?" for a link to the file or address of a page renamed since,
+    whose `aliases:` keep that address: every older link to it broke with the rename."""
+    if not url:
+        return None
+    page = next((page for page in ctx.site.pages if url in (getattr(page.meta, "aliases", None) or ())), None)
+    return f"did you mean /{page.rel}? the page was renamed: its aliases name /{url}" if page else None
 
 
 def _language_file(ctx: RenderContext, rel: str, written: str, lang: str | None) -> str | None:
@@ -351,7 +374,8 @@ def _site_url(ctx: RenderContext, page: Page, part: Part, line: int, target: str
                               "published in this build", hint="publish the target first, or remove the link")
         return "#"
     ctx.diagnostics.error(part.path, line, "IM101", f"link target {target!r} not found",
-                          hint="link to the .md file of the page, e.g. ../messages/x.md")
+                          hint=_renamed(ctx, candidates[0].removesuffix("index.html"))
+                          or "link to the .md file of the page, e.g. ../messages/x.md")
     return "#"
 
 

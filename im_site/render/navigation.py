@@ -68,9 +68,13 @@ def check_menu(ctx: RenderContext) -> None:
                               if page_file(f"{lang}/{path}/" if path else f"{lang}/") in ctx.planned), None)
             # A page's file (`training/kasse.md`), as Markdown links name pages: the menu wants its address.
             named = ctx.site.by_rel.get(path)
+            # A page renamed since, whose `aliases:` keep this address: the menu wants the new one.
+            moved = next((page for page in ctx.site.pages if path
+                          and f"{path}/" in (getattr(page.meta, "aliases", None) or ())), None)
             hint = (f"content/{cause} has errors of its own that keep it out of the build" if cause else
                     f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else
-                    f"a menu names a page by its address: write /{named.url}" if named else None)
+                    f"a menu names a page by its address: write /{named.url}" if named else
+                    f"the page was renamed: write /{moved.url} (its aliases name /{path}/)" if moved else None)
             ctx.diagnostics.error(ctx.config.file, ctx.config.line_of("menu", index, "url"), "IM101",
                                   f"menu link {item.url!r} points to no page of this site", hint=hint)
 
