@@ -484,16 +484,19 @@ def test_must_read_is_flagged_and_acknowledged_with_the_published_version(page, 
 
 def test_an_older_version_says_so_and_leads_to_the_newest(new_page, published):
     """A reader on a version that is not the newest (a link in an old e-mail) is told, and the
-    link leads to the same page in the newest version; the newest version has no such note."""
+    link leads to the same page in the newest version; the newest version has no such note.
+    It leads below latest/, and says so in its href (a new tab, a copied link): it led into
+    versions/<newest id>/, which the next publish makes old again, and its href to latest/'s home."""
     watched = new_page()
     page = watched.page
     page.goto(published.url + "versions/v1/messages/2026-10-schulungen/")
     note = page.locator("main > .version-old")
     note.wait_for()
     assert "(v1)" in note.inner_text()
+    page.locator("main > .version-old a[href$='/latest/messages/2026-10-schulungen/']").wait_for()
     with page.expect_navigation():
         note.locator("a").click()
-    assert page.url == published.url + "versions/v2/messages/2026-10-schulungen/"
+    assert page.url == published.url + "latest/messages/2026-10-schulungen/"
     page.locator("#version-switch-select").wait_for()
     assert page.locator(".version-old").count() == 0
     page.goto(published.url + "latest/")

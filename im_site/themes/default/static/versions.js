@@ -48,17 +48,23 @@
     });
   }
 
-  function go(id) {
-    var home = new URL("versions/" + encodeURIComponent(id) + "/", dir);
+  /* This page in the version whose root is `home` (its address there, else an alias), else that
+     version's home page. */
+  function samePage(home) {
     var targets = [pagePath].concat(aliases).map(function (path) { return new URL(path, home); });
-    firstFound(targets, home).then(function (target) {
+    return firstFound(targets, home).then(function (target) {
       // The same page keeps its query (the search page's ?q=); a version's home has no use for it.
-      location.href = target.href + (target === home ? "" : location.search) + location.hash;
+      return target.href + (target === home ? "" : location.search) + location.hash;
     });
   }
 
-  /* On an older version, a note at the top of the page says so and leads to the newest
-     version of the same page (its home when the page is gone there). */
+  function go(id) {
+    samePage(new URL("versions/" + encodeURIComponent(id) + "/", dir)).then(function (href) { location.href = href; });
+  }
+
+  /* On an older version, a note at the top of the page says so and leads to the same page below
+     latest/ (its home when the page is gone there): the address that stays the newest, to bookmark
+     or open in a new tab, not versions/<newest id>/, which the next publish makes old again. */
   function noteOld(current, latest) {
     var main = document.querySelector("main");
     if (!main || !latest || current === latest) { return; }
@@ -68,9 +74,14 @@
     setText(note, (box.getAttribute("data-old") || "You are reading an older version ({id}).")
       .replace("{id}", current) + " ", box, "data-old");
     var link = document.createElement("a");
+    var newest = samePage(new URL("latest/", dir));
     link.href = new URL("latest/", dir).href;
+    newest.then(function (href) { link.href = href; });
     setText(link, box.getAttribute("data-newest") || "Go to the current version", box, "data-newest");
-    link.addEventListener("click", function (event) { event.preventDefault(); go(latest); });
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      newest.then(function (href) { location.href = href; });
+    });
     note.appendChild(link);
     main.insertBefore(note, main.firstChild);
   }
