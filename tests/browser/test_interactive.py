@@ -429,7 +429,12 @@ def test_version_menu_by_keyboard_opens_a_version_on_enter_not_at_each_arrow_key
     page.keyboard.press("Tab")  # leaving without Enter: the menu names the version still read
     assert select.input_value() == "v1"
     assert page.evaluate("fetch('../../../../versions.json').then(r => r.ok)")  # after any probe
-    assert probes == [published.url + "versions/v1/messages/2026-10-schulungen/index.html"]
+    # the probe of the version chosen, then (on v1, an older version) the note's of the page below latest/,
+    # whose address the note's link takes once found
+    page.wait_for_function("(document.querySelector('.version-old a') || {}).href === "
+                           f"'{published.url}latest/messages/2026-10-schulungen/index.html'")
+    assert probes == [published.url + "versions/v1/messages/2026-10-schulungen/index.html",
+                      published.url + "latest/messages/2026-10-schulungen/index.html"]
     assert page.url == published.url + "versions/v1/messages/2026-10-schulungen/index.html"
 
 
