@@ -64,6 +64,7 @@ CODES: dict[str, str] = {
     "IM170": "publish",
     "IM171": "version-id",
     "IM172": "moved-page",
+    "IM173": "ack-id",
 }
 
 

@@ -39,6 +39,7 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     previous = read_previous(ctx, ctx.options.previous_manifest)
     if previous is not None:
         check_moved(ctx, previous)
+        check_acknowledgement_ids(ctx, previous)
     planned = []
     for lang in ctx.config.languages:
         if not ctx.site.pages_in(lang):
@@ -80,6 +81,53 @@ def check_moved(ctx: RenderContext, previous: Previous) -> None:
         ctx.diagnostics.warning(page.path, page.address_line(page.file), "IM172",
                                 f"the page was at /{url} {since} and is now at /{page.url}: links and bookmarks "
                                 "to its old address lead nowhere", hint=f"add aliases: [/{url}] to its front matter")
+
+
+def check_acknowledgement_ids(ctx: RenderContext, previous: Previous) -> None:
+    """A must-read message whose acknowledgement id (`{id}`: its translation key, else made from
+    its file's path) is not the one the previous version sent: its file renamed (the address kept
+    by `slug:`, or the old one in `aliases:`) or its `translation_key` changed. The form then
+    counts the readers of one message under two ids, and nothing said so: warning IM173."""
+    if not ctx.config.settings.acknowledge_url:
+        return
+    gone = lambda entry: str(entry.get("source")).removeprefix("content/") not in ctx.site.by_rel.keys() | ctx.hidden.keys()
+    by_source = {str(entry.get("source")): entry for entry in previous.entries.values()}
+    since = f"in version {previous.version}" if previous.version else "in the previous version"
+    for page in ctx.site.pages:
+        if page.kind != "message" or not getattr(page.meta, "must_read", False):
+            continue
+        entry = by_source.get(page.path) or next(
+            (found for url in (page.url, *[alias.lstrip("/") for alias in getattr(page.meta, "aliases", None) or ()])
+             if (found := previous.entries.get(url)) is not None and found.get("type") == "message" and gone(found)), None)
+        old = entry.get("translation_key") if entry is not None else None
+        if not old or old == page.translation_key or _sent_before(ctx, page, entry):
+            continue
+        field_name = "translation_key" if page.meta.translation_key else "must_read"
+        ctx.diagnostics.warning(page.path, page.line_of((field_name,)), "IM173",
+                                f"the acknowledgement id of this must-read is now {page.translation_key!r}, "
+                                f"{old!r} {since}: the form counts its readers under two ids",
+                                hint=f"set translation_key: {old!r} here and in its translations")
+
+
+def _sent_before(ctx: RenderContext, page: Page, entry: dict[str, str | None]) -> bool:
+    """Whether a version before the previous one sent `page`'s id: the writer who followed IM173's
+    hint gave it back the id it first had, and the previous version is the odd one out. Read only
+    for a must-read whose id changed, from every version's manifest.json beside the previous one's."""
+    path = ctx.options.previous_manifest
+    versions = path.parent.parent if path is not None else None
+    if versions is None or not versions.is_dir():
+        return False
+    sources = {page.path, str(entry.get("source"))}
+    urls = {page.url, *[alias.lstrip("/") for alias in getattr(page.meta, "aliases", None) or ()]}
+    for manifest in sorted(versions.glob("*/manifest.json")):
+        try:
+            pages = manifest_pages(json.loads(manifest.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            continue  # a damaged older version: its ids are unknown
+        if any(isinstance(old, dict) and (old.get("source") in sources or old.get("url") in urls)
+               and old.get("translation_key") == page.translation_key for old in pages):
+            return True
+    return False
 
 
 def split(planned: list[Job]) -> tuple[list[Job], list[Job]]:

@@ -501,6 +501,34 @@ def test_a_page_renamed_and_edited_at_once_is_still_found_moved(make_site, tmp_p
         "[/messages/beta/] to its front matter)"], result.stderr
 
 
+def test_a_must_read_whose_acknowledgement_id_changes_is_a_warning(make_site, tmp_path):
+    """A must-read's acknowledgement id is made from its file's path when it has no translation_key:
+    renamed (its address kept with `slug:`) it sent the form another id from one version to the next,
+    and the readers of one message were counted under two ids without a word."""
+    must = "---\ntitle: Kasse neu\ndate: 2026-01-10\nmust_read: true\n{extra}---\nBitte lesen.\n"
+    ack = "acknowledge_url: https://forms.example.com/ack?page={id}&version={version}\n"
+    root = make_site({**V1, "content/messages/kasse.md": must.format(extra="")}, site_yaml=BASIC_SITE_YAML + ack)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    (root / "content/messages/kasse.md").unlink()
+    write_files(root, {"content/messages/kasse-2027.md": must.format(extra="slug: kasse\n")})
+    result = publish(root, dest, "--version", "v2")
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM173" in line] == [
+        "content/messages/kasse-2027.md:4: warning[IM173]: the acknowledgement id of this must-read is now "
+        "'message:messages/kasse-2027', 'message:messages/kasse' in version v1: the form counts its readers under "
+        "two ids (hint: set translation_key: 'message:messages/kasse' here and in its translations)"], result.stderr
+    write_files(root, {"content/messages/kasse-2027.md": must.format(extra="slug: kasse\ntranslation_key: message:messages/kasse\n")})
+    result = publish(root, dest, "--version", "v3")
+    assert result.exit_code == 0 and "IM173" not in result.stderr, result.stderr
+    html = (dest / "versions/v3/messages/kasse/index.html").read_text(encoding="utf-8")
+    assert "page=message%3Amessages%2Fkasse&amp;" in html  # the id v1 sent
+    write_files(root, {"content/messages/kasse-2027.md": must.format(extra="slug: kasse\ntranslation_key: kasse-2027\n")})
+    result = publish(root, dest, "--version", "v4")
+    assert "content/messages/kasse-2027.md:6: warning[IM173]: the acknowledgement id of this must-read is now 'kasse-2027', " \
+           "'message:messages/kasse' in version v3" in result.stderr, result.stderr
+
+
 def test_a_ci_job_run_again_publishes_nothing_with_if_new(three_versions):
     """A job that published its commit and failed afterwards (a deploy step) could not be run again:
     the same id is refused, exit 1, as a build error is. With --if-new that is exit 0, nothing written."""
