@@ -68,12 +68,13 @@ def check_moved(ctx: RenderContext, previous: Previous) -> None:
     # has it and the old file is gone (not a draft or an expired page with a successor of its name).
     titles = Counter((page.title, page.lang, page.kind) for page in pages)
     by_title = {(page.title, page.lang, page.kind): page for page in pages if titles[(page.title, page.lang, page.kind)] == 1}
+    present = _sources_present(ctx)
     for url, entry in sorted(previous.entries.items()):
         if url in taken:
             continue
         page = (by_source.get(str(entry.get("source"))) or by_key.get((entry.get("translation_key"), entry.get("lang")))
                 or by_text.get(str(entry.get("source_hash"))))
-        gone = str(entry.get("source")).removeprefix("content/") not in ctx.site.by_rel.keys() | ctx.hidden.keys()
+        gone = _source_of(entry) not in present
         page = page or (by_title.get((entry.get("title"), entry.get("lang"), entry.get("type"))) if gone else None)
         if page is None or page.url == url:
             continue
@@ -83,6 +84,16 @@ def check_moved(ctx: RenderContext, previous: Previous) -> None:
                                 "to its old address lead nowhere", hint=f"add aliases: [/{url}] to its front matter")
 
 
+def _sources_present(ctx: RenderContext) -> set[str]:
+    """The files under content/ that are pages of this build, published or not (by rel)."""
+    return ctx.site.by_rel.keys() | ctx.hidden.keys()
+
+
+def _source_of(entry: dict[str, str | None]) -> str:
+    """A manifest entry's source file, by rel (as `_sources_present` has them)."""
+    return str(entry.get("source")).removeprefix("content/")
+
+
 def check_acknowledgement_ids(ctx: RenderContext, previous: Previous) -> None:
     """A must-read message whose acknowledgement id (`{id}`: its translation key, else made from
     its file's path) is not the one the previous version sent: its file renamed (the address kept
@@ -90,7 +101,7 @@ def check_acknowledgement_ids(ctx: RenderContext, previous: Previous) -> None:
     counts the readers of one message under two ids, and nothing said so: warning IM173."""
     if not ctx.config.settings.acknowledge_url:
         return
-    gone = lambda entry: str(entry.get("source")).removeprefix("content/") not in ctx.site.by_rel.keys() | ctx.hidden.keys()
+    present = _sources_present(ctx)
     by_source = {str(entry.get("source")): entry for entry in previous.entries.values()}
     since = f"in version {previous.version}" if previous.version else "in the previous version"
     for page in ctx.site.pages:
@@ -98,7 +109,8 @@ def check_acknowledgement_ids(ctx: RenderContext, previous: Previous) -> None:
             continue
         entry = by_source.get(page.path) or next(
             (found for url in (page.url, *[alias.lstrip("/") for alias in getattr(page.meta, "aliases", None) or ()])
-             if (found := previous.entries.get(url)) is not None and found.get("type") == "message" and gone(found)), None)
+             if (found := previous.entries.get(url)) is not None and found.get("type") == "message"
+             and _source_of(found) not in present), None)
         old = entry.get("translation_key") if entry is not None else None
         if not old or old == page.translation_key or _sent_before(ctx, page, entry):
             continue
