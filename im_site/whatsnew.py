@@ -108,7 +108,7 @@ def check_acknowledgement_ids(ctx: RenderContext, previous: Previous) -> None:
         if page.kind != "message" or not getattr(page.meta, "must_read", False):
             continue
         entry = by_source.get(page.path) or next(
-            (found for url in (page.url, *[alias.lstrip("/") for alias in getattr(page.meta, "aliases", None) or ()])
+            (found for url in (page.url, *page.meta.aliases)
              if (found := previous.entries.get(url)) is not None and found.get("type") == "message"
              and _source_of(found) not in present), None)
         old = entry.get("translation_key") if entry is not None else None
@@ -130,7 +130,7 @@ def _sent_before(ctx: RenderContext, page: Page, entry: dict[str, str | None]) -
     if versions is None or not versions.is_dir():
         return False
     sources = {page.path, str(entry.get("source"))}
-    urls = {page.url, *[alias.lstrip("/") for alias in getattr(page.meta, "aliases", None) or ()]}
+    urls = {page.url, *page.meta.aliases}
     for manifest in sorted(versions.glob("*/manifest.json")):
         try:
             pages = manifest_pages(json.loads(manifest.read_text(encoding="utf-8")))
@@ -229,6 +229,24 @@ class Changes:
         messages = sorted((p for p in pages if p.kind == "message"), key=message_order, reverse=True)
         others = sorted((p for p in pages if p.kind != "message"), key=lambda p: (p.kind, p.title, p.url))
         return messages + others
+
+    @cached_property
+    def removed(self) -> list[dict[str, str | None]]:
+        """The previous version's pages of this language that this one has nowhere: not at their
+        address or as an alias, nor moved (its file or translation key is a page of this build,
+        listed as new at its new address). An expired message, a page taken down: the page says
+        how many, so that it does not claim nothing changed, but not which (a title of a page
+        taken down on purpose, a retracted message, is not shown again; the leak scan refuses it)."""
+        if self._previous is None:
+            return []
+        pages = self._ctx.site.pages
+        here = {page.url for page in pages} | {alias for page in pages for alias in page.meta.aliases}
+        sources = {page.path for page in pages}
+        keys = {(page.translation_key, page.lang) for page in pages}
+        gone = [entry for url, entry in self._previous.entries.items()
+                if entry.get("lang") == self._lang and url not in here and entry.get("source") not in sources
+                and (entry.get("translation_key"), entry.get("lang")) not in keys]
+        return sorted(gone, key=lambda entry: str(entry.get("source")))
 
     @property
     def added(self) -> list[Page]:

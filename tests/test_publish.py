@@ -237,7 +237,27 @@ def test_whats_new_lists_added_and_changed_pages(three_versions):
     assert whats_new(dest, "v2") == {"added": ["../messages/gamma/index.html"],
                                      "changed": ["../messages/alpha/index.html"]}
     assert whats_new(dest, "v3") == {"added": [], "changed": ["../info/index.html"]}
-    assert "v2" in (dest / "versions/v3/whats-new/index.html").read_text()
+    html = (dest / "versions/v3/whats-new/index.html").read_text()
+    assert "v2" in html
+    # beta, deleted in v3: said, but not named (a page taken down on purpose is not shown again)
+    assert '<p class="whats-new-removed">Eine Seite der vorigen Version ist nicht mehr online (abgelaufen oder entfernt).</p>' in html
+    assert "Beta" not in html
+    assert 'class="whats-new-removed"' not in (dest / "versions/v2/whats-new/index.html").read_text()
+
+
+def test_whats_new_says_a_version_that_only_took_a_page_down_took_it_down(make_site, tmp_path):
+    """A version whose only change was a message expiring said "no page has changed"."""
+    root = make_site(V1)
+    dest = tmp_path / "public"
+    assert publish(root, dest, "--version", "v1").exit_code == 0
+    assert publish(root, dest, "--version", "v2", now="2027-01-01T12:00:00+00:00").exit_code == 0  # nothing changed
+    assert "Seit der vorigen Version hat sich keine Seite geändert." in (dest / "versions/v2/whats-new/index.html").read_text()
+    write_files(root, {"content/messages/beta.md": message("Beta kommt", "2026-02-10").replace("date:", "expires: 2027-01-15\ndate:")})
+    result = publish(root, dest, "--version", "v3", now="2027-01-20T12:00:00+00:00")
+    assert result.exit_code == 0, result.stderr
+    html = (dest / "versions/v3/whats-new/index.html").read_text()
+    assert "keine Seite geändert" not in html and "Eine Seite der vorigen Version ist nicht mehr online" in html
+    assert whats_new(dest, "v3") == {"added": [], "changed": []}
 
 
 def test_a_new_theme_or_menu_alone_changes_no_page_in_whats_new_and_diff(make_site, tmp_path):
