@@ -169,13 +169,27 @@ def _schedule_review(result: BuildResult, page: Page) -> None:
 
 
 def _check_schedule(result: BuildResult, page: Page) -> None:
-    """A page that expires before it goes live is never shown: surely a slip in one of the dates."""
+    """A page that expires before it goes live is never shown: surely a slip in one of the dates.
+    An embargoed message dated before the day it goes live (`im-site new` writes the day it was
+    written): readers would find it among that day's messages, below those of the days between,
+    and feed readers take it for old news. Said while it is still embargoed, when the date can
+    still be set."""
     publish_at, expires = getattr(page.meta, "publish_at", None), getattr(page.meta, "expires", None)
+    if not publish_at:
+        return
     tz = result.config.tz
-    if publish_at and expires and as_moment(expires, tz, end_of_day=True) <= as_moment(publish_at, tz):
+    goes_live = as_moment(publish_at, tz)
+    if expires and as_moment(expires, tz, end_of_day=True) <= goes_live:
         result.diagnostics.warning(page.path, page.line_of(("expires",)), "IM150",
                                    f"expires {expires.isoformat()} is before publish_at {publish_at.isoformat()}: "
                                    "the page is never shown", hint="check both dates")
+        return
+    day = goes_live.astimezone(tz)
+    if page.kind == "message" and page.date and page.date < day.date() and goes_live > result.options.now:
+        result.diagnostics.warning(page.path, page.line_of(("date",)), "IM150",
+                                   f"dated {page.date.isoformat()} but goes live {day.strftime('%Y-%m-%d %H:%M')}: "
+                                   "readers find it among that day's messages, below the newer ones",
+                                   hint=f"date: {day.date().isoformat()}")
 
 
 def _check_translation_schedules(result: BuildResult, pages: list[Page]) -> None:

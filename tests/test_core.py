@@ -444,7 +444,7 @@ def test_a_build_says_how_many_drafts_and_scheduled_pages_it_leaves_out(make_sit
 def test_a_page_that_expires_before_it_goes_live_is_a_warning(make_site):
     root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-11-20\npublish_at: 2026-12-01 08:00\n"
                                                "expires: 2026-11-25\n---\nText.\n",
-                      "content/messages/b.md": "---\ntitle: B\ndate: 2026-11-20\npublish_at: 2026-12-01\n"
+                      "content/messages/b.md": "---\ntitle: B\ndate: 2026-12-01\npublish_at: 2026-12-01\n"
                                                "expires: 2026-12-01\n---\nOne day.\n",
                       "content/messages/c.md": "---\ntitle: C\ndate: 2026-11-20\n---\nText.\n"})
     result = build_site(root)
@@ -452,6 +452,22 @@ def test_a_page_that_expires_before_it_goes_live_is_a_warning(make_site):
     assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
         "content/messages/a.md:5: warning[IM150]: expires 2026-11-25 is before publish_at 2026-12-01T08:00:00: "
         "the page is never shown (hint: check both dates)"]
+
+
+def test_an_embargoed_message_dated_before_it_goes_live_is_a_warning(make_site):
+    """`im-site new` dates a message the day it is written; embargoed for a week, it went live
+    dated a week back: below the messages of the days between, and old news to feed readers."""
+    root = make_site({"content/messages/a.md": "---\ntitle: A\ndate: 2026-11-20\npublish_at: 2026-12-01 08:00\n---\nText.\n",
+                      "content/messages/b.md": "---\ntitle: B\ndate: 2026-12-01\npublish_at: 2026-12-01 08:00\n---\nText.\n",
+                      "content/messages/c.md": "---\ntitle: C\ndate: 2026-11-20\n---\nLive.\n",
+                      "content/pages/p.md": "---\ntitle: P\npublish_at: 2026-12-01 08:00\n---\nText.\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
+        "content/messages/a.md:3: warning[IM150]: dated 2026-11-20 but goes live 2026-12-01 08:00: readers find it "
+        "among that day's messages, below the newer ones (hint: date: 2026-12-01)"]
+    # once it is live, the date is history (and changing it would move the message in every listing)
+    assert "IM150" not in build_site(root, now="2026-12-02T12:00:00+00:00").stderr
 
 
 def test_a_translation_shown_while_its_original_is_not_is_a_warning(make_site):
@@ -483,7 +499,7 @@ def test_a_translation_shown_while_its_original_is_not_is_a_warning(make_site):
     root = make_site(files)
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
+    assert [line for line in result.stderr.splitlines() if "IM150" in line and ": dated 2026" not in line] == [
         "content/messages/brief.en.md:2: warning[IM150]: the translation is published, its original "
         "content/messages/brief.md is a draft (hint: draft: true, as in the original)",
         "content/messages/frueh.en.md:4: warning[IM150]: the translation goes live before its original "
