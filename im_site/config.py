@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from . import sources
 from .diagnostics import Diagnostics, SiteError
@@ -82,9 +82,9 @@ class DarkColors(Strict):
 
     @field_validator("primary", "secondary", "text", "background", mode="before")
     @classmethod
-    def _hex(cls, value: Any) -> Any:
+    def _hex(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:  # written, but empty: `primary: #2E9E55` unquoted is a comment
-            raise ValueError('no colour: a # starts a comment, so quote the colour (primary: "#2E9E55")')
+            raise ValueError(f'no colour: a # starts a comment, so quote the colour ({info.field_name}: "#2E9E55")')
         return Colors._hex(value) if isinstance(value, str) else value
 
 
