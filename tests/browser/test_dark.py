@@ -67,6 +67,13 @@ def test_dark_quiz_feedback_and_search_marks_have_no_serious_violations(axe, tab
     assert blocking_violations(axe, tab) == []
 
 
+def test_pictures_keep_a_white_plate_in_dark_mode(tab, demo_site):
+    """A picture with a transparent background (a diagram, a logo drawn in black) was lost on the
+    dark page: pictures in the text and the hero have a white plate behind them there."""
+    tab.goto(demo_site.url + "messages/2026-09-frische-preis/")
+    assert tab.locator(".prose img").first.evaluate("i => getComputedStyle(i).backgroundColor") == "rgb(255, 255, 255)"
+
+
 def test_a_site_with_color_scheme_light_stays_light_and_paper_stays_light(new_page, plain_site,
                                                                          tmp_path: Path, serve_folder):
     """`color_scheme: light` keeps a white page on a dark device; a dark page prints dark text on
