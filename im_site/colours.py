@@ -12,6 +12,7 @@ from __future__ import annotations
 import colorsys
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -123,7 +124,7 @@ def _derive(scheme: dict[str, DarkColour], light: dict[str, str], config: "Confi
     def value(token: str) -> str:
         return hex_colour(scheme[token].value) if token in scheme else ""
 
-    def derive(token: str, source: str, make) -> None:  # noqa: ANN001 (a one-line colour rule)
+    def derive(token: str, source: str, make: Callable[[], str]) -> None:
         if token not in scheme:
             colour = make()
             if colour:
