@@ -194,6 +194,24 @@ def dark_declarations(config: "Config", theme: "Theme") -> dict[str, str]:
             if hex_colour(light.get(token, "")) != hex_colour(colour.value) or not hex_colour(colour.value)}
 
 
+def color_scheme(config: "Config") -> str:
+    """The CSS `color-scheme` of the site's pages: which schemes the browser may draw them in."""
+    scheme = config.settings.color_scheme
+    return "light dark" if scheme == "auto" else scheme
+
+
+def dark_rules(config: "Config", theme: "Theme") -> list[str]:
+    """brand.css's rules for dark mode: the dark colours on screens that ask for dark (`auto`) or on
+    every screen (`dark`); none for `light`. Paper stays light: a print of a dark page (backgrounds
+    dropped) had pale text on white."""
+    scheme = config.settings.color_scheme
+    if scheme == "light":
+        return []
+    dark = "".join(f"--{key}:{value};" for key, value in sorted(dark_declarations(config, theme).items()))
+    media = "@media screen and (prefers-color-scheme:dark)" if scheme == "auto" else "@media screen"
+    return [media + "{:root{" + dark + "}}", "@media print{:root{color-scheme:light}}"]
+
+
 def check_dark_tokens(theme: "Theme", diagnostics: "Diagnostics") -> None:
     """A `dark_tokens` name that is no colour of the scheme (`colour-link`) changes nothing: IM040."""
     for token, (rel, line) in sorted(theme.dark_token_lines.items()):

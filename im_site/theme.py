@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import jinja2
 
 from .cache import code_key
-from .colours import check_dark_tokens, dark_declarations
+from .colours import check_dark_tokens, color_scheme, dark_rules
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
@@ -404,13 +404,7 @@ def brand_css(config: Config, theme: Theme, fonts: dict[str, BrandFont]) -> str:
         values["font-heading"] = '"Brand Heading", ' + str(values.get("font-heading", "system-ui, sans-serif"))
     if "body" in fonts:
         values["font-body"] = '"Brand Body", ' + str(values.get("font-body", "system-ui, sans-serif"))
-    scheme = config.settings.color_scheme
     declarations = "".join(f"--{key}:{value};" for key, value in sorted(values.items()))
-    lines.append(":root{" + declarations + "color-scheme:" + ("light dark" if scheme == "auto" else scheme) + "}")
-    if scheme != "light":
-        # Paper is white: a print of a dark page (its backgrounds dropped) had pale text on white.
-        dark = "".join(f"--{key}:{value};" for key, value in sorted(dark_declarations(config, theme).items()))
-        lines.append(("@media screen and (prefers-color-scheme:dark)" if scheme == "auto" else "@media screen")
-                     + "{:root{" + dark + "}}")
-        lines.append("@media print{:root{color-scheme:light}}")
+    lines.append(":root{" + declarations + "color-scheme:" + color_scheme(config) + "}")
+    lines.extend(dark_rules(config, theme))
     return "\n".join(lines) + "\n"
