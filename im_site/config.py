@@ -7,10 +7,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from . import sources
 from .diagnostics import Diagnostics, SiteError
@@ -71,6 +71,23 @@ class Colors(Strict):
         return value.upper()
 
 
+class DarkColors(Strict):
+    """The brand's colours in dark mode (`brand.dark`), as #RRGGBB; a colour not given is derived
+    from the light one (`colours.dark_scheme`)."""
+
+    primary: str | None = None
+    secondary: str | None = None
+    text: str | None = None
+    background: str | None = None
+
+    @field_validator("primary", "secondary", "text", "background", mode="before")
+    @classmethod
+    def _hex(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:  # written, but empty: `primary: #2E9E55` unquoted is a comment
+            raise ValueError(f'no colour: a # starts a comment, so quote the colour ({info.field_name}: "#2E9E55")')
+        return Colors._hex(value) if isinstance(value, str) else value
+
+
 class Fonts(Strict):
     """Font files (WOFF2), relative to content/; shipped with the site."""
 
@@ -89,6 +106,7 @@ class Brand(Strict):
     name: str = "Intranet"
     logo: str | None = None
     colors: Colors = Field(default_factory=Colors)
+    dark: DarkColors = Field(default_factory=DarkColors)
     fonts: Fonts = Field(default_factory=Fonts)
     voice: Voice = Field(default_factory=Voice)
 
@@ -129,6 +147,8 @@ class SiteSettings(Strict):
     theme: str = "default"
     output_dir: str = "_site"
     brand: Brand = Field(default_factory=Brand)
+    #: `auto`: light or dark as the reader's device asks; `light` or `dark`: always that one.
+    color_scheme: Literal["auto", "light", "dark"] = "auto"
     audiences: list[IdLabel] = Field(default_factory=list)
     pillars: list[IdLabel] = Field(default_factory=list)
     menu: list[MenuItem] = Field(default_factory=list)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterator
 
+from .colours import AA_NON_TEXT, AA_NORMAL, DARK_TEXT, FOCUS, WHITE, DarkColour, contrast_ratio, dark_scheme, hex_colour
 from .markdown import sample_pattern
 from .slugs import INVISIBLE
 
@@ -22,16 +23,6 @@ if TYPE_CHECKING:
     from .model import Page
     from .render.context import RenderContext
     from .theme import Theme
-
-#: WCAG 2.2 AA minimum contrast for normal-size text, and for what is no text (a focus ring).
-AA_NORMAL = 4.5
-AA_NON_TEXT = 3.0
-#: The built-in focus ring's colour (site.css, `var(--color-focus,#1A56DB)`).
-FOCUS = "#1A56DB"
-WHITE = "#FFFFFF"
-DARK_TEXT = "#1A1A1A"
-_HEX = re.compile(r"#[0-9a-fA-F]{6}$")
-_SHORT_HEX = re.compile(r"#[0-9a-fA-F]{3}$")
 
 
 def check(ctx: "RenderContext", result: "BuildResult") -> None:
@@ -129,19 +120,6 @@ def check_placeholders(pages: list["Page"], diagnostics: "Diagnostics") -> None:
 
 # ---------------------------------------------------------------- contrast
 
-def relative_luminance(colour: str) -> float:
-    """WCAG 2.2 relative luminance of #RRGGBB."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(foreground: str, background: str) -> float:
-    """WCAG contrast ratio, from 1 (none) to 21 (black on white)."""
-    first, second = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
-    return (first + 0.05) / (second + 0.05)
-
-
 @dataclass(frozen=True)
 class ColourPair:
     """A colour pair the built-in theme draws, and the line that chose its foreground colour."""
@@ -197,19 +175,68 @@ def colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
             for pair in pairs if pair is not None and hex_colour(pair.foreground) and hex_colour(pair.background)]
 
 
-def hex_colour(value: str) -> str:
-    """`#RRGGBB` for a colour written `#RRGGBB` or `#RGB`; "" for anything else (a `var()`, `rgb()`)."""
-    value = value.strip()
-    if _SHORT_HEX.match(value):
-        return "#" + "".join(digit * 2 for digit in value[1:])
-    return value if _HEX.match(value) else ""
-
-
 def check_contrast(config: "Config", theme: "Theme", diagnostics: "Diagnostics") -> None:
     """Warn on the line that chose a colour for each pair below WCAG AA (4.5:1)."""
-    for pair in colour_pairs(config, theme):
+    light = colour_pairs(config, theme)
+    seen = {(pair.foreground, pair.background) for pair in light}
+    dark = [pair for pair in dark_colour_pairs(config, theme) if (pair.foreground, pair.background) not in seen]
+    for pair in light + dark:
         ratio = contrast_ratio(pair.foreground, pair.background)
         if ratio < pair.minimum:
             diagnostics.warning(pair.file, pair.line, "IM121",
                                 f"contrast of {pair.what} is {ratio:.2f}:1 ({pair.foreground.upper()} on "
                                 f"{pair.background.upper()}), below WCAG AA {pair.minimum}:1", hint=pair.hint)
+
+
+#: The pairs of the dark scheme: (what, foreground token, background token, minimum).
+_DARK_PAIRS = (("text on background", "color-text", "color-background", AA_NORMAL),
+               ("text on primary (header, buttons)", "color-on-primary", "color-primary", AA_NORMAL),
+               ("links on background", "color-link", "color-background", AA_NORMAL),
+               ("headings on background", "color-heading", "color-background", AA_NORMAL),
+               ("muted text on background (dates, summaries)", "color-muted", "color-background", AA_NORMAL),
+               ("text on secondary (must-read flag)", "color-on-secondary", "color-secondary", AA_NORMAL),
+               ("the focus ring on background", "color-focus", "color-background", AA_NON_TEXT))
+
+
+def dark_colour_pairs(config: "Config", theme: "Theme") -> list[ColourPair]:
+    """The pairs of dark mode (unless `color_scheme: light`), each reported on the line of the
+    colour a writer chose: site.yaml's `brand.dark`, a theme's `dark_tokens`, or for a derived
+    colour the light colour it was made from."""
+    if config.settings.color_scheme == "light":
+        return []
+    scheme = dark_scheme(config, theme)
+    pairs = []
+    for what, foreground, background, minimum in _DARK_PAIRS:
+        if foreground not in scheme or background not in scheme:
+            continue
+        front, back = scheme[foreground], scheme[background]
+        if not hex_colour(front.value) or not hex_colour(back.value):
+            continue
+        blamed, token = (back, background) if front.chosen_by == "derived" and back.chosen_by != "derived" \
+            else (front, foreground)
+        file, line = _origin(blamed, theme)
+        pairs.append(ColourPair(f"{what} in dark mode ({_named(blamed, token)})", hex_colour(front.value),
+                                hex_colour(back.value), file, line, _dark_hint(blamed, token), minimum))
+    return pairs
+
+
+def _named(colour: DarkColour, token: str) -> str:
+    key = token.removeprefix("color-")
+    return {"site": f"brand.dark.{key}", "theme": f"dark_tokens {token}"}.get(colour.chosen_by,
+                                                                            f"{token}, derived from {colour.source}")
+
+
+def _origin(colour: DarkColour, theme: "Theme") -> tuple[str, int | None]:
+    """Where a derived colour's light colour is set: a site theme's token, else the brand colour in site.yaml."""
+    if colour.chosen_by == "derived" and colour.source in theme.token_lines:
+        return theme.token_lines[colour.source]
+    return colour.file, colour.line
+
+
+def _dark_hint(colour: DarkColour, token: str) -> str:
+    key = token.removeprefix("color-")
+    if colour.chosen_by == "site":
+        return f"make brand.dark.{key} {'darker' if key == 'background' else 'lighter'}, or remove it to have it derived"
+    if colour.chosen_by == "theme":
+        return f"change {token} in the theme's dark_tokens, or remove it to have it derived"
+    return f"set {token} for dark mode: brand.dark in site.yaml, or dark_tokens in your theme's theme.yaml"

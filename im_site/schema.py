@@ -236,8 +236,10 @@ def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: ty
 
 
 def _is_colour(key_path: tuple[Any, ...]) -> bool:
-    """A brand colour in site.yaml (brand.colors.primary) or a colour token in theme.yaml (color-link)."""
-    return bool(key_path) and ("colors" in key_path[:-1] or str(key_path[-1]).startswith("color-"))
+    """A brand colour in site.yaml (brand.colors.primary, brand.dark.primary) or a colour token in
+    theme.yaml (color-link)."""
+    return bool(key_path) and ("colors" in key_path[:-1] or tuple(key_path[:-1]) == ("brand", "dark")
+                               or str(key_path[-1]).startswith("color-"))
 
 
 def _answer_hint(text: str, key_path: tuple[Any, ...], data: Any) -> str:

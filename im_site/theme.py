@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import Any
 from urllib.parse import unquote
 
 import jinja2
 
 from .cache import code_key
+from .colours import check_dark_tokens, color_scheme, dark_rules
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
@@ -60,6 +60,8 @@ class ThemeSettings(Strict):
     name: str | None = None
     extends: str | None = None
     tokens: dict[str, str] = {}
+    #: The colour tokens in dark mode (same names as `tokens`); those not given are derived.
+    dark_tokens: dict[str, str] = {}
     strings: dict[str, dict[str, str]] = {}
 
 
@@ -73,6 +75,9 @@ class Theme:
     env: jinja2.Environment | None = None
     #: Where a site theme (not the built-in one) sets each token it sets: (theme.yaml path, line).
     token_lines: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    dark_tokens: dict[str, str] = field(default_factory=dict)
+    #: Where each dark token is set (the built-in theme's too: `dark_scheme` reports them).
+    dark_token_lines: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
     def static_files(self) -> dict[str, Path]:
         """Static files by path, the child's file winning over its parents'."""
@@ -222,6 +227,9 @@ def load_theme(config: Config, diagnostics: Diagnostics, named: frozenset[str] |
     theme = Theme(chain)
     for (name, _), settings, (rel, doc) in reversed(list(zip(chain, settings_chain, docs, strict=True))):
         theme.tokens.update(settings.tokens)
+        theme.dark_tokens.update(settings.dark_tokens)
+        theme.dark_token_lines.update((key, (rel, doc.line_of(("dark_tokens", key)) if doc is not None else None))
+                                      for key in settings.dark_tokens)
         if name != "default":
             theme.token_lines.update((key, (rel, doc.line_of(("tokens", key)) if doc is not None else None))
                                      for key in settings.tokens)
@@ -236,6 +244,7 @@ def load_theme(config: Config, diagnostics: Diagnostics, named: frozenset[str] |
                                      "built-in theme's (im_site/themes/default/theme.yaml)")
     theme.env = _environment(chain, config.root / config.settings.cache_dir / "jinja")
     check_theme(theme.env, chain, settings_chain, docs, theme.token_lines, config.root, diagnostics, named)
+    check_dark_tokens(theme, diagnostics)
     return theme
 
 
@@ -381,10 +390,13 @@ def font_weight(data: bytes) -> str:
     return next((str(weight) for word, weight in _STYLE_WEIGHTS if word in style), "400")
 
 
-def brand_css(config: Config, tokens: dict[str, Any], fonts: dict[str, BrandFont]) -> str:
-    """The brand as CSS custom properties (and @font-face for shipped fonts)."""
+def brand_css(config: Config, theme: Theme, fonts: dict[str, BrandFont]) -> str:
+    """The brand as CSS custom properties (and @font-face for shipped fonts), with the colours of
+    dark mode where the site's `color_scheme` allows it: on screens that ask for dark for `auto`,
+    on every screen for `dark`. `color-scheme` tells the browser which scheme its own parts (form
+    controls, scroll bars) and the stylesheets' `light-dark()` follow."""
     colors = config.settings.brand.colors
-    values = {**tokens, "color-primary": colors.primary, "color-secondary": colors.secondary,
+    values = {**theme.tokens, "color-primary": colors.primary, "color-secondary": colors.secondary,
               "color-text": colors.text, "color-background": colors.background}
     lines = [f"@font-face{{font-family:\"Brand {role.title()}\";src:url(\"{font.url}\") format(\"woff2\");"
              f"font-display:swap;font-weight:{font.weight};}}" for role, font in sorted(fonts.items())]
@@ -392,5 +404,7 @@ def brand_css(config: Config, tokens: dict[str, Any], fonts: dict[str, BrandFont
         values["font-heading"] = '"Brand Heading", ' + str(values.get("font-heading", "system-ui, sans-serif"))
     if "body" in fonts:
         values["font-body"] = '"Brand Body", ' + str(values.get("font-body", "system-ui, sans-serif"))
-    lines.append(":root{" + "".join(f"--{key}:{value};" for key, value in sorted(values.items())) + "}")
+    declarations = "".join(f"--{key}:{value};" for key, value in sorted(values.items()))
+    lines.append(":root{" + declarations + "color-scheme:" + color_scheme(config) + "}")
+    lines.extend(dark_rules(config, theme))
     return "\n".join(lines) + "\n"

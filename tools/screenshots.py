@@ -1,10 +1,11 @@
 """Screenshots of the demo site for a quick visual review (not committed output).
 
-Usage: python tools/screenshots.py OUTDIR [--config site.yaml] [--now ISO]
+Usage: python tools/screenshots.py OUTDIR [--config site.yaml] [--now ISO] [--dark]
 
 Builds the site into a temporary folder, serves it on localhost and writes
 full-page PNGs of the home page, a message, a training module and the KPI
-dashboard at 1280 px (desktop) and 360 px (phone) into OUTDIR. Needs
+dashboard at 1280 px (desktop) and 360 px (phone) into OUTDIR; with --dark as a
+device set to dark mode shows them (`*-desktop-dark.png`). Needs
 Playwright for Python and Debian's chromium (/usr/bin/chromium).
 """
 
@@ -79,7 +80,7 @@ def serve(folder: Path) -> http.server.ThreadingHTTPServer:
     return server
 
 
-def shoot(site: Path, outdir: Path) -> list[Path]:
+def shoot(site: Path, outdir: Path, scheme: str = "light") -> list[Path]:
     """Write one PNG per page and width; returns the files written."""
     server = serve(site)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -88,12 +89,12 @@ def shoot(site: Path, outdir: Path) -> list[Path]:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
             for device, (width, height) in WIDTHS.items():
-                context = browser.new_context(viewport={"width": width, "height": height})
+                context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
                 page = context.new_page()
                 for name, path in pages(site).items():
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
-                    target = outdir / f"{name}-{device}.png"
+                    target = outdir / f"{name}-{device}{'-dark' if scheme == 'dark' else ''}.png"
                     page.screenshot(path=str(target), full_page=True)
                     written.append(target)
                 context.close()
@@ -109,12 +110,13 @@ def main() -> None:
     parser.add_argument("outdir", type=Path, help="folder for the PNG files (created)")
     parser.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="site.yaml of the site (default: the demo)")
     parser.add_argument("--now", default="2026-11-26T12:00:00+00:00", help="build clock, for repeatable pictures")
+    parser.add_argument("--dark", action="store_true", help="as a device set to dark mode shows the pages")
     args = parser.parse_args()
     args.outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="im-site-shots-") as tmp:
         site = Path(tmp) / "site"
         build(args.config.resolve(), site, args.now)
-        for path in shoot(site, args.outdir):
+        for path in shoot(site, args.outdir, "dark" if args.dark else "light"):
             print(path)
 
 

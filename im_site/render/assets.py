@@ -37,7 +37,7 @@ def add_theme_assets(ctx: RenderContext) -> None:
         if output and role != "logo":
             data = (ctx.config.content_dir / rel).read_bytes()
             fonts[role] = BrandFont(posixpath.relpath(output, "assets"), font_weight(data))
-    css = brand_css(ctx.config, ctx.theme.tokens, fonts).encode()
+    css = brand_css(ctx.config, ctx.theme, fonts).encode()
     ctx.assets["brand.css"] = "assets/" + fingerprint("brand.css", css)
     ctx.outputs.add(ctx.assets["brand.css"], css, f"{ctx.config.file}:brand", ctx.diagnostics)
 
