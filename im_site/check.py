@@ -33,7 +33,8 @@ class ScheduledChange:
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "action": self.action, "path": self.page.path,
-                "url": self.page.url, "lang": self.page.lang, "title": self.page.title}
+                "url": self.page.url, "lang": self.page.lang, "title": self.page.title,
+                "audiences": sorted(getattr(self.page.meta, "audiences", None) or ())}
 
 
 @dataclass
@@ -107,7 +108,10 @@ class Report:
 
     def _schedule_line(self, change: ScheduledChange) -> str:
         moment = change.at.astimezone(self.tz) if self.tz else change.at
-        return f"  {moment.isoformat()}  {change.action:<9}  {change.page.path}  ({change.page.title})"
+        # Whom it is for: the store teams' embargoed message read as everyone's.
+        audiences = sorted(getattr(change.page.meta, "audiences", None) or ())
+        only = f"  [audiences: {', '.join(audiences)}]" if audiences else ""
+        return f"  {moment.isoformat()}  {change.action:<9}  {change.page.path}  ({change.page.title}){only}"
 
 
 #: Codes about wording and look rather than what readers get wrong or not at all (brand voice,

@@ -455,6 +455,17 @@ def test_check_text_lists_schedule_codes_and_summary(make_site) -> None:
     assert "translation sources" in out
 
 
+def test_checks_schedule_says_whom_a_scheduled_page_is_for(make_site) -> None:
+    """The schedule listed the store teams' embargoed message like one for everyone."""
+    soon = "---\ntitle: Bald\ndate: 2026-12-01\npublish_at: 2026-12-01 08:00\naudiences: [zentrale, filiale]\n---\nText.\n"
+    root = make_site({"content/messages/hallo.md": MESSAGE, "content/messages/bald.md": soon})
+    result = run_cli(root, "check", "--now", NOW)
+    assert "  2026-12-01T08:00:00+00:00  goes live  content/messages/bald.md  (Bald)  [audiences: filiale, zentrale]" \
+        in result.stdout.splitlines(), result.stdout
+    report = json.loads(run_cli(root, "check", "--now", NOW, "--format", "json").stdout)
+    assert [change["audiences"] for change in report["schedule"]] == [["filiale", "zentrale"]]
+
+
 def test_check_says_which_drafts_it_left_out(make_site) -> None:
     """A writer checking the draft `im-site new` wrote read "0 errors, 0 warnings" with its broken
     link unchecked: check, like build and serve, says what it left out."""
@@ -473,7 +484,7 @@ def test_check_json_schedule_and_hashes(make_site) -> None:
     _, report = _check_json(root)
     assert report["schedule"] == [{"at": "2026-12-01T08:00:00+00:00", "action": "goes live",
                                    "path": "content/messages/b.md", "url": "messages/b/", "lang": "de",
-                                   "title": "Bald"}]
+                                   "title": "Bald", "audiences": []}]
     assert {s["path"] for s in report["sources"]} == {"content/messages/a.md", "content/messages/b.md",
                                                          "content/messages/c.md"}
     assert all(len(s["hash"]) == 12 for s in report["sources"])
