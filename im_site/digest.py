@@ -167,7 +167,9 @@ def select(result: BuildResult, lang: str, start: datetime, history: History | N
     live = {page.url: history.went_live(page, published_at(page, tz), now) if history else published_at(page, tz)
             for page in result.site.messages(lang)}
     chosen = [page for page in result.site.messages(lang) if start <= live[page.url] < now]
-    chosen.sort(key=lambda page: (not page.meta.must_read, -live[page.url].timestamp(), page.url))
+    # Newest by the date each shows (as the site's listings), then by going live: by going live
+    # alone, a back-dated message mailed with --dest stood among newer ones, the dates unsorted.
+    chosen.sort(key=lambda page: (not page.meta.must_read, -page.date.toordinal(), -live[page.url].timestamp(), page.url))
     return [_item(result, page, lang, live[page.url], address) for page in chosen]
 
 

@@ -603,6 +603,20 @@ def test_a_back_dated_message_is_mailed_in_the_week_it_was_published(make_site, 
     assert result.exit_code == 1 and "IM170" in result.stderr and "no published versions here" in result.stderr
 
 
+def test_a_back_dated_message_stands_by_its_date_among_newer_ones(make_site, tmp_path):
+    """Mailed by when it went live, a letter dated 3 November published on the 21st stood above one
+    of the 19th: the digest's dates read 3 November, 19 November. By date, as the site lists them."""
+    root = make_site({"content/messages/alt.md": message("Alt", "2026-10-01")}, site_yaml=SITE_YAML)
+    dest, out = tmp_path / "public", tmp_path / "d.html"
+    for now, name, title, dated in (("2026-11-19T10:00:00+01:00", "neu", "Neu", "2026-11-19"),
+                                    ("2026-11-21T10:00:00+01:00", "brief", "Brief vom 3. November", "2026-11-03")):
+        write_files(root, {f"content/messages/{name}.md": message(title, dated)})
+        assert run_cli(root, "publish", "--dest", str(dest), "--version", now[:10], "--now", now).exit_code == 0
+    result = run_cli(root, "digest", "--now", "2026-11-23T08:00:00+01:00", "-o", str(out), "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert _digest_titles(out) == ["Neu", "Brief vom 3. November"]
+
+
 def test_a_renamed_message_is_not_mailed_again(make_site, tmp_path):
     """A message renamed after it was mailed, with the `aliases:` IM172 asks for, was mailed again
     as new: the digest looked its address up in the published versions, and the new address was
