@@ -187,6 +187,10 @@ def assert_served(port: int, prefix: str) -> None:
     old = get(port, f"{prefix}versions/v1/messages/alpha/")
     assert old.status == 200 and "Alpha kommt" in old.body
     assert old.headers["cache-control"] == "public, max-age=604800"
+    for url in assets:  # an old version's own fingerprinted files are cached as long as latest/'s
+        asset = get(port, f"{prefix}versions/v1/messages/alpha/{url}")
+        assert asset.status == 200, f"{url}: {asset.status}"
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable", url
     # A listing is no fingerprinted file, even where its name is `assets` (a tag).
     tag = get(port, f"{prefix}latest/tags/assets/")
     assert tag.status == 200 and tag.headers["cache-control"] == "no-cache"
