@@ -161,3 +161,20 @@ def test_ci_publishes_audience_editions_with_the_main_site_and_on_schedule(make_
                      "--now", "2020-01-01T00:00:00+00:00")
     assert result.exit_code == 0, result.output
     assert run_ci_step(name, due, editions, "schedule", "zentrale") == {"run": "false"}
+
+
+def test_readme_closed_network_install_names_every_dependency():
+    """IT installs on a closed network from a wheelhouse: the README's table says which wheels are
+    compiled (per Python version), and must name every dependency pyproject.toml declares."""
+    import tomllib
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n### Installing on a CI runner or a closed network"):]
+    section = section[:section.index("\n### ", 1)]
+    assert "--no-index --find-links wheelhouse im-site" in section and "pip wheel . -w wheelhouse" in section
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {name.lower().replace("_", "-") for row in rows for name in re.findall(r"`([^`]+)`", row.split(" | ")[0])}
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    for requirement in declared:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement)[0].lower().replace("_", "-")
+        assert name in named, f"README's closed-network table does not say what wheel {name} needs"
