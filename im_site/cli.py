@@ -252,6 +252,8 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
         return
     ctx.report(published.result.diagnostics)
     pruned = f"; pruned {', '.join(published.pruned)}" if published.pruned else ""
+    if published.dropped:
+        pruned += f"; dropped {', '.join(published.dropped)} from the lists (folder deleted)"
     ctx.info(f"published version {published.version.id} into {tidy_path(str(published.folder), config.root)}{pruned}")
 
 
@@ -262,9 +264,11 @@ def publish(ctx: Context, dest: str, version: str | None, audience: str | None, 
 @handles_errors
 def versions(ctx: Context, dest: str, audience: str | None, fmt: str) -> None:
     """List the published versions, newest first."""
-    from .publish import format_versions, list_versions
+    from .publish import deleted_by_hand, format_versions, list_versions, site_folder
 
-    _output(format_versions(list_versions(Path(dest).absolute(), audience), fmt))
+    listed = list_versions(Path(dest).absolute(), audience)
+    deleted = frozenset(v.id for v in deleted_by_hand(site_folder(Path(dest).absolute(), audience), listed))
+    _output(format_versions(listed, fmt, deleted))
 
 
 @main.command()

@@ -73,6 +73,8 @@ class Published:
     folder: Path
     pruned: list[str]
     result: BuildResult
+    #: Listed versions whose folder someone deleted (an old version taken down), now left out of the lists.
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,20 @@ def publish(config: Config, options: BuildOptions, dest: Path, *, if_new: bool =
             raise SiteError(result.diagnostics)
         entry = Version(version_id, options.now.astimezone(timezone.utc).isoformat(), commit.hash if commit else None,
                         count_pages(result.outputs), latest=True)
-        kept, pruned = prune_plan([entry] + [replace(v, latest=False) for v in versions],
+        dropped = tuple(v.id for v in deleted_by_hand(folder, versions))
+        kept, pruned = prune_plan([entry] + [replace(v, latest=False) for v in versions if v.id not in dropped],
                                   config.settings.versions.keep)
         progress(f"writing {len(result.outputs.files)} files…")
         add_version(folder, result.outputs, entry, kept, ListLook.of(result),
                     previous=folder / "versions" / versions[0].id if versions else None, root=config.root)
         remove_versions(folder, pruned)
-    return Published(entry, folder, pruned, result)
+    return Published(entry, folder, pruned, result, dropped)
+
+
+def deleted_by_hand(folder: Path, versions: list[Version]) -> list[Version]:
+    """Listed versions, other than the latest, whose folder is gone: the way to take an old version
+    down. Left in the lists, the version menu offered them, a link to a 404, until `keep` pruned them."""
+    return [v for v in versions if not v.latest and not (folder / "versions" / v.id).is_dir()]
 
 
 def check_not_a_build(folder: Path) -> None:
@@ -534,12 +543,14 @@ def list_versions(dest: Path, audience: str | None = None) -> list[Version]:
     return read_versions(folder)
 
 
-def format_versions(versions: list[Version], fmt: str = "text") -> str:
+def format_versions(versions: list[Version], fmt: str = "text", deleted: frozenset[str] = frozenset()) -> str:
+    """The list as text or JSON; `deleted`: ids whose folder is gone, marked in the text."""
     if fmt == "json":
         return json.dumps([asdict(v) for v in versions], ensure_ascii=False, indent=1)
     width = max((len(v.id) for v in versions), default=0)
     lines = [f"{v.id:<{width}}  {v.date}  {v.pages:>5} pages  {(v.commit or '-')[:12]:<12}"
-             f"{'  latest' if v.latest else ''}".rstrip() for v in versions]
+             f"{'  latest' if v.latest else ''}{'  (folder deleted)' if v.id in deleted else ''}".rstrip()
+             for v in versions]
     return "\n".join(lines)
 
 

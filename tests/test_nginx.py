@@ -160,16 +160,18 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def publish(tmp_path: Path, base_url: str, dest: Path) -> None:
+def publish(tmp_path: Path, base_url: str, dest: Path, audience: str | None = None) -> None:
+    """Two versions of the small site into dest, and of the audience's edition if one is named."""
     root = tmp_path / "site"
     write_files(root, {"site.yaml": BASIC_SITE_YAML + f"base_url: {base_url}\n", **SITE})
     for version in ("v1", "v2"):
-        result = run_cli(root, "publish", "--dest", str(dest), "--version", version, "--now", NOW)
-        assert result.exit_code == 0, result.output
+        for edition in ([], ["--audience", audience]) if audience else ([],):
+            result = run_cli(root, "publish", "--dest", str(dest), "--version", version, "--now", NOW, *edition)
+            assert result.exit_code == 0, result.output
 
 
-def assert_served(port: int, prefix: str) -> None:
-    """Pages, assets, old versions and the 404 page of a folder published under prefix ('/' or '/intranet/')."""
+def assert_served(port: int, prefix: str, dest: Path) -> None:
+    """Pages, assets, old versions and the 404 page of dest, published under prefix ('/' or '/intranet/')."""
     home = get(port, prefix)
     assert home.status == 200 and "latest/index.html" in home.body
     assert home.headers["content-security-policy"] == CSP
@@ -187,6 +189,10 @@ def assert_served(port: int, prefix: str) -> None:
     old = get(port, f"{prefix}versions/v1/messages/alpha/")
     assert old.status == 200 and "Alpha kommt" in old.body
     assert old.headers["cache-control"] == "public, max-age=604800"
+    for url in assets:  # an old version's own fingerprinted files are cached as long as latest/'s
+        asset = get(port, f"{prefix}versions/v1/messages/alpha/{url}")
+        assert asset.status == 200, f"{url}: {asset.status}"
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable", url
     # A listing is no fingerprinted file, even where its name is `assets` (a tag).
     tag = get(port, f"{prefix}latest/tags/assets/")
     assert tag.status == 200 and tag.headers["cache-control"] == "no-cache"
@@ -198,23 +204,63 @@ def assert_served(port: int, prefix: str) -> None:
         assert url.startswith(f"{prefix}latest/"), url
         assert get(port, url).status == 200, url
     assert get(port, f"{prefix}.im-site.lock").status == 404
+    leftover = dest / "versions/.pruned-v0-abcd1234"  # what a publish killed while pruning leaves: a whole version
+    leftover.mkdir()
+    (leftover / "index.html").write_text("old")
+    assert get(port, f"{prefix}versions/.pruned-v0-abcd1234/index.html").status == 404
     listed = get(port, f"{prefix}versions/")  # an address shortened to the versions: their list, not 403
     assert listed.status == 200 and "v1/index.html" in listed.body
 
 
+def with_edition_block(block: str) -> str:
+    """The server block with its commented per-audience location taken in, as IT does (without
+    the `auth_request` line, which needs an authentication service)."""
+    lines = block.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith("# location ^~ /filiale/"))
+    end = next(index for index in range(start, len(lines)) if lines[index].strip() == "# }")
+    taken = [line.replace("# ", "", 1) for line in lines[start:end + 1] if "auth_request" not in line]
+    return "\n".join(lines[:start] + taken + lines[end + 1:]) + "\n"
+
+
+def assert_edition_served(port: int, dest: Path) -> None:
+    """An audience edition behind the README's location: its pages and 404 page, its assets cached
+    for a year, its old versions for a week but by the reader's browser only (the pages are behind
+    a login: no shared cache may hand them on), and no hidden file of a publish served."""
+    page = get(port, "/filiale/latest/messages/alpha/")
+    assert page.status == 200 and "Alpha kommt" in page.body and page.headers["cache-control"] == "no-cache"
+    assets = [url for url in loads(page.body) if "/assets/" in url]
+    assert assets
+    for version in ("latest", "versions/v1"):
+        for url in assets:
+            asset = get(port, f"/filiale/{version}/messages/alpha/{url}")
+            assert asset.status == 200, f"{version} {url}: {asset.status}"
+            assert asset.headers["cache-control"] == "public, max-age=31536000, immutable", f"{version} {url}"
+            assert asset.headers["content-security-policy"] == CSP
+    old = get(port, "/filiale/versions/v1/messages/alpha/")
+    assert old.status == 200 and old.headers["cache-control"] == "private, max-age=604800"
+    missing = get(port, "/filiale/versions/v1/nope/")
+    assert missing.status == 404 and "filiale/latest/" in missing.body
+    leftover = dest / "filiale/versions/.pruned-v0-abcd1234"  # what a publish killed while pruning leaves
+    leftover.mkdir()
+    (leftover / "index.html").write_text("old")
+    assert get(port, "/filiale/versions/.pruned-v0-abcd1234/index.html").status == 404
+
+
 def test_readme_nginx_config_serves_the_published_folder(tmp_path: Path) -> None:
     """The server block as printed passes `nginx -t` on the nginx of Debian and Ubuntu LTS (1.22, 1.24:
-    no `http2 on;`) and serves pages, versions, assets and the 404 page with the headers it promises."""
+    no `http2 on;`) and serves pages, versions, assets and the 404 page with the headers it promises;
+    with its per-audience location taken in, an audience edition too."""
     nginx_binary()
     dest = tmp_path / "srv" / "im-site"
-    publish(tmp_path, "https://intranet.example.internal/", dest)
+    publish(tmp_path, "https://intranet.example.internal/", dest, audience="filiale")
     port = free_port()
     cert, key = certificate(tmp_path)
     block = readme_block("# /etc/nginx/snippets/im-site-headers.conf", "nginx")
     assert block.startswith("# /etc/nginx/sites-available/intranet\n")
-    conf = server_block(block, port=port, port80=free_port(), cert=cert, key=key, root=dest)
+    conf = server_block(with_edition_block(block), port=port, port80=free_port(), cert=cert, key=key, root=dest)
     with nginx_serving(tmp_path, conf):
-        assert_served(port, "/")
+        assert_served(port, "/", dest)
+        assert_edition_served(port, dest)
 
 
 def test_readme_nginx_sub_path_serves_the_published_folder(tmp_path: Path) -> None:
@@ -234,6 +280,6 @@ def test_readme_nginx_sub_path_serves_the_published_folder(tmp_path: Path) -> No
             f"    ssl_certificate {cert};\n    ssl_certificate_key {key};\n"
             + fragment.replace("root /srv/www;", f"root {www};") + "}\n")
     with nginx_serving(tmp_path, conf):
-        assert_served(port, "/intranet/")
+        assert_served(port, "/intranet/", www / "intranet")
         assert get(port, "/intranet/latest/messages/nope/").status == 404
         assert get(port, "/elsewhere/").status == 404

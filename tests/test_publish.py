@@ -383,6 +383,26 @@ def test_pruning_keeps_the_newest(make_site, tmp_path):
     assert os.readlink(dest / "latest") == "versions/a3"
 
 
+def test_a_version_deleted_by_hand_leaves_the_lists_at_the_next_publish(make_site, tmp_path):
+    """The README's way to take an old version down: delete its folder, publish. The version menu,
+    the lists and versions.json no longer offer it (they kept it, a link to a 404, until `keep`
+    pruned it), `versions` says its folder is gone meanwhile, and `keep` counts the versions there."""
+    root = make_site(V1, site_yaml=BASIC_SITE_YAML + "versions: {keep: 3}\n")
+    dest = tmp_path / "public"
+    for version in ("a1", "a2", "a3"):
+        assert publish(root, dest, "--version", version).exit_code == 0
+    shutil.rmtree(dest / "versions" / "a2")
+    listed = run_cli(root, "versions", "--dest", str(dest)).stdout.splitlines()
+    assert listed[1].startswith("a2") and listed[1].endswith("(folder deleted)"), listed
+    result = publish(root, dest, "--version", "a4", "-v")
+    assert result.exit_code == 0, result.stderr
+    assert "dropped a2 from the lists (folder deleted)" in result.stderr
+    assert [v["id"] for v in json.loads((dest / "versions.json").read_text())] == ["a4", "a3", "a1"]
+    for page in ("versions.html", "versions/index.html", "versions/versions.html"):
+        assert not [href for href in parse(dest / page).hrefs if "a2/" in href], page
+    assert "(folder deleted)" not in run_cli(root, "versions", "--dest", str(dest)).stdout
+
+
 def test_ctrl_c_while_pruning_is_no_failure_and_the_next_publish_tidies_up(make_site, tmp_path, monkeypatch):
     """The new version is live once `latest` names it: a Ctrl-C while the oldest one is being
     deleted must not say "untouched" and exit 130 (CI would fail, and its retry be refused as
