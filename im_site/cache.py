@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 #: Libraries whose version can change what a build writes (Markdown, templates, YAML, slugs, images).
 _RENDERING_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "jinja2", "markupsafe", "pyyaml", "pydantic",
-                        "python-slugify", "pillow", "snowballstemmer")
+                        "python-slugify", "pillow", "snowballstemmer", "pystemmer")
 
 
 @lru_cache(maxsize=1)

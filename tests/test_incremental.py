@@ -414,3 +414,18 @@ def test_a_damaged_record_of_source_stamps_reads_every_source_again(demo, tmp_pa
     assert build_site(demo).exit_code == 0
     assert len([path for path in read if path.endswith(".md")]) == len(list((demo / "content").rglob("*.md")))
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("library", ["markdown-it-py", "pystemmer"])
+def test_a_new_version_of_a_library_that_renders_is_a_new_cache(monkeypatch, library):
+    """The cache keys hold the versions of the libraries whose output pages carry: PyStemmer, which
+    stems the search terms wherever it is installed (snowballstemmer hands the work to it), was not
+    among them, so an upgrade of it alone would have kept the search terms it stemmed before."""
+    from importlib import metadata
+
+    from im_site import cache
+
+    version = metadata.version
+    before = cache.code_key.__wrapped__()
+    monkeypatch.setattr(metadata, "version", lambda name: "999.0" if name == library else version(name))
+    assert cache.code_key.__wrapped__() != before
