@@ -100,6 +100,7 @@
         if (wraps()) { menu.classList.add("is-tight"); }
         state = wraps() ? "crowded" : "row";
         if (state === "crowded") {
+          menu.classList.remove("is-tight");
           menu.classList.add("is-crowded");
           if (legacy) { menu.classList.remove("is-inline"); menu.open = before === "crowded" && open; }
         }
