@@ -200,6 +200,20 @@ def color_scheme(config: "Config") -> str:
     return "light dark" if scheme == "auto" else scheme
 
 
+def theme_colours(config: "Config", theme: "Theme") -> list[tuple[str, str | None]]:
+    """`<meta name="theme-color">` values, (colour, media): the header's colour, which phone browsers
+    give their address bar. The dark scheme's primary (the header keeps the primary) where pages
+    can be dark; for `auto` one per scheme, each with its `prefers-color-scheme` media query."""
+    light = hex_colour(config.settings.brand.colors.primary)
+    scheme = config.settings.color_scheme
+    if scheme == "light":
+        return [(light, None)]
+    dark = hex_colour(dark_scheme(config, theme)["color-primary"].value) or light
+    if scheme == "dark":
+        return [(dark, None)]
+    return [(light, "(prefers-color-scheme: light)"), (dark, "(prefers-color-scheme: dark)")]
+
+
 def dark_rules(config: "Config", theme: "Theme") -> list[str]:
     """brand.css's rules for dark mode: the dark colours on screens that ask for dark (`auto`) or on
     every screen (`dark`); none for `light`. Paper stays light: a print of a dark page (backgrounds

@@ -16,6 +16,7 @@ import io
 import json
 import math
 import posixpath
+import re
 import warnings
 from dataclasses import dataclass, field
 from html import escape
@@ -190,6 +191,26 @@ def image_problem(data: bytes, name: str) -> str | None:
     except ImageError as exc:
         return str(exc)
     return None
+
+
+def aspect_ratio(data: bytes, name: str) -> float | None:
+    """Width over height of an image that `image_problem` accepts: an SVG's `viewBox` (else its
+    `width` and `height` in user units or px), a raster image's pixels; None when it says neither."""
+    if name.lower().endswith(".svg"):
+        tag = re.search(rb"<svg\b[^>]*>", data[:8192])
+        attributes = dict(re.findall(rb'\s([\w:-]+)\s*=\s*["\']([^"\']*)["\']', tag.group(0))) if tag else {}
+        box = re.split(rb"[\s,]+", attributes.get(b"viewBox", b"").strip())
+        sizes = box[2:4] if len(box) == 4 else [attributes.get(b"width", b""), attributes.get(b"height", b"")]
+        numbers = [re.fullmatch(rb"\s*([\d.]+)\s*(px)?\s*", size) for size in sizes]
+        if not all(numbers):
+            return None
+        width, height = (float(number.group(1)) for number in numbers if number)
+    else:
+        try:
+            width, height = Image.open(io.BytesIO(data)).size
+        except _BAD_IMAGE:
+            return None
+    return width / height if width > 0 and height > 0 else None
 
 
 # ---------------------------------------------------------------- encoding

@@ -1015,3 +1015,24 @@ def test_build_output_never_contains_the_live_reload_client(make_site) -> None:
         assert "livereload" not in path.name
         if path.suffix in (".html", ".xml", ".json", ".js"):
             assert "livereload" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_brand_examples_init_writes_build_once_uncommented(tmp_path: Path) -> None:
+    """A designer bringing the brand's fonts found no `fonts:` in the starter site.yaml (only the
+    README's table named it): the commented examples for fonts and dark colours build as they stand."""
+    target = tmp_path / "marke"
+    assert CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False).exit_code == 0
+    text = (target / "site.yaml").read_text(encoding="utf-8")
+    examples = re.search(r"(?m)^  # fonts:.*\n(?:  #   .*\n|  # dark:.*\n)+", text)
+    assert examples, text
+    text = text.replace(examples.group(0), re.sub(r"(?m)^  # ", "  ", examples.group(0)))
+    (target / "site.yaml").write_text(text, encoding="utf-8")
+    fonts = Path(__file__).resolve().parent.parent / "content/assets/fonts"
+    (target / "content/assets/fonts").mkdir()
+    shutil.copy(fonts / "heading.woff2", target / "content/assets/fonts/brand-bold.woff2")
+    shutil.copy(fonts / "body.woff2", target / "content/assets/fonts/brand-regular.woff2")
+    built = build_site(target)
+    assert built.exit_code == 0 and "warning" not in built.stderr, built.stderr
+    [css] = (target / "_site/assets").glob("brand.*.css")
+    assert css.read_text(encoding="utf-8").count("@font-face") == 2
+    assert "--color-background:#0F1A13" in css.read_text(encoding="utf-8")

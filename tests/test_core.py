@@ -1612,3 +1612,57 @@ def test_every_diagnostic_code_is_in_the_readme_table():
     emitted = {code for path in package.rglob("*.py") if path.name != "diagnostics.py"
                for code in re.findall(r"\"(IM\d{3})\"", path.read_text(encoding="utf-8"))}
     assert emitted == set(CODES)
+
+
+class _BrandLink(HTMLParser):
+    """The classes of the header's brand link and the text of its name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classes: list[str] = []
+        self.name = ""
+        self._in_name = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "a" and "brand" in classes:
+            self.classes = classes
+        self._in_name = tag == "span" and "brand-name" in classes
+
+    def handle_data(self, data: str) -> None:
+        if self._in_name:
+            self.name += data
+            self._in_name = False
+
+
+@pytest.mark.parametrize(("logo", "wordmark"), [
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 48"><text x="48" y="33">Assura</text></svg>', True),
+    ('<svg xmlns="http://www.w3.org/2000/svg" width="240px" height="48px"><rect width="40" height="40"/></svg>', True),
+    ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40" width="40" height="40"><circle r="18"/></svg>', False),
+    ("png 300x60", True),
+    ("png 64x64", False),
+])
+def test_a_wide_logo_carries_the_name_and_the_header_does_not_repeat_it(make_site, logo, wordmark):
+    """A wide logo with the company's name in it (an insurer's 240 x 48 wordmark) had the name again
+    beside it: said twice, and on a 360 px phone the name wrapped to two lines (a 192 px header). A logo
+    three times as wide as high or more marks the brand link `brand-wordmark`, which shows the name to
+    screen readers only; a square logo keeps the name beside it."""
+    if logo.startswith("png"):
+        width, height = (int(n) for n in logo.split()[1].split("x"))
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), "#1F4FA0").save(buffer, "PNG")
+        files: dict[str, str | bytes] = {"content/assets/logo.png": buffer.getvalue()}
+        name = "logo.png"
+    else:
+        files, name = {"content/assets/logo.svg": logo}, "logo.svg"
+    root = make_site({**files, "content/messages/a.md": "---\ntitle: A\ndate: 2026-01-05\n---\nText.\n"},
+                     site_yaml=f"title: Intranet\nbrand:\n  name: Assura Versicherung\n  logo: assets/{name}\n")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    parser = _BrandLink()
+    parser.feed((root / "_site/index.html").read_text(encoding="utf-8"))
+    assert ("brand-wordmark" in parser.classes) is wordmark, parser.classes
+    assert parser.name == "Assura Versicherung"  # still there for screen readers
+    [css] = (root / "_site/assets").glob("site.*.css")
+    rule = re.search(r"^\.brand-wordmark \.brand-name\{([^}]*)\}", css.read_text(encoding="utf-8"), re.M)
+    assert rule and "position:absolute" in rule.group(1) and "clip:" in rule.group(1)

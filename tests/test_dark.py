@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from conftest import NOW, build_site, run_cli
@@ -93,6 +94,46 @@ def test_a_site_can_keep_its_pages_light_or_always_dark(make_site):
     assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr
     assert "site.yaml:2: error[IM006]: 'color_scheme': Input should be 'auto', 'light' or 'dark'" in result.stdout \
         + result.stderr
+
+
+class _ThemeColours(HTMLParser):
+    """The page's `<meta name="theme-color">` tags as (content, media) pairs, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str | None, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "meta" and values.get("name") == "theme-color":
+            self.found.append((values.get("content"), values.get("media")))
+
+
+def theme_colours(html_file: Path) -> list[tuple[str | None, str | None]]:
+    parser = _ThemeColours()
+    parser.feed(html_file.read_text(encoding="utf-8"))
+    return parser.found
+
+
+def test_the_phone_browser_bar_takes_the_header_colour_in_each_scheme(make_site):
+    """No page said `<meta name="theme-color">`: a phone browser drew its bar in its own grey over a
+    blue brand header. Each page names the header's colour: the primary, and the dark scheme's
+    primary (site.yaml's `brand.dark`) for readers in dark mode, each under its media query; one
+    colour where `color_scheme` allows one scheme only."""
+    site = {"content/messages/a.md": MESSAGE}
+    brand = 'brand:\n  colors: {primary: "#1F4FA0"}\n  dark: {primary: "#17315F"}\n'
+    auto = make_site(site, site_yaml="title: T\n" + brand, folder="auto")
+    assert build_site(auto).exit_code == 0
+    expected = [("#1F4FA0", "(prefers-color-scheme: light)"), ("#17315F", "(prefers-color-scheme: dark)")]
+    assert theme_colours(auto / "_site/messages/a/index.html") == expected
+    assert theme_colours(auto / "_site/404.html") == expected
+    derived = make_site(site, site_yaml='title: T\nbrand:\n  colors: {primary: "#1F4FA0"}\n', folder="derived")
+    assert build_site(derived).exit_code == 0  # the header keeps the primary in dark mode
+    assert [colour for colour, _ in theme_colours(derived / "_site/index.html")] == ["#1F4FA0", "#1F4FA0"]
+    for scheme, colour in (("light", "#1F4FA0"), ("dark", "#17315F")):
+        root = make_site(site, site_yaml=f"title: T\ncolor_scheme: {scheme}\n" + brand, folder=scheme)
+        assert build_site(root).exit_code == 0
+        assert theme_colours(root / "_site/index.html") == [(colour, None)]
 
 
 def test_a_dark_colour_below_wcag_is_reported_on_the_line_that_sets_it(make_site):

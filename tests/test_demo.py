@@ -115,6 +115,17 @@ def test_the_brand_class_of_the_demo_theme_is_on_every_page(published):
     assert shown["versions/v2/messages/2026-04-kulanz-bis-25-euro/index.html"] == "message brand-frischmarkt"
 
 
+def test_the_demo_theme_draws_with_the_brand_colours_only(published):
+    """The demo theme's header band ended in a fixed green (#17692F): a site that copied the theme
+    and set another primary kept a green end on its blue band. Its stylesheet names no colour of its
+    own: tokens, and what `color-mix()` makes of them (the band's darker end: the primary and black)."""
+    [css_file] = (published / "versions/v2/assets").glob("frischmarkt.*.css")
+    css = re.sub(r"/\*.*?\*/", "", css_file.read_text(encoding="utf-8"), flags=re.S)
+    assert not re.findall(r"#[0-9A-Fa-f]{3,8}\b", css)
+    band = re.search(r"^\.site-header\{background:([^;}]*)", css, re.M)
+    assert band and band.group(1).count("var(--color-primary)") == 2, band
+
+
 def test_every_absolute_address_leads_to_a_published_file(published):
     """Canonical links, card images, feeds, the sitemap and the digest name base_url + the page's
     URL; in a published folder the pages are below latest/ (filiale/latest/ for the audience

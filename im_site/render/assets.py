@@ -6,7 +6,7 @@ import hashlib
 import posixpath
 from pathlib import Path
 
-from ..images import image_problem
+from ..images import aspect_ratio, image_problem
 from ..sources import decode, is_windows_reserved, report_windows_name
 from ..theme import BrandFont, brand_css, font_weight, link_stylesheet, stylesheet_references, unbalanced_braces
 from .context import RenderContext, template_path
@@ -30,10 +30,13 @@ def add_theme_assets(ctx: RenderContext) -> None:
             _add_stylesheet(ctx, name, static, frozenset())
     brand = ctx.config.settings.brand
     fonts: dict[str, BrandFont] = {}
+    ctx.extra_globals["logo_wordmark"] = False
     for role, rel in (("logo", brand.logo), ("heading", brand.fonts.heading), ("body", brand.fonts.body)):
         if not rel:
             continue
         output = _brand_file(ctx, role, rel)
+        if output and role == "logo":
+            ctx.extra_globals["logo_wordmark"] = _is_wordmark((ctx.config.content_dir / rel).read_bytes(), rel)
         if output and role != "logo":
             data = (ctx.config.content_dir / rel).read_bytes()
             fonts[role] = BrandFont(posixpath.relpath(output, "assets"), font_weight(data))
@@ -144,6 +147,16 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
     ctx.assets[f"brand:{role}"] = output
     ctx.outputs.add(output, data, f"{ctx.config.file}:brand.{role}", ctx.diagnostics)
     return output
+
+
+WORDMARK_RATIO = 3.0
+
+
+def _is_wordmark(data: bytes, rel: str) -> bool:
+    """Whether the logo is at least three times as wide as high: a logo with the company's name in
+    it (the demo's is 4.2:1), beside which the header's name said it twice and took a row's room."""
+    ratio = aspect_ratio(data, rel)
+    return ratio is not None and ratio >= WORDMARK_RATIO
 
 
 def _font_kind(data: bytes) -> str:

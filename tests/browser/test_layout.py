@@ -171,3 +171,46 @@ def test_a_light_brand_colour_gets_the_text_colour_its_theme_sets(new_page, tmp_
     assert len(colours) >= 3 and set(colours) == {"rgb(26, 26, 26)"}, colours
     assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") == "rgb(242, 194, 0)"
     watched.assert_clean()
+
+
+# Eight menu entries of an insurer's intranet, German labels: 91 letters.
+LONG_MENU = ["Nachrichten", "Training", "Kennzahlen", "Schadenservice", "Vertrieb & Makler", "Unsere Marke",
+             "Organisation", "Kontakt"]
+# Whether the menu's entries and version links are all on one row (as the reader sees them).
+NAV_ONE_ROW = """() => new Set([...document.querySelectorAll('.main-nav li, .version-links')].filter(el => el.checkVisibility())
+  .map(el => Math.round(el.getBoundingClientRect().top))).size === 1"""
+
+
+def test_eight_menu_entries_keep_the_header_to_two_rows_at_900_to_1100_px(new_page, tmp_path):
+    """A site with eight menu entries had a third header row from 56rem to about 1040 px: the last
+    entries wrapped below the others. There the entries sit closer in a slightly smaller type, and a
+    menu still too long for its row (a wide font) stays behind the "Menü" button, as on a narrower
+    screen; resized wider, the entries come back into the row."""
+    from .conftest import NOW, im_site, write_files
+
+    files = {"site.yaml": "title: Assura Intranet\nlanguage: de\nmenu:\n" + "".join(
+        f"  - {{label: {label}, url: /p{number}/}}\n" for number, label in enumerate(LONG_MENU)),
+        "content/messages/a.md": "---\ntitle: A\ndate: 2026-01-05\n---\nText.\n"}
+    files.update({f"content/p{number}.md": f"---\ntitle: {label}\n---\nText.\n" for number, label in enumerate(LONG_MENU)})
+    write_files(tmp_path / "src", files)
+    im_site("--config", str(tmp_path / "src/site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    watched = new_page(viewport={"width": 896, "height": 700})
+    page = watched.page
+    page.goto((tmp_path / "out/index.html").as_uri())
+    toggle, links = page.locator(".header-menu-toggle"), page.locator(".main-nav a")
+    shown = []
+    for width in (896, 1000, 1100, 1280, 960):
+        page.set_viewport_size({"width": width, "height": 700})
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        assert page.evaluate(HEADER_ROWS) <= 2 and page.evaluate(HEADER) <= 130, width
+        assert page.locator(".site-search input").bounding_box()["width"] >= 180, width
+        if toggle.is_visible():  # behind the button: it opens over the page with every entry
+            toggle.click()
+            assert all(links.nth(i).is_visible() for i in range(len(LONG_MENU))), width
+            page.keyboard.press("Escape")
+            shown.append("button")
+        else:
+            assert page.evaluate(NAV_ONE_ROW), width
+            shown.append("row")
+    assert shown[-2] == "row", shown  # 1280 px holds them all
+    watched.assert_clean()

@@ -63,26 +63,60 @@
     var toggle = menu.querySelector("summary");
     var wide = window.matchMedia ? window.matchMedia("(min-width: 56rem)") : null;
     var inline = function () { return menu.classList.contains("is-inline"); };
+    var crowded = function () { return menu.classList.contains("is-crowded"); };
     /* A browser that cannot show a closed <details>' contents (site.css): the menu stays open, in
        the header's rows, where the screen is wide enough for them. */
-    if (wide && !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"))) {
-      var place = function () {
-        menu.classList.toggle("is-inline", wide.matches);
-        menu.open = wide.matches;
-      };
-      place();
-      if (wide.addEventListener) { wide.addEventListener("change", place); }
-    }
+    var legacy = wide && !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"));
     /* The version menu sits on the brand's row from 56rem, before the search box: moved there in the
        page too, so that Tab reaches it in the order the header reads, not after the menu's links. */
     var versions = menu.querySelector("[data-version-switch]"), tools = document.querySelector(".header-tools");
-    if (wide && versions && tools) {
-      var panel = versions.parentNode;
-      var move = function () {
-        if (wide.matches) { tools.parentNode.insertBefore(versions, tools); } else { panel.appendChild(versions); }
-      };
+    var panel = versions && versions.parentNode;
+    var move = function () {
+      var row = wide.matches && !crowded();
+      if (versions && tools && (versions.parentNode === panel) === row) {
+        if (row) { tools.parentNode.insertBefore(versions, tools); } else { panel.appendChild(versions); }
+      }
+    };
+    /* A menu whose entries (or the version links after them) do not fit one row from 56rem (seven or
+       eight long labels, a wide font) first sits closer (is-tight), and if that is not enough goes behind
+       its button as on a narrow screen (is-crowded), rather than wrapping the header to a third row:
+       measured with the menu in its row, again when the window is resized or a font has loaded. */
+    var items = menu.querySelectorAll(".main-nav li, .version-links");
+    var state = null;
+    var wraps = function () {
+      var shown = Array.prototype.filter.call(items, function (item) { return item.getClientRects().length; });
+      var centre = function (item) { var box = item.getBoundingClientRect(); return box.top + box.height / 2; };
+      return shown.length > 1 && Math.abs(centre(shown[shown.length - 1]) - centre(shown[0])) > 16;
+    };
+    var place = function () {
+      var before = state, open = menu.open;
+      if (!wide.matches) {
+        state = "narrow";
+        menu.classList.remove("is-crowded", "is-tight");
+        if (legacy && before !== "narrow") { menu.classList.remove("is-inline"); menu.open = false; }
+      } else {
+        menu.classList.remove("is-crowded", "is-tight");
+        if (legacy) { menu.classList.add("is-inline"); menu.open = true; }
+        if (wraps()) { menu.classList.add("is-tight"); }
+        state = wraps() ? "crowded" : "row";
+        if (state === "crowded") {
+          menu.classList.remove("is-tight");
+          menu.classList.add("is-crowded");
+          if (legacy) { menu.classList.remove("is-inline"); menu.open = before === "crowded" && open; }
+        }
+      }
       move();
-      if (wide.addEventListener) { wide.addEventListener("change", move); }
+    };
+    if (wide) {
+      place();
+      var pending = false;
+      var again = function () {
+        if (pending) { return; }
+        pending = true;
+        window.requestAnimationFrame(function () { pending = false; place(); });
+      };
+      window.addEventListener("resize", again);
+      if (document.fonts && document.fonts.addEventListener) { document.fonts.addEventListener("loadingdone", again); }
     }
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menu.open && !inline() && menu.contains(document.activeElement)) {
