@@ -31,10 +31,15 @@ class ScheduledChange:
     action: str  # "goes live" | "expires" | "review due" (a module's `review_by` has passed)
     page: Page
 
+    @property
+    def audiences(self) -> list[str]:
+        """Whom the page is for; empty: everyone."""
+        return sorted(getattr(self.page.meta, "audiences", None) or ())
+
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "action": self.action, "path": self.page.path,
                 "url": self.page.url, "lang": self.page.lang, "title": self.page.title,
-                "audiences": sorted(getattr(self.page.meta, "audiences", None) or ())}
+                "audiences": self.audiences}
 
 
 @dataclass
@@ -109,8 +114,7 @@ class Report:
     def _schedule_line(self, change: ScheduledChange) -> str:
         moment = change.at.astimezone(self.tz) if self.tz else change.at
         # Whom it is for: the store teams' embargoed message read as everyone's.
-        audiences = sorted(getattr(change.page.meta, "audiences", None) or ())
-        only = f"  [audiences: {', '.join(audiences)}]" if audiences else ""
+        only = f"  [audiences: {', '.join(change.audiences)}]" if change.audiences else ""
         return f"  {moment.isoformat()}  {change.action:<9}  {change.page.path}  ({change.page.title}){only}"
 
 

@@ -197,6 +197,10 @@ class Site:
         newest = self.messages(lang)
         return [p for p in newest if p.meta.pinned] + [p for p in newest if not p.meta.pinned]
 
+    def renamed_from(self, url: str) -> Page | None:
+        """The page renamed since whose `aliases:` keep the address `url`, if any."""
+        return next((page for page in self.pages if url in page.meta.aliases), None)
+
     def translations_of(self, page: Page) -> dict[str, Page]:
         """Other-language versions of `page`, by language, in the configured order."""
         found = self.translations.get(page.translation_key, {})

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 import jinja2
 
 from .cache import code_key
-from .colours import check_dark_tokens, color_scheme, dark_rules
+from .colours import check_dark_tokens, color_scheme, dark_rules, light_colours
 from .config import Config, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
@@ -395,9 +395,7 @@ def brand_css(config: Config, theme: Theme, fonts: dict[str, BrandFont]) -> str:
     dark mode where the site's `color_scheme` allows it: on screens that ask for dark for `auto`,
     on every screen for `dark`. `color-scheme` tells the browser which scheme its own parts (form
     controls, scroll bars) and the stylesheets' `light-dark()` follow."""
-    colors = config.settings.brand.colors
-    values = {**theme.tokens, "color-primary": colors.primary, "color-secondary": colors.secondary,
-              "color-text": colors.text, "color-background": colors.background}
+    values: dict[str, str] = light_colours(config, theme)
     lines = [f"@font-face{{font-family:\"Brand {role.title()}\";src:url(\"{font.url}\") format(\"woff2\");"
              f"font-display:swap;font-weight:{font.weight};}}" for role, font in sorted(fonts.items())]
     if "heading" in fonts:

@@ -59,7 +59,7 @@ def check_moved(ctx: RenderContext, previous: Previous) -> None:
     line that sets its address. The links already sent by e-mail and the readers' bookmarks lead
     to the 404 page of `latest/` otherwise, and nothing said so."""
     pages = ctx.site.pages
-    taken = {page.url for page in pages} | {alias for page in pages for alias in getattr(page.meta, "aliases", None) or ()}
+    taken = _addresses(pages)
     by_source = {page.path: page for page in pages}
     by_key = {(page.translation_key, page.lang): page for page in pages}
     texts = Counter(page.source_hash for page in pages)
@@ -82,6 +82,11 @@ def check_moved(ctx: RenderContext, previous: Previous) -> None:
         ctx.diagnostics.warning(page.path, page.address_line(page.file), "IM172",
                                 f"the page was at /{url} {since} and is now at /{page.url}: links and bookmarks "
                                 "to its old address lead nowhere", hint=f"add aliases: [/{url}] to its front matter")
+
+
+def _addresses(pages: list[Page]) -> set[str]:
+    """Every address the pages are at: their own and their `aliases`."""
+    return {page.url for page in pages} | {alias for page in pages for alias in page.meta.aliases}
 
 
 def _sources_present(ctx: RenderContext) -> set[str]:
@@ -240,7 +245,7 @@ class Changes:
         if self._previous is None:
             return []
         pages = self._ctx.site.pages
-        here = {page.url for page in pages} | {alias for page in pages for alias in page.meta.aliases}
+        here = _addresses(pages)
         sources = {page.path for page in pages}
         keys = {(page.translation_key, page.lang) for page in pages}
         gone = [entry for url, entry in self._previous.entries.items()

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup  # for the job values that are HTML (kpi_pages): markupsafe stays in here
 
-from ..colours import theme_colours
+from ..colours import color_scheme, theme_colours
 from ..config import label_for
 from ..foreign import mark_text_languages
 from ..model import Page
@@ -58,7 +58,7 @@ def install_globals(ctx: RenderContext) -> None:
 
     env.globals.update(href=href, asset=asset, label=label, has_asset=lambda name: name in ctx.assets,
                        tag_slug=slugify, preview_note=lambda page: preview_note(ctx, page),
-                       theme_colors=theme_colours(ctx.config, ctx.theme),
+                       theme_colors=theme_colours(ctx.config, ctx.theme), color_scheme=color_scheme(ctx.config),
                        **ctx.extra_globals)
     @jinja2.pass_context
     def date(context: Any, value: Any, lang: str | None = None) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import jinja2
 from markupsafe import Markup, escape
 
+from ..content import split_language
 from ..images import ImageFile, img_tag
 from ..kpi_sources import known_kpis_hint, kpi_role
 from ..markdown import Reference, fill
@@ -235,10 +236,8 @@ def _page_not_found(ctx: RenderContext, part: Part, line: int, rel: str, written
 def _old_url(ctx: RenderContext, rel: str) -> str:
     """The address a missing page file `rel` had, made from its name as im-site makes it (no
     `slug:`): `messages/alt.en.md` -> `en/messages/alt/`."""
-    stem = posixpath.basename(rel).removesuffix(".md")
-    name, dot, lang = stem.rpartition(".")
-    if not (dot and lang in ctx.config.languages):
-        name, lang = stem, ctx.config.settings.language
+    name, lang = split_language(posixpath.basename(rel).removesuffix(".md"), ctx.config.languages)
+    lang = lang or ctx.config.settings.language
     segments = [slugify(folder) for folder in posixpath.dirname(rel).split("/") if folder]
     segments += [] if name == "index" else [slugify(name)]
     prefix = "" if lang == ctx.config.settings.language else f"{lang}/"
@@ -248,9 +247,7 @@ def _old_url(ctx: RenderContext, rel: str) -> str:
 def _renamed(ctx: RenderContext, url: str) -> str | None:
     """"did you mean /messages/neu.md?" for a link to the file or address of a page renamed since,
     whose `aliases:` keep that address: every older link to it broke with the rename."""
-    if not url:
-        return None
-    page = next((page for page in ctx.site.pages if url in (getattr(page.meta, "aliases", None) or ())), None)
+    page = ctx.site.renamed_from(url) if url else None
     return f"did you mean /{page.rel}? the page was renamed: its aliases name /{url}" if page else None
 
 

@@ -69,8 +69,7 @@ def check_menu(ctx: RenderContext) -> None:
             # A page's file (`training/kasse.md`), as Markdown links name pages: the menu wants its address.
             named = ctx.site.by_rel.get(path)
             # A page renamed since, whose `aliases:` keep this address: the menu wants the new one.
-            moved = next((page for page in ctx.site.pages if path
-                          and f"{path}/" in (getattr(page.meta, "aliases", None) or ())), None)
+            moved = ctx.site.renamed_from(f"{path}/") if path else None
             hint = (f"content/{cause} has errors of its own that keep it out of the build" if cause else
                     f"the page is in '{elsewhere}' only: write /{elsewhere}/{path}/" if elsewhere else
                     f"a menu names a page by its address: write /{named.url}" if named else
