@@ -62,6 +62,11 @@ def parse(path: Path) -> Links:
     return parser
 
 
+def said(result, code: str) -> list[str]:
+    """The lines of a run's stderr with diagnostic `code`."""
+    return [line for line in result.stderr.splitlines() if code in line]
+
+
 def publish(root: Path, dest: Path, *args: str, now: str = NOW):
     return run_cli(root, "publish", "--dest", str(dest), "--now", now, *args)
 
@@ -508,7 +513,7 @@ def test_a_page_moved_without_an_alias_is_a_warning_at_its_address_line(make_sit
     (root / "content/messages/beta.md").rename(root / "content/messages/beta-kommt.md")
     result = publish(root, dest, "--version", "v2")
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM172" in line] == [
+    assert said(result, "IM172") == [
         "content/messages/alpha.md:4: warning[IM172]: the page was at /messages/alpha/ in version v1 and is now at "
         "/messages/alpha-neu/: links and bookmarks to its old address lead nowhere (hint: add aliases: "
         "[/messages/alpha/] to its front matter)",
@@ -535,7 +540,7 @@ def test_a_page_renamed_and_edited_at_once_is_still_found_moved(make_site, tmp_p
                        "content/messages/plan-2.md": message("Wochenplan", "2026-01-12", "Neu.")})
     result = publish(root, dest, "--version", "v2")
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM172" in line] == [
+    assert said(result, "IM172") == [
         "content/messages/beta-2026.md:2: warning[IM172]: the page was at /messages/beta/ in version v1 and is now at "
         "/messages/beta-2026/: links and bookmarks to its old address lead nowhere (hint: add aliases: "
         "[/messages/beta/] to its front matter)"], result.stderr
@@ -554,7 +559,7 @@ def test_a_must_read_whose_acknowledgement_id_changes_is_a_warning(make_site, tm
     write_files(root, {"content/messages/kasse-2027.md": must.format(extra="slug: kasse\n")})
     result = publish(root, dest, "--version", "v2")
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM173" in line] == [
+    assert said(result, "IM173") == [
         "content/messages/kasse-2027.md:4: warning[IM173]: the acknowledgement id of this must-read is now "
         "'message:messages/kasse-2027', 'message:messages/kasse' in version v1: the form counts its readers under "
         "two ids (hint: set translation_key: 'message:messages/kasse' here and in its translations)"], result.stderr

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import watch
+from .conftest import clean_turn, desktop_tab
 from .pages import DEMO, PLAIN, every_page
 
 pytestmark = pytest.mark.browser
@@ -35,20 +35,15 @@ def blocking_violations(axe: Any, page: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def reading(browser: Any) -> Iterator[Any]:
-    """One desktop tab for the page-by-page checks below, as a reader goes from page to page (a new
-    browser context for each of 42 pages cost a quarter of a second apiece)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    yield watch(context.new_page())
-    context.close()
+    """One desktop tab for the 42 page checks below."""
+    with desktop_tab(browser) as watched:
+        yield watched
 
 
 @pytest.fixture
 def tab(reading: Any) -> Iterator[Any]:
-    """The shared tab; each test must end it without console errors or CSP violations."""
-    reading.problems.clear()
-    yield reading.page
-    reading.assert_clean()
+    with clean_turn(reading) as page:
+        yield page
 
 
 @pytest.mark.parametrize(("name", "path"), every_page(DEMO))

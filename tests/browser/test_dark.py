@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import NOW, im_site, watch, write_files
+from .conftest import NOW, clean_turn, desktop_tab, im_site, write_files
 from .test_accessibility import blocking_violations
 
 pytestmark = pytest.mark.browser
@@ -28,18 +28,14 @@ def axe() -> Any:
 @pytest.fixture(scope="module")
 def dark_tab(browser: Any) -> Iterator[Any]:
     """One desktop tab of a reader whose device asks for dark mode."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
-    context.set_default_timeout(10_000)
-    watched = watch(context.new_page())
-    yield watched
-    context.close()
+    with desktop_tab(browser, color_scheme="dark") as watched:
+        yield watched
 
 
 @pytest.fixture
 def tab(dark_tab: Any) -> Iterator[Any]:
-    dark_tab.problems.clear()
-    yield dark_tab.page
-    dark_tab.assert_clean()
+    with clean_turn(dark_tab) as page:
+        yield page
 
 
 def luminance(page: Any, selector: str, prop: str) -> float:
