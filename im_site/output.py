@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import posixpath
 import shutil
@@ -48,6 +49,9 @@ class Blobs(MutableMapping[str, bytes]):
 
     def __init__(self) -> None:
         self._data: dict[str, Packed] = {}
+        #: The `hash` of a stored form, kept with the very object it was made of (a page replayed
+        #: from the page cache brings its own: hashing 10,000 pages again took a third of a second).
+        self._hashes: dict[str, tuple[Packed, str]] = {}
 
     def __getitem__(self, path: str) -> bytes:
         value = self._data[path]
@@ -61,6 +65,7 @@ class Blobs(MutableMapping[str, bytes]):
 
     def __delitem__(self, path: str) -> None:
         del self._data[path]
+        self._hashes.pop(path, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -81,8 +86,21 @@ class Blobs(MutableMapping[str, bytes]):
         """The stored form, to move a file between processes without re-compressing."""
         return self._data[path]
 
-    def set_packed(self, path: str, packed: Packed) -> None:
+    def set_packed(self, path: str, packed: Packed, known_hash: str | None = None) -> None:
+        """Set the stored form; `known_hash` is its `packed_hash`, when the caller has it already."""
         self._data[path] = packed
+        if known_hash is not None:
+            self._hashes[path] = (packed, known_hash)
+
+    def hash(self, path: str) -> str:
+        """`packed_hash` of the file's stored form (what `update` compares with the last build's)."""
+        packed = self._data[path]
+        known = self._hashes.get(path)
+        if known is not None and known[0] is packed:
+            return known[1]
+        found = packed_hash(packed)
+        self._hashes[path] = (packed, found)
+        return found
 
     def stored(self) -> Iterator[Stored]:
         """The files whose bytes are in the cache's file store."""
@@ -91,6 +109,13 @@ class Blobs(MutableMapping[str, bytes]):
     def is_stored(self, path: str) -> bool:
         """Whether the file's bytes are in the cache's file store rather than in memory."""
         return type(self._data[path]) is Stored
+
+
+def packed_hash(packed: Packed) -> str:
+    """A short hash of a file's stored form: equal for equal bytes, as packing is deterministic."""
+    if isinstance(packed, Stored):
+        return f"stored:{packed.key}"  # named by its content: not read to be compared
+    return hashlib.blake2b(packed[1], digest_size=16, person=b"z" if packed[0] else b"r").hexdigest()
 
 
 @dataclass
@@ -115,8 +140,9 @@ class OutputSet:
         return self.add_packed(path, Blobs.pack(path, data.encode("utf-8") if isinstance(data, str) else data),
                                origin, diagnostics)
 
-    def add_packed(self, path: str, packed: Packed, origin: str, diagnostics: Diagnostics) -> bool:
-        """`add` for a file in the stored form of `Blobs.packed`."""
+    def add_packed(self, path: str, packed: Packed, origin: str, diagnostics: Diagnostics,
+                   known_hash: str | None = None) -> bool:
+        """`add` for a file in the stored form of `Blobs.packed` (with its `packed_hash` if known)."""
         path = posixpath.normpath(path)
         if path.startswith(("../", "/")) or path == "..":
             diagnostics.error(origin, None, "IM011", f"output path {path!r} would leave the output folder")
@@ -129,7 +155,7 @@ class OutputSet:
         self._keys[key] = path
         for folder in _folders_of(key):
             self._folders.setdefault(folder, path)
-        self.files.set_packed(path, packed)
+        self.files.set_packed(path, packed, known_hash)
         self.origins[path] = origin
         if self.journal is not None:
             self.journal.append(path)

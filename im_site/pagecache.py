@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .render.context import Job, RenderContext
 
 NAMESPACE = "pages"
-VERSION = "pages-5"
+VERSION = "pages-6"
 #: Generated pages that show only what their job values hold (listings, feeds, catalogues), also
 #: cached; the others (reach report, KPI dashboard, what's new, search, 404) render every time.
 LISTINGS = frozenset({"list.html", "groups.html", "home.html", "audience_home.html", "training_index.html",
@@ -65,6 +65,7 @@ class Record:
     images: tuple[str, ...]
     sha256: str  # of the bytes, for manifest.json
     content_sha256: str  # of what is inside <main> (`content_hash`), for manifest.json and What's new
+    packed_hash: str  # of `packed` (output.packed_hash), which writing in place compares with the file's last
 
 
 class PageCache:
@@ -119,7 +120,7 @@ class PageCache:
 
     def _apply(self, job: "Job", record: Record) -> None:
         ctx = self.ctx
-        ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics)
+        ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics, record.packed_hash)
         ctx.page_hashes[job.file], ctx.content_hashes[job.file] = record.sha256, record.content_sha256
         ctx.diagnostics.extend(record.diagnostics)
         ctx.used_files.update(record.used_files)
@@ -194,7 +195,8 @@ class PageCache:
                 continue
             key, diagnostics, used, images, sha, content = records[file]
             self.ctx.page_hashes[file], self.ctx.content_hashes[file] = sha, content
-            record = Record(key, outputs.files.packed(file), outputs.origins[file], diagnostics, used, images, sha, content)
+            record = Record(key, outputs.files.packed(file), outputs.origins[file], diagnostics, used, images, sha, content,
+                            outputs.files.hash(file))
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -16,15 +16,14 @@ file, most of the site changed) takes the full staged write of
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 import posixpath
 from pathlib import Path
 from typing import Iterator
 
-from .cache import Cache, Stored
-from .output import OutputSet, Packed, committed, signals_held, write_atomic
+from .cache import Cache
+from .output import OutputSet, committed, signals_held, write_atomic
 
 NAMESPACE = "output"
 _NEW, _OLD = ".im-site-new", ".im-site-old"
@@ -57,7 +56,7 @@ def update_in_place(outputs: OutputSet, output: Path, cache: Cache) -> int | Non
     found = scan(output)
     if found is None or found.keys() != recorded.keys() or any(found[p] != recorded[p][:3] for p in found):
         return None
-    hashes = {path: _hash(outputs.files.packed(path)) for path in outputs.files}
+    hashes = {path: outputs.files.hash(path) for path in outputs.files}
     changed = [path for path in sorted(hashes) if path not in recorded or recorded[path][3] != hashes[path]]
     removed = sorted(set(recorded) - set(hashes))
     if len(changed) + len(removed) > max(len(hashes) // 2, 50) or not _fits(changed, set(recorded), output):
@@ -103,12 +102,6 @@ def scan(folder: Path) -> dict[str, tuple[int, int, int]] | None:
         if empty and prefix:
             return None
     return found
-
-
-def _hash(packed: Packed) -> str:
-    if isinstance(packed, Stored):
-        return f"stored:{packed.key}"  # named by its content: not read to be compared
-    return hashlib.blake2b(packed[1], digest_size=16, person=b"z" if packed[0] else b"r").hexdigest()
 
 
 def _fits(changed: list[str], existing: set[str], output: Path) -> bool:
@@ -214,7 +207,7 @@ def _remember(cache: Cache, output: Path, found: dict[str, tuple[int, int, int]]
               outputs: OutputSet) -> None:
     if found is None:
         return
-    state = {path: (*stat, _hash(outputs.files.packed(path))) for path, stat in found.items() if path in outputs.files}
+    state = {path: (*stat, outputs.files.hash(path)) for path, stat in found.items() if path in outputs.files}
     if len(state) == len(found):
         _save(cache, output, state)
 
