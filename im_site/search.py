@@ -463,5 +463,14 @@ def render_search_page(ctx: "RenderContext", lang: str) -> None:
     """<lang prefix>search/index.html: results with filters; without JavaScript, a note."""
     prefix = ctx.lang_prefix(lang)
     targets = {other: f"{ctx.lang_prefix(other)}search/index.html" for other in ctx.config.languages}
+    elsewhere = [{"lang": other, "name": language_name(ctx, other), "file": targets[other]}
+                 for other in search_languages(ctx) if other != lang]
     render_job(ctx, Job(f"{prefix}search/index.html", "search.html", lang, "search",
-                        values={"switch_targets": targets, "search_page": True}))
+                        values={"switch_targets": targets, "search_page": True, "elsewhere": elsewhere}))
+
+
+def language_name(ctx: "RenderContext", lang: str) -> str:
+    """The language's name in itself (theme string `language_name` of its own texts: "Deutsch",
+    "English"), else its code: never another language's name for it, as the English fallback would be."""
+    own = ctx.theme.strings.get(lang) or ctx.theme.strings.get(primary_language(lang)) or {}
+    return own.get("language_name") or lang.upper()

@@ -376,3 +376,32 @@ def snippet_texts(out, lang: str) -> list[str]:
         text = (out / "search" / lang / f"x-{n}.js").read_text(encoding="utf-8")
         texts += json.loads(text.partition(f'["{lang}/x-{n}"]=')[2].removesuffix(";\n"))["texts"]
     return texts
+
+
+def test_the_search_page_names_the_other_languages_to_search_in_each_in_itself(make_site):
+    """Each language has its own index, so the search page offers the other languages' search pages
+    for a query that finds nothing (static/search.js shows the offer): named in themselves from the
+    theme's `language_name` ("English"), a language the theme has no texts for by its code, never by
+    the English text's name for it; and only languages that have a search page (pages)."""
+    yaml = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr, de-CH, it]") + "theme: marke\n"  # no page in it
+    pages = {"content/messages/fr.fr.md": message("Formation", "La formation commence."),
+             "content/messages/ch.de-CH.md": message("Grüezi", "Die Schulung beginnt.")}
+    root = make_site({**GERMAN, **pages, "themes/marke/theme.yaml": "extends: default\nstrings:\n  fr:\n    language_name: Français\n"},
+                     site_yaml=yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+
+    def offered(page: str) -> list[tuple[str, str, str]]:
+        html = (root / "_site" / page).read_text(encoding="utf-8")
+        block = re.search(r'<p class="search-elsewhere" hidden>(.*?)</p>', html, re.S)
+        assert block, page
+        return re.findall(r'<a href="([^"]+)" data-search-elsewhere="[^"]+" hreflang="[^"]+" lang="([^"]+)">([^<]+)</a>',
+                          block.group(1))
+    assert offered("search/index.html") == [("../en/search/index.html", "en", "English"),
+                                            ("../fr/search/index.html", "fr", "Français"),
+                                            ("../de-CH/search/index.html", "de-CH", "Deutsch")]
+    assert offered("fr/search/index.html")[0] == ("../../search/index.html", "de", "Deutsch")
+    single = make_site({rel: text for rel, text in GERMAN.items() if not rel.endswith(".en.md")}, folder="single",
+                       site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de]"))
+    assert build_site(single).exit_code == 0
+    assert "search-elsewhere" not in (single / "_site/search/index.html").read_text(encoding="utf-8")

@@ -552,3 +552,21 @@ def test_the_completed_badge_keeps_a_space_after_its_check_mark(page, plain_site
     badge = page.locator(".completed-badge").first
     badge.wait_for()
     assert badge.evaluate(GAP_AFTER_MARK) >= 2
+
+
+def test_search_page_with_no_results_offers_the_query_in_the_other_language(page, demo_site):
+    page.goto(demo_site.url + "search/?q=freshness")  # an English word: no German page has it
+    page.locator("main .search-status", has_text="Keine Treffer").wait_for()
+    other = page.locator("main .search-elsewhere a")
+    other.wait_for()
+    assert (other.inner_text(), other.get_attribute("lang")) == ("English", "en")
+    other.click()
+    page.wait_for_url("**/en/search/**")
+    results = page.locator("main .search-results a")
+    results.first.wait_for()
+    assert "Explaining freshness" in results.all_inner_texts()
+    assert page.locator("main #search-input").input_value() == "freshness"
+    assert page.locator("main .search-elsewhere").is_hidden()  # results here: nothing else offered
+    page.locator("main #search-input").fill("Frischetheke")  # no English page says it
+    page.locator("main .search-status", has_text="No results").wait_for()
+    assert page.locator("main .search-elsewhere a").get_attribute("href").endswith("search/index.html?q=Frischetheke")

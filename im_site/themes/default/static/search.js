@@ -360,6 +360,7 @@
     this.panel = form.querySelector(".search-panel");
     this.more = form.querySelector(".search-more a");
     this.isPage = form.hasAttribute("data-search-page");
+    this.elsewhere = form.querySelector(".search-elsewhere");
     this.filters = form.querySelectorAll("select[data-filter]");
     this.timer = null;
     this.closing = false;
@@ -419,6 +420,7 @@
 
   Box.prototype.show = function (docs, hits, stems, texts) {
     while (this.list.firstChild) { this.list.removeChild(this.list.firstChild); }
+    this.offerElsewhere(docs && !hits.length);
     if (!docs) {
       this.status.textContent = "";
       if (this.panel) { this.panel.hidden = true; }
@@ -429,6 +431,17 @@
     }, this);
     var one = hits.length === 1 && this.form.getAttribute("data-text-count-one");  // "1 result", not "1 results"
     this.showStatus(one ? "data-text-count-one" : (hits.length ? "data-text-count" : "data-text-none"), hits.length);
+  };
+
+  /* The search page with no results offers the same query on the other languages' search pages
+     (a German reader searching an English word finds it in the English pages). */
+  Box.prototype.offerElsewhere = function (offer) {
+    if (!this.elsewhere) { return; }
+    var query = encodeURIComponent(this.input.value.trim());
+    Array.prototype.forEach.call(this.elsewhere.querySelectorAll("a[data-search-elsewhere]"), function (link) {
+      link.href = link.getAttribute("data-search-elsewhere") + "?q=" + query;
+    });
+    this.elsewhere.hidden = !offer;
   };
 
   /* Focus on the box without searching again (its focus handler opens the panel). */
