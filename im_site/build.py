@@ -12,6 +12,7 @@ import pickle
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
+from typing import Any
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
 from .cache import Cache, Stored, digest
@@ -282,7 +283,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     reading every page cost a rebuild of 10,000 pages a quarter of a second.
     Pictures are left out: they hold no text to search.
     """
-    shown = {page.title for page in published}
+    shown = {page.title for page in published} | _quoted_expired_titles(hidden, published)
     titles = sorted({page.title for page, _ in hidden if len(page.title) >= 8 and page.title not in shown})
     if not titles:
         return
@@ -314,6 +315,32 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     if clean != known:
         cache.put(LEAK_SCAN, memo, pickle.dumps(sorted(clean), protocol=pickle.HIGHEST_PROTOCOL))
         cache.prune(LEAK_SCAN, {memo}, slack=10)
+
+
+def _quoted_expired_titles(hidden: list[tuple[Page, str]], published: list[Page]) -> set[str]:
+    """The titles of expired pages that a published page's own words quote: a link to it (plain
+    text once it has expired, warning IM104) or a sentence naming it. They were published before,
+    and time, not the writer, took the page down: failing that build (IM060) kept the expired page
+    online, and every later build failed too."""
+    expired = {page.title for page, why in hidden if why == "expired"}
+    if not expired:
+        return set()
+    quoted: set[str] = set()
+    for page in published:
+        words = "\n".join([*_strings(page.meta.model_dump()), *(f"{part.title or ''}\n{part.rendered.plain_text}" for part in page.parts)])
+        quoted.update(title for title in expired - quoted if title in words)
+        if quoted == expired:
+            break
+    return quoted
+
+
+def _strings(value: Any) -> list[str]:
+    """Every text in a page's front matter (its summary, objectives, quiz...)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value for text in _strings(item)] if isinstance(value, list) else []
 
 
 #: What a hidden page is, by why it is hidden, for the leak scan's message.

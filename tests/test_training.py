@@ -221,6 +221,37 @@ def test_a_prerequisite_that_expires_is_warned_ahead_and_does_not_stop_its_expir
     assert not (root / "_site/training/winter").exists()
 
 
+def test_a_retired_module_that_other_pages_name_does_not_stop_its_expiry(make_site):
+    """A link names a module by its title (`[Winterware richtig lagern](winter.md)`): once the module
+    expired, the link became plain text as promised, and then the leak scan found the title in the
+    linking page, its message's summary in the listings and feed and in the search index, and failed
+    (IM060): the scheduled build meant to take the module down failed, and it stayed online. The
+    title was published before; only words no published page says are still refused."""
+    root = make_site({
+        "content/training/winter.md": module("Winterware richtig lagern", extra="expires: 2026-12-24\n"),
+        "content/training/sommer.md": module("Sommerware im Angebot", extra="expires: 2026-12-24\n"),
+        "content/training/kasse.md": module("Kasse", extra="prerequisites: [winter]\n",
+                                            body="Erst [Winterware richtig lagern](winter.md) lesen."),
+        "content/messages/tipps.md": "---\ntitle: Tipps\ndate: 2026-12-01\n"
+                                     "summary: Neu im Training, Winterware richtig lagern\n---\nText.\n",
+    })
+    gone = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert gone.exit_code == 0, gone.stderr
+    assert "IM060" not in gone.stderr
+    assert ("content/training/kasse.md:6: warning[IM104]: link to content/training/winter.md, which has expired, "
+            "shown as plain text (hint: remove the link)") in gone.stderr.splitlines()
+    assert "Erst Winterware richtig lagern lesen." in parse(root / "_site/training/kasse/index.html").visible_text
+    assert not (root / "_site/training/winter").exists()
+    # A title no published page says is still refused wherever it turns up (here in a download).
+    (root / "content/training/kasse.md").write_text(module("Kasse", body="[Liste](liste.txt)"), encoding="utf-8")
+    (root / "content/training/liste.txt").write_text("Sommerware im Angebot\n", encoding="utf-8")
+    leaked = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert leaked.exit_code == 1
+    assert ("content/training/sommer.md: error[IM060]: the title of an expired page appears in "
+            "files/training/liste.txt; refusing to publish it (hint: content/training/liste.txt quotes it)"
+            ) in leaked.stderr.splitlines()
+
+
 def test_prerequisite_for_another_audience_is_plain_text_in_an_audience_build(make_site):
     root = make_site({
         "content/training/zentrale-kurs.md": module("Nur für die Zentrale", extra="audiences: [zentrale]\n"),
