@@ -6,6 +6,7 @@ decide what to do with the OutputSet.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import pickle
@@ -283,7 +284,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     reading every page cost a rebuild of 10,000 pages a quarter of a second.
     Pictures are left out: they hold no text to search.
     """
-    shown = {page.title for page in published} | _quoted_expired_titles(hidden, published)
+    shown = {page.title for page in published}
     titles = sorted({page.title for page, _ in hidden if len(page.title) >= 8 and page.title not in shown})
     if not titles:
         return
@@ -294,6 +295,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     memo = digest(LEAK_SCAN_VERSION, *needles)
     known = _clean_pages(cache.get(LEAK_SCAN, memo))
     clean = set()
+    quoted = _QuotedExpiredTitles(hidden, published)
     for path in outputs.sorted_paths():
         if path.endswith(PIXELS):
             continue  # image variants, social cards, downloaded pictures: no text to search
@@ -302,36 +304,43 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
         if sha in known:
             clean.add(sha)
             continue
-        match = pattern.search(outputs.files[path])
-        if match:
-            page = owner.get(match.group(0).decode(), None)
+        found = [owner.get(match.group(0).decode()) for match in pattern.finditer(outputs.files[path])]
+        leaks = [page for page in found if page is None or why_of.get(page.path) != "expired" or page.title not in quoted.titles]
+        if leaks:
+            page = leaks[0]
             origin = outputs.origins.get(path, "")
             diagnostics.error(page.path if page else path, None, "IM060",
                               f"the title of {_HIDDEN_AS.get(why_of.get(page.path) if page else None, 'an unpublished page')} appears in "
                               f"{path}; refusing to publish it",
                               hint=f"{origin} quotes it" if origin.startswith("content/") else None)
-        elif sha is not None:
+        elif sha is not None and not found:  # a quoted expired title: read again, the quote may go
             clean.add(sha)
     if clean != known:
         cache.put(LEAK_SCAN, memo, pickle.dumps(sorted(clean), protocol=pickle.HIGHEST_PROTOCOL))
         cache.prune(LEAK_SCAN, {memo}, slack=10)
 
 
-def _quoted_expired_titles(hidden: list[tuple[Page, str]], published: list[Page]) -> set[str]:
+class _QuotedExpiredTitles:
     """The titles of expired pages that a published page's own words quote: a link to it (plain
     text once it has expired, warning IM104) or a sentence naming it. They were published before,
     and time, not the writer, took the page down: failing that build (IM060) kept the expired page
-    online, and every later build failed too."""
-    expired = {page.title for page, why in hidden if why == "expired"}
-    if not expired:
-        return set()
-    quoted: set[str] = set()
-    for page in published:
-        words = "\n".join([*_strings(page.meta.model_dump()), *(f"{part.title or ''}\n{part.rendered.plain_text}" for part in page.parts)])
-        quoted.update(title for title in expired - quoted if title in words)
-        if quoted == expired:
-            break
-    return quoted
+    online, and every later build failed too. Found when the scan first meets such a title (reading
+    every page's words cost 0.3 s at 3,000 pages, whether a title turned up or not)."""
+
+    def __init__(self, hidden: list[tuple[Page, str]], published: list[Page]):
+        self._hidden, self._published = hidden, published
+
+    @functools.cached_property
+    def titles(self) -> set[str]:
+        expired = {page.title for page, why in self._hidden if why == "expired"}
+        quoted: set[str] = set()
+        for page in self._published:
+            parts = (f"{part.title or ''}\n{part.rendered.plain_text}" for part in page.parts)
+            words = "\n".join([*_strings(page.meta.model_dump()), *parts])
+            quoted.update(title for title in expired - quoted if title in words)
+            if quoted == expired:
+                break
+        return quoted
 
 
 def _strings(value: Any) -> list[str]:
