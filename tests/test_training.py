@@ -478,6 +478,24 @@ def test_quiz_markup_fieldsets_and_answer_data(make_site):
     assert "onclick" not in html and "<script>" not in html
 
 
+def test_a_list_of_one_answer_does_not_tell_the_reader_that_several_are_right(make_site):
+    """`answer: [0]` (a list, so checkboxes) showed "Mehrere Antworten sind richtig." above a question
+    with one right answer: a reader who believed it ticked a second, wrong option."""
+    one_in_a_list = QUIZ.replace("answer: [0, 2]", "answer: [2]")
+    root = make_site({"content/training/eins.md": module("Eins", extra=one_in_a_list),
+                      "content/training/eins.en.md": module("One", extra=one_in_a_list),
+                      "content/training/zwei.md": module("Zwei", extra=QUIZ)})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    eins = parse(root / "_site/training/eins/index.html")
+    assert [q["data-multiple"] for q in eins.with_class("quiz-question", "fieldset")] == ["false", "true"]
+    assert "Kreuzen Sie alle richtigen Antworten an." in eins.visible_text
+    assert "Mehrere Antworten sind richtig." not in eins.visible_text
+    one = parse(root / "_site/en/training/eins/index.html").visible_text
+    assert "Tick every right answer." in one and "More than one answer is right." not in one
+    assert "Mehrere Antworten sind richtig." in parse(root / "_site/training/zwei/index.html").visible_text
+
+
 def test_quiz_is_readable_without_javascript(make_site):
     root = make_site({"content/training/quiz.md": module("Quiz", extra=QUIZ)})
     result = build_site(root)
