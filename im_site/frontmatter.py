@@ -188,7 +188,17 @@ class ModuleMeta(CommonMeta):
     prerequisites: list[str] = Field(default_factory=list)
     owner: str | None = None
     review_by: date | None = None
+    #: Per cent of the quiz's questions (rounded up) a reader must get right to pass; None: the default.
+    pass_mark: int | None = None
     quiz: list[QuizItem] = Field(default_factory=list)
+
+    @field_validator("pass_mark")
+    @classmethod
+    def _pass_mark(cls, value: int | None) -> int | None:
+        """0 % would pass a reader who answered nothing, over 100 % nobody: both are slips."""
+        if value is not None and not 1 <= value <= 100:
+            raise ValueError(f"{value} is no pass mark: a per cent of the questions from 1 to 100 (100: every answer right)")
+        return value
 
 
 class LessonMeta(Strict):

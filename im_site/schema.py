@@ -212,6 +212,8 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel]:
 def _hint(error: dict[str, Any], key_path: tuple[Any, ...], data: Any, model: type[BaseModel]) -> str | None:
     if error["type"] == "int_type" and isinstance(error.get("input"), str) and key_path[-1:] == ("answer",):
         return _answer_hint(error["input"], key_path, data)
+    if key_path[-1:] == ("pass_mark",) and error["type"] in ("int_type", "int_from_float"):
+        return _pass_mark_hint(error.get("input"))
     if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), str):
         return _number_hint(error["input"], key_path)
     if error["type"] in ("date_type", "datetime_type", "date_or_time") and isinstance(error.get("input"), str):
@@ -259,6 +261,16 @@ def _answer_hint(text: str, key_path: tuple[Any, ...], data: Any) -> str:
         return "the number of the right option, counted from 0 (answer: 1 for the second option)"
     return f"the number of the option, counted from 0: answer: {number} (for {options[number]!r})" if options \
         else f"the number of the option, counted from 0: answer: {number}"
+
+
+def _pass_mark_hint(value: Any) -> str:
+    """A pass mark typed as a share (`0.8`), with its unit (`80 %`) or in words (`achtzig`)."""
+    if isinstance(value, float) and 0 < value <= 1:
+        return f"in per cent, not as a share: pass_mark: {round(value * 100)}"
+    match = re.fullmatch(r"\s*(\d+)\s*(%|prozent|percent)?\s*", str(value), re.I)
+    if match and isinstance(value, str):
+        return f"only the number, without quotes or %: pass_mark: {match[1]}"
+    return "a whole number of per cent, from 1 to 100: pass_mark: 80"
 
 
 def _number_hint(text: str, key_path: tuple[Any, ...]) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import heapq
-import math
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,8 +28,9 @@ from .slugs import slugify
 if TYPE_CHECKING:
     from .build import BuildResult
 
-#: Share of quiz questions (rounded up) a reader must answer right to pass.
-PASS_SHARE = 0.8
+#: Per cent of quiz questions (rounded up) a reader must answer right to pass, unless the
+#: module's `pass_mark` says otherwise (a compliance module 100, a soft-skills module 60).
+DEFAULT_PASS_MARK = 80
 #: localStorage key prefix of the completion state; the module's translation key follows.
 STORAGE_PREFIX = "im-site.training.completed:"
 
@@ -60,6 +60,7 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
         check_review(ctx, page, today)
         check_lessons_translated(ctx, page)
         check_quiz_translated(ctx, page)
+        check_pass_mark(ctx, page)
     planned = [_module_job(ctx, page, resolved[page.url], today) for page in modules]
     for lang in ctx.config.languages:
         planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang))
@@ -293,6 +294,7 @@ def check_quiz_translated(ctx: RenderContext, page: Page) -> None:
     ours, theirs = page.meta.quiz, original.meta.quiz
     if not ours or not theirs:  # a quiz in one language only is a choice, not a slip
         return
+    _warn_if_pass_mark_differs(ctx, page, original)
     if len(ours) != len(theirs):
         ctx.diagnostics.warning(page.path, page.line_of(("quiz",)), "IM151",
                                 f"quiz questions: {len(ours)} in the translation, {len(theirs)} in its original "
@@ -309,6 +311,27 @@ def check_quiz_translated(ctx: RenderContext, page: Page) -> None:
                                     f"{_answer_text(source.answers)} in its original {original.path}",
                                     hint="keep the options in the original's order and the same answer; "
                                          "if the original is wrong, correct both")
+
+
+def _warn_if_pass_mark_differs(ctx: RenderContext, page: Page, original: Page) -> None:
+    """The translations share the completion state: a compliance module passed with 100 % in
+    German must not count as completed after 80 % in English (a `pass_mark` not copied along)."""
+    mine, theirs = pass_mark(page), pass_mark(original)
+    if mine == theirs:
+        return
+    given = "" if page.meta.pass_mark is not None else " (the default: no pass_mark)"
+    ctx.diagnostics.warning(page.path, page.line_of(("pass_mark",) if page.meta.pass_mark is not None else ("quiz",)),
+                            "IM151", f"the quiz is passed with {mine} % here{given}, {theirs} % in its original "
+                            f"{original.path}", hint=f"write pass_mark: {theirs} as in the original, since both "
+                            "share the completion state; if the original is wrong, correct both")
+
+
+def check_pass_mark(ctx: RenderContext, page: Page) -> None:
+    """A pass mark with no quiz to pass: a quiz not written yet, or one deleted with its mark left."""
+    if page.meta.pass_mark is not None and not page.meta.quiz:
+        ctx.diagnostics.warning(page.path, page.line_of(("pass_mark",)), "IM133",
+                                f"pass_mark {page.meta.pass_mark} without a quiz: there is nothing to pass",
+                                hint="add the quiz, or remove pass_mark")
 
 
 def _answer_text(answers: list[int]) -> str:
@@ -344,7 +367,8 @@ def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite
         "storage_key": STORAGE_PREFIX + page.translation_key,
         "quiz": [_question(item, number) for number, item in enumerate(page.meta.quiz, start=1)],
         "quiz_data": quiz_data(page, strings),
-        "pass_count": pass_count(len(page.meta.quiz)),
+        "pass_mark": pass_mark(page),
+        "pass_count": pass_count(len(page.meta.quiz), pass_mark(page)),
     }, page)
 
 
@@ -353,8 +377,15 @@ def _question(item: Any, number: int) -> dict[str, Any]:
             "answers": item.answers, "multiple": isinstance(item.answer, list), "explain": item.explain}
 
 
-def pass_count(questions: int) -> int:
-    return math.ceil(questions * PASS_SHARE)
+def pass_mark(page: Page) -> int:
+    """The module's pass mark in per cent."""
+    return page.meta.pass_mark if page.meta.pass_mark is not None else DEFAULT_PASS_MARK
+
+
+def pass_count(questions: int, mark: int) -> int:
+    """Right answers needed to pass: `mark` per cent of `questions`, rounded up (whole numbers
+    only, so 3 questions at 60 % need 2, never 1.8 rounded to 2 by luck of the float)."""
+    return -(-questions * mark // 100)
 
 
 def quiz_data(page: Page, strings: dict[str, str]) -> dict[str, Any]:
@@ -362,7 +393,7 @@ def quiz_data(page: Page, strings: dict[str, str]) -> dict[str, Any]:
     keys = ("quiz_right", "quiz_wrong", "quiz_unanswered", "quiz_score", "quiz_passed", "quiz_failed")
     return {
         "key": STORAGE_PREFIX + page.translation_key,
-        "pass": pass_count(len(page.meta.quiz)),
+        "pass": pass_count(len(page.meta.quiz), pass_mark(page)),
         "questions": [{"answers": item.answers, "multiple": isinstance(item.answer, list)}
                       for item in page.meta.quiz],
         "strings": {key: strings.get(key, key) for key in keys},

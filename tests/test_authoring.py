@@ -195,7 +195,7 @@ def test_sample_text_of_new_is_a_warning_once_the_page_is_published(make_site) -
                      f"content/messages/neuer-markt.md:18: {sample}: 'Hier steht die Nachricht.'",
                      f"content/training/kasse-schnell.md:4: {sample}: 'Was das Modul vermittelt, in einem Satz.'",
                      f"content/training/kasse-schnell.md:8: {sample}: 'Was Teilnehmende danach können'",
-                     f"content/training/kasse-schnell.md:22: {sample}: 'Jede Überschrift der zweiten Ebene ist eine Lektion.'"]
+                     f"content/training/kasse-schnell.md:23: {sample}: 'Jede Überschrift der zweiten Ebene ist eine Lektion.'"]
     text = message.read_text(encoding="utf-8")
     message.write_text(text.replace("Ein oder zwei Sätze für die Übersichten und den Feed.", "Der neue Markt öffnet.")
                        .replace("Hier steht die Nachricht.", "Am Montag geht es los."), encoding="utf-8")

@@ -221,6 +221,37 @@ def test_a_prerequisite_that_expires_is_warned_ahead_and_does_not_stop_its_expir
     assert not (root / "_site/training/winter").exists()
 
 
+def test_a_retired_module_that_other_pages_name_does_not_stop_its_expiry(make_site):
+    """A link names a module by its title (`[Winterware richtig lagern](winter.md)`): once the module
+    expired, the link became plain text as promised, and then the leak scan found the title in the
+    linking page, its message's summary in the listings and feed and in the search index, and failed
+    (IM060): the scheduled build meant to take the module down failed, and it stayed online. The
+    title was published before; only words no published page says are still refused."""
+    root = make_site({
+        "content/training/winter.md": module("Winterware richtig lagern", extra="expires: 2026-12-24\n"),
+        "content/training/sommer.md": module("Sommerware im Angebot", extra="expires: 2026-12-24\n"),
+        "content/training/kasse.md": module("Kasse", extra="prerequisites: [winter]\n",
+                                            body="Erst [Winterware richtig lagern](winter.md) lesen."),
+        "content/messages/tipps.md": "---\ntitle: Tipps\ndate: 2026-12-01\n"
+                                     "summary: Neu im Training, Winterware richtig lagern\n---\nText.\n",
+    })
+    gone = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert gone.exit_code == 0, gone.stderr
+    assert "IM060" not in gone.stderr
+    assert ("content/training/kasse.md:6: warning[IM104]: link to content/training/winter.md, which has expired, "
+            "shown as plain text (hint: remove the link)") in gone.stderr.splitlines()
+    assert "Erst Winterware richtig lagern lesen." in parse(root / "_site/training/kasse/index.html").visible_text
+    assert not (root / "_site/training/winter").exists()
+    # A title no published page says is still refused wherever it turns up (here in a download).
+    (root / "content/training/kasse.md").write_text(module("Kasse", body="[Liste](liste.txt)"), encoding="utf-8")
+    (root / "content/training/liste.txt").write_text("Sommerware im Angebot\n", encoding="utf-8")
+    leaked = build_site(root, now="2026-12-28T09:00:00+00:00")
+    assert leaked.exit_code == 1
+    assert ("content/training/sommer.md: error[IM060]: the title of an expired page appears in "
+            "files/training/liste.txt; refusing to publish it (hint: content/training/liste.txt quotes it)"
+            ) in leaked.stderr.splitlines()
+
+
 def test_prerequisite_for_another_audience_is_plain_text_in_an_audience_build(make_site):
     root = make_site({
         "content/training/zentrale-kurs.md": module("Nur für die Zentrale", extra="audiences: [zentrale]\n"),
@@ -447,6 +478,24 @@ def test_quiz_markup_fieldsets_and_answer_data(make_site):
     assert "onclick" not in html and "<script>" not in html
 
 
+def test_a_list_of_one_answer_does_not_tell_the_reader_that_several_are_right(make_site):
+    """`answer: [0]` (a list, so checkboxes) showed "Mehrere Antworten sind richtig." above a question
+    with one right answer: a reader who believed it ticked a second, wrong option."""
+    one_in_a_list = QUIZ.replace("answer: [0, 2]", "answer: [2]")
+    root = make_site({"content/training/eins.md": module("Eins", extra=one_in_a_list),
+                      "content/training/eins.en.md": module("One", extra=one_in_a_list),
+                      "content/training/zwei.md": module("Zwei", extra=QUIZ)})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    eins = parse(root / "_site/training/eins/index.html")
+    assert [q["data-multiple"] for q in eins.with_class("quiz-question", "fieldset")] == ["false", "true"]
+    assert "Kreuzen Sie alle richtigen Antworten an." in eins.visible_text
+    assert "Mehrere Antworten sind richtig." not in eins.visible_text
+    one = parse(root / "_site/en/training/eins/index.html").visible_text
+    assert "Tick every right answer." in one and "More than one answer is right." not in one
+    assert "Mehrere Antworten sind richtig." in parse(root / "_site/training/zwei/index.html").visible_text
+
+
 def test_quiz_is_readable_without_javascript(make_site):
     root = make_site({"content/training/quiz.md": module("Quiz", extra=QUIZ)})
     result = build_site(root)
@@ -458,6 +507,83 @@ def test_quiz_is_readable_without_javascript(make_site):
                    "Richtige Antworten: Joghurt mit MHD morgen; Reife Bananen"):
         assert needle in text
     assert len(page.with_class("quiz-solution", "details")) == 2
+
+
+THREE_QUESTIONS = QUIZ + """\
+  - question: Wer räumt die Kühltheke ein?
+    options: [Das Frischeteam, Die Kasse]
+    answer: 0
+"""
+
+
+def test_a_module_sets_its_own_pass_mark_shown_on_its_page_and_used_by_the_quiz(make_site):
+    """The pass mark was 80 % for every module: a compliance module that must be passed with every
+    answer right and a soft-skills module where 60 % is fine could not say so. `pass_mark` sets it
+    per module: the page states it, and the quiz data training.js scores with carries it."""
+    root = make_site({
+        "content/training/datenschutz.md": module("Datenschutz", extra="pass_mark: 100\n" + THREE_QUESTIONS),
+        "content/training/feedback.md": module("Feedback geben", extra="pass_mark: 60\n" + THREE_QUESTIONS),
+        "content/training/kasse.md": module("Kasse", extra=THREE_QUESTIONS),
+        "content/training/ohne.md": module("Ohne Quiz"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    for slug, mark, needed in (("datenschutz", "100", 3), ("feedback", "60", 2), ("kasse", "80", 3)):
+        page = parse(root / f"_site/training/{slug}/index.html")
+        assert json.loads(page.json_blocks[0])["pass"] == needed
+        assert page.with_class("pass-mark", "dd")[0]["data-pass-mark"] == mark
+        assert f"Bestanden ab {mark} % ({needed} von 3 Fragen richtig)" in page.visible_text
+        assert f">{mark}\u00a0% (" in (root / f"_site/training/{slug}/index.html").read_text(encoding="utf-8")
+        assert f"Ab {needed} von 3 richtigen Antworten" in page.visible_text
+    assert not parse(root / "_site/training/ohne/index.html").with_class("pass-mark")
+
+
+def test_a_pass_mark_that_is_no_per_cent_is_an_error_at_its_line(make_site):
+    root = make_site({
+        f"content/training/{name}.md": f"---\ntitle: Modul\npass_mark: {value}\n{QUIZ}---\nText.\n"
+        for name, value in (("null", "0"), ("zu-hoch", "150"), ("wort", "achtzig"), ("prozent", '"80 %"'),
+                            ("anteil", "0.8"), ("gut", "100"))})
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert sorted(line for line in result.stderr.splitlines() if "error[" in line) == [
+        "content/training/anteil.md:3: error[IM006]: 'pass_mark' should be a whole number, not 0.8 (float) "
+        "(hint: in per cent, not as a share: pass_mark: 80)",
+        "content/training/null.md:3: error[IM006]: 'pass_mark': 0 is no pass mark: a per cent of the questions "
+        "from 1 to 100 (100: every answer right)",
+        "content/training/prozent.md:3: error[IM006]: 'pass_mark' should be a whole number, not '80 %' (str) "
+        "(hint: only the number, without quotes or %: pass_mark: 80)",
+        "content/training/wort.md:3: error[IM006]: 'pass_mark' should be a whole number, not 'achtzig' (str) "
+        "(hint: a whole number of per cent, from 1 to 100: pass_mark: 80)",
+        "content/training/zu-hoch.md:3: error[IM006]: 'pass_mark': 150 is no pass mark: a per cent of the "
+        "questions from 1 to 100 (100: every answer right)",
+    ]
+
+
+def test_a_translation_with_another_pass_mark_or_a_mark_without_quiz_is_a_warning(make_site):
+    """The translations share the completion state: an English compliance module passed with the
+    default 80 % marked the German one, which needs 100 %, as completed too."""
+    root = make_site({
+        "content/training/datenschutz.md": module("Datenschutz", extra="pass_mark: 100\n" + THREE_QUESTIONS),
+        "content/training/datenschutz.en.md": module("Data protection", extra=THREE_QUESTIONS),
+        "content/training/feedback.md": module("Feedback", extra="pass_mark: 60\n" + THREE_QUESTIONS),
+        "content/training/feedback.en.md": module("Feedback", extra="pass_mark: 70\n" + THREE_QUESTIONS),
+        "content/training/kasse.md": module("Kasse", extra="pass_mark: 90\n" + THREE_QUESTIONS),
+        "content/training/kasse.en.md": module("Till", extra="pass_mark: 90\n" + THREE_QUESTIONS),
+        "content/training/ohne.md": module("Ohne Quiz", extra="pass_mark: 100\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line or "IM133" in line] == [
+        "content/training/datenschutz.en.md:4: warning[IM151]: the quiz is passed with 80 % here (the default: no "
+        "pass_mark), 100 % in its original content/training/datenschutz.md (hint: write pass_mark: 100 as in the "
+        "original, since both share the completion state; if the original is wrong, correct both)",
+        "content/training/feedback.en.md:4: warning[IM151]: the quiz is passed with 70 % here, 60 % in its original "
+        "content/training/feedback.md (hint: write pass_mark: 60 as in the original, since both share the "
+        "completion state; if the original is wrong, correct both)",
+        "content/training/ohne.md:4: warning[IM133]: pass_mark 100 without a quiz: there is nothing to pass "
+        "(hint: add the quiz, or remove pass_mark)",
+    ]
 
 
 def test_folder_module_lessons_in_order_with_anchors(make_site):

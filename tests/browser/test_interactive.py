@@ -4,6 +4,7 @@ the `page` fixture fails a test on any console error, CSP violation or script ex
 from __future__ import annotations
 
 import re
+from textwrap import dedent
 
 import pytest
 
@@ -87,6 +88,49 @@ def test_passing_the_quiz_is_remembered_across_reloads_and_in_the_catalogue(page
     button.click()
     page.reload()
     assert page.locator(".module-status").get_attribute("data-completed") == "false"
+
+
+def test_the_quiz_passes_at_the_module_s_own_pass_mark(page, tmp_path, serve_folder):
+    """A compliance module must be passed with every answer right, a soft-skills module with 60 %:
+    the quiz scored both against the fixed 80 %, so 2 of 3 failed the soft-skills module."""
+    quiz = """
+        quiz:
+          - question: Erste Frage?
+            options: [Richtig eins, Falsch eins]
+            answer: 0
+          - question: Zweite Frage?
+            options: [Richtig zwei, Falsch zwei]
+            answer: 0
+          - question: Dritte Frage?
+            options: [Richtig drei, Falsch drei]
+            answer: 0
+        ---
+        ## Lektion
+        Text.
+        """
+    write_files(tmp_path, {"site.yaml": "title: Intranet\nlanguage: de\n",
+                           "content/training/datenschutz.md": "\n---\ntitle: Datenschutz\npass_mark: 100" + dedent(quiz),
+                           "content/training/feedback.md": "\n---\ntitle: Feedback geben\npass_mark: 60" + dedent(quiz)})
+    im_site("--config", str(tmp_path / "site.yaml"), "build", "-o", str(tmp_path / "out"), "--now", NOW)
+    site = serve_folder(tmp_path / "out")
+    for slug, passed in (("datenschutz", "false"), ("feedback", "true")):
+        page.goto(site.url + f"training/{slug}/")
+        assert page.locator(".facts .pass-mark").inner_text() == {"datenschutz": "100\u00a0% (3 von 3 Fragen richtig)",
+                                                                   "feedback": "60\u00a0% (2 von 3 Fragen richtig)"}[slug]
+        page.get_by_label("Richtig eins").check()
+        page.get_by_label("Richtig zwei").check()
+        page.get_by_label("Falsch drei").check()
+        page.get_by_role("button", name="Prüfen").click()
+        assert page.locator(".quiz-score").inner_text() == "2 von 3 richtig."
+        assert page.locator("section.quiz").get_attribute("data-passed") == passed
+        assert page.locator(".module-status").get_attribute("data-completed") == passed
+    page.goto(site.url + "training/datenschutz/")
+    page.get_by_label("Richtig eins").check()
+    page.get_by_label("Richtig zwei").check()
+    page.get_by_label("Richtig drei").check()
+    page.get_by_role("button", name="Prüfen").click()
+    assert page.locator("section.quiz").get_attribute("data-passed") == "true"
+    assert page.locator(".module-status").get_attribute("data-completed") == "true"
 
 
 def test_texts_scripts_show_in_another_language_keep_their_lang(page, tmp_path, serve_folder):
