@@ -309,7 +309,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
         if leaks:
             page = leaks[0]
             origin = outputs.origins.get(path, "")
-            diagnostics.error(page.path if page else path, None, "IM060",
+            diagnostics.error(page.path if page else path, page.line_of(("title",)) if page else None, "IM060",
                               f"the title of {_HIDDEN_AS.get(why_of.get(page.path) if page else None, 'an unpublished page')} appears in "
                               f"{path}; refusing to publish it",
                               hint=f"{origin} quotes it" if origin.startswith("content/") else None)

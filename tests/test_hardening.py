@@ -513,7 +513,7 @@ def test_leak_scan_refuses_output_that_quotes_a_hidden_title(make_site):
     root, before = built(make_site, {"content/messages/entwurf.md":
                                      "---\ntitle: Fusion mit Nordmarkt\ndate: 2026-01-06\ndraft: true\n---\nGeheim.\n"})
     (root / "content/seite.md").write_text("---\ntitle: Gerüchte\n---\nNein, es gibt keine Fusion mit Nordmarkt.\n")
-    stderr = fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
+    stderr = fails_cleanly(root, before, "content/messages/entwurf.md:2: error[IM060]")
     assert "seite/index.html" in stderr
 
 
@@ -526,7 +526,7 @@ def test_leak_scan_says_whose_page_it_is_and_which_file_quotes_it(make_site):
                                         "Siehe [Umzug der Zentrale](umzug.md).\n"})
     result = build_site(root, "--audience", "filiale")
     assert result.exit_code == 1
-    assert ("content/messages/umzug.md: error[IM060]: the title of another audience's page appears in "
+    assert ("content/messages/umzug.md:2: error[IM060]: the title of another audience's page appears in "
             "messages/inventur/index.html; refusing to publish it (hint: content/messages/inventur.md quotes it)"
             ) in errors_of(result.stderr)
     assert snapshot_tree(root / "_site") == before
@@ -552,7 +552,7 @@ def test_leak_scan_reads_a_page_again_only_when_its_bytes_or_the_hidden_titles_c
     assert "seite/index.html" not in read  # found clean by the first build, replayed byte for byte
     entwurf = root / "content/messages/entwurf.md"
     entwurf.write_text(entwurf.read_text().replace("Geheimer Entwurf zur Filiale", "Fusion mit Nordmarkt"))
-    stderr = fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
+    stderr = fails_cleanly(root, before, "content/messages/entwurf.md:2: error[IM060]")
     assert "seite/index.html" in stderr
 
 
@@ -568,7 +568,7 @@ def test_downloads_stay_in_the_cache_and_are_still_scanned_for_hidden_titles(mak
     outputs = build(config, BuildOptions(root / "site.yaml", read_clock(NOW))).outputs
     assert outputs.files.is_stored("files/plan.pdf") and outputs.files["files/liste.txt"] == "Termine im Januar\n".encode()
     (root / "content/liste.txt").write_text("Termine im Januar, dann die Fusion mit Nordmarkt\n")
-    assert "files/liste.txt" in fails_cleanly(root, before, "content/messages/entwurf.md: error[IM060]")
+    assert "files/liste.txt" in fails_cleanly(root, before, "content/messages/entwurf.md:2: error[IM060]")
 
 
 # ---------------------------------------------------------------- security review of the theme

@@ -247,7 +247,7 @@ def test_a_retired_module_that_other_pages_name_does_not_stop_its_expiry(make_si
     (root / "content/training/liste.txt").write_text("Sommerware im Angebot\n", encoding="utf-8")
     leaked = build_site(root, now="2026-12-28T09:00:00+00:00")
     assert leaked.exit_code == 1
-    assert ("content/training/sommer.md: error[IM060]: the title of an expired page appears in "
+    assert ("content/training/sommer.md:2: error[IM060]: the title of an expired page appears in "
             "files/training/liste.txt; refusing to publish it (hint: content/training/liste.txt quotes it)"
             ) in leaked.stderr.splitlines()
 
