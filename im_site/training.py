@@ -83,6 +83,7 @@ def resolve_prerequisites(ctx: RenderContext, page: Page, modules: list[Page], h
         else:
             _warn_if_expires_first(ctx, page, index, target)
             _warn_if_goes_live_later(ctx, page, index, target)
+            _warn_if_for_fewer_audiences(ctx, page, index, target)
         found.append(Prerequisite(slug, target, index))
     return found
 
@@ -98,6 +99,24 @@ def _warn_if_expires_first(ctx: RenderContext, page: Page, index: int, target: P
                             f"prerequisite {target.slug!r} expires {ends.isoformat()} while this module stays: "
                             "from then on it is left out of the prerequisites",
                             hint=f"remove the prerequisite, or give this module expires: {ends.isoformat()}")
+
+
+def _warn_if_for_fewer_audiences(ctx: RenderContext, page: Page, index: int, target: Page) -> None:
+    """A module for readers its prerequisite is not for (one for everyone requiring a module for
+    the stores): it sends them to a module not meant for them, and their edition (`--audience`)
+    shows the prerequisite as plain text (IM105 there). Said in every build, since `check` and CI
+    build the whole site, where the audience editions' warning never shows."""
+    theirs = target.audiences
+    if not theirs or ctx.options.audience is not None:
+        return
+    others = [audience for audience in (page.audiences or ctx.config.audience_ids) if audience not in theirs]
+    if not others:
+        return
+    ctx.diagnostics.warning(page.path, page.line_of(("prerequisites", index)), "IM105",
+                            f"prerequisite {target.slug!r} is only for {', '.join(theirs)}, this module also for "
+                            f"{', '.join(others)}: their edition (--audience {others[0]}) shows it as plain text",
+                            hint=f"give {target.path} the audiences of this module too, or this module only "
+                                 f"audiences: [{', '.join(theirs)}]")
 
 
 def _warn_if_goes_live_later(ctx: RenderContext, page: Page, index: int, target: Page) -> None:

@@ -9,7 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import BASIC_SITE_YAML, build_site, readme_block, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli
 
 
 class Elements(HTMLParser):
@@ -264,6 +264,28 @@ def test_prerequisite_for_another_audience_is_plain_text_in_an_audience_build(ma
     plain = page.having("data-prerequisite")
     assert plain and all(attrs.get("href") is None for attrs in plain)
     assert "Nur für die Zentrale" not in (root / "_site/training/kurs/index.html").read_text(encoding="utf-8")
+
+
+def test_a_module_for_more_readers_than_its_prerequisite_is_warned_in_the_whole_sites_build(make_site):
+    """`check` and CI build the whole site, where the zentrale edition's IM105 never shows: a module
+    for everyone requiring a module for the stores sent head-office readers to a module not meant
+    for them, and their edition showed the prerequisite as plain text, unwarned."""
+    root = make_site({
+        "content/training/filial-kurs.md": module("Nur für Filialen", extra="audiences: [filiale]\n"),
+        "content/training/kurs.md": module("Kurs", extra="prerequisites: [filial-kurs]\n"),
+        "content/training/filial-aufbau.md": module("Aufbau", extra="audiences: [filiale]\nprerequisites: [filial-kurs]\n"),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM105" in line] == [
+        "content/training/kurs.md:4: warning[IM105]: prerequisite 'filial-kurs' is only for filiale, this module also "
+        "for zentrale: their edition (--audience zentrale) shows it as plain text (hint: give "
+        "content/training/filial-kurs.md the audiences of this module too, or this module only audiences: [filiale])"]
+    checked = run_cli(root, "check", "--now", NOW)
+    assert [line.split("]")[0] for line in checked.stdout.splitlines() if "IM105" in line] == [
+        "content/training/kurs.md:4: warning[IM105 link-to-other-audience"]
+    assert "IM105" not in build_site(root, "--audience", "filiale").stderr  # this edition has both: nothing to say
+    assert build_site(root, "--audience", "zentrale").stderr.count("IM105") == 1  # the edition's own warning, once
 
 
 def test_answer_outside_the_options_is_an_error_at_the_answer_line(make_site):
