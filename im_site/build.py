@@ -21,6 +21,7 @@ from .config import Config
 from .content import Content, SourceIndex, load_content
 from .diagnostics import Diagnostics
 from .feeds import feed_jobs, manifest, sitemap
+from .image_metadata import MetadataError, without_metadata
 from .images import ImageStore
 from .listings import plan
 from .model import Page, Site
@@ -268,6 +269,12 @@ def _add_files(ctx: RenderContext) -> None:
             data = source.abs_path.read_bytes()
         except OSError as exc:  # vanished or unreadable since the walk
             ctx.diagnostics.error(source.path, None, "IM010", f"cannot read file: {exc.strerror or exc}")
+            continue
+        try:  # a photo linked at full size: published without where it was taken and by whom
+            data = without_metadata(data)
+        except MetadataError as exc:
+            ctx.diagnostics.error(source.path, None, "IM112", f"cannot take the metadata out of this picture: {exc}",
+                                  hint="save it again in an image editor; a damaged file could carry GPS and names")
             continue
         # Kept in the cache's file store like images (a site's PDFs can be hundreds of megabytes).
         kept = ctx.images.cache.keep(hashlib.sha256(data).hexdigest(), data)

@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .cache import Cache, Stored, digest
 from .diagnostics import Diagnostics
+from .image_metadata import MetadataError, without_metadata
 from .urls import quote_path
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
@@ -33,7 +34,7 @@ MAX_PIXELS = 50_000_000
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
 MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif",
         ".svg": "image/svg+xml"}
-PIPELINE_VERSION = "images-3"  # bump when the encoding below changes, to miss old cache entries
+PIPELINE_VERSION = "images-4"  # bump when the encoding below changes, to miss old cache entries
 DEFAULT_WIDTHS = (480, 960, 1600)
 SIZES = "(min-width: 50rem) 48rem, 100vw"
 _BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
@@ -270,7 +271,10 @@ def encode_variants(data: bytes, widths: tuple[int, ...], quality: int) -> list[
     source = open_checked(data, max(widths) if widths else None)
     original_format = source.format or "PNG"
     if original_format == "GIF" and getattr(source, "n_frames", 1) > 1:
-        return [(".gif", source.width, source.height, data)]  # resizing would flatten the animation
+        try:  # copied as it is, since resizing would flatten the animation; its comments and XMP are not
+            return [(".gif", source.width, source.height, without_metadata(data))]
+        except MetadataError as exc:
+            raise ImageError(f"broken GIF ({exc})") from None
     icc = source.info.get("icc_profile")
     try:
         upright = _normalise(ImageOps.exif_transpose(source))

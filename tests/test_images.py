@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, PngImagePlugin
 
 from im_site import images
 from im_site.build import build
@@ -197,6 +197,45 @@ def test_rebuild_uses_cache_and_matches_clean_build(make_site, monkeypatch, tmp_
     assert build_site(root).exit_code == 0
     assert encodes() == 2
     assert snapshot_tree(root / "_site") == first
+
+
+def test_pictures_published_as_they_are_lose_gps_author_and_comments_not_pixels(make_site):
+    """A photo linked at full size (`[in voller Größe](foto.jpg)`, copied to files/) and an
+    animated GIF (copied whole) were published byte for byte: GPS position, author, camera, XMP
+    and comments included. Now only that is taken out: the same pixels and frames, the ICC
+    profile, a JPEG's orientation and the GIF's loop count stay."""
+    photo = jpeg((600, 300), orientation=6, icc=True) + b"\xff\xd8\xff\xe1 appended preview: Jane Photographer"
+    png = io.BytesIO()
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Author", "Jane Photographer")
+    text.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>GPSLatitude 52,31.2N</x:xmpmeta>")
+    Image.new("RGB", (30, 20), (10, 120, 60)).save(png, "PNG", pnginfo=text)
+    frames = [Image.new("RGB", (20, 20), (80 * i, 40, 40)) for i in range(3)]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], loop=0, duration=100,
+                   comment=b"Jane Photographer, GPS 52.52N")
+    body = "[in voller Größe](../img/foto.jpg)\n\n[Plan](../img/plan.png)\n\n![Animation](../img/laden.gif)"
+    root = make_site({"content/messages/bilder.md": message(body), "content/img/foto.jpg": photo,
+                      "content/img/plan.png": png.getvalue(), "content/img/laden.gif": gif.getvalue()},
+                     site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    published = [root / "_site/files/img/foto.jpg", root / "_site/files/img/plan.png",
+                 *(root / "_site/media").glob("laden.*.gif")]
+    assert len(published) == 3
+    for path, source in zip(published, (photo, png.getvalue(), gif.getvalue())):
+        data = path.read_bytes()
+        for secret in (b"Jane Photographer", b"CameraModel", b"GPS", b"preview"):
+            assert secret not in data, f"{secret!r} in {path.name}"
+        with Image.open(io.BytesIO(data)) as after, Image.open(io.BytesIO(source)) as before:
+            assert after.size == before.size and getattr(after, "n_frames", 1) == getattr(before, "n_frames", 1)
+            for frame in range(getattr(before, "n_frames", 1)):
+                before.seek(frame)
+                after.seek(frame)
+                assert after.convert("RGB").tobytes() == before.convert("RGB").tobytes(), path.name
+    with Image.open(published[0]) as photo_after:
+        assert dict(photo_after.getexif()) == {0x0112: 6} and photo_after.info.get("icc_profile")
+    with Image.open(published[2]) as gif_after:
+        assert gif_after.info.get("loop") == 0 and "comment" not in gif_after.info
 
 
 def test_svg_copied_as_is(make_site):

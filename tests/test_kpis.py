@@ -283,6 +283,43 @@ def test_embargoed_snapshot_is_absent_everywhere(built: Path) -> None:
     assert data(built)["latest"] == "2026-Q1"
 
 
+def test_kpi_source_files_linked_as_downloads_are_refused(make_site) -> None:
+    """A snapshot's CSV or kpis.yaml linked from a page was copied to files/ as it is: every small
+    group's values, respondents and name published past min_group_size (and an embargoed
+    period's values). The link is an error at its line, and nothing is written."""
+    root = make_site({
+        "content/kpis/kpis.yaml": DEFS + "segments: {kleinteam-zz: Kleinteam Zett}\n",
+        "content/kpis/2026-q1.md": """
+            ---
+            title: Erstes Quartal 2026
+            period: 2026-Q1
+            values: {satisfaction: 71.5}
+            data: 2026-q1.csv
+            ---
+            Die [Rohdaten](2026-q1.csv) zum Nachrechnen.
+        """,
+        "content/kpis/2026-q1.csv": "kpi,segment,value,respondents\nsatisfaction,filiale-nord,71,40\n"
+                                    "satisfaction,kleinteam-zz,93.17,3\n",
+        "content/messages/m.md": """
+            ---
+            title: Zahlen
+            date: 2026-04-01
+            ---
+            Alle Werte [als CSV](/kpis/2026-q1.csv).
+
+            Die [Definitionen](../kpis/kpis.yaml).
+        """,
+    }, site_yaml=BASIC_SITE_YAML + "kpis: {min_group_size: 5}\n")
+    result = build_site(root)
+    assert result.exit_code == 1, result.output
+    for where, target in (("content/kpis/2026-q1.md:7", "'2026-q1.csv'"),
+                          ("content/messages/m.md:5", "'/kpis/2026-q1.csv'"),
+                          ("content/messages/m.md:7", "'../kpis/kpis.yaml'")):
+        assert f"{where}: error[IM140]: {target} is KPI source data, not published as a download" in result.output
+    assert "Traceback" not in result.output
+    assert not (root / "_site").exists()
+
+
 # ---------------------------------------------------------------- pages and charts
 
 class SvgCheck(HTMLParser):

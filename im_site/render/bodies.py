@@ -25,6 +25,8 @@ from ..urls import page_file, relative
 from .context import INVALID, RenderContext, link_from
 
 _DROP = "\x01drop\x01"
+#: What the KPI pages read and filter (kpis.yaml, a snapshot's CSV): never copied out as it is.
+KPI_SOURCES = frozenset({"kpi_data", "kpi_defs"})
 _DROPPED_LINK = re.compile(r'<a href="\x01drop\x01"[^>]*>(.*?)</a>', re.S)
 
 
@@ -109,6 +111,17 @@ def _fill_part(ctx: RenderContext, page: Page, part: Part) -> str:
     return _DROPPED_LINK.sub(r"\1", html) if _DROP in html else html
 
 
+def _refuse_kpi_source(ctx: RenderContext, part: Part, line: int, target: str) -> None:
+    """kpis.yaml and a snapshot's CSV hold what the KPI pages withhold: the segments below
+    `min_group_size` (values, respondents, names) and periods still embargoed. Copied to files/
+    as a download, they would publish all of it past the small-group protection."""
+    ctx.diagnostics.error(part.path, line, "IM140", f"{target!r} is KPI source data, not published as a "
+                          "download: it would show what the KPI pages withhold (segments with fewer "
+                          "respondents than min_group_size, their counts and names, embargoed periods)",
+                          hint="link the snapshot's page (kpis/<period>.md): its tables leave them out, as "
+                          "does the site's data/kpis.json")
+
+
 def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
     """The relative URL of a link written in Markdown; problems become diagnostics."""
     line = part.body_line + ref.line - 1
@@ -121,6 +134,9 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
     target = unquote(target)
     rel = _content_rel(ctx, part, target)
     if rel in ctx.files:  # a download, written from this file or (with a leading /) from content/
+        if ctx.files[rel].kind in KPI_SOURCES:
+            _refuse_kpi_source(ctx, part, line, target)
+            return "#"
         ctx.used_files.add(rel)
         return link_from(ctx, page.file, f"files/{rel}") + suffix
     download = posixpath.splitext(rel)[1].lower() not in ("", ".md", ".html", ".xml", ".json")
