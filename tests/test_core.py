@@ -1666,3 +1666,22 @@ def test_a_wide_logo_carries_the_name_and_the_header_does_not_repeat_it(make_sit
     [css] = (root / "_site/assets").glob("site.*.css")
     rule = re.search(r"^\.brand-wordmark \.brand-name\{([^}]*)\}", css.read_text(encoding="utf-8"), re.M)
     assert rule and "position:absolute" in rule.group(1) and "clip:" in rule.group(1)
+
+
+def test_a_message_links_its_author_to_the_author_url(make_site):
+    """`author_url` was read and checked for a safe scheme but shown nowhere: the byline links the
+    author's name to it (a profile in the intranet, a full URL or mailto:)."""
+    def byline(file: str) -> str:
+        html = (root / "_site" / file).read_text(encoding="utf-8")
+        return re.search(r'<p class="byline">(.*?)</p>', html, re.S).group(1)
+    root = make_site({
+        "content/messages/a.md": "---\ntitle: A\ndate: 2026-01-05\nauthor: Katrin Vogt\nauthor_url: https://people.example/kvogt\n---\nText.\n",
+        "content/messages/b.md": "---\ntitle: B\ndate: 2026-01-06\nauthor: Jan Berg\nrole: CEO\nauthor_url: /team/\n---\nText.\n",
+        "content/messages/c.md": "---\ntitle: C\ndate: 2026-01-07\nauthor: Ute Lang\n---\nText.\n",
+        "content/team.md": "---\ntitle: Team\n---\nWir.\n",
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert '<a class="author" href="https://people.example/kvogt">Katrin Vogt</a>' in byline("messages/a/index.html")
+    assert '<a class="author" href="../../team/index.html">Jan Berg</a>, <span class="role">CEO</span>' in byline("messages/b/index.html")
+    assert '<span class="author">Ute Lang</span>' in byline("messages/c/index.html")
