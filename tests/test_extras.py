@@ -444,6 +444,7 @@ def test_must_read_message_has_acknowledge_button(make_site):
     [button] = [a for a in page.find("a") if "data-ack-template" in a["attrs"]]
     assert button["attrs"]["href"] == "https://forms.example.com/ack?page=kasse%202026&version=dev"
     assert button["attrs"]["data-ack-template"] == "https://forms.example.com/ack?page=kasse%202026&version={version}"
+    assert button["attrs"]["rel"] == "noopener noreferrer"  # the form's host learns the id, not the intranet's address
     assert "data-ack-template" not in (root / "_site/messages/normal/index.html").read_text()
     assert "v7" not in (root / "_site/messages/pflicht/index.html").read_text()
 
