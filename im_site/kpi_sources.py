@@ -8,6 +8,7 @@ are read, so an embargoed period never reaches a figure, chart or data file.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import math
 import posixpath
@@ -214,12 +215,29 @@ def load_snapshot(page: Page, files: dict[str, SourceFile], known: set[str], dia
             diagnostics.error(page.path, page.line_of(("respondents", segment)), "IM140",
                               f"respondents of {segment!r} is {count}, not a count")
     unread = bool(meta.data) and not _merge_csv(data, page, files, known, diagnostics, reported, ranges)
+    uncounted = sorted(set(data.segments) - set(data.respondents))
     for segment in [] if unread else sorted(set(data.respondents) - set(data.segments)):
-        diagnostics.warning(page.path, page.line_of(("respondents", segment)), "IM140",
-                            f"respondents given for segment {segment!r}, which has no values")
+        line = page.line_of(("respondents", segment))
+        meant = _meant_segment(segment, uncounted)
+        if meant is None:
+            diagnostics.warning(page.path, line, "IM140", f"respondents given for segment {segment!r}, which has no values")
+        else:  # a typo: the segment it counts has no count, so no small-group protection
+            diagnostics.error(page.path, line, "IM140", f"respondents given for segment {segment!r}, which has no values, "
+                              f"while segment {meant!r} has values and no respondents: it would be shown however few "
+                              "answered", hint=f"write the segment's name as in its values: {meant}")
     data.has_errors = diagnostics.has_errors() or unread
     reported.extend(diagnostics.items)
     return data
+
+
+def _meant_segment(name: str, uncounted: list[str]) -> str | None:
+    """The segment with values and no respondents that `name` (a respondents entry naming no segment)
+    was most likely written for: the same but for case, spaces and dashes, or one letter or two off."""
+    def plain(text: str) -> str:
+        return "".join(char for char in text.casefold() if char.isalnum())
+    same = [segment for segment in uncounted if plain(segment) == plain(name)]
+    close = difflib.get_close_matches(name, uncounted, n=1, cutoff=0.8)
+    return same[0] if same else close[0] if close else None
 
 
 def _known_id(kpi_id: str, known: set[str], path: str, line: int | None, diagnostics: Diagnostics) -> bool:

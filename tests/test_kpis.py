@@ -651,6 +651,12 @@ BAD_CASES = {
     "duplicate kpi id": (
         {"content/kpis/kpis.yaml": DEFS.replace("id: nps", "id: satisfaction")},
         "content/kpis/kpis.yaml:8: error[IM140]: duplicate KPI id 'satisfaction'"),
+    "respondents of a misspelt segment": (  # the segment meant would be shown however few answered
+        {"content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nsegments:\n  team-x: {satisfaction: 44}\n"
+                                    "  lager: {satisfaction: 70}\nrespondents:\n  Team-X: 3\n  lager: 40\n---\n"},
+        "content/kpis/2025-q3.md:8: error[IM140]: respondents given for segment 'Team-X', which has no values, while "
+        "segment 'team-x' has values and no respondents: it would be shown however few answered (hint: write the "
+        "segment's name as in its values: team-x)"),
     "unknown kpi role": (
         {"content/messages/x.md": "---\ntitle: X\ndate: 2026-01-01\n---\n\nWert {kpi}`umsatz`.\n"},
         "content/messages/x.md:6: error[IM020]: unknown KPI id 'umsatz' (hint: known KPIs: complaints, nps, satisfaction)"),
@@ -672,6 +678,16 @@ def test_validation_errors_name_file_and_line(make_site, case: str) -> None:
     assert result.exit_code == 1, result.output
     assert expected in result.output, result.output
     assert not (root / "_site").exists()
+
+
+def test_respondents_of_a_segment_without_values_and_like_none_is_a_warning(make_site) -> None:
+    """A count left behind for a segment whose values were dropped names no segment a reader would
+    see unprotected: a warning, not the error of a misspelt name (BAD_CASES)."""
+    root = make_site({**SMALL_SITE, "content/kpis/2025-q3.md": "---\ntitle: Q3\nperiod: 2025-Q3\nsegments:\n"
+                      "  nord: {satisfaction: 44}\nrespondents:\n  nord: 30\n  sued: 3\n---\n"})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert "content/kpis/2025-q3.md:8: warning[IM140]: respondents given for segment 'sued', which has no values" in result.stderr
 
 
 def test_snapshot_missing_a_kpi_is_a_warning(make_site) -> None:
