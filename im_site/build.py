@@ -271,7 +271,7 @@ def _add_files(ctx: RenderContext) -> None:
             ctx.diagnostics.error(source.path, None, "IM010", f"cannot read file: {exc.strerror or exc}")
             continue
         try:  # a photo linked at full size: published without where it was taken and by whom
-            data = without_metadata(data)
+            data = without_metadata(data, rel)
         except MetadataError as exc:
             ctx.diagnostics.error(source.path, None, "IM112", f"cannot take the metadata out of this picture: {exc}",
                                   hint="save it again in an image editor; a damaged file could carry GPS and names")

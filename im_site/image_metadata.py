@@ -15,6 +15,7 @@ could still carry what this module is there to take out.
 
 from __future__ import annotations
 
+import re
 import struct
 
 
@@ -22,8 +23,11 @@ class MetadataError(ValueError):
     """The file starts like a JPEG, PNG, WebP or GIF but its structure is broken."""
 
 
-def without_metadata(data: bytes) -> bytes:
-    """`data` with its metadata removed when it is a JPEG, PNG, WebP or GIF; else unchanged."""
+def without_metadata(data: bytes, name: str = "") -> bytes:
+    """`data` with its metadata removed when it is a JPEG, PNG, WebP or GIF, or an SVG (`name`
+    ending in .svg); else unchanged."""
+    if name.lower().endswith(".svg"):
+        return svg_without_metadata(data)
     try:
         if data.startswith(b"\xff\xd8\xff"):
             return _jpeg(data)
@@ -212,3 +216,17 @@ def _sub_blocks_end(data: bytes, pos: int) -> int:
             if pos > len(data):
                 raise MetadataError("data sub-blocks run past the end")
             return pos
+
+
+# ---------------------------------------------------------------- SVG
+
+#: The RDF block drawing programs write (dc:creator, the author's name) and the attributes in which
+#: Inkscape keeps the file's name and the path it was last exported to (`/home/<user>/...`).
+_SVG_METADATA = re.compile(rb"<metadata\b[^>]*/>|<metadata\b.*?</metadata\s*>", re.S)
+_SVG_EDITOR_PATHS = re.compile(rb"""\s(?:inkscape:export-filename|sodipodi:docname|sodipodi:absref)\s*=\s*(?:"[^"]*"|'[^']*')""")
+
+
+def svg_without_metadata(data: bytes) -> bytes:
+    """An SVG without its <metadata> and its editor's file names; every drawing element and
+    attribute else left as written (nothing is parsed and written again)."""
+    return _SVG_EDITOR_PATHS.sub(b"", _SVG_METADATA.sub(b"", data))

@@ -26,7 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .cache import Cache, Stored, digest
 from .diagnostics import Diagnostics
-from .image_metadata import MetadataError, without_metadata
+from .image_metadata import MetadataError, svg_without_metadata, without_metadata
 from .urls import quote_path
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
@@ -34,7 +34,7 @@ MAX_PIXELS = 50_000_000
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
 MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif": "image/gif",
         ".svg": "image/svg+xml"}
-PIPELINE_VERSION = "images-4"  # bump when the encoding below changes, to miss old cache entries
+PIPELINE_VERSION = "images-5"  # bump when the encoding below changes, to miss old cache entries
 DEFAULT_WIDTHS = (480, 960, 1600)
 SIZES = "(min-width: 50rem) 48rem, 100vw"
 _BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
@@ -175,9 +175,11 @@ def _short(stem: str, limit: int = 120) -> str:
 
 
 def _svg(data: bytes, stem: str) -> ImageFile | str:
-    """SVG is copied byte for byte (it is only ever shown through <img>, where scripts do not run)."""
+    """SVG is copied as written but for its metadata (it is only ever shown through <img>, where
+    scripts do not run)."""
     if b"<svg" not in data[:4096]:
         return "not an SVG file (no <svg> element at the start)"
+    data = svg_without_metadata(data)  # the author's name, the drawing's path on their machine
     output = f"media/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.svg"
     return ImageFile(output, None, None, data)
 

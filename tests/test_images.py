@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -236,6 +237,38 @@ def test_pictures_published_as_they_are_lose_gps_author_and_comments_not_pixels(
         assert dict(photo_after.getexif()) == {0x0112: 6} and photo_after.info.get("icc_profile")
     with Image.open(published[2]) as gif_after:
         assert gif_after.info.get("loop") == 0 and "comment" not in gif_after.info
+
+
+INKSCAPE_SVG = """<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"
+   xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+   xmlns:dc="http://purl.org/dc/elements/1.1/" width="40" height="10" viewBox="0 0 40 10"
+   sodipodi:docname="logo-final-v3.svg" inkscape:export-filename="/home/jmueller/Marke/logo.png" inkscape:version="1.3">
+  <metadata id="metadata5"><rdf:RDF><dc:creator>Jana Müller</dc:creator></rdf:RDF></metadata>
+  <sodipodi:namedview id="base" inkscape:zoom="2" />
+  <rect width="40" height="10" fill="#1b6b35" inkscape:label="Hintergrund"/>
+</svg>
+"""
+
+
+def test_svg_pictures_downloads_and_the_logo_lose_their_author_and_the_path_they_were_drawn_at(make_site):
+    """Inkscape writes the author (`<dc:creator>` in `<metadata>`) and the file's name and export path on
+    the designer's machine (`/home/<user>/...`) into every SVG, which was published byte for byte as a
+    picture, a download and the brand logo. Those go; the drawing stays as written."""
+    root = make_site({"content/messages/bilder.md": message("![Logo](../img/logo.svg)\n\n[SVG](../img/logo.svg)"),
+                      "content/img/logo.svg": INKSCAPE_SVG},
+                     site_yaml=SITE_YAML + "brand:\n  logo: img/logo.svg\n")
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    published = [*(root / "_site/media").glob("logo.*.svg"), root / "_site/files/img/logo.svg",
+                 *(root / "_site/assets/brand").glob("logo.*.svg")]
+    assert len(published) == 3
+    for path in published:
+        text = path.read_text(encoding="utf-8")
+        for secret in ("Jana Müller", "/home/jmueller", "logo-final-v3", "<metadata"):
+            assert secret not in text, f"{secret!r} in {path}"
+        assert '<rect width="40" height="10" fill="#1b6b35" inkscape:label="Hintergrund"/>' in text
+        assert ET.fromstring(text).get("viewBox") == "0 0 40 10"  # still an SVG, same size
 
 
 def test_svg_copied_as_is(make_site):

@@ -6,6 +6,7 @@ import hashlib
 import posixpath
 from pathlib import Path
 
+from ..image_metadata import MetadataError, without_metadata
 from ..images import aspect_ratio, image_problem
 from ..sources import decode, is_windows_reserved, report_windows_name
 from ..theme import BrandFont, brand_css, font_weight, link_stylesheet, stylesheet_references, unbalanced_braces
@@ -143,6 +144,13 @@ def _brand_file(ctx: RenderContext, role: str, rel: str) -> str | None:
                               f"brand {role} font {rel!r} {_font_kind(data)}",
                               hint="convert it to WOFF2, e.g. with fonttools: fonttools ttLib.woff2 compress FONT")
         return None
+    if role == "logo":
+        try:  # published as it is: without its author's name and the path it was drawn at
+            data = without_metadata(data, rel)
+        except MetadataError as exc:
+            ctx.diagnostics.error(ctx.config.file, ctx.config.line_of(*key), "IM112",
+                                  f"brand logo {rel!r} cannot be used: {exc}", hint="save it again in an image editor")
+            return None
     output = "assets/brand/" + fingerprint(posixpath.basename(rel), data)
     ctx.assets[f"brand:{role}"] = output
     ctx.outputs.add(output, data, f"{ctx.config.file}:brand.{role}", ctx.diagnostics)
