@@ -79,7 +79,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     cache = Cache(config.root / settings.cache_dir if options.use_cache else None)
     index = SourceIndex(config, cache)
     files = sources.walk(config.content_dir, config.root, diagnostics, config.max_file_bytes, index.unchanged)
-    result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index)
+    result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index, options.drafts)
     del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
     _check_translation_schedules(result, content.pages)
@@ -92,8 +92,11 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     check_page_templates(theme.env, published, diagnostics)
     ctx = RenderContext(site, theme, options, diagnostics,
                         hidden={**dict.fromkeys(content.invalid, INVALID),
-                                **{part.rel: why for page, why in result.hidden for part in page.parts}},
-                        files=content.files, previewed=result.previewed,
+                                **{part.rel: why for page, why in result.hidden for part in page.parts},
+                                **({} if options.drafts else dict.fromkeys(content.draft_lessons, "draft"))},
+                        files=content.files,
+                        previewed={**result.previewed,
+                                   **(dict.fromkeys(content.draft_lessons.values(), "draft") if options.drafts else {})},
                         other_audience_files=frozenset(page.file for page, why in result.hidden if why == "audience"),
                         expired_files=frozenset(page.file for page, why in result.hidden if why == "expired"),
                         scheduled_files=frozenset(page.file for page, why in result.hidden if why == "scheduled"),

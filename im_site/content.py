@@ -45,6 +45,10 @@ class Content:
     #: The bodies of those sources (not drafts) whose front matter could be read: their links are
     #: checked all the same (`bodies.check_links`), so one run reports every problem of a file.
     unpublished_bodies: list[Part] = field(default_factory=list)
+    #: Lesson files marked `draft: true` (rel -> path): left out of their module, unless a preview
+    #: (`--drafts`) shows them (`drafts_shown`), marked as drafts.
+    draft_lessons: dict[str, str] = field(default_factory=dict)
+    drafts_shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def _source_key(source: SourceFile, settings: str) -> str:
 
 
 def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagnostics: Diagnostics,
-                 workers: int = 1, index: SourceIndex | None = None) -> Content:
+                 workers: int = 1, index: SourceIndex | None = None, drafts: bool = False) -> Content:
     """Parse every Markdown source into a Page; lessons join their module.
 
     A source parsed without problems before (same text, path, settings and
@@ -125,7 +129,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     steps of a rebuild. Its YAML line map is parsed again only if a later
     problem needs a line. Sources the `index` found unchanged come unread.
     """
-    content = Content()
+    content = Content(drafts_shown=drafts)
     settings = _settings(config)
     markdown = [source for source in sources if source.kind in frontmatter.META_BY_KIND]
     content.files.update((source.rel, source) for source in sources if source.kind not in frontmatter.META_BY_KIND)
@@ -170,7 +174,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
         parsed_by_kind[item.source.kind].append(item)
-    lessons = _group_lessons(parsed_by_kind["lesson"])
+    lessons = _group_lessons(parsed_by_kind["lesson"], content)
     for kind in ("message", "training", "kpi_snapshot", "page"):
         for item in parsed_by_kind[kind]:
             extra = lessons.pop((posixpath.dirname(item.source.rel), item.lang), ()) if kind == "training" else ()
@@ -274,11 +278,14 @@ def _part(item: _Parsed, *, title: str | None = None, anchor: str | None = None)
                 item.key)
 
 
-def _group_lessons(items: list[_Parsed]) -> dict[tuple[str, str], list[Part]]:
-    """Lesson files by (module folder, language), ordered by weight, then number prefix, then name."""
+def _group_lessons(items: list[_Parsed], content: Content) -> dict[tuple[str, str], list[Part]]:
+    """Lesson files by (module folder, language), ordered by weight, then number prefix, then name;
+    drafts only in a preview (noted in `content.draft_lessons` either way)."""
     grouped: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
     for item in items:
-        if not item.parsed.meta.draft:
+        if item.parsed.meta.draft:
+            content.draft_lessons[item.source.rel] = item.source.path
+        if content.drafts_shown or not item.parsed.meta.draft:
             grouped[(posixpath.dirname(item.source.rel), item.lang)].append(item)
     lessons: dict[tuple[str, str], list[Part]] = {}
     for key, members in grouped.items():

@@ -188,6 +188,34 @@ def test_prerequisite_cycle_is_an_error_naming_the_cycle(make_site):
     assert result.stderr.count("IM131") == 2
 
 
+def test_a_draft_lesson_is_previewed_with_drafts_and_a_link_to_it_says_it_is_a_draft(make_site):
+    """A lesson file marked `draft: true` was left out even of `serve --drafts`, so the lesson being
+    written could not be previewed, and a link to it said "not found" as if the file did not exist."""
+    root = make_site({
+        "content/training/kasse/index.md": "---\ntitle: Kasse\n---\nText.\n",
+        "content/training/kasse/01-eins.md": "---\ntitle: Die Begrüßung\n---\nEins.\n",
+        "content/training/kasse/02-zwei.md": "---\ntitle: Der Abschluss\ndraft: true\n---\nZwei.\n",
+        "content/messages/m.md": "---\ntitle: M\ndate: 2026-01-05\n---\nSiehe [Abschluss](../training/kasse/02-zwei.md).\n",
+    })
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert ("content/messages/m.md:5: error[IM104]: link to content/training/kasse/02-zwei.md, which is draft and not "
+            "published in this build (hint: publish the target first, or remove the link)") in result.stderr.splitlines()
+    (root / "content/messages/m.md").write_text("---\ntitle: M\ndate: 2026-01-05\n---\nText.\n", encoding="utf-8")
+    assert build_site(root).exit_code == 0
+    readers = (root / "_site/training/kasse/index.html").read_text(encoding="utf-8")
+    assert "Die Begrüßung" in readers and "Der Abschluss" not in readers and "Zwei." not in readers
+    (root / "content/messages/m.md").write_text("---\ntitle: M\ndate: 2026-01-05\n---\nSiehe [Abschluss](../training/kasse/02-zwei.md).\n",
+                                               encoding="utf-8")
+    preview = build_site(root, "--drafts", "-o", str(root / "preview"))
+    assert preview.exit_code == 0, preview.stderr
+    html = (root / "preview/training/kasse/index.html").read_text(encoding="utf-8")
+    assert ('<h2 id="der-abschluss-h">Der Abschluss</h2>\n<p class="preview-note" role="note">Entwurf: diese Lektion ist nur '
+            "in dieser Vorschau zu sehen") in html and "Zwei." in html
+    assert '<h2 id="die-begruessung-h">Die Begrüßung</h2>\n<p>Eins.' in html  # a published lesson carries no note
+    assert 'href="../../training/kasse/index.html#der-abschluss"' in (root / "preview/messages/m/index.html").read_text(encoding="utf-8")
+
+
 def test_prerequisite_that_is_a_draft_is_an_error(make_site):
     root = make_site({
         "content/training/entwurf.md": module("Entwurf eines Moduls", extra="draft: true\n"),

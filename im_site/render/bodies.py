@@ -40,8 +40,10 @@ def page_html(ctx: RenderContext, page: Page) -> Markup:
         own = {written: heading.id for number, heading, written in headings if number == index and written is not None}
         html = unique_ids(_fill_part(ctx, page, part), used, own)
         if part.title:
+            note = (f'<p class="preview-note" role="note">{Markup.escape(ctx.strings(page.lang)["preview_draft_lesson"])}</p>\n'
+                    if ctx.previewed.get(part.path) == "draft" else "")  # a draft lesson shown by --drafts
             html = (f'<section class="lesson" id="{part.anchor}" aria-labelledby="{part.anchor}-h">'
-                    f'<h2 id="{part.anchor}-h">{Markup.escape(part.title)}</h2>\n{html}</section>\n')
+                    f'<h2 id="{part.anchor}-h">{Markup.escape(part.title)}</h2>\n{note}{html}</section>\n')
         chunks.append(html)
     return Markup("".join(chunks))
 

@@ -1,0 +1,1 @@
+(window.imSearchData=window.imSearchData||{})["de/t-e"]={"forms":{},"terms":{"ein":[1,1]}};

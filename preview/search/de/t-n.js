@@ -1,0 +1,1 @@
+(window.imSearchData=window.imSearchData||{})["de/t-n"]={"forms":{},"terms":{"nachricht":[0,3]}};

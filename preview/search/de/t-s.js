@@ -1,0 +1,1 @@
+(window.imSearchData=window.imSearchData||{})["de/t-s"]={"forms":{},"terms":{"sieh":[0,1]}};

@@ -1,0 +1,1 @@
+(window.imSearchData=window.imSearchData||{})["de/t-z"]={"forms":{},"terms":{"zwei":[1,1]}};

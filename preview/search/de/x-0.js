@@ -1,0 +1,1 @@
+(window.imSearchData=window.imSearchData||{})["de/x-0"]={"texts":["Siehe Abschluss.","Text. Eins. Zwei."]};
