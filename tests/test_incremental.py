@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,12 +34,16 @@ UNLINKED = "content/messages/2026-06-rampenkarte.md"  # no other page links to i
 
 
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch) -> Path:
+def cold_demo(tmp_path: Path, monkeypatch) -> Path:
+    """The demo's sources, never built: for the tests of what a first build (an empty cache) does."""
     # Files here were all written a moment ago, and a source is only taken as unchanged by its
     # stamp once it is MARGIN_NS old: no margin, so that every rebuild below goes that way.
     monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)
-    root = tmp_path / "demo"
-    root.mkdir()
+    return _demo_sources(tmp_path / "demo")
+
+
+def _demo_sources(root: Path) -> Path:
+    root.mkdir(parents=True)
     # A full base_url, so that messages and modules have social cards, replayed with their pages.
     site_yaml = (REPO / "site.yaml").read_text(encoding="utf-8")
     (root / "site.yaml").write_text(re.sub(r"(?m)^base_url: /", "base_url: https://intranet.frischmarkt.example/", site_yaml),
@@ -47,6 +52,40 @@ def demo(tmp_path: Path, monkeypatch) -> Path:
         shutil.copytree(REPO / folder, root / folder)
     _shrink_photos(root / "content/assets/images")
     return root
+
+
+@pytest.fixture(scope="session")  # not module: tests of several files may take turns on one process
+def _demo_cache(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(where every `demo` is, a copy of the demo's sources and the cache a build there left).
+
+    A cold build of the demo costs several seconds: once per test process here. The cache keys
+    its pages by the site's absolute folder, so every test of this process gets its copy at
+    that one folder (tests of one process run one after another)."""
+    place = tmp_path_factory.getbasetemp() / "incremental" / "demo"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)
+        result = build_site(_demo_sources(place))
+    assert result.exit_code == 0, result.stderr
+    template = tmp_path_factory.mktemp("demo-cache") / "demo"
+    shutil.copytree(place, template, symlinks=True, ignore=shutil.ignore_patterns("_site"))
+    return place, template
+
+
+@pytest.fixture
+def demo(_demo_cache: tuple[Path, Path], monkeypatch) -> Path:
+    """The demo's sources, never built in this folder, with the cache an earlier build of the same
+    sources at the same folder left: sources, images, pages and search terms come from the cache,
+    but its record of source stamps and of the output folder does not fit these new files, so
+    the test's first build reads every source and writes the whole output, as a cold one does."""
+    monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)  # as in `cold_demo`
+    place, template = _demo_cache
+    if place.exists():  # the last test's copy; a tree it replaced may still be being deleted in the background
+        gone = place.with_name(f".gone-{os.getpid()}-{time.monotonic_ns()}")
+        place.rename(gone)
+        shutil.rmtree(gone, ignore_errors=True)
+    shutil.copytree(template, place, symlinks=True)
+    assert not (place / "_site").exists()
+    return place
 
 
 def _shrink_photos(folder: Path) -> None:
@@ -197,10 +236,10 @@ def test_a_failed_build_leaves_the_output_and_the_next_one_updates_it(demo, tmp_
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
 
 
-def test_job_values_of_cached_pages_have_faithful_reprs(demo):  # listings and feeds too
+def test_job_values_of_cached_pages_have_faithful_reprs(cold_demo):  # listings and feeds too
     """Pages are keyed by repr(job.values): every value a real build gives a page must show all of itself."""
-    config = load_config(demo / "site.yaml")
-    options = BuildOptions(demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1)
+    config = load_config(cold_demo / "site.yaml")
+    options = BuildOptions(cold_demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1)
     result = build(config, options)
     assert result.ok and result.render is not None
     _, jobs = result.render
@@ -211,7 +250,7 @@ def test_job_values_of_cached_pages_have_faithful_reprs(demo):  # listings and f
     assert not faithful({"x": object()}) and not faithful({1, 2})
 
 
-def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(demo, monkeypatch):
+def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(cold_demo, monkeypatch):
     """With an empty page cache each page's key is made by the process rendering it; the next
     build makes them in one process and must find every page the first one stored."""
     import sqlite3
@@ -219,22 +258,22 @@ def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(demo, monkey
     from im_site import parallel
 
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)  # children even for the demo
-    assert build_site(demo).exit_code == 0
-    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+    assert build_site(cold_demo).exit_code == 0
+    with sqlite3.connect(cold_demo / ".im-site-cache" / Cache.FILE) as db:
         stored = db.execute("SELECT COUNT(*) FROM entries WHERE namespace = 'pages'").fetchone()[0]
-    again = build_site(demo, "-v")
+    again = build_site(cold_demo, "-v")
     assert stored >= 60 and f"({stored} pages reused" in again.stderr
 
 
-def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(demo):
+def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(cold_demo):
     """Models pickle as their values and a mask of the fields given, bodies' headings and links
     as plain tuples (schema.py, markdown.py): every page of the demo survives the round trip."""
     import pickle
 
     from im_site.markdown import Heading, Reference
 
-    config = load_config(demo / "site.yaml")
-    result = build(config, BuildOptions(demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1))
+    config = load_config(cold_demo / "site.yaml")
+    result = build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1))
     pages = result.content.pages
     assert len(pages) > 40
     for page in pages:
