@@ -606,13 +606,29 @@ def test_two_publishes_into_one_folder(big_site, tmp_path):
 
 
 def _forked_children(pid: int) -> list[str]:
-    """The children of `pid` that are forks of it (its rendering workers, not `git`)."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [child for child in children if Path(f"/proc/{child}/cmdline").read_bytes() == command]
-    except OSError:
+    """The children of `pid` that are forks of it (its rendering workers, not `git` or the process
+    deleting an old output: between their fork and their exec those show the parent's command line
+    too, for a moment, and one caught so at the end of a publish had the signal land after it was
+    done, exit 0; so a child counts only if it still is a fork of `pid` a little later)."""
+    def forks() -> set[str]:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return set()
+        found = set()
+        for child in children:
+            try:
+                if Path(f"/proc/{child}/cmdline").read_bytes() == command:
+                    found.add(child)
+            except OSError:  # ended meanwhile
+                continue
+        return found
+    first = forks()
+    if not first:
         return []
+    time.sleep(0.05)
+    return sorted(first & forks())
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM])
