@@ -173,11 +173,17 @@ def test_texts_scripts_show_in_another_language_keep_their_lang(page, tmp_path, 
 
 
 def test_catalogue_filters_by_audience_and_level(page, plain_site):
+    def steps():  # the step flags of the cards shown, in order
+        return [" ".join(text.split()) for text in page.locator("[data-module-card]:visible .flag-step").all_text_contents()]
     page.goto(plain_site.url + "training/")
     kasse, planung = page.locator("#module-kasse"), page.locator("#module-planung")
     assert kasse.is_visible() and planung.is_visible()
+    everyone = steps()
+    assert everyone == [f"Schritt {number}" for number in range(1, len(everyone) + 1)]
     page.get_by_label("Zielgruppe").select_option("zentrale")
     assert planung.is_visible() and not kasse.is_visible()
+    shown = steps()  # the audience's own path, counted from 1, not the whole catalogue's numbers with gaps
+    assert shown == [f"Schritt {number}" for number in range(1, len(shown) + 1)] and len(shown) < len(everyone)
     page.get_by_label("Zielgruppe").select_option("")
     page.get_by_label("Niveau").select_option("basis")
     assert kasse.is_visible() and not planung.is_visible()

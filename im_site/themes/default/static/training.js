@@ -221,7 +221,12 @@
       Array.prototype.forEach.call(cards, function (card) {
         var visible = matches(card, filters);
         card.hidden = !visible;
-        if (visible) { shown += 1; }
+        if (visible) {
+          shown += 1;
+          // The step in the path shown: an audience's third module is its step 3, not step 7 of all.
+          var step = card.querySelector("[data-step]");
+          if (step) { step.textContent = String(shown); }
+        }
       });
       if (status) {
         var text = (form.getAttribute("data-status-text") || "{shown} / {total}")
