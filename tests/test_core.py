@@ -828,7 +828,7 @@ def _switch_to_english(html: str) -> tuple[str, bool]:
     """(where the EN link of the language switch leads, whether it says "not translated")."""
     link = re.search(r'<a href="([^"]*)" hreflang="en" lang="en"([^>]*)>', html)
     assert link, "no EN link"
-    return link[1], "title=" in link[2]
+    return link[1], "not-translated" in link[2]
 
 
 def test_language_switch_of_listings_and_search_leads_to_the_same_page_in_english(make_site):
@@ -952,11 +952,19 @@ class SwitchLinks(HTMLParser):
         if tag == "nav" and "lang-switch" in (found.get("class") or ""):
             self.inside = True
         elif tag == "a" and self.inside:
-            self.links.append(found)
+            self.links.append({**found, "text": ""})
+        elif tag == "span" and self.inside and self.links and found.get("class") == "switch-note":
+            self.links[-1]["note_lang"] = found.get("lang")
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.links and self.links[-1].get("open", True):
+            self.links[-1]["text"] += data
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "nav":
             self.inside = False
+        elif tag == "a" and self.inside and self.links:
+            self.links[-1]["open"] = False
 
 
 def test_the_404_pages_language_switch_says_not_translated_only_where_it_is_not(make_site):
@@ -970,8 +978,25 @@ def test_the_404_pages_language_switch_says_not_translated_only_where_it_is_not(
     switch.feed((root / "_site/404.html").read_text(encoding="utf-8"))
     by_lang = {link["hreflang"]: link for link in switch.links}
     assert by_lang["de"].get("aria-current") == "true"
-    assert by_lang["en"]["href"] == "/en/index.html" and "title" not in by_lang["en"]
-    assert by_lang["fr"]["href"] == "/index.html" and by_lang["fr"].get("title") == "(noch nicht übersetzt)"
+    assert by_lang["en"]["href"] == "/en/index.html" and "class" not in by_lang["en"] and by_lang["en"]["text"] == "EN"
+    assert by_lang["fr"]["href"] == "/index.html" and by_lang["fr"]["class"] == "not-translated"
+    assert by_lang["fr"]["text"] == "FR (noch nicht übersetzt)" and by_lang["fr"]["note_lang"] == "de"
+
+
+def test_the_switchs_not_translated_note_is_read_in_the_pages_language_also_on_a_phone(make_site):
+    """"(noch nicht übersetzt)" was only the `title` of the EN link: a tooltip no phone shows, and
+    that screen readers read as English, since the link says lang="en". It is the link's own text
+    now, in a span of the page's language that only screen readers read."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/b.en.md": "---\ntitle: Hello\ndate: 2026-11-20\n---\nText.\n"})
+    assert build_site(root).exit_code == 0
+    for page, lang, other, note in (("messages/a/index.html", "de", "en", "(noch nicht übersetzt)"),
+                                    ("en/messages/b/index.html", "en", "de", "(not translated yet)")):
+        switch = SwitchLinks()
+        switch.feed((root / "_site" / page).read_text(encoding="utf-8"))
+        link = next(link for link in switch.links if link["hreflang"] == other)
+        assert "title" not in link and link["lang"] == other and link["class"] == "not-translated"
+        assert link["text"] == f"{other.upper()} {note}" and link["note_lang"] == lang
 
 
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):
