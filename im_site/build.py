@@ -17,7 +17,7 @@ from typing import Any
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
 from .cache import Cache, Stored, digest
-from .config import Config
+from .config import Config, check_label_languages
 from .content import Content, SourceIndex, file_translation_key, load_content
 from .diagnostics import Diagnostics
 from .feeds import feed_jobs, manifest, sitemap
@@ -85,6 +85,7 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     _check_translation_schedules(result, content.pages)
     _check_translation_keys(published, diagnostics)
     _check_unlinked_translations(published, config, diagnostics)
+    check_label_languages(config, diagnostics)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics, frozenset(page.meta.template for page in content.pages if page.meta.template))
     if theme is None:

@@ -683,6 +683,26 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_labels_written_per_language_without_a_text_in_a_site_language_are_a_warning(make_site):
+    """`fr` added to `languages`: the theme's missing texts were warned about, the menu, audience and
+    pillar labels written `{de: …, en: …}` silently showed German on the French pages. A label of one
+    text for all languages is no slip, and `{de: …}` serves `de-CH`, as everywhere."""
+    yaml = (BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+            .replace("{id: zentrale, label: Zentrale}", "{id: zentrale, label: {de: Zentrale, en: Head office}}")
+            .replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News, fr: Actualités},"))
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n"}, site_yaml=yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "label written" in line] == [
+        "site.yaml:6: warning[IM160]: 1 label written per language has no text in 'fr' (audiences[1].label): "
+        "pages in 'fr' show it in another language (hint: add fr: … to each)"]
+    swiss = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de-CH, en]").replace("language: de", "language: de-CH")
+    swiss = swiss.replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News},")
+    result = build_site(make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n"},
+                                  site_yaml=swiss, folder="swiss"))
+    assert result.exit_code == 0 and "label written" not in result.stderr, result.stderr
+
+
 def test_theme_texts_in_another_language_than_the_page_say_their_language(make_site):
     """On a French page the theme's fallback texts are English, and a site.yaml label without a French
     text shows its first language's: without `lang` a screen reader read "Skip to content" with French
