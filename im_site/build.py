@@ -17,8 +17,8 @@ from typing import Any
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
 from .cache import Cache, Stored, digest
-from .config import Config
-from .content import Content, SourceIndex, load_content
+from .config import Config, check_label_languages
+from .content import Content, SourceIndex, file_translation_key, load_content
 from .diagnostics import Diagnostics
 from .feeds import feed_jobs, manifest, sitemap
 from .image_metadata import MetadataError, without_metadata
@@ -84,6 +84,8 @@ def build(config: Config, options: BuildOptions) -> BuildResult:
     published = _apply_rules(result, content.pages)
     _check_translation_schedules(result, content.pages)
     _check_translation_keys(published, diagnostics)
+    _check_unlinked_translations(published, config, diagnostics)
+    check_label_languages(config, diagnostics)
     result.site = site = Site.from_pages(config, published)
     theme = load_theme(config, diagnostics, frozenset(page.meta.template for page in content.pages if page.meta.template))
     if theme is None:
@@ -257,6 +259,27 @@ def _check_translation_keys(published: list[Page], diagnostics: Diagnostics) -> 
                               f"translation_key {page.translation_key!r} is also the key of {other.path}, "
                               f"another page in '{page.lang}'",
                               hint="give each page its own translation_key; its translations share it")
+
+
+def _check_unlinked_translations(published: list[Page], config: Config, diagnostics: Diagnostics) -> None:
+    """`x.md` given a `translation_key` (as must-reads should have) and `x.en.md` left without one, or the
+    other way round: the two files, named as translations, were silently no longer linked, so the
+    language switch led to the home page, freshness went unchecked and the acknowledgement ids differed."""
+    by_file_key: dict[str, list[Page]] = {}
+    for page in published:
+        by_file_key.setdefault(file_translation_key(page.kind, page.rel, config.languages), []).append(page)
+    taken = {(page.translation_key, page.lang) for page in published}
+    for pages in by_file_key.values():
+        keyed = sorted((page for page in pages if page.meta.translation_key), key=lambda page: page.path)
+        for page in sorted(pages, key=lambda page: page.path):
+            other = next((o for o in keyed if o.lang != page.lang and (o.translation_key, page.lang) not in taken), None)
+            if page.meta.translation_key or other is None:
+                continue
+            diagnostics.warning(page.path, page.line_of(("title",)), "IM160",
+                                f"{other.path} (this file's name in '{other.lang}') has translation_key "
+                                f"{other.translation_key!r} and this file has none: the two are not linked as translations "
+                                "(language switch, translation note, must-read id)",
+                                hint=f"add translation_key: {other.translation_key} here too")
 
 
 def _add_files(ctx: RenderContext) -> None:

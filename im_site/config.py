@@ -410,3 +410,25 @@ def _check_label_languages(settings: SiteSettings, doc: YamlDoc, rel: str, diagn
                               f"{lang!r} in {key}[{index}].{field} is not one of the site's languages "
                               f"({', '.join(languages)}), and the label has no text in {', '.join(map(repr, missing))}",
                               hint=f"did you mean '{match[0]}'?" if match else "add it to languages, or remove it")
+
+
+def check_label_languages(config: Config, diagnostics: Diagnostics) -> None:
+    """A language added to `languages` (`fr`) whose text the per-language labels lack: its pages showed the
+    menu, audiences and pillars in the first language, silently, while the theme's texts missing in it are
+    warned about. One warning per language, at the first such label, naming them (a build's warning:
+    site.yaml itself reports errors only)."""
+    settings = config.settings
+    languages = settings.languages or [settings.language]
+    labels = [((key, index, field), getattr(item, field)) for key in ("menu", "audiences", "pillars")
+              for index, item in enumerate(getattr(settings, key)) for field in ("label", "description")
+              if isinstance(getattr(item, field, None), dict)]
+    for lang in languages:
+        lacking = [where for where, label in labels if lang not in label and primary_language(lang) not in label]
+        if not lacking:
+            continue
+        names = ", ".join(f"{key}[{index}].{field}" for key, index, field in lacking[:3]) + (", …" if len(lacking) > 3 else "")
+        plural = len(lacking) != 1
+        diagnostics.warning(config.file, config.line_of(*lacking[0]), "IM160",
+                            f"{len(lacking)} label{'s' if plural else ''} written per language ha{'ve' if plural else 's'} "
+                            f"no text in {lang!r} ({names}): pages in {lang!r} show {'them' if plural else 'it'} "
+                            "in another language", hint=f"add {lang}: … to each")

@@ -317,7 +317,7 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], config: Config,
     source, meta = item.source, item.parsed.meta
     slug, url = item.place
     parts = (_part(item), *lessons)
-    key = meta.translation_key or f"{source.kind}:{posixpath.join(posixpath.dirname(source.rel), item.stem)}"
+    key = meta.translation_key or file_translation_key(source.kind, source.rel, config.languages)
     if lessons:
         body_hash = _source_hash([p.rendered for p in parts], meta.title)
         source_hash = _with_front_matter(body_hash, meta)
@@ -342,6 +342,13 @@ def _check_windows_names(page: Page, config: Config, diagnostics: Diagnostics) -
                               "Windows reserves for a device: the built site cannot be copied to or checked out on Windows",
                               hint=f"set another address in the front matter, e.g. slug: {segment}-info")
             return
+
+
+def file_translation_key(kind: str, rel: str, languages: list[str]) -> str:
+    """The `translation_key` a file has without one of its own: its kind and path without the language
+    suffix, so `messages/x.md` and `messages/x.en.md` are translations of each other."""
+    stem, _ = split_language(posixpath.basename(rel).removesuffix(".md"), languages)
+    return f"{kind}:{posixpath.join(posixpath.dirname(rel), stem)}"
 
 
 def split_language(name: str, languages: list[str]) -> tuple[str, str]:

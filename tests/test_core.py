@@ -683,6 +683,26 @@ def test_a_language_the_theme_has_no_texts_for_is_a_warning_and_falls_back_to_en
     assert "IM160" not in build_site(make_site({}, folder="de-en")).stderr  # de and en have texts
 
 
+def test_labels_written_per_language_without_a_text_in_a_site_language_are_a_warning(make_site):
+    """`fr` added to `languages`: the theme's missing texts were warned about, the menu, audience and
+    pillar labels written `{de: …, en: …}` silently showed German on the French pages. A label of one
+    text for all languages is no slip, and `{de: …}` serves `de-CH`, as everywhere."""
+    yaml = (BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
+            .replace("{id: zentrale, label: Zentrale}", "{id: zentrale, label: {de: Zentrale, en: Head office}}")
+            .replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News, fr: Actualités},"))
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n"}, site_yaml=yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "label written" in line] == [
+        "site.yaml:6: warning[IM160]: 1 label written per language has no text in 'fr' (audiences[1].label): "
+        "pages in 'fr' show it in another language (hint: add fr: … to each)"]
+    swiss = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de-CH, en]").replace("language: de", "language: de-CH")
+    swiss = swiss.replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News},")
+    result = build_site(make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n"},
+                                  site_yaml=swiss, folder="swiss"))
+    assert result.exit_code == 0 and "label written" not in result.stderr, result.stderr
+
+
 def test_theme_texts_in_another_language_than_the_page_say_their_language(make_site):
     """On a French page the theme's fallback texts are English, and a site.yaml label without a French
     text shows its first language's: without `lang` a screen reader read "Skip to content" with French
@@ -828,7 +848,7 @@ def _switch_to_english(html: str) -> tuple[str, bool]:
     """(where the EN link of the language switch leads, whether it says "not translated")."""
     link = re.search(r'<a href="([^"]*)" hreflang="en" lang="en"([^>]*)>', html)
     assert link, "no EN link"
-    return link[1], "title=" in link[2]
+    return link[1], "not-translated" in link[2]
 
 
 def test_language_switch_of_listings_and_search_leads_to_the_same_page_in_english(make_site):
@@ -952,11 +972,19 @@ class SwitchLinks(HTMLParser):
         if tag == "nav" and "lang-switch" in (found.get("class") or ""):
             self.inside = True
         elif tag == "a" and self.inside:
-            self.links.append(found)
+            self.links.append({**found, "text": ""})
+        elif tag == "span" and self.inside and self.links and found.get("class") == "switch-note":
+            self.links[-1]["note_lang"] = found.get("lang")
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.links and self.links[-1].get("open", True):
+            self.links[-1]["text"] += data
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "nav":
             self.inside = False
+        elif tag == "a" and self.inside and self.links:
+            self.links[-1]["open"] = False
 
 
 def test_the_404_pages_language_switch_says_not_translated_only_where_it_is_not(make_site):
@@ -970,8 +998,25 @@ def test_the_404_pages_language_switch_says_not_translated_only_where_it_is_not(
     switch.feed((root / "_site/404.html").read_text(encoding="utf-8"))
     by_lang = {link["hreflang"]: link for link in switch.links}
     assert by_lang["de"].get("aria-current") == "true"
-    assert by_lang["en"]["href"] == "/en/index.html" and "title" not in by_lang["en"]
-    assert by_lang["fr"]["href"] == "/index.html" and by_lang["fr"].get("title") == "(noch nicht übersetzt)"
+    assert by_lang["en"]["href"] == "/en/index.html" and "class" not in by_lang["en"] and by_lang["en"]["text"] == "EN"
+    assert by_lang["fr"]["href"] == "/index.html" and by_lang["fr"]["class"] == "not-translated"
+    assert by_lang["fr"]["text"] == "FR (noch nicht übersetzt)" and by_lang["fr"]["note_lang"] == "de"
+
+
+def test_the_switchs_not_translated_note_is_read_in_the_pages_language_also_on_a_phone(make_site):
+    """"(noch nicht übersetzt)" was only the `title` of the EN link: a tooltip no phone shows, and
+    that screen readers read as English, since the link says lang="en". It is the link's own text
+    now, in a span of the page's language that only screen readers read."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\n---\nText.\n",
+                      "content/messages/b.en.md": "---\ntitle: Hello\ndate: 2026-11-20\n---\nText.\n"})
+    assert build_site(root).exit_code == 0
+    for page, lang, other, note in (("messages/a/index.html", "de", "en", "(noch nicht übersetzt)"),
+                                    ("en/messages/b/index.html", "en", "de", "(not translated yet)")):
+        switch = SwitchLinks()
+        switch.feed((root / "_site" / page).read_text(encoding="utf-8"))
+        link = next(link for link in switch.links if link["hreflang"] == other)
+        assert "title" not in link and link["lang"] == other and link["class"] == "not-translated"
+        assert link["text"] == f"{other.upper()} {note}" and link["note_lang"] == lang
 
 
 def test_feeds_and_sitemap_are_valid_xml_with_absolute_urls(make_site):

@@ -795,3 +795,31 @@ def test_digest_links_the_hero_image_by_absolute_url(make_site, tmp_path):
     assert img["attrs"]["alt"] == "Ein grünes Rechteck"
     assert build_site(root).exit_code == 0
     assert (root / "_site" / img["attrs"]["src"].removeprefix("https://intranet.example.com/")).is_file()
+
+
+def test_a_translation_key_given_to_one_of_two_files_named_as_translations_is_a_warning(make_site):
+    """`kulanz.md` given a `translation_key` (as the README advises for must-reads) and `kulanz.en.md` left
+    as it was: the two were silently no longer translations of each other (the English page's switch led
+    to the German home, and the acknowledgement ids differed). A file whose language already has a page
+    of that key is another page, not a forgotten translation."""
+    files = {
+        "content/messages/kulanz.md": message("Kulanz", "2026-03-01", "must_read: true", "translation_key: kulanz"),
+        "content/messages/kulanz.en.md": message("Goodwill", "2026-03-01", "must_read: true"),
+        "content/messages/kasse.md": message("Kasse", "2026-03-01"),
+        "content/messages/kasse.en.md": message("Tills", "2026-03-01", "translation_key: tills"),
+        "content/messages/tills.md": message("Kassen", "2026-03-01", "translation_key: tills"),
+    }
+    root = make_site(files, site_yaml=SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM160" in line] == [
+        "content/messages/kulanz.en.md:2: warning[IM160]: content/messages/kulanz.md (this file's name in 'de') has "
+        "translation_key 'kulanz' and this file has none: the two are not linked as translations (language switch, "
+        "translation note, must-read id) (hint: add translation_key: kulanz here too)"]
+    files["content/messages/kulanz.en.md"] = message("Goodwill", "2026-03-01", "must_read: true", "translation_key: kulanz")
+    root = make_site(files, site_yaml=SITE_YAML, folder="fixed")
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM160" not in result.stderr, result.stderr
+    [switch] = [a for a in parse(root / "_site/en/messages/kulanz/index.html").find("a")
+                if a["attrs"].get("hreflang") == "de" and a["text"] == "DE"]
+    assert switch["attrs"]["href"] == "../../../messages/kulanz/index.html"
