@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import posixpath
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -330,6 +331,23 @@ def check_quiz_translated(ctx: RenderContext, page: Page) -> None:
                                     f"{_answer_text(source.answers)} in its original {original.path}",
                                     hint="keep the options in the original's order and the same answer; "
                                          "if the original is wrong, correct both")
+        elif _reordered(mine.options, source.options):
+            ctx.diagnostics.warning(page.path, page.line_of(("quiz", index, "options")), "IM151",
+                                    f"question {index + 1} of the quiz has the numbers of its original's options in "
+                                    f"another order ({' / '.join(mine.options)} here, {' / '.join(source.options)} in "
+                                    f"{original.path}): answer {_answer_text(mine.answers)} names another option",
+                                    hint="keep the options in the original's order, so that the same answer is right")
+
+
+def _reordered(options: list[str], original: list[str]) -> bool:
+    """Whether translated options carry the original's numbers (`25 euros` for `25 Euro`), each
+    option's, but not in the original's order: options reordered under the same answer index. Words
+    cannot be compared across languages; numbers can, and where they differ otherwise (`2 p.m.` for
+    `14 Uhr`) nothing is said."""
+    def numbers(text: str) -> tuple[int, ...]:
+        return tuple(sorted(int(found) for found in re.findall(r"\d+", text)))
+    mine, theirs = [numbers(option) for option in options], [numbers(option) for option in original]
+    return any(mine) and mine != theirs and sorted(mine) == sorted(theirs)
 
 
 def _warn_if_pass_mark_differs(ctx: RenderContext, page: Page, original: Page) -> None:

@@ -732,6 +732,29 @@ def test_a_translation_whose_quiz_differs_from_its_original_is_a_warning(make_si
     ]
 
 
+def test_a_translation_with_the_originals_numbered_options_reordered_is_a_warning(make_site):
+    """Options reordered in translation under the same answer index scored the wrong option right, unwarned
+    (only other counts or answers were caught). Words cannot be compared across languages, numbers can:
+    the same numbers in another order is a warning; other numbers (times written differently) are not."""
+    german = "quiz:\n  - question: Bis zu welchem Betrag?\n    options: [10 Euro, 25 Euro, 50 Euro]\n    answer: 1\n"
+    root = make_site({
+        "content/training/kulanz.md": module("Kulanz", extra=german),
+        "content/training/kulanz.en.md": module("Goodwill", extra=german.replace("Bis zu welchem Betrag?", "Up to?")
+                                                .replace("[10 Euro, 25 Euro, 50 Euro]", "[25 euros, 10 euros, 50 euros]")),
+        "content/training/zeit.md": module("Zeit", extra=german.replace("[10 Euro, 25 Euro, 50 Euro]", "[8 Uhr, 14 Uhr, 20 Uhr]")),
+        "content/training/zeit.en.md": module("Time", extra=german.replace("[10 Euro, 25 Euro, 50 Euro]", "[8 a.m., 2 p.m., 8 p.m.]")),
+        "content/training/marke.md": module("Marke", extra=german),
+        "content/training/marke.en.md": module("Brand", extra=german.replace("Euro", "euros")),
+    })
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+        "content/training/kulanz.en.md:6: warning[IM151]: question 1 of the quiz has the numbers of its original's "
+        "options in another order (25 euros / 10 euros / 50 euros here, 10 Euro / 25 Euro / 50 Euro in "
+        "content/training/kulanz.md): answer 1 names another option (hint: keep the options in the original's "
+        "order, so that the same answer is right)"]
+
+
 def test_a_lesson_with_front_matter_errors_is_not_also_reported_as_untranslated(make_site):
     """A translated lesson file with a typo in its front matter is reported once, for that typo:
     not also as a lesson the translation lacks ("translate it as" the very file that exists)."""
