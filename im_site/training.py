@@ -384,6 +384,18 @@ def _lesson_files(page: Page) -> dict[str, str]:
     return found
 
 
+def untranslated_lessons(ctx: RenderContext, page: Page) -> list[dict[str, str]]:
+    """The lesson files of the original module that this translation lacks (IM151 for the writer):
+    their titles and places in the original, so that readers know and can read them there."""
+    original = _original_module(ctx, page)
+    if original is None or len(original.parts) < 2:
+        return []
+    ours = _lesson_files(page)
+    return [{"title": part.title, "file": f"{original.file}#{part.anchor}", "lang": original.lang}
+            for part in original.parts[1:]
+            if part.title and posixpath.basename(part.rel).removesuffix(".md") not in ours]
+
+
 def _lessons(page: Page) -> list[Heading]:
     return [heading for heading in page.headings if heading.level == 2]
 
@@ -399,6 +411,7 @@ def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite
     return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {
         "prerequisites": prerequisites,
         "lessons": _lessons(page),
+        "untranslated": untranslated_lessons(ctx, page),
         "overdue": is_overdue(page, today),
         "module_key": page.translation_key,
         "storage_key": STORAGE_PREFIX + page.translation_key,

@@ -700,6 +700,12 @@ def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
         "content/training/kasse/02-abschluss.md of the original "
         "(hint: translate it as content/training/kasse/02-abschluss.en.md)",
     ]
+    # Readers are told too, and led to the lesson in the original; a complete translation says nothing.
+    english = (root / "_site/en/training/kasse/index.html").read_text(encoding="utf-8")
+    assert ('<p class="translation-stale lessons-untranslated" role="note">Not translated yet, to be read in the original: '
+            '<a href="../../../training/kasse/index.html#der-abschluss" hreflang="de" lang="de">Der Abschluss</a></p>') in english
+    assert "lessons-untranslated" not in (root / "_site/training/kasse/index.html").read_text(encoding="utf-8")
+    assert "lessons-untranslated" not in (root / "_site/en/training/service/index.html").read_text(encoding="utf-8")
 
 
 def test_a_translation_whose_quiz_differs_from_its_original_is_a_warning(make_site):
