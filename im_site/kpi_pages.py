@@ -90,7 +90,7 @@ def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
     """Definitions, published snapshots (one per period) and the computed figures."""
     files = result.content.files if result.content else {}
     published = sorted(ctx.site.of_kind("kpi_snapshot"), key=lambda page: page.path)
-    definitions = load_definitions(files, ctx.diagnostics)
+    definitions = load_definitions(files, ctx.diagnostics, ctx.config.languages)
     if definitions is None:
         for page in published:
             if not any(source.kind == "kpi_defs" for source in files.values()):

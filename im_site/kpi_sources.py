@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .config import Label
+from .config import Label, primary_language
 from .diagnostics import Diagnostics
 from .kpis import Definition, Snapshot
 from .model import Page
@@ -93,8 +93,10 @@ class SnapshotData:
 
 # ---------------------------------------------------------------- kpis.yaml
 
-def load_definitions(files: dict[str, SourceFile], diagnostics: Diagnostics) -> Definitions | None:
-    """Read content/kpis/kpis.yaml; None when there is none or it has errors."""
+def load_definitions(files: dict[str, SourceFile], diagnostics: Diagnostics,
+                     languages: list[str] | None = None) -> Definitions | None:
+    """Read content/kpis/kpis.yaml; None when there is none or it has errors. Texts written per
+    language that lack one of the site's `languages` are warned about (IM160)."""
     found = [source for _, source in sorted(files.items()) if source.kind == "kpi_defs"]
     if not found:
         return None
@@ -113,7 +115,27 @@ def load_definitions(files: dict[str, SourceFile], diagnostics: Diagnostics) -> 
     model = validate(KpiFile, doc, source.path, diagnostics)
     if model is None:
         return None
+    _check_text_languages(model, doc, source.path, languages or [], diagnostics)
     return _check_definitions(model, doc, source.path, diagnostics)
+
+
+def _check_text_languages(model: KpiFile, doc: YamlDoc, path: str, languages: list[str], diagnostics: Diagnostics) -> None:
+    """A KPI's label, unit or description, or a segment's name, written per language (`{de: …, en: …}`)
+    without one of the site's languages: its pages show that text in another language, as site.yaml's
+    labels would (config.check_label_languages). One warning per language, at the first such text."""
+    texts = [(("kpis", index, field), getattr(kpi, field)) for index, kpi in enumerate(model.kpis)
+             for field in ("label", "unit", "description")]
+    texts += [(("segments", segment), label) for segment, label in model.segments.items()]
+    written = [(where, text) for where, text in texts if isinstance(text, dict)]
+    for lang in languages:
+        lacking = [where for where, text in written if lang not in text and primary_language(lang) not in text]
+        if lacking:
+            names = ", ".join(f"kpis[{where[1]}].{where[2]}" if where[0] == "kpis" else f"segments.{where[1]}"
+                              for where in lacking[:3]) + (", …" if len(lacking) > 3 else "")
+            diagnostics.warning(path, doc.line_of(lacking[0]), "IM160",
+                                f"{len(lacking)} text{'s' if len(lacking) != 1 else ''} written per language with no "
+                                f"text in {lang!r} ({names}): the KPI pages and figures in {lang!r} show them in "
+                                "another language", hint=f"add {lang}: … to each")
 
 
 def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Diagnostics) -> Definitions | None:

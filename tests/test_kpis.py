@@ -961,3 +961,18 @@ def test_respondents_that_differ_within_a_segment_are_one_error_with_the_way_out
     assert problems == ["content/kpis/2026-q1.csv:6: error[IM140]: respondents of 'nord' differ: 38 and 40 (hint: a "
                         "segment has one count of respondents for all its KPIs, by which it is withheld when too small: "
                         "give every row of it the smallest)"], result.output
+
+
+def test_kpi_texts_written_per_language_without_a_site_language_are_a_warning(make_site) -> None:
+    """A language added to site.yaml (fr) got warnings for the theme's and site.yaml's texts, while the
+    KPI names and units of kpis.yaml showed in German on its pages without a word. A text written
+    once for every language (`NPS`) is fine; `de` serves `de-CH`."""
+    yaml = BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr, de-CH]")
+    root = make_site({**SMALL_SITE, "content/messages/salut.fr.md": "---\ntitle: Salut\ndate: 2026-01-05\n---\nTexte.\n"},
+                     site_yaml=yaml)
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("content/kpis/kpis.yaml")] == [
+        "content/kpis/kpis.yaml:3: warning[IM160]: 3 texts written per language with no text in 'fr' (kpis[0].label, "
+        "kpis[2].label, kpis[2].unit): the KPI pages and figures in 'fr' show them in another language "
+        "(hint: add fr: … to each)"]
