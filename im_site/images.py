@@ -21,8 +21,10 @@ import warnings
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:  # Pillow itself is imported where an image is opened: a rebuild whose variants
+    from PIL import Image  # are all cached never opens one, and the import costs about 20 ms
 
 from .cache import Cache, Stored, digest
 from .diagnostics import Diagnostics
@@ -37,8 +39,14 @@ MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".gif"
 PIPELINE_VERSION = "images-5"  # bump when the encoding below changes, to miss old cache entries
 DEFAULT_WIDTHS = (480, 960, 1600)
 SIZES = "(min-width: 50rem) 48rem, 100vw"
-_BAD_IMAGE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-              Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+def _bad_image() -> tuple[type[BaseException], ...]:
+    """The exceptions Pillow raises for a file it cannot read (a function, so that Pillow is imported on first use)."""
+    from PIL import Image, UnidentifiedImageError
+
+    return (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
 @dataclass(frozen=True)
@@ -209,9 +217,11 @@ def aspect_ratio(data: bytes, name: str) -> float | None:
             return None
         width, height = (float(number.group(1)) for number in numbers if number)
     else:
+        from PIL import Image
+
         try:
             width, height = Image.open(io.BytesIO(data)).size
-        except _BAD_IMAGE:
+        except _bad_image():
             return None
     return width / height if width > 0 and height > 0 else None
 
@@ -225,6 +235,8 @@ def open_checked(data: bytes, widest: int | None = None) -> Image.Image:
     than that is decoded at 1/2, 1/4 or 1/8 of its size (libjpeg scales
     while decoding), still at least `widest` wide when upright.
     """
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -239,7 +251,7 @@ def open_checked(data: bytes, widest: int | None = None) -> Image.Image:
             return image
     except ImageError:
         raise
-    except _BAD_IMAGE as exc:
+    except _bad_image() as exc:
         raise ImageError(_describe(exc)) from None
 
 
@@ -254,6 +266,8 @@ def _decode_smaller(image: Image.Image, widest: int) -> None:
 
 
 def _describe(exc: BaseException) -> str:
+    from PIL import Image, UnidentifiedImageError
+
     if isinstance(exc, UnidentifiedImageError):
         return "not an image Pillow can read"
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
@@ -270,6 +284,8 @@ def target_widths(original: int, widths: tuple[int, ...]) -> list[int]:
 
 def encode_variants(data: bytes, widths: tuple[int, ...], quality: int) -> list[tuple[str, int, int, bytes]]:
     """(extension, width, height, bytes) for every width, in the original format and in WebP."""
+    from PIL import Image, ImageOps
+
     source = open_checked(data, max(widths) if widths else None)
     original_format = source.format or "PNG"
     if original_format == "GIF" and getattr(source, "n_frames", 1) > 1:
@@ -280,7 +296,7 @@ def encode_variants(data: bytes, widths: tuple[int, ...], quality: int) -> list[
     icc = source.info.get("icc_profile")
     try:
         upright = _normalise(ImageOps.exif_transpose(source))
-    except _BAD_IMAGE as exc:
+    except _bad_image() as exc:
         raise ImageError(_describe(exc)) from None
     found = []
     for width in target_widths(upright.width, widths):
@@ -413,7 +429,7 @@ _NO_LETTER = "\U000F0000"  # in the private use area: no font we meet has it
 
 @functools.lru_cache(maxsize=4096)
 def _shape(font: bytes | None, char: str) -> tuple[tuple[int, int], bytes]:
-    from PIL import ImageDraw
+    from PIL import Image, ImageDraw
 
     face = _font(font, 32)
     left, top, right, bottom = face.getbbox(char)
@@ -473,7 +489,7 @@ CARD_COMPRESSION = 3
 @functools.lru_cache(maxsize=4)
 def _frame(brand: str, colors: tuple[tuple[str, str], ...], font: bytes | None, logo: bytes | None) -> Image.Image:
     """The part all cards share (bands, logo, brand name), as a palette image with every colour cards use."""
-    from PIL import ImageDraw
+    from PIL import Image, ImageDraw
 
     named = {name: _hex(value) for name, value in colors}
     palette: list[tuple[int, ...]] = []
@@ -506,7 +522,7 @@ def _frame(brand: str, colors: tuple[tuple[str, str], ...], font: bytes | None, 
 def _write(card: Image.Image, xy: tuple[int, int], text: str, font, blend: int, anchor: str = "la") -> None:  # noqa: ANN001
     """Draw `text` on the palette `card` in the colour at the end of `blend`, its edges in the
     blend's shades (anti-aliased over the colour at its start)."""
-    from PIL import ImageDraw
+    from PIL import Image, ImageDraw
 
     left, top, right, bottom = font.getbbox(text, anchor=anchor)
     if right <= left or bottom <= top:
@@ -520,6 +536,8 @@ def _write(card: Image.Image, xy: tuple[int, int], text: str, font, blend: int, 
 
 def _logo_tile(logo: bytes) -> Image.Image | None:
     """The logo on a white tile (shown left of the brand name); None if it cannot be read."""
+    from PIL import Image
+
     try:
         image = open_checked(logo).convert("RGBA")
     except ImageError:

@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 from collections.abc import MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -478,6 +477,8 @@ def write_tree(outputs: OutputSet, folder: Path, same_as: Path | None = None) ->
     previous published version, which is never modified) becomes a hard link
     to it: twenty versions of a site take little more room than one.
     """
+    from concurrent.futures import ThreadPoolExecutor  # here: a rebuild updating the output in place never needs it
+
     paths = outputs.sorted_paths()
     base = str(folder)
     for needed in sorted({parent for path in paths for parent in _folders_of(path)}):  # a folder before its own

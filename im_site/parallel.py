@@ -12,9 +12,6 @@ the result is the same either way.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import traceback
@@ -49,10 +46,14 @@ def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T],
     """
     workers = min(workers, max(1, len(items) // MIN_ITEMS_PER_WORKER))
     batches = list(batched(items, size))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or not _can_fork():
         for batch in batches:
             yield from work(batch)
         return
+    # multiprocessing (and ctypes) are imported where a build forks, not when this module is:
+    # a rebuild that renders a few pages never does, and the imports cost it about 15 ms.
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     try:
         taken = context.Value("q", 0)  # the next batch to take, in memory shared with the children
@@ -84,6 +85,8 @@ def _collect(children: list[tuple[Any, Any]], count: int) -> Iterator[Any]:
     Reading only the child whose batch is next would stall the others as soon
     as their pipe is full; results that arrive early wait here for their turn.
     """
+    import multiprocessing.connection
+
     results: dict[int, list[Any]] = {}
     finished: set[int] = set()
     open_ = {receiver: process for process, receiver in children}
@@ -112,6 +115,12 @@ def _collect(children: list[tuple[Any, Any]], count: int) -> Iterator[Any]:
             turn += 1
 
 
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
@@ -133,6 +142,8 @@ def release_free_memory() -> None:
 @lru_cache(maxsize=1)
 def _libc() -> Any:
     """The C library when it is glibc (malloc_trim is its own), else None."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None)
         return libc if hasattr(libc, "gnu_get_libc_version") else None
