@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/t-a"]={"forms":{},"terms":{"abschluss":[0,1,1,3]}};

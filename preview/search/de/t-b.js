@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/t-b"]={"forms":{},"terms":{"begruss":[1,3]}};

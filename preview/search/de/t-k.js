@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/t-k"]={"forms":{},"terms":{"kass":[1,10]}};

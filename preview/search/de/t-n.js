@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/t-n"]={"forms":{},"terms":{"nachricht":[0,3]}};

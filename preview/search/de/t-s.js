@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/t-s"]={"forms":{},"terms":{"sieh":[0,1]}};

@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/t-z"]={"forms":{},"terms":{"zwei":[1,1]}};

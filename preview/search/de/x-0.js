@@ -1,1 +1,0 @@
-(window.imSearchData=window.imSearchData||{})["de/x-0"]={"texts":["Siehe Abschluss.","Text. Eins. Zwei."]};
