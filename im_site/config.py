@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -418,17 +418,28 @@ def check_label_languages(config: Config, diagnostics: Diagnostics) -> None:
     warned about. One warning per language, at the first such label, naming them (a build's warning:
     site.yaml itself reports errors only)."""
     settings = config.settings
-    languages = settings.languages or [settings.language]
-    labels = [((key, index, field), getattr(item, field)) for key in ("menu", "audiences", "pillars")
-              for index, item in enumerate(getattr(settings, key)) for field in ("label", "description")
-              if isinstance(getattr(item, field, None), dict)]
+    labels = [((key, index, field), f"{key}[{index}].{field}", getattr(item, field, None))
+              for key in ("menu", "audiences", "pillars") for index, item in enumerate(getattr(settings, key))
+              for field in ("label", "description")]
+
+    def message(count: int, names: str, lang: str) -> str:
+        plural = count != 1
+        return (f"{count} label{'s' if plural else ''} written per language ha{'ve' if plural else 's'} no text in "
+                f"{lang!r} ({names}): pages in {lang!r} show {'them' if plural else 'it'} in another language")
+    warn_lacking_languages(labels, settings.languages or [settings.language], config.file,
+                           lambda where: config.line_of(*where), diagnostics, message)
+
+
+def warn_lacking_languages(texts: list[tuple[tuple[Any, ...], str, Any]], languages: list[str], path: str,
+                           line_of: Callable[[tuple[Any, ...]], int | None], diagnostics: Diagnostics,
+                           message: Callable[[int, str, str], str]) -> None:
+    """Of `texts` (key path, name, text), those written per language (`{de: …, en: …}`) without a text
+    in one of `languages` (nor in its language: `de` serves `de-CH`): for each such language one warning
+    IM160 at the first of them, `message(count, names, lang)` naming up to three."""
+    written = [(where, name, text) for where, name, text in texts if isinstance(text, dict)]
     for lang in languages:
-        lacking = [where for where, label in labels if lang not in label and primary_language(lang) not in label]
-        if not lacking:
-            continue
-        names = ", ".join(f"{key}[{index}].{field}" for key, index, field in lacking[:3]) + (", …" if len(lacking) > 3 else "")
-        plural = len(lacking) != 1
-        diagnostics.warning(config.file, config.line_of(*lacking[0]), "IM160",
-                            f"{len(lacking)} label{'s' if plural else ''} written per language ha{'ve' if plural else 's'} "
-                            f"no text in {lang!r} ({names}): pages in {lang!r} show {'them' if plural else 'it'} "
-                            "in another language", hint=f"add {lang}: … to each")
+        lacking = [(where, name) for where, name, text in written if lang not in text and primary_language(lang) not in text]
+        if lacking:
+            names = ", ".join(name for _, name in lacking[:3]) + (", …" if len(lacking) > 3 else "")
+            diagnostics.warning(path, line_of(lacking[0][0]), "IM160", message(len(lacking), names, lang),
+                                hint=f"add {lang}: … to each")

@@ -46,9 +46,8 @@ class Content:
     #: checked all the same (`bodies.check_links`), so one run reports every problem of a file.
     unpublished_bodies: list[Part] = field(default_factory=list)
     #: Lesson files marked `draft: true` (rel -> path): left out of their module, unless a preview
-    #: (`--drafts`) shows them (`drafts_shown`), marked as drafts.
+    #: (`--drafts`) shows them, marked as drafts.
     draft_lessons: dict[str, str] = field(default_factory=dict)
-    drafts_shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     steps of a rebuild. Its YAML line map is parsed again only if a later
     problem needs a line. Sources the `index` found unchanged come unread.
     """
-    content = Content(drafts_shown=drafts)
+    content = Content()
     settings = _settings(config)
     markdown = [source for source in sources if source.kind in frontmatter.META_BY_KIND]
     content.files.update((source.rel, source) for source in sources if source.kind not in frontmatter.META_BY_KIND)
@@ -174,7 +173,7 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     parsed_by_kind: dict[str, list[_Parsed]] = defaultdict(list)
     for item in items:
         parsed_by_kind[item.source.kind].append(item)
-    lessons = _group_lessons(parsed_by_kind["lesson"], content)
+    lessons = _group_lessons(parsed_by_kind["lesson"], drafts, content.draft_lessons)
     for kind in ("message", "training", "kpi_snapshot", "page"):
         for item in parsed_by_kind[kind]:
             extra = lessons.pop((posixpath.dirname(item.source.rel), item.lang), ()) if kind == "training" else ()
@@ -278,14 +277,14 @@ def _part(item: _Parsed, *, title: str | None = None, anchor: str | None = None)
                 item.key)
 
 
-def _group_lessons(items: list[_Parsed], content: Content) -> dict[tuple[str, str], list[Part]]:
+def _group_lessons(items: list[_Parsed], drafts: bool, draft_lessons: dict[str, str]) -> dict[tuple[str, str], list[Part]]:
     """Lesson files by (module folder, language), ordered by weight, then number prefix, then name;
-    drafts only in a preview (noted in `content.draft_lessons` either way)."""
+    drafts only in a preview (`drafts`), and noted in `draft_lessons` either way."""
     grouped: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
     for item in items:
         if item.parsed.meta.draft:
-            content.draft_lessons[item.source.rel] = item.source.path
-        if content.drafts_shown or not item.parsed.meta.draft:
+            draft_lessons[item.source.rel] = item.source.path
+        if drafts or not item.parsed.meta.draft:
             grouped[(posixpath.dirname(item.source.rel), item.lang)].append(item)
     lessons: dict[tuple[str, str], list[Part]] = {}
     for key, members in grouped.items():

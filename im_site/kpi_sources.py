@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .config import Label, primary_language
+from .config import Label, warn_lacking_languages
 from .diagnostics import Diagnostics
 from .kpis import Definition, Snapshot
 from .model import Page
@@ -123,19 +123,14 @@ def _check_text_languages(model: KpiFile, doc: YamlDoc, path: str, languages: li
     """A KPI's label, unit or description, or a segment's name, written per language (`{de: …, en: …}`)
     without one of the site's languages: its pages show that text in another language, as site.yaml's
     labels would (config.check_label_languages). One warning per language, at the first such text."""
-    texts = [(("kpis", index, field), getattr(kpi, field)) for index, kpi in enumerate(model.kpis)
-             for field in ("label", "unit", "description")]
-    texts += [(("segments", segment), label) for segment, label in model.segments.items()]
-    written = [(where, text) for where, text in texts if isinstance(text, dict)]
-    for lang in languages:
-        lacking = [where for where, text in written if lang not in text and primary_language(lang) not in text]
-        if lacking:
-            names = ", ".join(f"kpis[{where[1]}].{where[2]}" if where[0] == "kpis" else f"segments.{where[1]}"
-                              for where in lacking[:3]) + (", …" if len(lacking) > 3 else "")
-            diagnostics.warning(path, doc.line_of(lacking[0]), "IM160",
-                                f"{len(lacking)} text{'s' if len(lacking) != 1 else ''} written per language with no "
-                                f"text in {lang!r} ({names}): the KPI pages and figures in {lang!r} show them in "
-                                "another language", hint=f"add {lang}: … to each")
+    texts = [(("kpis", index, field), f"kpis[{index}].{field}", getattr(kpi, field))
+             for index, kpi in enumerate(model.kpis) for field in ("label", "unit", "description")]
+    texts += [(("segments", segment), f"segments.{segment}", label) for segment, label in model.segments.items()]
+
+    def message(count: int, names: str, lang: str) -> str:
+        return (f"{count} text{'s' if count != 1 else ''} written per language with no text in {lang!r} ({names}): "
+                f"the KPI pages and figures in {lang!r} show them in another language")
+    warn_lacking_languages(texts, languages, path, doc.line_of, diagnostics, message)
 
 
 def _check_definitions(model: KpiFile, doc: YamlDoc, path: str, diagnostics: Diagnostics) -> Definitions | None:

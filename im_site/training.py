@@ -388,12 +388,12 @@ def untranslated_lessons(ctx: RenderContext, page: Page) -> list[dict[str, str]]
     """The lesson files of the original module that this translation lacks (IM151 for the writer):
     their titles and places in the original, so that readers know and can read them there."""
     original = _original_module(ctx, page)
-    if original is None or len(original.parts) < 2:
+    if original is None:
         return []
-    ours = _lesson_files(page)
+    theirs = _lesson_files(original)
+    missing = {theirs[name] for name in theirs.keys() - _lesson_files(page).keys()}
     return [{"title": part.title, "file": f"{original.file}#{part.anchor}", "lang": original.lang}
-            for part in original.parts[1:]
-            if part.title and posixpath.basename(part.rel).removesuffix(".md") not in ours]
+            for part in original.parts[1:] if part.path in missing and part.title]
 
 
 def _lessons(page: Page) -> list[Heading]:
