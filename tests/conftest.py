@@ -86,6 +86,11 @@ def build_site(root: Path, *args: str, now: str = NOW) -> Result:
     return run_cli(root, "build", "--now", now, *args)
 
 
+def said(result: Result, code: str) -> list[str]:
+    """The lines of a run's stderr with diagnostic `code`."""
+    return [line for line in result.stderr.splitlines() if code in line]
+
+
 def readme_block(after: str, language: str = "") -> str:
     """The first ```language block of README.md after the line that starts with `after`."""
     text = README.read_text(encoding="utf-8")

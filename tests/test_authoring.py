@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, write_files
+from conftest import BASIC_SITE_YAML, NOW, build_site, run_cli, said, write_files
 from im_site.cli import main
 from im_site.lint import contrast_ratio
 
@@ -623,7 +623,7 @@ def test_contrast_of_a_theme_token_colour_is_reported_on_the_token_line(make_sit
     root = make_site({"content/messages/a.md": MESSAGE, "themes/t/theme.yaml": theme_yaml}, site_yaml=site_yaml)
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM121" in line] == [
+    assert said(result, "IM121") == [
         "themes/t/theme.yaml:4: warning[IM121]: contrast of links (color-link) on background is 2.03:1 (#C9A8F0 on "
         "#FFFFFF), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-link or the brand's background)",
         "themes/t/theme.yaml:5: warning[IM121]: contrast of headings (color-heading) on background is 1.45:1 (#E0D0F0 "
@@ -653,7 +653,7 @@ def test_a_light_primary_colour_says_to_set_the_text_colour_on_it(make_site) -> 
     site_yaml = 'title: T\ntheme: t\nbrand:\n  colors:\n    primary: "#F2C200"\n    background: "#FFFFFF"\n'
     root = make_site({"content/messages/a.md": MESSAGE, "themes/t/theme.yaml": "extends: default\n"}, site_yaml=site_yaml)
     result = build_site(root)
-    assert [line for line in result.stderr.splitlines() if "IM121" in line] == [
+    assert said(result, "IM121") == [
         "site.yaml:5: warning[IM121]: contrast of links (primary) on background is 1.68:1 (#F2C200 on #FFFFFF), below "
         "WCAG AA 4.5:1 (hint: darken or lighten the brand's primary, or set the token color-link in your theme's "
         "theme.yaml)",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASIC_SITE_YAML, build_site, snapshot_tree, write_files
+from conftest import BASIC_SITE_YAML, build_site, said, snapshot_tree, write_files
 
 GOOD = {
     "content/messages/gut.md": "---\ntitle: Gute Nachricht\ndate: 2026-01-05\n---\nText.\n",
@@ -315,7 +315,7 @@ def test_a_brace_left_open_in_a_theme_stylesheet_is_a_warning_at_its_line(make_s
                      site_yaml=BASIC_SITE_YAML + "theme: t\n")
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if "IM040" in line]
+    warnings = said(result, "IM040")
     assert warnings == [
         "themes/t/static/marke.css:3: warning[IM040]: '{' is never closed: browsers read the rest of the file as part "
         "of this rule and drop it (hint: add the '}' that ends the rule)",

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, snapshot_tree, write_files
+from conftest import BASIC_SITE_YAML, NOW, README, build_site, run_cli, said, snapshot_tree, write_files
 from im_site.cli import main
 from im_site.config import SiteSettings
 from im_site.diagnostics import CODES
@@ -363,7 +363,7 @@ def test_a_menu_link_to_a_section_of_a_page_keeps_its_anchor(make_site):
     assert result.exit_code == 0, result.stderr
     # The English menu links to the English page, which was never checked; the id typed as the
     # heading reads (`#Unsere Ziele`) was a warning, and a dead link in the menu.
-    assert [line for line in result.stderr.splitlines() if "IM102" in line] == [
+    assert said(result, "IM102") == [
         "site.yaml:12: warning[IM102]: menu link '/werte/#haltung': no heading with id '#haltung' on /en/werte/, "
         "where the menu in 'en' leads (hint: the entry's URL serves every language's menu)",
         "site.yaml:13: warning[IM102]: menu link '/werte/#haltng-alt': no heading with id '#haltng-alt' on /en/werte/, "
@@ -449,7 +449,7 @@ def test_a_page_that_expires_before_it_goes_live_is_a_warning(make_site):
                       "content/messages/c.md": "---\ntitle: C\ndate: 2026-11-20\n---\nText.\n"})
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
+    assert said(result, "IM150") == [
         "content/messages/a.md:5: warning[IM150]: expires 2026-11-25 is before publish_at 2026-12-01T08:00:00: "
         "the page is never shown (hint: check both dates)"]
 
@@ -463,7 +463,7 @@ def test_an_embargoed_message_dated_before_it_goes_live_is_a_warning(make_site):
                       "content/pages/p.md": "---\ntitle: P\npublish_at: 2026-12-01 08:00\n---\nText.\n"})
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM150" in line] == [
+    assert said(result, "IM150") == [
         "content/messages/a.md:3: warning[IM150]: dated 2026-11-20 but goes live 2026-12-01 08:00: readers find it "
         "among that day's messages, below the newer ones (hint: date: 2026-12-01)"]
     # once it is live, the date is history (and changing it would move the message in every listing)

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import BASIC_SITE_YAML, build_site, run_cli, snapshot_tree, write_files
+from conftest import BASIC_SITE_YAML, build_site, run_cli, said, snapshot_tree, write_files
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE_YAML = BASIC_SITE_YAML + """\
@@ -208,7 +208,7 @@ def test_a_translation_whose_original_is_not_found_is_a_warning(make_site):
     }, site_yaml=SITE_YAML)
     result = build_site(root, "--audience", "zentrale")
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+    assert said(result, "IM151") == [
         "content/messages/frische.en.md:4: warning[IM151]: translated_from, but no page in 'de' has the translation_key "
         "'message:messages/frische': there is no original to compare with "
         "(hint: name it like its original plus .en.md, or give both the same translation_key)"]
@@ -374,7 +374,7 @@ def test_a_translation_for_other_audiences_than_its_original_is_a_warning(make_s
     root = make_site(files, site_yaml=SITE_YAML)
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM160" in line] == [
+    assert said(result, "IM160") == [
         "content/messages/zentrale.en.md:2: warning[IM160]: the translation is for everyone, its original "
         "content/messages/zentrale.md for zentrale (hint: audiences: [zentrale], as in the original)"]
     files["content/messages/zentrale.en.md"] = message("Head office only ZMARKER", "2026-11-11", "audiences: [zentrale]")
@@ -812,7 +812,7 @@ def test_a_translation_key_given_to_one_of_two_files_named_as_translations_is_a_
     root = make_site(files, site_yaml=SITE_YAML)
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM160" in line] == [
+    assert said(result, "IM160") == [
         "content/messages/kulanz.en.md:2: warning[IM160]: content/messages/kulanz.md (this file's name in 'de') has "
         "translation_key 'kulanz' and this file has none: the two are not linked as translations (language switch, "
         "translation note, must-read id) (hint: add translation_key: kulanz here too)"]

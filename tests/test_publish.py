@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASIC_SITE_YAML, NOW, run_cli, snapshot_tree, write_files
+from conftest import BASIC_SITE_YAML, NOW, run_cli, said, snapshot_tree, write_files
 
 MESSAGE = """
 ---
@@ -60,11 +60,6 @@ def parse(path: Path) -> Links:
     parser = Links()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
-
-
-def said(result, code: str) -> list[str]:
-    """The lines of a run's stderr with diagnostic `code`."""
-    return [line for line in result.stderr.splitlines() if code in line]
 
 
 def publish(root: Path, dest: Path, *args: str, now: str = NOW):
@@ -319,7 +314,7 @@ def test_a_link_to_a_page_that_expires_is_warned_ahead_and_does_not_stop_its_exp
     dest = tmp_path / "public"
     before = publish(root, dest, "--version", "v1", now="2026-12-20T09:00:00+00:00")
     assert before.exit_code == 0, before.stderr
-    assert [line for line in before.stderr.splitlines() if "IM104" in line] == [
+    assert said(before, "IM104") == [
         "content/messages/gluehwein.md:5: warning[IM104]: link to content/messages/markt.md, which expires 2026-12-27 "
         "while this page stays: from then on the link is plain text "
         "(hint: remove the link, or give this page expires: 2026-12-27)",

@@ -9,7 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli, said
 
 
 class Elements(HTMLParser):
@@ -237,7 +237,7 @@ def test_a_prerequisite_that_expires_is_warned_ahead_and_does_not_stop_its_expir
     })
     live = build_site(root, now="2026-12-20T09:00:00+00:00")
     assert live.exit_code == 0, live.stderr
-    assert [line for line in live.stderr.splitlines() if "IM104" in line] == [
+    assert said(live, "IM104") == [
         "content/training/kurs.md:4: warning[IM104]: prerequisite 'winter' expires 2026-12-24 while this module "
         "stays: from then on it is left out of the prerequisites "
         "(hint: remove the prerequisite, or give this module expires: 2026-12-24)"]
@@ -305,7 +305,7 @@ def test_a_module_for_more_readers_than_its_prerequisite_is_warned_in_the_whole_
     })
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM105" in line] == [
+    assert said(result, "IM105") == [
         "content/training/kurs.md:4: warning[IM105]: prerequisite 'filial-kurs' is only for filiale, this module also "
         "for zentrale: their edition (--audience zentrale) shows it as plain text (hint: give "
         "content/training/filial-kurs.md the audiences of this module too, or this module only audiences: [filiale])"]
@@ -691,7 +691,7 @@ def test_a_translation_lacking_lessons_of_its_original_is_a_warning(make_site):
     })
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+    assert said(result, "IM151") == [
         "content/training/frische.en.md:2: warning[IM151]: lessons (## headings): 1 in the translation, "
         "2 in its original content/training/frische.md",
         "content/training/kasse/index.en.md:2: warning[IM151]: lesson content/training/kasse/03-extra.en.md "
@@ -727,7 +727,7 @@ def test_a_translation_whose_quiz_differs_from_its_original_is_a_warning(make_si
     })
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+    assert said(result, "IM151") == [
         "content/training/frische.en.md:7: warning[IM151]: question 1 of the quiz: answer 1 here, 0 in its original "
         "content/training/frische.md (hint: keep the options in the original's order and the same answer; "
         "if the original is wrong, correct both)",
@@ -754,7 +754,7 @@ def test_a_translation_with_the_originals_numbered_options_reordered_is_a_warnin
     })
     result = build_site(root)
     assert result.exit_code == 0, result.stderr
-    assert [line for line in result.stderr.splitlines() if "IM151" in line] == [
+    assert said(result, "IM151") == [
         "content/training/kulanz.en.md:6: warning[IM151]: question 1 of the quiz has the numbers of its original's "
         "options in another order (25 euros / 10 euros / 50 euros here, 10 Euro / 25 Euro / 50 Euro in "
         "content/training/kulanz.md): answer 1 names another option (hint: keep the options in the original's "
