@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 content or build errors and refused operations,
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import gc
@@ -321,21 +322,42 @@ def _serve_hint(directory: Path) -> str:
 @click.option("--lang", help="Language of the new file (default: the site's language).")
 @click.option("--now", help="Today, for the dates filled in (ISO 8601; default: the clock, in the site's timezone).")
 @click.option("--slug", help="The file name (and address) to use instead of one made from TITLE.")
+@click.option("--from", "original", type=click.Path(path_type=Path),
+              help="Start the --lang translation of this message or module: a copy of it, TITLE its title.")
 @handles_errors
-def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None, slug: str | None) -> None:
-    """Write a new message, module or KPI snapshot (TITLE is the period for kpi)."""
-    from .scaffold import new_page
+def new(ctx: Context, kind: str, title: str, lang: str | None, now: str | None, slug: str | None,
+        original: Path | None) -> None:
+    """Write a new message, module or KPI snapshot (TITLE is the period for kpi), or with --from
+    start a translation of a message or module."""
+    from .scaffold import new_page, new_translation
 
     if slug is not None and kind == "kpi":
         raise click.UsageError("--slug is for a message or module: a KPI snapshot's file is named by its period (TITLE)")
+    if original is not None and slug is not None:
+        raise click.UsageError("--slug and --from: a translation's file is named by its original's (x.md -> x.en.md)")
     config = ctx.load()
-    path = new_page(config, kind, title, lang, ctx.options(now, config.tz).now, slug)
+    options = ctx.options(now, config.tz)
+    if original is None:
+        paths = [new_page(config, kind, title, lang, options.now, slug)]
+    else:
+        paths = new_translation(config, kind, title, lang, original, lambda rel: _source_hash(config, options, rel))
     if not ctx.quiet:
         try:
-            _output(f"created {path.relative_to(config.root).as_posix()}")
-        except click.ClickException:  # exit 1 says nothing was made: take the page back, so a rerun is not refused
-            path.unlink(missing_ok=True)
+            _output("".join(f"created {path.relative_to(config.root).as_posix()}\n" for path in paths).rstrip("\n"))
+        except click.ClickException:  # exit 1 says nothing was made: take the pages back, so a rerun is not refused
+            for path in paths:
+                path.unlink(missing_ok=True)
             raise
+
+
+def _source_hash(config: Config, options: BuildOptions, rel: str) -> str | None:
+    """The content hash `check --hashes` prints for the page of `rel`, drafts and scheduled pages
+    included; None when the site cannot be read far enough to make it."""
+    from .build import build
+
+    result = build(config, dataclasses.replace(options, drafts=True, future=True))
+    pages = result.content.pages if result.content is not None else []
+    return next((page.source_hash for page in pages if page.path == rel), None)
 
 
 @main.command()

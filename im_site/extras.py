@@ -22,7 +22,7 @@ from urllib.parse import quote
 from .config import IdLabel, label_for
 from .feeds import FEED_ENTRIES, FeedEntry
 from .listings import paginated
-from .model import Page
+from .model import Page, Part
 from .render.context import Job
 from .rules import as_moment
 from .urls import absolute, page_file
@@ -40,6 +40,7 @@ def jobs(ctx: "RenderContext", result: "BuildResult") -> list[Job]:
     """Register the template helpers, check the settings, plan audience pages and the reach report."""
     statuses = stale_translations(ctx, {page.translation_key for page, _ in result.hidden})
     check_translation_audiences(ctx)
+    check_translated(ctx)
     env = ctx.theme.env
     assert env is not None
     env.globals.update(translation_status=lambda page: statuses.get(page.path) if page else None,
@@ -104,6 +105,32 @@ def check_translation_audiences(ctx: "RenderContext") -> None:
             page.path, page.line_of(("audiences",) if page.audiences else ("title",)), "IM160",
             f"the translation is for {_audience_names(page)}, its original {original.path} for "
             f"{_audience_names(original)}", hint=f"audiences: [{', '.join(original.audiences)}], as in the original")
+
+
+def check_translated(ctx: "RenderContext") -> None:
+    """A published translation whose text (a module: also a lesson file's) is its original's word for
+    word: a copy not yet translated (`new --from` starts one as a draft, the README says to copy the
+    file), which would give the other language's readers the original's language under their own."""
+    default = ctx.config.settings.language
+    for page in ctx.site.pages:
+        original = ctx.site.translations.get(page.translation_key, {}).get(default)
+        if original is None or original is page or getattr(page.meta, "draft", False):
+            continue
+        theirs = {_part_name(part, original.lang): part for part in original.parts[1:]}
+        pairs = [(page.parts[0], original.parts[0])] + [(part, theirs.get(_part_name(part, page.lang)))
+                                                         for part in page.parts[1:]]
+        for part, other in pairs:
+            # Only text with words: a table of figures, a picture or an empty body is the same in every language.
+            if other is not None and part.rendered.packed_html == other.rendered.packed_html and any(
+                    char.isalpha() for char in part.rendered.text):
+                ctx.diagnostics.warning(part.path, part.body_line, "IM151",
+                                        f"the text is word for word that of {other.path}: not translated yet",
+                                        hint="translate it, or keep draft: true in the page until it is")
+
+
+def _part_name(part: Part, lang: str) -> str:
+    """A lesson file's name without its language: what pairs it with its original's."""
+    return part.rel.rsplit("/", 1)[-1].removesuffix(".md").removesuffix(f".{lang}")
 
 
 def _audience_names(page: Page) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from .config import Config, check_option_values
 from .diagnostics import fail, tidy_path
@@ -227,3 +228,119 @@ def _kpi_lines(config: Config) -> str:
     kpis = data.get("kpis") if isinstance(data, dict) else None
     ids = sorted(str(item["id"]) for item in kpis or [] if isinstance(item, dict) and "id" in item)
     return "".join(f"#   {kpi_id}: 0\n" for kpi_id in ids)
+
+
+# ---------------------------------------------------------------- translations
+
+#: Top-level front-matter fields a translation does not copy: it gets its own title, draft state and
+#: `translated_from`; the original's old addresses (`aliases`) stay the original's.
+_NOT_COPIED = ("title", "translated_from", "draft", "aliases")
+_DRAFT_NOTE = {"de": "Zeile löschen, wenn die Übersetzung fertig ist",
+               "en": "remove this line when the translation is ready"}
+
+
+def new_translation(config: Config, kind: str, title: str, lang: str | None, original: Path,
+                    source_hash: Callable[[str], str | None]) -> list[Path]:
+    """Start the `lang` translation of `original` (a message, or a module with its lesson files):
+    a copy beside it, named like it plus `.<lang>.md`, with `title`, `draft: true` and
+    `translated_from` set to the original's hash (`source_hash(path)`, None if it cannot be read).
+    Never overwrites: if any file is there already, nothing is written."""
+    check_option_values(config, lang=lang)
+    default = config.settings.language
+    if lang is None or lang == default:
+        raise fail("--lang", None, "IM007", f"a translation needs --lang, a language of site.yaml other than {default!r}",
+                   hint=f"e.g. --lang {next((code for code in config.settings.languages if code != default), 'en')}")
+    if not title.strip():
+        raise fail("TITLE", None, "IM007", "the title is empty", hint="the translated title")
+    index = _original_file(config, kind, original)
+    rel = index.relative_to(config.root).as_posix()
+    hash_now = source_hash(rel)
+    if hash_now is None:
+        raise fail(rel, None, "IM007", "cannot read this page to translate it",
+                   hint="run `im-site check --drafts` and fix what it reports about this file")
+    files = [index] + (_lesson_files(index.parent, config) if index.name == "index.md" else [])
+    targets = [(source, source.with_name(f"{source.name[:-3]}.{lang}.md")) for source in files]
+    for _, target in targets:
+        if target.exists():
+            raise fail(target.relative_to(config.root).as_posix(), None, "IM012", "already exists; refusing to overwrite it",
+                       hint="edit that file; to see what changed in the original, compare the hash in its translated_from "
+                            "with `im-site check --hashes`")
+    texts = [_translation_text(source.read_text(encoding="utf-8-sig"),
+                               {"title": title.strip(), "translated_from": hash_now, "lang": lang} if source == index else None)
+             for source, _ in targets]
+    written: list[Path] = []
+    try:
+        for (_, target), text in zip(targets, texts):
+            _write_new(target, text)
+            written.append(target)
+    except OSError as exc:
+        _take_back(written, [])
+        raise fail(rel, None, "IM050", f"cannot write the translation: {exc.strerror or exc}") from None
+    return written
+
+
+def _original_file(config: Config, kind: str, original: Path) -> Path:
+    """The original's own file (a folder module's index.md), checked to be one `new` can translate."""
+    path = original if original.is_absolute() else Path.cwd() / original
+    if path.is_dir():
+        path = path / "index.md"
+    shown = tidy_path(str(path), config.root)
+    if not path.is_file():
+        raise fail(shown, None, "IM010", "no such file to translate",
+                   hint="give the original's file, e.g. content/messages/neue-kassen.md")
+    try:
+        rel = path.resolve().relative_to(config.content_dir.resolve()).as_posix()
+    except ValueError:
+        raise fail(shown, None, "IM010", "is not under this site's content/ folder") from None
+    if _language_of(path.name, config) is not None:
+        raise fail(shown, None, "IM007", "is a translation itself; translations start from the original "
+                   f"(the page in {config.settings.language!r})")
+    parts = rel.split("/")
+    where = {"message": ("messages",), "module": ("training",)}.get(kind)
+    if where is None or parts[0] not in where or not (len(parts) == 2 or (len(parts) == 3 and parts[2] == "index.md")):
+        raise fail(shown, None, "IM007", f"--from starts the translation of a message (content/messages/) or a module "
+                   f"(content/training/), not of this file as a {kind}",
+                   hint="new message TITLE --lang en --from content/messages/x.md, or new module ... --from "
+                        "content/training/x.md (a folder module: its folder or index.md)")
+    return config.content_dir / rel
+
+
+def _language_of(name: str, config: Config) -> str | None:
+    """The language suffix of a content file's name (`x.en.md`), if it has one of the site's."""
+    parts = name.split(".")
+    return parts[-2] if len(parts) >= 3 and parts[-2] in config.settings.languages else None
+
+
+def _lesson_files(folder: Path, config: Config) -> list[Path]:
+    """A folder module's lesson files in the original language, sorted by name."""
+    return sorted(path for path in folder.glob("*.md")
+                  if path.name != "index.md" and path.is_file() and _language_of(path.name, config) is None)
+
+
+def _translation_text(text: str, set_fields: dict[str, str] | None) -> str:
+    """The original's file as its translation starts: the same front matter and text, the original's
+    title, draft state, `translated_from` and aliases replaced by `set_fields` (for the page's own
+    file; a lesson file is copied as it is)."""
+    if set_fields is None:
+        return text
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return _translation_text("---\n---\n" + text, set_fields)
+    end = next((index for index in range(1, len(lines)) if lines[index].rstrip() in ("---", "...")), None)
+    if end is None:
+        return text
+    kept: list[str] = []
+    skipping = False  # in a field not copied: its key's line and those continuing its value
+    for line in lines[1:end]:
+        field = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+        if field:
+            skipping = field.group(1) in _NOT_COPIED
+        elif line.startswith("#"):  # a comment of its own (`# author: ...`), not part of a value
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    lang = set_fields["lang"]
+    head = [f"title: {_yaml_string(set_fields['title'])}",
+            f"translated_from: \"{set_fields['translated_from']}\"   # the original's hash (im-site check --hashes)",
+            f"draft: true                       # {_DRAFT_NOTE.get(lang, _DRAFT_NOTE['en'])}"]
+    return "\n".join([lines[0], *head, *kept, *lines[end:]])

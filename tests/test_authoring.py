@@ -326,6 +326,106 @@ def test_new_in_another_language_and_the_site_timezone(make_site) -> None:
     assert unknown.exit_code == 1
 
 
+MODULE_TO_TRANSLATE = {
+    "content/training/marke/index.md": """
+        ---
+        title: Die Marke im Alltag
+        summary: Was unser Versprechen bedeutet.
+        aliases: [/schulung/marke/]
+        draft: false
+        quiz:
+          - question: Wie lautet das Versprechen?
+            options: [Frisch, Billig]
+            answer: 0
+        ---
+        Drei Wörter, ein Versprechen.
+        """,
+    "content/training/marke/01-frisch.md": "---\ntitle: Frisch\n---\nFrische zeigt sich im Regal.\n",
+    "content/training/marke/02-nah.md": "---\ntitle: Nah\n---\nNah heißt ansprechbar.\n",
+}
+
+
+def test_new_from_starts_a_translation_as_a_draft_copy_with_the_originals_hash(make_site, monkeypatch) -> None:
+    """A translator started by copying x.md to x.en.md and looking up the original's hash for
+    translated_from by hand; `new --from` writes the copy (lessons too), the hash filled in, as a draft."""
+    root = make_site(MODULE_TO_TRANSLATE, site_yaml="title: T\nlanguage: de\nlanguages: [de, en]\n")
+    monkeypatch.chdir(root)  # the path as a writer types it, from the site's folder
+    result = run_cli(root, "new", "module", "Our brand every day", "--lang", "en", "--from", "content/training/marke")
+    assert result.exit_code == 0, result.stderr
+    folder = root / "content/training/marke"
+    assert result.stdout.split() == ["created", "content/training/marke/index.en.md", "created",
+                                     "content/training/marke/01-frisch.en.md", "created", "content/training/marke/02-nah.en.md"]
+    hashes = json.loads(run_cli(root, "check", "--now", NOW, "--format", "json", "--drafts").stdout)["sources"]
+    original_hash = next(entry["hash"] for entry in hashes if entry["path"] == "content/training/marke/index.md")
+    text = (folder / "index.en.md").read_text(encoding="utf-8")
+    head = text.split("---\n")[1]
+    assert head.splitlines()[:3] == [
+        'title: "Our brand every day"',
+        f'translated_from: "{original_hash}"   # the original\'s hash (im-site check --hashes)',
+        "draft: true                       # remove this line when the translation is ready"]
+    assert "aliases" not in head and "draft: false" not in head and "Die Marke im Alltag" not in head
+    assert "question: Wie lautet das Versprechen?" in head and "summary: Was unser Versprechen bedeutet." in head
+    assert text.endswith("Drei Wörter, ein Versprechen.\n")
+    assert (folder / "01-frisch.en.md").read_text(encoding="utf-8") == (folder / "01-frisch.md").read_text(encoding="utf-8")
+    # A draft: nothing to say about it yet. Published untranslated, each copied text is named.
+    assert said(build_site(root), "IM151") == []
+    (folder / "index.en.md").write_text(text.replace("draft: true", "draft: false"), encoding="utf-8")
+    lesson = folder / "02-nah.en.md"
+    lesson.write_text("---\ntitle: Close\n---\nClose means approachable.\n", encoding="utf-8")
+    built = build_site(root)
+    assert built.exit_code == 0, built.stderr
+    copies = said(built, "IM151")
+    assert [line.split(": warning")[0] for line in copies] == ["content/training/marke/01-frisch.en.md:4",
+                                                              "content/training/marke/index.en.md:11"]
+    assert "word for word that of content/training/marke/index.md: not translated yet" in copies[1]
+
+
+@pytest.mark.parametrize("args, where, message", [
+    (["--lang", "en", "--from", "content/training/marke/01-frisch.md"], "01-frisch.md",
+     "a message (content/messages/) or a module"),
+    (["--from", "content/training/marke/index.md"], "--lang", "a translation needs --lang"),
+    (["--lang", "de", "--from", "content/training/marke/index.md"], "--lang", "other than 'de'"),
+    (["--lang", "en", "--from", "content/training/marke/index.en.md"], "index.en.md", "is a translation itself"),
+    (["--lang", "en", "--from", "content/training/fehlt.md"], "fehlt.md", "no such file to translate"),
+    (["--lang", "en", "--from", "site.yaml"], "site.yaml", "not under this site's content/ folder"),
+])
+def test_new_from_refuses_what_it_cannot_translate(make_site, monkeypatch, args, where, message) -> None:
+    files = dict(MODULE_TO_TRANSLATE, **{"content/training/marke/index.en.md": "---\ntitle: X\n---\nX\n"})
+    root = make_site(files, site_yaml="title: T\nlanguage: de\nlanguages: [de, en]\n")
+    monkeypatch.chdir(root)
+    before = sorted(str(path) for path in root.rglob("*"))
+    result = run_cli(root, "new", "module", "Brand", *args)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert where in result.stderr.split("error")[0] and message in result.stderr, result.stderr
+    assert sorted(str(path) for path in root.rglob("*")) == before
+
+
+def test_new_from_writes_nothing_when_one_translation_file_exists(make_site) -> None:
+    files = dict(MODULE_TO_TRANSLATE, **{"content/training/marke/02-nah.en.md": "---\ntitle: Close\n---\nClose.\n"})
+    root = make_site(files, site_yaml="title: T\nlanguage: de\nlanguages: [de, en]\n")
+    result = run_cli(root, "new", "module", "Brand", "--lang", "en", "--from", str(root / "content/training/marke/index.md"))
+    assert result.exit_code == 1
+    assert "content/training/marke/02-nah.en.md: error[IM012" in result.stderr
+    assert sorted(path.name for path in (root / "content/training/marke").iterdir()) == [
+        "01-frisch.md", "02-nah.en.md", "02-nah.md", "index.md"]
+    both = run_cli(root, "new", "message", "X", "--lang", "en", "--slug", "x", "--from", "content/messages/x.md")
+    assert both.exit_code == 2 and "--slug and --from" in both.output
+
+
+def test_a_published_copy_of_the_original_is_named_untranslated(make_site) -> None:
+    """The README says to translate by copying x.md to x.en.md: a copy published before its text was
+    translated gave English readers German under an English menu, without a word from the build."""
+    original = "---\ntitle: Neue Kassen\ndate: 2026-01-01\n---\nAb Montag gibt es neue Kassen.\n"
+    root = make_site({"content/messages/kassen.md": original,
+                      "content/messages/kassen.en.md": original.replace("Neue Kassen", "New tills"),
+                      "content/messages/bild.md": "---\ntitle: Bild\ndate: 2026-01-01\n---\n| 1 | 2 |\n|---|---|\n",
+                      "content/messages/bild.en.md": "---\ntitle: Picture\ndate: 2026-01-01\n---\n| 1 | 2 |\n|---|---|\n"},
+                     site_yaml="title: T\nlanguage: de\nlanguages: [de, en]\n")
+    built = build_site(root)
+    assert built.exit_code == 0
+    assert [line.split(": warning")[0] for line in said(built, "IM151")] == ["content/messages/kassen.en.md:5"]
+
+
 # ---------------------------------------------------------------- check
 
 BAD_SITE_YAML = """\

@@ -280,7 +280,7 @@ def test_a_link_to_a_renamed_page_names_its_new_file(make_site):
     old file or address, each "not found" with no word of where the page went."""
     root = make_site({
         "content/messages/neu.md": "---\ntitle: Neu\ndate: 2026-01-01\naliases: [/messages/alt/]\n---\nText.\n",
-        "content/messages/neu.en.md": "---\ntitle: New\ndate: 2026-01-01\naliases: [/en/messages/alt/]\n---\nText.\n",
+        "content/messages/neu.en.md": "---\ntitle: New\ndate: 2026-01-01\naliases: [/en/messages/alt/]\n---\nText (en).\n",
         "content/ueber.md": "---\ntitle: Über uns\n---\n[A](messages/alt.md) und [B](/messages/alt/)\n",
         "content/ueber.en.md": "---\ntitle: About\n---\n[A](messages/alt.en.md)\n"})
     result = build_site(root)
@@ -294,7 +294,7 @@ def test_a_link_to_a_renamed_page_names_its_new_file(make_site):
         "(hint: did you mean /messages/neu.md? the page was renamed: its aliases name /messages/alt/)"]
     # A menu entry leading to the old address is told the new one.
     (root / "site.yaml").write_text(BASIC_SITE_YAML.replace("url: /messages/}", "url: /messages/alt/}"))
-    write_files(root, {"content/ueber.md": "---\ntitle: Über uns\n---\nText.\n", "content/ueber.en.md": "---\ntitle: About\n---\nText.\n"})
+    write_files(root, {"content/ueber.md": "---\ntitle: Über uns\n---\nText.\n", "content/ueber.en.md": "---\ntitle: About\n---\nText (en).\n"})
     assert build_site(root).stderr.splitlines()[0] == ("site.yaml:11: error[IM101]: menu link '/messages/alt/' points to "
                                                        "no page of this site (hint: the page was renamed: write "
                                                        "/messages/neu/ (its aliases name /messages/alt/))")
@@ -475,7 +475,7 @@ def test_a_translation_shown_while_its_original_is_not_is_a_warning(make_site):
     text of an embargoed message before the German one went live, or kept it after the original
     expired: each file has its own dates, and no other check noticed."""
     def page(title: str, extra: str = "") -> str:
-        return f"---\ntitle: {title}\ndate: 2026-11-20\n{extra}---\nText.\n"
+        return f"---\ntitle: {title}\ndate: 2026-11-20\n{extra}---\nText: {title}.\n"
     files = {"content/messages/fusion.md": page("Fusion", "publish_at: 2026-12-01 08:00\n"),
              "content/messages/fusion.en.md": page("Merger"),
              "content/messages/markt.md": page("Markt", "expires: 2026-11-25\n"),

@@ -59,9 +59,10 @@ def parse(path: Path) -> Page:
     return Page(path.read_text(encoding="utf-8"))
 
 
-def message(title: str, date: str, *extra: str, body: str = "Text.") -> str:
+def message(title: str, date: str, *extra: str, body: str | None = None) -> str:
+    """A message whose text names its title (a translation's text is not its original's)."""
     lines = "\n".join(extra)
-    return f"---\ntitle: {title}\ndate: {date}\n{lines}\n---\n{body}\n"
+    return f"---\ntitle: {title}\ndate: {date}\n{lines}\n---\n{body if body is not None else f'Text: {title}.'}\n"
 
 
 # ---------------------------------------------------------------- schedule

@@ -788,7 +788,8 @@ def test_a_since_written_unlike_the_periods_is_named(make_site) -> None:
 def test_a_mistake_in_kpis_yaml_is_reported_once_not_at_every_kpi_embed(make_site) -> None:
     message = "---\ntitle: X\ndate: 2026-01-01\n---\n\nWerte: {kpi}`satisfaction`, {kpi}`nps`.\n"
     root = make_site({**SMALL_SITE, "content/kpis/kpis.yaml": DEFS.replace("direction: down", "direction: lower"),
-                      "content/messages/x.md": message, "content/messages/x.en.md": message})
+                      "content/messages/x.md": message,
+                      "content/messages/x.en.md": message.replace("Werte", "Values")})
     result = build_site(root)
     assert result.exit_code == 1
     assert [line for line in result.output.splitlines() if "error" in line] == [

@@ -59,8 +59,9 @@ def parse(path: Path) -> Elements:
     return parser
 
 
-def module(title: str, *, extra: str = "", body: str = "Text.") -> str:
-    return f"---\ntitle: {title}\nduration: 20\n{extra}---\n{body}\n"
+def module(title: str, *, extra: str = "", body: str | None = None) -> str:
+    """A one-file module whose text names its title (a translation's text is not its original's)."""
+    return f"---\ntitle: {title}\nduration: 20\n{extra}---\n{body if body is not None else f'Text: {title}.'}\n"
 
 
 QUIZ = """\
@@ -617,7 +618,7 @@ def test_a_translation_with_another_pass_mark_or_a_mark_without_quiz_is_a_warnin
         "content/training/datenschutz.md": module("Datenschutz", extra="pass_mark: 100\n" + THREE_QUESTIONS),
         "content/training/datenschutz.en.md": module("Data protection", extra=THREE_QUESTIONS),
         "content/training/feedback.md": module("Feedback", extra="pass_mark: 60\n" + THREE_QUESTIONS),
-        "content/training/feedback.en.md": module("Feedback", extra="pass_mark: 70\n" + THREE_QUESTIONS),
+        "content/training/feedback.en.md": module("Feedback", extra="pass_mark: 70\n" + THREE_QUESTIONS, body="Text (en)."),
         "content/training/kasse.md": module("Kasse", extra="pass_mark: 90\n" + THREE_QUESTIONS),
         "content/training/kasse.en.md": module("Till", extra="pass_mark: 90\n" + THREE_QUESTIONS),
         "content/training/ohne.md": module("Ohne Quiz", extra="pass_mark: 100\n"),
@@ -721,7 +722,7 @@ def test_a_translation_whose_quiz_differs_from_its_original_is_a_warning(make_si
         "content/training/kasse.md": module("Kasse", extra=QUIZ),
         "content/training/kasse.en.md": module("Till", extra=option_lost),
         "content/training/service.md": module("Service", extra=QUIZ),
-        "content/training/service.en.md": module("Service", extra=one_question),
+        "content/training/service.en.md": module("Service", extra=one_question, body="Text (en)."),
         "content/training/marke.md": module("Marke", extra=QUIZ),
         "content/training/marke.en.md": module("Brand", extra=QUIZ),
     })
