@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Any
+from urllib.parse import unquote
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
 from .cache import Cache, Stored, digest
@@ -29,7 +30,7 @@ from .options import BuildOptions
 from .output import OutputSet
 from .render import install_globals, render_jobs
 from .render.assets import add_theme_assets
-from .render.bodies import add_aliases, check_links
+from .render.bodies import add_aliases, check_links, content_rel
 from .render.context import INVALID, Job, RenderContext
 from .render.navigation import check_menu
 from .rules import as_moment, judge
@@ -299,12 +300,26 @@ def _add_files(ctx: RenderContext) -> None:
         try:  # a photo linked at full size: published without where it was taken and by whom
             data = without_metadata(data, rel)
         except MetadataError as exc:
-            ctx.diagnostics.error(source.path, None, "IM112", f"cannot take the metadata out of this picture: {exc}",
+            path, line = _first_link_to(ctx, rel) or (source.path, None)
+            ctx.diagnostics.error(path, line, "IM112", f"cannot take the metadata out of the picture {source.path} "
+                                  f"linked here: {exc}",
                                   hint="save it again in an image editor; a damaged file could carry GPS and names")
             continue
         # Kept in the cache's file store like images (a site's PDFs can be hundreds of megabytes).
         kept = ctx.images.cache.keep(hashlib.sha256(data).hexdigest(), data)
         ctx.outputs.add(f"files/{rel}", kept, source.path, ctx.diagnostics)
+
+
+def _first_link_to(ctx: RenderContext, rel: str) -> tuple[str, int] | None:
+    """(file, line) of the first published page's link to the content file `rel`, for an error
+    about the file that the writer meets where it is used; None if no link names it so."""
+    for page in sorted(ctx.site.pages, key=lambda page: page.path):
+        for part in page.parts:
+            for ref in part.rendered.links:
+                target = unquote(ref.target.partition("#")[0])
+                if target and content_rel(ctx, part, target) == rel:
+                    return part.path, part.body_line + ref.line - 1
+    return None
 
 
 def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published: list[Page],

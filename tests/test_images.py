@@ -21,7 +21,7 @@ from im_site.config import load_config
 from im_site.options import BuildOptions, read_clock
 from im_site.output import OutputSet
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, snapshot_tree
+from conftest import BASIC_SITE_YAML, NOW, build_site, said, snapshot_tree
 
 REPO = Path(__file__).resolve().parent.parent
 SITE_YAML = BASIC_SITE_YAML + "images:\n  widths: [200, 400, 1600]\n"
@@ -237,6 +237,22 @@ def test_pictures_published_as_they_are_lose_gps_author_and_comments_not_pixels(
         assert dict(photo_after.getexif()) == {0x0112: 6} and photo_after.info.get("icc_profile")
     with Image.open(published[2]) as gif_after:
         assert gif_after.info.get("loop") == 0 and "comment" not in gif_after.info
+
+
+def test_a_damaged_picture_linked_as_a_download_is_reported_where_it_is_linked(make_site):
+    """The error named only the picture's file: the writer had to search the site for the page
+    that links it (a replayed page too, since the file broke after that page was cached)."""
+    body = "Erster Absatz.\n\n[in voller Größe](../img/kaputt.jpg)"
+    root = make_site({"content/messages/bilder.md": message(body), "content/img/kaputt.jpg": jpeg()},
+                     site_yaml=SITE_YAML)
+    assert build_site(root).exit_code == 0
+    (root / "content/img/kaputt.jpg").write_bytes(b"\xff\xd8\xff\xe1\x00\x10Exif")  # cut off in the copy
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert said(result, "IM112") == [
+        "content/messages/bilder.md:7: error[IM112]: cannot take the metadata out of the picture content/img/kaputt.jpg "
+        "linked here: segment at byte 2 runs past the end (hint: save it again in an image editor; a damaged file "
+        "could carry GPS and names)"]
 
 
 INKSCAPE_SVG = """<?xml version="1.0" encoding="UTF-8"?>

@@ -134,7 +134,7 @@ def resolve_link(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> 
             return suffix
         return _anchor(ctx, part, line, fragment, page, "this page") or "#"
     target = unquote(target)
-    rel = _content_rel(ctx, part, target)
+    rel = content_rel(ctx, part, target)
     if rel in ctx.files:  # a download, written from this file or (with a leading /) from content/
         if ctx.files[rel].kind in KPI_SOURCES:
             _refuse_kpi_source(ctx, part, line, target)
@@ -208,7 +208,7 @@ def expires_first(ctx: RenderContext, page: Page, target: Page) -> bool:
     return not mine or as_moment(mine, tz, end_of_day=True) > as_moment(ends, tz, end_of_day=True)
 
 
-def _content_rel(ctx: RenderContext, part: Part, target: str) -> str:
+def content_rel(ctx: RenderContext, part: Part, target: str) -> str:
     """The file under content/ a link or picture names: from content/ with a leading `/`, else
     from the Markdown file's folder, as the file is named on disk (`source_rel`)."""
     rel = target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(part.rel), target)
@@ -289,13 +289,13 @@ def check_links(ctx: RenderContext, part: Part) -> None:
         ctx.diagnostics.error(part.path, part.body_line + line - 1, code, message)
     for ref in part.rendered.links:
         target = unquote(ref.target.partition("#")[0])
-        rel = _content_rel(ctx, part, target) if target else ""
+        rel = content_rel(ctx, part, target) if target else ""
         if not rel.endswith(".md") or rel.startswith(("..", "/")) or rel in ctx.files:
             continue
         if rel not in ctx.site.by_rel and rel not in ctx.hidden:
             _page_not_found(ctx, part, part.body_line + ref.line - 1, rel, target)
     for ref in part.rendered.images:
-        rel = _content_rel(ctx, part, unquote(ref.target))
+        rel = content_rel(ctx, part, unquote(ref.target))
         if not rel.startswith("..") and rel not in ctx.files:
             _content_image(ctx, rel, part.path, part.body_line + ref.line - 1)
 
@@ -400,7 +400,7 @@ def _image(ctx: RenderContext, page: Page, part: Part, ref: Reference) -> str:
         ctx.diagnostics.warning(part.path, line, "IM111", f"image {ref.target!r} has no alt text",
                                 hint="describe the picture: ![Obststand in Berlin-Mitte](...)")
     target = unquote(ref.target)
-    rel = _content_rel(ctx, part, target)
+    rel = content_rel(ctx, part, target)
     if rel.startswith(".."):
         ctx.diagnostics.error(part.path, line, "IM110", f"image {target!r} leaves content/")
         return ""
