@@ -48,7 +48,7 @@ def rerender(last: BuildResult, changed: Path) -> tuple[str, bytes] | None:
     text = read_text(changed, old.path, diagnostics, max_bytes=config.max_file_bytes)
     if text is None:
         return None
-    content = load_content(config, [SourceFile(rel, old.path, kind_of(rel), changed, text)],
+    content = load_content(config, [SourceFile(rel, old.path, kind_of(rel), str(changed), text)],
                            Cache(config.root / config.settings.cache_dir), diagnostics)
     if diagnostics.has_errors() or len(content.pages) != 1:
         return None

@@ -35,9 +35,13 @@ class SourceFile:
     rel: str
     path: str
     kind: Kind
-    abs_path: Path
+    location: str  # the absolute path: a str, since a rebuild walks 10,000 files and reads few
     text: str | None = None
     stamp: Stamp | None = None  # taken before the text was read
+
+    @property
+    def abs_path(self) -> Path:
+        return Path(self.location)
 
 
 #: Names Windows keeps for devices, in any letter case and with any extension (`con.md`, `Aux.png`).
@@ -96,33 +100,33 @@ def walk(content_dir: Path, site_root: Path, diagnostics: Diagnostics, max_bytes
         return files
     real_root = content_dir.resolve()
     prefix = content_dir.relative_to(site_root).as_posix() + "/"
-    for rel, abs_path in _sorted_files(content_dir, real_root, site_root, diagnostics):
+    for rel, location in _sorted_files(content_dir, real_root, site_root, diagnostics):
         path = prefix + rel
         kind = kind_of(rel)
         text, stamp = None, None
         if kind != "asset":
-            stamp = _stamp(abs_path)
+            stamp = _stamp(location)
             if stamp is not None and unchanged is not None and unchanged(path, kind, stamp):
-                files.append(SourceFile(rel, path, kind, abs_path, None, stamp))
+                files.append(SourceFile(rel, path, kind, location, None, stamp))
                 continue
-            text = read_text(abs_path, path, diagnostics, max_bytes=max_bytes, size=stamp[0] if stamp else None)
+            text = read_text(Path(location), path, diagnostics, max_bytes=max_bytes, size=stamp[0] if stamp else None)
             if text is None:
                 continue
-        files.append(SourceFile(rel, path, kind, abs_path, text, stamp))
+        files.append(SourceFile(rel, path, kind, location, text, stamp))
     return files
 
 
-def _stamp(abs_path: Path) -> Stamp | None:
+def _stamp(location: str) -> Stamp | None:
     try:
-        st = abs_path.stat()
+        st = os.stat(location)
     except OSError:  # read_text reports it
         return None
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: Diagnostics) -> list[tuple[str, Path]]:
+def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: Diagnostics) -> list[tuple[str, str]]:
     """(path relative to `folder`, absolute path) of every file below it, sorted by the first."""
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str]] = []
     seen_dirs: set[str] = set()
     stack = [(folder, "")]
     while stack:
@@ -140,18 +144,21 @@ def _sorted_files(folder: Path, real_root: Path, site_root: Path, diagnostics: D
         for entry in entries:
             if is_ignored(entry.name):
                 continue
+            kind = _entry_kind(entry)
+            if kind == "file" and not entry.is_symlink() and not is_windows_reserved(entry.name):
+                found.append((prefix + entry.name, entry.path))  # most entries: no Path made
+                continue
             path = Path(entry.path)
             if entry.is_symlink() and not _inside(path, real_root):
                 diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM011",
                                   "symlink points outside content/", hint="copy the file into content/ instead")
                 continue
-            kind = _entry_kind(entry)
             if kind in ("dir", "file") and is_windows_reserved(entry.name):
                 report_windows_name(path.relative_to(site_root).as_posix(), entry.name, kind, diagnostics)
             if kind == "dir":
                 stack.append((path, f"{prefix}{entry.name}/"))
             elif kind == "file":
-                found.append((prefix + entry.name, path))
+                found.append((prefix + entry.name, entry.path))
             else:
                 diagnostics.error(path.relative_to(site_root).as_posix(), None, "IM010", kind,
                                   hint="remove it or replace it with a regular file")
