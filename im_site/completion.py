@@ -12,6 +12,10 @@ original's (the module in the site's language), which the translation was made f
 the translations' own texts would give each language another one; what IM151 holds equal between
 them (numbers of questions and options, answers, pass mark) would miss a question rewritten in
 place.
+
+What goes into the fingerprint, and how, is part of every reader's stored state: changing it here
+changes every module's fingerprint, and every reader who completed a module is asked to complete
+it again.
 """
 
 from __future__ import annotations
