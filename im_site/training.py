@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from . import completion
 from .config import label_for, primary_language
 from .content import split_language
 from .foreign import ForeignText
@@ -408,6 +409,7 @@ def is_overdue(page: Page, today: date) -> bool:
 
 def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite], today: date) -> Job:
     strings = ctx.strings(page.lang)
+    fingerprint = module_fingerprint(ctx, page)
     return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {
         "prerequisites": prerequisites,
         "lessons": _lessons(page),
@@ -415,8 +417,9 @@ def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite
         "overdue": is_overdue(page, today),
         "module_key": page.translation_key,
         "storage_key": STORAGE_PREFIX + page.translation_key,
+        "fingerprint": fingerprint,
         "quiz": [_question(item, number) for number, item in enumerate(page.meta.quiz, start=1)],
-        "quiz_data": quiz_data(page, strings),
+        "quiz_data": quiz_data(page, strings, fingerprint),
         "pass_mark": pass_mark(page),
         "pass_count": pass_count(len(page.meta.quiz), pass_mark(page)),
     }, page)
@@ -438,11 +441,21 @@ def pass_count(questions: int, mark: int) -> int:
     return -(-questions * mark // 100)
 
 
-def quiz_data(page: Page, strings: dict[str, str]) -> dict[str, Any]:
-    """What training.js needs to check the quiz: right answers, pass mark and UI strings."""
+def module_fingerprint(ctx: RenderContext, page: Page) -> str:
+    """What completing `page` means (completion.py): its original's lessons, quiz and pass mark,
+    the same for the module and its translations, which share the completion state; a module
+    whose original is not published in this build (a draft, another audience's) has its own."""
+    source = _original_module(ctx, page) or page
+    return completion.fingerprint([heading.text for heading in _lessons(source)], source.meta.quiz, pass_mark(source))
+
+
+def quiz_data(page: Page, strings: dict[str, str], fingerprint: str) -> dict[str, Any]:
+    """What training.js needs to check the quiz: right answers, pass mark, the module's
+    fingerprint (stored with the completion) and UI strings."""
     keys = ("quiz_right", "quiz_wrong", "quiz_unanswered", "quiz_score", "quiz_passed", "quiz_failed")
     return {
         "key": STORAGE_PREFIX + page.translation_key,
+        "fingerprint": fingerprint,
         "pass": pass_count(len(page.meta.quiz), pass_mark(page)),
         "questions": [{"answers": item.answers, "multiple": isinstance(item.answer, list)}
                       for item in page.meta.quiz],
@@ -501,7 +514,8 @@ def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str,
     prefix = ctx.lang_prefix(lang)
     ordered = prerequisite_order(modules, resolved)
     entries = [{"page": page, "number": number, "prerequisites": resolved[page.url],
-                "overdue": is_overdue(page, today), "storage_key": STORAGE_PREFIX + page.translation_key}
+                "overdue": is_overdue(page, today), "storage_key": STORAGE_PREFIX + page.translation_key,
+                "fingerprint": module_fingerprint(ctx, page)}
                for number, page in enumerate(ordered, start=1)]
     # In the order the catalogue shows the modules (basis, aufbau, experte), not alphabetically.
     levels = list(dict.fromkeys(p.meta.level for p in ordered if p.meta.level))

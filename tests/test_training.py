@@ -9,7 +9,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli, said
+from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli, said, write_files
 
 
 class Elements(HTMLParser):
@@ -786,3 +786,54 @@ def elements_of(fragment: str) -> Elements:
     parser = Elements()
     parser.feed(fragment)
     return parser
+
+
+def fingerprints(root: Path) -> dict[str, set[str | None]]:
+    """Per page of one module (in both languages, and their catalogue cards): the fingerprints it carries."""
+    found: dict[str, set[str | None]] = {}
+    for rel in ("training/kasse/index.html", "en/training/kasse/index.html"):
+        page = parse(root / "_site" / rel)
+        found[rel] = {attrs["data-module-fingerprint"] for attrs in page.having("data-module-fingerprint")}
+        found[rel] |= {json.loads(block)["fingerprint"] for block in page.json_blocks}
+    for rel in ("training/index.html", "en/training/index.html"):
+        found[rel] = {attrs["data-module-fingerprint"] for attrs in parse(root / "_site" / rel).having("data-module-card")
+                      if attrs["id"] == "module-kasse"}
+    return found
+
+
+EN_QUIZ = """\
+quiz:
+  - question: How long may minced meat lie?
+    options: [One day, One week]
+    answer: 0
+  - question: Which goods are reduced?
+    options: [Yoghurt best before tomorrow, Coffee best before in three months, Ripe bananas]
+    answer: [0, 2]
+"""
+
+
+def test_a_module_and_its_translation_carry_one_completion_fingerprint_that_changes_with_quiz_lessons_and_mark(make_site):
+    """A reader's completion stores the module's fingerprint, so that a module rewritten since shows
+    "updated since you completed it": the same for the translation (they share the state), unchanged
+    by a typo fixed in a lesson's text or an explanation, changed by the quiz, the lessons or the pass mark."""
+    def write(quiz: str = QUIZ, body: str = "## Öffnen\nDie Kasse öffnen.\n", extra: str = "") -> None:
+        write_files(root, {"content/training/kasse.md": module("Kasse", extra=extra + quiz, body=body)})
+
+    root = make_site({"content/training/kasse.en.md": module("Till", extra=EN_QUIZ, body="## Opening\nOpen the till.\n")})
+    write()
+    assert build_site(root).exit_code == 0
+    first = fingerprints(root)
+    assert len(set().union(*first.values())) == 1 and all(first.values()), first
+    seen = set().union(*first.values())
+    write(QUIZ.replace("verdirbt schnell", "verdirbt sehr schnell"), body="## Öffnen\nDie Kasse öffen.\n")
+    assert build_site(root).exit_code == 0
+    assert fingerprints(root) == first  # a typo fixed in a lesson or an explanation is no new version
+    for changed in ({"quiz": QUIZ.replace("Wie lange darf Hackfleisch", "Wie lange darf Hackfleisch höchstens")},
+                    {"extra": "pass_mark: 100\n"},
+                    {"body": "## Öffnen\nDie Kasse öffnen.\n## Schließen\nDie Kasse schließen.\n"}):
+        write(**changed)
+        assert build_site(root).exit_code == 0
+        now = fingerprints(root)
+        assert len(set().union(*now.values())) == 1, (changed, now)  # the translation follows its original
+        assert not set().union(*now.values()) & seen, changed
+        seen |= set().union(*now.values())

@@ -166,6 +166,7 @@ def test_texts_scripts_show_in_another_language_keep_their_lang(page, tmp_path, 
     assert quiz.get_attribute("data-passed") == "true"
     assert button.get_attribute("aria-pressed") == "true" and button.inner_text() == "Mark as not completed"
     assert button.evaluate(lang_of) == "en"
+    assert quiz.locator(".quiz-passed-on").evaluate(lang_of) == "en"  # "Passed on <date>.", in English's date format
     page.locator("header #search-input").fill("caisse")  # the search's status, from a data attribute
     page.locator("header .search-results a").first.wait_for()
     assert page.locator("header .search-status").inner_text() == "1 result"

@@ -20,36 +20,117 @@
 
   var store = storage();
 
-  function isCompleted(key) {
+  /* A completion is stored as JSON: the fingerprint of the module it was made on (the page's
+     data-module-fingerprint: its lessons, quiz and pass mark) and, when the quiz was passed, the
+     reader's own date. "done", as written before fingerprints, is a completion of an unknown
+     version: still completed. Anything else is no completion. */
+  function readEntry(key) {
+    var value = null;
     try {
-      return !!store && store.getItem(key) === "done";
+      value = store ? store.getItem(key) : null;
     } catch (error) {
-      return false;
+      return null;
     }
+    if (value === "done") { return { fingerprint: null, passed: null }; }
+    var entry = null;
+    try {
+      entry = JSON.parse(value);
+    } catch (error) {
+      return null;
+    }
+    if (!entry || typeof entry !== "object" || typeof entry.fingerprint !== "string") { return null; }
+    return { fingerprint: entry.fingerprint, passed: typeof entry.passed === "string" ? entry.passed : null };
   }
 
-  function setCompleted(key, done) {
+  /* "done", "updated" (completed, but the module has changed since) or "todo". */
+  function stateOf(entry, fingerprint) {
+    if (!entry) { return "todo"; }
+    return entry.fingerprint && fingerprint && entry.fingerprint !== fingerprint ? "updated" : "done";
+  }
+
+  function isCompleted(key, fingerprint) {
+    return stateOf(readEntry(key), fingerprint) === "done";
+  }
+
+  /* The reader's own date, as they would write it: their calendar day, not UTC's. */
+  function today() {
+    var now = new Date();
+    function two(number) { return (number < 10 ? "0" : "") + String(number); }
+    return String(now.getFullYear()) + "-" + two(now.getMonth() + 1) + "-" + two(now.getDate());
+  }
+
+  function setCompleted(key, done, fingerprint, passed) {
     if (!store) { return; }
     try {
-      if (done) { store.setItem(key, "done"); } else { store.removeItem(key); }
+      if (done) {
+        var entry = { fingerprint: fingerprint || "" };
+        if (passed) { entry.passed = passed; }
+        store.setItem(key, JSON.stringify(entry));
+      } else {
+        store.removeItem(key);
+      }
     } catch (error) { /* storage full or blocked: the state just isn't kept */ }
     showCompletion();
   }
 
-  /* Every element with data-module-key mirrors the stored state in data-completed. */
+  /* Every element with data-module-key mirrors the stored state in data-completed (and
+     data-updated when a completion of an earlier version of the module is stored). */
   function showCompletion() {
     var holders = document.querySelectorAll("[data-module-key][data-completed]");
     Array.prototype.forEach.call(holders, function (holder) {
-      var done = isCompleted(holder.getAttribute("data-module-key"));
+      var state = stateOf(readEntry(holder.getAttribute("data-module-key")),
+                          holder.getAttribute("data-module-fingerprint"));
+      var done = state === "done";
       holder.setAttribute("data-completed", done ? "true" : "false");
+      if (state === "updated") { holder.setAttribute("data-updated", "true"); } else { holder.removeAttribute("data-updated"); }
       var badge = holder.querySelector(".completed-badge");
       if (badge) { badge.hidden = !done; }
+      var updated = holder.querySelector(".updated-badge");
+      if (updated) { updated.hidden = state !== "updated"; }
       var button = holder.querySelector("button.mark-completed");
       if (button) {
         showLabel(button, done);
         button.setAttribute("aria-pressed", done ? "true" : "false");
       }
     });
+    Array.prototype.forEach.call(document.querySelectorAll("section.quiz[data-module-key]"), showPassedOn);
+  }
+
+  /* "Passed on <date>." above the quiz of a module whose quiz the reader passed (this version of it). */
+  function showPassedOn(section) {
+    var line = section.querySelector(".quiz-passed-on");
+    if (!line) { return; }
+    var fingerprint = section.getAttribute("data-module-fingerprint");
+    var entry = readEntry(section.getAttribute("data-module-key"));
+    var passed = stateOf(entry, fingerprint) === "done" && entry.passed;
+    line.hidden = !passed;
+    if (!passed) { return; }
+    var text = line.getAttribute("data-text") || "{date}";
+    var lang = line.getAttribute("data-text-lang");
+    var when = document.createElement("time");
+    when.setAttribute("datetime", passed);
+    when.textContent = formatDate(passed, lang || document.documentElement.lang);
+    var at = text.indexOf("{date}");
+    line.textContent = "";
+    if (at === -1) {
+      line.appendChild(document.createTextNode(text));
+    } else {
+      line.appendChild(document.createTextNode(text.slice(0, at)));
+      line.appendChild(when);
+      line.appendChild(document.createTextNode(text.slice(at + "{date}".length)));
+    }
+    if (lang) { line.setAttribute("lang", lang); } else { line.removeAttribute("lang"); }
+  }
+
+  /* 2026-12-01 as "1. Dezember 2026" / "December 1, 2026"; as written when the browser cannot. */
+  function formatDate(iso, lang) {
+    var parts = iso.split("-").map(Number);
+    try {
+      return new Date(parts[0], parts[1] - 1, parts[2]).toLocaleDateString(lang || undefined,
+        { year: "numeric", month: "long", day: "numeric" });
+    } catch (error) {
+      return iso;
+    }
   }
 
   /* The button holds both labels, as the page's HTML wrote them (a theme's fallback text in
@@ -81,7 +162,8 @@
     if (note) { note.hidden = false; }
     button.addEventListener("click", function () {
       var key = holder.getAttribute("data-module-key");
-      setCompleted(key, !isCompleted(key));
+      var fingerprint = holder.getAttribute("data-module-fingerprint");
+      setCompleted(key, !isCompleted(key, fingerprint), fingerprint, null);
     });
   }
 
@@ -154,7 +236,7 @@
     setText(section.querySelector(".quiz-score"), scoreText, langs.quiz_score);
     var verdict = passed ? "quiz_passed" : "quiz_failed";
     setText(section.querySelector(".quiz-verdict"), strings[verdict], langs[verdict]);
-    if (passed) { setCompleted(data.key, true); }
+    if (passed) { setCompleted(data.key, true, data.fingerprint, today()); }
   }
 
   function initQuiz(section) {
