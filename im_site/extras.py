@@ -113,8 +113,10 @@ def check_translated(ctx: "RenderContext") -> None:
     file), which would give the other language's readers the original's language under their own."""
     default = ctx.config.settings.language
     for page in ctx.site.pages:
+        if page.lang == default:
+            continue
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
-        if original is None or original is page or getattr(page.meta, "draft", False):
+        if original is None or getattr(page.meta, "draft", False):
             continue
         theirs = {_part_name(part, original.lang): part for part in original.parts[1:]}
         pairs = [(page.parts[0], original.parts[0])] + [(part, theirs.get(_part_name(part, page.lang)))
