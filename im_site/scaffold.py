@@ -172,7 +172,7 @@ def new_page(config: Config, kind: str, title: str, lang: str | None, now: datet
 def _write_new(path: Path, text: str) -> None:
     """Create `path` holding `text`: never over another file ("x": a race never overwrites either),
     and never half of it: a half-written page would make the next `new` refuse it as existing."""
-    with open(path, "x", encoding="utf-8") as stream:
+    with open(path, "x", encoding="utf-8", newline="") as stream:  # the text's line endings, as they are
         try:
             stream.write(text)
             stream.flush()
@@ -265,7 +265,7 @@ def new_translation(config: Config, kind: str, title: str, lang: str | None, ori
             raise fail(target.relative_to(config.root).as_posix(), None, "IM012", "already exists; refusing to overwrite it",
                        hint="edit that file; to see what changed in the original, compare the hash in its translated_from "
                             "with `im-site check --hashes`")
-    texts = [_translation_text(source.read_text(encoding="utf-8-sig"),
+    texts = [_translation_text(_read_original(source, config),
                                {"title": title.strip(), "translated_from": hash_now, "lang": lang} if source == index else None)
              for source, _ in targets]
     written: list[Path] = []
@@ -277,6 +277,15 @@ def new_translation(config: Config, kind: str, title: str, lang: str | None, ori
         _take_back(written, [])
         raise fail(rel, None, "IM050", f"cannot write the translation: {exc.strerror or exc}") from None
     return written
+
+
+def _read_original(path: Path, config: Config) -> str:
+    """A file to translate as its bytes say: line endings as they are (CRLF from a Windows editor)."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(path.relative_to(config.root).as_posix(), None, "IM010",
+                   f"cannot read it to translate: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _original_file(config: Config, kind: str, original: Path) -> Path:
@@ -323,18 +332,19 @@ def _translation_text(text: str, set_fields: dict[str, str] | None) -> str:
     file; a lesson file is copied as it is)."""
     if set_fields is None:
         return text
-    lines = text.split("\n")
+    newline = "\r\n" if "\r\n" in text else "\n"  # as the original's file has them (Windows editors)
+    lines = text.split(newline)
     if not lines or lines[0].rstrip() != "---":
-        return _translation_text("---\n---\n" + text, set_fields)
+        return _translation_text(f"---{newline}---{newline}" + text, set_fields)
     end = next((index for index in range(1, len(lines)) if lines[index].rstrip() in ("---", "...")), None)
     if end is None:
         return text
     kept: list[str] = []
     skipping = False  # in a field not copied: its key's line and those continuing its value
     for line in lines[1:end]:
-        field = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+        field = re.match(r"""(["']?)([A-Za-z_][\w-]*)\1\s*:""", line)
         if field:
-            skipping = field.group(1) in _NOT_COPIED
+            skipping = field.group(2) in _NOT_COPIED
         elif line.startswith("#"):  # a comment of its own (`# author: ...`), not part of a value
             skipping = False
         if not skipping:
@@ -343,4 +353,4 @@ def _translation_text(text: str, set_fields: dict[str, str] | None) -> str:
     head = [f"title: {_yaml_string(set_fields['title'])}",
             f"translated_from: \"{set_fields['translated_from']}\"   # the original's hash (im-site check --hashes)",
             f"draft: true                       # {_DRAFT_NOTE.get(lang, _DRAFT_NOTE['en'])}"]
-    return "\n".join([lines[0], *head, *kept, *lines[end:]])
+    return newline.join([lines[0], *head, *kept, *lines[end:]])

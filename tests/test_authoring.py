@@ -412,6 +412,24 @@ def test_new_from_writes_nothing_when_one_translation_file_exists(make_site) -> 
     assert both.exit_code == 2 and "--slug and --from" in both.output
 
 
+def test_new_from_keeps_the_originals_line_endings_and_drops_its_title_however_written(make_site) -> None:
+    """A file saved on Windows (CRLF) got three LF lines in the middle of its front matter; a folded
+    title or a quoted key left the original's title or aliases behind in the copy."""
+    original = ('---\r\ntitle: >\r\n  Neue Kassen\r\n  ab Montag\r\n"aliases":\r\n- /alt/\r\ndate: 2026-01-01\r\n'
+                "# author: Vorname Nachname\r\n---\r\nAb Montag gibt es neue Kassen.\r\n")
+    root = make_site({}, site_yaml="title: T\nlanguage: de\nlanguages: [de, en]\n")
+    (root / "content/messages").mkdir()
+    (root / "content/messages/kassen.md").write_bytes(original.encode("utf-8"))
+    result = run_cli(root, "new", "message", "New tills", "--lang", "en", "--from", str(root / "content/messages/kassen.md"))
+    assert result.exit_code == 0, result.stderr
+    copy = (root / "content/messages/kassen.en.md").read_bytes().decode("utf-8")
+    assert "\n" not in copy.replace("\r\n", "")
+    lines = copy.split("\r\n")
+    assert lines[1] == 'title: "New tills"' and lines[4:] == [
+        "date: 2026-01-01", "# author: Vorname Nachname", "---", "Ab Montag gibt es neue Kassen.", ""]
+    assert build_site(root, "--drafts").exit_code == 0
+
+
 def test_a_published_copy_of_the_original_is_named_untranslated(make_site) -> None:
     """The README says to translate by copying x.md to x.en.md: a copy published before its text was
     translated gave English readers German under an English menu, without a word from the build."""
