@@ -347,7 +347,7 @@ def scan_for_leaks(outputs: OutputSet, hidden: list[tuple[Page, str]], published
     for path in outputs.sorted_paths():
         if path.endswith(PIXELS):
             continue  # image variants, social cards, downloaded pictures: no text to search
-        packed = outputs.files.packed(path)
+        packed = outputs.files.kept(path)
         sha = packed.key if isinstance(packed, Stored) else page_hashes.get(path)  # stored files: named by content
         if sha in known:
             clean.add(sha)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
 import posixpath
 import shutil
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .cache import Stored
+from .cache import Cached, Stored, page_hash, unpack_page
 from .compress import compress, decompress
 from .diagnostics import Diagnostics, SiteError, fail, tidy_path
 from .urls import collision_key
@@ -34,7 +33,7 @@ WRITE_THREADS = 4
 
 
 #: A file's contents as Blobs keeps them: (compressed?, bytes), or where a cache stored them.
-Packed = tuple[bool, bytes] | Stored
+Packed = tuple[bool, bytes] | Stored | Cached
 
 
 class Blobs(MutableMapping[str, bytes]):
@@ -56,7 +55,7 @@ class Blobs(MutableMapping[str, bytes]):
         value = self._data[path]
         if type(value) is Stored:
             return value.read()
-        packed, data = value
+        packed, data = value.load() if type(value) is Cached else value
         return decompress(data) if packed else data
 
     def __setitem__(self, path: str, data: bytes) -> None:
@@ -82,8 +81,31 @@ class Blobs(MutableMapping[str, bytes]):
         return False, data
 
     def packed(self, path: str) -> Packed:
-        """The stored form, to move a file between processes without re-compressing."""
+        """The stored form, to move a file between processes without re-compressing (a page
+        kept in the cache's database read from it: not a reference to a database of this process)."""
+        value = self._data[path]
+        return value.load() if type(value) is Cached else value
+
+    def kept(self, path: str) -> Packed:
+        """The stored form as held, a page still in the cache's database not read."""
         return self._data[path]
+
+    def load_cached(self, paths: list[str]) -> None:
+        """Read the pages of `paths` still in the cache's database, a few hundred a query: before
+        writing a whole tree, instead of one query each from the writing threads."""
+        wanted: dict[tuple[int, str], list[tuple[str, Cached]]] = {}
+        for path in paths:
+            value = self._data[path]
+            if type(value) is Cached:
+                wanted.setdefault((id(value.cache), value.namespace), []).append((path, value))
+        for group in wanted.values():
+            cache, namespace = group[0][1].cache, group[0][1].namespace
+            found = cache.get_many(namespace, sorted({value.key for _, value in group}), unpack_page)
+            for path, value in group:
+                loaded = found.get(value.key)
+                if loaded is None or page_hash(loaded) != value.key:
+                    loaded = value.load()  # which says what is wrong
+                self.set_packed(path, loaded, value.key)
 
     def set_packed(self, path: str, packed: Packed, known_hash: str | None = None) -> None:
         """Set the stored form; `known_hash` is its `packed_hash`, when the caller has it already."""
@@ -114,7 +136,9 @@ def packed_hash(packed: Packed) -> str:
     """A short hash of a file's stored form: equal for equal bytes, as packing is deterministic."""
     if isinstance(packed, Stored):
         return f"stored:{packed.key}"  # named by its content: not read to be compared
-    return hashlib.blake2b(packed[1], digest_size=16, person=b"z" if packed[0] else b"r").hexdigest()
+    if isinstance(packed, Cached):
+        return packed.key  # a page in the cache's database is kept under its hash
+    return page_hash(packed)
 
 
 @dataclass
@@ -480,6 +504,7 @@ def write_tree(outputs: OutputSet, folder: Path, same_as: Path | None = None) ->
     from concurrent.futures import ThreadPoolExecutor  # here: a rebuild updating the output in place never needs it
 
     paths = outputs.sorted_paths()
+    outputs.files.load_cached(paths)
     base = str(folder)
     for needed in sorted({parent for path in paths for parent in _folders_of(path)}):  # a folder before its own
         try:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .cache import Cache, code_key, digest, folder_key
+from .cache import Cache, Cached, code_key, digest, folder_key, pack_page
 from .diagnostics import Diagnostic
 from .markdown import Heading
 from .model import Page
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .render.context import Job, RenderContext
 
 NAMESPACE = "pages"
-VERSION = "pages-6"
+VERSION = "pages-7"
 #: Generated pages that show only what their job values hold (listings, feeds, catalogues), also
 #: cached; the others (reach report, KPI dashboard, what's new, search, 404) render every time.
 LISTINGS = frozenset({"list.html", "groups.html", "home.html", "audience_home.html", "training_index.html",
@@ -58,14 +58,15 @@ class Record:
     """What rendering one page did: its bytes and every side effect to replay."""
 
     key: str
-    packed: tuple[bool, bytes]
     origin: str
     diagnostics: tuple[Diagnostic, ...]
     used_files: tuple[str, ...]
     images: tuple[str, ...]
     sha256: str  # of the bytes, for manifest.json
     content_sha256: str  # of what is inside <main> (`content_hash`), for manifest.json and What's new
-    packed_hash: str  # of `packed` (output.packed_hash), which writing in place compares with the file's last
+    #: Of the page's stored form (output.packed_hash), which writing in place compares with the file's
+    #: last; the form itself is kept apart, under this key (cache.Cached), and read only when needed.
+    packed_hash: str
 
 
 class PageCache:
@@ -78,6 +79,7 @@ class PageCache:
         # The dev server's pages differ (live reload): their own entries, so that `serve` and
         # `build` in turn do not overwrite each other's.
         self.namespace = NAMESPACE + ("-serve" if ctx.options.live_reload else "")
+        self.bytes_namespace = self.namespace + "-bytes"
         self._by_page: dict[str, str] = {}
         self.reused = 0
         #: Whether keys are made where each page renders rather than in `replay` (see there).
@@ -106,10 +108,13 @@ class PageCache:
             if key is not None:
                 wanted[job.file] = self.keys[job.file] = key
         found = self.cache.get_many(self.namespace, sorted(wanted), _load)
+        # A page whose stored form is gone (pruned by another build of the site) renders again.
+        present = self.cache.present(self.bytes_namespace, sorted({record.packed_hash for record in found.values()}))
         todo, replayed = [], []
         for job in jobs:
             record = found.get(job.file)
-            if record is None or record.key != wanted.get(job.file) or record.origin != job.origin:
+            if (record is None or record.key != wanted.get(job.file) or record.origin != job.origin
+                    or record.packed_hash not in present):
                 todo.append(job)
                 continue
             self._apply(job, record)
@@ -120,7 +125,8 @@ class PageCache:
 
     def _apply(self, job: "Job", record: Record) -> None:
         ctx = self.ctx
-        ctx.outputs.add_packed(job.file, record.packed, record.origin, ctx.diagnostics, record.packed_hash)
+        ctx.outputs.add_packed(job.file, Cached(self.cache, self.bytes_namespace, record.packed_hash), record.origin,
+                               ctx.diagnostics, record.packed_hash)
         ctx.page_hashes[job.file], ctx.content_hashes[job.file] = record.sha256, record.content_sha256
         ctx.diagnostics.extend(record.diagnostics)
         ctx.used_files.update(record.used_files)
@@ -185,18 +191,24 @@ class PageCache:
         records[job.file] = (key, diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha, content_hash(html))
 
     def store(self, records: dict[str, tuple]) -> None:
-        """Save the pages rendered in this build (in every process) for the next one."""
-        self.cache.put_many(self.namespace, self._entries(records))
-
-    def _entries(self, records: dict[str, tuple]) -> Iterator[tuple[str, bytes]]:
+        """Save the pages rendered in this build (in every process) for the next one: each record
+        under its output file, each page's stored form under its hash."""
         outputs = self.ctx.outputs
-        for file in sorted(records):
-            if file not in outputs.files:
-                continue
+        files = [file for file in sorted(records) if file in outputs.files]
+        self.cache.put_many(self.bytes_namespace, ((outputs.files.hash(file), pack_page(outputs.files.packed(file)))
+                                                   for file in files))
+        self.cache.put_many(self.namespace, self._entries(records, files))
+        # Stored forms no record names any more (a page edited 100 times left 100), beyond those
+        # other builds of the site may be replaying (the slack).
+        self.cache.prune(self.bytes_namespace, {outputs.files.hash(file) for file in {*self.keys, *files}
+                                                if file in outputs.files})
+
+    def _entries(self, records: dict[str, tuple], files: list[str]) -> Iterator[tuple[str, bytes]]:
+        outputs = self.ctx.outputs
+        for file in files:
             key, diagnostics, used, images, sha, content = records[file]
             self.ctx.page_hashes[file], self.ctx.content_hashes[file] = sha, content
-            record = Record(key, outputs.files.packed(file), outputs.origins[file], diagnostics, used, images, sha, content,
-                            outputs.files.hash(file))
+            record = Record(key, outputs.origins[file], diagnostics, used, images, sha, content, outputs.files.hash(file))
             yield file, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
 
 

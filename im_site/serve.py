@@ -125,6 +125,9 @@ class Site:
                 config = load_config(self.config_path)
                 moment = self.options.now if self.fixed_clock else read_clock(None)
                 result = build(config, self.options.but(config_path=config.path, now=moment))
+                # Pages replayed from the cache are read now, in one go: the server's threads then
+                # answer from memory, never from the cache's database under a rebuild writing to it.
+                result.outputs.files.load_cached(sorted(result.outputs.files))
                 diagnostics = result.diagnostics
             except SiteError as exc:
                 diagnostics, result = exc.diagnostics, None
@@ -250,7 +253,7 @@ def _changed_files(served: tuple[OutputSet, int, dict[str, tuple[int, bytes]]], 
     old, _, ahead = served
     changed = {path for path in set(old.files).symmetric_difference(new.files) if path not in ahead}
     changed |= {path for path in new.files
-                if path in old.files and path not in ahead and old.files.packed(path) != new.files.packed(path)}
+                if path in old.files and path not in ahead and old.files.hash(path) != new.files.hash(path)}
     changed |= {path for path, (_, data) in ahead.items() if path not in kept and new.files.get(path) != data}
     return tuple(sorted(changed)) if len(changed) <= MAX_CHANGED else None
 

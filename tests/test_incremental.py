@@ -20,7 +20,7 @@ from PIL import Image
 
 from im_site import sources
 from im_site.build import build
-from im_site.cache import Cache
+from im_site.cache import Cache, Cached
 from im_site.config import load_config
 from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
@@ -349,6 +349,44 @@ def test_sources_whose_cache_entry_is_lost_are_read_after_all(demo, tmp_path):
     shutil.rmtree(demo / "_site")
     assert build_site(demo).exit_code == 0
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def test_a_body_edit_reads_no_replayed_page_from_the_cache(demo, tmp_path, monkeypatch):
+    """Replayed pages came back from the cache with their bytes, 38 MB of them at 10,000 pages,
+    though the output folder has them already: now only their hashes, their bytes when written."""
+    assert build_site(demo).exit_code == 0
+    loaded, real = [], Cached.load
+
+    def counting(self):
+        loaded.append(self.key)
+        return real(self)
+    monkeypatch.setattr(Cached, "load", counting)
+    EDITS["body"](demo)
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "changed in place" in result.stderr
+    assert loaded == []
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def test_pages_whose_stored_form_is_lost_or_damaged_are_never_published_so(demo, tmp_path):
+    """A page replayed from the cache is written from the bytes stored under its hash: one pruned
+    (by another build of the site sharing the cache) renders again; a damaged one is an error, with
+    the previous output left as it was, never a page of garbage."""
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = 'pages-bytes' ORDER BY key")]
+        db.execute("DELETE FROM entries WHERE namespace = 'pages-bytes' AND key = ?", (keys[0],))
+    shutil.rmtree(demo / "_site")
+    assert build_site(demo).exit_code == 0
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    before = snapshot_tree(demo / "_site")
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        db.execute("UPDATE entries SET value = CAST('rkaputt' AS BLOB) WHERE namespace = 'pages-bytes' AND key = ?", (keys[1],))
+    (demo / "_site" / "index.html").write_bytes(b"changed by hand")  # not as the cache recorded it: the whole tree is written
+    result = build_site(demo)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "a page in the build cache is damaged: delete the cache folder and build again" in result.stderr
+    assert snapshot_tree(demo / "_site") == {**before, "index.html": b"changed by hand"}
 
 
 def test_recently_changed_sources_are_always_read(demo, monkeypatch):
