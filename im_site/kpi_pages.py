@@ -22,6 +22,7 @@ from .kpi_sources import (
     kpi_role,
     load_definitions,
     load_snapshot,
+    warn_exposed,
     warn_missing,
     warn_unnamed_segments,
 )
@@ -108,6 +109,7 @@ def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
         kept, small, others = kpis.withhold_small_groups(source.snapshot(), minimum)
         snapshots.append(kept)
         withheld[kept.period], protecting[kept.period] = len(small), len(others)
+        warn_exposed(source, kpis.exposed(source.snapshot(), {*small, *others}, minimum), ctx.diagnostics)
     warn_unnamed_segments(definitions, sources, snapshots, ctx.diagnostics)
     correlations = [kpis.correlate(first, second, snapshots) for first, second in definitions.correlations]
     return KpiData(definitions, sources, snapshots, withheld, protecting, kpis.figures(definitions.kpis, snapshots),

@@ -110,16 +110,9 @@ def protecting_segments(snapshot: Snapshot, small: list[str], min_group_size: in
     """
     withheld = set(small)
     added: list[str] = []
-
-    def size(name: str) -> float:
-        return snapshot.respondents.get(name, math.inf)
-
     while True:
-        for kpi in sorted(snapshot.values):
-            group = [name for name in withheld if kpi in snapshot.segments.get(name, {})]
-            if not group or (len(group) > 1 and sum(map(size, group)) >= min_group_size):
-                continue
-            shown = sorted((size(name), name) for name, values in snapshot.segments.items()
+        for kpi in exposed(snapshot, withheld, min_group_size):
+            shown = sorted((snapshot.respondents.get(name, math.inf), name) for name, values in snapshot.segments.items()
                            if name not in withheld and kpi in values)
             if shown:
                 withheld.add(shown[0][1])
@@ -127,6 +120,18 @@ def protecting_segments(snapshot: Snapshot, small: list[str], min_group_size: in
                 break
         else:
             return sorted(added)
+
+
+def exposed(snapshot: Snapshot, withheld: set[str], min_group_size: int) -> dict[str, list[str]]:
+    """KPI id -> the withheld segments with a value for it, for each KPI with a company-wide value
+    whose withheld segments could be worked out from it: one alone, or several with fewer than
+    `min_group_size` respondents together (a segment without respondents counts as many)."""
+    found = {}
+    for kpi in sorted(snapshot.values):
+        group = sorted(name for name in withheld if kpi in snapshot.segments.get(name, {}))
+        if group and (len(group) == 1 or sum(snapshot.respondents.get(name, math.inf) for name in group) < min_group_size):
+            found[kpi] = group
+    return found
 
 
 def target_met(value: float, target: float | None, direction: Direction) -> bool | None:

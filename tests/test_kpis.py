@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli, said
 from im_site import kpis, svg
 
 DEFS = """
@@ -1114,3 +1114,20 @@ def test_protecting_segments_follows_every_kpi_the_withheld_ones_have() -> None:
     alone = kpis.Snapshot("2026-Q1", False, {"satisfaction": 70}, {"klein": {"satisfaction": 90}, "b": {"nps": 1}},
                           {"klein": 2, "b": 6})
     assert kpis.withhold_small_groups(alone, 5)[2] == []
+
+
+def test_a_company_wide_value_only_a_withheld_segment_has_a_value_for_is_a_warning(make_site) -> None:
+    """No shown store has an NPS, so none can be withheld to protect the small store's: the
+    company-wide NPS may be that store's own. The writer is told where, the build goes on."""
+    rows = "satisfaction,gross,72,40\nsatisfaction,mitte,61.25,16\nsatisfaction,xq-klein,93.17,3\nnps,xq-klein,57.13,3\n"
+    root = make_site({"content/kpis/kpis.yaml": PROTECT_DEFS,
+                      "content/kpis/2026-q1.md": "---\ntitle: Erstes Quartal\nperiod: 2026-Q1\nvalues:\n  satisfaction: 69.7\n"
+                                                 "  nps: 57.13\ndata: 2026-q1.csv\n---\nWerte.\n",
+                      "content/kpis/2026-q1.csv": "kpi,segment,value,respondents\n" + rows}, site_yaml=PROTECT_SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    assert said(result, "IM140") == [
+        "content/kpis/2026-q1.md:6: warning[IM140]: the company-wide value of 'nps' may give away what segment "
+        "'xq-klein', withheld for too few respondents, answered: no shown segment has a value for 'nps' to withhold "
+        "with it (hint: leave out the company-wide value of 'nps' in 2026-Q1, or the withheld segments' values for it)"]
+    assert sorted(data(root / "_site")["snapshots"][-1]["segments"]) == ["gross"]  # mitte protects it for satisfaction
