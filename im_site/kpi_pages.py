@@ -22,6 +22,7 @@ from .kpi_sources import (
     kpi_role,
     load_definitions,
     load_snapshot,
+    warn_exposed,
     warn_missing,
     warn_unnamed_segments,
 )
@@ -45,7 +46,8 @@ class KpiData:
     definitions: Definitions
     sources: list[SnapshotData]  # one per period, oldest first
     snapshots: list[Snapshot]  # small groups withheld
-    withheld: dict[str, int]  # period -> number of withheld segments
+    withheld: dict[str, int]  # period -> number of segments withheld for their few respondents
+    protecting: dict[str, int]  # period -> number of segments withheld so that those cannot be worked out
     table: dict[str, dict[str, Figure]]
     correlations: list[Correlation]
     min_group_size: int
@@ -102,14 +104,15 @@ def collect(ctx: RenderContext, result: BuildResult) -> KpiData | None:
     sources = choose_sources(loaded, ctx.config.languages, ctx.diagnostics)
     warn_missing(sources, definitions, ctx.diagnostics)
     minimum = ctx.config.settings.kpis.min_group_size
-    snapshots, withheld = [], {}
+    snapshots, withheld, protecting = [], {}, {}
     for source in sources:
-        kept, names = kpis.withhold_small_groups(source.snapshot(), minimum)
+        kept, small, others = kpis.withhold_small_groups(source.snapshot(), minimum)
         snapshots.append(kept)
-        withheld[kept.period] = len(names)
+        withheld[kept.period], protecting[kept.period] = len(small), len(others)
+        warn_exposed(source, kpis.exposed(source.snapshot(), {*small, *others}, minimum), ctx.diagnostics)
     warn_unnamed_segments(definitions, sources, snapshots, ctx.diagnostics)
     correlations = [kpis.correlate(first, second, snapshots) for first, second in definitions.correlations]
-    return KpiData(definitions, sources, snapshots, withheld, kpis.figures(definitions.kpis, snapshots),
+    return KpiData(definitions, sources, snapshots, withheld, protecting, kpis.figures(definitions.kpis, snapshots),
                    correlations, minimum)
 
 
@@ -295,12 +298,20 @@ def snapshot_view(ctx: RenderContext, data: KpiData, page: Page) -> dict[str, An
     segments = [{"name": _segment(data, name, lang), "respondents": snapshot.respondents.get(name),
                  "cells": [kpis.format_value(values[kpi.id], _unit(kpi, lang), lang) if kpi.id in values else "–"
                            for kpi in used]} for name, values in sorted(snapshot.segments.items())]
-    withheld = data.withheld.get(period, 0)
     return {"period": period, "baseline": snapshot.baseline, "rows": rows,
             "columns": [_label(kpi, lang) for kpi in used], "segments": segments,
-            "withheld": t["kpi_withheld_one" if withheld == 1 else "kpi_withheld"].format(count=withheld, minimum=data.min_group_size)
-            if withheld else None,
+            "withheld": withheld_text(data, period, t),
             "dashboard": dashboard_file(ctx, lang)}
+
+
+def withheld_text(data: KpiData, period: str, t: dict[str, str]) -> str | None:
+    """How many segments the snapshot does not show: those with too few respondents, and those
+    withheld with them so that their values cannot be worked out from the rest (counts only)."""
+    small, others = data.withheld.get(period, 0), data.protecting.get(period, 0)
+    texts = [t["kpi_withheld_one" if small == 1 else "kpi_withheld"].format(count=small, minimum=data.min_group_size)
+             if small else "",
+             t["kpi_withheld_more_one" if others == 1 else "kpi_withheld_more"].format(count=others) if others else ""]
+    return " ".join(text for text in texts if text) or None
 
 
 # ---------------------------------------------------------------- search

@@ -496,3 +496,19 @@ def warn_unnamed_segments(definitions: Definitions, chosen: list[SnapshotData], 
                 ("data",) if page.meta.data else ("period",))
             diagnostics.warning(page.path, line, "IM141", f"segment {segment!r} has no name in `segments:` of "
                                 f"{definitions.path}, so readers see its id", hint=f"add `{segment}: <name>` there")
+
+
+def warn_exposed(data: SnapshotData, exposed: dict[str, list[str]], diagnostics: Diagnostics) -> None:
+    """A company-wide value that still gives a withheld segment away: no shown segment has a value for
+    the KPI to withhold with it (kpis.protecting_segments), so the company-wide value may be the small
+    segment's own. The writer can leave one of the two out."""
+    page = data.page
+    for kpi_id, segments in exposed.items():
+        where = ("values", kpi_id) if kpi_id in page.meta.values else ("data",) if page.meta.data else ("period",)
+        names = ", ".join(map(repr, segments))
+        diagnostics.warning(page.path, page.line_of(where), "IM140",
+                            f"the company-wide value of {kpi_id!r} may give away what segment{'s' if len(segments) > 1 else ''} "
+                            f"{names}, withheld for too few respondents, answered: no shown segment has a value for "
+                            f"{kpi_id!r} to withhold with {'them' if len(segments) > 1 else 'it'}",
+                            hint=f"leave out the company-wide value of {kpi_id!r} in {page.meta.period}, "
+                                 "or the withheld segments' values for it")

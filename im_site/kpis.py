@@ -77,16 +77,61 @@ class Correlation:
         return len(self.points)
 
 
-def withhold_small_groups(snapshot: Snapshot, min_group_size: int) -> tuple[Snapshot, list[str]]:
-    """The snapshot without segments whose respondents are below the minimum, and their names.
+def withhold_small_groups(snapshot: Snapshot, min_group_size: int) -> tuple[Snapshot, list[str], list[str]]:
+    """The snapshot without segments whose respondents are below the minimum, and without the
+    segments withheld to protect them (`protecting_segments`); the names of both, each sorted.
 
     A segment without respondents information is kept: the rule protects survey
     answers, and figures such as sales per store carry no respondents.
     """
-    withheld = sorted(name for name, count in snapshot.respondents.items() if count < min_group_size)
+    small = sorted(name for name, count in snapshot.respondents.items() if count < min_group_size)
+    protecting = protecting_segments(snapshot, small, min_group_size)
+    withheld = set(small) | set(protecting)
     kept_segments = {name: values for name, values in snapshot.segments.items() if name not in withheld}
     kept_respondents = {name: count for name, count in snapshot.respondents.items() if name not in withheld}
-    return Snapshot(snapshot.period, snapshot.baseline, dict(snapshot.values), kept_segments, kept_respondents), withheld
+    return (Snapshot(snapshot.period, snapshot.baseline, dict(snapshot.values), kept_segments, kept_respondents),
+            small, protecting)
+
+
+def protecting_segments(snapshot: Snapshot, small: list[str], min_group_size: int) -> list[str]:
+    """The shown segments to withhold as well, so that no small segment's value follows from the rest.
+
+    A company-wide value that the segments make up (a sum, a mean, a mean weighted by the
+    respondents) gives away the one segment of that KPI it is not shown with: total minus the
+    rest, or (value x everyone - the shown segments' value x respondents) / its respondents, which,
+    unknown to a reader, is below `min_group_size`, so one of a handful of guesses. Whether the
+    segments make up the company-wide value cannot be told from figures rounded as they are, so
+    every company-wide value is taken to be one. For each KPI with a company-wide value, the
+    withheld segments that have a value for it must be none, or at least two with at least
+    `min_group_size` respondents together (two small teams of 2 would give away their 4); else the
+    shown segment with the fewest respondents that has a value for the KPI is withheld too (a
+    segment without respondents last; ties by name), until that holds for every KPI. A KPI no
+    shown segment has a value for cannot be helped this way and is left as it is.
+    """
+    withheld = set(small)
+    added: list[str] = []
+    while True:
+        for kpi in exposed(snapshot, withheld, min_group_size):
+            shown = sorted((snapshot.respondents.get(name, math.inf), name) for name, values in snapshot.segments.items()
+                           if name not in withheld and kpi in values)
+            if shown:
+                withheld.add(shown[0][1])
+                added.append(shown[0][1])
+                break
+        else:
+            return sorted(added)
+
+
+def exposed(snapshot: Snapshot, withheld: set[str], min_group_size: int) -> dict[str, list[str]]:
+    """KPI id -> the withheld segments with a value for it, for each KPI with a company-wide value
+    whose withheld segments could be worked out from it: one alone, or several with fewer than
+    `min_group_size` respondents together (a segment without respondents counts as many)."""
+    found = {}
+    for kpi in sorted(snapshot.values):
+        group = sorted(name for name in withheld if kpi in snapshot.segments.get(name, {}))
+        if group and (len(group) == 1 or sum(snapshot.respondents.get(name, math.inf) for name in group) < min_group_size):
+            found[kpi] = group
+    return found
 
 
 def target_met(value: float, target: float | None, direction: Direction) -> bool | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli
+from conftest import BASIC_SITE_YAML, NOW, build_site, readme_block, run_cli, said
 from im_site import kpis, svg
 
 DEFS = """
@@ -92,6 +92,8 @@ SNAPSHOTS = {
         complaints,filiale-ost,3.6,9
         satisfaction,kleinteam-zz,93.17,3
         nps,kleinteam-zz,57.13,3
+        satisfaction,filiale-west,65.55,6
+        nps,filiale-west,27.75,6
         satisfaction,lager-west,77,
         nps,lager-west,44,
     """,
@@ -129,7 +131,7 @@ SNAPSHOTS = {
 
 SITE = {"content/kpis/kpis.yaml": DEFS, **SNAPSHOTS}
 PUBLISHED = ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
-LATEST_SEGMENTS = {  # 2026-Q1 without the withheld kleinteam-zz (3 respondents < 5)
+LATEST_SEGMENTS = {  # 2026-Q1 without the withheld kleinteam-zz (3 respondents < 5) and filiale-west, which protects it
     "filiale-nord": {"satisfaction": 71, "nps": 33},
     "filiale-sued": {"satisfaction": 74.25, "nps": 41, "complaints": 2.1},
     "filiale-ost": {"satisfaction": 68, "nps": 30, "complaints": 3.6},
@@ -260,7 +262,8 @@ def section(html: str, marker: str) -> str:
 # ---------------------------------------------------------------- privacy and embargo
 
 def test_withheld_segment_appears_in_no_output_file(built: Path) -> None:
-    needles = [b"kleinteam-zz", b"kleinteam", b"93.17", b"93,17", b"57.13", b"57,13"]
+    needles = [b"kleinteam-zz", b"kleinteam", b"93.17", b"93,17", b"57.13", b"57,13",
+               b"filiale-west", b"65.55", b"65,55", b"27.75", b"27,75"]
     files = [p for p in built.rglob("*") if p.is_file()]
     assert len(files) > 10
     for path in files:
@@ -271,7 +274,9 @@ def test_withheld_segment_appears_in_no_output_file(built: Path) -> None:
     latest = document["snapshots"][-1]
     assert sorted(latest["segments"]) == sorted(LATEST_SEGMENTS)
     assert latest["respondents"] == {"filiale-nord": 40, "filiale-ost": 9, "filiale-sued": 12}
-    assert "1 Bereich mit weniger als 5 Antworten wird zum Schutz" in read(built, "kpis/2026-q1/index.html")
+    assert ("1 Bereich mit weniger als 5 Antworten wird zum Schutz kleiner Teams nicht gezeigt. Auch 1 weiterer "
+            "Bereich wird nicht gezeigt, damit sich die Werte der kleinen Teams nicht aus den übrigen Zahlen errechnen "
+            "lassen.") in read(built, "kpis/2026-q1/index.html")
 
 
 def test_embargoed_snapshot_is_absent_everywhere(built: Path) -> None:
@@ -564,8 +569,8 @@ def test_pearson_agrees_with_statistics_and_refuses_small_or_flat_samples() -> N
     assert kpis.pearson([1, 2], [3, 4]) is None
     assert kpis.pearson([1, 1, 1], [1, 2, 3]) is None
     snapshot = kpis.Snapshot("2026-Q1", False, {}, {"a": {"x": 1}, "b": {"x": 2}}, {"a": 4, "b": 5})
-    kept, withheld = kpis.withhold_small_groups(snapshot, 5)
-    assert withheld == ["a"] and list(kept.segments) == ["b"] and kept.respondents == {"b": 5}
+    kept, withheld, protecting = kpis.withhold_small_groups(snapshot, 5)  # no company-wide value: nothing follows
+    assert withheld == ["a"] and protecting == [] and list(kept.segments) == ["b"] and kept.respondents == {"b": 5}
     assert not math.isnan(kpis.json_number(0.1 + 0.2)) and kpis.json_number(0.1 + 0.2) == 0.3
 
 
@@ -861,7 +866,7 @@ def test_a_survey_tools_quoted_csv_with_empty_columns_beside_the_data_is_read(ma
     'kpi;segment;value;respondents;'", as if semicolons were not read at all)."""
     rows = ['"kpi";"segment";"value";"respondents";;', '"satisfaction";"";"61,5";"";;', '"nps";"";"-4";"";;',
             '"complaints";"";"2";"";;', '"satisfaction";"store-nord";"58,25";"31";;',
-            '"satisfaction";"store-klein";"99,75";"3";;', ";;;;;", ";;;;;"]
+            '"satisfaction";"store-klein";"99,75";"3";;', '"satisfaction";"store-west";"60,5";"12";;', ";;;;;", ";;;;;"]
     csv = ("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8")
     root = make_site({**SMALL_SITE, "content/kpis/2026-q1.csv": csv})
     result = build_site(root)
@@ -872,6 +877,7 @@ def test_a_survey_tools_quoted_csv_with_empty_columns_beside_the_data_is_read(ma
     assert snapshot["segments"] == {"store-nord": {"satisfaction": 58.25}}
     assert snapshot["respondents"] == {"store-nord": 31}
     assert 99.75 not in _numbers(document) and "store-klein" not in json.dumps(document)
+    assert "store-west" not in json.dumps(document)  # withheld too: store-klein's value would follow from it
 
 
 def test_a_misspelt_column_of_a_semicolon_csv_is_named(make_site) -> None:
@@ -977,3 +983,152 @@ def test_kpi_texts_written_per_language_without_a_site_language_are_a_warning(ma
         "content/kpis/kpis.yaml:3: warning[IM160]: 3 texts written per language with no text in 'fr' (kpis[0].label, "
         "kpis[2].label, kpis[2].unit): the KPI pages and figures in 'fr' show them in another language "
         "(hint: add fr: … to each)"]
+
+
+# ---------------------------------------------------------------- secondary suppression
+
+PROTECT_DEFS = """
+    kpis:
+      - id: satisfaction
+        label: {de: Zufriedenheit, en: Satisfaction}
+        category: engagement
+        unit: "%"
+        direction: up
+      - id: nps
+        label: NPS
+        category: impact
+        unit: ""
+        direction: up
+"""
+PROTECT_SITE_YAML = BASIC_SITE_YAML + "kpis: {min_group_size: 5}\n"
+
+
+def protect_site(make_site, values: str, rows: str) -> Path:
+    """One snapshot with the company-wide `values` and the CSV `rows` (kpi,segment,value,respondents), built."""
+    root = make_site({"content/kpis/kpis.yaml": PROTECT_DEFS,
+                      "content/kpis/2026-q1.md": f"---\ntitle: Erstes Quartal\nperiod: 2026-Q1\nvalues: {values}\n"
+                                                 "data: 2026-q1.csv\n---\nWerte je Filiale.\n",
+                      "content/kpis/2026-q1.en.md": "---\ntitle: First quarter\nperiod: 2026-Q1\n---\nPer store.\n",
+                      "content/kpis/2026-q1.csv": "kpi,segment,value,respondents\n" + rows},
+                     site_yaml=PROTECT_SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    return root / "_site"
+
+
+def shown_segments(site: Path) -> tuple[list[str], list[str]]:
+    """(the segments data/kpis.json has, the rows of the snapshot page's table of segments)."""
+    document = data(site)["snapshots"][-1]
+    assert sorted(document["segments"]) == sorted(document["respondents"])
+    return sorted(document["segments"]), row_headers(read(site, "kpis/2026-q1/index.html")).rows
+
+
+def assert_nowhere(site: Path, needles: list[bytes]) -> None:
+    for path in (p for p in site.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        for needle in needles:
+            assert needle not in content, f"{needle!r} found in {path.relative_to(site)}"
+
+
+# Four stores whose respondent-weighted means are the company-wide values, as a survey tool exports them.
+STORES = {"gross": (40, 72, 35), "mitte": (16, 61.25, 20), "xq-zweit": (8, 66.59, 27.31), "xq-klein": (3, 93.17, 57.13)}
+STORE_VALUES = "{satisfaction: 69.7348, nps: 31.4906}"
+
+
+def store_rows(stores: dict[str, tuple[int, float, float]]) -> str:
+    return "".join(f"satisfaction,{name},{sat},{count}\nnps,{name},{nps},{count}\n"
+                   for name, (count, sat, nps) in stores.items())
+
+
+def test_a_small_segment_is_not_given_away_by_the_company_wide_value_and_the_rest(make_site) -> None:
+    """With klein (3 respondents) withheld alone, its values followed from what was published: the
+    company-wide value times everyone, minus each shown store's value times its respondents, divided by
+    klein's respondents, a number below min_group_size that a reader tries out (1 to 4: 3 gives 93.17, the
+    others values a share cannot have or a few guesses). The next-smallest store, zweit, is withheld
+    with it, and neither its name nor its values are anywhere in the output; the page says why."""
+    shown_then = [(count, sat) for name, (count, sat, _) in STORES.items() if name != "xq-klein"]
+    guess = (69.7348 * (sum(count for count, _ in shown_then) + 3) - sum(c * v for c, v in shown_then)) / 3
+    assert round(guess, 2) == 93.17  # the arithmetic a reader could do before
+    site = protect_site(make_site, STORE_VALUES, store_rows(STORES))
+    in_json, on_page = shown_segments(site)
+    assert in_json == ["gross", "mitte"] and "xq-zweit" not in on_page and "gross" in on_page
+    assert data(site)["snapshots"][-1]["respondents"] == {"gross": 40, "mitte": 16}
+    assert_nowhere(site, [b"xq-klein", b"xq-zweit", b"93.17", b"93,17", b"57.13", b"57,13",
+                          b"66.59", b"66,59", b"27.31", b"27,31"])
+    assert ("1 Bereich mit weniger als 5 Antworten wird zum Schutz kleiner Teams nicht gezeigt. Auch 1 weiterer Bereich "
+            "wird nicht gezeigt, damit sich die Werte der kleinen Teams nicht aus den übrigen Zahlen errechnen lassen."
+            ) in read(site, "kpis/2026-q1/index.html")
+    assert ("1 segment with fewer than 5 respondents is not shown, to protect small teams. 1 more segment is not shown "
+            "either, so that the small teams&#39; values cannot be worked out from the other figures."
+            ) in read(site, "en/kpis/2026-q1/index.html")
+
+
+def test_two_small_segments_together_big_enough_need_no_third(make_site) -> None:
+    """Two withheld segments with 3 and 4 respondents: a reader works out only what the 7 answered
+    together, as of a segment of 7, so nothing more is withheld. Two of 2 each would give away what 4
+    answered together: the next-smallest is withheld with them."""
+    stores = {**STORES, "xq-klein2": (4, 55.55, 11.11)}
+    site = protect_site(make_site, STORE_VALUES, store_rows(stores))
+    assert shown_segments(site)[0] == ["gross", "mitte", "xq-zweit"]
+    html = read(site, "kpis/2026-q1/index.html")
+    assert "2 Bereiche mit weniger als 5 Antworten werden zum Schutz kleiner Teams nicht gezeigt." in html
+    assert "weiterer" not in html and "weitere Bereiche" not in html
+    tiny = {**STORES, "xq-klein": (2, 93.17, 57.13), "xq-klein2": (2, 55.55, 11.11)}
+    site = protect_site(make_site, STORE_VALUES, store_rows(tiny))
+    assert shown_segments(site)[0] == ["gross", "mitte"]
+
+
+def test_without_a_company_wide_value_to_work_from_nothing_more_is_withheld(make_site) -> None:
+    """Without a company-wide value for the small segment's KPIs, nothing published holds its
+    values: the other stores are all shown (the company-wide NPS is no help for satisfaction)."""
+    rows = store_rows({name: store for name, store in STORES.items() if name != "xq-klein"}) + "satisfaction,xq-klein,93.17,3\n"
+    site = protect_site(make_site, "{nps: 31.4906}", rows)
+    in_json, on_page = shown_segments(site)
+    assert in_json == ["gross", "mitte", "xq-zweit"] and "xq-zweit" in on_page
+    assert "weiterer" not in read(site, "kpis/2026-q1/index.html")
+
+
+def test_the_segment_withheld_to_protect_another_is_chosen_by_respondents_then_name(make_site) -> None:
+    """Two stores with the fewest respondents (8 each): the first by name is withheld, whichever
+    comes first in the file, and the same in every build."""
+    stores = {"zeta": (8, 66.59, 27.31), "gross": (40, 72, 35), "alpha": (8, 64.44, 24.44), "xq-klein": (3, 93.17, 57.13)}
+    first = protect_site(make_site, STORE_VALUES, store_rows(stores))
+    assert shown_segments(first)[0] == ["gross", "zeta"]
+    reordered = dict(reversed(list(stores.items())))
+    root = first.parent
+    (root / "content/kpis/2026-q1.csv").write_text("kpi,segment,value,respondents\n" + store_rows(reordered))
+    assert build_site(root).exit_code == 0
+    assert shown_segments(first)[0] == ["gross", "zeta"]
+
+
+def test_protecting_segments_follows_every_kpi_the_withheld_ones_have() -> None:
+    """The store withheld for satisfaction brings its NPS along, which the company-wide NPS would give
+    away in turn: the smallest store with an NPS is withheld too. A segment without respondents (sales
+    figures) comes last; a KPI no shown segment has cannot be helped by withholding more."""
+    snapshot = kpis.Snapshot("2026-Q1", False, {"satisfaction": 70, "nps": 30, "sales": 9},
+                             {"klein": {"satisfaction": 90, "sales": 1}, "b": {"satisfaction": 60, "nps": 20},
+                              "c": {"satisfaction": 61}, "d": {"nps": 31}, "e": {"nps": 32}, "lager": {"sales": 8}},
+                             {"klein": 2, "b": 6, "c": 7, "d": 9, "e": 10})
+    kept, small, protecting = kpis.withhold_small_groups(snapshot, 5)
+    assert small == ["klein"] and protecting == ["b", "d", "lager"]
+    assert sorted(kept.segments) == ["c", "e"] and kept.respondents == {"c": 7, "e": 10}
+    alone = kpis.Snapshot("2026-Q1", False, {"satisfaction": 70}, {"klein": {"satisfaction": 90}, "b": {"nps": 1}},
+                          {"klein": 2, "b": 6})
+    assert kpis.withhold_small_groups(alone, 5)[2] == []
+
+
+def test_a_company_wide_value_only_a_withheld_segment_has_a_value_for_is_a_warning(make_site) -> None:
+    """No shown store has an NPS, so none can be withheld to protect the small store's: the
+    company-wide NPS may be that store's own. The writer is told where, the build goes on."""
+    rows = "satisfaction,gross,72,40\nsatisfaction,mitte,61.25,16\nsatisfaction,xq-klein,93.17,3\nnps,xq-klein,57.13,3\n"
+    root = make_site({"content/kpis/kpis.yaml": PROTECT_DEFS,
+                      "content/kpis/2026-q1.md": "---\ntitle: Erstes Quartal\nperiod: 2026-Q1\nvalues:\n  satisfaction: 69.7\n"
+                                                 "  nps: 57.13\ndata: 2026-q1.csv\n---\nWerte.\n",
+                      "content/kpis/2026-q1.csv": "kpi,segment,value,respondents\n" + rows}, site_yaml=PROTECT_SITE_YAML)
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+    assert said(result, "IM140") == [
+        "content/kpis/2026-q1.md:6: warning[IM140]: the company-wide value of 'nps' may give away what segment "
+        "'xq-klein', withheld for too few respondents, answered: no shown segment has a value for 'nps' to withhold "
+        "with it (hint: leave out the company-wide value of 'nps' in 2026-Q1, or the withheld segments' values for it)"]
+    assert sorted(data(root / "_site")["snapshots"][-1]["segments"]) == ["gross"]  # mitte protects it for satisfaction
