@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
@@ -15,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NOW, build_site, snapshot_tree
+from conftest import NOW, build_site, shrink_photos, snapshot_tree
 from PIL import Image
 
 from im_site import sources
@@ -50,7 +49,7 @@ def _demo_sources(root: Path) -> Path:
                                     encoding="utf-8")
     for folder in ("content", "themes"):
         shutil.copytree(REPO / folder, root / folder)
-    _shrink_photos(root / "content/assets/images")
+    shrink_photos(root / "content/assets/images")  # the reuse and in-place updates to check, without encoding 1600-pixel variants
     return root
 
 
@@ -86,23 +85,6 @@ def demo(_demo_cache: tuple[Path, Path], monkeypatch) -> Path:
     shutil.copytree(template, place, symlinks=True)
     assert not (place / "_site").exists()
     return place
-
-
-def _shrink_photos(folder: Path) -> None:
-    """The demo's photos at 320 pixels wide: one variant each instead of three, and the same
-    reuse and in-place updates to check. Encoding the 1600-pixel variants took half of each
-    clean build here (test_images covers the variants). Shrunk once per test process."""
-    for path in sorted(folder.glob("*.jpg")):
-        path.write_bytes(_small_photo(path.name, path.read_bytes()))
-
-
-@functools.lru_cache(maxsize=None)
-def _small_photo(name: str, data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        small = image.resize((320, round(image.height * 320 / image.width)))
-    out = io.BytesIO()
-    small.save(out, "JPEG", quality=80)
-    return out.getvalue()
 
 
 def clean_build(root: Path, folder: Path, *args: str) -> dict[str, bytes]:

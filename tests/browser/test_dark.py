@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .conftest import NOW, clean_turn, desktop_tab, im_site, write_files
-from .test_accessibility import blocking_violations
+from .test_accessibility import blocking_violations, load_axe_with_every_page
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +26,10 @@ def axe() -> Any:
 
 
 @pytest.fixture(scope="module")
-def dark_tab(browser: Any) -> Iterator[Any]:
+def dark_tab(browser: Any, axe: Any) -> Iterator[Any]:
     """One desktop tab of a reader whose device asks for dark mode."""
     with desktop_tab(browser, color_scheme="dark") as watched:
+        load_axe_with_every_page(axe, watched)
         yield watched
 
 

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import shrink_photos
 
 from .conftest import NOW, REPO, write_files
 
@@ -20,11 +21,13 @@ MESSAGE = "content/messages/2026-04-kulanz-bis-25-euro.md"
 
 
 def demo_copy(target: Path) -> Path:
-    """The demo's sources (not its output or cache) in a folder the test may edit."""
+    """The demo's sources (not its output or cache) in a folder the test may edit, its photos
+    smaller (the dev server's first build is a cold one: no 1600-pixel variants to encode)."""
     target.mkdir()
     shutil.copy2(REPO / "site.yaml", target / "site.yaml")
     for folder in ("content", "themes"):
         shutil.copytree(REPO / folder, target / folder)
+    shrink_photos(target / "content/assets/images")
     return target
 
 
