@@ -49,6 +49,14 @@ class ForeignText(str):
     def __html__(self) -> str:
         return f"{_FOREIGN_OPEN}{escape(self.lang)}{_FOREIGN_MIDDLE}{escape(str(self))}{_FOREIGN_CLOSE}"
 
+    # A text with its numbers filled in is still in its language ("80 % (4 of 5 right)", from
+    # `|replace` in a template or `.format` in Python): it came out as a plain text, unmarked.
+    def format(self, *args: object, **kwargs: object) -> "ForeignText":
+        return ForeignText(str(self).format(*args, **kwargs), self.lang)
+
+    def replace(self, old: str, new: str, count: int = -1) -> "ForeignText":  # type: ignore[override]
+        return ForeignText(str(self).replace(old, new, count), self.lang)
+
 
 def mark_text_languages(text: str, html: bool = True) -> str:
     """A rendered file with its `ForeignText` markers resolved: in HTML element text a

@@ -709,7 +709,9 @@ def test_theme_texts_in_another_language_than_the_page_say_their_language(make_s
     pronunciation. Where no element can go (an attribute, the
     <title>) the text stays as it is; an <option> takes the `lang` itself."""
     root = make_site({"content/messages/a.md": "---\ntitle: Hallo\ndate: 2026-11-20\naudiences: [filiale]\n---\nText.\n",
-                      "content/messages/a.fr.md": "---\ntitle: Bonjour\ndate: 2026-11-20\naudiences: [filiale]\n---\nTexte.\n"},
+                      "content/messages/a.fr.md": "---\ntitle: Bonjour\ndate: 2026-11-20\naudiences: [filiale]\n---\nTexte.\n",
+                      "content/training/m.fr.md": "---\ntitle: Module\nquiz:\n  - question: Oui?\n    options: [Oui, Non]\n"
+                                                  "    answer: 0\n---\nTexte.\n"},
                      site_yaml=BASIC_SITE_YAML.replace("languages: [de, en]", "languages: [de, en, fr]")
                      .replace("{label: Nachrichten,", "{label: {de: Nachrichten, en: News},") + "search: {enabled: true}\n")
     assert build_site(root).exit_code == 0
@@ -722,6 +724,9 @@ def test_theme_texts_in_another_language_than_the_page_say_their_language(make_s
     assert 'data-text-none="No results." data-text-none-lang="en"' in french
     assert re.search(r'<option value="" lang="en">All audiences</option>', french)
     assert "<title>" in french and "<span" not in french.split("<title>")[1].split("</title>")[0]
+    # A text with numbers filled in (a template's |replace) is still English: it lost its lang.
+    module = (out / "fr/training/m/index.html").read_text(encoding="utf-8")
+    assert '<dd class="pass-mark" data-pass-mark="80"><span lang="en">80\u00a0% (1 of 1 questions right)</span></dd>' in module
     assert '<span lang=' not in (out / "index.html").read_text(encoding="utf-8")  # German texts on a German page
     for path in out.rglob("*"):
         if path.is_file() and path.suffix in (".html", ".xml", ".json", ".js"):
