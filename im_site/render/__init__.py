@@ -12,7 +12,7 @@ fills the templates, across processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -79,14 +79,43 @@ def preview_note(ctx: RenderContext, page: Page | None) -> dict[str, Any] | None
     return {"kind": kind, "moment": moment.astimezone(ctx.config.tz) if moment else None}
 
 
+def page_links(ctx: RenderContext, current_file: str | None) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """`href` and `asset` for one page, given as its values over the globals of the same names.
+
+    The same links as the globals', without Jinja handing each call the context to look up
+    `current_file` in, and each computed once per page: a page links the same few addresses (home,
+    the menu, feed, assets) from its head, header and footer.
+    """
+    links: dict[str, str] = {}
+    assets: dict[str, str] = {}
+
+    def href(url_path: str) -> str:
+        found = links.get(url_path)
+        if found is None:
+            address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
+            found = links[url_path] = link_from(ctx, current_file, page_file(address)) + hashmark + fragment
+        return found
+
+    def asset(name: str) -> str:
+        found = assets.get(name)
+        if found is None:
+            if name not in ctx.assets:
+                raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
+            found = assets[name] = link_from(ctx, current_file, ctx.assets[name])
+        return found
+
+    return href, asset
+
+
 def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     settings = ctx.config.settings
     switch = language_switch(ctx, job)
+    # The 404 page is served at whatever address was missing: its links start from the site's root.
+    current_file = None if job.file == NOT_FOUND else job.file
     return {
         "site": settings, "config": ctx.config, "lang": job.lang, "dir": text_direction(job.lang),
         "t": ctx.strings(job.lang),
-        # The 404 page is served at whatever address was missing: its links start from the site's root.
-        "current_file": None if job.file == NOT_FOUND else job.file, "page": job.page, "languages": ctx.config.languages,
+        "current_file": current_file, "page": job.page, "languages": ctx.config.languages,
         "home": ctx.lang_prefix(job.lang), "menu": menu_entries(ctx, job.lang),
         "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
         "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
@@ -184,7 +213,9 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
     """Render `job` into ctx.outputs; its text, or None when it failed (reported)."""
     env = ctx.theme.env
     assert env is not None
-    values = {**common_values(ctx, job), **job.values}
+    common = common_values(ctx, job)
+    href, asset = page_links(ctx, common["current_file"])
+    values = {**common, "href": href, "asset": asset, **job.values}
     if job.page is not None:
         values["content"] = page_html(ctx, job.page)
         values["hero"] = front_image(ctx, job.page, job.file)
