@@ -1196,6 +1196,19 @@ def test_a_theme_reads_texts_and_links_every_way_jinja_allows(make_site):
     assert f'<p class="probe">{probe.format("/", css, "/messages/index.html")}</p>' in (root / "_site/404.html").read_text()
 
 
+def test_a_pages_links_made_once_per_page_are_the_links_relative_makes():
+    """`relative_from` (a page's href and asset) takes a shortcut for targets outside the page's
+    first folder: for every pair of these paths it gives what `relative` gives."""
+    from itertools import product
+
+    from im_site.urls import relative, relative_from
+
+    folders = ["", "messages/", "messages/x/", "messagesx/", "en/messages/a b/", "ü/", "assets/"]
+    files = [folder + name for folder, name in product(folders, ["index.html", "site.css", "a b.html"])]
+    for source, target in product(files, files + ["messages", "en"]):
+        assert relative_from(source)(target) == relative(source, target), (source, target)
+
+
 def test_a_page_chooses_a_template_of_the_theme(make_site):
     """A contact page or a landing page in a layout of its own: `template:` names a theme template
     (which a check for templates that show nowhere counts as used); a name the theme lacks is an

@@ -80,6 +80,8 @@ class RenderContext:
     page_hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256 of each cached page, for manifest.json
     content_hashes: dict[str, str] = field(default_factory=dict)  # file -> pagecache.content_hash of each cached page
     _strings: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: render/__init__.py's values of each language that are the same on all its pages.
+    language_values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def styles(self) -> list[str]:
