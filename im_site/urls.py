@@ -11,7 +11,7 @@ import posixpath
 import re
 import unicodedata
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 if TYPE_CHECKING:
@@ -104,6 +104,20 @@ def relative(from_file: str, to_file: str) -> str:
     while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
         common += 1
     return quote_path("/".join([".."] * (len(start) - common) + target[common:]))
+
+
+def relative_from(from_file: str) -> Callable[[str], str]:
+    """`relative` from one file, for the many links of one page: its folders are split once, and
+    a target outside its first folder (the assets, other sections: most of a page's links) needs
+    no comparing: it is the way up to the root and the target."""
+    start = from_file.split("/")[:-1]
+    if not start:
+        return quote_path
+    first, up = start[0] + "/", "../" * len(start)
+
+    def link(to_file: str) -> str:
+        return relative(from_file, to_file) if to_file.startswith(first) else quote_path(up + to_file)
+    return link
 
 
 def quote_path(path: str) -> str:

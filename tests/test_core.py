@@ -1175,6 +1175,45 @@ def test_a_theme_changes_the_brand_and_the_footer_without_copying_base_html(make
     assert footer.index('<p class="impressum">Impressum</p>') < footer.index('class="footer-links"')
 
 
+def test_a_theme_reads_texts_and_links_every_way_jinja_allows(make_site):
+    """The render phase hands each page `t` as a dict whose keys are also attributes, and `href` and
+    `asset` of its own (links computed once per page): a theme still gets the same from `t.x`,
+    `t['x']`, `t.get('x')` and dict methods (a text named `items` does not hide `t.items()`), and the
+    same links from a macro imported with context, an include, the 404 page and two calls in a row."""
+    root = make_site({
+        **SITE,
+        "themes/marke/theme.yaml": "extends: default\nstrings:\n  de:\n    slogan: Frisch.\n    items: Dinge\n",
+        "themes/marke/templates/partials/links.html": "{% macro links(target) %}<i>{{ href(target) }}|{{ href(target) }}"
+                                                      "|{{ asset('site.css') }}</i>{% endmacro %}",
+        "themes/marke/templates/partials/inc.html": "<u>{{ href(home ~ 'messages/') }}|{{ t.slogan }}</u>",
+        "themes/marke/templates/base.html": (
+            '{% extends "default:base.html" %}\n{% from "partials/links.html" import links with context %}\n'
+            '{% block footer %}<p class="probe">{{ t.slogan }}|{{ t["slogan"] }}|{{ t.get("slogan") }}|'
+            '{{ t.get("nichts", "-") }}|{{ "slogan" in t }}|{{ t["items"] }}|{{ t.items()|list|length > 10 }}|'
+            '{{ links(home) }}{% include "partials/inc.html" %}</p>{{ super() }}{% endblock %}\n'),
+    }, site_yaml=run_site_yaml("theme: marke\n"))
+    result = build_site(root)
+    assert result.exit_code == 0 and "IM040" not in result.stderr, result.stderr
+    css = next((root / "_site/assets").glob("site.*.css")).name
+    probe = 'Frisch.|Frisch.|Frisch.|-|True|Dinge|True|<i>{0}index.html|{0}index.html|{0}assets/{1}</i><u>{2}|Frisch.</u>'
+    assert f'<p class="probe">{probe.format("../../", css, "../index.html")}</p>' in (root / "_site/messages/frische/index.html").read_text()
+    assert f'<p class="probe">{probe.format("", css, "messages/index.html")}</p>' in (root / "_site/index.html").read_text()
+    assert f'<p class="probe">{probe.format("/", css, "/messages/index.html")}</p>' in (root / "_site/404.html").read_text()
+
+
+def test_a_pages_links_made_once_per_page_are_the_links_relative_makes():
+    """`relative_from` (a page's href and asset) takes a shortcut for targets outside the page's
+    first folder: for every pair of these paths it gives what `relative` gives."""
+    from itertools import product
+
+    from im_site.urls import relative, relative_from
+
+    folders = ["", "messages/", "messages/x/", "messagesx/", "en/messages/a b/", "ü/", "assets/"]
+    files = [folder + name for folder, name in product(folders, ["index.html", "site.css", "a b.html"])]
+    for source, target in product(files, files + ["messages", "en"]):
+        assert relative_from(source)(target) == relative(source, target), (source, target)
+
+
 def test_a_page_chooses_a_template_of_the_theme(make_site):
     """A contact page or a landing page in a layout of its own: `template:` names a theme template
     (which a check for templates that show nowhere counts as used); a name the theme lacks is an

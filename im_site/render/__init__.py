@@ -12,7 +12,7 @@ fills the templates, across processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -29,7 +29,7 @@ from ..rules import as_moment
 from ..slugs import slugify
 from ..social import is_card, og_image_url
 from ..theme_checks import template_hint
-from ..urls import atom_id, page_file
+from ..urls import atom_id, page_file, relative_from
 from . import errors
 from .bodies import front_image, page_html
 from .context import NOT_FOUND, Job, RenderContext, folder_url, format_date, link_from, template_path, text_direction
@@ -79,28 +79,73 @@ def preview_note(ctx: RenderContext, page: Page | None) -> dict[str, Any] | None
     return {"kind": kind, "moment": moment.astimezone(ctx.config.tz) if moment else None}
 
 
+def page_links(ctx: RenderContext, current_file: str | None) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """`href` and `asset` for one page, given as its values over the globals of the same names.
+
+    The same links as the globals', without Jinja handing each call the context to look up
+    `current_file` in, and each computed once per page: a page links the same few addresses (home,
+    the menu, feed, assets) from its head, header and footer.
+    """
+    links: dict[str, str] = {}
+    assets: dict[str, str] = {}
+    link = (relative_from(current_file) if current_file is not None
+            else lambda target: link_from(ctx, None, target))
+
+    def href(url_path: str) -> str:
+        found = links.get(url_path)
+        if found is None:
+            address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
+            found = links[url_path] = link(page_file(address)) + hashmark + fragment
+        return found
+
+    def asset(name: str) -> str:
+        found = assets.get(name)
+        if found is None:
+            if name not in ctx.assets:
+                raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
+            found = assets[name] = link(ctx.assets[name])
+        return found
+
+    return href, asset
+
+
 def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
-    settings = ctx.config.settings
+    same = _language_values(ctx, job.lang)
     switch = language_switch(ctx, job)
+    # The 404 page is served at whatever address was missing: its links start from the site's root.
+    current_file = None if job.file == NOT_FOUND else job.file
+    # Each page its own copies of the lists and dicts: a template that changed one changed only its page.
     return {
-        "site": settings, "config": ctx.config, "lang": job.lang, "dir": text_direction(job.lang),
-        "t": ctx.strings(job.lang),
-        # The 404 page is served at whatever address was missing: its links start from the site's root.
-        "current_file": None if job.file == NOT_FOUND else job.file, "page": job.page, "languages": ctx.config.languages,
-        "home": ctx.lang_prefix(job.lang), "menu": menu_entries(ctx, job.lang),
+        "site": same["site"], "config": ctx.config, "lang": job.lang, "dir": same["dir"], "t": same["t"],
+        "current_file": current_file, "page": job.page, "languages": ctx.config.languages,
+        "home": same["home"], "menu": list(same["menu"]),
         "live_reload": ctx.options.live_reload, "audience_build": ctx.options.audience,
-        "audiences": {a.id: label_for(a.label, job.lang) for a in settings.audiences},
-        "pillars": {p.id: label_for(p.label, job.lang) for p in settings.pillars},
+        "audiences": dict(same["audiences"]), "pillars": dict(same["pillars"]),
         # The 404 page has no address of its own: a canonical link would name /404.html.
         "canonical": None if job.file == NOT_FOUND else ctx.absolute(folder_url(job.file)),
-        "feed": _feed_for(ctx, job.lang),
+        "feed": same["feed"],
         "switch": switch,
         "alternates": hreflang_alternates(ctx, job, switch),
-        "styles": ctx.styles, "scripts": ctx.scripts,
+        "styles": list(same["styles"]), "scripts": list(same["scripts"]),
         "og_image": og_image_url(ctx, job.page),
         # Booleans only: a version id in page HTML would change every page's hash between versions.
         "versioning": {"whats_new": ctx.options.version is not None, "list": ctx.options.published},
     }
+
+
+def _language_values(ctx: RenderContext, lang: str) -> dict[str, Any]:
+    """The values of `common_values` that are the same on every page of `lang`, worked out once per
+    language (the menu, the labels, the feed): rendering starts once every page is planned."""
+    found = ctx.language_values.get(lang)
+    if found is None:
+        settings = ctx.config.settings
+        found = ctx.language_values[lang] = {
+            "site": settings, "dir": text_direction(lang), "t": ctx.strings(lang), "home": ctx.lang_prefix(lang),
+            "menu": menu_entries(ctx, lang),
+            "audiences": {a.id: label_for(a.label, lang) for a in settings.audiences},
+            "pillars": {p.id: label_for(p.label, lang) for p in settings.pillars},
+            "feed": _feed_for(ctx, lang), "styles": ctx.styles, "scripts": ctx.scripts}
+    return found
 
 
 def _feed_for(ctx: RenderContext, lang: str) -> str | None:
@@ -184,7 +229,9 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
     """Render `job` into ctx.outputs; its text, or None when it failed (reported)."""
     env = ctx.theme.env
     assert env is not None
-    values = {**common_values(ctx, job), **job.values}
+    common = common_values(ctx, job)
+    href, asset = page_links(ctx, common["current_file"])
+    values = {**common, "href": href, "asset": asset, **job.values}
     if job.page is not None:
         values["content"] = page_html(ctx, job.page)
         values["hero"] = front_image(ctx, job.page, job.file)
