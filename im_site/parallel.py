@@ -34,7 +34,7 @@ def default_workers() -> int:
 
 
 def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T], workers: int,
-                 size: int) -> Iterator[R]:
+                 size: int, before_fork: Callable[[], None] | None = None) -> Iterator[R]:
     """Everything `work` yields for each batch of `size` consecutive `items`, batch by batch, in order.
 
     Each child takes the next batch nobody has taken yet, until none is
@@ -42,7 +42,8 @@ def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T],
     drew cheap batches (short pages) takes more of them, so the children
     finish together however the cost is spread over the items. Results are
     handed on in the order of the batches, whichever child made them; the
-    caller should fold each in before taking the next.
+    caller should fold each in before taking the next. `before_fork` runs in this process
+    when children are about to be made (to do once what each child would do).
     """
     workers = min(workers, max(1, len(items) // MIN_ITEMS_PER_WORKER))
     batches = list(batched(items, size))
@@ -54,6 +55,8 @@ def fork_batches(work: Callable[[Sequence[T]], Iterable[R]], items: Sequence[T],
     # a rebuild that renders a few pages never does, and the imports cost it about 15 ms.
     import multiprocessing
 
+    if before_fork is not None:
+        before_fork()
     context = multiprocessing.get_context("fork")
     try:
         taken = context.Value("q", 0)  # the next batch to take, in memory shared with the children
