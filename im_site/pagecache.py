@@ -84,6 +84,8 @@ class PageCache:
         self.reused = 0
         #: Whether keys are made where each page renders rather than in `replay` (see there).
         self._keys_later = False
+        #: Every page stored so far in this build (a build renders in rounds, each storing its pages).
+        self._stored: set[str] = set()
 
     @classmethod
     def of(cls, ctx: "RenderContext") -> "PageCache | None":
@@ -198,9 +200,11 @@ class PageCache:
         self.cache.put_many(self.bytes_namespace, ((outputs.files.hash(file), pack_page(outputs.files.packed(file)))
                                                    for file in files))
         self.cache.put_many(self.namespace, self._entries(records, files))
+        self._stored.update(files)
         # Stored forms no record names any more (a page edited 100 times left 100), beyond those
-        # other builds of the site may be replaying (the slack).
-        self.cache.prune(self.bytes_namespace, {outputs.files.hash(file) for file in {*self.keys, *files}
+        # other builds of the site may be replaying (the slack). Those of every round so far: a
+        # later round's few pages alone once pruned the forms of all the others.
+        self.cache.prune(self.bytes_namespace, {outputs.files.hash(file) for file in {*self.keys, *self._stored}
                                                 if file in outputs.files})
 
     def _entries(self, records: dict[str, tuple], files: list[str]) -> Iterator[tuple[str, bytes]]:

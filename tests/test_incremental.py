@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import re
 import shutil
 import sqlite3
@@ -369,6 +370,27 @@ def test_pages_whose_stored_form_is_lost_or_damaged_are_never_published_so(demo,
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "a page in the build cache is damaged: delete the cache folder and build again" in result.stderr
     assert snapshot_tree(demo / "_site") == {**before, "index.html": b"changed by hand"}
+
+
+def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monkeypatch):
+    """A build renders in rounds (content pages, then the generated ones), each storing its pages;
+    the second round's few pages alone were taken as all there were to keep, and where a site had
+    more than a thousand pages every other page's stored form was deleted, so that the next
+    rebuild rendered them all again (a body edit at 10,000 pages: 12 s instead of 2)."""
+    kept: list[set[str]] = []
+    real = Cache.prune
+
+    def watching(self, namespace, keep, slack=3):
+        if namespace == "pages-bytes":
+            kept.append(set(keep))
+        return real(self, namespace, keep, slack)
+    monkeypatch.setattr(Cache, "prune", watching)
+    assert build_site(cold_demo).exit_code == 0
+    with sqlite3.connect(cold_demo / ".im-site-cache" / Cache.FILE) as db:
+        named = {pickle.loads(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
+    assert len(kept) >= 2 and len(named) > 50
+    for keep in kept[1:]:  # each prune after the first round keeps what every round stored
+        assert named <= keep
 
 
 def test_recently_changed_sources_are_always_read(demo, monkeypatch):
