@@ -18,7 +18,10 @@ feeds (LISTINGS) are cached the same way, keyed by the sources of every page
 they hold; the few other generated pages render every time.
 
 Entries are stored by output file and overwritten when the key changes, so
-the cache holds one entry per page however many builds run.
+the cache holds one entry per page however many builds run. A page's bytes
+are stored apart, under their hash (`<namespace>-bytes`), and read only when
+the page is written (cache.Cached): most replayed pages are in the output
+folder already, unchanged.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ _HASH_LIMIT = 16_000_000
 
 @dataclasses.dataclass(frozen=True)
 class Record:
-    """What rendering one page did: its bytes and every side effect to replay."""
+    """What rendering one page did: every side effect to replay, and the hash its bytes are kept under."""
 
     key: str
     origin: str
