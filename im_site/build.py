@@ -267,11 +267,16 @@ def _check_unlinked_translations(published: list[Page], config: Config, diagnost
     other way round: the two files, named as translations, were silently no longer linked, so the
     language switch led to the home page, freshness went unchecked and the acknowledgement ids differed."""
     by_file_key: dict[str, list[Page]] = {}
+    languages = config.languages
     for page in published:
-        by_file_key.setdefault(file_translation_key(page.kind, page.rel, config.languages), []).append(page)
-    taken = {(page.translation_key, page.lang) for page in published}
+        by_file_key.setdefault(file_translation_key(page.kind, page.rel, languages), []).append(page)
+    taken: set[tuple[str, str]] | None = None
     for pages in by_file_key.values():
         keyed = sorted((page for page in pages if page.meta.translation_key), key=lambda page: page.path)
+        if not keyed or len(keyed) == len(pages):  # most files: no key in any language, or one in each
+            continue
+        if taken is None:
+            taken = {(page.translation_key, page.lang) for page in published}
         for page in sorted(pages, key=lambda page: page.path):
             other = next((o for o in keyed if o.lang != page.lang and (o.translation_key, page.lang) not in taken), None)
             if page.meta.translation_key or other is None:
