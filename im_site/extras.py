@@ -22,9 +22,10 @@ from urllib.parse import quote
 from .config import IdLabel, label_for
 from .feeds import FEED_ENTRIES, FeedEntry
 from .listings import paginated
-from .model import Page, Part
+from .model import Page
 from .render.context import Job
 from .rules import as_moment
+from .training import lesson_name
 from .urls import absolute, page_file
 
 if TYPE_CHECKING:
@@ -118,8 +119,8 @@ def check_translated(ctx: "RenderContext") -> None:
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
         if original is None or getattr(page.meta, "draft", False):
             continue
-        theirs = {_part_name(part, original.lang): part for part in original.parts[1:]}
-        pairs = [(page.parts[0], original.parts[0])] + [(part, theirs.get(_part_name(part, page.lang)))
+        theirs = {lesson_name(part, original.lang): part for part in original.parts[1:]}
+        pairs = [(page.parts[0], original.parts[0])] + [(part, theirs.get(lesson_name(part, page.lang)))
                                                          for part in page.parts[1:]]
         for part, other in pairs:
             # Only text with words: a table of figures, a picture or an empty body is the same in every language.
@@ -128,11 +129,6 @@ def check_translated(ctx: "RenderContext") -> None:
                 ctx.diagnostics.warning(part.path, part.body_line, "IM151",
                                         f"the text is word for word that of {other.path}: not translated yet",
                                         hint="translate it, or keep draft: true in the page until it is")
-
-
-def _part_name(part: Part, lang: str) -> str:
-    """A lesson file's name without its language: what pairs it with its original's."""
-    return part.rel.rsplit("/", 1)[-1].removesuffix(".md").removesuffix(f".{lang}")
 
 
 def _audience_names(page: Page) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Config, check_option_values
+from .content import split_language
 from .diagnostics import fail, tidy_path
 from .slugs import slugify
 from .sources import is_windows_reserved
@@ -265,9 +266,9 @@ def new_translation(config: Config, kind: str, title: str, lang: str | None, ori
             raise fail(target.relative_to(config.root).as_posix(), None, "IM012", "already exists; refusing to overwrite it",
                        hint="edit that file; to see what changed in the original, compare the hash in its translated_from "
                             "with `im-site check --hashes`")
-    texts = [_translation_text(_read_original(source, config),
-                               {"title": title.strip(), "translated_from": hash_now, "lang": lang} if source == index else None)
-             for source, _ in targets]
+    # The page's own file gets its new head; lesson files are copied as they are.
+    texts = [_translation_text(_read_original(source, config), title.strip(), hash_now, lang) if source == index
+             else _read_original(source, config) for source, _ in targets]
     written: list[Path] = []
     try:
         for (_, target), text in zip(targets, texts):
@@ -301,7 +302,7 @@ def _original_file(config: Config, kind: str, original: Path) -> Path:
         rel = path.resolve().relative_to(config.content_dir.resolve()).as_posix()
     except ValueError:
         raise fail(shown, None, "IM010", "is not under this site's content/ folder") from None
-    if _language_of(path.name, config) is not None:
+    if _language_of(path.name, config):
         raise fail(shown, None, "IM007", "is a translation itself; translations start from the original "
                    f"(the page in {config.settings.language!r})")
     parts = rel.split("/")
@@ -314,31 +315,25 @@ def _original_file(config: Config, kind: str, original: Path) -> Path:
     return config.content_dir / rel
 
 
-def _language_of(name: str, config: Config) -> str | None:
-    """The language suffix of a content file's name (`x.en.md`), if it has one of the site's."""
-    parts = name.split(".")
-    return parts[-2] if len(parts) >= 3 and parts[-2] in config.settings.languages else None
+def _language_of(name: str, config: Config) -> str:
+    """The language suffix of a content file's name (`x.en.md`: 'en'), '' for none of the site's."""
+    return split_language(name.removesuffix(".md"), config.languages)[1]
 
 
 def _lesson_files(folder: Path, config: Config) -> list[Path]:
     """A folder module's lesson files in the original language, sorted by name."""
     return sorted(path for path in folder.glob("*.md")
-                  if path.name != "index.md" and path.is_file() and _language_of(path.name, config) is None)
+                  if path.name != "index.md" and path.is_file() and not _language_of(path.name, config))
 
 
-def _translation_text(text: str, set_fields: dict[str, str] | None) -> str:
-    """The original's file as its translation starts: the same front matter and text, the original's
-    title, draft state, `translated_from` and aliases replaced by `set_fields` (for the page's own
-    file; a lesson file is copied as it is)."""
-    if set_fields is None:
-        return text
+def _translation_text(text: str, title: str, source_hash: str, lang: str) -> str:
+    """The original's file as its translation starts: the same front matter and text, but for the
+    original's title, draft state, `translated_from` and aliases, which give way to the new head."""
     newline = "\r\n" if "\r\n" in text else "\n"  # as the original's file has them (Windows editors)
     lines = text.split(newline)
-    if not lines or lines[0].rstrip() != "---":
-        return _translation_text(f"---{newline}---{newline}" + text, set_fields)
     end = next((index for index in range(1, len(lines)) if lines[index].rstrip() in ("---", "...")), None)
-    if end is None:
-        return text
+    if lines[0].rstrip() != "---" or end is None:  # no front matter: the new head only
+        lines, end = ["---", "---", *lines], 1
     kept: list[str] = []
     skipping = False  # in a field not copied: its key's line and those continuing its value
     for line in lines[1:end]:
@@ -349,8 +344,7 @@ def _translation_text(text: str, set_fields: dict[str, str] | None) -> str:
             skipping = False
         if not skipping:
             kept.append(line)
-    lang = set_fields["lang"]
-    head = [f"title: {_yaml_string(set_fields['title'])}",
-            f"translated_from: \"{set_fields['translated_from']}\"   # the original's hash (im-site check --hashes)",
+    head = [f"title: {_yaml_string(title)}",
+            f'translated_from: "{source_hash}"   # the original\'s hash (im-site check --hashes)',
             f"draft: true                       # {_DRAFT_NOTE.get(lang, _DRAFT_NOTE['en'])}"]
     return newline.join([lines[0], *head, *kept, *lines[end:]])

@@ -22,7 +22,7 @@ from .config import label_for, primary_language
 from .content import split_language
 from .foreign import ForeignText
 from .markdown import Heading
-from .model import Page
+from .model import Page, Part
 from .render.bodies import expires_first, goes_live_later
 from .render.context import INVALID, Job, RenderContext
 from .slugs import slugify
@@ -379,11 +379,13 @@ def _answer_text(answers: list[int]) -> str:
 
 def _lesson_files(page: Page) -> dict[str, str]:
     """A folder module's lesson files by name without language (`03-interne-kundschaft`): path."""
-    found = {}
-    for part in page.parts[1:]:
-        name = posixpath.basename(part.rel).removesuffix(".md").removesuffix(f".{page.lang}")
-        found[name] = part.path
-    return found
+    return {lesson_name(part, page.lang): part.path for part in page.parts[1:]}
+
+
+def lesson_name(part: Part, lang: str) -> str:
+    """A lesson file's name without its language (`03-interne-kundschaft`): what pairs a
+    translation's lesson with its original's."""
+    return posixpath.basename(part.rel).removesuffix(".md").removesuffix(f".{lang}")
 
 
 def untranslated_lessons(ctx: RenderContext, page: Page) -> list[dict[str, str]]:
