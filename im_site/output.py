@@ -93,13 +93,12 @@ class Blobs(MutableMapping[str, bytes]):
     def load_cached(self, paths: list[str]) -> None:
         """Read the pages of `paths` still in the cache's database, a few hundred a query: before
         writing a whole tree, instead of one query each from the writing threads."""
-        wanted: dict[tuple[int, str], list[tuple[str, Cached]]] = {}
+        wanted: dict[tuple[Any, str], list[tuple[str, Cached]]] = {}
         for path in paths:
             value = self._data[path]
             if type(value) is Cached:
-                wanted.setdefault((id(value.cache), value.namespace), []).append((path, value))
-        for group in wanted.values():
-            cache, namespace = group[0][1].cache, group[0][1].namespace
+                wanted.setdefault((value.cache, value.namespace), []).append((path, value))
+        for (cache, namespace), group in wanted.items():
             found = cache.get_many(namespace, sorted({value.key for _, value in group}), unpack_page)
             for path, value in group:
                 loaded = found.get(value.key)
