@@ -43,14 +43,11 @@ def install_globals(ctx: RenderContext) -> None:
 
     @jinja2.pass_context
     def href(context: Any, url_path: str) -> str:
-        address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
-        return link_from(ctx, context["current_file"], page_file(address)) + hashmark + fragment
+        return _href(lambda target: link_from(ctx, context["current_file"], target), url_path)
 
     @jinja2.pass_context
     def asset(context: Any, name: str) -> str:
-        if name not in ctx.assets:
-            raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
-        return link_from(ctx, context["current_file"], ctx.assets[name])
+        return _asset(ctx, lambda target: link_from(ctx, context["current_file"], target), name)
 
     @jinja2.pass_context
     def label(context: Any, value: Any) -> str:
@@ -94,19 +91,29 @@ def page_links(ctx: RenderContext, current_file: str | None) -> tuple[Callable[[
     def href(url_path: str) -> str:
         found = links.get(url_path)
         if found is None:
-            address, hashmark, fragment = url_path.partition("#")  # a menu entry's `/werte/#haltung`
-            found = links[url_path] = link(page_file(address)) + hashmark + fragment
+            found = links[url_path] = _href(link, url_path)
         return found
 
     def asset(name: str) -> str:
         found = assets.get(name)
         if found is None:
-            if name not in ctx.assets:
-                raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
-            found = assets[name] = link(ctx.assets[name])
+            found = assets[name] = _asset(ctx, link, name)
         return found
 
     return href, asset
+
+
+def _href(link: Callable[[str], str], url_path: str) -> str:
+    """The link to a site address (`/werte/` or a menu entry's `/werte/#haltung`), made by `link`."""
+    address, hashmark, fragment = url_path.partition("#")
+    return link(page_file(address)) + hashmark + fragment
+
+
+def _asset(ctx: RenderContext, link: Callable[[str], str], name: str) -> str:
+    """The link to a theme or brand file by its name, made by `link`."""
+    if name not in ctx.assets:
+        raise jinja2.TemplateRuntimeError(f"unknown asset {name!r}")
+    return link(ctx.assets[name])
 
 
 def common_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
