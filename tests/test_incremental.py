@@ -24,7 +24,7 @@ from im_site.cache import Cache, Cached
 from im_site.config import load_config
 from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
-from im_site.pagecache import LISTINGS, faithful
+from im_site.pagecache import LISTINGS, _load, faithful
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -372,6 +372,23 @@ def test_pages_whose_stored_form_is_lost_or_damaged_are_never_published_so(demo,
     assert snapshot_tree(demo / "_site") == {**before, "index.html": b"changed by hand"}
 
 
+def test_damaged_or_old_records_of_pages_render_those_pages_again(demo, tmp_path):
+    """A page's record that does not load (damaged, or of an older im-site, which pickled it as a
+    dataclass) is a miss: that page renders again; the others are replayed."""
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = 'pages' ORDER BY key")]
+        old = pickle.dumps(Cached(None, "pages-bytes", "0" * 32), protocol=pickle.HIGHEST_PROTOCOL)  # a dataclass
+        for key, value in zip(keys, (b"kaputt", pickle.dumps((1, 2)), old)):
+            db.execute("UPDATE entries SET value = ? WHERE namespace = 'pages' AND key = ?", (value, key))
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "Traceback" not in result.stderr, result.stderr
+    assert f"({len(keys) - 3} pages reused" in result.stderr and "0 files changed in place" in result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    again = build_site(demo, "-v")  # stored anew
+    assert f"({len(keys)} pages reused" in again.stderr and "0 files changed in place" in again.stderr
+
+
 def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monkeypatch):
     """A build renders in rounds (content pages, then the generated ones), each storing its pages;
     the second round's few pages alone were taken as all there were to keep, and where a site had
@@ -387,7 +404,7 @@ def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monke
     monkeypatch.setattr(Cache, "prune", watching)
     assert build_site(cold_demo).exit_code == 0
     with sqlite3.connect(cold_demo / ".im-site-cache" / Cache.FILE) as db:
-        named = {pickle.loads(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
+        named = {_load(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
     assert len(kept) >= 2 and len(named) > 50
     for keep in kept[1:]:  # each prune after the first round keeps what every round stored
         assert named <= keep
