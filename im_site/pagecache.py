@@ -149,8 +149,10 @@ class PageCache:
         if " at 0x" in values:  # an object without a faithful repr: render it every time
             return None
         # A page job shows its own page and names those in its values (prerequisites); a listing
-        # or feed may show anything of the pages it holds.
-        held = sorted({p.path: p for p in pages_in(job.values)}.values(), key=lambda p: p.path) if job.values else []
+        # or feed may show anything of the pages it holds. Values whose repr names no page hold
+        # none (`faithful`): not walked (a module's quiz and lessons cost 14 us a page to walk).
+        held = (sorted({p.path: p for p in pages_in(job.values)}.values(), key=lambda p: p.path)
+                if _PAGE_REPR in values else [])
         shown = [job.page, *held] if job.page is not None else held
         return digest(self.site_key, job.file, job.template, job.lang, job.origin, values,
                       *(self._sources(page) for page in shown))
@@ -317,6 +319,9 @@ def _held_fields(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind) if not f.metadata.get("derived"))
 
 
+#: How every Page shows in a repr (Page.__repr__).
+_PAGE_REPR = "<page "
+
 #: Values that hold no page, skipped at once (most job values are these).
 _LEAVES = frozenset({str, int, float, bool, type(None), date, datetime, Heading})
 
@@ -331,7 +336,8 @@ def faithful(value: Any) -> bool:
 
     Builtins, dates, Markup, dataclasses and pydantic models do; a Page shows
     only its path, which is enough because the job's key holds the front
-    matter and text of every page in its values (`pages_in`). A dataclass field marked
+    matter and text of every page in its values (`pages_in`, which looks only where the repr
+    names a page: a value that does not show one holds none). A dataclass field marked
     `metadata={"derived": True}` (a feed entry's context) is left out: what it
     contributes is in the site key. tests/test_incremental.py checks the job
     values of real builds with this.

@@ -24,7 +24,7 @@ from im_site.cache import Cache, Cached
 from im_site.config import load_config
 from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
-from im_site.pagecache import LISTINGS, _load, faithful
+from im_site.pagecache import _PAGE_REPR, LISTINGS, _load, faithful, pages_in
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -230,6 +230,9 @@ def test_job_values_of_cached_pages_have_faithful_reprs(cold_demo):  # listings 
     assert len(cached) >= 60 and {job.template for job in cached} >= LISTINGS
     for job in cached:
         assert faithful(job.values), job.file
+        # A key walks the values for pages only when their repr names one (`_PAGE_REPR`).
+        assert _PAGE_REPR in repr(job.values) or not any(pages_in(job.values)), job.file
+    assert any(_PAGE_REPR in repr(job.values) for job in cached if job.page is not None)  # prerequisites
     assert not faithful({"x": object()}) and not faithful({1, 2})
 
 
