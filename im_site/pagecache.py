@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 
-from .cache import Cache, Cached, code_key, digest, folder_key, pack_page
+from .cache import Cache, Cached, code_key, folder_key, pack_page, text_key
 from .diagnostics import Diagnostic
 from .markdown import Heading
 from .model import Page
@@ -154,8 +154,8 @@ class PageCache:
         held = (sorted({p.path: p for p in pages_in(job.values)}.values(), key=lambda p: p.path)
                 if _PAGE_REPR in values else [])
         shown = [job.page, *held] if job.page is not None else held
-        return digest(self.site_key, job.file, job.template, job.lang, job.origin, values,
-                      *(self._sources(page) for page in shown))
+        return text_key([self.site_key, job.file, job.template, job.lang, job.origin, values,
+                         *(self._sources(page) for page in shown)])
 
     def _sources(self, page: Page) -> str:
         """A page's own files and its translations' (the translation-status notice names the original).
@@ -171,7 +171,7 @@ class PageCache:
                 own += [part.rel, part.title or "", part.anchor or "", part.source_key]
             for lang, other in self.ctx.site.translations_of(page).items():
                 own += [lang, other.path, *(part.source_key for part in other.parts)]
-            found = self._by_page[page.path] = digest(*own)
+            found = self._by_page[page.path] = text_key(own)
         return found
 
     def render(self, job: "Job", render_job: Any, records: dict[str, tuple]) -> None:
@@ -255,7 +255,7 @@ def _load(value: bytes) -> Record | None:
 def site_key(ctx: "RenderContext") -> str:
     """Everything about the build that any cached page can read, except other pages' front matter and text."""
     config, options = ctx.config, ctx.options
-    parts: list[bytes | str] = [VERSION, code_key(), str(config.root), _read(config.path)]
+    parts = [VERSION, code_key(), str(config.root), hashlib.sha256(_read(config.path)).hexdigest()]
     for name, folder in ctx.theme.chain:
         parts += [name, folder_key(folder)]
     # Pages show whether the build is a version, never its id; the previous version's manifest
@@ -276,7 +276,7 @@ def site_key(ctx: "RenderContext") -> str:
                   meta_text(page.meta) if page.kind == "kpi_snapshot" else "",
                   repr([(part.rel, part.title, part.anchor, " ".join(heading.id for heading in part.rendered.headings))
                         for part in page.parts])]
-    return digest(*parts)
+    return text_key(parts)
 
 
 def _file_key(path: Path) -> str:

@@ -20,7 +20,7 @@ from PIL import Image
 
 from im_site import sources
 from im_site.build import build
-from im_site.cache import Cache, Cached
+from im_site.cache import Cache, Cached, digest, text_key
 from im_site.config import load_config
 from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
@@ -234,6 +234,14 @@ def test_job_values_of_cached_pages_have_faithful_reprs(cold_demo):  # listings 
         assert _PAGE_REPR in repr(job.values) or not any(pages_in(job.values)), job.file
     assert any(_PAGE_REPR in repr(job.values) for job in cached if job.page is not None)  # prerequisites
     assert not faithful({"x": object()}) and not faithful({1, 2})
+
+
+def test_page_keys_tell_every_list_of_texts_apart():
+    """text_key joins texts by NULs, and takes `digest` when a text holds one: no two lists meet."""
+    lists = (["a", "b"], ["a\0b"], ["a\0", "b"], ["a", "\0b"], ["ab"], ["a", "", "b"], [], [""], ["", ""],
+             ["\0\0\0\0\0\0\0\x01a"])
+    assert len({text_key(texts) for texts in lists}) == len(lists)
+    assert text_key(["a", "b"]) == text_key(["a", "b"]) != digest("a", "b")
 
 
 def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(cold_demo, monkeypatch):
