@@ -187,16 +187,43 @@ def test_translation_status_follows_an_edit_of_the_original(make_site, tmp_path)
     assert snapshot_tree(root / "_site") == clean_build(root, tmp_path / "clean2")
 
 
-def test_output_changed_by_hand_is_rewritten_whole(demo, tmp_path):
+HAND_CHANGES: dict[str, Callable[[Path], object]] = {
+    "page and file at the top": lambda site: [(site / "markenwerte/index.html").write_text("von Hand geändert"),
+                                              (site / "fremd.txt").write_text("nicht von im-site")],
+    # Found by their folders' times (update._as_left): no folder is listed to look for them.
+    "file deep down": lambda site: (site / "messages/2026-01-frische-versprechen/notiz.txt").write_text("fremd"),
+    "empty folder deep down": lambda site: (site / "messages/2026-01-frische-versprechen/leer").mkdir(),
+    "file renamed": lambda site: (site / "markenwerte/index.html").rename(site / "markenwerte/alt.html"),
+    "file removed": lambda site: (site / "markenwerte/index.html").unlink(),
+    "folder replaced by a link": lambda site: [shutil.rmtree(site / "markenwerte"),
+                                               (site / "markenwerte").symlink_to(site / "messages")],
+}
+
+
+@pytest.mark.parametrize("change", sorted(HAND_CHANGES))
+def test_output_changed_by_hand_is_rewritten_whole(demo, tmp_path, change):
     assert build_site(demo).exit_code == 0
-    page = demo / "_site/markenwerte/index.html"
-    page.write_text("von Hand geändert")
-    (demo / "_site/fremd.txt").write_text("nicht von im-site")
+    HAND_CHANGES[change](demo / "_site")
     result = build_site(demo, "-v")
     assert result.exit_code == 0
     assert "changed in place" not in result.stderr  # the folder was not as recorded: replaced whole
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
     assert "changed in place" in build_site(demo, "-v").stderr  # and recorded again
+
+
+def test_an_older_record_of_the_output_writes_it_whole_and_records_it_again(demo, tmp_path):
+    """A record of the files alone (before folders were recorded too) is not trusted."""
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        (value,) = db.execute("SELECT value FROM entries WHERE namespace = 'output'").fetchone()
+        files, folders = pickle.loads(value)
+        assert "" in folders and "messages/2026-01-frische-versprechen" in folders
+        db.execute("UPDATE entries SET value = ? WHERE namespace = 'output'", (pickle.dumps(files),))
+    EDITS["body"](demo)
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "changed in place" not in result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    assert "0 files changed in place" in build_site(demo, "-v").stderr
 
 
 def test_no_temporary_files_are_left(demo):
