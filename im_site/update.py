@@ -26,7 +26,7 @@ from stat import S_ISDIR, S_ISREG
 from typing import Iterator
 
 from .cache import Cache
-from .output import OutputSet, committed, signals_held, write_atomic
+from .output import OutputSet, committed, folders_of, signals_held, write_atomic
 
 NAMESPACE = "output"
 _NEW, _OLD = ".im-site-new", ".im-site-old"
@@ -137,7 +137,7 @@ def _restat(output: Path, folders: Folders, touched: list[str]) -> Folders:
     """`folders` after files were written or removed at `touched`: those holding them, at any
     depth, as they are now (made, changed, or gone)."""
     found = dict(folders)
-    for folder in {path[:end] for path in touched for end in _slashes(path)} | {""}:
+    for folder in {folder for path in touched for folder in folders_of(path)} | {""}:
         try:
             now = os.lstat(f"{output}/{folder}" if folder else output)
         except FileNotFoundError:  # removed with its last file
@@ -145,14 +145,6 @@ def _restat(output: Path, folders: Folders, touched: list[str]) -> Folders:
             continue
         found[folder] = (now.st_mtime_ns, now.st_ino)
     return found
-
-
-def _slashes(path: str) -> Iterator[int]:
-    """Where `path` has a slash: `a/b/c` -> 1, 3."""
-    end = path.find("/")
-    while end != -1:
-        yield end
-        end = path.find("/", end + 1)
 
 
 def _fits(changed: list[str], existing: set[str], output: Path) -> bool:
