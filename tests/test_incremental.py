@@ -20,11 +20,11 @@ from PIL import Image
 
 from im_site import sources
 from im_site.build import build
-from im_site.cache import Cache, Cached
+from im_site.cache import Cache, Cached, digest, text_key
 from im_site.config import load_config
 from im_site.content import SourceIndex
 from im_site.options import BuildOptions, read_clock
-from im_site.pagecache import LISTINGS, faithful
+from im_site.pagecache import _PAGE_REPR, LISTINGS, _load, faithful, pages_in
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -187,16 +187,43 @@ def test_translation_status_follows_an_edit_of_the_original(make_site, tmp_path)
     assert snapshot_tree(root / "_site") == clean_build(root, tmp_path / "clean2")
 
 
-def test_output_changed_by_hand_is_rewritten_whole(demo, tmp_path):
+HAND_CHANGES: dict[str, Callable[[Path], object]] = {
+    "page and file at the top": lambda site: [(site / "markenwerte/index.html").write_text("von Hand geändert"),
+                                              (site / "fremd.txt").write_text("nicht von im-site")],
+    # Found by their folders' times (update._as_left): no folder is listed to look for them.
+    "file deep down": lambda site: (site / "messages/2026-01-frische-versprechen/notiz.txt").write_text("fremd"),
+    "empty folder deep down": lambda site: (site / "messages/2026-01-frische-versprechen/leer").mkdir(),
+    "file renamed": lambda site: (site / "markenwerte/index.html").rename(site / "markenwerte/alt.html"),
+    "file removed": lambda site: (site / "markenwerte/index.html").unlink(),
+    "folder replaced by a link": lambda site: [shutil.rmtree(site / "markenwerte"),
+                                               (site / "markenwerte").symlink_to(site / "messages")],
+}
+
+
+@pytest.mark.parametrize("change", sorted(HAND_CHANGES))
+def test_output_changed_by_hand_is_rewritten_whole(demo, tmp_path, change):
     assert build_site(demo).exit_code == 0
-    page = demo / "_site/markenwerte/index.html"
-    page.write_text("von Hand geändert")
-    (demo / "_site/fremd.txt").write_text("nicht von im-site")
+    HAND_CHANGES[change](demo / "_site")
     result = build_site(demo, "-v")
     assert result.exit_code == 0
     assert "changed in place" not in result.stderr  # the folder was not as recorded: replaced whole
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
     assert "changed in place" in build_site(demo, "-v").stderr  # and recorded again
+
+
+def test_an_older_record_of_the_output_writes_it_whole_and_records_it_again(demo, tmp_path):
+    """A record of the files alone (before folders were recorded too) is not trusted."""
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        (value,) = db.execute("SELECT value FROM entries WHERE namespace = 'output'").fetchone()
+        files, folders = pickle.loads(value)
+        assert "" in folders and "messages/2026-01-frische-versprechen" in folders
+        db.execute("UPDATE entries SET value = ? WHERE namespace = 'output'", (pickle.dumps(files),))
+    EDITS["body"](demo)
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "changed in place" not in result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    assert "0 files changed in place" in build_site(demo, "-v").stderr
 
 
 def test_no_temporary_files_are_left(demo):
@@ -230,7 +257,18 @@ def test_job_values_of_cached_pages_have_faithful_reprs(cold_demo):  # listings 
     assert len(cached) >= 60 and {job.template for job in cached} >= LISTINGS
     for job in cached:
         assert faithful(job.values), job.file
+        # A key walks the values for pages only when their repr names one (`_PAGE_REPR`).
+        assert _PAGE_REPR in repr(job.values) or not any(pages_in(job.values)), job.file
+    assert any(_PAGE_REPR in repr(job.values) for job in cached if job.page is not None)  # prerequisites
     assert not faithful({"x": object()}) and not faithful({1, 2})
+
+
+def test_page_keys_tell_every_list_of_texts_apart():
+    """text_key joins texts by NULs, and takes `digest` when a text holds one: no two lists meet."""
+    lists = (["a", "b"], ["a\0b"], ["a\0", "b"], ["a", "\0b"], ["ab"], ["a", "", "b"], [], [""], ["", ""],
+             ["\0\0\0\0\0\0\0\x01a"])
+    assert len({text_key(texts) for texts in lists}) == len(lists)
+    assert text_key(["a", "b"]) == text_key(["a", "b"]) != digest("a", "b")
 
 
 def test_pages_a_first_build_keyed_in_its_children_are_all_replayed(cold_demo, monkeypatch):
@@ -372,6 +410,23 @@ def test_pages_whose_stored_form_is_lost_or_damaged_are_never_published_so(demo,
     assert snapshot_tree(demo / "_site") == {**before, "index.html": b"changed by hand"}
 
 
+def test_damaged_or_old_records_of_pages_render_those_pages_again(demo, tmp_path):
+    """A page's record that does not load (damaged, or of an older im-site, which pickled it as a
+    dataclass) is a miss: that page renders again; the others are replayed."""
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = 'pages' ORDER BY key")]
+        old = pickle.dumps(Cached(None, "pages-bytes", "0" * 32), protocol=pickle.HIGHEST_PROTOCOL)  # a dataclass
+        for key, value in zip(keys, (b"kaputt", pickle.dumps((1, 2)), old)):
+            db.execute("UPDATE entries SET value = ? WHERE namespace = 'pages' AND key = ?", (value, key))
+    result = build_site(demo, "-v")
+    assert result.exit_code == 0 and "Traceback" not in result.stderr, result.stderr
+    assert f"({len(keys) - 3} pages reused" in result.stderr and "0 files changed in place" in result.stderr
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+    again = build_site(demo, "-v")  # stored anew
+    assert f"({len(keys)} pages reused" in again.stderr and "0 files changed in place" in again.stderr
+
+
 def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monkeypatch):
     """A build renders in rounds (content pages, then the generated ones), each storing its pages;
     the second round's few pages alone were taken as all there were to keep, and where a site had
@@ -387,7 +442,7 @@ def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monke
     monkeypatch.setattr(Cache, "prune", watching)
     assert build_site(cold_demo).exit_code == 0
     with sqlite3.connect(cold_demo / ".im-site-cache" / Cache.FILE) as db:
-        named = {pickle.loads(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
+        named = {_load(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
     assert len(kept) >= 2 and len(named) > 50
     for keep in kept[1:]:  # each prune after the first round keeps what every round stored
         assert named <= keep
