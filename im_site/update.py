@@ -26,10 +26,13 @@ from stat import S_ISDIR, S_ISREG
 from typing import Iterator
 
 from .cache import Cache
+from .options import file_clock_ns
 from .output import OutputSet, committed, folders_of, signals_held, write_atomic
 
 NAMESPACE = "output"
 _NEW, _OLD = ".im-site-new", ".im-site-old"
+#: A folder changed this close to the record's time is listed by the next check (`_as_left`).
+RACY_NS = 2_000_000_000
 #: (size, mtime_ns, inode) of a file on disk, and the hash of its stored form.
 Entry = tuple[int, int, int, str]
 #: (mtime_ns, inode) of a folder on disk, by its path ("" for the output folder itself).
@@ -58,7 +61,7 @@ def update_in_place(outputs: OutputSet, output: Path, cache: Cache) -> int | Non
     last = _recall(cache, output)
     if last is None or not output.is_dir() or not _as_left(output, *last):
         return None
-    recorded, folders = last
+    recorded, folders, _ = last
     hashes = {path: outputs.files.hash(path) for path in outputs.files}
     changed = [path for path in sorted(hashes) if path not in recorded or recorded[path][3] != hashes[path]]
     removed = sorted(set(recorded) - set(hashes))
@@ -112,25 +115,40 @@ def scan(folder: Path) -> tuple[dict[str, tuple[int, int, int]], Folders] | None
     return found, folders
 
 
-def _as_left(output: Path, files: dict[str, Entry], folders: Folders) -> bool:
+def _as_left(output: Path, files: dict[str, Entry], folders: Folders, saved_ns: int) -> bool:
     """Whether `output` is as recorded: every folder's time and inode unchanged (so nothing was
     added, removed or renamed in any), every file's size, time and inode unchanged. Checked
     with one lstat each instead of listing every folder (at 10,000 pages listing and comparing
-    took 0.14 s of CPU, this 0.07 s: medians of 9 turns each, alternating)."""
+    took 0.14 s of CPU, this 0.07 s: medians of 9 turns each, alternating). A folder changed
+    within RACY_NS of the record (`saved_ns`) is listed as well: something added to it within
+    the same tick of the file system's clock can leave its time as it was."""
     base = str(output)
+    racy = set()
     try:
         for folder, (mtime, inode) in folders.items():
             found = os.lstat(f"{base}/{folder}" if folder else base)
             if found.st_mtime_ns != mtime or found.st_ino != inode or not S_ISDIR(found.st_mode):
                 return False
+            if mtime >= saved_ns - RACY_NS:
+                racy.add(folder)
         for path, (size, mtime, inode, _) in files.items():
             found = os.lstat(f"{base}/{path}")
             if (found.st_size != size or found.st_mtime_ns != mtime or found.st_ino != inode
                     or not S_ISREG(found.st_mode)):
                 return False
+        return not racy or _hold_only(base, racy, [*files, *folders])
     except OSError:
         return False
-    return True
+
+
+def _hold_only(base: str, listed: set[str], paths: list[str]) -> bool:
+    """Whether each folder of `listed` holds just the entries of `paths` directly inside it."""
+    expected: dict[str, set[str]] = {folder: set() for folder in listed}
+    for path in paths:
+        parent, _, name = path.rpartition("/")
+        if path and parent in expected:
+            expected[parent].add(name)
+    return all(set(os.listdir(f"{base}/{folder}" if folder else base)) == names for folder, names in expected.items())
 
 
 def _restat(output: Path, folders: Folders, touched: list[str]) -> Folders:
@@ -259,7 +277,7 @@ def _remember(cache: Cache, output: Path, staged: tuple[dict[str, tuple[int, int
         _save(cache, output, state, {**folders, "": (top.st_mtime_ns, top.st_ino)})
 
 
-def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders] | None:
+def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders, int] | None:
     value = cache.get(NAMESPACE, str(output))
     if value is None:
         return None
@@ -267,11 +285,12 @@ def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders] | No
         state = pickle.loads(value)
     except Exception:  # noqa: BLE001 - a damaged entry: write the whole folder
         return None
-    # An older record (files only, no folders): write the whole folder, which records both.
-    if type(state) is tuple and len(state) == 2 and all(type(part) is dict for part in state):
+    # An older record (files only, no folders or no time): write the whole folder, which records all.
+    if type(state) is tuple and len(state) == 3 and type(state[0]) is dict and type(state[1]) is dict and type(state[2]) is int:
         return state
     return None
 
 
 def _save(cache: Cache, output: Path, state: dict[str, Entry], folders: Folders) -> None:
-    cache.put(NAMESPACE, str(output), pickle.dumps((state, folders), protocol=pickle.HIGHEST_PROTOCOL))
+    record = (state, folders, file_clock_ns())  # after the writes it records (see _as_left)
+    cache.put(NAMESPACE, str(output), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
