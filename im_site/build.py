@@ -269,7 +269,10 @@ def _check_unlinked_translations(published: list[Page], config: Config, diagnost
     by_file_key: dict[str, list[Page]] = {}
     languages = config.languages
     for page in published:
-        by_file_key.setdefault(file_translation_key(page.kind, page.rel, languages), []).append(page)
+        # A page without a key of its own has its file's (content.py): made only for the others
+        # (making it for each of 10,000 pages took a rebuild 30 ms).
+        file_key = file_translation_key(page.kind, page.rel, languages) if page.meta.translation_key else page.translation_key
+        by_file_key.setdefault(file_key, []).append(page)
     taken: set[tuple[str, str]] | None = None
     for pages in by_file_key.values():
         keyed = sorted((page for page in pages if page.meta.translation_key), key=lambda page: page.path)
