@@ -308,8 +308,9 @@ def pillar_coverage(ctx: "RenderContext") -> list[dict[str, Any]]:
     now, tz = ctx.options.now, ctx.config.tz
     since = now - timedelta(days=REACH_DAYS)
     coverage = []
+    messages = [(as_moment(p.meta.date, tz), p) for p in ctx.site.of_kind("message")]  # once, not once per pillar
     for pillar in ctx.config.settings.pillars:
-        dated = [(as_moment(p.meta.date, tz), p) for p in ctx.site.of_kind("message") if pillar.id in p.pillars]
+        dated = [(moment, p) for moment, p in messages if pillar.id in p.pillars]
         recent = {p.translation_key for moment, p in dated if since <= moment <= now}
         latest = max((moment for moment, _ in dated if moment <= now), default=None)
         coverage.append({"id": pillar.id, "label": label_for(pillar.label, ctx.config.settings.language),

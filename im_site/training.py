@@ -347,9 +347,12 @@ def _reordered(options: list[str], original: list[str]) -> bool:
     cannot be compared across languages; numbers can, and where they differ otherwise (`2 p.m.` for
     `14 Uhr`) nothing is said."""
     def numbers(text: str) -> tuple[int, ...]:
-        return tuple(sorted(int(found) for found in re.findall(r"\d+", text)))
+        return tuple(sorted(int(found) for found in _NUMBER.findall(text)))
     mine, theirs = [numbers(option) for option in options], [numbers(option) for option in original]
     return any(mine) and mine != theirs and sorted(mine) == sorted(theirs)
+
+
+_NUMBER = re.compile(r"\d+")
 
 
 def _warn_if_pass_mark_differs(ctx: RenderContext, page: Page, original: Page) -> None:
