@@ -347,7 +347,8 @@ def _reordered(options: list[str], original: list[str]) -> bool:
     cannot be compared across languages; numbers can, and where they differ otherwise (`2 p.m.` for
     `14 Uhr`) nothing is said."""
     def numbers(text: str) -> tuple[int, ...]:
-        return tuple(sorted(int(found) for found in _NUMBER.findall(text)))
+        found = _NUMBER.findall(text)
+        return tuple(sorted(map(int, found))) if found else ()  # most options have no number
     mine, theirs = [numbers(option) for option in options], [numbers(option) for option in original]
     return any(mine) and mine != theirs and sorted(mine) == sorted(theirs)
 
