@@ -78,11 +78,12 @@ def stale_translations(ctx: "RenderContext", hidden_keys: set[str]) -> dict[str,
     found: dict[str, TranslationStatus] = {}
     for page in ctx.site.pages:
         recorded = (getattr(page.meta, "translated_from", None) or "").strip().lower()
+        if not recorded or page.lang == default:  # most pages: the original looked up only for the others
+            continue
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
-        if recorded and page.lang != default and original is None and page.translation_key not in hidden_keys:
+        if original is None and page.translation_key not in hidden_keys:
             _report_no_original(ctx, page)
-        if not recorded or page.lang == default or original is None or recorded in (original.source_hash,
-                                                                                     original.body_hash):
+        if original is None or recorded in (original.source_hash, original.body_hash):
             continue
         found[page.path] = TranslationStatus(original, recorded, original.source_hash)
         ctx.diagnostics.warning(
