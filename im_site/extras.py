@@ -14,7 +14,7 @@ because content pages are planned by listings.py, not by this module.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -186,20 +186,22 @@ def _audience_list(ctx: "RenderContext") -> list[IdLabel]:
     return [a for a in ctx.config.settings.audiences if ctx.options.audience in (None, a.id)]
 
 
-def _addressed(ctx: "RenderContext", lang: str, audience: str) -> bool:
-    """An audience gets pages only when a published message or module names it."""
-    return any(audience in page.audiences for page in ctx.site.pages_in(lang)
-               if page.kind in ("message", "training"))
+def _addressed(ctx: "RenderContext", lang: str) -> Counter[str]:
+    """How many published messages and modules of `lang` name each audience: an audience gets
+    pages only when one does, and the audiences index shows the numbers (one pass, not two per audience)."""
+    return Counter(audience for page in ctx.site.pages_in(lang) if page.kind in ("message", "training")
+                   for audience in set(page.audiences))
 
 
 def audience_jobs(ctx: "RenderContext") -> list[Job]:
     """Per language: the audiences index, one home page and one Atom feed per addressed audience."""
-    present = {lang: [a for a in _audience_list(ctx) if _addressed(ctx, lang, a.id)] for lang in ctx.config.languages}
+    counts = {lang: _addressed(ctx, lang) for lang in ctx.config.languages}
+    present = {lang: [a for a in _audience_list(ctx) if counts[lang][a.id]] for lang in ctx.config.languages}
     planned: list[Job] = []
     for lang, audiences in present.items():
         if not audiences:
             continue
-        planned.append(_audience_index_job(ctx, lang, audiences, present))
+        planned.append(_audience_index_job(ctx, lang, audiences, present, counts[lang]))
         for audience in audiences:
             switch = {other: f"{ctx.lang_prefix(other)}audiences/{audience.id}/index.html"
                       for other, listed in present.items() if audience in listed}
@@ -209,11 +211,9 @@ def audience_jobs(ctx: "RenderContext") -> list[Job]:
 
 
 def _audience_index_job(ctx: "RenderContext", lang: str, audiences: list[IdLabel],
-                        present: dict[str, list[IdLabel]]) -> Job:
+                        present: dict[str, list[IdLabel]], counts: Counter[str]) -> Job:
     prefix = ctx.lang_prefix(lang)
-    groups = [{"id": a.id, "label": label_for(a.label, lang),
-               "count": sum(1 for p in ctx.site.pages_in(lang) if a.id in p.audiences
-                            and p.kind in ("message", "training")),
+    groups = [{"id": a.id, "label": label_for(a.label, lang), "count": counts[a.id],
                "file": f"{prefix}audiences/{a.id}/index.html"} for a in audiences]
     switch = {other: f"{ctx.lang_prefix(other)}audiences/index.html" for other, listed in present.items() if listed}
     return Job(f"{prefix}audiences/index.html", "groups.html", lang, "audiences index",
@@ -233,8 +233,7 @@ def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, swit
     prefix, site, per_page = ctx.lang_prefix(lang), ctx.site, ctx.config.settings.per_page
     messages = [p for p in site.messages(lang) if visible_to(p, audience.id)]
     targeted = [p for p in messages if audience.id in p.audiences]
-    modules = sorted((p for p in site.of_kind("training", lang) if visible_to(p, audience.id)),
-                     key=lambda p: (p.meta.weight, p.title))
+    modules = [p for p in site.modules(lang) if visible_to(p, audience.id)]
     label = label_for(audience.label, lang)
     folder = f"{prefix}audiences/{audience.id}/"
     listing: list[Job] = []

@@ -60,7 +60,7 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
     jobs = [Job(f"{prefix}index.html", "home.html", lang, "home", {
         "messages": site.pinned_first(lang)[:HOME_MESSAGES],
         "must_read": [p for p in messages if p.meta.must_read],
-        "modules": sorted(site.of_kind("training", lang), key=lambda p: (p.meta.weight, p.title))[:3],
+        "modules": site.modules(lang)[:3],
         "intro": intro, "switch_targets": _switch_targets(ctx, "")})]
     jobs.extend(paginated(ctx, lang, f"{prefix}messages/", messages, "messages listing", {
         "title": ctx.strings(lang).get("messages_title", "messages"), "section": "messages",
