@@ -121,9 +121,10 @@ def check_translated(ctx: "RenderContext") -> None:
         original = ctx.site.translations.get(page.translation_key, {}).get(default)
         if original is None or getattr(page.meta, "draft", False):
             continue
-        theirs = {lesson_name(part, original.lang): part for part in original.parts[1:]}
-        pairs = [(page.parts[0], original.parts[0])] + [(part, theirs.get(lesson_name(part, page.lang)))
-                                                         for part in page.parts[1:]]
+        pairs = [(page.parts[0], original.parts[0])]
+        if len(page.parts) > 1:  # a module's lesson files, paired by name
+            theirs = {lesson_name(part, original.lang): part for part in original.parts[1:]}
+            pairs += [(part, theirs.get(lesson_name(part, page.lang))) for part in page.parts[1:]]
         for part, other in pairs:
             # Only text with words: a table of figures, a picture or an empty body is the same in every language.
             if other is not None and part.rendered.packed_html == other.rendered.packed_html and any(
