@@ -234,11 +234,17 @@ def _shown_without_original(original: Page, page: Page, now: datetime, tz: tzinf
         return ("publish_at", f"the translation goes live before its original {{original}} ({goes_live.isoformat()}): "
                 "readers see the embargoed text in this language first", f"publish_at: {goes_live.isoformat()}")
     ends = getattr(original.meta, "expires", None)
-    end = _moment(page, "expires", tz, datetime.max.replace(tzinfo=timezone.utc))
-    if ends and end > now and end > as_moment(ends, tz, end_of_day=True):
+    if not ends:  # most originals: the translation's own end is not needed
+        return None
+    end = _moment(page, "expires", tz, _NEVER)
+    if end > now and end > as_moment(ends, tz, end_of_day=True):
         return ("expires", f"the translation stays published after its original {{original}} expires ({ends.isoformat()})",
                 f"expires: {ends.isoformat()}")
     return None
+
+
+#: The end of time: when a page without `expires` expires.
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def _moment(page: Page, field_name: str, tz: tzinfo, default: datetime) -> datetime:
@@ -269,7 +275,10 @@ def _check_unlinked_translations(published: list[Page], config: Config, diagnost
     by_file_key: dict[str, list[Page]] = {}
     languages = config.languages
     for page in published:
-        by_file_key.setdefault(file_translation_key(page.kind, page.rel, languages), []).append(page)
+        # A page without a key of its own has its file's (content.py): made only for the others
+        # (making it for each of 10,000 pages took a rebuild 30 ms).
+        file_key = file_translation_key(page.kind, page.rel, languages) if page.meta.translation_key else page.translation_key
+        by_file_key.setdefault(file_key, []).append(page)
     taken: set[tuple[str, str]] | None = None
     for pages in by_file_key.values():
         keyed = sorted((page for page in pages if page.meta.translation_key), key=lambda page: page.path)

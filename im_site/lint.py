@@ -108,8 +108,9 @@ def check_placeholders(pages: list["Page"], diagnostics: "Diagnostics") -> None:
     pattern = sample_pattern()
     for page in sorted(pages, key=lambda p: p.path):
         line_of = page.line_of or (lambda key_path: None)
-        fields = [(("summary",), getattr(page.meta, "summary", None))] + [
-            (("objectives", index), text) for index, text in enumerate(getattr(page.meta, "objectives", None) or [])]
+        given = page.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
+        fields = [(("summary",), given.get("summary"))] + [
+            (("objectives", index), text) for index, text in enumerate(given.get("objectives") or [])]
         found = [(page.path, line_of(key_path), match.group(0)) for key_path, text in fields
                  if text and (match := pattern.search(str(text))) is not None]
         found += [(part.path, part.body_line + line - 1, sample) for part in page.parts for line, sample in part.rendered.samples]

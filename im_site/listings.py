@@ -21,7 +21,7 @@ HOME_MESSAGES = 10
 def plan(ctx: RenderContext) -> list[Job]:
     """Every HTML page of the build, content pages first, then listings per language."""
     # Module pages and the catalogue come from training.jobs (prerequisites, quiz).
-    jobs = [_page_job(page) for page in ctx.site.pages if not is_home_intro(ctx, page) and page.kind != "training"]
+    jobs = [_page_job(page) for page in ctx.site.pages if page.kind != "training" and not is_home_intro(ctx, page)]
     for lang in ctx.config.languages:
         jobs.extend(_listing_jobs(ctx, lang))
     jobs.append(_not_found_job(ctx))
@@ -56,11 +56,11 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
     messages = site.messages(lang)
     if not site.pages_in(lang):
         return []
-    intro = next((p for p in site.pages if is_home_intro(ctx, p) and p.lang == lang), None)
+    intro = next((p for p in site.pages_in(lang) if is_home_intro(ctx, p)), None)
     jobs = [Job(f"{prefix}index.html", "home.html", lang, "home", {
         "messages": site.pinned_first(lang)[:HOME_MESSAGES],
         "must_read": [p for p in messages if p.meta.must_read],
-        "modules": sorted(site.of_kind("training", lang), key=lambda p: (p.meta.weight, p.title))[:3],
+        "modules": site.modules(lang)[:3],
         "intro": intro, "switch_targets": _switch_targets(ctx, "")})]
     jobs.extend(paginated(ctx, lang, f"{prefix}messages/", messages, "messages listing", {
         "title": ctx.strings(lang).get("messages_title", "messages"), "section": "messages",

@@ -187,6 +187,10 @@ class Site:
         return self._once(("messages", lang),
                           lambda: sorted(self.of_kind("message", lang), key=message_order, reverse=True))
 
+    def modules(self, lang: str) -> list[Page]:
+        """Modules in `lang` by weight, then title: the order of the home page and the audience pages."""
+        return self._once(("modules", lang), lambda: sorted(self.of_kind("training", lang), key=lambda p: (p.meta.weight, p.title)))
+
     def _once(self, key: tuple, make: Callable[[], list[Page]]) -> list[Page]:
         found = self._selections.get(key)
         if found is None:

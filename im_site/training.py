@@ -58,13 +58,15 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     for lang in ctx.config.languages:
         report_cycles(ctx, [p for p in modules if p.lang == lang], resolved)
     today = ctx.options.now.astimezone(ctx.config.tz).date()
+    originals = {page.url: _original_module(ctx, page) for page in modules}  # each looked up once, for four uses
     for page in modules:
         check_review(ctx, page, today)
-        check_lessons_translated(ctx, page)
-        check_quiz_translated(ctx, page)
+        check_lessons_translated(ctx, page, originals[page.url])
+        check_quiz_translated(ctx, page, originals[page.url])
         check_pass_mark(ctx, page)
-    fingerprints = module_fingerprints(ctx, modules)
-    planned = [_module_job(ctx, page, resolved[page.url], today, fingerprints[page.url]) for page in modules]
+    fingerprints = module_fingerprints(modules, originals)
+    planned = [_module_job(ctx, page, resolved[page.url], today, fingerprints[page.url], originals[page.url])
+               for page in modules]
     for lang in ctx.config.languages:
         planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang, fingerprints))
     return planned
@@ -279,10 +281,10 @@ def _original_module(ctx: RenderContext, page: Page) -> Page | None:
     return original if original is not None and original is not page and original.kind == "training" else None
 
 
-def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
-    """A module translation whose lessons are not its original's: warning IM151 naming each
-    lesson file it lacks (or has that the original lacks), else the two numbers of lessons."""
-    original = _original_module(ctx, page)
+def check_lessons_translated(ctx: RenderContext, page: Page, original: Page | None) -> None:
+    """A module translation whose lessons are not its `original`'s (None: `page` is an original):
+    warning IM151 naming each lesson file it lacks (or has that the original lacks), else the two
+    numbers of lessons."""
     if original is None:
         return
     ours, theirs = _lesson_files(page), _lesson_files(original)
@@ -305,12 +307,12 @@ def check_lessons_translated(ctx: RenderContext, page: Page) -> None:
         ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151", message, hint=hint)
 
 
-def check_quiz_translated(ctx: RenderContext, page: Page) -> None:
+def check_quiz_translated(ctx: RenderContext, page: Page, original: Page | None) -> None:
     """A module translation whose quiz is not its original's in shape (both have one): warning IM151 for a different
     number of questions, or a question with another number of options or other answers. The two share
     the completion state, and a translated answer key that names another option scores the right
-    answer wrong in one of the languages (a translator who reordered options, or a fix made in one file)."""
-    original = _original_module(ctx, page)
+    answer wrong in one of the languages (a translator who reordered options, or a fix made in one file).
+    `original`: the module `page` translates, None for an original."""
     if original is None:
         return
     ours, theirs = page.meta.quiz, original.meta.quiz
@@ -347,9 +349,13 @@ def _reordered(options: list[str], original: list[str]) -> bool:
     cannot be compared across languages; numbers can, and where they differ otherwise (`2 p.m.` for
     `14 Uhr`) nothing is said."""
     def numbers(text: str) -> tuple[int, ...]:
-        return tuple(sorted(int(found) for found in re.findall(r"\d+", text)))
+        found = _NUMBER.findall(text)
+        return tuple(sorted(map(int, found))) if found else ()  # most options have no number
     mine, theirs = [numbers(option) for option in options], [numbers(option) for option in original]
     return any(mine) and mine != theirs and sorted(mine) == sorted(theirs)
+
+
+_NUMBER = re.compile(r"\d+")
 
 
 def _warn_if_pass_mark_differs(ctx: RenderContext, page: Page, original: Page) -> None:
@@ -388,10 +394,10 @@ def lesson_name(part: Part, lang: str) -> str:
     return posixpath.basename(part.rel).removesuffix(".md").removesuffix(f".{lang}")
 
 
-def untranslated_lessons(ctx: RenderContext, page: Page) -> list[dict[str, str]]:
+def untranslated_lessons(page: Page, original: Page | None) -> list[dict[str, str]]:
     """The lesson files of the original module that this translation lacks (IM151 for the writer):
-    their titles and places in the original, so that readers know and can read them there."""
-    original = _original_module(ctx, page)
+    their titles and places in the original, so that readers know and can read them there.
+    `original`: the module `page` translates, None for an original."""
     if original is None:
         return []
     theirs = _lesson_files(original)
@@ -410,12 +416,13 @@ def is_overdue(page: Page, today: date) -> bool:
 
 # ---------------------------------------------------------------- module pages
 
-def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite], today: date, fingerprint: str) -> Job:
+def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite], today: date, fingerprint: str,
+                original: Page | None) -> Job:
     strings = ctx.strings(page.lang)
     return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {
         "prerequisites": prerequisites,
         "lessons": _lessons(page),
-        "untranslated": untranslated_lessons(ctx, page),
+        "untranslated": untranslated_lessons(page, original),
         "overdue": is_overdue(page, today),
         "module_key": page.translation_key,
         "storage_key": STORAGE_PREFIX + page.translation_key,
@@ -443,16 +450,17 @@ def pass_count(questions: int, mark: int) -> int:
     return -(-questions * mark // 100)
 
 
-def module_fingerprints(ctx: RenderContext, modules: list[Page]) -> dict[str, str]:
+def module_fingerprints(modules: list[Page], originals: dict[str, Page | None]) -> dict[str, str]:
     """What completing each module means (completion.py), by URL: its original's lessons, quiz and
     pass mark, the same for the module and its translations, which share the completion state; a
-    module whose original is not published in this build (a draft, another audience's) has its own.
+    module whose original is not published in this build (a draft, another audience's) has its own
+    (`originals`: each module's original by URL, None for an original).
     Each made once (a module page and its catalogue card both show it: a rebuild at 10,000 pages
     spent 0.15 s making each four times)."""
     made: dict[str, str] = {}
     found = {}
     for page in modules:
-        source = _original_module(ctx, page) or page
+        source = originals[page.url] or page
         if source.path not in made:
             made[source.path] = completion.fingerprint([heading.text for heading in _lessons(source)], source.meta.quiz,
                                                        pass_mark(source))
