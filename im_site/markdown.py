@@ -76,9 +76,13 @@ class Rendered:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its headings and references as plain tuples: a rebuild loads 10,000
         cached bodies, and restoring each heading and link through its class cost 30 us a page."""
-        return _restore_rendered, (self.packed_html, tuple(map(tuple, self.links)), tuple(map(tuple, self.images)),
-                                   tuple(map(tuple, self.kpis)), tuple(map(tuple, self.headings)), self.packed_text,
-                                   self.problems, self.samples)
+        return restore_rendered, self.values()
+
+    def values(self) -> tuple[Any, ...]:
+        """Its fields in order, headings and references as plain tuples: what `restore_rendered` takes."""
+        return (self.packed_html, tuple(map(tuple, self.links)), tuple(map(tuple, self.images)),
+                tuple(map(tuple, self.kpis)), tuple(map(tuple, self.headings)), self.packed_text, self.problems,
+                self.samples)
 
     @property
     def html(self) -> str:
@@ -110,8 +114,9 @@ BLOCK_END = "\u2029"
 _BLOCK_CLOSES = frozenset({"paragraph_close", "heading_close", "th_close", "td_close"})
 
 
-def _restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple[tuple, ...], kpis: tuple[tuple, ...],
-                      headings: tuple[tuple, ...], packed_text: bytes, problems: tuple, samples: tuple) -> Rendered:
+def restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple[tuple, ...], kpis: tuple[tuple, ...],
+                     headings: tuple[tuple, ...], packed_text: bytes, problems: tuple, samples: tuple) -> Rendered:
+    """The Rendered of `Rendered.values`."""
     def references(items: tuple[tuple, ...]) -> tuple[Reference, ...]:
         return tuple(tuple.__new__(Reference, item) for item in items)  # made by the class once already
 

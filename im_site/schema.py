@@ -38,10 +38,14 @@ class Strict(BaseModel):
         """
         if self.__pydantic_private__ or self.__pydantic_extra__:  # none of ours has either
             return copyreg.__newobj__, (type(self),), self.__getstate__()
-        names = _fields_in_order(type(self))
-        given = self.__pydantic_fields_set__
-        return _restore, (type(self), tuple(self.__dict__[name] for name in names),
-                          sum(1 << index for index, name in enumerate(names) if name in given))
+        return restore, (type(self), *values_of(self))
+
+
+def values_of(model: Strict) -> tuple[tuple[Any, ...], int]:
+    """A model's values in field order and a mask of the fields given: what `restore` takes."""
+    names = _fields_in_order(type(model))
+    given = model.__pydantic_fields_set__
+    return tuple(model.__dict__[name] for name in names), sum(1 << index for index, name in enumerate(names) if name in given)
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,10 +58,13 @@ def _given(model: type[BaseModel], mask: int) -> frozenset[str]:
     return frozenset(name for index, name in enumerate(_fields_in_order(model)) if mask >> index & 1)
 
 
-def _restore(model: type[M], values: tuple[Any, ...], mask: int) -> M:
-    """The model of `Strict.__reduce__`, as validation made it (nothing is validated again)."""
+def restore(model: type[M], values: tuple[Any, ...], mask: int) -> M:
+    """The model of `values_of` (and `Strict.__reduce__`), as validation made it (nothing is validated again)."""
+    names = _fields_in_order(model)
+    if len(values) != len(names):
+        raise ValueError(f"{len(values)} values for the {len(names)} fields of {model.__name__}")
     instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", dict(zip(_fields_in_order(model), values)))
+    object.__setattr__(instance, "__dict__", dict(zip(names, values)))
     object.__setattr__(instance, "__pydantic_fields_set__", set(_given(model, mask)))
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)

@@ -727,3 +727,22 @@ def test_output_folder_with_git_is_refused(make_site, tmp_path):
     result = build_site(root, "-o", str(target))
     assert result.exit_code == 1 and ".git" in result.stderr
     assert (target / ".git").is_dir()
+
+
+def test_problems_of_a_pages_place_are_reported_again_when_it_comes_from_the_cache(tmp_path):
+    """A page's address and translation key are worked out with its parse and cached with it
+    (content.py): a rebuild that takes the page from the cache still reports what is wrong with them."""
+    root = tmp_path / "site"
+    write_files(root, {"site.yaml": BASIC_SITE_YAML,
+                       "content/messages/nul!.md": "---\ntitle: A\ndate: 2026-01-07\naudiences: [filialen]\n---\n\nText.\n",
+                       "content/messages/b.md": "---\ntitle: B\ndate: 2026-01-08\ntranslation_key: gemeinsam\n---\n\nText.\n",
+                       "content/messages/c.md": "---\ntitle: C\ndate: 2026-01-09\ntranslation_key: gemeinsam\n---\n\nText.\n"})
+    first = build_site(root)
+    assert first.exit_code == 1
+    for result in (first, build_site(root)):
+        assert said(result, "IM011") == ["content/messages/nul!.md:1: error[IM011]: the page's address /messages/nul/ has the "
+                                          "folder 'nul', a name Windows reserves for a device: the built site cannot be copied "
+                                          "to or checked out on Windows (hint: set another address in the front matter, e.g. "
+                                          "slug: nul-info)"]
+        assert len(said(result, "IM020")) == 1 and len(said(result, "gemeinsam")) >= 1, result.stderr
+    assert build_site(root).stderr == first.stderr

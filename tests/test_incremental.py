@@ -22,7 +22,7 @@ from im_site import sources, update
 from im_site.build import build
 from im_site.cache import Cache, Cached, digest, text_key
 from im_site.config import load_config
-from im_site.content import SourceIndex
+from im_site.content import SourceIndex, _decode
 from im_site.options import BuildOptions, read_clock
 from im_site.pagecache import _PAGE_REPR, LISTINGS, _load, faithful, pages_in
 
@@ -384,6 +384,30 @@ def test_sources_whose_cache_entry_is_lost_are_read_after_all(demo, tmp_path):
         db.execute("DELETE FROM entries WHERE namespace = 'sources'")
     shutil.rmtree(demo / "_site")
     assert build_site(demo).exit_code == 0
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
+
+
+def _damaged(value: bytes, how: str) -> bytes:
+    if how == "cut":
+        return value[: len(value) // 2]
+    entry = pickle.loads(value)  # the source's kind, its front matter's values and mask, ...
+    if how == "a value short":
+        return pickle.dumps((entry[0], entry[1][:-1], *entry[2:]))
+    return pickle.dumps(tuple(entry[:8]))  # an entry of another form
+
+
+@pytest.mark.parametrize("how", ["cut", "a value short", "another form"])
+def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path, how):
+    """The entries hold the front matter's values and the body's fields as plain tuples, restored
+    by content.py: one that is not what it wrote is a miss, never a page made of the wrong fields."""
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        rows = db.execute("SELECT rowid, value FROM entries WHERE namespace = 'sources'").fetchall()
+        db.executemany("UPDATE entries SET value = ? WHERE rowid = ?", [(_damaged(value, how), rowid) for rowid, value in rows])
+    shutil.rmtree(demo / "_site")
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:  # parsed again, and stored again
+        assert all(_decode(value) for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'sources'"))
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
 
 
