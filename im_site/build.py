@@ -6,14 +6,16 @@ decide what to do with the OutputSet.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
 import html
 import pickle
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import unquote
 
 from . import extras, kpi_pages, lint, search, sources, training, whatsnew
@@ -74,13 +76,38 @@ class BuildResult:
 
 def build(config: Config, options: BuildOptions) -> BuildResult:
     """Read content/, apply the publishing rules, render everything to memory."""
+    try:
+        return _build(config, options)
+    finally:
+        gc.unfreeze()  # what `_loading` froze: collectable again (`serve` and the tests build many times)
+
+
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """No garbage collection while the sources load, and what they loaded frozen for the rest of
+    the build: the collector no longer scans it each time it runs. A 10,000-page rebuild loads
+    some 300,000 objects that live as long as the build; its collections took 0.15-0.22 s of CPU,
+    0.05-0.06 s so (three body-edit rebuilds each, measured with gc.callbacks). Forked children
+    collect as usual (parallel._child)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _build(config: Config, options: BuildOptions) -> BuildResult:
     diagnostics = Diagnostics()
     result = BuildResult(config, options, diagnostics)
     settings = config.settings
     cache = Cache(config.root / settings.cache_dir if options.use_cache else None)
     index = SourceIndex(config, cache)
     files = sources.walk(config.content_dir, config.root, diagnostics, config.max_file_bytes, index.unchanged)
-    result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index, options.drafts)
+    with _loading():
+        result.content = content = load_content(config, files, cache, diagnostics, options.jobs, index, options.drafts)
     del files  # the source texts are no longer needed; pages keep what they use
     published = _apply_rules(result, content.pages)
     _check_translation_schedules(result, content.pages)

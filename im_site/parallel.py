@@ -12,6 +12,7 @@ the result is the same either way.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import traceback
@@ -196,6 +197,7 @@ def _stops_held() -> Iterator[None]:
 
 def _child(work: Callable[[Sequence[Any]], Iterable[Any]], batches: list[Sequence[Any]], indices: Iterable[int],
            sender: Any, parent: int) -> None:
+    gc.enable()  # the parent may hold collection off while it loads (build._loading): a child's garbage is its own
     for number in _STOPS:  # the parent kills its children when it stops, and they die with it (_die_with)
         signal.signal(number, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)

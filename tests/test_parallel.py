@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -144,3 +145,32 @@ def test_a_site_rendered_across_processes_equals_one_rendered_in_one(tmp_path, m
         trees.append(snapshot_tree(out))
     assert len(trees[0]) > 60 and trees[0] == trees[1]
     assert sum(path.startswith("social/") for path in trees[0]) > 10
+
+
+def _collecting(batch: list[int]):
+    yield gc.isenabled()
+
+
+@needs_fork
+def test_children_collect_garbage_while_the_parent_holds_collection_off():
+    """A build loads its sources with the collector off (build._loading), forking the parsing children
+    meanwhile: each child collects its own garbage, or its memory would only grow."""
+    gc.disable()
+    try:
+        assert set(parallel.fork_batches(_collecting, list(range(200)), workers=2, size=10)) == {True}
+    finally:
+        gc.enable()
+
+
+def test_a_build_leaves_nothing_frozen_and_the_collector_as_it_was(make_site):
+    """What a build freezes while it runs (build._loading) is collectable again once it ends: `serve` and
+    the tests build many times in one process."""
+    root = make_site({"content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-01-05\n---\nText.\n"})
+    config = load_config(root / "site.yaml")
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            assert build(config, BuildOptions(root / "site.yaml", read_clock(NOW), use_cache=False, jobs=2)).ok
+            assert gc.get_freeze_count() == 0 and gc.isenabled() is enabled
+        finally:
+            gc.enable()
