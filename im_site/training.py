@@ -353,7 +353,9 @@ def _reordered(options: list[str], original: list[str]) -> bool:
     `14 Uhr`) nothing is said."""
     def numbers(text: str) -> tuple[int, ...]:
         found = _NUMBER.findall(text)
-        return tuple(sorted(map(int, found))) if found else ()  # most options have no number
+        return tuple(sorted(map(int, found))) if found else ()
+    if not _NUMBER.search("\n".join(options)):  # most options have no number: nothing to compare
+        return False
     mine, theirs = [numbers(option) for option in options], [numbers(option) for option in original]
     return any(mine) and mine != theirs and sorted(mine) == sorted(theirs)
 
