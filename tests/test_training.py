@@ -837,3 +837,19 @@ def test_a_module_and_its_translation_carry_one_completion_fingerprint_that_chan
         assert len(set().union(*now.values())) == 1, (changed, now)  # the translation follows its original
         assert not set().union(*now.values()) & seen, changed
         seen |= set().union(*now.values())
+
+
+def test_a_known_modules_completion_fingerprint_stays_what_readers_stored(make_site):
+    """Readers' browsers keep the fingerprint of each module they completed (completion.py): however
+    it is computed, a module unchanged keeps the one it had, or every reader is asked to complete it
+    again. Pinned for a module with lesson files' titles, a re-wrapped question, non-ASCII text, quotes,
+    an answer list and a pass mark; and for its translation, which carries its original's."""
+    quiz = QUIZ.replace("Welche Ware wird reduziert?", '"Welche  Ware\\twird „reduziert“ (\\"rot\\")?"')
+    root = make_site({
+        "content/training/kasse/index.md": module("Kasse", extra=quiz + "pass_mark: 50\n", body="## Öffnen\nDie Kasse.\n"),
+        "content/training/kasse/index.en.md": module("Till", extra=EN_QUIZ + "pass_mark: 50\n", body="## Opening\nThe till.\n"),
+        "content/training/kasse/01-begruessung.md": "---\ntitle: Die Begrüßung \\ Gruß\n---\nEins.\n",
+        "content/training/kasse/01-begruessung.en.md": "---\ntitle: Greeting\n---\nOne.\n",
+    })
+    assert build_site(root).exit_code == 0
+    assert set().union(*fingerprints(root).values()) == {"925193a4bbfd"}
