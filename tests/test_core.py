@@ -168,6 +168,32 @@ def test_layout_has_pages_listings_feeds_and_manifest(built):
         assert page["hash"] == hashlib.sha256((out / page["file"]).read_bytes()).hexdigest(), page["file"]
 
 
+def test_manifest_entries_are_the_json_of_their_values(make_site):
+    """feeds.py writes each page's line itself: it must be what `json.dumps` writes, byte for byte,
+    for any title (quotes, backslashes, control characters, non-ASCII), list and date."""
+    root = make_site({**SITE, "content/messages/zitat.md": """
+        ---
+        title: "Ein \\"Zitat\\" mit \\\\ Rückstrich,\\ttab </script> & 🎉"
+        date: 2026-03-02
+        must_read: true
+        audiences: [filiale]
+        pillars: [leadership]
+        ---
+        Text.
+        """})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    lines = (root / "_site" / "manifest.json").read_text(encoding="utf-8").splitlines()
+    entries = [line.strip().rstrip(",") for line in lines if line.startswith("  {")]
+    assert len(entries) == len(json.loads("\n".join(lines))["pages"]) > 3
+    for line in entries:
+        assert line == json.dumps(json.loads(line), ensure_ascii=False, sort_keys=True)
+    titles = {json.loads(line)["title"]: json.loads(line) for line in entries}
+    quoted = titles['Ein "Zitat" mit \\ Rückstrich,\ttab </script> & 🎉']
+    assert quoted["must_read"] is True and quoted["audiences"] == ["filiale"] and quoted["date"] == "2026-03-02"
+    assert any(entry["date"] is None for entry in titles.values())
+
+
 @pytest.mark.parametrize("marker", ["DRAFTMARKER", "FUTUREMARKER", "EXPIREDMARKER", "nurentwurf"])
 def test_unpublished_pages_leave_no_trace(built, marker):
     for path, text in _output_text(built).items():
