@@ -27,6 +27,14 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread: nothing to do from here
         pass
+# Likewise a run under `nohup` inherits SIGHUP ignored, and im-site (rightly) keeps ignoring it: the
+# hang-up tests then saw a publish finish. A Python handler that ignores it keeps this run immune to
+# a hang-up, as asked, while every child starts with the default.
+if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+    try:
+        signal.signal(signal.SIGHUP, lambda signum, frame: None)
+    except ValueError:
+        pass
 
 # Hundreds of tests start `im-site` as a real process. Where PYTHONDONTWRITEBYTECODE is set (as on
 # our CI machines) each of them compiled im-site's own modules again, a fifth of a second apiece:
