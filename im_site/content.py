@@ -19,7 +19,7 @@ from .config import Config
 from .diagnostics import Diagnostic, Diagnostics
 from .markdown import Rendered, make_parser, render_markdown, restore_rendered
 from .model import Page, Part
-from .options import file_clock_ns
+from .options import RACY_NS, file_clock_ns
 from .parallel import fork_batches
 from .slugs import slugify
 from .sources import SourceFile, Stamp, is_windows_reserved, read_text
@@ -77,7 +77,7 @@ class SourceIndex:
     """
 
     NAMESPACE = "source-stamps"
-    MARGIN_NS = 2_000_000_000
+    MARGIN_NS = RACY_NS
 
     def __init__(self, config: Config, cache: Cache):
         self.cache = cache

@@ -58,6 +58,12 @@ def local_moment(moment: datetime, tz: tzinfo, given: str) -> datetime:
     return local
 
 
+#: A file or folder whose time is within this of a moment recorded with it may have changed since
+#: without its time changing (twice in one tick of the file system's clock, or a clock a little
+#: apart): it is read or listed rather than trusted (git's "racily clean" rule).
+RACY_NS = 2_000_000_000
+
+
 def file_clock_ns() -> int:
     """The system clock in nanoseconds, to compare with the times of files on disk (never for
     publishing rules: `--now` and SOURCE_DATE_EPOCH do not move the file system's clock)."""

@@ -351,11 +351,12 @@ def _reordered(options: list[str], original: list[str]) -> bool:
     option's, but not in the original's order: options reordered under the same answer index. Words
     cannot be compared across languages; numbers can, and where they differ otherwise (`2 p.m.` for
     `14 Uhr`) nothing is said."""
-    def numbers(text: str) -> tuple[int, ...]:
-        found = _NUMBER.findall(text)
-        return tuple(sorted(map(int, found))) if found else ()
     if not _NUMBER.search("\n".join(options)):  # most options have no number: nothing to compare
         return False
+
+    def numbers(text: str) -> tuple[int, ...]:
+        return tuple(sorted(map(int, _NUMBER.findall(text))))
+
     mine, theirs = [numbers(option) for option in options], [numbers(option) for option in original]
     return any(mine) and mine != theirs and sorted(mine) == sorted(theirs)
 
