@@ -122,7 +122,8 @@ def restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple
 
 
 #: A Reference and a Heading from their values, made by the class once already: mapped over a
-#: body's, with no Python call per item, a third of the time a generator took (70,000 headings).
+#: body's, with no Python frame per item: restoring 10,000 bodies (70,000 headings) took 20 % less CPU
+#: than with a generator.
 _as_reference = partial(tuple.__new__, Reference)
 _as_heading = partial(tuple.__new__, Heading)
 
