@@ -23,6 +23,7 @@ from .options import RACY_NS, file_clock_ns
 from .parallel import fork_batches
 from .slugs import slugify
 from .sources import SourceFile, Stamp, is_windows_reserved, read_text
+from .yamldoc import YamlDoc
 
 MARKDOWN_CACHE_VERSION = "md-8"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd; md-8: block ends in the text
 SOURCE_CACHE_VERSION = "src-8"  # src-6: models and headings pickled as values; src-7: own hash with the front matter; src-8: no classes, translation key and reserved folder
@@ -50,12 +51,20 @@ class Content:
     draft_lessons: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Parsed:
+    """A source's front matter and body, parsed here or restored from its cache entry (not frozen,
+    and its parts in fields of its own rather than a `frontmatter.Parsed`: a rebuild makes 10,000
+    of these, and a frozen dataclass's fields cost a call each; see _from_cache)."""
+
     source: SourceFile
-    parsed: frontmatter.Parsed
+    meta: Any  # the front matter's model
+    doc: YamlDoc | frontmatter.LazyDoc  # its line map
+    body_line: int  # the file's line on which the body starts
+    block: str | None  # the front matter's text
     lang: str
     stem: str
+    body: str = ""  # the Markdown body, until rendered (not kept in the cache)
     rendered: Rendered | None = None  # the body's Markdown, once rendered
     own_hash: tuple[str, str] = ("", "")  # (body hash, source hash) of a page made of this file alone (see _page)
     #: Its slug, URL, translation key and the folder of its URL that Windows reserves, if any: what
@@ -216,7 +225,7 @@ def _parse_and_render(source: SourceFile, config: Config,
         found = frontmatter.body_of(source.text)
         body = Part(source.path, source.rel, found[1], render_markdown(md, found[0])) if found is not None else None
         return source.rel, (None, local.items, body)
-    rendered = render_markdown(md, item.parsed.body)
+    rendered = render_markdown(md, item.body)
     place = _place(item, config) if source.kind != "lesson" else ("", "", "", "")  # a lesson lives on its module's page
     return source.rel, (_to_cache(replace(item, rendered=rendered, place=place)), local.items, None)
 
@@ -228,11 +237,11 @@ def _to_cache(item: _Parsed) -> bytes:
     `schema.restore`, `markdown.restore_rendered`), and unpickling looks each name up through the
     import system: about 2 us a name, 3.7 names an entry, a sixth of the time 10,000 entries took to load.
     """
-    parsed, rendered = item.parsed, item.rendered
+    rendered = item.rendered
     assert rendered is not None
-    body_hash = _source_hash([rendered], parsed.meta.title)
-    return pickle.dumps((item.source.kind, *schema.values_of(parsed.meta), parsed.block, parsed.body_line, item.lang,
-                         item.stem, rendered.values(), (body_hash, _with_front_matter(body_hash, parsed.meta)),
+    body_hash = _source_hash([rendered], item.meta.title)
+    return pickle.dumps((item.source.kind, *schema.values_of(item.meta), item.block, item.body_line, item.lang,
+                         item.stem, rendered.values(), (body_hash, _with_front_matter(body_hash, item.meta)),
                          item.place), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -249,8 +258,8 @@ def _decode(value: bytes) -> tuple | None:
 def _from_cache(source: SourceFile, entry: tuple, key: str) -> _Parsed:
     """The parsed source from its cache entry (without its Markdown body, which is rendered already)."""
     meta, block, body_line, lang, stem, rendered, own_hash, place = entry
-    return _Parsed(source, frontmatter.Parsed(meta, frontmatter.LazyDoc(block), "", body_line, block), lang, stem,
-                   rendered, own_hash, place, key)
+    return _Parsed(source, meta, frontmatter.LazyDoc(block), body_line, block, lang, stem, "", rendered, own_hash,
+                   place, key)
 
 
 def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
@@ -278,12 +287,12 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
         diagnostics.error(source.path, parsed.doc.line_of(("lang",)), "IM160",
                           f"language {lang!r} is not in site.yaml languages {config.languages}")
         return None
-    return _Parsed(source, parsed, lang, stem)
+    return _Parsed(source, parsed.meta, parsed.doc, parsed.body_line, parsed.block, lang, stem, parsed.body)
 
 
 def _part(item: _Parsed, *, title: str | None = None, anchor: str | None = None) -> Part:
     assert item.rendered is not None
-    return Part(item.source.path, item.source.rel, item.parsed.body_line, item.rendered, title, anchor,
+    return Part(item.source.path, item.source.rel, item.body_line, item.rendered, title, anchor,
                 item.key)
 
 
@@ -292,9 +301,9 @@ def _group_lessons(items: list[_Parsed], drafts: bool, draft_lessons: dict[str, 
     drafts only in a preview (`drafts`), and noted in `draft_lessons` either way."""
     grouped: dict[tuple[str, str], list[_Parsed]] = defaultdict(list)
     for item in items:
-        if item.parsed.meta.draft:
+        if item.meta.draft:
             draft_lessons[item.source.rel] = item.source.path
-        if drafts or not item.parsed.meta.draft:
+        if drafts or not item.meta.draft:
             grouped[(posixpath.dirname(item.source.rel), item.lang)].append(item)
     lessons: dict[tuple[str, str], list[Part]] = {}
     for key, members in grouped.items():
@@ -302,15 +311,15 @@ def _group_lessons(items: list[_Parsed], drafts: bool, draft_lessons: dict[str, 
         used: set[str] = set()
         parts = []
         for item in members:
-            anchor = _unique(slugify(item.parsed.meta.title), used)
-            parts.append(_part(item, title=item.parsed.meta.title, anchor=anchor))
+            anchor = _unique(slugify(item.meta.title), used)
+            parts.append(_part(item, title=item.meta.title, anchor=anchor))
         lessons[key] = parts
     return lessons
 
 
 def _lesson_order(item: _Parsed) -> tuple:
     match = _NUMBER_PREFIX.match(item.stem)
-    weight = item.parsed.meta.weight
+    weight = item.meta.weight
     return (weight if weight is not None else (int(match.group(1)) if match else 10**6), item.stem)
 
 
@@ -324,7 +333,7 @@ def _unique(anchor: str, used: set[str]) -> str:
 
 def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], known_ids: dict[str, list[str]],
           diagnostics: Diagnostics) -> Page:
-    source, meta = item.source, item.parsed.meta
+    source, meta = item.source, item.meta
     slug, url, key, reserved = item.place
     parts = (_part(item), *lessons)
     if lessons:
@@ -333,7 +342,7 @@ def _page(item: _Parsed, lessons: tuple[Part, ...] | list[Part], known_ids: dict
     else:  # made where the file was parsed, and cached with it
         body_hash, source_hash = item.own_hash
     page = Page(source.kind, source.path, source.rel, item.lang, slug, url, key, meta, tuple(parts),
-                source_hash, item.parsed.doc.line_of, body_hash)
+                source_hash, item.doc.line_of, body_hash)
     _check_ids(page, known_ids, diagnostics)
     if reserved:
         diagnostics.error(page.path, 1, "IM011", f"the page's address /{page.url} has the folder {reserved!r}, a name "
@@ -400,13 +409,13 @@ def _place(item: _Parsed, config: Config) -> tuple[str, str, str, str]:
     """`_Parsed.place`: all of it depends on the file and the settings its cache entry is keyed by."""
     source = item.source
     slug, url = _url(item, config)
-    key = item.parsed.meta.translation_key or file_translation_key(source.kind, source.rel, config.languages)
+    key = item.meta.translation_key or file_translation_key(source.kind, source.rel, config.languages)
     return slug, url, key, _reserved_folder(source.rel, url, item.lang, config)
 
 
 def _url(item: _Parsed, config: Config) -> tuple[str, str]:
     """(slug, folder URL) by content type, with the language prefix outside the default."""
-    source, meta = item.source, item.parsed.meta
+    source, meta = item.source, item.meta
     folders = posixpath.dirname(source.rel).split("/") if "/" in source.rel else []
     if source.kind == "training" and len(folders) == 2:
         slug = meta.slug or slugify(folders[1])
