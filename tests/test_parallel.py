@@ -31,9 +31,23 @@ def _with_pid(batch: list[int]):
     yield os.getpid(), list(batch)
 
 
+def _meeting(folder: Path, children: int):
+    """Work whose first batch in each child waits until `children` children have each taken one
+    (up to 60 s): on a loaded machine a late-starting child found every batch taken already."""
+    def work(batch: list[int]):
+        mark = folder / str(os.getpid())
+        if not mark.exists():
+            mark.touch()
+            deadline = time.monotonic() + 60
+            while len(list(folder.iterdir())) < children and time.monotonic() < deadline:
+                time.sleep(0.01)
+        yield os.getpid(), list(batch)
+    return work
+
+
 @needs_fork
-def test_results_come_in_item_order_from_every_child_batch_by_batch():
-    results = list(parallel.fork_batches(_with_pid, list(range(300)), workers=3, size=7))
+def test_results_come_in_item_order_from_every_child_batch_by_batch(tmp_path):
+    results = list(parallel.fork_batches(_meeting(tmp_path, 3), list(range(300)), workers=3, size=7))
     assert [item for _, batch in results for item in batch] == list(range(300))
     pids = {pid for pid, _ in results}
     assert len(pids) == 3 and os.getpid() not in pids  # the parent only collects
