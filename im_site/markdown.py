@@ -17,13 +17,13 @@ from typing import Any, Callable, NamedTuple
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
+from markdown_it.utils import OptionsDict
 from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .compress import compress, decompress
 from .slugs import slugify
@@ -149,15 +149,19 @@ class _Collector:
 def make_parser(allow_html: bool) -> MarkdownIt:
     """CommonMark + tables, strikethrough, task lists, footnotes, anchors, callouts, roles."""
     md = MarkdownIt("commonmark", {"html": allow_html, "linkify": False, "typographer": False,
-                                   "maxNesting": MAX_NESTING})
+                                   "maxNesting": MAX_NESTING}, renderer_cls=_Renderer)
     md.enable(["table", "strikethrough"])
     md.validateLink = lambda url: True  # every URL is judged in _walk, with a diagnostic
-    md.use(footnote_plugin).use(tasklists_plugin).use(myst_role_plugin)
+    md.core.ruler.at("normalize", _normalize)
+    md.use(footnote_plugin).use(myst_role_plugin)
     # `{#haltung}` on the line above a heading gives it that id, which rewording the heading or
     # translating it (the English page's menu link) does not change; only ids, nothing else.
     md.use(attrs_block_plugin, allowed=("id",))
     md.core.ruler.after("attr", "explicit_id", _mark_explicit_ids)
-    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
+    # Task lists and heading ids: mdit-py-plugins' tasklists and anchors plugins (min_level=2,
+    # max_level=4, slugify), done alike in fewer steps (see _task_lists, _anchors).
+    md.core.ruler.after("inline", "github-tasklists", _task_lists)
+    md.core.ruler.push("anchor", _anchors)
     # One container rule for every kind of callout: markdown-it tries each block rule on every
     # line, and four rules (one per kind) cost 5% of the Markdown time.
     md.use(container_plugin, name="callout", validate=_is_callout, render=_render_callout)
@@ -167,15 +171,97 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.add_render_rule("table_close", lambda *a: "</table></div>\n")
     md.add_render_rule("th_open", _render_cell)
     md.add_render_rule("td_open", _render_cell)
+    md.options = _Options(md.options)
     return md
+
+
+class _Renderer(RendererHTML):
+    """markdown-it's HTML renderer, which made a list of a tag's attributes for every tag, most of them without any."""
+
+    @staticmethod
+    def renderAttrs(token: Token) -> str:
+        return RendererHTML.renderAttrs(token) if token.attrs else ""
+
+
+class _Options(OptionsDict):
+    """markdown-it's options, whose `get` is a dict's. markdown-it's rules ask for options we
+    never set (`strikethrough_single_tilde` for every paragraph's text, `tasklists` for every list
+    item), and the `get` of a Mapping raised and caught a KeyError for each: 3-4 % of the Markdown time."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._options.get(key, default)
+
+
+def _normalize(state: Any) -> None:
+    """markdown-it's first rule (CR LF and CR to LF, NUL to U+FFFD) with `str.replace`: its
+    regular expression replaced every LF with an LF, 2 % of the Markdown time."""
+    src = state.src
+    if "\r" in src:
+        src = src.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in src:
+        src = src.replace("\0", "\ufffd")
+    state.src = src
+
+
+_TODO = re.compile(r"\[[ xX]][ \t\n\v\f\r]+")
+
+
+def _task_lists(state: Any) -> None:
+    """A list item starting `[ ]` or `[x]` gets a disabled checkbox: the tasklists plugin of
+    mdit-py-plugins (without its options), which called four functions for every token of the page."""
+    tokens = state.tokens
+    for index in range(2, len(tokens) - 1):
+        token = tokens[index]
+        if (token.type != "inline" or tokens[index - 1].type != "paragraph_open"
+                or tokens[index - 2].type != "list_item_open" or _TODO.match(token.content) is None):
+            continue
+        checkbox = Token("html_inline", "", 0)
+        if token.content.startswith("[ ] "):
+            checkbox.content = '<input class="task-list-item-checkbox" disabled="disabled" type="checkbox">'
+        elif token.content.startswith(("[x] ", "[X] ")):
+            checkbox.content = '<input class="task-list-item-checkbox" checked="checked" disabled="disabled" type="checkbox">'
+        assert token.children is not None
+        token.children.insert(0, checkbox)
+        token.children[1].content = token.children[1].content[3:]
+        token.content = token.content[3:]
+        tokens[index - 2].attrSet("class", "task-list-item")
+        level = tokens[index - 2].level - 1  # the list: the nearest token before the item one level up
+        parent = next((i for i in range(index - 3, -1, -1) if tokens[i].level == level), -1)
+        tokens[parent].attrSet("class", "contains-task-list")
+
+
+_ANCHOR_TAGS = frozenset({"h2", "h3", "h4"})
+
+
+def _anchors(state: Any) -> None:
+    """Ids for the headings of levels 2 to 4 that have none: the anchors plugin of mdit-py-plugins
+    (min_level=2, max_level=4, slug_func=slugify), which went over every token twice."""
+    tokens = state.tokens
+    headings = [index for index, token in enumerate(tokens) if token.type == "heading_open"]
+    if not headings:
+        return
+    slugs = {str(token.attrs["id"]) for token in map(tokens.__getitem__, headings) if token.attrs.get("id")}
+    for index in headings:
+        token = tokens[index]
+        if token.tag not in _ANCHOR_TAGS or token.attrs.get("id"):
+            continue
+        children = tokens[index + 1].children
+        assert children is not None
+        title = "".join(child.content for child in children if child.type in ("text", "code_inline"))
+        slug = unique = slugify(title)
+        number = 1
+        while unique in slugs:
+            unique, number = f"{slug}-{number}", number + 1
+        slugs.add(unique)
+        token.attrs["id"] = unique
 
 
 def _mark_explicit_ids(state: Any) -> None:
     """Note which blocks a `{...}` line gave attributes, before the anchors plugin gives every
     heading an id: `_walk` checks them."""
     for token in state.tokens:
-        if token.attrGet("id") is not None or token.meta.get("insecure_attrs"):
-            token.meta["explicit_id"] = str(token.attrGet("id") or "")
+        if token.attrs and token.attrs.get("id") is not None or token.meta and token.meta.get("insecure_attrs"):
+            token.meta["explicit_id"] = str(token.attrs.get("id") or "")
 
 
 def _render_cell(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -216,12 +302,14 @@ def render_markdown(md: MarkdownIt, body: str) -> Rendered:
     collected = _Collector()
     _walk(tokens, collected)
     html = md.renderer.render(tokens, md.options, {})
+    text = "\n".join(f"{line}\t{text}" for line, text in collected.text)
     samples = sample_pattern()
-    return Rendered.of(html, "\n".join(f"{line}\t{text}" for line, text in collected.text),
+    found_any = samples.search(text) is not None  # most pages have none: one search, not one per run
+    return Rendered.of(html, text,
                        links=tuple(collected.links), images=tuple(collected.images), kpis=tuple(collected.kpis),
                        headings=tuple(collected.headings), problems=tuple(collected.problems),
                        samples=tuple((line, found.group(0)) for line, text in collected.text
-                                     if (found := samples.search(text)) is not None))
+                                     if found_any and (found := samples.search(text)) is not None))
 
 
 @lru_cache(maxsize=1)
@@ -236,26 +324,30 @@ def sample_pattern() -> re.Pattern[str]:
 
 def _walk(tokens: list[Token], out: _Collector) -> None:
     callouts: list[Token] = []  # open, innermost last
+    deep = MAX_NESTING - 1
     for index, token in enumerate(tokens):
+        kind = token.type
+        if kind == "inline":  # the commonest tokens, and with the closing ones below never nested deep or given an id
+            _walk_inline(token, token.map[0] + 1 if token.map else 1, out)
+            continue
+        if kind in _BLOCK_CLOSES:
+            _end_block(out)
+            continue
         line = token.map[0] + 1 if token.map else 1
-        if token.level >= MAX_NESTING - 1 and token.nesting == 1:
+        if token.level >= deep and token.nesting == 1:
             out.problems.append((line, "IM106", f"Markdown nested deeper than {MAX_NESTING} levels; "
                                                 "the inner text would be lost"))
-        if token.type.startswith("container_callout_"):
+        if kind.startswith("container_callout_"):
             _callout(token, line, callouts, out)
-        if token.type == "paragraph_open":
+        elif kind == "paragraph_open":
             _stray_fence(tokens[index + 1].content, line, out)
-        if "explicit_id" in token.meta:
+        if token.meta and "explicit_id" in token.meta:  # set by _mark_explicit_ids on opening tokens only
             _explicit_id(token, line, out)
-        if token.type == "heading_open":
+        if kind == "heading_open":
             inline = tokens[index + 1]
             text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             out.headings.append(Heading(int(token.tag[1]), text, str(token.attrGet("id") or ""), line))
-        if token.type == "inline":
-            _walk_inline(token, line, out)
-        if token.type in _BLOCK_CLOSES:
-            _end_block(out)
-        if token.type == "html_block":
+        elif kind == "html_block":
             _raw_html(token.content, line, out)
 
 
@@ -323,21 +415,22 @@ def _end_block(out: _Collector) -> None:
 
 
 def _walk_inline(inline: Token, line: int, out: _Collector) -> None:
+    text = out.text
     for child in inline.children or []:
-        if child.type in ("softbreak", "hardbreak"):
+        kind = child.type
+        if kind == "text":
+            if child.content.strip():
+                text.append((line, child.content.replace("\n", " ").replace("\t", " ")))
+        elif kind == "softbreak" or kind == "hardbreak":
             line += 1
-        elif child.type == "text" and child.content.strip():
-            out.text.append((line, child.content.replace("\n", " ").replace("\t", " ")))
-        elif child.type == "link_open":
+        elif kind == "link_open":
             _link(child, line, out)
-        elif child.type == "image":
+        elif kind == "image":
             _image(child, line, out)
-        elif child.type == "myst_role":
+        elif kind == "myst_role":
             _role(child, line, out)
-        elif child.type == "html_inline":
+        elif kind == "html_inline":
             _raw_html(child.content, line, out)
-        elif child.type == "footnote_ref":
-            continue
 
 
 def _raw_html(html: str, line: int, out: _Collector) -> None:

@@ -1800,3 +1800,94 @@ def test_a_message_links_its_author_to_the_author_url(make_site):
     assert '<a class="author" href="https://people.example/kvogt">Katrin Vogt</a>' in byline("messages/a/index.html")
     assert '<a class="author" href="../../team/index.html">Jan Berg</a>, <span class="role">CEO</span>' in byline("messages/b/index.html")
     assert '<span class="author">Ute Lang</span>' in byline("messages/c/index.html")
+
+
+_TASKS_AND_HEADINGS = ("Liste:\r\n\r\n- [ ] Regal prüfen\r\n- [x] Kasse zählen\r\n  1. [X] Schein\r\n  2. [ ]\tTab\r\n"
+                       "- [x]ohne Abstand\r\n\r\n## Ablauf\r\n## Ablauf\r\n{#ablauf-1}\r\n### Ende `jetzt` \\& *gleich*\r\n"
+                       "\r\n| Artikel | ~~Preis~~ |\r\n|---|--:|\r\n| [ ] Brot | 2 |\r\n\r\n> - [ ] zitiert\r\n")
+
+
+def _stock_parser(allow_html: bool) -> Any:
+    """The Markdown setup as it was built from mdit-py-plugins' own tasklists and anchors plugins and
+    markdown-it's own newline rule and renderer, which markdown.py does the work of in fewer steps."""
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
+    from im_site import markdown
+    from im_site.slugs import slugify
+
+    md = markdown.make_parser(allow_html)
+    stock = type(md)("commonmark", dict(md.options))
+    stock.enable(["table", "strikethrough"])
+    stock.validateLink = lambda url: True
+    stock.use(markdown.footnote_plugin).use(tasklists_plugin).use(markdown.myst_role_plugin)
+    stock.use(markdown.attrs_block_plugin, allowed=("id",))
+    stock.core.ruler.after("attr", "explicit_id", markdown._mark_explicit_ids)
+    stock.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
+    stock.use(markdown.container_plugin, name="callout", validate=markdown._is_callout, render=markdown._render_callout)
+    for kind, rule in md.renderer.rules.items():
+        if kind not in stock.renderer.rules or stock.renderer.rules[kind].__func__ is not getattr(rule, "__func__", None):
+            stock.add_render_rule(kind, getattr(rule, "__func__", rule))
+    return stock
+
+
+@pytest.mark.parametrize("body", [_TASKS_AND_HEADINGS, "a\r\nb\rc\r\r\nd\n\r", "Text[^1]\n\n[^1]: - [ ] in der Fußnote\n",
+                                  "- [ ] [ref] x\n- [x] [x]\n\n[ref]: /a\n[x]: /b\n", "* eins\n\n  [ ] zweiter Absatz\n",
+                                  "{#a}\n## a\n## a\n## a-1\n## \n## \n##### fünf\n# eins\n",
+                                  "- a\n  - b\n    - [ ] c\n- [ ] d\n\n1) [x] e\n\n::: note Titel\n- [ ] drin\n:::\n"])
+def test_markdown_renders_as_the_stock_plugins_did(body: str):
+    """markdown.py does the work of the tasklists and anchors plugins, markdown-it's newline rule and
+    its attribute rendering in fewer steps (the clean build's Markdown phase): byte for byte the same HTML."""
+    from im_site.markdown import make_parser, render_markdown
+
+    for allow_html in (False, True):
+        ours, stock = make_parser(allow_html), _stock_parser(allow_html)
+        assert render_markdown(ours, body).values() == render_markdown(stock, body).values()
+
+
+def test_task_lists_crlf_and_heading_ids_reach_the_page(make_site):
+    """Task lists (`- [ ]`, `- [x]`) were in no test; a page written on Windows (CR LF) has them,
+    headings of the same words and a `{#id}` that the generated one must step around."""
+    root = make_site({"content/liste.md": "---\r\ntitle: Liste\r\n---\r\n" + _TASKS_AND_HEADINGS})
+    result = build_site(root)
+    assert result.exit_code == 0, result.stderr
+    html = (root / "_site/liste/index.html").read_text(encoding="utf-8")
+    found: list[tuple[str, dict[str, str | None]]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, dict(attrs)))
+
+    Tags().feed(html)
+    boxes = [attrs for tag, attrs in found if tag == "input" and attrs.get("type") == "checkbox"]
+    assert [("checked" in box, box.get("disabled"), box.get("class")) for box in boxes] == [
+        (False, "disabled", "task-list-item-checkbox"), (True, "disabled", "task-list-item-checkbox"),
+        (True, "disabled", "task-list-item-checkbox"), (False, "disabled", "task-list-item-checkbox")]
+    # None for "[ ]<tab>" (its marker is dropped all the same), "[x]ohne Abstand" or the table cell
+    assert [attrs["class"] for tag, attrs in found if tag in ("ul", "ol") and "task" in (attrs.get("class") or "")] == [
+        "contains-task-list", "contains-task-list", "contains-task-list"]
+    assert [attrs.get("id") for tag, attrs in found if tag in ("h2", "h3")] == ["ablauf", "ablauf-2", "ablauf-1"]
+    assert "Regal prüfen" in html and "\r" not in html and "[x]ohne Abstand" in html and "[X]" not in html
+
+
+def test_rendering_markdown_raises_no_exception_inside_markdown_it():
+    """markdown-it's rules ask its options for keys we never set (`strikethrough_single_tilde` for
+    every paragraph, `tasklists` for every list item), and `Mapping.get` answered each by raising
+    and catching a KeyError: 3-4 % of the clean build's Markdown time."""
+    import sys
+
+    from im_site.markdown import make_parser, render_markdown
+
+    md, raised = make_parser(False), []
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if event == "exception" and arg[0] is KeyError:
+            raised.append(frame.f_code.co_name)
+        return trace
+
+    sys.settrace(trace)
+    try:
+        render_markdown(md, _TASKS_AND_HEADINGS + "\nText mit ~~alt~~ *neu*.\n\n1. eins\n2. zwei\n")
+    finally:
+        sys.settrace(None)
+    assert raised == []
