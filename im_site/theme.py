@@ -414,18 +414,47 @@ class _Context(jinja2.runtime.Context):
         return super().call(__obj, *args, **kwargs)
 
 
+#: Every name `getattr` finds on a plain dict (its methods and the object's): a template's
+#: `entry.lang` on a dict of values finds none of these and is its item.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's Environment with the template and context classes above, and `getattr` (what a
+    template's `a.b` calls) going straight to the item of a plain dict whose methods do not have
+    that name: for the dicts of values templates get (the language switch, `versioning`, a quiz's
+    questions) it first made Python raise and catch an AttributeError, some 36 times a page."""
+
+    template_class = _Template
+    context_class = _Context
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        # Environment.getattr (Jinja 3.1), not called through super(): it runs for every `a.b`.
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+
 def _environment(chain: list[tuple[str, Path]], cache_folder: Path | None = None) -> jinja2.Environment:
     """One build's templates. Each build makes its own, so a template is read once per build and
     not checked for changes again on every page (`auto_reload`: four stats per page)."""
     folders = [str(folder / "templates") for _, folder in chain]
     prefixed = {name: jinja2.FileSystemLoader(str(folder / "templates")) for name, folder in chain}
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folders), jinja2.PrefixLoader(prefixed, delimiter=":")])
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             extensions=["jinja2.ext.loopcontrols"], bytecode_cache=_bytecode_cache(cache_folder),
-                             auto_reload=False)
-    env.template_class, env.context_class = _Template, _Context
-    return env
+    return _Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                        extensions=["jinja2.ext.loopcontrols"], bytecode_cache=_bytecode_cache(cache_folder),
+                        auto_reload=False)
 
 
 @dataclass(frozen=True)
