@@ -387,12 +387,16 @@ class _Template(jinja2.Template):
         return self.environment.context_class(self.environment, parent, self.name, self.blocks, globals=self.globals)
 
 
+#: What `_Context.call` calls directly: functions and the templates' macros (whose `__call__` wants no context).
+_PLAIN_CALLS = frozenset({FunctionType, jinja2.runtime.Macro})
+
+
 class _Context(jinja2.runtime.Context):
-    """Jinja's context, with a shorter way to call a plain function (`href`, `asset`, a job's own),
-    which is most of a page's calls: the same arguments as `Context.call` passes it, without working
-    out for each call whether it wants the context (a function marked `pass_context` has the attribute
-    that says so, and goes the long way, as do macros and other callables). Its globals' names are
-    collected from a ChainMap's dicts at once, not key by key."""
+    """Jinja's context, with a shorter way to call a plain function (`href`, `asset`, a job's own)
+    or a macro (a card), which are most of a page's calls: the same arguments as `Context.call`
+    passes them, without working out for each call whether it wants the context (a function marked
+    `pass_context` has the attribute that says so, and goes the long way, as do other callables).
+    Its globals' names are collected from a ChainMap's dicts at once, not key by key."""
 
     def __init__(self, environment: jinja2.Environment, parent: dict[str, Any], name: str | None,
                  blocks: dict[str, Any], globals: Any = None) -> None:
@@ -402,7 +406,7 @@ class _Context(jinja2.runtime.Context):
 
     @internalcode
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's own signature
-        if type(__obj) is FunctionType and not hasattr(__obj, "jinja_pass_arg"):
+        if type(__obj) in _PLAIN_CALLS and not hasattr(__obj, "jinja_pass_arg"):
             if kwargs:
                 kwargs.pop("_block_vars", None)
                 kwargs.pop("_loop_vars", None)
