@@ -432,6 +432,20 @@ class _Environment(jinja2.Environment):
     template_class = _Template
     context_class = _Context
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        #: Templates loaded, by name: each page's and each import's lookup (Jinja's LRU cache takes a
+        #: lock and makes a weak reference for each). Never stale: templates are not reloaded (`auto_reload`).
+        self._loaded: dict[str, jinja2.Template] = {}
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        if globals or self.auto_reload:
+            return super()._load_template(name, globals)
+        found = self._loaded.get(name)
+        if found is None:
+            found = self._loaded[name] = super()._load_template(name, globals)
+        return found
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
