@@ -185,7 +185,7 @@ class PageCache:
         used, ctx.used_files = ctx.used_files, set()
         ctx.images.requests, ctx.outputs.journal = [], []
         try:
-            html = render_job(ctx, job)
+            data = render_job(ctx, job)
         finally:
             mine, ctx.used_files = ctx.used_files, used
             used.update(mine)
@@ -193,13 +193,13 @@ class PageCache:
             added, ctx.outputs.journal = ctx.outputs.journal, None
         diagnostics = tuple(ctx.diagnostics.items[mark:])
         # Only what replay reproduces: the page itself and a social card, no errors.
-        if (html is None or job.file not in added or any(not path.startswith("social/") for path in added if path != job.file)
+        if (data is None or job.file not in added or any(not path.startswith("social/") for path in added if path != job.file)
                 or any(d.severity == "error" for d in diagnostics)):
             return
-        # The page's hash for manifest.json, made here (in the rendering child, from the text
+        # The page's hash for manifest.json, made here (in the rendering child, from the bytes
         # in hand) rather than by the parent unpacking every page after the children are done.
-        sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        records[job.file] = (key, diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha, content_hash(html))
+        sha = hashlib.sha256(data).hexdigest()
+        records[job.file] = (key, diagnostics, tuple(sorted(mine)), tuple(dict.fromkeys(images)), sha, content_hash(data))
 
     def store(self, records: dict[str, tuple]) -> None:
         """Save the pages rendered in this build (in every process) for the next one: each record
@@ -225,11 +225,12 @@ class PageCache:
             yield file, pickle.dumps(tuple(record), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def content_hash(html: str) -> str:
+def content_hash(data: bytes) -> str:
     """The sha256 of what a page has inside <main>: its content, without the header, footer and
-    stylesheet links a theme change or a new menu entry alters on every page."""
-    start, end = html.find("<main"), html.rfind("</main>")
-    return hashlib.sha256((html[start:end] if 0 <= start < end else html).encode("utf-8")).hexdigest()
+    stylesheet links a theme change or a new menu entry alters on every page. Found in the page's
+    UTF-8 bytes (where ASCII stands only for itself: the same span as in its text, not decoded)."""
+    start, end = data.find(b"<main"), data.rfind(b"</main>")
+    return hashlib.sha256(data[start:end] if 0 <= start < end else data).hexdigest()
 
 
 def hashes_of(ctx: "RenderContext", file: str) -> tuple[str, str]:
@@ -238,7 +239,7 @@ def hashes_of(ctx: "RenderContext", file: str) -> tuple[str, str]:
     sha, content = ctx.page_hashes.get(file), ctx.content_hashes.get(file)
     if sha is None or content is None:
         data = ctx.outputs.files[file]
-        sha, content = hashlib.sha256(data).hexdigest(), content_hash(data.decode("utf-8"))
+        sha, content = hashlib.sha256(data).hexdigest(), content_hash(data)
     return sha, content
 
 

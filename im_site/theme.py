@@ -12,13 +12,18 @@ import hashlib
 import io
 import posixpath
 import re
-from collections.abc import Iterator
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import CodeType
+from types import CodeType, FunctionType
+from typing import Any
 from urllib.parse import unquote
 
 import jinja2
+import jinja2.runtime
+import markupsafe
+from jinja2.utils import internalcode
 
 from .cache import code_key
 from .colours import check_dark_tokens, color_scheme, dark_rules, light_colours
@@ -338,16 +343,141 @@ def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache:
     return _BytecodeCache(str(folder))
 
 
+def _escape_output(value: object) -> object:
+    """What a template's `{{ ... }}` writes, escaped: the text itself for a plain string, without
+    wrapping it in a Markup first. Compiled templates call `escape` only to write a value out, where
+    the parts are joined into a plain string at once (a block, macro or include wraps what it joined
+    in Markup itself), so the bytes are the same."""
+    if type(value) is str:
+        return _escape_text(value)
+    return markupsafe.escape(value)
+
+
+def _escape_plain(value: str) -> str:
+    return str(markupsafe.escape(value))
+
+
+#: markupsafe's own escaping of a plain string (its C function, which `escape` calls before making
+#: the Markup), if this version of markupsafe has it under that name.
+_escape_text = getattr(markupsafe, "_escape_inner", _escape_plain)
+
+
+class _Template(jinja2.Template):
+    """A compiled template whose outputs are escaped by `_escape_output` (the name its code looks up),
+    and whose context is made without reading the globals through a ChainMap key by key."""
+
+    @classmethod
+    def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
+        namespace["escape"] = _escape_output
+        return super()._from_namespace(environment, namespace, globals)
+
+    def new_context(self, vars: dict[str, Any] | None = None, shared: bool = False,
+                    locals: Mapping[str, Any] | None = None) -> jinja2.runtime.Context:
+        if shared or type(self.globals) is not ChainMap:
+            return super().new_context(vars, shared, locals)
+        # What jinja2.runtime.new_context makes of it: the globals, then `vars`, then `locals`.
+        parent: dict[str, Any] = {}
+        for mapping in reversed(self.globals.maps):
+            parent.update(mapping)
+        if vars:
+            parent.update(vars)
+        for key, value in (locals or {}).items():
+            if value is not jinja2.runtime.missing:
+                parent[key] = value
+        return self.environment.context_class(self.environment, parent, self.name, self.blocks, globals=self.globals)
+
+
+#: What `_Context.call` calls directly: functions and the templates' macros (whose `__call__` wants no context).
+_PLAIN_CALLS = frozenset({FunctionType, jinja2.runtime.Macro})
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, with a shorter way to call a plain function (`href`, `asset`, a job's own)
+    or a macro (a card), which are most of a page's calls: the same arguments as `Context.call`
+    passes them, without working out for each call whether it wants the context (a function marked
+    `pass_context` has the attribute that says so, and goes the long way, as do other callables).
+    Its globals' names are collected from a ChainMap's dicts at once, not key by key."""
+
+    def __init__(self, environment: jinja2.Environment, parent: dict[str, Any], name: str | None,
+                 blocks: dict[str, Any], globals: Any = None) -> None:
+        super().__init__(environment, parent, name, blocks)
+        if globals is not None:
+            self.globals_keys = set().union(*globals.maps) if type(globals) is ChainMap else set(globals)
+
+    @internalcode
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's own signature
+        if type(__obj) in _PLAIN_CALLS and not hasattr(__obj, "jinja_pass_arg"):
+            if kwargs:
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined("value was undefined because a callable raised a"
+                                                    " StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
+
+
+#: Every name `getattr` finds on a plain dict (its methods and the object's): a template's
+#: `entry.lang` on a dict of values finds none of these and is its item.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's Environment with the template and context classes above, and `getattr` (what a
+    template's `a.b` calls) going straight to the item of a plain dict whose methods do not have
+    that name: for the dicts of values templates get (the language switch, `versioning`, a quiz's
+    questions) it first made Python raise and catch an AttributeError, some 36 times a page."""
+
+    template_class = _Template
+    context_class = _Context
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        #: Templates loaded, by name: each page's and each import's lookup (Jinja's LRU cache takes a
+        #: lock and makes a weak reference for each). Never stale: templates are not reloaded (`auto_reload`).
+        self._loaded: dict[str, jinja2.Template] = {}
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        if globals or self.auto_reload:
+            return super()._load_template(name, globals)
+        found = self._loaded.get(name)
+        if found is None:
+            found = self._loaded[name] = super()._load_template(name, globals)
+        return found
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        # Environment.getattr (Jinja 3.1), not called through super(): it runs for every `a.b`.
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+
+#: The shortcuts above follow Jinja 3.1's internals (`_from_namespace`, `_load_template`, the
+#: Context's constructor, `Environment.getattr`'s body): another Jinja renders with its own classes.
+_ENVIRONMENT = _Environment if jinja2.__version__.startswith("3.1.") else jinja2.Environment
+
+
 def _environment(chain: list[tuple[str, Path]], cache_folder: Path | None = None) -> jinja2.Environment:
     """One build's templates. Each build makes its own, so a template is read once per build and
     not checked for changes again on every page (`auto_reload`: four stats per page)."""
     folders = [str(folder / "templates") for _, folder in chain]
     prefixed = {name: jinja2.FileSystemLoader(str(folder / "templates")) for name, folder in chain}
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folders), jinja2.PrefixLoader(prefixed, delimiter=":")])
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                              extensions=["jinja2.ext.loopcontrols"], bytecode_cache=_bytecode_cache(cache_folder),
-                              auto_reload=False)
+    return _ENVIRONMENT(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                        extensions=["jinja2.ext.loopcontrols"], bytecode_cache=_bytecode_cache(cache_folder),
+                        auto_reload=False)
 
 
 @dataclass(frozen=True)

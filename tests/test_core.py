@@ -1460,6 +1460,104 @@ def test_a_rebuild_in_one_process_compiles_only_the_templates_that_changed(make_
     assert '<p class="k">zwei</p>' in (root / "_site/messages/m/index.html").read_text()
 
 
+_EVERY_WAY_A_TEMPLATE_WRITES = """{% macro box(item, n=1) %}<b title="{{ item }}">{{ n }}{{ caller() if caller is defined else "" }}</b>{% endmacro %}
+{%- import "lib.html" as lib with context -%}
+{{ text }}|{{ number }}|{{ nothing }}|{{ safe }}|{{ safe ~ text }}|{{ text|safe }}|{{ items }}|{{ entry.lang }}|{{ entry["file"] }}
+{{ entry.missing is defined }}|{{ entry.get("lang") }}|{{ entry.keys()|list }}|{{ model.title }}|{{ stop() is defined }}
+{% for x in items %}{{ box(x, n=loop.index) }}{{ plain(x) }}{{ knows(x) }}{% endfor %}
+{% call box(text) %}<i>{{ text }}</i>{% endcall %}{% set held %}{{ text }}&{% endset %}{{ held }}|{{ held|length }}
+{% filter upper %}{{ text }}{% endfilter %}|{{ lib.row(text) }}|{% include "part.html" %}
+"""
+
+
+def test_the_theme_environment_writes_what_jinja_writes_with_no_markup_made_per_value(tmp_path):
+    """The theme's Jinja environment (theme._environment) writes a `{{ value }}` escaped as Jinja
+    does, but as the plain text, where Jinja first made a Markup of it (1 us a value, some 150 a page);
+    calls functions and macros without asking each time whether they want the context; takes a
+    dict's item for `a.b` without an AttributeError first; keeps templates by name. The same bytes
+    as a stock Environment with the same options, for every way a template writes a value."""
+    import jinja2
+    from markupsafe import Markup
+
+    from im_site import theme
+
+    folder = tmp_path / "t" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "page.html").write_text(_EVERY_WAY_A_TEMPLATE_WRITES)
+    (folder / "lib.html").write_text('{% macro row(v) %}<td data-x="{{ v }}">{{ knows(v) }}</td>{% endmacro %}')
+    (folder / "part.html").write_text("{{ text }}{% for k, v in entry.items() %}{{ k }}={{ v }};{% endfor %}")
+
+    def stop() -> str:
+        raise StopIteration
+
+    @jinja2.pass_context
+    def knows(context: Any, value: str) -> str:
+        return f"{context['number']}:{value}"
+
+    values = {"text": "<Tür & \"Tor\" 'x'>", "number": 42, "nothing": None, "safe": Markup("<em>ok</em>"),
+              "items": ["a<b", "c&d"], "entry": {"lang": "de", "file": "x/index.html"},
+              "model": SiteSettings(title="Frisch & <neu>"), "stop": stop, "plain": lambda v: v.upper(), "knows": knows}
+    mine = theme._environment([("t", tmp_path / "t")])
+    stock = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True, undefined=jinja2.StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               extensions=["jinja2.ext.loopcontrols"])
+    for env in (mine, stock):
+        env.globals.update(stop=stop, plain=values["plain"], knows=knows)
+    expected = stock.get_template("page.html").render(values)
+    assert mine.get_template("page.html").render(values) == expected
+    assert "&lt;Tür &amp; &#34;Tor&#34; &#39;x&#39;&gt;" in expected and "<em>ok</em>" in expected
+    assert mine.get_template("page.html") is mine.get_template("page.html")
+    parts = list(mine.get_template("page.html").generate(values))
+    assert "".join(parts) == expected
+    assert type(parts[0]) is str, "the escaped text, not a Markup made of it"
+    with pytest.raises(jinja2.UndefinedError, match="'dict object' has no attribute 'missing'"):
+        mine.from_string("{{ entry.missing }}").render(values)
+
+
+def test_compressing_from_threads_and_forked_children_gives_the_one_shot_bytes():
+    """Pages are compressed through a zstd context kept by each thread (compress.py): threads side
+    by side, and a child forked after its parent used its own, get the bytes of a one-shot call."""
+    import os
+    import threading
+
+    import zstandard
+
+    from im_site import compress
+
+    pages = [("<p>Frische für alle</p>" * n).encode("utf-8") for n in range(1, 200)]
+    expected = [zstandard.compress(page, 1) for page in pages]
+    results: list[list[bytes]] = [[] for _ in range(4)]
+
+    def work(index: int) -> None:
+        results[index] = [compress.compress(page) for page in pages]
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(result == expected for result in results)
+    assert [compress.decompress(data) for data in expected] == pages
+    assert compress.compress(pages[0]) == expected[0]  # this thread's context, used before the fork
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if [compress.compress(page) for page in pages] == expected
+                 and [compress.decompress(data) for data in expected] == pages else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+
+
+def test_the_hash_of_a_pages_main_is_made_from_its_bytes_as_from_its_text():
+    """pagecache.content_hash reads the page's UTF-8 bytes (encoded once, for the output and both
+    hashes): the span between `<main` and `</main>` is the same as in the text, umlauts and all."""
+    from im_site.pagecache import content_hash
+
+    for text in ("<header>Übersicht</header><main id=m>Grüße „aus“ der Filiale 🍎</main><footer>Fuß</footer>",
+                 "ohne Hauptteil: Äpfel", "</main> vor <main"):
+        start, end = text.find("<main"), text.rfind("</main>")
+        inside = text[start:end] if 0 <= start < end else text
+        assert content_hash(text.encode("utf-8")) == hashlib.sha256(inside.encode("utf-8")).hexdigest()
+
+
 def test_a_template_syntax_error_is_reported_once_not_once_per_page(make_site):
     """A slip in message.html failed every message with the same line, once for each: on a site of
     hundreds of messages the one error to fix was lost in a screen of copies."""

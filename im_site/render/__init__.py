@@ -246,8 +246,9 @@ def _render_batch(ctx: RenderContext, batch: Sequence[Job], records: dict[str, t
     records.clear()
 
 
-def render_job(ctx: RenderContext, job: Job) -> str | None:
-    """Render `job` into ctx.outputs; its text, or None when it failed (reported)."""
+def render_job(ctx: RenderContext, job: Job) -> bytes | None:
+    """Render `job` into ctx.outputs; its bytes (encoded once, for the output and the page cache's
+    hashes), or None when it failed (reported)."""
     env = ctx.theme.env
     assert env is not None
     common = common_values(ctx, job)
@@ -278,8 +279,8 @@ def render_job(ctx: RenderContext, job: Job) -> str | None:
         message, hint = errors.explain(str(exc), {**env.globals, **values})
         ctx.diagnostics.error(path, line, "IM040", f"template error: {message} (rendering {job.origin})", hint=hint)
         return None
-    html = mark_text_languages(html, job.file.endswith(".html"))
-    return html if ctx.outputs.add(job.file, html, job.origin, ctx.diagnostics) else None
+    data = mark_text_languages(html, job.file.endswith(".html")).encode("utf-8")
+    return data if ctx.outputs.add(job.file, data, job.origin, ctx.diagnostics) else None
 
 
 
