@@ -629,6 +629,30 @@ def test_the_libraries_versions_are_those_python_reports(monkeypatch, tmp_path):
     assert cache.library_versions(["pytest"]) == {"pytest": "0.0.1"}
 
 
+def test_a_pydantic_plugin_installed_beside_im_site_is_not_loaded(make_site, tmp_path):
+    """Pydantic loads the plugins any installed package declares, reading every package's entry
+    points to find them (8 ms of every build): the `im-site` command turns them off, so that what
+    else shares its environment neither slows nor changes a build's checks."""
+    import subprocess
+    import sys
+
+    from test_faults import console_script
+
+    plugins = tmp_path / "plugins"
+    (plugins / "spy_plugin-1.0.dist-info").mkdir(parents=True)
+    (plugins / "spy_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: spy-plugin\nVersion: 1.0\n")
+    (plugins / "spy_plugin-1.0.dist-info" / "entry_points.txt").write_text("[pydantic]\nspy = spy_plugin:plugin\n")
+    (plugins / "spy_plugin.py").write_text("import pathlib\npathlib.Path(__file__).with_name('loaded').touch()\n"
+                                           "plugin = None\n")
+    root = make_site({"content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-01-05\n---\nHallo.\n"})
+    environment = {**os.environ, "PYTHONPATH": str(plugins)}
+    environment.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    process = subprocess.run([sys.executable, "-c", console_script(), "build", "--now", NOW], cwd=root, env=environment,
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    assert not (plugins / "loaded").exists()
+
+
 def test_a_body_edit_rebuild_imports_only_what_it_uses(make_site):
     """Pillow (to open an image), multiprocessing and ctypes (to fork workers) and concurrent.futures
     (to write a new output folder) were imported by every build: about 40 ms of a body-edit rebuild
