@@ -48,9 +48,33 @@ def write_site(outputs: OutputSet, output: Path, cache: Cache | None) -> int | N
     if changes is not None:
         return changes
     staged: list[tuple[dict[str, tuple[int, int, int]], Folders] | None] = []
-    write_atomic(outputs, output, on_staged=lambda folder: staged.append(scan(folder)),
+
+    def record(folder: Path) -> None:
+        _age_folders(folder)
+        staged.append(scan(folder))
+
+    write_atomic(outputs, output, on_staged=record,
                  on_swapped=lambda: _remember(cache, output, staged[0], outputs))  # the rename kept every inode
     return None
+
+
+def _age_folders(staging: Path) -> None:
+    """Set the time of every folder below the staging folder 2 x RACY_NS back.
+
+    Written moments before the record, every folder would be within RACY_NS of it, and the next
+    update would list them all (`_as_left`): 11,000 at 10,000 pages, 80 ms of CPU of the first
+    rebuild after every full write. Whatever changes one of them later sets its time to the file
+    system's clock, which is past the time set here; and nothing else writes in the staging folder.
+    """
+    pending = [str(staging)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                    stat = entry.stat(follow_symlinks=False)
+                    with contextlib.suppress(OSError):  # then recorded as it is, and listed once
+                        os.utime(entry.path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 2 * RACY_NS))
 
 
 def update_in_place(outputs: OutputSet, output: Path, cache: Cache) -> int | None:
