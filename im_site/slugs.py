@@ -16,8 +16,9 @@ INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 #: they are, after 50-60 us of work a call (one for every page of a clean build).
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _GERMAN = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"], ["ẞ", "SS"]]
-#: python-slugify's replacements of single characters by texts that hold none of them: one translate.
-_GERMAN_TABLE = {ord(old): new for old, new in _GERMAN}
+#: Whether a text holds one of them: str.translate with a dict takes about 80 ns a character, even
+#: for a text without any (2.5 us for a heading), this search a tenth of that.
+_HAS_INVISIBLE = re.compile("[%s]" % "".join(map(chr, INVISIBLE)))
 #: What each of python-slugify's entity patterns (`&amp;`, `&#39;`, `&#x27;`) needs: without one, it
 #: decodes nothing.
 _ENTITY = re.compile(r"&#?[0-9A-Za-z]+;")
@@ -35,7 +36,9 @@ def _ascii_slug(text: str, max_length: int) -> str | None:
     both ends and the slug is cut at a word boundary by python-slugify's own smart_truncate.
     """
     if not text.isascii():
-        text = text.translate(_GERMAN_TABLE)
+        for old, new in _GERMAN:  # as python-slugify replaces them (str.translate: 3 us a heading)
+            if old in text:
+                text = text.replace(old, new)
         if not text.isascii():
             return None
     if "&" in text and _ENTITY.search(text):
@@ -62,7 +65,9 @@ def slugify(text: str, max_length: int = 80) -> str:
     if len(text) <= max_length and _SLUG.fullmatch(text):
         return text
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+        text = unicodedata.normalize("NFC", text)
+        if _HAS_INVISIBLE.search(text):
+            text = text.translate(INVISIBLE)
     slug = _ascii_slug(text, max_length)
     if slug is None:
         slug = _slugify(text, replacements=_GERMAN, max_length=max_length, word_boundary=True)
