@@ -1683,6 +1683,79 @@ def test_tag_pages_list_modules_and_pages_too(built):
     assert '<a href="frische/index.html">frische</a> <span class="count">3</span>' in groups
 
 
+class _Cards(HTMLParser):
+    """A listing's cards: (class, flags, title, the meta line's text) each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards: list[list[Any]] = []
+        self._into: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        cls = dict(attrs).get("class") or ""
+        if tag == "article" and "card" in cls.split():
+            self.cards.append([cls, [], "", ""])
+        elif self.cards and tag == "span" and cls.startswith("flag "):
+            self.cards[-1][1].append(cls.split()[1])
+        elif self.cards and (tag == "h3" or (tag == "p" and cls == "card-meta")):
+            self._into = 2 if tag == "h3" else 3
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("h3", "p"):
+            self._into = None
+
+    def handle_data(self, data: str) -> None:
+        if self._into is not None:
+            self.cards[-1][self._into] += data
+
+
+def test_cards_of_every_kind_show_what_their_kind_has_without_asking_others_for_it(make_site):
+    """A card shows a message's pinned and must-read flags, author and role, a module's duration;
+    the other kinds have none of these fields, and the card does not ask their front matter for them
+    (each question made pydantic raise and catch an AttributeError: about 7,000 in a 2,000-page build)."""
+    import sys
+    from collections import Counter
+
+    root = make_site({
+        "content/messages/wichtig.md": "---\ntitle: Wichtig\ndate: 2026-11-20\nauthor: Anna Berg\nrole: Vertrieb\n"
+                                       "pinned: true\nmust_read: true\ntags: [alle]\n---\nText.\n",
+        "content/messages/normal.md": "---\ntitle: Normal\ndate: 2026-11-19\ntags: [alle]\n---\nText.\n",
+        "content/training/kasse.md": "---\ntitle: Kasse\nduration: 15\ntags: [alle]\n---\nText.\n",
+        "content/ueber.md": "---\ntitle: Über uns\ntags: [alle]\n---\nText.\n",
+        "content/kpis/kpis.yaml": "kpis:\n  - {id: nps, label: NPS, category: impact, unit: '', direction: up}\n",
+        "content/kpis/2026-q3.md": "---\ntitle: Zahlen Q3\nperiod: 2026-Q3\ndate: 2026-10-01\ntags: [alle]\n"
+                                   "values: {nps: 40}\n---\nText.\n",
+    })
+    asked: Counter[str] = Counter()
+
+    def in_getattr(frame: Any, event: str, arg: Any) -> Any:
+        if event == "exception" and arg[0] is AttributeError:
+            asked[frame.f_locals["item"]] += 1
+        return in_getattr
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:  # pydantic's BaseModel.__getattr__: a field the model lacks
+        code = frame.f_code
+        return in_getattr if code.co_name == "__getattr__" and code.co_filename.endswith("pydantic/main.py") else None
+
+    before = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        result = build_site(root)
+    finally:
+        sys.settrace(before)
+    assert result.exit_code == 0, result.stderr
+    parser = _Cards()
+    parser.feed((root / "_site/tags/alle/index.html").read_text(encoding="utf-8"))
+    assert [[cls, flags, title, " ".join(meta.split())] for cls, flags, title, meta in parser.cards] == [
+        ["card card-message is-must-read", ["flag-pinned", "flag-must-read"], "Wichtig", "20. November 2026 · Anna Berg, Vertrieb"],
+        ["card card-message", [], "Normal", "19. November 2026"],
+        ["card card-training", [], "Kasse", "15 Min."],
+        ["card card-page", [], "Über uns", ""],
+        ["card card-kpi_snapshot", [], "Zahlen Q3", "1. Oktober 2026"],
+    ]
+    assert not {"must_read", "pinned", "author", "duration"} & set(asked), asked
+
+
 def test_tags_spelled_differently_are_one_tag(make_site):
     """`Frische`, `frische` and the hashtag `#frische` would write one /tags/frische/: they are one
     tag, named as most write it (a hashtag's `#` is not doubled on the page)."""

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
 import yaml
 from conftest import BASIC_SITE_YAML, build_site
 from hypothesis import given, settings
@@ -287,3 +288,64 @@ def test_a_name_that_is_a_slug_already_is_its_own_slug_as_python_slugify_makes_i
 
     text_nfc = unicodedata.normalize("NFC", text).translate(INVISIBLE)
     assert slugify(text) == (stock(text_nfc, replacements=_GERMAN, max_length=80, word_boundary=True) or "page")
+
+
+# Texts as headings are: words (ASCII, umlauts, accents), punctuation, quotes, numbers with commas,
+# entities (decoded by python-slugify before its filter), invisible characters; lengths around 80.
+_SLUG_ENTITIES = ["&amp;", "&#39;", "&#x27;", "&#X27;", "&auml;", "&nbsp;", "&#228;", "&#99999999;", "&amp;#39;", "&x;"]
+_slug_words = (st.text(alphabet="abcxyzABCXYZ0189 äöüÄÖÜßẞ-'&#;,.:?!()/_\t", min_size=1, max_size=14)
+               | st.sampled_from(["Nächste", "Schritte", "für", "die", "Filiale", "Q3:", "Umsatz", "&", "Was ist neu?"])
+               | st.sampled_from(["'", "''", "1,000", ",", " ", "-", "--", "_", "&;", "& amp;"]))
+_slug_texts = (
+    st.lists(_slug_words, max_size=24).map(" ".join)  # ASCII after the German replacements: the fast path
+    | st.lists(_slug_words, min_size=12, max_size=30).map(" ".join)  # the same, around and beyond 80 characters
+    | st.lists(_slug_words | st.sampled_from(_SLUG_ENTITIES), max_size=24).map(" ".join)
+    | st.lists(_slug_words | st.sampled_from(["u\u0308", "é", "\u00ad", "ﬁ", "½", "Ω"]) | st.text(max_size=3),
+               max_size=24).map(" ".join)
+    | st.text(max_size=90)
+)
+
+
+@settings(max_examples=400)
+@given(_slug_texts, st.sampled_from([80, 80, 80, 12, 0]))
+def test_slugs_of_headings_are_python_slugifys_whichever_path_makes_them(text: str, max_length: int):
+    """slugs.slugify answers an ASCII text (after the German replacements) itself, without
+    python-slugify's pipeline: the same answer as python-slugify's, for any text and length."""
+    import unicodedata
+
+    from slugify import slugify as stock
+
+    from im_site.slugs import _GERMAN, INVISIBLE, slugify
+
+    text_nfc = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    expected = stock(text_nfc, replacements=_GERMAN, max_length=max_length, word_boundary=True) or "page"
+    assert slugify.__wrapped__(text, max_length) == expected
+
+
+@pytest.mark.parametrize(("text", "slug"), [
+    ("Nächste Schritte für die Filiale", "naechste-schritte-fuer-die-filiale"),
+    ("Q3: Umsatz & Ziele", "q3-umsatz-ziele"),
+    ("Was ist neu?", "was-ist-neu"),
+    ("GRÖẞE & Maße", "groesse-masse"),
+    ("Rock 'n' Roll", "rock-n-roll"),
+    ("1,000 Filialen, 2 Regionen", "1000-filialen-2-regionen"),
+    ("--Team_Nord--", "team-nord"),
+    ("?!", "page"),
+    ("Wort " * 20, "-".join(["wort"] * 16)),
+    ("A" * 100, "a" * 80),
+])
+def test_common_headings_are_slugged_without_python_slugify_as_it_would(text: str, slug: str):
+    """These take the fast path (_ascii_slug answers them) and give python-slugify's slug."""
+    from slugify import slugify as stock
+
+    from im_site.slugs import _GERMAN, _ascii_slug, slugify
+
+    assert _ascii_slug(text, 80) in (slug, "")
+    assert slugify(text) == slug == (stock(text, replacements=_GERMAN, max_length=80, word_boundary=True) or "page")
+
+
+@pytest.mark.parametrize("text", ["Don&#39;t", "Preis &amp; Leistung", "Caf&eacute;", "Café", "ﬁnal", "Ελλάδα"])
+def test_entities_accents_and_other_scripts_go_to_python_slugify(text: str):
+    from im_site.slugs import _ascii_slug
+
+    assert _ascii_slug(text, 80) is None
