@@ -1730,7 +1730,7 @@ def test_cards_of_every_kind_show_what_their_kind_has_without_asking_others_for_
 
     def in_getattr(frame: Any, event: str, arg: Any) -> Any:
         if event == "exception" and arg[0] is AttributeError:
-            asked[frame.f_locals["item"]] += 1
+            asked[frame.f_locals.get("item", "?")] += 1
         return in_getattr
 
     def calls(frame: Any, event: str, arg: Any) -> Any:  # pydantic's BaseModel.__getattr__: a field the model lacks
