@@ -97,9 +97,11 @@ class Page:
         found = (tag.strip().lstrip("#").strip() for tag in getattr(self.meta, "tags", []) or [])
         return [tag for tag in found if tag]
 
-    @property
+    @cached_property
     def date(self) -> date | None:
-        value = getattr(self.meta, "date", None)
+        # Read from the model's fields: a module has no `date`, and getattr made pydantic raise and
+        # catch an AttributeError for each module on every listing that sorts or shows it.
+        value = self.meta.__dict__.get("date")
         return value.date() if isinstance(value, datetime) else value
 
     @property
