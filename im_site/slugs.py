@@ -12,9 +12,6 @@ from slugify import smart_truncate
 #: Invisible characters pasted with text (Word's soft hyphen, zero-width spaces and joiners): dropped,
 #: not turned into a word break ("Lebens\u00admittel" -> "lebensmittel").
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
-#: A slug already (`frische-fuer-alle-00022`): what most file names are, which python-slugify returns as
-#: they are, after 50-60 us of work a call (one for every page of a clean build).
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _GERMAN = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"], ["ẞ", "SS"]]
 #: Whether a text holds one of them: str.translate with a dict takes about 80 ns a character, even
 #: for a text without any (2.5 us for a heading), this search a tenth of that.
@@ -59,11 +56,9 @@ def slugify(text: str, max_length: int = 80) -> str:
     NFC first: a file name typed on macOS arrives decomposed (u + U+0308), which
     would otherwise miss the German replacements ("grusse", not "gruesse").
     A text that is ASCII after the German replacements ("Nächste Schritte für die Filiale",
-    "Q3: Umsatz & Ziele") takes _ascii_slug, the same answer as python-slugify's in a fraction of
+    "Q3: Umsatz & Ziele", a file name that is a slug already) takes _ascii_slug, the same answer as python-slugify's in a fraction of
     its time; anything else (accents, entities, other scripts) goes to python-slugify.
     """
-    if len(text) <= max_length and _SLUG.fullmatch(text):
-        return text
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
         if _HAS_INVISIBLE.search(text):
