@@ -12,12 +12,9 @@ import errno
 import fcntl
 import os
 import posixpath
-import shutil
 import signal
 import stat
-import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -475,6 +472,9 @@ def write_atomic(outputs: OutputSet, output: Path, on_staged: Callable[[Path], N
     `on_staged` sees the complete staging folder just before the swap, `on_swapped` runs
     right after it with signals still held (update.py records the new folder).
     """
+    import shutil  # here, as tempfile in `_swap` and subprocess in `remove_later`: a rebuild updating
+    import tempfile  # the output in place never needs them (their imports took 5 ms of every build)
+
     output = output.absolute()
     staging: Path | None = None
     try:
@@ -531,6 +531,8 @@ def write_tree(outputs: OutputSet, folder: Path, same_as: Path | None = None) ->
 def write_file_atomic(path: Path, data: bytes) -> None:
     """Replace one file by writing a temporary file beside it and renaming it over `path`: a
     reader never sees half of it. Readable by all (0644), like every file a build writes."""
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -560,6 +562,8 @@ def _linked(old: str, new: str, data: bytes) -> bool:
 
 
 def _swap(staging: Path, output: Path) -> None:
+    import tempfile
+
     if not output.exists():
         os.replace(staging, output)
         return
@@ -582,6 +586,9 @@ def remove_later(folder: Path) -> None:
     command does not wait for it. A leftover `.<name>.old-*` folder (after a
     power cut, say) is harmless and removed by the next build.
     """
+    import shutil
+    import subprocess
+
     leftovers = [folder, *sorted(folder.parent.glob(f".{folder.name.split('.old-')[0].lstrip('.')}.old-*"))]
     targets = sorted({str(path) for path in leftovers if path.exists()})
     if not targets:

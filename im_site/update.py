@@ -18,12 +18,12 @@ file, most of the site changed) takes the full staged write of
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 import posixpath
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
-from typing import Iterator
+from typing import Iterator, KeysView
 
 from .cache import Cache
 from .options import RACY_NS, file_clock_ns
@@ -85,9 +85,10 @@ def update_in_place(outputs: OutputSet, output: Path, cache: Cache) -> int | Non
         return None
     recorded, folders, _ = last
     hashes = {path: outputs.files.hash(path) for path in outputs.files}
-    changed = [path for path in sorted(hashes) if path not in recorded or recorded[path][3] != hashes[path]]
-    removed = sorted(set(recorded) - set(hashes))
-    if len(changed) + len(removed) > max(len(hashes) // 2, 50) or not _fits(changed, set(recorded), output):
+    # Sorted once found: sorting all 11,000 paths to keep one took 5 ms of each 10,000-page rebuild.
+    changed = sorted(path for path, found in hashes.items() if (entry := recorded.get(path)) is None or entry[3] != found)
+    removed = sorted(recorded.keys() - hashes.keys())
+    if len(changed) + len(removed) > max(len(hashes) // 2, 50) or not _fits(changed, recorded.keys(), output):
         return None
     with _cleanup_on_failure() as made:
         made.folders = _make_folders(output, changed)
@@ -187,7 +188,7 @@ def _restat(output: Path, folders: Folders, touched: list[str]) -> Folders:
     return found
 
 
-def _fits(changed: list[str], existing: set[str], output: Path) -> bool:
+def _fits(changed: list[str], existing: KeysView[str], output: Path) -> bool:
     """No changed path needs a folder where a file is, or is a folder now, or looks like our temporaries."""
     for path in changed:
         if path.endswith((_NEW, _OLD)) or (output / path).is_dir():
@@ -304,8 +305,8 @@ def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders, int]
     if value is None:
         return None
     try:
-        state = pickle.loads(value)
-    except Exception:  # noqa: BLE001 - a damaged entry: write the whole folder
+        state = marshal.loads(value)
+    except Exception:  # noqa: BLE001 - a damaged entry, or an earlier im-site's pickle: write the whole folder
         return None
     # An older record (files only, no folders or no time): write the whole folder, which records all.
     if type(state) is tuple and len(state) == 3 and type(state[0]) is dict and type(state[1]) is dict and type(state[2]) is int:
@@ -315,4 +316,6 @@ def _recall(cache: Cache, output: Path) -> tuple[dict[str, Entry], Folders, int]
 
 def _save(cache: Cache, output: Path, state: dict[str, Entry], folders: Folders) -> None:
     record = (state, folders, file_clock_ns())  # after the writes it records (see _as_left)
-    cache.put(NAMESPACE, str(output), pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    # marshal, as it holds only dicts, tuples, ints and strings: 3-4 ms for 11,000 files and folders,
+    # where pickle took 10-12 ms (the same load time), measured on the 10,000-page corpus's record.
+    cache.put(NAMESPACE, str(output), marshal.dumps(record))
