@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import _signal
 import os
-import sys
 
 #: The exit code of an interrupted command (cli.py).
 INTERRUPTED = 130
@@ -26,27 +25,12 @@ def entry() -> None:
         _signal.signal(_signal.SIGINT, _stop)
     # Pydantic reads every installed package's entry points for plugins of its own (25 ms of
     # every build, measured); a build's checks use none and should not change with whatever
-    # else shares the environment.
+    # else shares the environment. (Its plugin loader, and importlib.metadata with it, is still
+    # imported: 11-20 ms, left, since only replacing a private module of pydantic's avoids it.)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    if os.environ["PYDANTIC_DISABLE_PLUGINS"] in ("__all__", "1", "true"):  # what pydantic takes for "all"
-        _no_plugin_loader()
     from .cli import entry as run_cli
 
     run_cli(sigint=previous)
-
-
-def _no_plugin_loader() -> None:
-    """Pydantic imports its plugin loader when it makes its first validator, plugins off or not,
-    and the loader imports importlib.metadata, with the email, zipfile and tempfile modules beneath
-    it (13-20 ms of CPU of every build on the shared machine, measured). With every plugin off, it gets a loader
-    that finds none: `get_plugins` is all that pydantic asks of it (pydantic.plugin._schema_validator),
-    and it answers as pydantic's own does then. A pydantic that asks more fails every build at once,
-    in the tests first (test_incremental.py)."""
-    import types  # loaded at start-up already
-
-    loader = types.ModuleType("pydantic.plugin._loader")
-    loader.get_plugins = lambda: ()
-    sys.modules.setdefault(loader.__name__, loader)
 
 
 def _stop(signum: int, frame: object) -> None:
