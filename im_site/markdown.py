@@ -68,10 +68,14 @@ class Rendered:
     packed_text: bytes = b""  # "line\ttext" per text run, one per row
     problems: tuple[tuple[int, str, str], ...] = ()  # (line, code, message), errors
     samples: tuple[tuple[int, str], ...] = ()  # (line, sentence) of sample text `im-site new` wrote
+    #: The headings' ids, joined by spaces: what the page cache's site key reads of every page
+    #: (made with the headings and cached with them: joining a rebuild's 70,000 took 25 ms of its 115).
+    heading_ids: str = ""
 
     @classmethod
     def of(cls, html: str, text: str = "", **fields: Any) -> "Rendered":
-        return cls(_pack(html), packed_text=_pack(text), **fields)
+        heading_ids = " ".join(heading.id for heading in fields.get("headings", ()))
+        return cls(_pack(html), packed_text=_pack(text), heading_ids=heading_ids, **fields)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with its headings and references as plain tuples: a rebuild loads 10,000
@@ -82,7 +86,7 @@ class Rendered:
         """Its fields in order, headings and references as plain tuples: what `restore_rendered` takes."""
         return (self.packed_html, tuple(map(tuple, self.links)), tuple(map(tuple, self.images)),
                 tuple(map(tuple, self.kpis)), tuple(map(tuple, self.headings)), self.packed_text, self.problems,
-                self.samples)
+                self.samples, self.heading_ids)
 
     @property
     def html(self) -> str:
@@ -115,10 +119,12 @@ _BLOCK_CLOSES = frozenset({"paragraph_close", "heading_close", "th_close", "td_c
 
 
 def restore_rendered(packed_html: bytes, links: tuple[tuple, ...], images: tuple[tuple, ...], kpis: tuple[tuple, ...],
-                     headings: tuple[tuple, ...], packed_text: bytes, problems: tuple, samples: tuple) -> Rendered:
+                     headings: tuple[tuple, ...], packed_text: bytes, problems: tuple, samples: tuple,
+                     heading_ids: str) -> Rendered:
     """The Rendered of `Rendered.values`."""
     return Rendered(packed_html, tuple(map(_as_reference, links)), tuple(map(_as_reference, images)),
-                    tuple(map(_as_reference, kpis)), tuple(map(_as_heading, headings)), packed_text, problems, samples)
+                    tuple(map(_as_reference, kpis)), tuple(map(_as_heading, headings)), packed_text, problems, samples,
+                    heading_ids)
 
 
 #: A Reference and a Heading from their values, made by the class once already: mapped over a

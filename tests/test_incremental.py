@@ -341,6 +341,7 @@ def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(cold_demo):
             rendered = pickle.loads(pickle.dumps(part.rendered, protocol=pickle.HIGHEST_PROTOCOL))
             assert rendered == part.rendered and rendered.html == part.rendered.html
             assert all(type(heading) is Heading for heading in rendered.headings)
+            assert rendered.heading_ids == " ".join(heading.id for heading in rendered.headings)  # the site key reads these
             assert all(type(ref) is Reference for ref in rendered.links + rendered.images + rendered.kpis)
     assert any(page.meta.model_fields_set and page.parts[0].rendered.headings for page in pages)
 
