@@ -412,10 +412,14 @@ def _damaged(value: bytes, how: str) -> bytes:
     entry = pickle.loads(value)  # the source's kind, its front matter's values and mask, ...
     if how == "a value short":
         return pickle.dumps((entry[0], entry[1][:-1], *entry[2:]))
+    if how == "headings not packed":  # as entries of md-9 and before held them
+        rendered = entry[7]
+        headings = pickle.loads(rendered[4]) if rendered[4] else ()
+        return pickle.dumps((*entry[:7], (*rendered[:4], headings, *rendered[5:]), *entry[8:]))
     return pickle.dumps(tuple(entry[:8]))  # an entry of another form
 
 
-@pytest.mark.parametrize("how", ["cut", "a value short", "another form"])
+@pytest.mark.parametrize("how", ["cut", "a value short", "another form", "headings not packed"])
 def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path, how):
     """The entries hold the front matter's values and the body's fields as plain tuples, restored
     by content.py: one that is not what it wrote is a miss, never a page made of the wrong fields."""
