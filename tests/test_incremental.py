@@ -412,14 +412,14 @@ def _damaged(value: bytes, how: str) -> bytes:
     entry = pickle.loads(value)  # the source's kind, its front matter's values and mask, ...
     if how == "a value short":
         return pickle.dumps((entry[0], entry[1][:-1], *entry[2:]))
-    if how == "headings not packed":  # as entries of md-9 and before held them
-        rendered = entry[7]
-        headings = pickle.loads(rendered[4]) if rendered[4] else ()
-        return pickle.dumps((*entry[:7], (*rendered[:4], headings, *rendered[5:]), *entry[8:]))
+    if how in ("references not packed", "headings not packed"):  # as an entry of md-10 or md-9 held them
+        rendered, field = list(entry[7]), 1 if how.startswith("references") else 2
+        rendered[field] = pickle.loads(rendered[field]) if rendered[field] else ()
+        return pickle.dumps((*entry[:7], tuple(rendered), *entry[8:]))
     return pickle.dumps(tuple(entry[:8]))  # an entry of another form
 
 
-@pytest.mark.parametrize("how", ["cut", "a value short", "another form", "headings not packed"])
+@pytest.mark.parametrize("how", ["cut", "a value short", "another form", "references not packed", "headings not packed"])
 def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path, how):
     """The entries hold the front matter's values and the body's fields as plain tuples, restored
     by content.py: one that is not what it wrote is a miss, never a page made of the wrong fields."""
@@ -430,7 +430,11 @@ def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path,
     shutil.rmtree(demo / "_site")
     assert build_site(demo).exit_code == 0
     with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:  # parsed again, and stored again
-        assert all(_decode(value) for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'sources'"))
+        entries = [_decode(value) for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'sources'")]
+    assert all(entries)
+    for entry in entries:  # what the entry keeps packed is read only when asked for: of its own form too
+        rendered = entry[5]
+        assert type(rendered.links + rendered.images + rendered.kpis + rendered.headings) is tuple
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
 
 
