@@ -704,3 +704,16 @@ def test_a_body_edit_rebuild_imports_only_what_it_uses(make_site):
     (root / "content/messages/bilder.md").write_text(message + "\nEin neuer Satz.\n", encoding="utf-8")
     assert imported().isdisjoint({"PIL.Image", "multiprocessing", "ctypes", "concurrent.futures"})
     assert "Ein neuer Satz." in (root / "_site/messages/bilder/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("wanted", ["most of the namespace", "a third of it", "a few"])
+def test_the_cache_finds_the_same_entries_whether_it_reads_the_namespace_or_asks_for_each(tmp_path, wanted):
+    """From `Cache.SCAN_FROM` keys on, a namespace of which most are wanted is read whole, the rest left."""
+    cache = Cache(tmp_path / "cache")
+    cache.put_many("pages", ((f"page-{n:05}", f"value {n}".encode()) for n in range(3000)))
+    cache.put_many("other", ((f"page-{n:05}", b"another namespace") for n in range(3000)))
+    count = {"most of the namespace": 2500, "a third of it": 1000, "a few": 20}[wanted]
+    keys = sorted({f"page-{n:05}" for n in range(0, 3000, 3000 // count)} | {"page-x", "missing"})
+    found = cache.get_many("pages", keys, bytes.decode)
+    assert found == {key: f"value {int(key[5:])}" for key in keys if key.startswith("page-0")}
+    assert cache.present("pages", keys) == cache.existing("pages", keys) == set(found)
