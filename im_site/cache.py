@@ -357,11 +357,24 @@ class Cache:
         except sqlite3.Error:
             return {}
 
+    #: From this many keys on, `_select` asks how many entries the namespace holds: when the keys are
+    #: at least half of them, it reads them all and keeps those wanted. A body-edit rebuild wants almost
+    #: every page record and stored page: read so in 13-19 ms and 14 ms, not 33-42 ms and 22-29 ms.
+    SCAN_FROM = 1000
+
     def _select(self, namespace: str, keys: list[str], columns: str) -> Iterator[tuple]:
-        """`columns` of the entries of `keys`, 500 keys a query (raises sqlite3.Error)."""
+        """`columns` (the first being the key) of the entries of `keys`, 500 keys a query, or all the
+        namespace's when most are wanted (raises sqlite3.Error)."""
         db = self._db()
         if db is None:
             return
+        if len(keys) >= self.SCAN_FROM:
+            (count,) = db.execute("SELECT COUNT(*) FROM entries WHERE namespace = ?", (namespace,)).fetchone()
+            if 2 * len(keys) >= count:
+                wanted = set(keys)
+                yield from (row for row in db.execute(f"SELECT {columns} FROM entries WHERE namespace = ?", (namespace,))
+                            if row[0] in wanted)
+                return
         for start in range(0, len(keys), 500):
             batch = keys[start:start + 500]
             marks = ",".join("?" * len(batch))

@@ -25,7 +25,7 @@ from .slugs import slugify
 from .sources import SourceFile, Stamp, is_windows_reserved, read_text
 from .yamldoc import YamlDoc
 
-MARKDOWN_CACHE_VERSION = "md-8"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd; md-8: block ends in the text
+MARKDOWN_CACHE_VERSION = "md-11"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd; md-8: block ends in the text; md-9: heading ids joined; md-10: headings pickled; md-11: references pickled
 SOURCE_CACHE_VERSION = "src-8"  # src-6: models and headings pickled as values; src-7: own hash with the front matter; src-8: no classes, translation key and reserved folder
 #: Sources a parsing child takes (and sends back) at a time.
 PARSE_BATCH = 100

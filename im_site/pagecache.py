@@ -269,14 +269,13 @@ def site_key(ctx: "RenderContext") -> str:
         parts += [rel, _file_key(source.abs_path)]
     for page in ctx.site.pages:
         # What links and the language switch resolve against: where each page is and its anchors
-        # (decided by the heading ids each body gave, cheaper to list than Page.anchors). Not the
+        # (decided by the heading ids each body gave, cheaper to read than Page.anchors). Not the
         # front matter: a page's title, summary or date shows only on pages whose keys hold that
         # page (its own, its translations', listings and feeds, modules naming it a prerequisite),
         # except a KPI snapshot's, which the KPI figures on other pages read.
         parts += [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
                   meta_text(page.meta) if page.kind == "kpi_snapshot" else "",
-                  repr([(part.rel, part.title, part.anchor, " ".join(heading.id for heading in part.rendered.headings))
-                        for part in page.parts])]
+                  repr([(part.rel, part.title, part.anchor, part.rendered.heading_ids) for part in page.parts])]
     return text_key(parts)
 
 

@@ -345,6 +345,7 @@ def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(cold_demo):
             rendered = pickle.loads(pickle.dumps(part.rendered, protocol=pickle.HIGHEST_PROTOCOL))
             assert rendered == part.rendered and rendered.html == part.rendered.html
             assert all(type(heading) is Heading for heading in rendered.headings)
+            assert rendered.heading_ids == " ".join(heading.id for heading in rendered.headings)  # the site key reads these
             assert all(type(ref) is Reference for ref in rendered.links + rendered.images + rendered.kpis)
     assert any(page.meta.model_fields_set and page.parts[0].rendered.headings for page in pages)
 
@@ -415,10 +416,14 @@ def _damaged(value: bytes, how: str) -> bytes:
     entry = pickle.loads(value)  # the source's kind, its front matter's values and mask, ...
     if how == "a value short":
         return pickle.dumps((entry[0], entry[1][:-1], *entry[2:]))
+    if how in ("references not packed", "headings not packed"):  # as an entry of md-10 or md-9 held them
+        rendered, field = list(entry[7]), 1 if how.startswith("references") else 2
+        rendered[field] = pickle.loads(rendered[field]) if rendered[field] else ()
+        return pickle.dumps((*entry[:7], tuple(rendered), *entry[8:]))
     return pickle.dumps(tuple(entry[:8]))  # an entry of another form
 
 
-@pytest.mark.parametrize("how", ["cut", "a value short", "another form"])
+@pytest.mark.parametrize("how", ["cut", "a value short", "another form", "references not packed", "headings not packed"])
 def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path, how):
     """The entries hold the front matter's values and the body's fields as plain tuples, restored
     by content.py: one that is not what it wrote is a miss, never a page made of the wrong fields."""
@@ -429,7 +434,11 @@ def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path,
     shutil.rmtree(demo / "_site")
     assert build_site(demo).exit_code == 0
     with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:  # parsed again, and stored again
-        assert all(_decode(value) for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'sources'"))
+        entries = [_decode(value) for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'sources'")]
+    assert all(entries)
+    for entry in entries:  # what the entry keeps packed is read only when asked for: of its own form too
+        rendered = entry[5]
+        assert type(rendered.links + rendered.images + rendered.kpis + rendered.headings) is tuple
     assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
 
 
@@ -700,3 +709,16 @@ def test_a_body_edit_rebuild_imports_only_what_it_uses(make_site):
     (root / "content/messages/bilder.md").write_text(message + "\nEin neuer Satz.\n", encoding="utf-8")
     assert imported().isdisjoint({"PIL.Image", "multiprocessing", "ctypes", "concurrent.futures", "subprocess"})
     assert "Ein neuer Satz." in (root / "_site/messages/bilder/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("wanted", ["most of the namespace", "a third of it", "a few"])
+def test_the_cache_finds_the_same_entries_whether_it_reads_the_namespace_or_asks_for_each(tmp_path, wanted):
+    """From `Cache.SCAN_FROM` keys on, a namespace of which most are wanted is read whole, the rest left."""
+    cache = Cache(tmp_path / "cache")
+    cache.put_many("pages", ((f"page-{n:05}", f"value {n}".encode()) for n in range(3000)))
+    cache.put_many("other", ((f"page-{n:05}", b"another namespace") for n in range(3000)))
+    count = {"most of the namespace": 2500, "a third of it": 1000, "a few": 20}[wanted]
+    keys = sorted({f"page-{n:05}" for n in range(0, 3000, 3000 // count)} | {"page-x", "missing"})
+    found = cache.get_many("pages", keys, bytes.decode)
+    assert found == {key: f"value {int(key[5:])}" for key in keys if key.startswith("page-0")}
+    assert cache.present("pages", keys) == cache.existing("pages", keys) == set(found)
