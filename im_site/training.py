@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import completion
@@ -64,9 +65,12 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
         check_lessons_translated(ctx, page, originals[page.url])
         check_quiz_translated(ctx, page, originals[page.url])
         check_pass_mark(ctx, page)
-    planned = [_module_job(page, resolved[page.url]) for page in modules]
+    # The fingerprints that module pages and catalogue cards show, each made once in a process
+    # (where they render): a module's page, its translations' and two cards all show its original's.
+    fingerprints: dict[str, str] = {}
+    planned = [_module_job(page, resolved[page.url], fingerprints) for page in modules]
     for lang in ctx.config.languages:
-        planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, lang))
+        planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, lang, fingerprints))
     return planned
 
 
@@ -427,15 +431,16 @@ def is_overdue(page: Page, today: date) -> bool:
 
 # ---------------------------------------------------------------- module pages
 
-def _module_job(page: Page, prerequisites: list[Prerequisite]) -> Job:
+def _module_job(page: Page, prerequisites: list[Prerequisite], fingerprints: dict[str, str]) -> Job:
     """The module's page. Its prerequisites name other modules; the rest of its values are made where
     it renders (`module_values`)."""
     return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {"prerequisites": prerequisites},
-               page, later=module_values)
+               page, later=partial(module_values, fingerprints=fingerprints))
 
 
-def module_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
-    """A module page's values besides its prerequisites: lessons, quiz, pass mark, fingerprint...
+def module_values(ctx: RenderContext, job: Job, fingerprints: dict[str, str]) -> dict[str, Any]:
+    """A module page's values besides its prerequisites: lessons, quiz, pass mark, fingerprint
+    (`fingerprints`: those made so far, by `fingerprint_of`)...
 
     Each comes from the module, its original (a translation of it) and the site key's build day
     and theme texts only, which the page's cache key holds already: so they are made when the page
@@ -445,7 +450,7 @@ def module_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     page = job.page
     assert page is not None
     original = _original_module(ctx, page)
-    fingerprint = module_fingerprint(original or page)
+    fingerprint = fingerprint_of(original or page, fingerprints)
     quiz = page.meta.quiz
     answers = [item.answers for item in quiz]  # each sorted once, for the page and for training.js
     mark = pass_mark(page)
@@ -484,12 +489,16 @@ def pass_count(questions: int, mark: int) -> int:
     return -(-questions * mark // 100)
 
 
-def module_fingerprint(source: Page) -> str:
+def fingerprint_of(source: Page, made: dict[str, str]) -> str:
     """What completing a module means (completion.py): `source` is its original, whose lessons, quiz
     and pass mark the module and its translations share with their completion state, or the module
     itself when it is an original or its original is not published in this build (a draft, another
-    audience's)."""
-    return completion.fingerprint([heading.text for heading in _lessons(source)], source.meta.quiz, pass_mark(source))
+    audience's). Kept in `made` by the source's path, and taken from there when made already."""
+    found = made.get(source.path)
+    if found is None:
+        found = made[source.path] = completion.fingerprint([heading.text for heading in _lessons(source)],
+                                                           source.meta.quiz, pass_mark(source))
+    return found
 
 
 def quiz_data(page: Page, texts: tuple[dict[str, str], dict[str, str]], fingerprint: str, count: int,
@@ -563,7 +572,7 @@ def format_minutes(minutes: int, lang: str) -> str:
 
 
 def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str, list[Prerequisite]],
-                    lang: str) -> list[Job]:
+                    lang: str, fingerprints: dict[str, str]) -> list[Job]:
     """The catalogue of `lang`'s modules. Its values name them and their prerequisites (and the language
     switch's targets, which navigation reads): all its cache key needs, since its order, cards and totals
     come from those pages and the site key alone, and are made where it renders (`catalogue_values`)."""
@@ -572,10 +581,10 @@ def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str,
     return [Job(f"{ctx.lang_prefix(lang)}training/index.html", "training_index.html", lang, "training catalogue", {
         "modules": [{"page": page, "prerequisites": resolved[page.url]} for page in modules],
         "switch_targets": {other: f"{ctx.lang_prefix(other)}training/index.html" for other in ctx.config.languages},
-    }, later=catalogue_values)]
+    }, later=partial(catalogue_values, fingerprints=fingerprints))]
 
 
-def catalogue_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
+def catalogue_values(ctx: RenderContext, job: Job, fingerprints: dict[str, str]) -> dict[str, Any]:
     """The catalogue's modules in order, prerequisites first, each card with its step number, review
     flag, completion key and fingerprint (as `module_values`); the totals and the filters' choices."""
     lang, listed = job.lang, job.values["modules"]
@@ -585,7 +594,7 @@ def catalogue_values(ctx: RenderContext, job: Job) -> dict[str, Any]:
     today = _today(ctx)
     entries = [{"page": page, "number": number, "prerequisites": resolved[page.url],
                 "overdue": is_overdue(page, today), "storage_key": STORAGE_PREFIX + page.translation_key,
-                "fingerprint": module_fingerprint(_original_module(ctx, page) or page)}
+                "fingerprint": fingerprint_of(_original_module(ctx, page) or page, fingerprints)}
                for number, page in enumerate(ordered, start=1)]
     return {
         "modules": entries, "totals": duration_totals(ctx, modules, lang),
