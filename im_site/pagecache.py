@@ -32,6 +32,7 @@ import pickle
 from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -154,25 +155,23 @@ class PageCache:
         held = list({p.path: p for p in pages_in(job.values)}.values()) if _PAGE_REPR in values else []
         shown = [job.page, *held] if job.page is not None else held
         return text_key([self.site_key, job.file, job.template, job.lang, job.origin, values,
-                         *(self._sources(page) for page in shown)])
+                         *chain.from_iterable(map(self._sources, shown))])
 
-    def _sources(self, page: Page) -> str:
-        """A page's own files and its translations' (the translation-status notice names the original).
+    def _sources(self, page: Page) -> list[str]:
+        """The source keys of a page's own files and its translations' (the translation-status notice
+        names the original).
 
-        Each part's `source_key` stands for its file's text and everything parsing
-        it read, so for its front matter, HTML and headings; the rest is where
-        the page sits.
+        Each part's `source_key` stands for its file's path and text and everything parsing it
+        read, so for its front matter, HTML, headings and address. Where each page sits, its
+        lessons' anchors and which pages translate it, the site key holds (`site_key`): not
+        repeated here, nor hashed per page (at 10,000 pages, 59 ms of CPU with both, 21 ms without).
         """
         found = self._by_page.get(page.path)
         if found is None:
-            own = [page.path, page.kind, page.lang, page.slug, page.url, page.translation_key]
-            for part in page.parts:
-                own += [part.rel, part.title or "", part.anchor or "", part.source_key]
-            # In the site's order (by URL), not the languages' (Site.translations_of): 2 us a page less.
+            found = self._by_page[page.path] = [part.source_key for part in page.parts]
             for lang, other in self.ctx.site.translations.get(page.translation_key, {}).items():
                 if lang != page.lang:
-                    own += [lang, other.path, *(part.source_key for part in other.parts)]
-            found = self._by_page[page.path] = text_key(own)
+                    found += [part.source_key for part in other.parts]
         return found
 
     def render(self, job: "Job", render_job: Any, records: dict[str, tuple]) -> None:
