@@ -164,7 +164,7 @@ class PageCache:
         Each part's `source_key` stands for its file's path and text and everything parsing it
         read, so for its front matter, HTML, headings and address. Where each page sits, its
         lessons' anchors and which pages translate it, the site key holds (`site_key`): not
-        repeated here, nor hashed per page (at 10,000 pages, 59 ms of CPU with both, 21 ms without).
+        repeated here, nor hashed per page (at 10,000 pages: 103 ms of CPU with both, 44 ms without).
         """
         found = self._by_page.get(page.path)
         if found is None:
@@ -305,7 +305,7 @@ def pages_in(value: Any) -> list[Page]:
 
 
 def _collect(value: Any, found: list[Page]) -> None:
-    # Into one list, not by nested generators: the 1,140 listings of a 10,000-page site took 12 ms, not 20 ms.
+    # Into one list, not by nested generators: a 10,000-page site's 1,140 listings, 12 ms instead of 20 ms.
     if type(value) in _LEAVES:
         return
     if isinstance(value, Page):
