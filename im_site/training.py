@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import completion
@@ -57,19 +58,19 @@ def jobs(ctx: RenderContext, result: "BuildResult") -> list[Job]:
     resolved = {page.url: resolve_prerequisites(ctx, page, modules, hidden, by_slug) for page in modules}
     for lang in ctx.config.languages:
         report_cycles(ctx, [p for p in modules if p.lang == lang], resolved)
-    today = ctx.options.now.astimezone(ctx.config.tz).date()
-    originals = {page.url: _original_module(ctx, page) for page in modules}  # each looked up once, for four uses
+    today = _today(ctx)
+    originals = {page.url: _original_module(ctx, page) for page in modules}  # each looked up once, for two uses
     for page in modules:
         check_review(ctx, page, today)
         check_lessons_translated(ctx, page, originals[page.url])
         check_quiz_translated(ctx, page, originals[page.url])
         check_pass_mark(ctx, page)
-    fingerprints = module_fingerprints(modules, originals)
-    texts = {lang: quiz_texts(ctx.strings(lang)) for lang in ctx.config.languages}  # the same for every module
-    planned = [_module_job(ctx, page, resolved[page.url], today, fingerprints[page.url], originals[page.url],
-                           texts[page.lang]) for page in modules]
+    # The fingerprints that module pages and catalogue cards show, each made once in a process
+    # (where they render): a module's page, its translations' and two cards all show its original's.
+    fingerprints: dict[str, str] = {}
+    planned = [_module_job(page, resolved[page.url], fingerprints) for page in modules]
     for lang in ctx.config.languages:
-        planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, today, lang, fingerprints))
+        planned.extend(_catalogue_jobs(ctx, [p for p in modules if p.lang == lang], resolved, lang, fingerprints))
     return planned
 
 
@@ -281,7 +282,8 @@ def check_review(ctx: RenderContext, page: Page, today: date) -> None:
 def _original_module(ctx: RenderContext, page: Page) -> Page | None:
     """The module `page` translates (in the site's language), or None for an original."""
     original = ctx.site.translations.get(page.translation_key, {}).get(ctx.config.settings.language)
-    return original if original is not None and original is not page and original.kind == "training" else None
+    # By path: the dev server's fast path renders a new Page of the same file (preview.py).
+    return original if original is not None and original.path != page.path and original.kind == "training" else None
 
 
 def check_lessons_translated(ctx: RenderContext, page: Page, original: Page | None) -> None:
@@ -291,18 +293,17 @@ def check_lessons_translated(ctx: RenderContext, page: Page, original: Page | No
     if original is None:
         return
     ours, theirs = _lesson_files(page), _lesson_files(original)
-    folder = posixpath.dirname(original.path)
     # A lesson file whose own front matter has errors is reported as such: "lacks" would only mislead.
     invalid = {name for name in ours.keys() ^ theirs.keys()
                if any(ctx.hidden.get(posixpath.join(posixpath.dirname(original.rel), f"{name}{suffix}.md")) == INVALID
                       for suffix in ("", f".{page.lang}", f".{original.lang}"))}
     problems = [(f"the translation lacks the lesson {theirs[name]} of the original",
-                 f"translate it as {folder}/{name}.{page.lang}.md")
+                 f"translate it as {posixpath.dirname(original.path)}/{name}.{page.lang}.md")
                 for name in sorted(theirs.keys() - ours.keys() - invalid)]
     problems += [(f"lesson {ours[name]} has no original among the lessons of {original.path}", None)
                  for name in sorted(ours.keys() - theirs.keys() - invalid)]
     if not ours and not theirs:  # one-file modules: their lessons are the ## headings
-        counts = len(_lessons(page)), len(_lessons(original))
+        counts = _lesson_count(page), _lesson_count(original)
         if counts[0] != counts[1]:
             problems.append((f"lessons (## headings): {counts[0]} in the translation, "
                              f"{counts[1]} in its original {original.path}", None))
@@ -416,32 +417,60 @@ def _lessons(page: Page) -> list[Heading]:
     return [heading for heading in page.headings if heading.level == 2]
 
 
+def _lesson_count(page: Page) -> int:
+    """`len(_lessons(page))` without the ids the page gives its headings (Page.headings, which
+    made checking 1,500 translated modules take 41 ms of CPU instead of 19 ms): one lesson per lesson file's
+    title and per ## heading of any part."""
+    return sum(1 for part in page.parts if part.title and part.anchor) + sum(
+        heading.level == 2 for part in page.parts for heading in part.rendered.headings)
+
+
 def is_overdue(page: Page, today: date) -> bool:
     return page.meta.review_by is not None and page.meta.review_by < today
 
 
 # ---------------------------------------------------------------- module pages
 
-def _module_job(ctx: RenderContext, page: Page, prerequisites: list[Prerequisite], today: date, fingerprint: str,
-                original: Page | None, texts: tuple[dict[str, str], dict[str, str]]) -> Job:
-    """The module's page; `texts`: `quiz_texts` of its language."""
+def _module_job(page: Page, prerequisites: list[Prerequisite], fingerprints: dict[str, str]) -> Job:
+    """The module's page. Its prerequisites name other modules; the rest of its values are made where
+    it renders (`module_values`)."""
+    return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {"prerequisites": prerequisites},
+               page, later=partial(module_values, fingerprints=fingerprints))
+
+
+def module_values(ctx: RenderContext, job: Job, fingerprints: dict[str, str]) -> dict[str, Any]:
+    """A module page's values besides its prerequisites: lessons, quiz, pass mark, fingerprint
+    (`fingerprints`: those made so far, by `fingerprint_of`)...
+
+    Each comes from the module, its original (a translation of it) and the site key's build day
+    and theme texts only, which the page's cache key holds already: so they are made when the page
+    renders, and not at all for the modules a rebuild replays (at 10,000 pages, making them for all
+    3,000 modules and putting their repr into the keys took about 0.25 s of a body edit's 2.7 s).
+    """
+    page = job.page
+    assert page is not None
+    original = _original_module(ctx, page)
+    fingerprint = fingerprint_of(original or page, fingerprints)
     quiz = page.meta.quiz
     answers = [item.answers for item in quiz]  # each sorted once, for the page and for training.js
     mark = pass_mark(page)
     count = pass_count(len(quiz), mark)
-    return Job(page.file, page.meta.template or "module.html", page.lang, page.path, {
-        "prerequisites": prerequisites,
+    return {
         "lessons": _lessons(page),
         "untranslated": untranslated_lessons(page, original),
-        "overdue": is_overdue(page, today),
+        "overdue": is_overdue(page, _today(ctx)),
         "module_key": page.translation_key,
         "storage_key": STORAGE_PREFIX + page.translation_key,
         "fingerprint": fingerprint,
         "quiz": [_question(item, number, right) for number, (item, right) in enumerate(zip(quiz, answers), start=1)],
-        "quiz_data": quiz_data(page, texts, fingerprint, count, answers),
+        "quiz_data": quiz_data(page, quiz_texts(ctx.strings(page.lang)), fingerprint, count, answers),
         "pass_mark": mark,
         "pass_count": count,
-    }, page)
+    }
+
+
+def _today(ctx: RenderContext) -> date:
+    return ctx.options.now.astimezone(ctx.config.tz).date()
 
 
 def _question(item: Any, number: int, answers: list[int]) -> dict[str, Any]:
@@ -460,21 +489,15 @@ def pass_count(questions: int, mark: int) -> int:
     return -(-questions * mark // 100)
 
 
-def module_fingerprints(modules: list[Page], originals: dict[str, Page | None]) -> dict[str, str]:
-    """What completing each module means (completion.py), by URL: its original's lessons, quiz and
-    pass mark, the same for the module and its translations, which share the completion state; a
-    module whose original is not published in this build (a draft, another audience's) has its own
-    (`originals`: each module's original by URL, None for an original).
-    Each made once (a module page and its catalogue card both show it: a rebuild at 10,000 pages
-    spent 0.15 s making each four times)."""
-    made: dict[str, str] = {}
-    found = {}
-    for page in modules:
-        source = originals[page.url] or page
-        if source.path not in made:
-            made[source.path] = completion.fingerprint([heading.text for heading in _lessons(source)], source.meta.quiz,
-                                                       pass_mark(source))
-        found[page.url] = made[source.path]
+def fingerprint_of(source: Page, made: dict[str, str]) -> str:
+    """What completing a module means (completion.py): `source` is its original, whose lessons, quiz
+    and pass mark the module and its translations share with their completion state, or the module
+    itself when it is an original or its original is not published in this build (a draft, another
+    audience's). Kept in `made` by the source's path, and taken from there when made already."""
+    found = made.get(source.path)
+    if found is None:
+        found = made[source.path] = completion.fingerprint([heading.text for heading in _lessons(source)],
+                                                           source.meta.quiz, pass_mark(source))
     return found
 
 
@@ -497,7 +520,7 @@ def quiz_data(page: Page, texts: tuple[dict[str, str], dict[str, str]], fingerpr
 
 def quiz_texts(strings: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """The UI strings training.js shows, and the language of those the theme has in another
-    language only: made once per language, shared by its modules' `quiz_data`."""
+    language only (`quiz_data`)."""
     keys = ("quiz_right", "quiz_wrong", "quiz_unanswered", "quiz_score", "quiz_passed", "quiz_failed")
     # A theme without texts in this language shows another's: training.js marks them with
     # `lang`, as the page's HTML does (foreign.py), or screen readers mispronounce them.
@@ -549,22 +572,36 @@ def format_minutes(minutes: int, lang: str) -> str:
 
 
 def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str, list[Prerequisite]],
-                    today: date, lang: str, fingerprints: dict[str, str]) -> list[Job]:
+                    lang: str, fingerprints: dict[str, str]) -> list[Job]:
+    """The catalogue of `lang`'s modules. Its values name them and their prerequisites (and the language
+    switch's targets, which navigation reads): all its cache key needs, since its order, cards and totals
+    come from those pages and the site key alone, and are made where it renders (`catalogue_values`)."""
     if not modules:
         return []
-    prefix = ctx.lang_prefix(lang)
+    return [Job(f"{ctx.lang_prefix(lang)}training/index.html", "training_index.html", lang, "training catalogue", {
+        "modules": [{"page": page, "prerequisites": resolved[page.url]} for page in modules],
+        "switch_targets": {other: f"{ctx.lang_prefix(other)}training/index.html" for other in ctx.config.languages},
+    }, later=partial(catalogue_values, fingerprints=fingerprints))]
+
+
+def catalogue_values(ctx: RenderContext, job: Job, fingerprints: dict[str, str]) -> dict[str, Any]:
+    """The catalogue's modules in order, prerequisites first, each card with its step number, review
+    flag, completion key and fingerprint (as `module_values`); the totals and the filters' choices."""
+    lang, listed = job.lang, job.values["modules"]
+    modules = [entry["page"] for entry in listed]
+    resolved = {entry["page"].url: entry["prerequisites"] for entry in listed}
     ordered = prerequisite_order(modules, resolved)
+    today = _today(ctx)
     entries = [{"page": page, "number": number, "prerequisites": resolved[page.url],
                 "overdue": is_overdue(page, today), "storage_key": STORAGE_PREFIX + page.translation_key,
-                "fingerprint": fingerprints[page.url]}
+                "fingerprint": fingerprint_of(_original_module(ctx, page) or page, fingerprints)}
                for number, page in enumerate(ordered, start=1)]
-    # In the order the catalogue shows the modules (basis, aufbau, experte), not alphabetically.
-    levels = list(dict.fromkeys(p.meta.level for p in ordered if p.meta.level))
-    return [Job(f"{prefix}training/index.html", "training_index.html", lang, "training catalogue", {
-        "modules": entries, "totals": duration_totals(ctx, modules, lang), "levels": levels,
+    return {
+        "modules": entries, "totals": duration_totals(ctx, modules, lang),
+        # In the order the catalogue shows the modules (basis, aufbau, experte), not alphabetically.
+        "levels": list(dict.fromkeys(p.meta.level for p in ordered if p.meta.level)),
         "filter_audiences": _filter_audiences(ctx, lang),
-        "switch_targets": {other: f"{ctx.lang_prefix(other)}training/index.html" for other in ctx.config.languages},
-    })]
+    }
 
 
 def _filter_audiences(ctx: RenderContext, lang: str) -> list[tuple[str, str]]:

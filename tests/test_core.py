@@ -1877,7 +1877,7 @@ def test_the_readme_template_reference_names_what_templates_get():
     assert documented == given
     own: dict[str, set[str]] = {}
     for job in jobs:
-        own.setdefault(job.template, set()).update(job.values if isinstance(job.values, dict) else ())
+        own.setdefault(job.template, set()).update(job.values, job.later(ctx, job) if job.later else ())
     documented = {}
     for row in templates:
         cells = row.strip("| ").split(" | ")

@@ -122,6 +122,21 @@ EDITS: dict[str, Callable[[Path], None]] = {
                                       root / "content/assets/images/obst-und-gemuese.jpg"),
     "prerequisite title": lambda root: _edit(root / "content/training/frische-erklaeren.md", lambda t: t.replace(
         'title: "Frische erklären"', 'title: "Frische gut erklären"')),
+    # A module's lessons, quiz, fingerprint and notices are made where it renders, not in its key
+    # (training.module_values): each edit they come from must still reach its page, its translation's
+    # and the catalogues' (the translation shows its original's fingerprint).
+    "quiz answer": lambda root: _edit(root / "content/training/frische-erklaeren.md", lambda t: t.replace(
+        "    answer: 1\n", "    answer: 2\n", 1)),
+    "pass mark": lambda root: _edit(root / "content/training/frische-erklaeren.md", lambda t: t.replace(
+        "prerequisites: []\n", "prerequisites: []\npass_mark: 60\n")),
+    "review due": lambda root: _edit(root / "content/training/marke-im-alltag/index.md", lambda t: t.replace(
+        "review_by: 2027-06-30", "review_by: 2026-01-31")),
+    "lesson title": lambda root: _edit(root / "content/training/marke-im-alltag/01-markenversprechen.md",
+                                       lambda t: t.replace("in einem Satz", "in drei Worten", 1)),
+    "original's new lesson": lambda root: (root / "content/training/marke-im-alltag/04-zusammenfassung.md").write_text(
+        "---\ntitle: Zusammenfassung\n---\nFrisch, ehrlich, nah.\n", encoding="utf-8"),
+    "quiz texts": lambda root: _edit(root / "themes/frischmarkt/theme.yaml", lambda t: t.replace(
+        "  de:\n", "  de:\n    quiz_right: Genau richtig.\n", 1)),
     "kpi value": lambda root: _edit(root / "content/kpis/2026-Q2.md", lambda t: t.replace(
         "employee_satisfaction: 70.2", "employee_satisfaction: 71.4")),
     "new page": lambda root: (root / "content/messages/2026-11-neu.md").write_text(

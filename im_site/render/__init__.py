@@ -253,7 +253,7 @@ def render_job(ctx: RenderContext, job: Job) -> bytes | None:
     assert env is not None
     common = common_values(ctx, job)
     href, asset = page_links(ctx, common["current_file"])
-    values = {**common, "href": href, "asset": asset, **job.values}
+    values = {**common, "href": href, "asset": asset, **job.values, **(job.later(ctx, job) if job.later else {})}
     if job.page is not None:
         values["content"] = page_html(ctx, job.page)
         values["hero"] = front_image(ctx, job.page, job.file)

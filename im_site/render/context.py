@@ -44,6 +44,11 @@ class Job:
     origin: str
     values: dict[str, Any] = field(default_factory=dict)
     page: Page | None = None
+    #: More values, made by this function of (ctx, job) where the page renders: only those that
+    #: derive from what the page's cache key holds already (its page's sources and its translations',
+    #: those of the pages its values name, the site key), so they are neither in the key nor made
+    #: for a page the cache replays (pagecache.py). A module's lessons and quiz are.
+    later: Callable[[RenderContext, Job], dict[str, Any]] | None = None
 
 
 #: Why a source with errors of its own is not part of the build (`RenderContext.hidden`).
