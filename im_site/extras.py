@@ -206,8 +206,10 @@ def audience_jobs(ctx: "RenderContext") -> list[Job]:
         for audience in audiences:
             switch = {other: f"{ctx.lang_prefix(other)}audiences/{audience.id}/index.html"
                       for other, listed in present.items() if audience in listed}
-            planned.extend(_audience_home_jobs(ctx, lang, audience, switch))
-            planned.extend(_audience_feed_job(ctx, lang, audience))
+            # Its messages and those for everyone, newest first: its home page's and its feed's.
+            messages = [p for p in ctx.site.messages(lang) if not p.audiences or audience.id in p.audiences]
+            planned.extend(_audience_home_jobs(ctx, lang, audience, switch, messages))
+            planned.extend(_audience_feed_job(ctx, lang, audience, messages))
     return planned
 
 
@@ -222,7 +224,8 @@ def _audience_index_job(ctx: "RenderContext", lang: str, audiences: list[IdLabel
                 "section": "audiences", "switch_targets": switch})
 
 
-def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, switch: dict[str, str]) -> list[Job]:
+def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, switch: dict[str, str],
+                        messages: list[Page]) -> list[Job]:
     """The audience's entry point, and the listing of all its messages when they are more than fit.
 
     The entry point shows `per_page` of the messages addressed to the audience
@@ -232,7 +235,6 @@ def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, swit
     the archive) and in the training catalogue.
     """
     prefix, site, per_page = ctx.lang_prefix(lang), ctx.site, ctx.config.settings.per_page
-    messages = [p for p in site.messages(lang) if visible_to(p, audience.id)]
     targeted = [p for p in messages if audience.id in p.audiences]
     modules = [p for p in site.modules(lang) if visible_to(p, audience.id)]
     label = label_for(audience.label, lang)
@@ -246,7 +248,7 @@ def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, swit
     home = Job(f"{folder}index.html", "audience_home.html", lang, f"audiences:{audience.id}", {
         "audience": {"id": audience.id, "label": label,
                      "description": label_for(audience.description, lang) if audience.description else None},
-        "must_read": [p for p in messages if p.meta.must_read],
+        "must_read": [p for p in site.must_read(lang) if visible_to(p, audience.id)],
         "targeted": targeted[:per_page],
         "targeted_all": listing[0].file if listing else None,
         "general": [p for p in messages if not p.audiences][:AUDIENCE_GENERAL_MESSAGES],
@@ -258,9 +260,9 @@ def _audience_home_jobs(ctx: "RenderContext", lang: str, audience: IdLabel, swit
     return [home, *listing]
 
 
-def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel) -> list[Job]:
-    """The audience's messages and those for everyone, like its own site's main feed."""
-    messages = [p for p in ctx.site.messages(lang) if visible_to(p, audience.id)][:FEED_ENTRIES]
+def _audience_feed_job(ctx: "RenderContext", lang: str, audience: IdLabel, visible: list[Page]) -> list[Job]:
+    """The audience's messages and those for everyone (`visible`, newest first), like its own site's main feed."""
+    messages = visible[:FEED_ENTRIES]
     if not messages:
         return []
     base, folder = ctx.address, f"{ctx.lang_prefix(lang)}audiences/{audience.id}/"
