@@ -95,7 +95,7 @@ class Page:
         key = "slug" if "slug" in given else ("period" if self.kind == "kpi_snapshot" else "title")
         return self.line_of((key,))
 
-    @property
+    @once  # asked for by most passes, and by dictionaries that then hash it each time it is made anew
     def file(self) -> str:
         return self.url + "index.html" if self.url else "index.html"
 
