@@ -234,10 +234,15 @@ def _check_translation_schedules(result: BuildResult, pages: list[Page]) -> None
     the German one went live, or kept it after the original expired. Each file has its own
     dates, so nothing else would notice; a translation of a draft or a later one is fine."""
     default, tz = result.config.settings.language, result.config.tz
-    # A draft copy that kept its original's translation_key is no original (a published page wins).
-    in_default = sorted((page for page in pages if page.lang == default),
-                        key=lambda page: (not getattr(page.meta, "draft", False), page.path))
-    originals = {page.translation_key: page for page in in_default}
+    in_default: dict[str, list[Page]] = {}
+    for page in pages:
+        if page.lang == default:
+            in_default.setdefault(page.translation_key, []).append(page)
+    # A draft copy that kept its original's translation_key is no original (a published page wins);
+    # asked only where a key has two pages (a front matter read costs ~1 us a page at 10,000).
+    originals = {key: group[0] if len(group) == 1 else
+                 max(group, key=lambda page: (not getattr(page.meta, "draft", False), page.path))
+                 for key, group in in_default.items()}
     for page in pages:
         original = originals.get(page.translation_key)
         if original is None or original is page or getattr(page.meta, "draft", False):

@@ -88,28 +88,30 @@ def manifest(ctx: RenderContext, next_change: datetime | None) -> bytes:
         "version": ctx.options.version,
         "audience": ctx.options.audience,
         "next_change": next_change.isoformat() if next_change else None,
-        "pages": [_manifest_entry(ctx, page) for page in pages],
+        "pages": [_manifest_entry(ctx, page).encode() for page in pages],
     }
-    return _json_lines(data).encode()
+    return _json_lines(data)
 
 
 #: One encoder for the top-level values: `json.dumps` with options makes a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
-def _json_lines(data: dict[str, Any]) -> str:
-    """JSON with a line per key and per page entry (written as JSON by `_manifest_entry`): readable,
-    and written by the C encoder (an indented dump goes through the pure-Python one: a second for
-    10,000 pages)."""
-    lines = []
+def _json_lines(data: dict[str, Any]) -> bytes:
+    """JSON with a line per key and per page entry (written as JSON and encoded by `_manifest_entry`):
+    readable, and written by the C encoder (an indented dump goes through the pure-Python one: a
+    second for 10,000 pages). Joined as bytes once: encoding the whole 6 MB text and the copies that
+    joining it line by line made took about 30 ms of CPU more at 10,000 pages (timeit)."""
+    pieces: list[bytes] = []
     for key in sorted(data):
         value = data[key]
+        pieces.append(f"{',' if pieces else '{'}\n {json.dumps(key)}: ".encode())
         if key == "pages" and value:
-            text = "[\n" + ",\n".join(["  " + entry for entry in value]) + "\n ]"
+            pieces += [b"[\n  ", b",\n  ".join(value), b"\n ]"]
         else:
-            text = _ENCODER.encode(value)
-        lines.append(f" {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+            pieces.append(_ENCODER.encode(value).encode())
+    pieces.append(b"\n}\n")
+    return b"".join(pieces)
 
 
 def _manifest_entry(ctx: RenderContext, page: Page) -> str:

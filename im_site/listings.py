@@ -59,7 +59,7 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
     intro = next((p for p in site.pages_in(lang) if is_home_intro(ctx, p)), None)
     jobs = [Job(f"{prefix}index.html", "home.html", lang, "home", {
         "messages": site.pinned_first(lang)[:HOME_MESSAGES],
-        "must_read": [p for p in messages if p.meta.must_read],
+        "must_read": list(site.must_read(lang)),
         "modules": site.modules(lang)[:3],
         "intro": intro, "switch_targets": _switch_targets(ctx, "")})]
     jobs.extend(paginated(ctx, lang, f"{prefix}messages/", messages, "messages listing", {

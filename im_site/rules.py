@@ -31,6 +31,10 @@ class Verdict:
     next_change: datetime | None
 
 
+#: The verdicts without a next change, made once (a frozen dataclass costs ~1 us to make, 10,000 times a build).
+_SHOWN, _DRAFT, _EXPIRED, _AUDIENCE = (Verdict(why, None) for why in (None, "draft", "expired", "audience"))
+
+
 def judge(meta: Any, options: BuildOptions, tz: tzinfo) -> Verdict:
     """Whether a page is published in this build, by SPEC section 5."""
     now = options.now
@@ -39,15 +43,15 @@ def judge(meta: Any, options: BuildOptions, tz: tzinfo) -> Verdict:
     upcoming = [moment for moment in (publish_at, expires) if moment and moment > now]
     next_change = min(upcoming) if upcoming else None
     if getattr(meta, "draft", False) and not options.drafts:
-        return Verdict("draft", None)
+        return _DRAFT
     if expires and expires <= now:
-        return Verdict("expired", None)
+        return _EXPIRED
     # Another audience's schedule is no business of this audience's build (its manifest, its rebuilds).
     audiences = getattr(meta, "audiences", None)
     if options.audience and audiences and options.audience not in audiences:
-        return Verdict("audience", None)
+        return _AUDIENCE
     if publish_at and publish_at > now and not options.future:
         # A page that expires before it would go live never changes this build.
         goes_live = publish_at if not expires or expires > publish_at else None
         return Verdict("scheduled", goes_live)
-    return Verdict(None, next_change)
+    return _SHOWN if next_change is None else Verdict(None, next_change)

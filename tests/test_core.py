@@ -1379,6 +1379,9 @@ def test_stylesheet_fonts_with_encoded_names_and_image_set_files_are_found(make_
                           "mean t.must_read?)"),
     ("{{ page.titel }}", "template error: page has no attribute 'titel' (rendering content/messages/m.md) (hint: did you "
                          "mean page.title?)"),
+    # `tags`, `date`, `audiences` are worked out once per page (model.once): named all the same.
+    ("{{ page.tgas }}", "template error: page has no attribute 'tgas' (rendering content/messages/m.md) (hint: did you "
+                        "mean page.tags?)"),
     ("{{ page.meta.autor }}", "template error: page.meta has no attribute 'autor' (rendering content/messages/m.md) "
                               "(hint: did you mean page.meta.author?)"),
     ("{{ hreff('') }}", "template error: 'hreff' is undefined (rendering content/messages/m.md) (hint: did you mean href?)"),

@@ -304,7 +304,7 @@ def add_aliases(ctx: RenderContext) -> None:
     """At each old URL of a page (`aliases`), a page that sends readers on: a meta refresh and a
     link, relative, so it works under any base path, in every version and from disk. An old URL
     that is a page of this build is an error: the alias would hide it."""
-    for page in sorted((page for page in ctx.site.pages if page.meta.aliases), key=lambda p: p.path):
+    for page in sorted(ctx.site.aliased(), key=lambda p: p.path):
         for index, alias in enumerate(page.meta.aliases):
             file = page_file(alias)
             if file in ctx.outputs:
@@ -317,7 +317,7 @@ def add_aliases(ctx: RenderContext) -> None:
 
 def alias_files(ctx: RenderContext) -> set[str]:
     """The files `add_aliases` writes (not pages: left out of the sitemap)."""
-    return {page_file(alias) for page in ctx.site.pages for alias in page.meta.aliases}
+    return {page_file(alias) for page in ctx.site.aliased() for alias in page.meta.aliases}
 
 
 def _redirect_html(ctx: RenderContext, page: Page, href: str) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel
 
+from ..model import once
+
 _NO_ATTRIBUTE = re.compile(r"^'(?P<kind>[\w.]+) object' has no attribute '(?P<name>[^']*)'$")
 _UNDEFINED = re.compile(r"^'(?P<name>\w+)' is undefined$")
 
@@ -82,6 +84,11 @@ def _kind_of(value: Any) -> str:
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
+def _readable(name: str, attribute: Any) -> bool:
+    """A property, or a value a page works out once (`model.once`: its tags, date, title...)."""
+    return isinstance(attribute, property) or (isinstance(attribute, once) and not name.startswith("_"))
+
+
 def _names(value: Any) -> list[str]:
     """What a template can read of `value` with a dot, sorted."""
     if isinstance(value, dict):
@@ -90,7 +97,7 @@ def _names(value: Any) -> list[str]:
         return sorted(type(value).model_fields)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {field.name for field in dataclasses.fields(value)}
-        return sorted(fields | {name for name in dir(type(value)) if isinstance(getattr(type(value), name, None), property)})
+        return sorted(fields | {name for name in dir(type(value)) if _readable(name, getattr(type(value), name, None))})
     return sorted(name for name in dir(value) if not name.startswith("_"))
 
 
