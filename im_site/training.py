@@ -579,6 +579,7 @@ def _catalogue_jobs(ctx: RenderContext, modules: list[Page], resolved: dict[str,
     if not modules:
         return []
     return [Job(f"{ctx.lang_prefix(lang)}training/index.html", "training_index.html", lang, "training catalogue", {
+        # What the key holds; the template's `modules` are `catalogue_values`' cards, made from these.
         "modules": [{"page": page, "prerequisites": resolved[page.url]} for page in modules],
         "switch_targets": {other: f"{ctx.lang_prefix(other)}training/index.html" for other in ctx.config.languages},
     }, later=partial(catalogue_values, fingerprints=fingerprints))]
