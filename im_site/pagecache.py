@@ -95,6 +95,9 @@ class PageCache:
         self._keys_later = False
         #: Every page stored so far in this build (a build renders in rounds, each storing its pages).
         self._stored: set[str] = set()
+        #: The stored forms of the pages replayed so far, and the cacheable pages rendered instead.
+        self._replayed: set[str] = set()
+        self._rendered: set[str] = set()
 
     @classmethod
     def of(cls, ctx: "RenderContext") -> "PageCache | None":
@@ -128,6 +131,8 @@ class PageCache:
             if (record is None or record.key != wanted.get(job.file) or record.origin != job.origin
                     or record.packed_hash not in present):
                 todo.append(job)
+                if job.file in wanted:
+                    self._rendered.add(job.file)
                 continue
             self._apply(job, record)
             replayed.append(job.page)
@@ -136,12 +141,15 @@ class PageCache:
         return todo
 
     def _apply(self, job: "Job", record: Record) -> None:
-        ctx = self.ctx
-        ctx.outputs.add_packed(job.file, Cached(self.cache, self.bytes_namespace, record.packed_hash), record.origin,
-                               ctx.diagnostics, record.packed_hash)
-        ctx.page_hashes[job.file], ctx.content_hashes[job.file] = record.sha256, record.content_sha256
-        ctx.diagnostics.extend(record.diagnostics)
-        ctx.used_files.update(record.used_files)
+        ctx, file, packed_hash = self.ctx, job.file, record.packed_hash
+        ctx.outputs.add_packed(file, Cached(self.cache, self.bytes_namespace, packed_hash), record.origin,
+                               ctx.diagnostics, packed_hash)
+        self._replayed.add(packed_hash)
+        ctx.page_hashes[file], ctx.content_hashes[file] = record.sha256, record.content_sha256
+        if record.diagnostics:  # most pages have none, nor used files, nor images
+            ctx.diagnostics.extend(record.diagnostics)
+        if record.used_files:
+            ctx.used_files.update(record.used_files)
         for rel in record.images:
             ctx.images.touch(rel)
 
@@ -214,9 +222,10 @@ class PageCache:
         self._stored.update(files)
         # Stored forms no record names any more (a page edited 100 times left 100), beyond those
         # other builds of the site may be replaying (the slack). Those of every round so far: a
-        # later round's few pages alone once pruned the forms of all the others.
-        self.cache.prune(self.bytes_namespace, {outputs.files.hash(file) for file in {*self.keys, *self._stored}
-                                                if file in outputs.files})
+        # later round's few pages alone once pruned the forms of all the others. A replayed page's
+        # form is the one its record named (not looked up again for 11,000 pages: 20 ms).
+        self.cache.prune(self.bytes_namespace, self._replayed | {
+            outputs.files.hash(file) for file in self._rendered | self._stored if file in outputs.files})
 
     def _entries(self, records: dict[str, tuple], files: list[str]) -> Iterator[tuple[str, bytes]]:
         outputs = self.ctx.outputs
@@ -274,10 +283,12 @@ def site_key(ctx: "RenderContext") -> str:
         # (decided by the heading ids each body gave, cheaper to read than Page.anchors). Not the
         # front matter: a page's title, summary or date shows only on pages whose keys hold that
         # page (its own, its translations', listings and feeds, modules naming it a prerequisite),
-        # except a KPI snapshot's, which the KPI figures on other pages read.
+        # except a KPI snapshot's, which the KPI figures on other pages read. Each part's fields as
+        # texts of their own, not one repr of them all: 17 ms instead of 33 ms at 10,000 pages.
         parts += [page.path, page.rel, page.kind, page.lang, page.slug, page.url, page.translation_key,
-                  meta_text(page.meta) if page.kind == "kpi_snapshot" else "",
-                  repr([(part.rel, part.title, part.anchor, part.rendered.heading_ids) for part in page.parts])]
+                  meta_text(page.meta) if page.kind == "kpi_snapshot" else "", str(len(page.parts))]
+        for part in page.parts:
+            parts += [part.rel, repr(part.title), repr(part.anchor), part.rendered.heading_ids]
     return text_key(parts)
 
 
