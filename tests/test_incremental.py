@@ -531,6 +531,15 @@ def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monke
     assert len(kept) >= 2 and len(named) > 50
     for keep in kept[1:]:  # each prune after the first round keeps what every round stored
         assert named <= keep
+    # A rebuild that replays pages keeps the forms their records name (not looked up again) beside
+    # those of the pages it rendered anew.
+    kept.clear()
+    EDITS["body"](cold_demo)
+    result = build_site(cold_demo, "-v")
+    assert result.exit_code == 0 and "pages reused" in result.stderr, result.stderr
+    with sqlite3.connect(cold_demo / ".im-site-cache" / Cache.FILE) as db:
+        named = {_load(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
+    assert kept and named <= kept[-1]
 
 
 def test_recently_changed_sources_are_always_read(demo, monkeypatch):
