@@ -167,28 +167,48 @@ class OutputSet:
             diagnostics.error(origin, None, "IM011", f"output path {path!r} would leave the output folder")
             return False
         key = collision_key(path)
-        folders = folders_of(key)
+        folders = self._new_folders(key)
         other = self._clash(key, folders)
         if other is not None:
             _report_collision(path, origin, other, self.origins[other], diagnostics, self.locate)
             return False
         self._keys[key] = path
         for folder in folders:
-            self._folders.setdefault(folder, path)
+            self._folders[folder] = path
         self.files.set_packed(path, packed, known_hash)
         self.origins[path] = origin
         if self.journal is not None:
             self.journal.append(path)
         return True
 
+    def _new_folders(self, key: str) -> list[str]:
+        """The folders `key` needs that no path added so far needs, deepest first.
+
+        A folder is known with all its own (each path adds every folder it needs), so the walk up
+        stops at the first known one: `messages/x/index.html` looks at `messages/x` and `messages`.
+        Adding the 11,000 pages a body edit replays: 44 ms of CPU, not 63 ms listing and setting every
+        folder (medians of 15 turns each, in one process).
+        """
+        found, end = [], len(key)
+        while (end := key.rfind("/", 0, end)) != -1:
+            folder = key[:end]
+            if folder in self._folders:
+                break
+            found.append(folder)
+        return found
+
     def _clash(self, key: str, folders: list[str]) -> str | None:
-        """The path already added that `key` (which needs `folders`) collides with: the same file,
-        a file where `key` needs a folder (`feed.xml` vs `feed.xml/index.html`), or the reverse."""
+        """The path already added that `key` (which needs `folders`, those not known yet) collides
+        with: the same file, a file where `key` needs a folder (`feed.xml` vs `feed.xml/index.html`),
+        or the reverse. A known folder is no file's path: its path would have clashed."""
         if key in self._keys:
             return self._keys[key]
         if key in self._folders:
             return self._folders[key]
-        return next((self._keys[folder] for folder in folders if folder in self._keys), None)
+        for folder in folders:
+            if folder in self._keys:
+                return self._keys[folder]
+        return None
 
     def __contains__(self, path: str) -> bool:
         return collision_key(posixpath.normpath(path)) in self._keys

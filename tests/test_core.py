@@ -1662,6 +1662,25 @@ def test_a_url_collision_is_reported_at_the_line_that_set_the_address(make_site)
     assert sorted(line.split(": error")[0] for line in result.stderr.splitlines() if "IM030" in line) == [
         "content/kpis/q1.md:3", "content/messages.md:2", "content/messages/zukunft.md:4"]
 
+def test_a_file_where_another_needs_a_folder_collides_at_any_depth_and_in_any_order():
+    """OutputSet looks only at the folders a path needs that no earlier path needed: a file at
+    a folder already known, or under a known file, is still a collision, either way round."""
+    from im_site.diagnostics import Diagnostics
+    from im_site.output import OutputSet
+
+    outputs, diagnostics = OutputSet(), Diagnostics()
+    for path in ["a/b/c/index.html", "a/b/d/index.html", "a/index.html", "x.html", "a/b/c/feed.xml"]:
+        assert outputs.add(path, b"ok", f"content/{path}.md", diagnostics)
+    for path, other in [("a/b", "a/b/c/index.html"), ("A/B/C", "a/b/c/index.html"), ("a", "a/b/c/index.html"),
+                        ("x.html/y/index.html", "x.html"), ("a/b/c/feed.xml/index.html", "a/b/c/feed.xml"),
+                        ("a/index.html/z.html", "a/index.html"), ("a/b/d/index.html", "a/b/d/index.html")]:
+        assert not outputs.add(path, b"no", "content/late.md", diagnostics), path
+        assert f"but content/{other}.md" in diagnostics.items[-1].message, (path, diagnostics.items[-1].message)
+    assert outputs.add("a/b/e/index.html", b"ok", "content/e.md", diagnostics)
+    assert sorted(outputs.files) == ["a/b/c/feed.xml", "a/b/c/index.html", "a/b/d/index.html", "a/b/e/index.html",
+                                     "a/index.html", "x.html"]
+
+
 
 def test_home_folder_or_project_root_refused_as_output(built):
     result = run_cli(built, "build", "-o", str(built))

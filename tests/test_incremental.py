@@ -25,7 +25,7 @@ from im_site.cache import Cache, Cached, digest, text_key
 from im_site.config import load_config
 from im_site.content import SourceIndex, _decode
 from im_site.options import RACY_NS, BuildOptions, read_clock
-from im_site.pagecache import _PAGE_REPR, LISTINGS, _load, faithful, pages_in
+from im_site.pagecache import _PAGE_REPR, LISTINGS, PageCache, _load, faithful, pages_in
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -315,6 +315,22 @@ def test_job_values_of_cached_pages_have_faithful_reprs(cold_demo):  # listings 
     assert not faithful({"x": object()}) and not faithful({1, 2})
 
 
+def test_the_source_keys_of_every_page_listed_at_once_are_each_pages_own(cold_demo):
+    """`replay` lists every page's source keys translation by translation (`_every_page_sources`):
+    the same texts as `_sources` makes for one page, its own files' keys then its translations'."""
+    config = load_config(cold_demo / "site.yaml")
+    result = build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1))
+    assert result.ok and result.render is not None
+    ctx, _ = result.render
+    at_once, one_by_one = PageCache(ctx, Cache(None)), PageCache(ctx, Cache(None))
+    at_once._every_page_sources()
+    assert set(at_once._by_page) == {page.path for page in ctx.site.pages}
+    for page in ctx.site.pages:
+        assert at_once._by_page[page.path] == one_by_one._sources(page), page.path
+    assert any(len(page.parts) > 1 for page in ctx.site.pages)  # a module with lessons
+    assert any(ctx.site.translations_of(page) for page in ctx.site.pages)
+
+
 def test_page_keys_tell_every_list_of_texts_apart():
     """text_key joins texts by NULs, and takes `digest` when a text holds one: no two lists meet."""
     lists = (["a", "b"], ["a\0b"], ["a\0", "b"], ["a", "\0b"], ["ab"], ["a", "", "b"], [], [""], ["", ""],
@@ -531,6 +547,15 @@ def test_no_pages_stored_form_is_pruned_while_a_record_names_it(cold_demo, monke
     assert len(kept) >= 2 and len(named) > 50
     for keep in kept[1:]:  # each prune after the first round keeps what every round stored
         assert named <= keep
+    # A rebuild that replays pages keeps the forms their records name (not looked up again) beside
+    # those of the pages it rendered anew.
+    kept.clear()
+    EDITS["body"](cold_demo)
+    result = build_site(cold_demo, "-v")
+    assert result.exit_code == 0 and "pages reused" in result.stderr, result.stderr
+    with sqlite3.connect(cold_demo / ".im-site-cache" / Cache.FILE) as db:
+        named = {_load(value).packed_hash for (value,) in db.execute("SELECT value FROM entries WHERE namespace = 'pages'")}
+    assert kept and named <= kept[-1]
 
 
 def test_recently_changed_sources_are_always_read(demo, monkeypatch):
