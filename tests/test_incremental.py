@@ -246,7 +246,7 @@ def test_a_file_added_within_the_folders_clock_tick_is_found(demo, tmp_path):
 
 
 def test_a_full_write_leaves_no_folder_to_list(demo, tmp_path):
-    """A full write sets its folders' times back before recording them (update._age_folders):
+    """A full write sets its folders' times back as it records them (update.scan):
     written moments before the record, each was within RACY_NS of it, and the next update listed
     them all (80 ms of CPU at 10,000 pages). A file added after the write still gives its folder
     the time of the file system's clock, and is found."""
