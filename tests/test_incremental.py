@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NOW, build_site, shrink_photos, snapshot_tree
+from conftest import NOW, build_site, said, shrink_photos, snapshot_tree
 from PIL import Image
 
 from im_site import sources, update
@@ -774,3 +774,39 @@ def test_site_yaml_is_validated_once_then_restored_from_the_cache_by_its_text(ma
     result = build_site(root)
     assert result.exit_code == 1
     assert f"site.yaml:{len(text.splitlines()) + 1}: error[" in result.stderr and "per_page" in result.stderr
+
+
+def test_theme_yaml_is_validated_once_then_restored_from_the_cache_by_its_text(make_site):
+    """The built-in theme's theme.yaml (and a site's own) took 15-20 ms of every build to read and
+    validate: kept in the cache by its text with its YAML, the lines of its problems stay right."""
+    import subprocess
+    import sys
+
+    theme_yaml = 'extends: default\ntokens:\n  radius: "2px"\n  color-link: "#C9A8F0"\n'
+    root = make_site({"content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-01-05\n---\nHallo.\n",
+                      "themes/t/theme.yaml": theme_yaml}, site_yaml="title: T\ntheme: t\n")
+    probe = ("import sys; from pathlib import Path; from im_site.config import load_config; "
+             "from im_site.diagnostics import Diagnostics; from im_site.theme import ThemeSettings, load_theme; "
+             "theme = load_theme(load_config(Path(sys.argv[1])), Diagnostics()); "
+             "print(type(ThemeSettings.__pydantic_validator__).__name__, theme.tokens['radius'], theme.token_lines)")
+
+    def loaded() -> str:
+        process = subprocess.run([sys.executable, "-c", probe, str(root / "site.yaml")], capture_output=True, text=True,
+                                 timeout=60)
+        assert process.returncode == 0, process.stderr
+        return process.stdout.strip()
+
+    contrast = ["themes/t/theme.yaml:4: warning[IM121]: contrast of links (color-link) on background is 2.03:1 (#C9A8F0 on "
+                "#FFFFFF), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-link or the brand's background)"]
+    for _ in range(3):  # validated (no cache yet), validated and kept, restored
+        result = build_site(root)
+        assert result.exit_code == 0 and said(result, "IM121") == contrast, result.stderr
+    lines = "{'radius': ('themes/t/theme.yaml', 3), 'color-link': ('themes/t/theme.yaml', 4)}"
+    assert loaded() == f"MockValSer 2px {lines}"
+    with sqlite3.connect(root / ".im-site-cache" / Cache.FILE) as db:
+        db.execute("UPDATE entries SET value = ? WHERE namespace = 'theme-settings'", (b"\x80damaged",))
+    assert loaded() == f"SchemaValidator 2px {lines}"
+    assert loaded() == f"MockValSer 2px {lines}"
+    (root / "themes/t/theme.yaml").write_text(theme_yaml + "colours: {}\n", encoding="utf-8")
+    result = build_site(root)
+    assert result.exit_code == 1 and "themes/t/theme.yaml:5: error[" in result.stderr, result.stderr
