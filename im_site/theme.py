@@ -27,7 +27,7 @@ from jinja2.utils import internalcode
 
 from .cache import code_key
 from .colours import check_dark_tokens, color_scheme, dark_rules, light_colours
-from .config import Config, primary_language
+from .config import Config, KeptInCache, primary_language
 from .diagnostics import Diagnostics
 from .foreign import ForeignText
 from .schema import Strict, validate
@@ -269,12 +269,21 @@ def _read_settings(folder: Path, config: Config,
     if not path.is_file():
         return ThemeSettings(), rel, None
     try:
-        doc = load(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        kept = KeptInCache(config.root / config.settings.cache_dir, "theme-settings", text)
+        found = kept.get(lambda found: type(found) is tuple and len(found) == 2 and type(found[0]) is ThemeSettings
+                         and type(found[1]) is YamlDoc)
+        if found is not None:
+            return found[0], rel, found[1]
+        doc = load(text)
     except (YamlProblem, UnicodeDecodeError) as problem:
         diagnostics.error(rel, getattr(problem, "line", None), "IM003", str(problem), hint=getattr(problem, "hint", None))
         return None
     settings = validate(ThemeSettings, doc, rel, diagnostics) if doc.data is not None else ThemeSettings()
-    return (settings, rel, doc) if settings is not None else None
+    if settings is None:
+        return None
+    kept.keep((settings, doc))
+    return settings, rel, doc
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

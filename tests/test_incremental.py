@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NOW, build_site, shrink_photos, snapshot_tree
+from conftest import NOW, build_site, said, shrink_photos, snapshot_tree
 from PIL import Image
 
 from im_site import sources, update
@@ -246,7 +246,7 @@ def test_a_file_added_within_the_folders_clock_tick_is_found(demo, tmp_path):
 
 
 def test_a_full_write_leaves_no_folder_to_list(demo, tmp_path):
-    """A full write sets its folders' times back before recording them (update._age_folders):
+    """A full write sets its folders' times back as it records them (update.scan):
     written moments before the record, each was within RACY_NS of it, and the next update listed
     them all (80 ms of CPU at 10,000 pages). A file added after the write still gives its folder
     the time of the file system's clock, and is found."""
@@ -762,3 +762,76 @@ def test_the_cache_finds_the_same_entries_whether_it_reads_the_namespace_or_asks
     found = cache.get_many("pages", keys, bytes.decode)
     assert found == {key: f"value {int(key[5:])}" for key in keys if key.startswith("page-0")}
     assert cache.present("pages", keys) == cache.existing("pages", keys) == set(found)
+
+
+def test_site_yaml_is_validated_once_then_restored_from_the_cache_by_its_text(make_site):
+    """Validating site.yaml built the schema of every settings model, 35-45 ms of every command: the
+    validated settings are kept in the cache by the file's text and restored, equal to a validation's;
+    a damaged entry is validated again, a changed file too (its problems at their lines), and no
+    cache folder is made for it."""
+    import subprocess
+    import sys
+
+    root = make_site({"content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-01-05\n---\nHallo.\n"})
+    probe = ("import sys; from pathlib import Path; from im_site.config import SiteSettings, load_config; "
+             "settings = load_config(Path(sys.argv[1])).settings; "
+             "print(type(SiteSettings.__pydantic_validator__).__name__); print(repr(settings))")
+
+    def loaded() -> tuple[str, str]:
+        process = subprocess.run([sys.executable, "-c", probe, str(root / "site.yaml")], capture_output=True, text=True,
+                                 timeout=60)
+        assert process.returncode == 0, process.stderr
+        validator, settings = process.stdout.splitlines()
+        return validator, settings
+
+    validated = repr(load_config(root / "site.yaml").settings)
+    assert loaded() == ("SchemaValidator", validated)  # no cache yet: none is made
+    assert not (root / ".im-site-cache").exists()
+    assert build_site(root).exit_code == 0
+    assert loaded() == ("SchemaValidator", validated)  # validated, and kept
+    assert loaded() == ("MockValSer", validated)  # restored: the schema never built
+    with sqlite3.connect(root / ".im-site-cache" / Cache.FILE) as db:
+        db.execute("UPDATE entries SET value = ? WHERE namespace = 'site-settings'", (b"\x80damaged",))
+    assert loaded() == ("SchemaValidator", validated)
+    assert loaded() == ("MockValSer", validated)
+    text = (root / "site.yaml").read_text(encoding="utf-8")
+    (root / "site.yaml").write_text(text + "per_page: 0\n", encoding="utf-8")
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert f"site.yaml:{len(text.splitlines()) + 1}: error[" in result.stderr and "per_page" in result.stderr
+
+
+def test_theme_yaml_is_validated_once_then_restored_from_the_cache_by_its_text(make_site):
+    """The built-in theme's theme.yaml (and a site's own) took 15-20 ms of every build to read and
+    validate: kept in the cache by its text with its YAML, the lines of its problems stay right."""
+    import subprocess
+    import sys
+
+    theme_yaml = 'extends: default\ntokens:\n  radius: "2px"\n  color-link: "#C9A8F0"\n'
+    root = make_site({"content/messages/hallo.md": "---\ntitle: Hallo\ndate: 2026-01-05\n---\nHallo.\n",
+                      "themes/t/theme.yaml": theme_yaml}, site_yaml="title: T\ntheme: t\n")
+    probe = ("import sys; from pathlib import Path; from im_site.config import load_config; "
+             "from im_site.diagnostics import Diagnostics; from im_site.theme import ThemeSettings, load_theme; "
+             "theme = load_theme(load_config(Path(sys.argv[1])), Diagnostics()); "
+             "print(type(ThemeSettings.__pydantic_validator__).__name__, theme.tokens['radius'], theme.token_lines)")
+
+    def loaded() -> str:
+        process = subprocess.run([sys.executable, "-c", probe, str(root / "site.yaml")], capture_output=True, text=True,
+                                 timeout=60)
+        assert process.returncode == 0, process.stderr
+        return process.stdout.strip()
+
+    contrast = ["themes/t/theme.yaml:4: warning[IM121]: contrast of links (color-link) on background is 2.03:1 (#C9A8F0 on "
+                "#FFFFFF), below WCAG AA 4.5:1 (hint: darken or lighten the theme's color-link or the brand's background)"]
+    for _ in range(3):  # validated (no cache yet), validated and kept, restored
+        result = build_site(root)
+        assert result.exit_code == 0 and said(result, "IM121") == contrast, result.stderr
+    lines = "{'radius': ('themes/t/theme.yaml', 3), 'color-link': ('themes/t/theme.yaml', 4)}"
+    assert loaded() == f"MockValSer 2px {lines}"
+    with sqlite3.connect(root / ".im-site-cache" / Cache.FILE) as db:
+        db.execute("UPDATE entries SET value = ? WHERE namespace = 'theme-settings'", (b"\x80damaged",))
+    assert loaded() == f"SchemaValidator 2px {lines}"
+    assert loaded() == f"MockValSer 2px {lines}"
+    (root / "themes/t/theme.yaml").write_text(theme_yaml + "colours: {}\n", encoding="utf-8")
+    result = build_site(root)
+    assert result.exit_code == 1 and "themes/t/theme.yaml:5: error[" in result.stderr, result.stderr
