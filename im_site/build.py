@@ -299,10 +299,14 @@ def _check_translation_keys(published: list[Page], diagnostics: Diagnostics) -> 
     """A page has one translation per language: of two published pages of one language with
     one `translation_key` (a copied front matter), the language switch and the translation note
     of the other languages would lead to one of them only, and both share an acknowledgement id."""
-    first: dict[tuple[str, str], Page] = {}
-    for page in sorted(published, key=lambda p: p.path):
-        other = first.setdefault((page.translation_key, page.lang), page)
-        if other is not page:
+    by_key: dict[tuple[str, str], list[Page]] = {}
+    for page in published:
+        by_key.setdefault((page.translation_key, page.lang), []).append(page)
+    for pages in by_key.values():
+        if len(pages) == 1:  # nearly every key: nothing to sort
+            continue
+        other, *rest = sorted(pages, key=lambda p: p.path)  # the first by path is the one the others clash with
+        for page in rest:
             diagnostics.error(page.path, page.line_of(("translation_key",)), "IM160",
                               f"translation_key {page.translation_key!r} is also the key of {other.path}, "
                               f"another page in '{page.lang}'",
