@@ -168,6 +168,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
     """Split pages into published and hidden; remember the schedule of future changes."""
     published = []
     tz = result.config.tz
+    previews = result.options.drafts or result.options.future
     for page in pages:
         _check_schedule(result, page)
         verdict = judge(page.meta, result.options, tz)
@@ -176,7 +177,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
         if verdict.hidden_because is None:
             published.append(page)
             _schedule_review(result, page)
-            if result.options.drafts or result.options.future:
+            if previews:
                 readers_see = judge(page.meta, result.options.but(drafts=False, future=False), tz)
                 if readers_see.hidden_because in ("draft", "scheduled"):
                     result.previewed[page.path] = readers_see.hidden_because
