@@ -250,7 +250,7 @@ class Site:
         Every page shows its tags as links, so a tag used only on a module or
         a plain page still needs its page.
         """
-        others = sorted((p for p in self.pages_in(lang) if p.kind != "message"),
+        others = sorted((p for p in self.pages_in(lang) if p.kind != "message" and p.tags),  # the tagged alone
                         key=lambda p: (_TAG_ORDER.get(p.kind, len(_TAG_ORDER)), p.url))
         by_slug: dict[str, list[Page]] = defaultdict(list)
         used: list[str] = []
