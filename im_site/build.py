@@ -168,6 +168,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
     """Split pages into published and hidden; remember the schedule of future changes."""
     published = []
     tz = result.config.tz
+    previews = result.options.drafts or result.options.future
     for page in pages:
         _check_schedule(result, page)
         verdict = judge(page.meta, result.options, tz)
@@ -176,7 +177,7 @@ def _apply_rules(result: BuildResult, pages: list[Page]) -> list[Page]:
         if verdict.hidden_because is None:
             published.append(page)
             _schedule_review(result, page)
-            if result.options.drafts or result.options.future:
+            if previews:
                 readers_see = judge(page.meta, result.options.but(drafts=False, future=False), tz)
                 if readers_see.hidden_because in ("draft", "scheduled"):
                     result.previewed[page.path] = readers_see.hidden_because
@@ -243,6 +244,9 @@ def _check_translation_schedules(result: BuildResult, pages: list[Page]) -> None
     originals = {key: group[0] if len(group) == 1 else
                  max(group, key=lambda page: (not getattr(page.meta, "draft", False), page.path))
                  for key, group in in_default.items()}
+    # Only an original that is a draft, embargoed or expiring can be shown after its translations:
+    # most are none of these, and their translations' front matter is then not read at all.
+    originals = {key: original for key, original in originals.items() if _may_hide_before(original)}
     for page in pages:
         original = originals.get(page.translation_key)
         if original is None or original is page or getattr(page.meta, "draft", False):
@@ -254,6 +258,12 @@ def _check_translation_schedules(result: BuildResult, pages: list[Page]) -> None
                                                                 else ("title",)), "IM150",
                                        text.format(original=original.path),
                                        hint=f"{hint}, as in the original")
+
+
+def _may_hide_before(original: Page) -> bool:
+    """Whether `_shown_without_original` can find a problem with any translation of `original`."""
+    fields = original.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
+    return bool(fields.get("draft") or fields.get("publish_at") or fields.get("expires"))
 
 
 def _shown_without_original(original: Page, page: Page, now: datetime, tz: tzinfo) -> tuple[str, str, str] | None:
@@ -290,10 +300,14 @@ def _check_translation_keys(published: list[Page], diagnostics: Diagnostics) -> 
     """A page has one translation per language: of two published pages of one language with
     one `translation_key` (a copied front matter), the language switch and the translation note
     of the other languages would lead to one of them only, and both share an acknowledgement id."""
-    first: dict[tuple[str, str], Page] = {}
-    for page in sorted(published, key=lambda p: p.path):
-        other = first.setdefault((page.translation_key, page.lang), page)
-        if other is not page:
+    by_key: dict[tuple[str, str], list[Page]] = {}
+    for page in published:
+        by_key.setdefault((page.translation_key, page.lang), []).append(page)
+    for pages in by_key.values():
+        if len(pages) == 1:  # nearly every key: nothing to sort
+            continue
+        other, *rest = sorted(pages, key=lambda p: p.path)  # the first by path is the one the others clash with
+        for page in rest:
             diagnostics.error(page.path, page.line_of(("translation_key",)), "IM160",
                               f"translation_key {page.translation_key!r} is also the key of {other.path}, "
                               f"another page in '{page.lang}'",
@@ -305,16 +319,22 @@ def _check_unlinked_translations(published: list[Page], config: Config, diagnost
     other way round: the two files, named as translations, were silently no longer linked, so the
     language switch led to the home page, freshness went unchecked and the acknowledgement ids differed."""
     by_file_key: dict[str, list[Page]] = {}
+    with_keys: dict[str, None] = {}  # the files a page of which has a key of its own: looked at below
     languages = config.languages
     for page in published:
         # A page without a key of its own has its file's (content.py): made only for the others
         # (making it for each of 10,000 pages took a rebuild 30 ms).
-        file_key = file_translation_key(page.kind, page.rel, languages) if page.meta.translation_key else page.translation_key
+        if page.meta.translation_key:
+            file_key = file_translation_key(page.kind, page.rel, languages)
+            with_keys[file_key] = None
+        else:
+            file_key = page.translation_key
         by_file_key.setdefault(file_key, []).append(page)
     taken: set[tuple[str, str]] | None = None
-    for pages in by_file_key.values():
+    for file_key in with_keys:  # most files have no key in any language: not sorted through
+        pages = by_file_key[file_key]
         keyed = sorted((page for page in pages if page.meta.translation_key), key=lambda page: page.path)
-        if not keyed or len(keyed) == len(pages):  # most files: no key in any language, or one in each
+        if len(keyed) == len(pages):  # one in each language
             continue
         if taken is None:
             taken = {(page.translation_key, page.lang) for page in published}

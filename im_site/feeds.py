@@ -18,7 +18,7 @@ from .pagecache import hashes_of
 from .render.bodies import alias_files, page_html
 from .render.context import Job, RenderContext, folder_url
 from .rules import as_moment
-from .urls import absolute
+from .urls import absolute, quote_path
 
 FEED_ENTRIES = 50
 
@@ -65,24 +65,27 @@ class FeedEntry:
 
 def sitemap(ctx: RenderContext) -> bytes:
     """Every HTML page of the build (not 404), absolute, sorted."""
-    base, aliases = ctx.address, alias_files(ctx)
+    aliases = alias_files(ctx)
     urls = sorted(folder_url(path) for path in ctx.outputs.files
                   if path.endswith("index.html") and not path.startswith(("media/", "assets/")) and path not in aliases)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    lines += [f"  <url><loc>{_xml(absolute(base, url))}</loc></url>" for url in urls]
+    root = absolute(ctx.address, "")  # every URL is this and the page's quoted path (`absolute`), made once
+    lines += [f"  <url><loc>{_xml(root + quote_path(url))}</loc></url>" for url in urls]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()
 
 
 def _xml(text: str) -> str:
+    if "&" not in text and "<" not in text and ">" not in text:  # every URL of most sites: three searches, no copies
+        return text
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def manifest(ctx: RenderContext, next_change: datetime | None) -> bytes:
     """manifest.json: the published content pages and when the schedule changes next."""
     files = ctx.outputs.files
-    pages = sorted((page for page in ctx.site.pages if page.file in files), key=lambda page: page.url)
+    pages = [page for page in ctx.site.pages if page.file in files]  # in URL order, as the site keeps them
     data: dict[str, Any] = {
         "generator": "im-site",
         "version": ctx.options.version,
@@ -137,4 +140,4 @@ _string = encode_basestring
 
 
 def _strings(values: list[str]) -> str:
-    return "[" + ", ".join(map(_string, values)) + "]"
+    return "[" + ", ".join(map(_string, values)) + "]" if values else "[]"  # most pages: no audiences

@@ -106,12 +106,13 @@ def check_placeholders(pages: list["Page"], diagnostics: "Diagnostics") -> None:
     the sample text belongs while the page is written. (The body's sentences were found when it
     was parsed, `Rendered.samples`.)"""
     pattern = sample_pattern()
-    for page in sorted(pages, key=lambda p: p.path):
-        line_of = page.line_of or (lambda key_path: None)
+    for page in pages:  # in any order: diagnostics are sorted when shown
         given = page.meta.__dict__  # a model's fields (getattr on a missing one raises inside pydantic: slow)
-        fields = [(("summary",), given.get("summary"))] + [
-            (("objectives", index), text) for index, text in enumerate(given.get("objectives") or [])]
-        found = [(page.path, line_of(key_path), match.group(0)) for key_path, text in fields
+        summary, objectives = given.get("summary"), given.get("objectives")
+        fields = [(("summary",), summary)] if summary else []
+        if objectives:
+            fields += [(("objectives", index), text) for index, text in enumerate(objectives)]
+        found = [(page.path, page.line_of(key_path) if page.line_of else None, match.group(0)) for key_path, text in fields
                  if text and (match := pattern.search(str(text))) is not None]
         found += [(part.path, part.body_line + line - 1, sample) for part in page.parts for line, sample in part.rendered.samples]
         for path, line, sample in found:

@@ -21,7 +21,9 @@ HOME_MESSAGES = 10
 def plan(ctx: RenderContext) -> list[Job]:
     """Every HTML page of the build, content pages first, then listings per language."""
     # Module pages and the catalogue come from training.jobs (prerequisites, quiz).
-    jobs = [_page_job(page) for page in ctx.site.pages if page.kind != "training" and not is_home_intro(ctx, page)]
+    homes = {ctx.lang_prefix(lang) for lang in ctx.config.languages}  # the only URLs of introductions: asked there alone
+    jobs = [_page_job(page) for page in ctx.site.pages
+            if page.kind != "training" and not (page.url in homes and is_home_intro(ctx, page))]
     for lang in ctx.config.languages:
         jobs.extend(_listing_jobs(ctx, lang))
     jobs.append(_not_found_job(ctx))
@@ -56,7 +58,8 @@ def _listing_jobs(ctx: RenderContext, lang: str) -> list[Job]:
     messages = site.messages(lang)
     if not site.pages_in(lang):
         return []
-    intro = next((p for p in site.pages_in(lang) if is_home_intro(ctx, p)), None)
+    intro = site.by_url.get(prefix)  # URLs are unique: not a search through the language's pages
+    intro = intro if intro is not None and intro.lang == lang and is_home_intro(ctx, intro) else None
     jobs = [Job(f"{prefix}index.html", "home.html", lang, "home", {
         "messages": site.pinned_first(lang)[:HOME_MESSAGES],
         "must_read": list(site.must_read(lang)),

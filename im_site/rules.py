@@ -40,8 +40,10 @@ def judge(meta: Any, options: BuildOptions, tz: tzinfo) -> Verdict:
     now = options.now
     publish_at = as_moment(meta.publish_at, tz) if getattr(meta, "publish_at", None) else None
     expires = as_moment(meta.expires, tz, end_of_day=True) if getattr(meta, "expires", None) else None
-    upcoming = [moment for moment in (publish_at, expires) if moment and moment > now]
-    next_change = min(upcoming) if upcoming else None
+    next_change = None
+    if publish_at or expires:  # most pages have neither: no list made for them
+        upcoming = [moment for moment in (publish_at, expires) if moment and moment > now]
+        next_change = min(upcoming) if upcoming else None
     if getattr(meta, "draft", False) and not options.drafts:
         return _DRAFT
     if expires and expires <= now:

@@ -292,21 +292,23 @@ def check_lessons_translated(ctx: RenderContext, page: Page, original: Page | No
     numbers of lessons."""
     if original is None:
         return
-    ours, theirs = _lesson_files(page), _lesson_files(original)
-    # A lesson file whose own front matter has errors is reported as such: "lacks" would only mislead.
-    invalid = {name for name in ours.keys() ^ theirs.keys()
-               if any(ctx.hidden.get(posixpath.join(posixpath.dirname(original.rel), f"{name}{suffix}.md")) == INVALID
-                      for suffix in ("", f".{page.lang}", f".{original.lang}"))}
-    problems = [(f"the translation lacks the lesson {theirs[name]} of the original",
-                 f"translate it as {posixpath.dirname(original.path)}/{name}.{page.lang}.md")
-                for name in sorted(theirs.keys() - ours.keys() - invalid)]
-    problems += [(f"lesson {ours[name]} has no original among the lessons of {original.path}", None)
-                 for name in sorted(ours.keys() - theirs.keys() - invalid)]
-    if not ours and not theirs:  # one-file modules: their lessons are the ## headings
+    problems: list[tuple[str, str | None]] = []
+    if len(page.parts) == 1 and len(original.parts) == 1:  # one-file modules (most): their lessons are the ## headings
         counts = _lesson_count(page), _lesson_count(original)
         if counts[0] != counts[1]:
             problems.append((f"lessons (## headings): {counts[0]} in the translation, "
                              f"{counts[1]} in its original {original.path}", None))
+    else:
+        ours, theirs = _lesson_files(page), _lesson_files(original)
+        # A lesson file whose own front matter has errors is reported as such: "lacks" would only mislead.
+        invalid = {name for name in ours.keys() ^ theirs.keys()
+                   if any(ctx.hidden.get(posixpath.join(posixpath.dirname(original.rel), f"{name}{suffix}.md")) == INVALID
+                          for suffix in ("", f".{page.lang}", f".{original.lang}"))}
+        problems += [(f"the translation lacks the lesson {theirs[name]} of the original",
+                      f"translate it as {posixpath.dirname(original.path)}/{name}.{page.lang}.md")
+                     for name in sorted(theirs.keys() - ours.keys() - invalid)]
+        problems += [(f"lesson {ours[name]} has no original among the lessons of {original.path}", None)
+                     for name in sorted(ours.keys() - theirs.keys() - invalid)]
     for message, hint in problems:
         ctx.diagnostics.warning(page.path, page.line_of(("title",)), "IM151", message, hint=hint)
 
