@@ -365,6 +365,32 @@ def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(cold_demo):
     assert any(page.meta.model_fields_set and page.parts[0].rendered.headings for page in pages)
 
 
+def test_front_matter_comes_back_from_the_cache_entries_value_for_value(cold_demo, monkeypatch):
+    """Entries hold the front matter marshalled, a date as its day number, a quiz's items as their
+    own values and a date with a time pickled (schema.plain_values): a build that takes every
+    source from the cache has the models a build without the cache parsed, type for type."""
+    import datetime
+
+    from im_site import content
+
+    config = load_config(cold_demo / "site.yaml")
+    parsed = build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1)).content
+    build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), jobs=1))  # fills the cache
+
+    def unexpected(*args):
+        raise AssertionError("a source was parsed again")
+    monkeypatch.setattr(content, "_parse", unexpected)
+    cached = build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), jobs=1)).content
+    assert [page.path for page in cached.pages] == [page.path for page in parsed.pages]
+    for page, other in zip(cached.pages, parsed.pages):
+        assert type(page.meta) is type(other.meta) and page.meta == other.meta, page.path
+        assert repr(page.meta) == repr(other.meta)  # a date is no date with a time, a quiz item no dict
+        assert page.meta.model_fields_set == other.meta.model_fields_set
+    values = [value for page in cached.pages for value in page.meta.__dict__.values()]
+    assert {datetime.date, datetime.datetime, list, dict} <= {type(value) for value in values}
+    assert any(page.meta.__dict__.get("quiz") for page in cached.pages)
+
+
 def test_cache_holds_one_entry_per_page(demo):
     import sqlite3
 
@@ -428,17 +454,22 @@ def test_sources_whose_cache_entry_is_lost_are_read_after_all(demo, tmp_path):
 def _damaged(value: bytes, how: str) -> bytes:
     if how == "cut":
         return value[: len(value) // 2]
-    entry = pickle.loads(value)  # the source's kind, its front matter's values and mask, ...
+    if how == "pickled":  # as entries of src-8 and before were
+        return pickle.dumps(marshal.loads(value), protocol=pickle.HIGHEST_PROTOCOL)
+    entry = marshal.loads(value)  # the source's kind, its front matter's values, mask and other values, ...
     if how == "a value short":
-        return pickle.dumps((entry[0], entry[1][:-1], *entry[2:]))
+        return marshal.dumps((entry[0], entry[1][:-1], *entry[2:]))
+    if how == "a foreign other value":  # one the model's field cannot hold: a list of models in `title`
+        return marshal.dumps((*entry[:3], ((0, ((("x",), 1, ()),)),), *entry[4:]))
     if how in ("references not packed", "headings not packed"):  # as an entry of md-10 or md-9 held them
-        rendered, field = list(entry[7]), 1 if how.startswith("references") else 2
+        rendered, field = list(entry[8]), 1 if how.startswith("references") else 2
         rendered[field] = pickle.loads(rendered[field]) if rendered[field] else ()
-        return pickle.dumps((*entry[:7], tuple(rendered), *entry[8:]))
-    return pickle.dumps(tuple(entry[:8]))  # an entry of another form
+        return marshal.dumps((*entry[:8], tuple(rendered), *entry[9:]))
+    return marshal.dumps(tuple(entry[:9]))  # an entry of another form
 
 
-@pytest.mark.parametrize("how", ["cut", "a value short", "another form", "references not packed", "headings not packed"])
+@pytest.mark.parametrize("how", ["cut", "pickled", "a value short", "a foreign other value", "another form",
+                                 "references not packed", "headings not packed"])
 def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path, how):
     """The entries hold the front matter's values and the body's fields as plain tuples, restored
     by content.py: one that is not what it wrote is a miss, never a page made of the wrong fields."""
