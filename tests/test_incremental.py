@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NOW, build_site, shrink_photos, snapshot_tree
+from conftest import NOW, build_site, said, shrink_photos, snapshot_tree
 from PIL import Image
 
 from im_site import sources, update
@@ -582,6 +582,20 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "#2a7").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_errors_in_cached_front_matter_name_their_lines_again(make_site):
+    """A cached source keeps its front matter's text as UTF-8 bytes, read only when a problem
+    needs a line: an unknown audience below umlauts is reported at its line by every build."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Grüße aus der Zentrale\nsummary: Über uns — kurz\n"
+                                                "date: 2026-01-05\naudiences:\n  - filiale\n  - lager\n---\nText.\n",
+                      "content/messages/b.md": "---\ntitle: Ziel\ndate: 2026-01-06\n---\nText.\n"})
+    first = build_site(root)
+    _edit(root / "content/messages/b.md", lambda t: t + "\nMehr Text.\n")  # a comes from the cache
+    again = build_site(root)
+    assert first.exit_code == again.exit_code == 1
+    assert said(first, "IM020") == said(again, "IM020") == [
+        "content/messages/a.md:7: error[IM020]: unknown audience id 'lager' (hint: defined in site.yaml: filiale, zentrale)"]
 
 
 def test_warnings_of_reused_pages_are_reported_again(make_site):
