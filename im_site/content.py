@@ -7,7 +7,6 @@ afterwards by rules.py.
 from __future__ import annotations
 
 import marshal
-import pickle
 import posixpath
 import re
 from collections import defaultdict
@@ -100,10 +99,10 @@ class SourceIndex:
         self.recorded: dict[str, tuple[Stamp, str]] = {}
         raw = cache.get(self.NAMESPACE, self.key)
         try:
-            recorded = pickle.loads(raw) if raw is not None else {}
+            recorded = marshal.loads(raw) if raw is not None else {}
         except Exception:  # noqa: BLE001 - a damaged index is an empty one
             recorded = {}
-        if isinstance(recorded, dict):
+        if type(recorded) is dict and all(type(entry) is tuple and len(entry) == 2 for entry in recorded.values()):
             self.recorded = recorded
 
     def unchanged(self, path: str, kind: str, stamp: Stamp) -> bool:
@@ -117,10 +116,10 @@ class SourceIndex:
         """Record the sources whose parsed form is in the cache, if they are old enough (called
         by full builds only: the entries of sources not among `cached` may be pruned)."""
         before = self.started - self.MARGIN_NS
-        recorded = {item.source.path: (item.source.stamp, item.key) for item in cached
-                    if item.source.stamp is not None and max(item.source.stamp[1:3]) < before}
-        if recorded != self.recorded:
-            self.cache.put(self.NAMESPACE, self.key, pickle.dumps(recorded, protocol=pickle.HIGHEST_PROTOCOL))
+        recorded = {item.source.path: (stamp, item.key) for item in cached
+                    if (stamp := item.source.stamp) is not None and stamp[1] < before and stamp[2] < before}
+        if recorded != self.recorded:  # marshalled: 2 ms for 10,000 sources, pickled 7 ms
+            self.cache.put(self.NAMESPACE, self.key, marshal.dumps(recorded))
         self.cache.prune("sources", {item.key for item in cached})  # old versions of the files
 
 

@@ -671,10 +671,17 @@ def test_entries_of_old_versions_are_pruned_once_they_pile_up(demo):
         assert {key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = ?", (namespace,))} == keys
 
 
-def test_a_damaged_record_of_source_stamps_reads_every_source_again(demo, tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage", ["garbage", "pickled", "entries of another form"])
+def test_a_damaged_record_of_source_stamps_reads_every_source_again(demo, tmp_path, monkeypatch, damage):
+    """The record is marshalled (a pickled one is of an earlier version): one that is not what
+    SourceIndex wrote is no record."""
     assert build_site(demo).exit_code == 0
     with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
-        db.execute("UPDATE entries SET value = ? WHERE namespace = ?", (b"not a pickle", SourceIndex.NAMESPACE))
+        (value,) = db.execute("SELECT value FROM entries WHERE namespace = ?", (SourceIndex.NAMESPACE,)).fetchone()
+        recorded = marshal.loads(value)
+        value = {"garbage": b"not marshalled", "pickled": pickle.dumps(recorded),
+                 "entries of another form": marshal.dumps(dict.fromkeys(recorded, 0))}[damage]
+        db.execute("UPDATE entries SET value = ? WHERE namespace = ?", (value, SourceIndex.NAMESPACE))
     read = _reads(monkeypatch)
     EDITS["body"](demo)
     assert build_site(demo).exit_code == 0
