@@ -245,15 +245,17 @@ class Parsed:
 
 
 class LazyDoc:
-    """The line map of a front matter block read from the cache, parsed only if a problem needs a line."""
+    """The line map of a front matter block read from the cache (its text, or its text as UTF-8
+    bytes), parsed only if a problem needs a line."""
 
-    def __init__(self, block: str | None):
+    def __init__(self, block: str | bytes | None):
         self._block, self._doc = block, None
 
     def line_of(self, path: Any) -> int:
         if self._doc is None:
+            block = self._block.decode("utf-8", "surrogatepass") if isinstance(self._block, bytes) else self._block
             try:
-                self._doc = load(self._block, line_offset=1) if self._block is not None else YamlDoc({}, {}, 1)
+                self._doc = load(block, line_offset=1) if block is not None else YamlDoc({}, {}, 1)
             except YamlProblem:  # cannot happen for a block that parsed before; no line then
                 self._doc = YamlDoc({}, {}, 1)
         return self._doc.line_of(path)

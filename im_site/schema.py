@@ -12,7 +12,9 @@ import copyreg
 import difflib
 import functools
 import math
+import pickle
 import re
+from datetime import date
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -58,7 +60,7 @@ def _given(model: type[BaseModel], mask: int) -> frozenset[str]:
     return frozenset(name for index, name in enumerate(_fields_in_order(model)) if mask >> index & 1)
 
 
-def restore(model: type[M], values: tuple[Any, ...], mask: int) -> M:
+def restore(model: type[M], values: tuple[Any, ...] | list[Any], mask: int) -> M:
     """The model of `values_of` (and `Strict.__reduce__`), as validation made it (nothing is validated again)."""
     names = _fields_in_order(model)
     if len(values) != len(names):
@@ -69,6 +71,76 @@ def restore(model: type[M], values: tuple[Any, ...], mask: int) -> M:
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
+
+
+#: The types whose values marshal gives back as they were (exactly these: it writes a subclass's
+#: value as its base type's, and refuses a date).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def plain_values(model: Strict) -> tuple[tuple[Any, ...], int, tuple[tuple[int, Any], ...]]:
+    """`values_of` in a form marshal can write, and `restore_plain` restore: (values, mask, others).
+
+    The values that are no plain data (str, int, float, bool, None and lists, tuples and dicts of
+    them) are None in `values`, and in `others` by their index: a date as its day number, a list of
+    models of the field's item type (a module's quiz) as their own plain values, anything else
+    (a date with a time) pickled. Loading 10,000 cached pages' front matter with marshal took
+    about half the CPU of unpickling it (content.py keeps the entries so).
+    """
+    values, mask = values_of(model)
+    others: list[tuple[int, Any]] = []
+    for index, value in enumerate(values):
+        if _is_plain(value):
+            continue
+        item_model = _item_model(type(model), index)
+        if type(value) is date:
+            others.append((index, value.toordinal()))
+        elif type(value) is list and item_model is not None and all(type(item) is item_model for item in value):
+            others.append((index, tuple(plain_values(item) for item in value)))
+        else:
+            others.append((index, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+    if others:
+        replaced = dict(others)
+        values = tuple(None if index in replaced else value for index, value in enumerate(values))
+    return values, mask, tuple(others)
+
+
+def restore_plain(model: type[M], values: tuple[Any, ...], mask: int, others: tuple[tuple[int, Any], ...]) -> M:
+    """The model of `plain_values` (raises for values of another form)."""
+    if others:
+        values = list(values)  # type: ignore[assignment]
+        for index, other in others:
+            kind = type(other)
+            if kind is int:
+                values[index] = date.fromordinal(other)  # type: ignore[index]
+            elif kind is bytes:
+                values[index] = pickle.loads(other)  # type: ignore[index]
+            else:
+                item_model = _item_model(model, index)
+                if item_model is None:
+                    raise TypeError(f"no models in field {index} of {model.__name__}")
+                values[index] = [restore_plain(item_model, *item) for item in other]  # type: ignore[index]
+    return restore(model, values, mask)
+
+
+def _is_plain(value: Any) -> bool:
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is list or kind is tuple:
+        return all(map(_is_plain, value))
+    return kind is dict and all(type(key) in _PLAIN and _is_plain(item) for key, item in value.items())
+
+
+@functools.lru_cache(maxsize=None)
+def _item_model(model: type[BaseModel], index: int) -> type[Strict] | None:
+    """The model of the items of a model's field (`list[QuizItem]`), by the field's index; or None."""
+    names = _fields_in_order(model)
+    if not 0 <= index < len(names):
+        return None
+    found = [arg for arg in get_args(model.model_fields[names[index]].annotation)
+             if isinstance(arg, type) and issubclass(arg, Strict)]
+    return found[0] if len(found) == 1 else None
 
 
 _EXPECTED = {

@@ -381,6 +381,32 @@ def test_front_matter_and_bodies_come_back_from_the_cache_as_parsed(cold_demo):
     assert any(page.meta.model_fields_set and page.parts[0].rendered.headings for page in pages)
 
 
+def test_front_matter_comes_back_from_the_cache_entries_value_for_value(cold_demo, monkeypatch):
+    """Entries hold the front matter marshalled, a date as its day number, a quiz's items as their
+    own values and a date with a time pickled (schema.plain_values): a build that takes every
+    source from the cache has the models a build without the cache parsed, type for type."""
+    import datetime
+
+    from im_site import content
+
+    config = load_config(cold_demo / "site.yaml")
+    parsed = build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), use_cache=False, jobs=1)).content
+    build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), jobs=1))  # fills the cache
+
+    def unexpected(*args):
+        raise AssertionError("a source was parsed again")
+    monkeypatch.setattr(content, "_parse", unexpected)
+    cached = build(config, BuildOptions(cold_demo / "site.yaml", read_clock(NOW), jobs=1)).content
+    assert [page.path for page in cached.pages] == [page.path for page in parsed.pages]
+    for page, other in zip(cached.pages, parsed.pages):
+        assert type(page.meta) is type(other.meta) and page.meta == other.meta, page.path
+        assert repr(page.meta) == repr(other.meta)  # a date is no date with a time, a quiz item no dict
+        assert page.meta.model_fields_set == other.meta.model_fields_set
+    values = [value for page in cached.pages for value in page.meta.__dict__.values()]
+    assert {datetime.date, datetime.datetime, list, dict} <= {type(value) for value in values}
+    assert any(page.meta.__dict__.get("quiz") for page in cached.pages)
+
+
 def test_cache_holds_one_entry_per_page(demo):
     import sqlite3
 
@@ -444,17 +470,22 @@ def test_sources_whose_cache_entry_is_lost_are_read_after_all(demo, tmp_path):
 def _damaged(value: bytes, how: str) -> bytes:
     if how == "cut":
         return value[: len(value) // 2]
-    entry = pickle.loads(value)  # the source's kind, its front matter's values and mask, ...
+    if how == "pickled":  # as entries of src-8 and before were
+        return pickle.dumps(marshal.loads(value), protocol=pickle.HIGHEST_PROTOCOL)
+    entry = marshal.loads(value)  # the source's kind, its front matter's values, mask and other values, ...
     if how == "a value short":
-        return pickle.dumps((entry[0], entry[1][:-1], *entry[2:]))
+        return marshal.dumps((entry[0], entry[1][:-1], *entry[2:]))
+    if how == "a foreign other value":  # one the model's field cannot hold: a list of models in `title`
+        return marshal.dumps((*entry[:3], ((0, ((("x",), 1, ()),)),), *entry[4:]))
     if how in ("references not packed", "headings not packed"):  # as an entry of md-10 or md-9 held them
-        rendered, field = list(entry[7]), 1 if how.startswith("references") else 2
+        rendered, field = list(entry[8]), 1 if how.startswith("references") else 2
         rendered[field] = pickle.loads(rendered[field]) if rendered[field] else ()
-        return pickle.dumps((*entry[:7], tuple(rendered), *entry[8:]))
-    return pickle.dumps(tuple(entry[:8]))  # an entry of another form
+        return marshal.dumps((*entry[:8], tuple(rendered), *entry[9:]))
+    return marshal.dumps(tuple(entry[:9]))  # an entry of another form
 
 
-@pytest.mark.parametrize("how", ["cut", "a value short", "another form", "references not packed", "headings not packed"])
+@pytest.mark.parametrize("how", ["cut", "pickled", "a value short", "a foreign other value", "another form",
+                                 "references not packed", "headings not packed"])
 def test_sources_whose_cache_entry_is_damaged_are_read_after_all(demo, tmp_path, how):
     """The entries hold the front matter's values and the body's fields as plain tuples, restored
     by content.py: one that is not what it wrote is a miss, never a page made of the wrong fields."""
@@ -578,6 +609,20 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
+def test_errors_in_cached_front_matter_name_their_lines_again(make_site):
+    """A cached source keeps its front matter's text as UTF-8 bytes, read only when a problem
+    needs a line: an unknown audience below umlauts is reported at its line by every build."""
+    root = make_site({"content/messages/a.md": "---\ntitle: Grüße aus der Zentrale\nsummary: Über uns — kurz\n"
+                                                "date: 2026-01-05\naudiences:\n  - filiale\n  - lager\n---\nText.\n",
+                      "content/messages/b.md": "---\ntitle: Ziel\ndate: 2026-01-06\n---\nText.\n"})
+    first = build_site(root)
+    _edit(root / "content/messages/b.md", lambda t: t + "\nMehr Text.\n")  # a comes from the cache
+    again = build_site(root)
+    assert first.exit_code == again.exit_code == 1
+    assert said(first, "IM020") == said(again, "IM020") == [
+        "content/messages/a.md:7: error[IM020]: unknown audience id 'lager' (hint: defined in site.yaml: filiale, zentrale)"]
+
+
 def test_warnings_of_reused_pages_are_reported_again(make_site):
     """A reused page's diagnostics come from its cache entry: every build reports the same problems."""
     root = make_site({
@@ -651,10 +696,17 @@ def test_entries_of_old_versions_are_pruned_once_they_pile_up(demo):
         assert {key for (key,) in db.execute("SELECT key FROM entries WHERE namespace = ?", (namespace,))} == keys
 
 
-def test_a_damaged_record_of_source_stamps_reads_every_source_again(demo, tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage", ["garbage", "pickled", "entries of another form"])
+def test_a_damaged_record_of_source_stamps_reads_every_source_again(demo, tmp_path, monkeypatch, damage):
+    """The record is marshalled (a pickled one is of an earlier version): one that is not what
+    SourceIndex wrote is no record."""
     assert build_site(demo).exit_code == 0
     with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
-        db.execute("UPDATE entries SET value = ? WHERE namespace = ?", (b"not a pickle", SourceIndex.NAMESPACE))
+        (value,) = db.execute("SELECT value FROM entries WHERE namespace = ?", (SourceIndex.NAMESPACE,)).fetchone()
+        recorded = marshal.loads(value)
+        value = {"garbage": b"not marshalled", "pickled": pickle.dumps(recorded),
+                 "entries of another form": marshal.dumps(dict.fromkeys(recorded, 0))}[damage]
+        db.execute("UPDATE entries SET value = ? WHERE namespace = ?", (value, SourceIndex.NAMESPACE))
     read = _reads(monkeypatch)
     EDITS["body"](demo)
     assert build_site(demo).exit_code == 0
