@@ -23,7 +23,7 @@ from .options import RACY_NS, file_clock_ns
 from .parallel import fork_batches
 from .slugs import slugify
 from .sources import SourceFile, Stamp, is_windows_reserved, read_text
-from .yamldoc import YamlDoc
+from .yamldoc import YamlDoc, YamlProblem
 
 MARKDOWN_CACHE_VERSION = "md-11"  # md-4: heading slugs from NFC text; md-5: kept with the parsed source; md-6: packed; md-7: zstd; md-8: block ends in the text; md-9: heading ids joined; md-10: headings pickled; md-11: references pickled
 SOURCE_CACHE_VERSION = "src-9"  # src-6: models and headings pickled as values; src-7: own hash with the front matter; src-8: no classes, translation key and reserved folder; src-9: marshalled
@@ -153,13 +153,15 @@ def load_content(config: Config, sources: list[SourceFile], cache: Cache, diagno
     if any(source.text is None and found.get(keys[source.rel]) is None for source in markdown):
         markdown = _read_lost(markdown, keys, found, config, cache, diagnostics)
     todo = [source for source in markdown if found.get(keys[source.rel]) is None]
+    previous = _previous_front_matter(todo, index, cache)
     # Sources not in the cache: front matter and Markdown in forked processes, each result
     # coming back in its cache form (marshalled once, in the process that made it).
     md = make_parser(config.settings.markdown.html) if todo else None
     # Each batch is decoded and stored as it arrives, while the children go on working.
     done: dict[str, tuple[tuple | None, list[Diagnostic]]] = {}
     bodies: dict[str, Part] = {}
-    for results in fork_batches(lambda batch: ([_parse_and_render(source, config, md) for source in batch],),
+    for results in fork_batches(lambda batch: ([_parse_and_render(source, config, md, previous.get(source.rel))
+                                                for source in batch],),
                                 todo, workers, PARSE_BATCH):
         cache.put_many("sources", [(keys[rel], value) for rel, (value, problems, _) in results
                                    if value is not None and not problems])
@@ -219,12 +221,39 @@ def _read_lost(markdown: list[SourceFile], keys: dict[str, str], found: dict[str
     return read
 
 
-def _parse_and_render(source: SourceFile, config: Config,
-                      md: Any) -> tuple[str, tuple[bytes | None, list[Diagnostic], Part | None]]:
+#: Changed sources up to which a build looks up their previous cache entries (see _previous_front_matter).
+MAX_PREVIOUS = 50
+
+
+def _previous_front_matter(todo: list[SourceFile], index: SourceIndex | None, cache: Cache) -> dict[str, tuple[Any, bytes]]:
+    """(model, front matter's text) of the last cache entry of each changed source (by rel), as the
+    `index` recorded it: a body edit keeps the front matter, whose model is then not validated again
+    (validating it, and building its model's deferred schema first, took ~26 ms of a body edit).
+
+    The entry's key covered the same path, kind, settings and im-site version (the index is kept
+    per settings and version; the kind is checked by the model's class), and an entry is stored only
+    for a source parsed without problems: the same front matter text would give the same model and
+    none either. Skipped when many sources changed (each entry is a look-up for a saving unlikely then).
+    """
+    if index is None or not todo or len(todo) > MAX_PREVIOUS:
+        return {}
+    old_keys = {source.rel: entry[1] for source in todo if (entry := index.recorded.get(source.path)) is not None}
+    entries = cache.get_many("sources", sorted(set(old_keys.values())), _decode) if old_keys else {}
+    previous = {}
+    for source in todo:
+        entry = entries.get(old_keys.get(source.rel, ""))
+        if entry is not None and type(entry[0]) is frontmatter.META_BY_KIND[source.kind] and isinstance(entry[1], bytes):
+            previous[source.rel] = (entry[0], entry[1])
+    return previous
+
+
+def _parse_and_render(source: SourceFile, config: Config, md: Any, previous: tuple[Any, bytes] | None = None
+                      ) -> tuple[str, tuple[bytes | None, list[Diagnostic], Part | None]]:
     """(rel, (the cache form of the parsed and rendered source or None, its problems, and for a
-    source with problems in its front matter its rendered body, if it can be found and is no draft))."""
+    source with problems in its front matter its rendered body, if it can be found and is no draft)).
+    `previous`: the model and front matter text of the source's last cache entry (_previous_front_matter)."""
     local = Diagnostics()
-    item = _parse(source, config, local)
+    item = _parse(source, config, local, previous)
     if item is None:
         assert source.text is not None
         found = frontmatter.body_of(source.text)
@@ -270,9 +299,12 @@ def _from_cache(source: SourceFile, entry: tuple, key: str) -> _Parsed:
                    place, key)
 
 
-def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Parsed | None:
+def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics,
+           previous: tuple[Any, bytes] | None = None) -> _Parsed | None:
     assert source.text is not None
-    parsed = frontmatter.parse(source.text, source.path, source.kind, diagnostics)
+    parsed = _same_front_matter(source.text, previous) if previous is not None else None
+    if parsed is None:
+        parsed = frontmatter.parse(source.text, source.path, source.kind, diagnostics)
     if parsed is None:
         return None
     name = posixpath.basename(source.rel)[: -len(".md")]
@@ -296,6 +328,19 @@ def _parse(source: SourceFile, config: Config, diagnostics: Diagnostics) -> _Par
                           f"language {lang!r} is not in site.yaml languages {config.languages}")
         return None
     return _Parsed(source, parsed.meta, parsed.doc, parsed.body_line, parsed.block, lang, stem, parsed.body)
+
+
+def _same_front_matter(text: str, previous: tuple[Any, bytes]) -> frontmatter.Parsed | None:
+    """The file parsed with the model of its previous version, if its front matter's text is that
+    version's (byte for byte); None otherwise (it is parsed and validated then)."""
+    try:
+        block, body, body_line = frontmatter.split(text)
+    except YamlProblem:
+        return None
+    meta, old_block = previous
+    if block is None or block.encode("utf-8", "surrogatepass") != old_block:
+        return None
+    return frontmatter.Parsed(meta, frontmatter.LazyDoc(block), body, body_line, block)
 
 
 def _part(item: _Parsed, *, title: str | None = None, anchor: str | None = None) -> Part:

@@ -19,7 +19,7 @@ import pytest
 from conftest import NOW, build_site, said, shrink_photos, snapshot_tree
 from PIL import Image
 
-from im_site import sources, update
+from im_site import frontmatter, sources, update
 from im_site.build import build
 from im_site.cache import Cache, Cached, digest, text_key
 from im_site.config import load_config
@@ -607,6 +607,84 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "#2a7").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _validated(monkeypatch) -> list[str]:
+    """The content files whose front matter is parsed and validated from now on."""
+    validated, real = [], frontmatter.parse
+
+    def counting(text, path, *args, **kwargs):
+        validated.append(path)
+        return real(text, path, *args, **kwargs)
+    monkeypatch.setattr(frontmatter, "parse", counting)
+    return validated
+
+
+FRONT = "---\ntitle: Grüße aus der Zentrale\ndate: 2026-01-05\naudiences: [filiale]\npillars: [training]\n---\n"
+
+
+def test_a_body_edit_takes_the_unchanged_front_matter_from_the_files_last_entry(make_site, tmp_path, monkeypatch):
+    """The edited file's model comes from its previous cache entry when its front matter's text is
+    that entry's byte for byte: only the body is rendered again, and the site is a clean build's."""
+    monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)  # every file recorded by its stamp
+    root = make_site({"content/messages/a.md": FRONT + "Text.\n",
+                      "content/messages/b.md": "---\ntitle: Ziel\ndate: 2026-01-06\n---\nSiehe [a](a.md).\n"})
+    assert build_site(root).exit_code == 0
+    validated = _validated(monkeypatch)
+    _edit(root / "content/messages/a.md", lambda t: t + "\nMehr Text.\n")
+    assert build_site(root).exit_code == 0
+    assert validated == []
+    assert b"Mehr Text." in (root / "_site/messages/a/index.html").read_bytes()
+    assert snapshot_tree(root / "_site") == clean_build(root, tmp_path / "clean")
+    validated.clear()  # of the clean build
+    _edit(root / "content/messages/a.md", lambda t: t.replace("date: 2026-01-05", "date: 2026-01-07"))
+    assert build_site(root).exit_code == 0
+    assert validated == ["content/messages/a.md"]
+    assert snapshot_tree(root / "_site") == clean_build(root, tmp_path / "clean-2")
+
+
+def test_a_front_matter_edit_of_a_cached_page_is_validated_again(make_site, monkeypatch):
+    monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)
+    root = make_site({"content/messages/a.md": FRONT + "Text.\n"})
+    assert build_site(root).exit_code == 0
+    _edit(root / "content/messages/a.md", lambda t: t.replace("date: 2026-01-05", "date: 2026-13-45"))
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert re.search(r"^content/messages/a\.md:3: error\[IM\d+\]", result.stderr, re.M), result.stderr
+    _edit(root / "content/messages/a.md", lambda t: t.replace("date: 2026-13-45", "date: 2026-01-05") + "Mehr.\n")
+    assert build_site(root).exit_code == 0
+
+
+@pytest.mark.parametrize("moved", ["messages/c.md", "messages/a.en.md", "ueber-uns.md"])
+def test_a_moved_file_with_the_same_front_matter_is_validated_at_its_new_place(make_site, tmp_path, monkeypatch, moved):
+    """The previous entry is the one of the same path: the same front matter at another path (another
+    language, another kind) is parsed and validated there; a page of content/ has no date."""
+    monkeypatch.setattr(SourceIndex, "MARGIN_NS", -60 * 10**9)
+    root = make_site({"content/messages/a.md": FRONT + "Text.\n", "content/messages/b.md": FRONT + "Anderer Text.\n"})
+    assert build_site(root).exit_code == 0
+    validated = _validated(monkeypatch)
+    (root / "content/messages/a.md").rename(root / "content" / moved)
+    _edit(root / "content" / moved, lambda t: t + "\nMehr Text.\n")
+    result = build_site(root)
+    assert validated == [f"content/{moved}"]
+    if moved == "ueber-uns.md":
+        assert said(result, "IM005") == ["content/ueber-uns.md:3: error[IM005]: unknown key 'date' (hint: did you mean 'draft'?)"]
+        return
+    assert result.exit_code == 0, result.stderr
+    assert snapshot_tree(root / "_site") == clean_build(root, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("how", ["cut", "a value short", "another form"])
+def test_a_body_edit_whose_last_entry_is_damaged_validates_its_front_matter(demo, tmp_path, monkeypatch, how):
+    assert build_site(demo).exit_code == 0
+    with sqlite3.connect(demo / ".im-site-cache" / Cache.FILE) as db:
+        rows = db.execute("SELECT rowid, value FROM entries WHERE namespace = 'sources'").fetchall()
+        db.executemany("UPDATE entries SET value = ? WHERE rowid = ?", [(_damaged(value, how), rowid) for rowid, value in rows])
+    validated = _validated(monkeypatch)
+    EDITS["body"](demo)
+    assert build_site(demo).exit_code == 0
+    assert MESSAGE in validated
+    assert snapshot_tree(demo / "_site") == clean_build(demo, tmp_path / "clean")
 
 
 def test_errors_in_cached_front_matter_name_their_lines_again(make_site):
