@@ -51,7 +51,7 @@ class Heading(NamedTuple):
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # not frozen, see model.Part (nothing assigns a field after construction)
 class Rendered:
     """HTML with placeholders plus everything later stages need to know about the body.
 
