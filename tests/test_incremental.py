@@ -430,15 +430,20 @@ def test_without_the_cache_the_folder_is_replaced_whole_and_recorded_again(demo,
     assert "changed in place" in build_site(demo, "-v").stderr
 
 
+def _paths_passed(monkeypatch, module, name: str) -> list[str]:
+    """The paths (second argument) `module.name` is called with from now on."""
+    paths, real = [], getattr(module, name)
+
+    def counting(first, path, *args, **kwargs):
+        paths.append(path)
+        return real(first, path, *args, **kwargs)
+    monkeypatch.setattr(module, name, counting)
+    return paths
+
+
 def _reads(monkeypatch) -> list[str]:
     """The content files read as text from now on."""
-    read, real = [], sources.read_text
-
-    def counting(abs_path, path, *args, **kwargs):
-        read.append(path)
-        return real(abs_path, path, *args, **kwargs)
-    monkeypatch.setattr(sources, "read_text", counting)
-    return read
+    return _paths_passed(monkeypatch, sources, "read_text")
 
 
 def test_unchanged_sources_are_not_read_again(demo, tmp_path, monkeypatch):
@@ -611,13 +616,7 @@ def _png() -> bytes:
 
 def _validated(monkeypatch) -> list[str]:
     """The content files whose front matter is parsed and validated from now on."""
-    validated, real = [], frontmatter.parse
-
-    def counting(text, path, *args, **kwargs):
-        validated.append(path)
-        return real(text, path, *args, **kwargs)
-    monkeypatch.setattr(frontmatter, "parse", counting)
-    return validated
+    return _paths_passed(monkeypatch, frontmatter, "parse")
 
 
 FRONT = "---\ntitle: Grüße aus der Zentrale\ndate: 2026-01-05\naudiences: [filiale]\npillars: [training]\n---\n"
