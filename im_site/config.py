@@ -335,7 +335,8 @@ def load_config(path: Path) -> Config:
         raise SiteError(diagnostics)
     root = path.resolve().parent
     cache_dir = doc.data.get("cache_dir", SiteSettings.model_fields["cache_dir"].default)
-    kept = KeptInCache(root / cache_dir, "site-settings", text) if not values and isinstance(cache_dir, str) else None
+    usable = not values and isinstance(cache_dir, str) and _read_by_builds(cache_dir, root) is None
+    kept = KeptInCache(root / cache_dir, "site-settings", text) if usable else None
     settings = kept.get(lambda found: type(found) is SiteSettings) if kept is not None else None
     if settings is None:
         settings = validate(SiteSettings, doc, rel, diagnostics, reported={key_path for key_path, _ in values})
@@ -356,8 +357,8 @@ class KeptInCache:
     of CPU of every command, the built-in theme's theme.yaml 15-20 ms more (its YAML read too), where
     a cache entry loads in 0.2-0.5 ms. Only files validated without problems are kept, under a hash
     of the text and im-site's code, and restored as validation made them; only in a cache folder
-    whose database a build has made already (none is made here: `cache_dir: content/cache` is
-    refused after the lookup). The checks that span keys or look at the disk always run.
+    whose database a build has made already (none is made here), and not in one a build refuses
+    (`cache_dir: content/cache`). The checks that span keys or look at the disk always run.
     """
 
     def __init__(self, cache_dir: Path, namespace: str, text: str):
@@ -426,15 +427,22 @@ def _check_cache_dir(settings: SiteSettings, doc: YamlDoc, rel: str, root: Path,
     own cache as content, and `serve` rebuilt forever, every rebuild writing the cache that the
     watcher woke it for. A hidden folder (`content/.cache`) is skipped like any hidden file, so
     it stays allowed."""
-    cache = Path(os.path.normpath(root / settings.cache_dir))
+    folder = _read_by_builds(settings.cache_dir, root)
+    if folder is not None:
+        diagnostics.error(rel, doc.line_of(("cache_dir",)), "IM001",
+                          f"cache_dir {settings.cache_dir} is inside {folder}/, which every build reads: builds "
+                          "would read their own cache, and `im-site serve` rebuild without end",
+                          hint=f"keep it outside, as the default .im-site-cache, or make it hidden: {folder}/.im-site-cache")
+
+
+def _read_by_builds(cache_dir: str, root: Path) -> str | None:
+    """The folder every build reads (content or themes) that `cache_dir` is inside, unhidden; else None."""
+    cache = Path(os.path.normpath(root / cache_dir))
     for folder in ("content", "themes"):
         if cache.is_relative_to(root / folder) and not any(
                 sources.is_ignored(part) for part in cache.relative_to(root / folder).parts):
-            diagnostics.error(rel, doc.line_of(("cache_dir",)), "IM001",
-                              f"cache_dir {settings.cache_dir} is inside {folder}/, which every build reads: builds "
-                              "would read their own cache, and `im-site serve` rebuild without end",
-                              hint="keep it outside, as the default .im-site-cache, or make it hidden: "
-                                   f"{folder}/.im-site-cache")
+            return folder
+    return None
 
 
 def _check_label_languages(settings: SiteSettings, doc: YamlDoc, rel: str, diagnostics: Diagnostics) -> None:

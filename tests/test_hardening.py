@@ -208,6 +208,18 @@ def test_a_cache_among_the_sources_is_refused_unless_hidden(make_site, cache, re
     assert (root / "_site").exists() is not refused
 
 
+def test_a_refused_cache_folder_is_not_opened_even_to_look_up_the_settings(make_site):
+    """site.yaml's validated settings are looked up in the cache before the cache folder is checked:
+    a refused one that holds a file of the database's name is left exactly as it is."""
+    root = make_site(GOOD, site_yaml=BASIC_SITE_YAML + "cache_dir: content/cache\n")
+    (root / "content/cache").mkdir()
+    (root / "content/cache/cache-2.sqlite3").write_bytes(b"no database")
+    result = run_cli(root, "build", "--now", NOW)
+    assert result.exit_code == 1 and "error[IM001]" in result.output, result.output
+    assert sorted(p.name for p in (root / "content/cache").iterdir()) == ["cache-2.sqlite3"]
+    assert (root / "content/cache/cache-2.sqlite3").read_bytes() == b"no database"
+
+
 def test_a_build_into_published_versions_names_the_folder_from_the_site(make_site):
     root = make_site(GOOD)
     assert run_cli(root, "publish", "--dest", str(root / "public"), "--version", "v1", "--now", NOW).exit_code == 0
